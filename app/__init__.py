@@ -1,0 +1,156 @@
+"""Simpul: case management for KtP/A and TPPO victims. ``create_app`` builds the application."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from celery import Task
+from flask import Flask
+
+from app.config import ConfigError, check_secret_key, load_settings
+
+
+def _instance_secret(app: Flask) -> str:
+    """Development only: a random key generated once and kept under ``instance/``."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    os.chmod(path, 0o600)
+    return key
+
+
+def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
+    settings = load_settings()
+    if overrides:
+        settings.update(overrides)
+    env = settings["APP_ENV"]
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError(f"APP_ENV must be development, production or testing, not {env!r}")
+
+    if env == "production":
+        reason = check_secret_key(settings["SECRET_KEY"])
+        if reason:
+            raise ConfigError(f"refusing to start in production: {reason}")
+        if not settings["DATABASE_URL"]:
+            raise ConfigError("refusing to start in production: DATABASE_URL is not set")
+    elif not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(app)
+
+    database_url = settings["DATABASE_URL"] or "sqlite:///" + str(
+        Path(app.instance_path) / "simpul.sqlite3"
+    )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+    app.config.update(settings)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=env == "production",
+        SESSION_COOKIE_NAME="simpul_session",
+        REMEMBER_COOKIE_DURATION=0,
+        MAX_CONTENT_LENGTH=settings["MAX_UPLOAD_MB"] * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE="UTC",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings["REDIS_URL"] or "memory://",
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=False,
+        TESTING=env == "testing" or bool(settings.get("TESTING")),
+    )
+    if settings["DATABASE_URL"] is None or database_url.startswith("sqlite"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def celery_init_app(app: Flask) -> None:
+    """Bind the Celery app to Flask as the Flask docs describe: every task runs in an app context
+    and ends with one commit (or a rollback on error)."""
+    from app.extensions import celery, db
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                try:
+                    result = self.run(*args, **kwargs)
+                    db.session.commit()
+                    return result
+                except Exception:
+                    db.session.rollback()
+                    raise
+                finally:
+                    db.session.remove()
+
+    redis_url = app.config["REDIS_URL"]
+    celery.conf.update(
+        broker_url=redis_url or "memory://",
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="simpul",
+        broker_connection_retry_on_startup=True,
+        timezone="Asia/Jakarta",
+        enable_utc=True,
+    )
+    celery.Task = FlaskTask
+    celery.set_default()
+    app.extensions["celery"] = celery
+
+    from app.core.tasks import celery_dispatcher, inprocess_dispatcher
+
+    app.extensions["simpul_dispatch"] = (
+        celery_dispatcher(app) if redis_url else inprocess_dispatcher(app)
+    )
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("SIMPUL_INSTANCE_PATH") or None)
+    _configure(app, config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from app.core.web import init_request_handling, select_locale, select_timezone
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        from app.core.db import configure_sqlite
+
+        configure_sqlite(db.engine)
+    from app.core.db import render_migration_item
+
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    celery_init_app(app)
+    init_request_handling(app)
+
+    from app.core.templating import init_templating
+
+    init_templating(app)
+
+    from app import agencies, audit, auth, demo, home, regions
+
+    for module in (auth, home, regions, agencies, audit, demo):
+        module.init_app(app)
+    return app

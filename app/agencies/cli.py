@@ -1,0 +1,3 @@
+import click
+
+agencies_cli = click.Group("agencies", help="Agencies (lembaga).")

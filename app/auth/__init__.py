@@ -1,0 +1,23 @@
+"""Accounts: sign-in, sessions, own profile, and the administration of users and roles."""
+
+from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from app.auth import views  # noqa: F401  (routes)
+    from app.auth.cli import users_cli
+    from app.auth.queries import load_session_user
+    from app.core.templating import register_nav
+    from app.extensions import login_manager
+
+    login_manager.user_loader(load_session_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.register_blueprint(bp)
+    app.cli.add_command(users_cli)
+    register_nav("auth.users", _l("Users"), "users:manage", group="admin")

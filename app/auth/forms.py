@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.core.enums import Role
+from app.core.labels import choices
+
+REQUIRED = _l("This field is required.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
+
+
+class ProfileForm(FlaskForm):
+    locale = SelectField(
+        _l("Language"), choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+        validators=[InputRequired(REQUIRED)],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)])
+    confirm_password = PasswordField(
+        _l("Repeat the new password"), validators=[DataRequired(REQUIRED)]
+    )
+
+    def validate_confirm_password(self, field: PasswordField) -> None:
+        from wtforms.validators import ValidationError
+
+        if field.data != self.new_password.data:
+            raise ValidationError(_l("The two passwords are not the same."))
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField(
+        _l("Initial password"), validators=[DataRequired(REQUIRED), Length(max=256)]
+    )
+
+
+class UserEditForm(FlaskForm):
+    version = HiddenField()
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    active = BooleanField(_l("Account active"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)])
+
+
+class GrantForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=choices(Role), validators=[InputRequired(REQUIRED)])
+    agency = SelectField(_l("Agency"), coerce=str, validators=[Optional()])
+    sub_task_force = SelectField(_l("Sub GT (coordinators only)"), coerce=str,
+                                 validators=[Optional()])
+
+
+class RevokeForm(FlaskForm):
+    grant_id = IntegerField(validators=[InputRequired()])

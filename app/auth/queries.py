@@ -1,0 +1,36 @@
+"""The read side of accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+
+from app.auth.models import User
+from app.extensions import db
+
+
+def get_user_for_login(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The user a session cookie names, if the session is still valid."""
+    try:
+        user_id, generation = (int(part) for part in session_id.split(":", 1))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_generation != generation:
+        return None
+    return user
+
+
+def users_query(search: str | None = None) -> Select[tuple[User]]:
+    query = select(User).order_by(User.name)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(or_(User.email.like(pattern), User.name.ilike(pattern)))
+    return query
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)

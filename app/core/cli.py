@@ -1,0 +1,44 @@
+"""Helpers shared by the CLI commands of every domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask_babel import force_locale, gettext
+
+from app.core.imports import BadFile, ImportReport, run_import
+
+
+def import_command(
+    path: str | Path,
+    columns: tuple[str, ...],
+    apply_row: Callable[[int, dict[str, str]], str],
+    *,
+    dry_run: bool = False,
+) -> None:
+    """Run a CSV import as a CLI command: print each bad row as ``line L: reason`` and exit 1
+    having written nothing, or commit and print the counts."""
+    from app.extensions import db
+
+    with force_locale(current_app.config["DEFAULT_LOCALE"]):
+        try:
+            report: ImportReport = run_import(path, columns, apply_row)
+        except BadFile as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        if not report.ok:
+            db.session.rollback()
+            for error in report.errors:
+                click.echo(f"line {error.line}: {error.reason}")
+            raise click.ClickException(
+                gettext("%(n)d bad row(s); nothing was imported", n=len(report.errors))
+            )
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"dry run, nothing written: {report.summary()}")
+        return
+    db.session.commit()
+    click.echo(report.summary())

@@ -1,0 +1,3 @@
+import click
+
+demo_cli = click.Group("demo", help="Demo data.")

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user
+
+from app.core.permissions import AUTHENTICATED, public, requires
+from app.core.templating import nav_for
+from app.home import bp
+
+
+@bp.route("/")
+@public
+def root() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/beranda")
+@requires(AUTHENTICATED)
+def index() -> Any:
+    sections = nav_for(current_user, "main") + nav_for(current_user, "admin")
+    return render_template("home/index.html", sections=sections)
+
+
+@bp.route("/healthz")
+@public
+def health() -> Any:
+    return {"status": "ok"}

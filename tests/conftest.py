@@ -1,0 +1,170 @@
+"""Test setup: real PostgreSQL and Redis when they answer, built once by running the migrations;
+every test runs inside a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+TEST_DB_NAME = "simpul_test"
+TEST_REDIS_DB = 15
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _postgres_server_url() -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgresql"):
+        return url
+    if url:
+        return None
+    if _answers("127.0.0.1", 5432):
+        return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    return None
+
+
+def _prepare_postgres(server_url: str) -> str:
+    """A fresh, empty test database on the server ``server_url`` points at."""
+    url = make_url(server_url).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{TEST_DB_NAME}"'))
+    admin.dispose()
+    return url.set(database=TEST_DB_NAME).render_as_string(hide_password=False)
+
+
+def _redis_url() -> str | None:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+        return f"{base}/{TEST_REDIS_DB}"
+    if _answers("127.0.0.1", 6379):
+        return f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
+    return None
+
+
+_PG_SERVER = _postgres_server_url()
+_DB_URL: str | None = None
+_REDIS_URL = _redis_url()
+_SQLITE_DIR = tempfile.mkdtemp(prefix="simpul-test-")
+
+
+def database_url() -> str:
+    global _DB_URL
+    if _DB_URL is None:
+        if _PG_SERVER:
+            _DB_URL = _prepare_postgres(_PG_SERVER)
+        else:
+            _DB_URL = f"sqlite:///{_SQLITE_DIR}/test.sqlite3"
+    return _DB_URL
+
+
+def uses_postgres() -> bool:
+    return _PG_SERVER is not None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if _PG_SERVER:
+        u = make_url(_PG_SERVER)
+        db_line = f"database: PostgreSQL at {u.host}:{u.port or 5432}, database {TEST_DB_NAME}"
+    else:
+        db_line = "database: SQLite (PostgreSQL did not answer; PostgreSQL-only tests are skipped)"
+    redis_line = (
+        f"redis: {_REDIS_URL}" if _REDIS_URL
+        else "redis: not available (in-memory rate limits; Redis tests are skipped)"
+    )
+    return [db_line, redis_line]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not uses_postgres():
+        skip = pytest.mark.skip(reason="needs PostgreSQL, which did not answer on 127.0.0.1:5432")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+    if not _REDIS_URL:
+        skip = pytest.mark.skip(reason="needs Redis, which did not answer on 127.0.0.1:6379")
+        for item in items:
+            if "redis" in item.keywords:
+                item.add_marker(skip)
+
+
+def make_app(**overrides: Any) -> Flask:
+    from app import create_app
+
+    config: dict[str, Any] = {
+        "APP_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": _REDIS_URL,
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    app = make_app()
+    with app.app_context():
+        upgrade()
+    yield app
+
+
+class _BoundSession(Session):
+    """A plain SQLAlchemy session (Flask-SQLAlchemy's own would ignore ``bind`` and pick the
+    engine), accepting the ``db`` argument Flask-SQLAlchemy passes."""
+
+    def __init__(self, db: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def db_session(app: Flask) -> Iterator[Session]:
+    """Each test in a transaction that is rolled back; commits in the code under test become
+    savepoints."""
+    from app.extensions import db, limiter
+
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint",
+             "class_": _BoundSession}
+        )
+        limiter.reset()
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+pytest_plugins = ["tests.fixtures"]

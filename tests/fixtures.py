@@ -1,0 +1,56 @@
+"""Fixtures named create_<thing>, shared by every test module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from app.core.enums import Role
+from tests.factories import (
+    TEST_PASSWORD,
+    AgencyFactory,
+    KabkotaFactory,
+    TaskForceFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def create_kabkota() -> Callable[..., Any]:
+    return KabkotaFactory
+
+
+@pytest.fixture
+def create_agency() -> Callable[..., Any]:
+    return AgencyFactory
+
+
+@pytest.fixture
+def create_task_force() -> Callable[..., Any]:
+    return TaskForceFactory
+
+
+@pytest.fixture
+def create_user() -> Callable[..., Any]:
+    return UserFactory
+
+
+@pytest.fixture
+def admin_user() -> Any:
+    agency = AgencyFactory()
+    return UserFactory(roles=[(Role.ADMIN, agency)])
+
+
+def login(client: FlaskClient, user: Any, password: str = TEST_PASSWORD) -> Any:
+    response = client.post("/masuk", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, admin_user: Any) -> FlaskClient:
+    login(client, admin_user)
+    return client

@@ -1,0 +1,1 @@
+"""Workflow definitions: pure Python, importing nothing from ``app``, Flask or SQLAlchemy."""
