@@ -33,6 +33,8 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     env = settings["APP_ENV"]
     if env not in {"development", "production", "testing"}:
         raise ConfigError(f"APP_ENV must be development, production or testing, not {env!r}")
+    if settings["DEFAULT_LOCALE"] not in ("id", "en"):
+        raise ConfigError(f"DEFAULT_LOCALE must be id or en, not {settings['DEFAULT_LOCALE']!r}")
 
     if env == "production":
         reason = check_secret_key(settings["SECRET_KEY"])
@@ -117,6 +119,11 @@ def celery_init_app(app: Flask) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("SIMPUL_INSTANCE_PATH") or None)
     _configure(app, config)
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -17,15 +17,6 @@ class ConfigError(RuntimeError):
     """The configuration cannot be used; the message says why."""
 
 
-def _bool(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"not a boolean: {value!r}")
-
-
 def _int(value: str) -> int:
     try:
         return int(value)
@@ -47,40 +38,79 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("APP_ENV", "development", _str,
-            "`development`, `production` or `testing`. Production refuses a missing or weak "
-            "`SECRET_KEY` and marks cookies Secure."),
-    Setting("SECRET_KEY", None, _str,
-            "Signs sessions and CSRF tokens. At least 32 characters in production. In development "
-            "a random key is generated once and kept in `instance/secret_key`.", secret=True),
-    Setting("DATABASE_URL", None, _str,
-            "SQLAlchemy URL, e.g. `postgresql+psycopg://simpul@127.0.0.1/simpul`. Unset: an "
-            "SQLite file `instance/simpul.sqlite3` (development only)."),
-    Setting("REDIS_URL", None, _str,
-            "Redis for Celery and rate limits, e.g. `redis://127.0.0.1:6379/0`. Unset: background "
-            "tasks run in-process and rate limits are kept in memory."),
-    Setting("DATA_ENCRYPTION_KEYS", None, _str,
-            "Keys for encrypted identity fields, `id:base64key,...`, newest first.", secret=True),
-    Setting("IDLE_TIMEOUT_MINUTES", 30, _int,
-            "A signed-in session with no request for this long is ended."),
+    Setting(
+        "APP_ENV",
+        "development",
+        _str,
+        "`development`, `production` or `testing`. Production refuses a missing or weak "
+        "`SECRET_KEY` and marks cookies Secure.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        _str,
+        "Signs sessions and CSRF tokens. At least 32 characters in production. In development "
+        "a random key is generated once and kept in `instance/secret_key`.",
+        secret=True,
+    ),
+    Setting(
+        "DATABASE_URL",
+        None,
+        _str,
+        "SQLAlchemy URL, e.g. `postgresql+psycopg://simpul@127.0.0.1/simpul`. Unset: an "
+        "SQLite file `instance/simpul.sqlite3` (development only).",
+    ),
+    Setting(
+        "REDIS_URL",
+        None,
+        _str,
+        "Redis for Celery and rate limits, e.g. `redis://127.0.0.1:6379/0`. Unset: background "
+        "tasks run in-process and rate limits are kept in memory.",
+    ),
+    Setting(
+        "IDLE_TIMEOUT_MINUTES",
+        30,
+        _int,
+        "A signed-in session with no request for this long is ended.",
+    ),
     Setting("PASSWORD_MIN_LENGTH", 12, _int, "Minimum password length."),
-    Setting("DEFAULT_LOCALE", "id", _str, "Language for people who have not chosen one (`id` or `en`)."),
+    Setting(
+        "DEFAULT_LOCALE", "id", _str, "Language for people who have not chosen one (`id` or `en`)."
+    ),
     Setting("DISPLAY_TIMEZONE", "Asia/Jakarta", _str, "Time zone in which times are shown."),
     Setting("MAX_UPLOAD_MB", 20, _int, "Largest accepted upload, in megabytes."),
-    Setting("LOGIN_RATE_LIMIT", "6 per minute", _str,
-            "Login attempts allowed per account and per address (Flask-Limiter syntax)."),
-    Setting("MAIL_SERVER", None, _str, "SMTP host for outgoing e-mail. Unset: e-mail is only logged."),
-    Setting("MAIL_PORT", 587, _int, "SMTP port."),
-    Setting("MAIL_USE_TLS", True, _bool, "Use STARTTLS with the SMTP server."),
-    Setting("MAIL_USERNAME", None, _str, "SMTP user."),
-    Setting("MAIL_PASSWORD", None, _str, "SMTP password.", secret=True),
-    Setting("MAIL_DEFAULT_SENDER", "simpul@localhost", _str, "From address of outgoing e-mail."),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "6 per minute",
+        _str,
+        "Login attempts allowed per account and per address (Flask-Limiter syntax).",
+    ),
+    Setting(
+        "PROXY_FIX_HOPS",
+        0,
+        _int,
+        "Trusted reverse proxies in front of the app (1 behind the nginx of `deploy/`): their "
+        "`X-Forwarded-For/-Proto/-Host` give the client address used by rate limits and the audit "
+        "log. Leave 0 when the app is reached directly.",
+    ),
     Setting("LOG_LEVEL", "INFO", _str, "Python logging level."),
 )
 
 KNOWN_WEAK_SECRETS = frozenset(
-    {"dev", "development", "secret", "changeme", "change-me", "password", "simpul", "test",
-     "secret-key", "your-secret-key", "default", "insecure"}
+    {
+        "dev",
+        "development",
+        "secret",
+        "changeme",
+        "change-me",
+        "password",
+        "simpul",
+        "test",
+        "secret-key",
+        "your-secret-key",
+        "default",
+        "insecure",
+    }
 )
 MIN_SECRET_LENGTH = 32
 

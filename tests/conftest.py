@@ -87,7 +87,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     else:
         db_line = "database: SQLite (PostgreSQL did not answer; PostgreSQL-only tests are skipped)"
     redis_line = (
-        f"redis: {_REDIS_URL}" if _REDIS_URL
+        f"redis: {_REDIS_URL}"
+        if _REDIS_URL
         else "redis: not available (in-memory rate limits; Redis tests are skipped)"
     )
     return [db_line, redis_line]
@@ -120,11 +121,31 @@ def make_app(**overrides: Any) -> Flask:
     return create_app(config)
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Requests in a test share the test's application context (Flask reuses it), so ``g``
+    would carry over from one request to the next — including Flask-Login's cached user. Real
+    requests each get a fresh context; clear ``g`` before each request to behave the same."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from flask import g, has_app_context
+
+        from app.extensions import db
+
+        if has_app_context():
+            # What the test set up is committed before the request, as it would be in life
+            # (inside the test's outer transaction, so it is still rolled back at the end).
+            db.session.commit()
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     app = make_app()
+    app.test_client_class = FreshGlobalsClient
     with app.app_context():
         upgrade()
     yield app
@@ -149,8 +170,11 @@ def db_session(app: Flask) -> Iterator[Session]:
         transaction = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint",
-             "class_": _BoundSession}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": _BoundSession,
+            }
         )
         limiter.reset()
         try:

@@ -16,8 +16,9 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
     __table_args__ = (sa.Index("ix_audit_entries_object", "object_type", "object_id"),)
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True

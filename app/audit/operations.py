@@ -23,7 +23,6 @@ class SystemActor:
         self.label = label
 
 
-
 def record(
     actor: User | SystemActor,
     action: str,

@@ -20,16 +20,37 @@ users_cli = click.Group("users", help="Manage user accounts.")
 @users_cli.command("create")
 @click.option("--email", required=True, help="Sign-in e-mail address.")
 @click.option("--name", required=True, help="Full name.")
-@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]),
-              help="Role to grant; may repeat. Paired in order with --agency/--subgt.")
-@click.option("--agency", "agencies", multiple=True, metavar="CODE",
-              help="Agency code for the role at the same position (one value applies to all).")
-@click.option("--subgt", "subgts", multiple=True, metavar="REGION/KEY",
-              help="Sub GT for koordinator_subgt roles, e.g. 32.73/penegakan_hukum.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Role to grant; may repeat. Paired in order with --agency/--subgt.",
+)
+@click.option(
+    "--agency",
+    "agencies",
+    multiple=True,
+    metavar="CODE",
+    help="Agency code for the role at the same position (one value applies to all).",
+)
+@click.option(
+    "--subgt",
+    "subgts",
+    multiple=True,
+    metavar="REGION/KEY",
+    help="Sub GT for koordinator_subgt roles, e.g. 32.73/penegakan_hukum.",
+)
 @click.password_option("--password", prompt="Password", help="Prompted when not given.")
 @with_appcontext
-def create(email: str, name: str, roles: tuple[str, ...], agencies: tuple[str, ...],
-           subgts: tuple[str, ...], password: str) -> None:
+def create(
+    email: str,
+    name: str,
+    roles: tuple[str, ...],
+    agencies: tuple[str, ...],
+    subgts: tuple[str, ...],
+    password: str,
+) -> None:
     """Create a user (prompts for a password); --role/--agency may repeat."""
     actor = SystemActor("cli")
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
@@ -37,8 +58,9 @@ def create(email: str, name: str, roles: tuple[str, ...], agencies: tuple[str, .
             plain_roles = [Role(r) for r in roles if Role(r) is not Role.KOORDINATOR_SUBGT]
             coord_roles = [Role(r) for r in roles if Role(r) is Role.KOORDINATOR_SUBGT]
             if plain_roles and not agencies:
-                raise click.ClickException("--agency is required for role(s) "
-                                           + ", ".join(plain_roles))
+                raise click.ClickException(
+                    "--agency is required for role(s) " + ", ".join(plain_roles)
+                )
             if len(agencies) not in (0, 1, len(plain_roles)):
                 raise click.ClickException("give one --agency for all roles or one per role")
             if coord_roles and len(subgts) != len(coord_roles):

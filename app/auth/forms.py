@@ -26,7 +26,8 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     locale = SelectField(
-        _l("Language"), choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+        _l("Language"),
+        choices=[("id", "Bahasa Indonesia"), ("en", "English")],
         validators=[InputRequired(REQUIRED)],
     )
 
@@ -67,8 +68,9 @@ class ResetPasswordForm(FlaskForm):
 class GrantForm(FlaskForm):
     role = SelectField(_l("Role"), choices=choices(Role), validators=[InputRequired(REQUIRED)])
     agency = SelectField(_l("Agency"), coerce=str, validators=[Optional()])
-    sub_task_force = SelectField(_l("Sub GT (coordinators only)"), coerce=str,
-                                 validators=[Optional()])
+    sub_task_force = SelectField(
+        _l("Sub GT (coordinators only)"), coerce=str, validators=[Optional()]
+    )
 
 
 class RevokeForm(FlaskForm):

@@ -53,8 +53,9 @@ def check_password(password: str, *, email: str = "", name: str = "") -> None:
         raise DomainError(problems[0], field="password")
 
 
-def create_user(email: str, name: str, password: str, *, actor: Actor,
-                locale: str | None = None) -> User:
+def create_user(
+    email: str, name: str, password: str, *, actor: Actor, locale: str | None = None
+) -> User:
     email = _check_email(email)
     name = _check_name(name)
     check_password(password, email=email, name=name)
@@ -65,8 +66,9 @@ def create_user(email: str, name: str, password: str, *, actor: Actor,
     return user
 
 
-def update_user(user: User, *, email: str, name: str, active: bool, expected_version: int,
-                actor: Actor) -> User:
+def update_user(
+    user: User, *, email: str, name: str, active: bool, expected_version: int, actor: Actor
+) -> User:
     if user.version != expected_version:
         raise DomainError(
             _l("Someone else changed this account while you were editing. Reload and try again.")
@@ -115,28 +117,44 @@ def record_logout(user: User) -> None:
     record(user, "user.logout", "user", user.id)
 
 
-def grant_role(user: User, role: Role, *, agency: Agency | None = None,
-               sub_task_force: SubTaskForce | None = None, actor: Actor) -> RoleGrant:
+def grant_role(
+    user: User,
+    role: Role,
+    *,
+    agency: Agency | None = None,
+    sub_task_force: SubTaskForce | None = None,
+    actor: Actor,
+) -> RoleGrant:
     if role.scoped_to_subtaskforce:
         if sub_task_force is None or agency is not None:
-            raise DomainError(_l("A Sub GT coordinator role is granted for one Sub GT."),
-                              field="sub_task_force")
+            raise DomainError(
+                _l("A Sub GT coordinator role is granted for one Sub GT."), field="sub_task_force"
+            )
     elif agency is None or sub_task_force is not None:
         raise DomainError(_l("This role is granted at one agency."), field="agency")
     for grant in user.grants:
         if (grant.role, grant.agency_id, grant.sub_task_force_id) == (
-            role, agency.id if agency else None, sub_task_force.id if sub_task_force else None
+            role,
+            agency.id if agency else None,
+            sub_task_force.id if sub_task_force else None,
         ):
             raise DomainError(_l("The user already holds this role there."), field="role")
-    grant = RoleGrant(role=role, agency=agency, sub_task_force=sub_task_force,
-                      created_by_id=actor.id)
+    grant = RoleGrant(
+        role=role, agency=agency, sub_task_force=sub_task_force, created_by_id=actor.id
+    )
     user.grants.append(grant)
     db.session.flush()
-    record(actor, "user.grant_role", "user", user.id, {
-        "role": role.value,
-        "agency": agency.code if agency else None,
-        "sub_task_force": sub_task_force.id if sub_task_force else None,
-    })
+    record(
+        actor,
+        "user.grant_role",
+        "user",
+        user.id,
+        {
+            "role": role.value,
+            "agency": agency.code if agency else None,
+            "sub_task_force": sub_task_force.id if sub_task_force else None,
+        },
+    )
     return grant
 
 

@@ -14,8 +14,21 @@ _DUMMY_HASH = _hasher.hash("simpul-dummy-password-for-timing")
 
 # Words Indonesian users reach for that a general English dictionary does not hold.
 LOCAL_COMMON_WORDS = (
-    "bismillah", "sayang", "sayangku", "indonesia", "merdeka", "rahasia", "katasandi",
-    "simpul", "uptdppa", "dinasppa", "jakarta", "bandung", "garuda", "pancasila", "alhamdulillah",
+    "bismillah",
+    "sayang",
+    "sayangku",
+    "indonesia",
+    "merdeka",
+    "rahasia",
+    "katasandi",
+    "simpul",
+    "uptdppa",
+    "dinasppa",
+    "jakarta",
+    "bandung",
+    "garuda",
+    "pancasila",
+    "alhamdulillah",
 )
 
 

@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.agencies.queries import agency_choices, sub_task_force_choices
 from app.agencies.models import Agency, SubTaskForce
+from app.agencies.queries import agency_choices, sub_task_force_choices
 from app.auth import bp
 from app.auth import operations as ops
 from app.auth.forms import (
@@ -34,7 +34,7 @@ from app.auth.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from app.auth.passwords import needs_rehash, verify_password, hash_password
+from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.queries import get_user, get_user_for_login, users_query
 from app.core.enums import Role
 from app.core.errors import DomainError
@@ -75,8 +75,9 @@ def enforce_idle_timeout() -> Response | None:
     if last_seen is not None and now - int(last_seen) > limit:
         logout_user()
         session.clear()
-        flash(_("Your session ended after a period of inactivity. Please sign in again."),
-              "warning")
+        flash(
+            _("Your session ended after a period of inactivity. Please sign in again."), "warning"
+        )
         return redirect(url_for("auth.login"))
     session[SESSION_LAST_SEEN] = now
     return None
@@ -126,8 +127,9 @@ def set_language() -> Response:
         abort(400)
     session["locale"] = locale
     if current_user.is_authenticated:
-        ops.set_locale(current_user._get_current_object(), locale,
-                       actor=current_user._get_current_object())
+        ops.set_locale(
+            current_user._get_current_object(), locale, actor=current_user._get_current_object()
+        )
     return redirect(safe_next(request.form.get("next")) or url_for("home.index"))
 
 
@@ -135,16 +137,16 @@ def set_language() -> Response:
 @requires(AUTHENTICATED)
 def profile() -> Any:
     user = current_user._get_current_object()
-    form = ProfileForm(prefix="profile", data={"locale": user.locale or
-                                              current_app.config["DEFAULT_LOCALE"]})
+    form = ProfileForm(
+        prefix="profile", data={"locale": user.locale or current_app.config["DEFAULT_LOCALE"]}
+    )
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "profile-locale" in request.form and form.validate():
         ops.set_locale(user, form.locale.data, actor=user)
         session["locale"] = form.locale.data
         flash(_("Your language has been saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", user=user, form=form,
-                           password_form=password_form)
+    return render_template("auth/profile.html", user=user, form=form, password_form=password_form)
 
 
 @bp.route("/akun/kata-sandi", methods=["POST"])
@@ -164,11 +166,13 @@ def change_password() -> Any:
             else:
                 # The password change ended every session; keep this one going.
                 login_user(user)
-                flash(_("Your password has been changed. Other sessions were signed out."),
-                      "success")
+                flash(
+                    _("Your password has been changed. Other sessions were signed out."), "success"
+                )
                 return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", user=user, form=form,
-                           password_form=password_form), 422
+    return render_template(
+        "auth/profile.html", user=user, form=form, password_form=password_form
+    ), 422
 
 
 # --- administration of users -------------------------------------------------------------
@@ -195,8 +199,12 @@ def user_create() -> Any:
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
-            user = ops.create_user(form.email.data or "", form.name.data or "",
-                                   form.password.data or "", actor=current_user)
+            user = ops.create_user(
+                form.email.data or "",
+                form.name.data or "",
+                form.password.data or "",
+                actor=current_user,
+            )
         except DomainError as exc:
             getattr(form, exc.field or "email").errors.append(str(exc.message))
         else:
@@ -212,15 +220,27 @@ def _grant_form() -> GrantForm:
     return form
 
 
-def _render_user_edit(user: Any, form: UserEditForm | None = None,
-                      grant_form: GrantForm | None = None,
-                      reset_form: ResetPasswordForm | None = None, status: int = 200) -> Any:
+def _render_user_edit(
+    user: Any,
+    form: UserEditForm | None = None,
+    grant_form: GrantForm | None = None,
+    reset_form: ResetPasswordForm | None = None,
+    status: int = 200,
+) -> Any:
     if form is None:
-        form = UserEditForm(prefix="user", data={
-            "email": user.email, "name": user.name, "active": user.active,
-            "version": user.version})
+        form = UserEditForm(
+            prefix="user",
+            data={
+                "email": user.email,
+                "name": user.name,
+                "active": user.active,
+                "version": user.version,
+            },
+        )
     return render_template(
-        "auth/user_edit.html", user=user, form=form,
+        "auth/user_edit.html",
+        user=user,
+        form=form,
         grant_form=grant_form or _grant_form(),
         reset_form=reset_form or ResetPasswordForm(prefix="reset"),
         revoke_form=RevokeForm(),
@@ -236,10 +256,14 @@ def user_edit(user_id: int) -> Any:
     form = UserEditForm(prefix="user")
     if form.validate_on_submit():
         try:
-            ops.update_user(user, email=form.email.data or "", name=form.name.data or "",
-                            active=bool(form.active.data),
-                            expected_version=int(form.version.data or 0),
-                            actor=current_user)
+            ops.update_user(
+                user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                active=bool(form.active.data),
+                expected_version=int(form.version.data or 0),
+                actor=current_user,
+            )
         except DomainError as exc:
             db.session.rollback()
             user = _load_user_or_404(user_id)
@@ -262,8 +286,11 @@ def user_grant(user_id: int) -> Any:
     if form.validate_on_submit():
         role = Role(form.role.data)
         agency = db.session.get(Agency, int(form.agency.data)) if form.agency.data else None
-        stf = (db.session.get(SubTaskForce, int(form.sub_task_force.data))
-               if form.sub_task_force.data else None)
+        stf = (
+            db.session.get(SubTaskForce, int(form.sub_task_force.data))
+            if form.sub_task_force.data
+            else None
+        )
         try:
             ops.grant_role(user, role, agency=agency, sub_task_force=stf, actor=current_user)
         except DomainError as exc:

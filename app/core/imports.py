@@ -86,11 +86,14 @@ def read_rows(path: str | Path, columns: tuple[str, ...]) -> Iterator[tuple[int,
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            yield line, {
-                "__error__": gettext(
-                    "expected %(n)d values, found %(m)d", n=len(header), m=len(values)
-                )
-            }
+            yield (
+                line,
+                {
+                    "__error__": gettext(
+                        "expected %(n)d values, found %(m)d", n=len(header), m=len(values)
+                    )
+                },
+            )
             continue
         yield line, {h: v.strip() for h, v in zip(header, values, strict=True)}
 

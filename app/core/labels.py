@@ -49,9 +49,10 @@ _FLAT: list[tuple[enum.StrEnum, Any]] = [
     (ServiceType.DOKUMEN_KEPENDUDUKAN, _l("Identity documents")),
     (SubTaskForceKey.PENCEGAHAN_PARTISIPASI_ANAK, _l("Prevention and child participation")),
     (SubTaskForceKey.REHABILITASI_KESEHATAN, _l("Health rehabilitation")),
-    (SubTaskForceKey.REHSOS_PEMULANGAN_REINTEGRASI, _l(
-        "Social rehabilitation, repatriation and reintegration"
-    )),
+    (
+        SubTaskForceKey.REHSOS_PEMULANGAN_REINTEGRASI,
+        _l("Social rehabilitation, repatriation and reintegration"),
+    ),
     (SubTaskForceKey.PENGEMBANGAN_NORMA_HUKUM, _l("Development of legal norms")),
     (SubTaskForceKey.PENEGAKAN_HUKUM, _l("Law enforcement")),
     (SubTaskForceKey.KOORDINASI_KERJA_SAMA, _l("Coordination and cooperation")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user
@@ -99,7 +99,7 @@ def requires(permission: str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        return _mark(guarded, permission)  # type: ignore[arg-type]
+        return _mark(cast(F, guarded), permission)
 
     return decorate
 

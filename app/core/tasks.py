@@ -28,6 +28,7 @@ def enqueue_after_commit(session: Session, task_name: str, *args: Any, **kwargs:
 
     Arguments must be ids and plain values, never model objects.
     """
+    session.connection()  # make sure a transaction is open, so its end decides the task's fate
     session.info.setdefault(_PENDING_KEY, []).append((task_name, args, kwargs))
 
 

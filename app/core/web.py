@@ -30,8 +30,10 @@ CSP = "; ".join(
 
 
 def select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return str(current_app.config["DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return str(current_user.locale)
     chosen = session.get("locale")

@@ -1,3 +1,31 @@
-import click
+"""``flask demo load``."""
 
-demo_cli = click.Group("demo", help="Demo data.")
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from app.core.errors import DomainError
+from app.demo import data
+from app.demo.operations import load_demo
+from app.extensions import db
+
+demo_cli = click.Group("demo", help="Demo data for trying Simpul out.")
+
+
+@demo_cli.command("load")
+@with_appcontext
+def load() -> None:
+    """Load the demo kabupaten/kota, agencies, task force, users and population (idempotent)."""
+    try:
+        report = load_demo()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
+    db.session.commit()
+    click.echo("demo data: " + ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items())))
+    click.echo("")
+    click.echo(f"Demo logins (password for all: {data.DEMO_PASSWORD}):")
+    for email, _name, role, scope in data.USERS:
+        click.echo(f"  {email:<26} {role.value:<18} {scope}")
+    click.echo("")

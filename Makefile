@@ -1,0 +1,70 @@
+# Simpul — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP) compile-translations ## create the virtual environment and install the app
+
+compile-translations: $(STAMP)
+	@$(BIN)/pybabel compile -q -d app/translations
+
+run: install ## migrate the embedded database, load demo data, serve on http://127.0.0.1:5000
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: $(DEV_STAMP) compile-translations ## run the whole suite (PostgreSQL and Redis when they answer)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP) ## ruff check and format check, mypy on workflows/ and app/core/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy workflows app/core
+
+fmt: $(DEV_STAMP) ## format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+db-upgrade: install ## apply migrations
+	$(FLASK) db upgrade
+
+db-revision: install ## autogenerate a migration: make db-revision m="what changed"
+	$(FLASK) db migrate -m "$(m)"
+
+worker: install ## run a Celery worker (needs REDIS_URL)
+	$(BIN)/celery -A wsgi:celery worker --loglevel=INFO -Q simpul
+
+beat: install ## run Celery beat (needs REDIS_URL); run exactly one
+	$(BIN)/celery -A wsgi:celery beat --loglevel=INFO
+
+translations: $(STAMP) ## extract strings, update the catalogues, compile
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --omit-header -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header --no-location
+	$(MAKE) compile-translations
+
+bench: $(DEV_STAMP) ## run the benchmarks (prints figures)
+	@for script in bench/*.py; do [ -e "$$script" ] || continue; $(BIN)/python "$$script"; done
+
+.PHONY: help install compile-translations run test lint fmt db-upgrade db-revision worker beat translations bench

@@ -1,0 +1,102 @@
+import pytest
+
+from app import create_app
+from app.config import SETTINGS, ConfigError, check_secret_key, load_settings
+from tests.conftest import database_url
+
+GOOD_SECRET = "x8Jq2v-LkP0s_9dTz3Wm7yRb1Nc4Hf6Ga5Ue8Io0Qw"
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        (None, "not set"),
+        ("", "not set"),
+        ("changeme", "placeholder"),
+        ("short-but-random-Zx9", "shorter than 32"),
+        ("a" * 40, "too few distinct"),
+    ],
+)
+def test_production_refuses_weak_or_missing_secret(secret, reason):
+    with pytest.raises(ConfigError, match=reason):
+        create_app({"APP_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": database_url()})
+
+
+def test_production_refuses_missing_database_url():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET, "DATABASE_URL": None})
+
+
+@pytest.fixture
+def restore_celery(app):
+    """Another app built in a test rebinds the shared Celery app; give it back afterwards."""
+    from app import celery_init_app
+
+    yield
+    celery_init_app(app)
+
+
+def test_production_starts_with_strong_secret_and_secure_cookies(restore_celery):
+    prod = create_app(
+        {"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET, "DATABASE_URL": database_url()}
+    )
+    assert prod.config["SESSION_COOKIE_SECURE"] is True
+    assert prod.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert prod.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    response = prod.test_client().get("/masuk")
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_unknown_app_env_is_refused():
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        create_app({"APP_ENV": "staging"})
+
+
+def test_unknown_default_locale_is_refused():
+    with pytest.raises(ConfigError, match="DEFAULT_LOCALE"):
+        create_app({"APP_ENV": "testing", "DEFAULT_LOCALE": "fr", "DATABASE_URL": database_url()})
+
+
+def test_environment_values_are_parsed_and_checked():
+    values = load_settings({"IDLE_TIMEOUT_MINUTES": "45", "DEFAULT_LOCALE": "en"})
+    assert values["IDLE_TIMEOUT_MINUTES"] == 45
+    assert values["DEFAULT_LOCALE"] == "en"
+    with pytest.raises(ConfigError, match="IDLE_TIMEOUT_MINUTES"):
+        load_settings({"IDLE_TIMEOUT_MINUTES": "half an hour"})
+
+
+def test_defaults_for_development():
+    values = load_settings({})
+    assert values["APP_ENV"] == "development"
+    assert values["DATABASE_URL"] is None
+    assert values["REDIS_URL"] is None
+    assert values["IDLE_TIMEOUT_MINUTES"] == 30
+    assert values["PASSWORD_MIN_LENGTH"] == 12
+
+
+def test_development_defaults_to_sqlite_and_generates_a_kept_secret(
+    tmp_path, monkeypatch, restore_celery
+):
+    monkeypatch.setenv("SIMPUL_INSTANCE_PATH", str(tmp_path))
+    first = create_app(
+        {"APP_ENV": "development", "SECRET_KEY": None, "DATABASE_URL": None, "REDIS_URL": None}
+    )
+    second = create_app(
+        {"APP_ENV": "development", "SECRET_KEY": None, "DATABASE_URL": None, "REDIS_URL": None}
+    )
+    assert first.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/simpul.sqlite3"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_good_secret_passes_the_check():
+    assert check_secret_key(GOOD_SECRET) is None
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
+    assert missing == []
