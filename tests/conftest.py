@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-TEST_DB_NAME = "simpul_test"
+TEST_DB_NAME = os.environ.get("SIMPUL_TEST_DB", "simpul_test")
 TEST_REDIS_DB = 15
 
 

@@ -2,13 +2,70 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from app.agencies.models import Agency, SubTaskForce, TaskForce
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from app.agencies.models import Agency, AgencyService, SubTaskForce, SubTaskForceMember, TaskForce
+from app.core.enums import (
+    SERVICE_SUBTASKFORCE,
+    AgencyType,
+    RegionLevel,
+    Role,
+    ServiceType,
+    SubTaskForceKey,
+)
 from app.core.labels import label
 from app.extensions import db
 from app.regions.models import Region
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.pagination import Pagination
+
+    from app.auth.models import User
+
+# Agencies whose reach is national or abroad: they may join the Sub GTs of any task force.
+NATIONAL_REACH_TYPES: frozenset[AgencyType] = frozenset(
+    {AgencyType.PERWAKILAN_RI, AgencyType.LPSK, AgencyType.BP2MI, AgencyType.IMIGRASI}
+)
+# The levels of region that have a task force (GT P2TPPO).
+TASK_FORCE_LEVELS: frozenset[RegionLevel] = frozenset({RegionLevel.PROVINSI, RegionLevel.KABKOTA})
+
+PER_PAGE = 50
+
+
+def _code(region: Region | str) -> str:
+    return region.code if isinstance(region, Region) else str(region).strip()
+
+
+def region_code_within(code: str, ancestor_code: str) -> bool:
+    """True when the region ``code`` is ``ancestor_code`` or lies under it (Kemendagri codes)."""
+    return code == ancestor_code or code.startswith(ancestor_code + ".")
+
+
+def _region_subtree(ancestor_code: str) -> Any:
+    """SQL condition: ``Region`` is the region ``ancestor_code`` or lies under it."""
+    return or_(
+        Region.code == ancestor_code,
+        Region.code.startswith(ancestor_code + ".", autoescape=True),
+    )
+
+
+def _ancestor_codes(code: str) -> list[str]:
+    """``32.73.01`` → ``['32.73.01', '32.73', '32']`` (the region itself first)."""
+    parts = code.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+# --- agencies -------------------------------------------------------------------------------
+
+
+def get_agency(agency_id: int) -> Agency | None:
+    return db.session.get(
+        Agency, agency_id, options=[joinedload(Agency.region), selectinload(Agency.services)]
+    )
 
 
 def get_agency_by_code(code: str) -> Agency | None:
@@ -18,6 +75,139 @@ def get_agency_by_code(code: str) -> Agency | None:
 def agency_choices() -> list[tuple[str, str]]:
     rows = db.session.execute(select(Agency.id, Agency.code, Agency.name).order_by(Agency.code))
     return [(str(row.id), f"{row.code} — {row.name}") for row in rows]
+
+
+@dataclass(frozen=True)
+class AgencyFilters:
+    """What the agency list is narrowed to; ``None``/empty means "any"."""
+
+    search: str | None = None
+    type: AgencyType | None = None
+    service_type: ServiceType | None = None
+    region_code: str | None = None  # the region and every region under it
+    active: bool | None = None
+
+
+def agencies_query(filters: AgencyFilters | None = None) -> Select[tuple[Agency]]:
+    filters = filters or AgencyFilters()
+    query = (
+        select(Agency)
+        .join(Agency.region)
+        .options(contains_eager(Agency.region), selectinload(Agency.services))
+        .order_by(Agency.code)
+    )
+    if filters.search and filters.search.strip():
+        text = filters.search.strip()
+        query = query.where(
+            or_(
+                Agency.code.icontains(text, autoescape=True),
+                Agency.name.icontains(text, autoescape=True),
+            )
+        )
+    if filters.type is not None:
+        query = query.where(Agency.type == filters.type)
+    if filters.service_type is not None:
+        query = query.where(Agency.services.any(AgencyService.service_type == filters.service_type))
+    if filters.region_code:
+        query = query.where(_region_subtree(filters.region_code.strip()))
+    if filters.active is not None:
+        query = query.where(Agency.active.is_(filters.active))
+    return query
+
+
+def list_agencies(
+    filters: AgencyFilters | None = None, *, page: int = 1, per_page: int = PER_PAGE
+) -> Pagination:
+    """One page of agencies matching ``filters``, ordered by code."""
+    return db.paginate(agencies_query(filters), page=page, per_page=per_page, error_out=False)
+
+
+def agency_region_options(limit: int = 5000) -> list[tuple[str, str]]:
+    """``(code, name)`` of the provinces, regencies/cities and districts, for the region
+    suggestions of the agency form (villages are typed by code)."""
+    rows = db.session.execute(
+        select(Region.code, Region.name)
+        .where(Region.level != RegionLevel.DESA)
+        .order_by(Region.code)
+        .limit(limit)
+    )
+    return [(row.code, row.name) for row in rows]
+
+
+def agencies_providing(
+    service_type: ServiceType | str,
+    region: Region | str | None = None,
+    *,
+    include_national: bool = True,
+    active_only: bool = True,
+) -> list[Agency]:
+    """Agencies that declare ``service_type``, ordered by code.
+
+    With ``region``: those located in that region or a region under it, plus (unless
+    ``include_national`` is false) agencies of national or overseas reach wherever they are.
+    """
+    query = (
+        select(Agency)
+        .join(Agency.region)
+        .options(contains_eager(Agency.region))
+        .where(Agency.services.any(AgencyService.service_type == ServiceType(service_type)))
+        .order_by(Agency.code)
+    )
+    if active_only:
+        query = query.where(Agency.active.is_(True))
+    if region is not None:
+        in_region = _region_subtree(_code(region))
+        if include_national:
+            in_region = or_(in_region, Agency.type.in_(NATIONAL_REACH_TYPES))
+        query = query.where(in_region)
+    return list(db.session.scalars(query))
+
+
+def agency_may_join(agency: Agency, task_force: TaskForce) -> bool:
+    """The membership rule: located in the task force's region (or under it), or of national
+    or overseas reach."""
+    return agency.type in NATIONAL_REACH_TYPES or region_code_within(
+        agency.region.code, task_force.region.code
+    )
+
+
+def member_candidates(sub_task_force: SubTaskForce) -> list[Agency]:
+    """Active agencies that may join ``sub_task_force`` and are not members yet."""
+    members = select(SubTaskForceMember.agency_id).where(
+        SubTaskForceMember.sub_task_force_id == sub_task_force.id
+    )
+    region_code = sub_task_force.task_force.region.code
+    return list(
+        db.session.scalars(
+            select(Agency)
+            .join(Agency.region)
+            .options(contains_eager(Agency.region))
+            .where(
+                Agency.active.is_(True),
+                Agency.id.not_in(members),
+                or_(_region_subtree(region_code), Agency.type.in_(NATIONAL_REACH_TYPES)),
+            )
+            .order_by(Agency.code)
+        )
+    )
+
+
+def sub_task_forces_of_agency(agency: Agency) -> list[SubTaskForce]:
+    """The Sub GTs ``agency`` is a member of, by region code and Sub GT order."""
+    return list(
+        db.session.scalars(
+            select(SubTaskForce)
+            .join(SubTaskForceMember, SubTaskForceMember.sub_task_force_id == SubTaskForce.id)
+            .join(SubTaskForce.task_force)
+            .join(TaskForce.region)
+            .where(SubTaskForceMember.agency_id == agency.id)
+            .options(joinedload(SubTaskForce.task_force).joinedload(TaskForce.region))
+            .order_by(Region.code, SubTaskForce.id)
+        )
+    )
+
+
+# --- task forces ----------------------------------------------------------------------------
 
 
 def sub_task_force_choices() -> list[tuple[str, str]]:
@@ -38,3 +228,110 @@ def get_sub_task_force(region_code: str, key: str) -> SubTaskForce | None:
         .join(TaskForce.region)
         .where(Region.code == region_code, SubTaskForce.key == key)
     )
+
+
+def list_task_forces() -> list[TaskForce]:
+    """Every task force with its region and Sub GT members, by region code."""
+    return list(
+        db.session.scalars(
+            select(TaskForce)
+            .join(TaskForce.region)
+            .options(
+                joinedload(TaskForce.region),
+                selectinload(TaskForce.sub_task_forces).selectinload(SubTaskForce.members),
+            )
+            .order_by(Region.code)
+        )
+    )
+
+
+def get_task_force(task_force_id: int) -> TaskForce | None:
+    """A task force with its six Sub GTs and their member agencies loaded."""
+    return db.session.get(
+        TaskForce,
+        task_force_id,
+        options=[
+            joinedload(TaskForce.region),
+            selectinload(TaskForce.sub_task_forces)
+            .selectinload(SubTaskForce.members)
+            .joinedload(SubTaskForceMember.agency)
+            .joinedload(Agency.region),
+        ],
+    )
+
+
+def get_task_force_for_region(region: Region | str) -> TaskForce | None:
+    return db.session.scalar(
+        select(TaskForce).join(TaskForce.region).where(Region.code == _code(region))
+    )
+
+
+def get_sub_task_force_of(task_force: TaskForce, sub_task_force_id: int) -> SubTaskForce | None:
+    """The Sub GT ``sub_task_force_id`` when it belongs to ``task_force``."""
+    return next((s for s in task_force.sub_task_forces if s.id == sub_task_force_id), None)
+
+
+def regions_without_task_force() -> list[Region]:
+    """Provinces and regencies/cities that have no task force yet, by code."""
+    return list(
+        db.session.scalars(
+            select(Region)
+            .where(
+                Region.level.in_(TASK_FORCE_LEVELS),
+                ~select(TaskForce.id).where(TaskForce.region_id == Region.id).exists(),
+            )
+            .order_by(Region.code)
+        )
+    )
+
+
+def sub_task_force_for_service(
+    region: Region | str, service_type: ServiceType | str
+) -> SubTaskForce | None:
+    """The Sub GT that reviews ``service_type`` for cases of ``region``.
+
+    That is the Sub GT of the nearest task force at the region or above it (a kecamatan's
+    cases go to its kabupaten/kota's GT; without one, to the province's). ``None`` when the
+    service type has no Sub GT review or no such task force exists.
+    """
+    key = SERVICE_SUBTASKFORCE.get(ServiceType(service_type))
+    if key is None:
+        return None
+    codes = _ancestor_codes(_code(region))
+    return db.session.scalar(
+        select(SubTaskForce)
+        .join(SubTaskForce.task_force)
+        .join(TaskForce.region)
+        .where(Region.code.in_(codes), SubTaskForce.key == key)
+        .options(joinedload(SubTaskForce.task_force).joinedload(TaskForce.region))
+        .order_by(func.length(Region.code).desc())
+        .limit(1)
+    )
+
+
+def services_reviewed_by(key: SubTaskForceKey | str) -> list[ServiceType]:
+    """The service types a Sub GT reviews (domain.md §3), in vocabulary order."""
+    key = SubTaskForceKey(key)
+    return [service for service, reviewer in SERVICE_SUBTASKFORCE.items() if reviewer is key]
+
+
+def coordinators_of(task_force: TaskForce) -> dict[int, list[User]]:
+    """``{sub_task_force_id: [users]}``: who holds the Sub GT coordinator role on each Sub GT."""
+    from app.auth.models import RoleGrant, User
+
+    ids = [s.id for s in task_force.sub_task_forces]
+    result: dict[int, list[User]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    rows = db.session.execute(
+        select(RoleGrant.sub_task_force_id, User)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(
+            RoleGrant.role == Role.KOORDINATOR_SUBGT,
+            RoleGrant.sub_task_force_id.in_(ids),
+        )
+        .order_by(User.name)
+    )
+    for sub_task_force_id, user in rows:
+        result[sub_task_force_id].append(user)
+    return result

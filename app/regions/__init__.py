@@ -1,14 +1,18 @@
 """Regions (wilayah) with their Kemendagri codes, and population figures."""
 
 from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("regions", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    from app.core.templating import register_nav
     from app.regions import views  # noqa: F401  (routes)
     from app.regions.cli import population_cli, regions_cli
 
     app.register_blueprint(bp)
     app.cli.add_command(regions_cli)
     app.cli.add_command(population_cli)
+    register_nav("regions.index", _l("Regions"), "regions:manage", group="admin")
+    register_nav("regions.population", _l("Population"), "population:manage", group="admin")

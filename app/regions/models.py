@@ -90,4 +90,4 @@ class Population(db.Model):
 
     @property
     def age_label(self) -> str:
-        return f"{self.age_from}+" if self.age_to is None else f"{self.age_from}–{self.age_to}"
+        return f"{self.age_from}+" if self.age_to is None else f"{self.age_from}\u2013{self.age_to}"

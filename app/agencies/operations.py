@@ -1,0 +1,358 @@
+"""The write side of agencies and task forces: the only code that changes them.
+
+Every function checks its rules first (raising ``DomainError`` with a translatable message and
+the form field it belongs to), then changes state, flushes and writes the audit entry. None of
+them commits: the request, the CLI command or the task that called them does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.agencies.models import Agency, AgencyService, SubTaskForce, SubTaskForceMember, TaskForce
+from app.agencies.queries import (
+    TASK_FORCE_LEVELS,
+    agency_may_join,
+    get_agency_by_code,
+    get_task_force_for_region,
+)
+from app.audit.operations import SystemActor, record
+from app.core.db import model_diff, utcnow
+from app.core.enums import AgencyType, ServiceType, SubTaskForceKey
+from app.core.errors import DomainError
+from app.extensions import db
+from app.regions.models import Region
+from app.regions.queries import get_region_by_code
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
+NAME_MAX = 200
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def _check_code(code: str) -> str:
+    code = (code or "").strip()
+    if not code:
+        raise DomainError(_l("Enter the agency code."), field="code")
+    if not CODE_RE.match(code):
+        raise DomainError(
+            _l(
+                "The agency code %(code)s is not valid: use 2 to 40 capital letters, digits and "
+                "dashes, starting with a letter or digit (e.g. UPTDPPA-3273).",
+                code=repr(code),
+            ),
+            field="code",
+        )
+    return code
+
+
+def _check_name(name: str, *, field: str = "name") -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("Enter a name."), field=field)
+    if len(name) > NAME_MAX:
+        raise DomainError(
+            _l("The name must be at most %(n)d characters long.", n=NAME_MAX), field=field
+        )
+    return name
+
+
+def _check_type(value: AgencyType | str) -> AgencyType:
+    try:
+        return AgencyType(value)
+    except ValueError:
+        raise DomainError(
+            _l("Unknown agency type %(value)s.", value=repr(str(value))), field="type"
+        ) from None
+
+
+def _check_region(region: Region | str | None) -> Region:
+    if isinstance(region, Region):
+        return region
+    code = (region or "").strip()
+    if not code:
+        raise DomainError(_l("Enter the region's Kemendagri code."), field="region")
+    found = get_region_by_code(code)
+    if found is None:
+        raise DomainError(
+            _l("There is no region with the code %(code)s.", code=repr(code)), field="region"
+        )
+    return found
+
+
+def _check_services(services: Iterable[ServiceType | str] | None) -> list[ServiceType]:
+    """The service types, validated, without duplicates, in the order given."""
+    result: list[ServiceType] = []
+    for value in services or []:
+        try:
+            service_type = ServiceType(value)
+        except ValueError:
+            raise DomainError(
+                _l("Unknown service type %(value)s.", value=repr(str(value))), field="services"
+            ) from None
+        if service_type not in result:
+            result.append(service_type)
+    return result
+
+
+def _snapshot(agency: Agency) -> dict[str, Any]:
+    return {
+        "code": agency.code,
+        "name": agency.name,
+        "type": agency.type.value if agency.type else None,
+        "region": agency.region.code if agency.region else None,
+        "services": sorted(s.service_type.value for s in agency.services),
+        "active": agency.active,
+    }
+
+
+def _sync_services(agency: Agency, wanted: list[ServiceType]) -> None:
+    """Make the agency's service rows exactly ``wanted`` (keeping rows that stay)."""
+    for row in list(agency.services):
+        if row.service_type not in wanted:
+            agency.services.remove(row)
+    present = {row.service_type for row in agency.services}
+    for service_type in wanted:
+        if service_type not in present:
+            agency.services.append(AgencyService(service_type=service_type))
+
+
+def _flush_checking_version() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise DomainError(_STALE) from None
+
+
+_STALE = _l(
+    "Someone else changed this agency while you were editing. Reload the page and try again."
+)
+
+
+def _apply(
+    agency: Agency,
+    *,
+    name: str,
+    type_: AgencyType,
+    region: Region,
+    services: list[ServiceType],
+    active: bool,
+    actor: User | SystemActor,
+) -> bool:
+    """Set the fields of an existing agency; audit and return True when anything changed."""
+    before = _snapshot(agency)
+    agency.name = name
+    agency.type = type_
+    agency.region = region
+    agency.active = active
+    _sync_services(agency, services)
+    after = _snapshot(agency)
+    changes = model_diff(before, after)
+    if not changes:
+        return False
+    # Also when only the service rows changed: bump the agency's version so that a concurrent
+    # edit of the services is caught like any other.
+    agency.updated_at = utcnow()
+    _flush_checking_version()
+    record(actor, "agency.update", "agency", agency.id, changes)
+    return True
+
+
+def _create(
+    code: str,
+    *,
+    name: str,
+    type_: AgencyType,
+    region: Region,
+    services: list[ServiceType],
+    actor: User | SystemActor,
+) -> Agency:
+    agency = Agency(code=code, name=name, type=type_, region=region, active=True)
+    for service_type in services:
+        agency.services.append(AgencyService(service_type=service_type))
+    db.session.add(agency)
+    db.session.flush()
+    record(actor, "agency.create", "agency", agency.id, _snapshot(agency))
+    return agency
+
+
+# --- agencies -------------------------------------------------------------------------------
+
+
+def upsert_agency(
+    code: str,
+    name: str,
+    type: AgencyType | str,
+    region_code: str,
+    services: Iterable[ServiceType | str],
+    *,
+    actor: User | SystemActor,
+) -> tuple[Agency, str]:
+    """Create the agency ``code`` or bring it in line with the given values (imports).
+
+    Returns the agency and ``"created"``, ``"updated"`` or ``"unchanged"``. The agency's
+    services become exactly ``services``; whether it is active is left as it is.
+    """
+    code = _check_code(code)
+    name = _check_name(name)
+    type_ = _check_type(type)
+    region = _check_region(region_code)
+    wanted = _check_services(services)
+    agency = get_agency_by_code(code)
+    if agency is None:
+        return _create(code, name=name, type_=type_, region=region, services=wanted,
+                       actor=actor), "created"
+    changed = _apply(agency, name=name, type_=type_, region=region, services=wanted,
+                     active=agency.active, actor=actor)
+    return agency, "updated" if changed else "unchanged"
+
+
+def create_agency(
+    code: str,
+    name: str,
+    type: AgencyType | str,
+    region: Region | str,
+    services: Iterable[ServiceType | str],
+    *,
+    actor: User | SystemActor,
+) -> Agency:
+    """A new agency (admin form); refused when the code is already taken."""
+    code = _check_code(code)
+    name = _check_name(name)
+    type_ = _check_type(type)
+    region_obj = _check_region(region)
+    wanted = _check_services(services)
+    if get_agency_by_code(code) is not None:
+        raise DomainError(
+            _l("Another agency already has the code %(code)s.", code=code), field="code"
+        )
+    return _create(code, name=name, type_=type_, region=region_obj, services=wanted, actor=actor)
+
+
+def update_agency(
+    agency: Agency,
+    *,
+    name: str,
+    type: AgencyType | str,
+    region: Region | str,
+    services: Iterable[ServiceType | str],
+    active: bool,
+    expected_version: int,
+    actor: User | SystemActor,
+) -> Agency:
+    """Save the admin form of an agency. The code never changes (cases carry it in their
+    references). Agencies are deactivated, never deleted: history refers to them."""
+    if agency.version != expected_version:
+        raise DomainError(_STALE)
+    name = _check_name(name)
+    type_ = _check_type(type)
+    region_obj = _check_region(region)
+    wanted = _check_services(services)
+    _apply(agency, name=name, type_=type_, region=region_obj, services=wanted,
+           active=bool(active), actor=actor)
+    return agency
+
+
+# --- task forces ----------------------------------------------------------------------------
+
+
+def create_task_force(
+    region: Region | str, *, name: str | None = None, actor: User | SystemActor
+) -> TaskForce:
+    """The GT P2TPPO of a kabupaten/kota or province, with its six Sub GTs."""
+    region_obj = _check_region(region)
+    if region_obj.level not in TASK_FORCE_LEVELS:
+        raise DomainError(
+            _l("A task force (GT P2TPPO) is formed for a province or a regency/city only."),
+            field="region",
+        )
+    if get_task_force_for_region(region_obj) is not None:
+        raise DomainError(
+            _l("%(region)s already has a task force.", region=region_obj.label), field="region"
+        )
+    name = _check_name(name) if name and name.strip() else f"GT P2TPPO {region_obj.name}"[:NAME_MAX]
+    task_force = TaskForce(region=region_obj, name=name)
+    for key in SubTaskForceKey:
+        task_force.sub_task_forces.append(SubTaskForce(key=key))
+    db.session.add(task_force)
+    db.session.flush()
+    record(actor, "task_force.create", "task_force", task_force.id, {
+        "region": region_obj.code,
+        "name": name,
+        "sub_task_forces": [s.key.value for s in task_force.sub_task_forces],
+    })
+    return task_force
+
+
+def _member_row(sub_task_force: SubTaskForce, agency: Agency) -> SubTaskForceMember | None:
+    return next((m for m in sub_task_force.members if m.agency_id == agency.id), None)
+
+
+def add_member(
+    sub_task_force: SubTaskForce, agency: Agency, *, actor: User | SystemActor
+) -> SubTaskForceMember:
+    """Make ``agency`` a member of the Sub GT.
+
+    The agency must be located in the task force's region or a region under it, unless it is
+    of national or abroad reach (Indonesian missions, LPSK, BP2MI, immigration).
+    """
+    task_force = sub_task_force.task_force
+    if not agency.active:
+        raise DomainError(
+            _l("%(agency)s is deactivated and cannot join a Sub GT.", agency=agency.code),
+            field="agency",
+        )
+    if not agency_may_join(agency, task_force):
+        raise DomainError(
+            _l(
+                "%(agency)s is located in %(agency_region)s, outside %(region)s: only agencies "
+                "of the task force's region (and national or overseas agencies) may join.",
+                agency=agency.code,
+                agency_region=agency.region.label,
+                region=task_force.region.label,
+            ),
+            field="agency",
+        )
+    if _member_row(sub_task_force, agency) is not None:
+        raise DomainError(
+            _l("%(agency)s is already a member of this Sub GT.", agency=agency.code),
+            field="agency",
+        )
+    member = SubTaskForceMember(agency=agency)
+    sub_task_force.members.append(member)
+    db.session.flush()
+    record(actor, "sub_task_force.add_member", "sub_task_force", sub_task_force.id, {
+        "task_force": task_force.region.code,
+        "key": sub_task_force.key.value,
+        "agency": agency.code,
+    })
+    return member
+
+
+def remove_member(
+    sub_task_force: SubTaskForce, agency: Agency, *, actor: User | SystemActor
+) -> None:
+    member = _member_row(sub_task_force, agency)
+    if member is None:
+        raise DomainError(
+            _l("%(agency)s is not a member of this Sub GT.", agency=agency.code), field="agency"
+        )
+    sub_task_force.members.remove(member)
+    if member in agency.memberships:
+        agency.memberships.remove(member)
+    db.session.flush()
+    record(actor, "sub_task_force.remove_member", "sub_task_force", sub_task_force.id, {
+        "task_force": sub_task_force.task_force.region.code,
+        "key": sub_task_force.key.value,
+        "agency": agency.code,
+    })
+

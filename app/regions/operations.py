@@ -1,0 +1,475 @@
+"""The write side of regions (wilayah) and population figures: the only code that changes them.
+
+Every function checks its rules first and raises ``DomainError`` (nothing changed) when one is
+broken, then changes the rows, flushes and writes an audit entry. None of them commits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.audit.operations import SystemActor, record
+from app.core.db import model_diff
+from app.core.enums import RegionLevel, Sex
+from app.core.errors import DomainError
+from app.core.labels import label
+from app.extensions import db
+from app.regions.models import Population, Region
+from app.regions.queries import get_population_row, get_region_by_code
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+# Kemendagri codes: 32, 32.73, 32.73.01, 32.73.01.1001 (ASCII digits only).
+CODE_PATTERNS: dict[RegionLevel, re.Pattern[str]] = {
+    RegionLevel.PROVINSI: re.compile(r"[0-9]{2}"),
+    RegionLevel.KABKOTA: re.compile(r"[0-9]{2}\.[0-9]{2}"),
+    RegionLevel.KECAMATAN: re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}"),
+    RegionLevel.DESA: re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}"),
+}
+CODE_FORMS: dict[RegionLevel, tuple[str, str]] = {
+    RegionLevel.PROVINSI: ("NN", "32"),
+    RegionLevel.KABKOTA: ("NN.NN", "32.73"),
+    RegionLevel.KECAMATAN: ("NN.NN.NN", "32.73.01"),
+    RegionLevel.DESA: ("NN.NN.NN.NNNN", "32.73.01.1001"),
+}
+NAME_MAX = 200
+YEAR_MIN, YEAR_MAX = 1900, 2200
+AGE_MAX = 150
+COUNT_MAX = 1_000_000_000  # far above any region; keeps typing slips out of the BIGINT
+
+
+# --- regions -----------------------------------------------------------------------------
+
+
+def _check_level(level: RegionLevel | str) -> RegionLevel:
+    try:
+        return RegionLevel(str(level).strip())
+    except ValueError:
+        raise DomainError(
+            _l(
+                "Unknown level %(level)s: use provinsi, kabkota, kecamatan or desa.",
+                level=repr(str(level)),
+            ),
+            field="level",
+        ) from None
+
+
+def _check_code(code: str, level: RegionLevel) -> str:
+    if not CODE_PATTERNS[level].fullmatch(code):
+        form, example = CODE_FORMS[level]
+        raise DomainError(
+            _l(
+                "%(code)s is not a valid code for a %(level)s: it must have the form %(form)s "
+                "(digits), e.g. %(example)s.",
+                code=repr(code),
+                level=label(level),
+                form=form,
+                example=example,
+            ),
+            field="code",
+        )
+    return code
+
+
+def _check_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("Enter the region's name."), field="name")
+    if len(name) > NAME_MAX:
+        raise DomainError(
+            _l("The name may be at most %(n)d characters long.", n=NAME_MAX), field="name"
+        )
+    return name
+
+
+def _clean_parent_code(parent_code: str | None) -> str | None:
+    parent_code = (parent_code or "").strip()
+    return parent_code or None
+
+
+def _resolve_parent(code: str, level: RegionLevel, parent_code: str | None) -> Region | None:
+    """The parent a new region of ``level`` with ``code`` must have, checked."""
+    expected = level.parent_level
+    if expected is None:
+        if parent_code is not None:
+            raise DomainError(_l("A province has no parent region."), field="parent_code")
+        return None
+    if parent_code is None:
+        raise DomainError(
+            _l(
+                "A %(level)s needs a parent region (a %(parent_level)s).",
+                level=label(level),
+                parent_level=label(expected),
+            ),
+            field="parent_code",
+        )
+    parent = get_region_by_code(parent_code)
+    if parent is None:
+        raise DomainError(
+            _l("The parent region %(code)s does not exist.", code=parent_code),
+            field="parent_code",
+        )
+    if parent.level is not expected:
+        raise DomainError(
+            _l(
+                "The parent of a %(level)s must be a %(parent_level)s, but %(code)s is a "
+                "%(actual)s.",
+                level=label(level),
+                parent_level=label(expected),
+                code=parent.code,
+                actual=label(parent.level),
+            ),
+            field="parent_code",
+        )
+    if not code.startswith(parent.code + "."):
+        raise DomainError(
+            _l(
+                "The code %(code)s does not lie under its parent %(parent)s (it must start "
+                "with %(prefix)s).",
+                code=code,
+                parent=parent.code,
+                prefix=parent.code + ".",
+            ),
+            field="code",
+        )
+    return parent
+
+
+def _region_state(region: Region) -> dict[str, Any]:
+    return {
+        "code": region.code,
+        "name": region.name,
+        "level": region.level.value,
+        "parent": region.parent.code if region.parent is not None else None,
+    }
+
+
+def _insert_region(
+    code: str, name: str, level: RegionLevel, parent: Region | None, actor: User | SystemActor
+) -> Region:
+    region = Region(code=code, name=name, level=level, parent=parent)
+    db.session.add(region)
+    db.session.flush()
+    record(actor, "region.create", "region", region.id, _region_state(region))
+    return region
+
+
+def _rename_region(region: Region, name: str, actor: User | SystemActor) -> bool:
+    """Give ``region`` a (checked) new name; False when it already had it."""
+    if region.name == name:
+        return False
+    before = _region_state(region)
+    region.name = name
+    db.session.flush()
+    record(actor, "region.update", "region", region.id, model_diff(before, _region_state(region)))
+    return True
+
+
+def upsert_region(
+    code: str,
+    name: str,
+    level: RegionLevel | str,
+    parent_code: str | None,
+    *,
+    actor: User | SystemActor,
+) -> tuple[Region, str]:
+    """Create the region ``code`` or bring its name up to date.
+
+    Returns the region and ``"created"``, ``"updated"`` or ``"unchanged"``. The level and the
+    parent of an existing code never change (a different one is refused): only the name may.
+    """
+    code = (code or "").strip()
+    level = _check_level(level)
+    name = _check_name(name)
+    parent_code = _clean_parent_code(parent_code)
+    existing = get_region_by_code(code) if code else None
+    if existing is not None:
+        if existing.level is not level:
+            raise DomainError(
+                _l(
+                    "Region %(code)s is a %(level)s; the level of an existing region cannot "
+                    "change.",
+                    code=code,
+                    level=label(existing.level),
+                ),
+                field="level",
+            )
+        current_parent = existing.parent.code if existing.parent is not None else None
+        if current_parent != parent_code:
+            raise DomainError(
+                _l(
+                    "Region %(code)s lies under %(parent)s; the parent of an existing region "
+                    "cannot change.",
+                    code=code,
+                    parent=current_parent or "—",
+                ),
+                field="parent_code",
+            )
+        changed = _rename_region(existing, name, actor)
+        return existing, "updated" if changed else "unchanged"
+    code = _check_code(code, level)
+    parent = _resolve_parent(code, level, parent_code)
+    return _insert_region(code, name, level, parent, actor), "created"
+
+
+def create_region(
+    code: str,
+    name: str,
+    level: RegionLevel | str,
+    parent_code: str | None,
+    *,
+    actor: User | SystemActor,
+) -> Region:
+    """Create a new region (the admin form); an existing code is refused."""
+    code = (code or "").strip()
+    level = _check_level(level)
+    code = _check_code(code, level)
+    name = _check_name(name)
+    if get_region_by_code(code) is not None:
+        raise DomainError(
+            _l("A region with the code %(code)s already exists.", code=code), field="code"
+        )
+    parent = _resolve_parent(code, level, _clean_parent_code(parent_code))
+    return _insert_region(code, name, level, parent, actor)
+
+
+def update_region(
+    region: Region, *, name: str, expected_version: int, actor: User | SystemActor
+) -> Region:
+    """Rename ``region`` (the admin form). Code, level and parent never change."""
+    if region.version != expected_version:
+        raise DomainError(
+            _l(
+                "Someone else changed this region while you were editing. Reload the page and "
+                "try again."
+            )
+        )
+    _rename_region(region, _check_name(name), actor)
+    return region
+
+
+# --- population --------------------------------------------------------------------------
+
+
+def _whole_number(value: Any, field: str, name: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError(_l("%(name)s must be a whole number.", name=name), field=field)
+    return value
+
+
+def _check_year(year: Any) -> int:
+    year = _whole_number(year, "year", _l("The year"))
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise DomainError(
+            _l("The year must be between %(lo)d and %(hi)d.", lo=YEAR_MIN, hi=YEAR_MAX),
+            field="year",
+        )
+    return year
+
+
+def _check_sex(sex: Sex | str) -> Sex:
+    try:
+        return Sex(str(sex).strip().upper())
+    except ValueError:
+        raise DomainError(
+            _l("The sex must be L or P, not %(value)s.", value=repr(str(sex))), field="sex"
+        ) from None
+
+
+def _check_ages(age_from: Any, age_to: Any) -> tuple[int, int | None]:
+    age_from = _whole_number(age_from, "age_from", _l("The lowest age"))
+    if not 0 <= age_from <= AGE_MAX:
+        raise DomainError(
+            _l("The lowest age must be between 0 and %(n)d.", n=AGE_MAX), field="age_from"
+        )
+    if age_to is None:
+        return age_from, None
+    age_to = _whole_number(age_to, "age_to", _l("The highest age"))
+    if not age_from <= age_to <= AGE_MAX:
+        raise DomainError(
+            _l(
+                "The highest age must be between the lowest age (%(lo)d) and %(hi)d, or empty "
+                "for an open-ended range.",
+                lo=age_from,
+                hi=AGE_MAX,
+            ),
+            field="age_to",
+        )
+    return age_from, age_to
+
+
+def _check_count(count: Any) -> int:
+    count = _whole_number(count, "count", _l("The number of residents"))
+    if count < 0:
+        raise DomainError(_l("The number of residents cannot be negative."), field="count")
+    if count > COUNT_MAX:
+        raise DomainError(
+            _l("The number of residents may be at most %(n)s.", n=f"{COUNT_MAX:,}"),
+            field="count",
+        )
+    return count
+
+
+def _age_label(age_from: int, age_to: int | None) -> str:
+    """As ``Population.age_label``: 75+ or 0\u20134 (en dash)."""
+    return f"{age_from}+" if age_to is None else f"{age_from}\u2013{age_to}"
+
+
+def _check_no_overlap(
+    region: Region,
+    year: int,
+    sex: Sex,
+    age_from: int,
+    age_to: int | None,
+    *,
+    exclude_id: int | None,
+) -> None:
+    """The age ranges of one region, year and sex never overlap."""
+    rows = db.session.scalars(
+        select(Population)
+        .where(Population.region_id == region.id, Population.year == year, Population.sex == sex)
+        .order_by(Population.age_from)
+    )
+    top = AGE_MAX + 1 if age_to is None else age_to
+    for row in rows:
+        if row.id == exclude_id:
+            continue
+        row_top = AGE_MAX + 1 if row.age_to is None else row.age_to
+        if row.age_from <= top and age_from <= row_top:
+            raise DomainError(
+                _l(
+                    "Ages %(ages)s overlap the range %(other)s already recorded for %(region)s, "
+                    "%(year)d, %(sex)s.",
+                    ages=_age_label(age_from, age_to),
+                    other=row.age_label,
+                    region=region.code,
+                    year=year,
+                    sex=label(sex),
+                ),
+                field="age_to" if row.age_from > age_from else "age_from",
+            )
+
+
+def _population_state(pop: Population) -> dict[str, Any]:
+    return {
+        "region": pop.region.code,
+        "year": pop.year,
+        "sex": pop.sex.value,
+        "age_from": pop.age_from,
+        "age_to": pop.age_to,
+        "count": pop.count,
+    }
+
+
+def _insert_population(
+    region: Region,
+    year: int,
+    sex: Sex,
+    age_from: int,
+    age_to: int | None,
+    count: int,
+    actor: User | SystemActor,
+) -> Population:
+    _check_no_overlap(region, year, sex, age_from, age_to, exclude_id=None)
+    pop = Population(
+        region=region, year=year, sex=sex, age_from=age_from, age_to=age_to, count=count
+    )
+    db.session.add(pop)
+    db.session.flush()
+    record(actor, "population.create", "population", pop.id, _population_state(pop))
+    return pop
+
+
+def _change_population(
+    pop: Population, age_to: int | None, count: int, actor: User | SystemActor
+) -> bool:
+    if pop.age_to == age_to and pop.count == count:
+        return False
+    if pop.age_to != age_to:
+        _check_no_overlap(pop.region, pop.year, pop.sex, pop.age_from, age_to, exclude_id=pop.id)
+    before = _population_state(pop)
+    pop.age_to = age_to
+    pop.count = count
+    db.session.flush()
+    record(
+        actor, "population.update", "population", pop.id, model_diff(before, _population_state(pop))
+    )
+    return True
+
+
+def upsert_population(
+    region_code: str,
+    year: int,
+    sex: Sex | str,
+    age_from: int,
+    age_to: int | None,
+    count: int,
+    *,
+    actor: User | SystemActor,
+) -> tuple[Population, str]:
+    """Create or update the figure of (region, year, sex, age_from).
+
+    A row with the same lowest age is the same row: its highest age and count are updated.
+    Returns the row and ``"created"``, ``"updated"`` or ``"unchanged"``.
+    """
+    region_code = (region_code or "").strip()
+    region = get_region_by_code(region_code) if region_code else None
+    if region is None:
+        raise DomainError(
+            _l("The region %(code)s does not exist.", code=region_code or "—"),
+            field="region_code",
+        )
+    year = _check_year(year)
+    sex = _check_sex(sex)
+    age_from, age_to = _check_ages(age_from, age_to)
+    count = _check_count(count)
+    existing = get_population_row(region.id, year, sex, age_from)
+    if existing is not None:
+        changed = _change_population(existing, age_to, count, actor)
+        return existing, "updated" if changed else "unchanged"
+    return _insert_population(region, year, sex, age_from, age_to, count, actor), "created"
+
+
+def create_population(
+    region: Region,
+    year: int,
+    sex: Sex | str,
+    age_from: int,
+    age_to: int | None,
+    count: int,
+    *,
+    actor: User | SystemActor,
+) -> Population:
+    """Add a new row (the admin form); a row with the same lowest age is refused."""
+    year = _check_year(year)
+    sex = _check_sex(sex)
+    age_from, age_to = _check_ages(age_from, age_to)
+    count = _check_count(count)
+    if get_population_row(region.id, year, sex, age_from) is not None:
+        raise DomainError(
+            _l(
+                "There is already a row for ages from %(age)d; change its count instead.",
+                age=age_from,
+            ),
+            field="age_from",
+        )
+    return _insert_population(region, year, sex, age_from, age_to, count, actor)
+
+
+def update_population(pop: Population, *, count: int, actor: User | SystemActor) -> Population:
+    """Correct the count of one row."""
+    _change_population(pop, pop.age_to, _check_count(count), actor)
+    return pop
+
+
+def delete_population(pop: Population, *, actor: User | SystemActor) -> None:
+    state = _population_state(pop)
+    pop_id = pop.id
+    db.session.delete(pop)
+    db.session.flush()
+    record(actor, "population.delete", "population", pop_id, state)

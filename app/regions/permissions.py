@@ -1,0 +1,13 @@
+"""Who may change regions and population figures (every signed-in user may read them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def can_manage_regions(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.has_permission("regions:manage"))
+
+
+def can_manage_population(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.has_permission("population:manage"))

@@ -1,0 +1,112 @@
+"""Browser tests: a real Chromium (Debian's package) driven by Playwright against the app served
+on loopback from its own database with the demo data committed."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from tests.conftest import database_url, make_app, uses_postgres
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "e2e"
+E2E_DB = "simpul_e2e"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"needs Chromium at {CHROMIUM} (Debian package 'chromium')"
+    elif not uses_postgres():
+        reason = "needs PostgreSQL for the served database"
+    if reason:
+        for item in items:
+            if "tests/e2e" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    from flask_migrate import upgrade
+
+    from app import celery_init_app
+    from app.demo.operations import load_demo
+    from app.extensions import db
+
+    server_url = make_url(database_url())
+    admin = sa.create_engine(server_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DB}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{E2E_DB}"'))
+    served = make_app(
+        DATABASE_URL=server_url.set(database=E2E_DB).render_as_string(hide_password=False),
+        WTF_CSRF_ENABLED=True,
+    )
+    with served.app_context():
+        upgrade()
+        load_demo()
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with served.app_context():
+            db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DB}" WITH (FORCE)'))
+        admin.dispose()
+        # the session-wide test app owns the shared Celery app again
+        from flask import current_app
+
+        try:
+            celery_init_app(current_app._get_current_object())
+        except RuntimeError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
