@@ -28,7 +28,7 @@ $(DEV_STAMP): $(STAMP) pyproject.toml
 install: $(STAMP) compile-translations ## create the virtual environment and install the app
 
 compile-translations: $(STAMP)
-	@$(BIN)/pybabel compile -q -d app/translations
+	@$(BIN)/pybabel -q compile -d app/translations
 
 run: install ## migrate the embedded database, load demo data, serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade
@@ -61,7 +61,7 @@ beat: install ## run Celery beat (needs REDIS_URL); run exactly one
 
 translations: $(STAMP) ## extract strings, update the catalogues, compile
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --omit-header -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header --no-location
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) compile-translations
 
 bench: $(DEV_STAMP) ## run the benchmarks (prints figures)
