@@ -58,7 +58,7 @@ preload_app = False
 
 # Heartbeat files on a RAM-backed filesystem (also exists inside containers and under
 # systemd's PrivateTmp/PrivateDevices).
-worker_tmp_dir = "/dev/shm"
+worker_tmp_dir = "/dev/shm"  # noqa: S108  (a RAM filesystem for heartbeats, not data)
 
 # nginx on the same machine sets X-Forwarded-Proto; only then does gunicorn treat the request as
 # HTTPS. The FORWARDED_ALLOW_IPS environment variable, if set, takes precedence. (The app's

@@ -160,11 +160,14 @@ class _BoundSession(Session):
 
 
 @pytest.fixture(autouse=True)
-def db_session(app: Flask) -> Iterator[Session]:
+def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session | None]:
     """Each test in a transaction that is rolled back; commits in the code under test become
-    savepoints."""
+    savepoints. Browser tests (marked e2e) talk to a served app with its own database instead."""
     from app.extensions import db, limiter
 
+    if request.node.get_closest_marker("e2e"):
+        yield None
+        return
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

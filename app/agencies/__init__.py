@@ -14,5 +14,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(agencies_cli)
     register_nav("agencies.index", _l("Agencies"), "agencies:manage", group="admin")
-    register_nav("agencies.task_forces", _l("Task forces (GT P2TPPO)"), "taskforces:manage",
-                 group="admin")
+    register_nav(
+        "agencies.task_forces", _l("Task forces (GT P2TPPO)"), "taskforces:manage", group="admin"
+    )

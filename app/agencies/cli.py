@@ -49,12 +49,15 @@ def import_agencies(file: Path, dry_run: bool) -> None:
         code = row["code"]
         if code in seen:
             raise ImportRowError(
-                line, gettext("the code %(code)s is already on line %(n)d", code=code,
-                              n=seen[code])
+                line, gettext("the code %(code)s is already on line %(n)d", code=code, n=seen[code])
             )
         seen[code] = line
         _, outcome = ops.upsert_agency(
-            code, row["name"], row["type"], row["region_code"], parse_services(row["services"]),
+            code,
+            row["name"],
+            row["type"],
+            row["region_code"],
+            parse_services(row["services"]),
             actor=actor,
         )
         return outcome
@@ -86,22 +89,36 @@ def _need(value: T | None, message: Callable[[], str]) -> T:
 
 def _find_sub_task_force(region_code: str, key: str) -> SubTaskForce:
     if key not in {k.value for k in SubTaskForceKey}:
-        raise click.ClickException(gettext(
-            "unknown Sub GT key %(key)s (one of: %(keys)s)", key=repr(key),
-            keys=", ".join(k.value for k in SubTaskForceKey),
-        ))
-    _need(get_region_by_code(region_code),
-          lambda: gettext("there is no region with the code %(code)s", code=repr(region_code)))
-    _need(get_task_force_for_region(region_code),
-          lambda: gettext("region %(code)s has no task force (create it with "
-                          "'flask agencies taskforce-create %(code)s')", code=region_code))
-    return _need(get_sub_task_force(region_code, key),
-                 lambda: gettext("the task force has no Sub GT %(key)s", key=key))
+        raise click.ClickException(
+            gettext(
+                "unknown Sub GT key %(key)s (one of: %(keys)s)",
+                key=repr(key),
+                keys=", ".join(k.value for k in SubTaskForceKey),
+            )
+        )
+    _need(
+        get_region_by_code(region_code),
+        lambda: gettext("there is no region with the code %(code)s", code=repr(region_code)),
+    )
+    _need(
+        get_task_force_for_region(region_code),
+        lambda: gettext(
+            "region %(code)s has no task force (create it with "
+            "'flask agencies taskforce-create %(code)s')",
+            code=region_code,
+        ),
+    )
+    return _need(
+        get_sub_task_force(region_code, key),
+        lambda: gettext("the task force has no Sub GT %(key)s", key=key),
+    )
 
 
 def _find_agency(code: str) -> Agency:
-    return _need(get_agency_by_code(code),
-                 lambda: gettext("there is no agency with the code %(code)s", code=repr(code)))
+    return _need(
+        get_agency_by_code(code),
+        lambda: gettext("there is no agency with the code %(code)s", code=repr(code)),
+    )
 
 
 @agencies_cli.command("taskforce-create")
@@ -112,8 +129,10 @@ def taskforce_create(region_code: str, name: str | None) -> None:
     """Create the task force (GT P2TPPO) of a province or regency/city with its six Sub GTs."""
     with _one_command():
         task_force = ops.create_task_force(region_code, name=name, actor=SystemActor("cli"))
-        message = (f"created task force {task_force.id} ({task_force.name}) for "
-                   f"{task_force.region.code} with {len(task_force.sub_task_forces)} Sub GTs")
+        message = (
+            f"created task force {task_force.id} ({task_force.name}) for "
+            f"{task_force.region.code} with {len(task_force.sub_task_forces)} Sub GTs"
+        )
     click.echo(message)
 
 

@@ -41,8 +41,10 @@ class AgencyFormBase(FlaskForm):
         filters=[_strip],
         validators=[DataRequired(REQUIRED), Length(max=13)],
         render_kw={"list": "region-options", "autocomplete": "off"},
-        description=_l("The code of the province, regency/city or district where the agency "
-                       "is located, e.g. 32.73 or 32.73.01."),
+        description=_l(
+            "The code of the province, regency/city or district where the agency "
+            "is located, e.g. 32.73 or 32.73.01."
+        ),
     )
     services = MultiCheckboxField(_l("Services provided"), choices=choices(ServiceType))
 
@@ -52,8 +54,10 @@ class AgencyCreateForm(AgencyFormBase):
         _l("Code"),
         filters=[_upper],
         validators=[DataRequired(REQUIRED), Length(max=40)],
-        description=_l("Capital letters, digits and dashes, e.g. UPTDPPA-3273. It cannot be "
-                       "changed later: case references start with it."),
+        description=_l(
+            "Capital letters, digits and dashes, e.g. UPTDPPA-3273. It cannot be "
+            "changed later: case references start with it."
+        ),
     )
 
 
@@ -69,17 +73,24 @@ class AgencyFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), filters=[_strip], validators=[Optional(), Length(max=100)])
-    type = SelectField(_l("Type"), choices=[("", _l("All types")), *choices(AgencyType)],
-                       validators=[Optional()])
-    service = SelectField(_l("Service"), choices=[("", _l("All services")),
-                                                  *choices(ServiceType)],
-                          validators=[Optional()])
-    region = StringField(_l("Region code"), filters=[_strip],
-                         validators=[Optional(), Length(max=13)])
+    type = SelectField(
+        _l("Type"), choices=[("", _l("All types")), *choices(AgencyType)], validators=[Optional()]
+    )
+    service = SelectField(
+        _l("Service"),
+        choices=[("", _l("All services")), *choices(ServiceType)],
+        validators=[Optional()],
+    )
+    region = StringField(
+        _l("Region code"), filters=[_strip], validators=[Optional(), Length(max=13)]
+    )
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("Active and inactive")), ("active", _l("Active")),
-                 ("inactive", _l("Inactive"))],
+        choices=[
+            ("", _l("Active and inactive")),
+            ("active", _l("Active")),
+            ("inactive", _l("Inactive")),
+        ],
         validators=[Optional()],
     )
 

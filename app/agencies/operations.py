@@ -209,10 +209,18 @@ def upsert_agency(
     wanted = _check_services(services)
     agency = get_agency_by_code(code)
     if agency is None:
-        return _create(code, name=name, type_=type_, region=region, services=wanted,
-                       actor=actor), "created"
-    changed = _apply(agency, name=name, type_=type_, region=region, services=wanted,
-                     active=agency.active, actor=actor)
+        return _create(
+            code, name=name, type_=type_, region=region, services=wanted, actor=actor
+        ), "created"
+    changed = _apply(
+        agency,
+        name=name,
+        type_=type_,
+        region=region,
+        services=wanted,
+        active=agency.active,
+        actor=actor,
+    )
     return agency, "updated" if changed else "unchanged"
 
 
@@ -257,8 +265,15 @@ def update_agency(
     type_ = _check_type(type)
     region_obj = _check_region(region)
     wanted = _check_services(services)
-    _apply(agency, name=name, type_=type_, region=region_obj, services=wanted,
-           active=bool(active), actor=actor)
+    _apply(
+        agency,
+        name=name,
+        type_=type_,
+        region=region_obj,
+        services=wanted,
+        active=bool(active),
+        actor=actor,
+    )
     return agency
 
 
@@ -285,11 +300,17 @@ def create_task_force(
         task_force.sub_task_forces.append(SubTaskForce(key=key))
     db.session.add(task_force)
     db.session.flush()
-    record(actor, "task_force.create", "task_force", task_force.id, {
-        "region": region_obj.code,
-        "name": name,
-        "sub_task_forces": [s.key.value for s in task_force.sub_task_forces],
-    })
+    record(
+        actor,
+        "task_force.create",
+        "task_force",
+        task_force.id,
+        {
+            "region": region_obj.code,
+            "name": name,
+            "sub_task_forces": [s.key.value for s in task_force.sub_task_forces],
+        },
+    )
     return task_force
 
 
@@ -330,11 +351,17 @@ def add_member(
     member = SubTaskForceMember(agency=agency)
     sub_task_force.members.append(member)
     db.session.flush()
-    record(actor, "sub_task_force.add_member", "sub_task_force", sub_task_force.id, {
-        "task_force": task_force.region.code,
-        "key": sub_task_force.key.value,
-        "agency": agency.code,
-    })
+    record(
+        actor,
+        "sub_task_force.add_member",
+        "sub_task_force",
+        sub_task_force.id,
+        {
+            "task_force": task_force.region.code,
+            "key": sub_task_force.key.value,
+            "agency": agency.code,
+        },
+    )
     return member
 
 
@@ -350,9 +377,14 @@ def remove_member(
     if member in agency.memberships:
         agency.memberships.remove(member)
     db.session.flush()
-    record(actor, "sub_task_force.remove_member", "sub_task_force", sub_task_force.id, {
-        "task_force": sub_task_force.task_force.region.code,
-        "key": sub_task_force.key.value,
-        "agency": agency.code,
-    })
-
+    record(
+        actor,
+        "sub_task_force.remove_member",
+        "sub_task_force",
+        sub_task_force.id,
+        {
+            "task_force": sub_task_force.task_force.region.code,
+            "key": sub_task_force.key.value,
+            "agency": agency.code,
+        },
+    )

@@ -95,13 +95,16 @@ def _filters(form: AgencyFilterForm) -> AgencyFilters:
 def index() -> Any:
     form = AgencyFilterForm(request.args)
     page = list_agencies(_filters(form), page=request.args.get("page", 1, type=int))
-    return render_template("agencies/index.html", form=form, page=page,
-                           service_types=list(ServiceType))
+    return render_template(
+        "agencies/index.html", form=form, page=page, service_types=list(ServiceType)
+    )
 
 
 def _render_agency_form(form: FlaskForm, agency: Agency | None, status: int = 200) -> Any:
     return render_template(
-        "agencies/agency_form.html", form=form, agency=agency,
+        "agencies/agency_form.html",
+        form=form,
+        agency=agency,
         region_options=agency_region_options(),
     ), status
 
@@ -113,8 +116,12 @@ def create() -> Any:
     if form.validate_on_submit():
         try:
             agency = ops.create_agency(
-                form.code.data or "", form.name.data or "", form.type.data or "",
-                form.region.data or "", form.services.data or [], actor=_actor(),
+                form.code.data or "",
+                form.name.data or "",
+                form.type.data or "",
+                form.region.data or "",
+                form.services.data or [],
+                actor=_actor(),
             )
         except DomainError as exc:
             db.session.rollback()
@@ -131,7 +138,9 @@ def detail(agency_id: int) -> Any:
     agency = _agency_or_404(agency_id)
     services = [s for s in ServiceType if s in agency.service_types]
     return render_template(
-        "agencies/detail.html", agency=agency, services=services,
+        "agencies/detail.html",
+        agency=agency,
+        services=services,
         sub_task_forces=sub_task_forces_of_agency(agency),
         can_manage_task_forces=can_manage_task_forces(current_user),
     )
@@ -142,20 +151,29 @@ def detail(agency_id: int) -> Any:
 def edit(agency_id: int) -> Any:
     agency = _agency_or_404(agency_id)
     if request.method == "GET":
-        form = AgencyEditForm(data={
-            "name": agency.name, "type": agency.type.value, "region": agency.region.code,
-            "services": [s.value for s in agency.service_types], "active": agency.active,
-            "version": agency.version,
-        })
+        form = AgencyEditForm(
+            data={
+                "name": agency.name,
+                "type": agency.type.value,
+                "region": agency.region.code,
+                "services": [s.value for s in agency.service_types],
+                "active": agency.active,
+                "version": agency.version,
+            }
+        )
         return _render_agency_form(form, agency)
     form = AgencyEditForm()
     if form.validate_on_submit():
         try:
             ops.update_agency(
-                agency, name=form.name.data or "", type=form.type.data or "",
-                region=form.region.data or "", services=form.services.data or [],
+                agency,
+                name=form.name.data or "",
+                type=form.type.data or "",
+                region=form.region.data or "",
+                services=form.services.data or [],
                 active=bool(form.active.data),
-                expected_version=_int(form.version.data) or 0, actor=_actor(),
+                expected_version=_int(form.version.data) or 0,
+                actor=_actor(),
             )
         except DomainError as exc:
             db.session.rollback()
@@ -184,8 +202,9 @@ def task_forces() -> Any:
     member_counts = {
         tf.id: len({m.agency_id for stf in tf.sub_task_forces for m in stf.members}) for tf in rows
     }
-    return render_template("agencies/task_forces.html", task_forces=rows,
-                           member_counts=member_counts)
+    return render_template(
+        "agencies/task_forces.html", task_forces=rows, member_counts=member_counts
+    )
 
 
 def _task_force_create_form() -> TaskForceCreateForm:
@@ -278,16 +297,26 @@ def member_add(task_force_id: int, sub_task_force_id: int) -> Any:
             task_force = _task_force_or_404(task_force_id)
             _attach_error(form, exc)
         else:
-            flash(_("%(agency)s has joined the Sub GT %(subgt)s.", agency=agency.code,
-                    subgt=label(sub_task_force.key)), "success")
-            return redirect(url_for("agencies.task_force_detail", task_force_id=task_force.id,
-                                    _anchor=f"subgt-{sub_task_force.id}"))
+            flash(
+                _(
+                    "%(agency)s has joined the Sub GT %(subgt)s.",
+                    agency=agency.code,
+                    subgt=label(sub_task_force.key),
+                ),
+                "success",
+            )
+            return redirect(
+                url_for(
+                    "agencies.task_force_detail",
+                    task_force_id=task_force.id,
+                    _anchor=f"subgt-{sub_task_force.id}",
+                )
+            )
     return _render_task_force(task_force, {sub_task_force_id: form}, 422)
 
 
 @bp.route(
-    "/admin/gugus-tugas/<int:task_force_id>/sub-gugus-tugas/<int:sub_task_force_id>"
-    "/anggota/hapus",
+    "/admin/gugus-tugas/<int:task_force_id>/sub-gugus-tugas/<int:sub_task_force_id>/anggota/hapus",
     methods=["POST"],
 )
 @requires("taskforces:manage")
@@ -306,7 +335,18 @@ def member_remove(task_force_id: int, sub_task_force_id: int) -> Response:
         db.session.rollback()
         flash(str(exc.message), "error")
     else:
-        flash(_("%(agency)s has left the Sub GT %(subgt)s.", agency=agency.code,
-                subgt=label(sub_task_force.key)), "success")
-    return redirect(url_for("agencies.task_force_detail", task_force_id=task_force_id,
-                            _anchor=f"subgt-{sub_task_force_id}"))
+        flash(
+            _(
+                "%(agency)s has left the Sub GT %(subgt)s.",
+                agency=agency.code,
+                subgt=label(sub_task_force.key),
+            ),
+            "success",
+        )
+    return redirect(
+        url_for(
+            "agencies.task_force_detail",
+            task_force_id=task_force_id,
+            _anchor=f"subgt-{sub_task_force_id}",
+        )
+    )

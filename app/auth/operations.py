@@ -47,7 +47,9 @@ def check_password(password: str, *, email: str = "", name: str = "") -> None:
     problems = password_problems(
         password,
         min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-        user_inputs=[part for part in re.split(r"[\s@.]+", f"{email} {name}") if part],
+        user_inputs=[
+            part for part in re.split(r"[\s._+-]+", f"{email.partition('@')[0]} {name}") if part
+        ],
     )
     if problems:
         raise DomainError(problems[0], field="password")

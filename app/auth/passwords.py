@@ -59,6 +59,10 @@ def password_problems(password: str, *, min_length: int, user_inputs: list[str])
     if len(password) > 256:
         problems.append(str(_l("The password must be at most 256 characters long.")))
         return problems
+    lowered = password.lower()
+    if any(len(part) >= 4 and part.lower() in lowered for part in user_inputs):
+        problems.append(str(_l("The password must not contain your name or e-mail address.")))
+        return problems
     result = zxcvbn(password[:100], user_inputs=[*LOCAL_COMMON_WORDS, *user_inputs])
     if result["score"] < 3:
         problems.append(

@@ -112,9 +112,13 @@ def login() -> Any:
 @bp.route("/keluar", methods=["POST"])
 @requires(AUTHENTICATED)
 def logout() -> Response:
-    ops.record_logout(current_user._get_current_object())
+    user = current_user._get_current_object()
+    ops.record_logout(user)
+    locale = user.locale or session.get("locale")
     logout_user()
     session.clear()
+    if locale:
+        session["locale"] = locale  # the sign-in page stays in the language the person chose
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -46,12 +46,8 @@ class Region(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
-    parent: Mapped[Region | None] = relationship(
-        remote_side="Region.id", back_populates="children"
-    )
-    children: Mapped[list[Region]] = relationship(
-        back_populates="parent", order_by="Region.code"
-    )
+    parent: Mapped[Region | None] = relationship(remote_side="Region.id", back_populates="children")
+    children: Mapped[list[Region]] = relationship(back_populates="parent", order_by="Region.code")
 
     __mapper_args__ = {"version_id_col": version}
 

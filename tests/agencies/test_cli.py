@@ -61,14 +61,20 @@ def test_import_good_file(place, runner, write):
     assert uptd.type is AgencyType.UPTD_PPA
     assert uptd.region.code == "91.71"
     assert set(uptd.service_types) == {
-        ServiceType.PENGADUAN, ServiceType.PENJANGKAUAN, ServiceType.REHABILITASI_SOSIAL}
+        ServiceType.PENGADUAN,
+        ServiceType.PENJANGKAUAN,
+        ServiceType.REHABILITASI_SOSIAL,
+    }
     assert get_agency_by_code("RSUD-9171").name == "RSUD Abepura, Jayapura"
     assert set(get_agency_by_code("KBRI-KL").service_types) == {
-        ServiceType.PEMULANGAN, ServiceType.PENDAMPINGAN}
+        ServiceType.PEMULANGAN,
+        ServiceType.PENDAMPINGAN,
+    }
     assert get_agency_by_code("DUKCAPIL-9103").service_types == []
     entry = db.session.scalar(
-        select(AuditEntry).where(AuditEntry.object_type == "agency",
-                                 AuditEntry.object_id == str(uptd.id))
+        select(AuditEntry).where(
+            AuditEntry.object_type == "agency", AuditEntry.object_id == str(uptd.id)
+        )
     )
     assert (entry.action, entry.actor_label, entry.actor_id) == ("agency.create", "import", None)
 
@@ -87,23 +93,34 @@ def test_rerun_is_unchanged_and_changes_are_updates(place, runner, write):
 
 
 def test_bad_file_reports_every_bad_line_and_writes_nothing(place, runner, write):
-    path = write(HEADER + (
-        "uptd-bad,Lower case,uptd_ppa,91.71,\n"  # line 2
-        "OK-1,Fine,uptd_ppa,91.71,pengaduan\n"  # line 3
-        "OK-2,Unknown type,xyz,91.71,\n"  # line 4
-        "\n"  # line 5: blank, skipped
-        "OK-3,Unknown region,faskes,99.99,\n"  # line 6
-        "OK-4,Unknown service,faskes,91.71,pengaduan;pijat\n"  # line 7
-        "OK-5,Too few values,faskes\n"  # line 8
-        "OK-1,Repeated code,uptd_ppa,91.71,\n"  # line 9
-        ",No code,uptd_ppa,91.71,\n"  # line 10
-        "OK-6,,uptd_ppa,91.71,\n"  # line 11: no name
-    ))
+    path = write(
+        HEADER
+        + (
+            "uptd-bad,Lower case,uptd_ppa,91.71,\n"  # line 2
+            "OK-1,Fine,uptd_ppa,91.71,pengaduan\n"  # line 3
+            "OK-2,Unknown type,xyz,91.71,\n"  # line 4
+            "\n"  # line 5: blank, skipped
+            "OK-3,Unknown region,faskes,99.99,\n"  # line 6
+            "OK-4,Unknown service,faskes,91.71,pengaduan;pijat\n"  # line 7
+            "OK-5,Too few values,faskes\n"  # line 8
+            "OK-1,Repeated code,uptd_ppa,91.71,\n"  # line 9
+            ",No code,uptd_ppa,91.71,\n"  # line 10
+            "OK-6,,uptd_ppa,91.71,\n"  # line 11: no name
+        )
+    )
     result = run_import(runner, path)
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.startswith("line ")]
     assert [line.split(":")[0] for line in lines] == [
-        "line 2", "line 4", "line 6", "line 7", "line 8", "line 9", "line 10", "line 11"]
+        "line 2",
+        "line 4",
+        "line 6",
+        "line 7",
+        "line 8",
+        "line 9",
+        "line 10",
+        "line 11",
+    ]
     assert "'uptd-bad'" in lines[0]
     assert "'xyz'" in lines[1]
     assert "'99.99'" in lines[2]
@@ -123,11 +140,11 @@ def test_one_bad_row_among_good_ones_writes_nothing(place, runner, write):
 
 
 def test_bad_row_on_existing_agency_changes_nothing(place, runner, write):
-    AgencyFactory(code="KEEP-1", name="Tetap", region=place.kota,
-                  services=[ServiceType.PENGADUAN])
+    AgencyFactory(code="KEEP-1", name="Tetap", region=place.kota, services=[ServiceType.PENGADUAN])
     db.session.commit()
-    result = run_import(runner, write(
-        HEADER + "KEEP-1,Berubah,uptd_ppa,91.71,\nBAD-1,Bad,uptd_ppa,00.00,\n"))
+    result = run_import(
+        runner, write(HEADER + "KEEP-1,Berubah,uptd_ppa,91.71,\nBAD-1,Bad,uptd_ppa,00.00,\n")
+    )
     assert result.exit_code != 0
     db.session.expire_all()
     keep = get_agency_by_code("KEEP-1")
@@ -152,8 +169,12 @@ def test_wrong_header_is_one_line_and_writes_nothing(place, runner, write, heade
 
 
 def test_header_in_another_order_is_accepted(place, runner, write):
-    result = run_import(runner, write(
-        "services,region_code,type,name,code\npengaduan,91.71,uptd_ppa,Urutan Lain,ORDER-1\n"))
+    result = run_import(
+        runner,
+        write(
+            "services,region_code,type,name,code\npengaduan,91.71,uptd_ppa,Urutan Lain,ORDER-1\n"
+        ),
+    )
     assert result.exit_code == 0, result.output
     assert get_agency_by_code("ORDER-1").service_types == [ServiceType.PENGADUAN]
 
@@ -194,8 +215,10 @@ def test_taskforce_create(place, runner):
 def test_taskforce_create_with_name(place, runner):
     result = runner.invoke(args=["agencies", "taskforce-create", "91", "--name", "GT Papua"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(
-        select(TaskForce.name).where(TaskForce.region_id == place.province.id)) == "GT Papua"
+    assert (
+        db.session.scalar(select(TaskForce.name).where(TaskForce.region_id == place.province.id))
+        == "GT Papua"
+    )
 
 
 @pytest.mark.parametrize("code", ["99.99", "91.71.01"])
@@ -219,18 +242,21 @@ def test_member_add_and_remove(place, runner):
     db.session.commit()
     assert runner.invoke(args=["agencies", "taskforce-create", "91.71"]).exit_code == 0
     result = runner.invoke(
-        args=["agencies", "member-add", "91.71", "penegakan_hukum", "POLRES-9171"])
+        args=["agencies", "member-add", "91.71", "penegakan_hukum", "POLRES-9171"]
+    )
     assert result.exit_code == 0, result.output
     stf = get_sub_task_force("91.71", "penegakan_hukum")
     assert [m.agency.code for m in stf.members] == ["POLRES-9171"]
 
     result = runner.invoke(
-        args=["agencies", "member-add", "91.71", "penegakan_hukum", "POLRES-9171"])
+        args=["agencies", "member-add", "91.71", "penegakan_hukum", "POLRES-9171"]
+    )
     assert result.exit_code != 0
     assert "already a member" in result.output
 
     result = runner.invoke(
-        args=["agencies", "member-remove", "91.71", "penegakan_hukum", "POLRES-9171"])
+        args=["agencies", "member-remove", "91.71", "penegakan_hukum", "POLRES-9171"]
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(func.count()).select_from(SubTaskForceMember)) == 0
 

@@ -20,16 +20,18 @@ INSERT_AGENCY = text(
 def test_duplicate_agency_code_is_refused():
     existing = AgencyFactory(code="DUP-1")
     with pytest.raises(IntegrityError), db.session.begin_nested():
-        db.session.add(Agency(code="DUP-1", name="Lain", type=AgencyType.FASKES,
-                              region=existing.region))
+        db.session.add(
+            Agency(code="DUP-1", name="Lain", type=AgencyType.FASKES, region=existing.region)
+        )
         db.session.flush()
 
 
 def test_same_sub_task_force_key_twice_is_refused():
     task_force = TaskForceFactory()
     with pytest.raises(IntegrityError), db.session.begin_nested():
-        db.session.add(SubTaskForce(task_force_id=task_force.id,
-                                    key=SubTaskForceKey.PENEGAKAN_HUKUM))
+        db.session.add(
+            SubTaskForce(task_force_id=task_force.id, key=SubTaskForceKey.PENEGAKAN_HUKUM)
+        )
         db.session.flush()
 
 
@@ -37,8 +39,10 @@ def test_second_task_force_for_a_region_is_refused_by_the_database():
     task_force = TaskForceFactory()
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.execute(
-            text("INSERT INTO task_forces (region_id, name, created_at)"
-                 " VALUES (:region_id, 'GT lagi', CURRENT_TIMESTAMP)"),
+            text(
+                "INSERT INTO task_forces (region_id, name, created_at)"
+                " VALUES (:region_id, 'GT lagi', CURRENT_TIMESTAMP)"
+            ),
             {"region_id": task_force.region_id},
         )
 
@@ -46,15 +50,15 @@ def test_second_task_force_for_a_region_is_refused_by_the_database():
 def test_raw_insert_with_a_known_agency_type_works():
     region = KabkotaFactory()
     with db.session.begin_nested():
-        db.session.execute(INSERT_AGENCY, {"code": "RAW-OK", "type": "faskes",
-                                           "region_id": region.id})
+        db.session.execute(
+            INSERT_AGENCY, {"code": "RAW-OK", "type": "faskes", "region_id": region.id}
+        )
 
 
 def test_unknown_agency_type_is_refused_by_the_check():
     region = KabkotaFactory()
     with pytest.raises(IntegrityError) as info, db.session.begin_nested():
-        db.session.execute(INSERT_AGENCY, {"code": "RAW-1", "type": "xyz",
-                                           "region_id": region.id})
+        db.session.execute(INSERT_AGENCY, {"code": "RAW-1", "type": "xyz", "region_id": region.id})
     assert "ck_agencies_agency_type" in str(info.value)
 
 
@@ -78,9 +82,7 @@ def test_unknown_sub_task_force_key_is_refused_by_the_check():
 
 def test_same_service_twice_is_refused():
     agency = AgencyFactory()
-    insert = text(
-        "INSERT INTO agency_services (agency_id, service_type) VALUES (:id, 'pengaduan')"
-    )
+    insert = text("INSERT INTO agency_services (agency_id, service_type) VALUES (:id, 'pengaduan')")
     db.session.execute(insert, {"id": agency.id})
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.execute(insert, {"id": agency.id})

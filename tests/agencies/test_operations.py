@@ -37,8 +37,12 @@ def service_rows(agency: Agency) -> set[str]:
 
 def test_upsert_creates_agency_with_services_and_audit(place, actor):
     agency, outcome = ops.upsert_agency(
-        "UPTDPPA-9171", "  UPTD PPA   Kota Jayapura ", "uptd_ppa", "91.71",
-        ["pengaduan", ServiceType.REHABILITASI_SOSIAL, "pengaduan"], actor=actor,
+        "UPTDPPA-9171",
+        "  UPTD PPA   Kota Jayapura ",
+        "uptd_ppa",
+        "91.71",
+        ["pengaduan", ServiceType.REHABILITASI_SOSIAL, "pengaduan"],
+        actor=actor,
     )
     assert outcome == "created"
     assert agency.id is not None
@@ -55,18 +59,36 @@ def test_upsert_creates_agency_with_services_and_audit(place, actor):
 
 
 def test_upsert_unchanged_then_updated_syncs_services_exactly(place, actor):
-    agency, _ = ops.upsert_agency("RSUD-9171", "RSUD Jayapura", "faskes", "91.71",
-                                  ["rehabilitasi_kesehatan", "pengaduan"], actor=actor)
+    agency, _ = ops.upsert_agency(
+        "RSUD-9171",
+        "RSUD Jayapura",
+        "faskes",
+        "91.71",
+        ["rehabilitasi_kesehatan", "pengaduan"],
+        actor=actor,
+    )
     version = agency.version
 
-    again, outcome = ops.upsert_agency("RSUD-9171", "RSUD Jayapura", "faskes", "91.71",
-                                       ["pengaduan", "rehabilitasi_kesehatan"], actor=actor)
+    again, outcome = ops.upsert_agency(
+        "RSUD-9171",
+        "RSUD Jayapura",
+        "faskes",
+        "91.71",
+        ["pengaduan", "rehabilitasi_kesehatan"],
+        actor=actor,
+    )
     assert (again.id, outcome) == (agency.id, "unchanged")
     assert agency.version == version
     assert len(audit_entries("agency", agency.id)) == 1
 
-    _, outcome = ops.upsert_agency("RSUD-9171", "RSUD Dok II Jayapura", "faskes", "91.71.01",
-                                   ["rehabilitasi_kesehatan", "pendampingan"], actor=actor)
+    _, outcome = ops.upsert_agency(
+        "RSUD-9171",
+        "RSUD Dok II Jayapura",
+        "faskes",
+        "91.71.01",
+        ["rehabilitasi_kesehatan", "pendampingan"],
+        actor=actor,
+    )
     assert outcome == "updated"
     assert service_rows(agency) == {"rehabilitasi_kesehatan", "pendampingan"}
     assert agency.region.code == "91.71.01"
@@ -76,12 +98,15 @@ def test_upsert_unchanged_then_updated_syncs_services_exactly(place, actor):
     assert update.changes == {
         "name": ["RSUD Jayapura", "RSUD Dok II Jayapura"],
         "region": ["91.71", "91.71.01"],
-        "services": [["pengaduan", "rehabilitasi_kesehatan"],
-                     ["pendampingan", "rehabilitasi_kesehatan"]],
+        "services": [
+            ["pengaduan", "rehabilitasi_kesehatan"],
+            ["pendampingan", "rehabilitasi_kesehatan"],
+        ],
     }
 
-    _, outcome = ops.upsert_agency("RSUD-9171", "RSUD Dok II Jayapura", "faskes", "91.71.01",
-                                   [], actor=actor)
+    _, outcome = ops.upsert_agency(
+        "RSUD-9171", "RSUD Dok II Jayapura", "faskes", "91.71.01", [], actor=actor
+    )
     assert outcome == "updated"
     assert service_rows(agency) == set()
 
@@ -119,10 +144,12 @@ def test_refusal_messages_name_the_bad_value(place, actor):
 
 
 def test_upsert_keeps_active_flag(place, actor):
-    agency = AgencyFactory(code="LBH-9171", region=place.kota, type=AgencyType.BANTUAN_HUKUM,
-                           active=False)
-    _, outcome = ops.upsert_agency("LBH-9171", "LBH Papua", "bantuan_hukum", "91.71", [],
-                                   actor=actor)
+    agency = AgencyFactory(
+        code="LBH-9171", region=place.kota, type=AgencyType.BANTUAN_HUKUM, active=False
+    )
+    _, outcome = ops.upsert_agency(
+        "LBH-9171", "LBH Papua", "bantuan_hukum", "91.71", [], actor=actor
+    )
     assert outcome == "updated"
     assert agency.active is False
 
@@ -139,8 +166,14 @@ def test_create_agency_refuses_taken_code(place, actor):
 
 def test_create_agency_accepts_region_object(place):
     admin = UserFactory()
-    agency = ops.create_agency("RA-9171", "Rumah Aman", AgencyType.RUMAH_AMAN, place.kota,
-                               [ServiceType.PENAMPUNGAN_SEMENTARA], actor=admin)
+    agency = ops.create_agency(
+        "RA-9171",
+        "Rumah Aman",
+        AgencyType.RUMAH_AMAN,
+        place.kota,
+        [ServiceType.PENAMPUNGAN_SEMENTARA],
+        actor=admin,
+    )
     assert agency.service_types == [ServiceType.PENAMPUNGAN_SEMENTARA]
     [entry] = audit_entries("agency", agency.id)
     assert (entry.actor_id, entry.actor_label) == (admin.id, "user")
@@ -148,11 +181,22 @@ def test_create_agency_accepts_region_object(place):
 
 def test_update_agency_changes_and_deactivates(place, actor):
     agency = AgencyFactory(region=place.kota, services=[ServiceType.PENGADUAN])
-    ops.update_agency(agency, name="Baru", type="dinas_ppa", region="91.03",
-                      services=["mediasi"], active=False, expected_version=agency.version,
-                      actor=actor)
+    ops.update_agency(
+        agency,
+        name="Baru",
+        type="dinas_ppa",
+        region="91.03",
+        services=["mediasi"],
+        active=False,
+        expected_version=agency.version,
+        actor=actor,
+    )
     assert (agency.name, agency.type, agency.region.code, agency.active) == (
-        "Baru", AgencyType.DINAS_PPA, "91.03", False)
+        "Baru",
+        AgencyType.DINAS_PPA,
+        "91.03",
+        False,
+    )
     assert service_rows(agency) == {"mediasi"}
     entry = audit_entries("agency", agency.id)[-1]
     assert entry.changes["active"] == [True, False]
@@ -162,11 +206,27 @@ def test_update_agency_changes_and_deactivates(place, actor):
 def test_update_agency_with_stale_version_is_refused(place, actor):
     agency = AgencyFactory(region=place.kota)
     stale = agency.version
-    ops.update_agency(agency, name="Satu", type="uptd_ppa", region="91.71", services=[],
-                      active=True, expected_version=stale, actor=actor)
+    ops.update_agency(
+        agency,
+        name="Satu",
+        type="uptd_ppa",
+        region="91.71",
+        services=[],
+        active=True,
+        expected_version=stale,
+        actor=actor,
+    )
     with pytest.raises(DomainError) as info:
-        ops.update_agency(agency, name="Dua", type="uptd_ppa", region="91.71", services=[],
-                          active=True, expected_version=stale, actor=actor)
+        ops.update_agency(
+            agency,
+            name="Dua",
+            type="uptd_ppa",
+            region="91.71",
+            services=[],
+            active=True,
+            expected_version=stale,
+            actor=actor,
+        )
     assert "Reload" in str(info.value.message)
     assert agency.name == "Satu"
 
@@ -174,15 +234,31 @@ def test_update_agency_with_stale_version_is_refused(place, actor):
 def test_service_only_change_bumps_the_version(place, actor):
     agency = AgencyFactory(region=place.kota)
     version = agency.version
-    ops.update_agency(agency, name=agency.name, type=agency.type, region=place.kota,
-                      services=["pengaduan"], active=True, expected_version=version, actor=actor)
+    ops.update_agency(
+        agency,
+        name=agency.name,
+        type=agency.type,
+        region=place.kota,
+        services=["pengaduan"],
+        active=True,
+        expected_version=version,
+        actor=actor,
+    )
     assert agency.version == version + 1
 
 
 def test_update_without_changes_writes_no_audit(place, actor):
     agency = AgencyFactory(region=place.kota)
-    ops.update_agency(agency, name=agency.name, type=agency.type, region=place.kota,
-                      services=[], active=True, expected_version=agency.version, actor=actor)
+    ops.update_agency(
+        agency,
+        name=agency.name,
+        type=agency.type,
+        region=place.kota,
+        services=[],
+        active=True,
+        expected_version=agency.version,
+        actor=actor,
+    )
     assert audit_entries("agency", agency.id) == []
 
 
@@ -194,7 +270,8 @@ def test_create_task_force_with_six_sub_task_forces(place, actor):
     assert task_force.name == "GT P2TPPO Kota Jayapura Uji"
     assert [s.key for s in task_force.sub_task_forces] == list(SubTaskForceKey)
     ids = db.session.scalars(
-        select(SubTaskForce.key).where(SubTaskForce.task_force_id == task_force.id)
+        select(SubTaskForce.key)
+        .where(SubTaskForce.task_force_id == task_force.id)
         .order_by(SubTaskForce.id)
     ).all()
     assert ids == list(SubTaskForceKey)
@@ -214,9 +291,10 @@ def test_second_task_force_for_a_region_is_refused(place, actor):
     with pytest.raises(DomainError) as info:
         ops.create_task_force(place.kota, actor=actor)
     assert info.value.field == "region"
-    assert db.session.scalar(
-        select(TaskForce.id).where(TaskForce.region_id == place.kota.id)
-    ) is not None
+    assert (
+        db.session.scalar(select(TaskForce.id).where(TaskForce.region_id == place.kota.id))
+        is not None
+    )
 
 
 def test_task_force_on_a_kecamatan_is_refused(place, actor):
@@ -241,16 +319,18 @@ def test_add_member_from_the_region_and_below(place, actor):
     assert {m.agency_id for m in stf.members} == {polres.id, polsek.id}
     entries = audit_entries("sub_task_force", stf.id)
     assert [e.action for e in entries] == ["sub_task_force.add_member"] * 2
-    assert entries[0].changes == {"task_force": "91.71", "key": "penegakan_hukum",
-                                  "agency": polres.code}
+    assert entries[0].changes == {
+        "task_force": "91.71",
+        "key": "penegakan_hukum",
+        "agency": polres.code,
+    }
 
 
 def test_member_from_another_kabupaten_is_refused(place, actor):
     task_force = TaskForceFactory(region=place.kota)
     other = AgencyFactory(region=place.kabupaten)
     with pytest.raises(DomainError) as info:
-        ops.add_member(_sub(task_force, SubTaskForceKey.REHABILITASI_KESEHATAN), other,
-                       actor=actor)
+        ops.add_member(_sub(task_force, SubTaskForceKey.REHABILITASI_KESEHATAN), other, actor=actor)
     assert info.value.field == "agency"
     assert "91.03" in str(info.value.message)
 
@@ -269,8 +349,9 @@ def test_national_and_overseas_agencies_may_join_any_task_force(place, actor, ag
     task_force = TaskForceFactory(region=place.kota)
     far_away = AgencyFactory(type=agency_type)  # in a region of its own, elsewhere
     assert not far_away.region.code.startswith("91")
-    ops.add_member(_sub(task_force, SubTaskForceKey.REHSOS_PEMULANGAN_REINTEGRASI), far_away,
-                   actor=actor)
+    ops.add_member(
+        _sub(task_force, SubTaskForceKey.REHSOS_PEMULANGAN_REINTEGRASI), far_away, actor=actor
+    )
 
 
 def test_duplicate_member_is_refused(place, actor):

@@ -27,16 +27,33 @@ def test_region_code_within(code, ancestor, expected):
 
 
 def test_agency_list_filters(place):
-    AgencyFactory(code="UPTD-A", name="UPTD PPA Jayapura", region=place.kota,
-                         services=[ServiceType.PENGADUAN, ServiceType.REHABILITASI_SOSIAL])
-    AgencyFactory(code="RS-B", name="RSUD Abepura", type=AgencyType.FASKES,
-                       region=place.kecamatan, services=[ServiceType.REHABILITASI_KESEHATAN])
-    AgencyFactory(code="LBH-C", name="LBH 100%_persen", type=AgencyType.BANTUAN_HUKUM,
-                        region=place.kabupaten, active=False)
+    AgencyFactory(
+        code="UPTD-A",
+        name="UPTD PPA Jayapura",
+        region=place.kota,
+        services=[ServiceType.PENGADUAN, ServiceType.REHABILITASI_SOSIAL],
+    )
+    AgencyFactory(
+        code="RS-B",
+        name="RSUD Abepura",
+        type=AgencyType.FASKES,
+        region=place.kecamatan,
+        services=[ServiceType.REHABILITASI_KESEHATAN],
+    )
+    AgencyFactory(
+        code="LBH-C",
+        name="LBH 100%_persen",
+        type=AgencyType.BANTUAN_HUKUM,
+        region=place.kabupaten,
+        active=False,
+    )
 
     def codes(**kwargs):
-        return [a.code for a in q.list_agencies(q.AgencyFilters(**kwargs)).items
-                if a.code in {"UPTD-A", "RS-B", "LBH-C"}]
+        return [
+            a.code
+            for a in q.list_agencies(q.AgencyFilters(**kwargs)).items
+            if a.code in {"UPTD-A", "RS-B", "LBH-C"}
+        ]
 
     assert codes() == ["LBH-C", "RS-B", "UPTD-A"]
     assert codes(type=AgencyType.FASKES) == ["RS-B"]
@@ -63,11 +80,9 @@ def test_agencies_providing(place):
     AgencyFactory(code="P-KOTA", region=place.kota, services=[ServiceType.PEMULANGAN])
     AgencyFactory(code="P-KEC", region=place.kecamatan, services=[ServiceType.PEMULANGAN])
     AgencyFactory(code="P-KAB", region=place.kabupaten, services=[ServiceType.PEMULANGAN])
-    AgencyFactory(code="P-OFF", region=place.kota, services=[ServiceType.PEMULANGAN],
-                  active=False)
+    AgencyFactory(code="P-OFF", region=place.kota, services=[ServiceType.PEMULANGAN], active=False)
     AgencyFactory(code="P-NONE", region=place.kota, services=[ServiceType.MEDIASI])
-    AgencyFactory(code="P-KBRI", type=AgencyType.PERWAKILAN_RI,
-                  services=[ServiceType.PEMULANGAN])
+    AgencyFactory(code="P-KBRI", type=AgencyType.PERWAKILAN_RI, services=[ServiceType.PEMULANGAN])
 
     def codes(*args, **kwargs):
         return [a.code for a in q.agencies_providing(*args, **kwargs) if a.code.startswith("P-")]
@@ -75,8 +90,7 @@ def test_agencies_providing(place):
     assert codes(ServiceType.PEMULANGAN) == ["P-KAB", "P-KBRI", "P-KEC", "P-KOTA"]
     assert codes("pemulangan", place.kota) == ["P-KBRI", "P-KEC", "P-KOTA"]
     assert codes("pemulangan", "91.71", include_national=False) == ["P-KEC", "P-KOTA"]
-    assert codes("pemulangan", "91.71", active_only=False) == [
-        "P-KBRI", "P-KEC", "P-KOTA", "P-OFF"]
+    assert codes("pemulangan", "91.71", active_only=False) == ["P-KBRI", "P-KEC", "P-KOTA", "P-OFF"]
     assert codes(ServiceType.MEDIASI, place.kabupaten) == []
 
 
@@ -103,7 +117,9 @@ def test_sub_task_force_for_service_without_any_task_force(place):
 
 def test_services_reviewed_by():
     assert q.services_reviewed_by(SubTaskForceKey.PENEGAKAN_HUKUM) == [
-        ServiceType.BANTUAN_HUKUM, ServiceType.PENEGAKAN_HUKUM]
+        ServiceType.BANTUAN_HUKUM,
+        ServiceType.PENEGAKAN_HUKUM,
+    ]
     assert q.services_reviewed_by("pencegahan_partisipasi_anak") == []
     assert ServiceType.PEMULANGAN in q.services_reviewed_by("rehsos_pemulangan_reintegrasi")
 
@@ -127,8 +143,7 @@ def test_task_force_queries(place):
     assert q.get_sub_task_force_of(kota_gt, stf.id) is stf
     assert q.get_sub_task_force_of(kota_gt, stf.id + 1000) is None
     assert kota_gt in q.list_task_forces()
-    assert [a.code for a in q.member_candidates(stf) if a.code.startswith("M-")] == [
-        "M-2", "M-4"]
+    assert [a.code for a in q.member_candidates(stf) if a.code.startswith("M-")] == ["M-2", "M-4"]
     assert q.sub_task_forces_of_agency(member) == [stf]
     regions = q.regions_without_task_force()
     assert place.province in regions and place.kabupaten in regions

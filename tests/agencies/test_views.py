@@ -37,7 +37,9 @@ def test_every_route_declares_its_permission(app):
     assert len(endpoints) == 9
     for endpoint in endpoints:
         assert route_permission(app.view_functions[endpoint]) in {
-            "agencies:manage", "taskforces:manage"}, endpoint
+            "agencies:manage",
+            "taskforces:manage",
+        }, endpoint
 
 
 def _urls(agency_id: int, task_force_id: int, sub_id: int) -> list[tuple[str, str]]:
@@ -87,10 +89,16 @@ def test_admin_sees_both_in_the_navigation(admin_client):
 
 
 def test_list_and_filters(en_client, place):
-    AgencyFactory(code="UPTD-LIST", name="UPTD PPA Uji", region=place.kota,
-                  services=[ServiceType.PENGADUAN])
-    AgencyFactory(code="RS-LIST", name="RSUD Uji", type=AgencyType.FASKES, region=place.kecamatan,
-                  services=[ServiceType.REHABILITASI_KESEHATAN])
+    AgencyFactory(
+        code="UPTD-LIST", name="UPTD PPA Uji", region=place.kota, services=[ServiceType.PENGADUAN]
+    )
+    AgencyFactory(
+        code="RS-LIST",
+        name="RSUD Uji",
+        type=AgencyType.FASKES,
+        region=place.kecamatan,
+        services=[ServiceType.REHABILITASI_KESEHATAN],
+    )
     AgencyFactory(code="OFF-LIST", region=place.kabupaten, active=False)
     db.session.commit()
 
@@ -134,10 +142,16 @@ def test_create_form_renders_checkboxes(admin_client, place):
 
 
 def test_create_agency(admin_client, place):
-    response = admin_client.post("/admin/lembaga/baru", data={
-        "code": " uptdppa-9171 ", "name": "UPTD PPA  Kota Jayapura", "type": "uptd_ppa",
-        "region": "91.71", "services": ["pengaduan", "rehabilitasi_sosial"],
-    })
+    response = admin_client.post(
+        "/admin/lembaga/baru",
+        data={
+            "code": " uptdppa-9171 ",
+            "name": "UPTD PPA  Kota Jayapura",
+            "type": "uptd_ppa",
+            "region": "91.71",
+            "services": ["pengaduan", "rehabilitasi_sosial"],
+        },
+    )
     assert response.status_code == 302, html(response)
     agency = get_agency_by_code("UPTDPPA-9171")
     assert response.headers["Location"].endswith(f"/admin/lembaga/{agency.id}")
@@ -162,22 +176,39 @@ def test_create_agency(admin_client, place):
 def test_create_agency_errors(en_client, place, data, message):
     AgencyFactory(code="TAKEN-1", region=place.kota)
     db.session.commit()
-    form = {"code": "NEW-1", "name": "Baru", "type": "faskes", "region": "91.71",
-            "services": ["pengaduan"], **data}
+    form = {
+        "code": "NEW-1",
+        "name": "Baru",
+        "type": "faskes",
+        "region": "91.71",
+        "services": ["pengaduan"],
+        **data,
+    }
     response = en_client.post("/admin/lembaga/baru", data=form)
     assert response.status_code == 422
     assert message.lower() in html(response).lower()
     assert get_agency_by_code("NEW-1") is None
-    assert db.session.scalar(select(func.count()).select_from(Agency)
-                             .where(Agency.code.in_(["NEW-1", "UPTD PPA"]))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Agency).where(Agency.code.in_(["NEW-1", "UPTD PPA"]))
+        )
+        == 0
+    )
 
 
 def test_detail_shows_services_and_memberships(en_client, place, kota_gt):
-    agency = AgencyFactory(code="POLRES-9171", name="Polresta Jayapura", region=place.kota,
-                           type=AgencyType.KEPOLISIAN,
-                           services=[ServiceType.PENEGAKAN_HUKUM, ServiceType.BANTUAN_HUKUM])
-    db.session.add(SubTaskForceMember(
-        sub_task_force=_sub(kota_gt, SubTaskForceKey.PENEGAKAN_HUKUM), agency=agency))
+    agency = AgencyFactory(
+        code="POLRES-9171",
+        name="Polresta Jayapura",
+        region=place.kota,
+        type=AgencyType.KEPOLISIAN,
+        services=[ServiceType.PENEGAKAN_HUKUM, ServiceType.BANTUAN_HUKUM],
+    )
+    db.session.add(
+        SubTaskForceMember(
+            sub_task_force=_sub(kota_gt, SubTaskForceKey.PENEGAKAN_HUKUM), agency=agency
+        )
+    )
     db.session.commit()
     page = html(en_client.get(f"/admin/lembaga/{agency.id}"))
     assert "Polresta Jayapura" in page
@@ -191,28 +222,47 @@ def test_edit_agency(admin_client, place):
     agency = AgencyFactory(code="EDIT-1", region=place.kota, services=[ServiceType.PENGADUAN])
     db.session.commit()
     page = html(admin_client.get(f"/admin/lembaga/{agency.id}/ubah"))
-    assert re.search(r'<input[^>]*checked[^>]*value="pengaduan"|<input[^>]*value="pengaduan"'
-                     r'[^>]*checked', page)
+    assert re.search(
+        r'<input[^>]*checked[^>]*value="pengaduan"|<input[^>]*value="pengaduan"'
+        r"[^>]*checked",
+        page,
+    )
     assert 'value="91.71"' in page
-    response = admin_client.post(f"/admin/lembaga/{agency.id}/ubah", data={
-        "name": "Diubah", "type": "dinas_ppa", "region": "91.03",
-        "services": ["mediasi", "pendampingan"], "version": str(agency.version),
-    })
+    response = admin_client.post(
+        f"/admin/lembaga/{agency.id}/ubah",
+        data={
+            "name": "Diubah",
+            "type": "dinas_ppa",
+            "region": "91.03",
+            "services": ["mediasi", "pendampingan"],
+            "version": str(agency.version),
+        },
+    )
     assert response.status_code == 302, html(response)
     db.session.expire_all()
     agency = get_agency_by_code("EDIT-1")
     assert (agency.name, agency.type, agency.region.code, agency.active) == (
-        "Diubah", AgencyType.DINAS_PPA, "91.03", False)  # the box was left unticked
+        "Diubah",
+        AgencyType.DINAS_PPA,
+        "91.03",
+        False,
+    )  # the box was left unticked
     assert set(agency.service_types) == {ServiceType.MEDIASI, ServiceType.PENDAMPINGAN}
 
 
 def test_edit_with_stale_version_is_422(en_client, place):
     agency = AgencyFactory(code="STALE-1", name="Asli", region=place.kota)
     db.session.commit()
-    response = en_client.post(f"/admin/lembaga/{agency.id}/ubah", data={
-        "name": "Baru", "type": "uptd_ppa", "region": "91.71", "active": "y",
-        "version": str(agency.version - 1),
-    })
+    response = en_client.post(
+        f"/admin/lembaga/{agency.id}/ubah",
+        data={
+            "name": "Baru",
+            "type": "uptd_ppa",
+            "region": "91.71",
+            "active": "y",
+            "version": str(agency.version - 1),
+        },
+    )
     assert response.status_code == 422
     assert "Reload the page" in html(response)
     db.session.expire_all()
@@ -222,10 +272,16 @@ def test_edit_with_stale_version_is_422(en_client, place):
 def test_edit_with_unknown_region_is_422(en_client, place):
     agency = AgencyFactory(code="REG-1", region=place.kota)
     db.session.commit()
-    response = en_client.post(f"/admin/lembaga/{agency.id}/ubah", data={
-        "name": "Baru", "type": "uptd_ppa", "region": "12.99", "active": "y",
-        "version": str(agency.version),
-    })
+    response = en_client.post(
+        f"/admin/lembaga/{agency.id}/ubah",
+        data={
+            "name": "Baru",
+            "type": "uptd_ppa",
+            "region": "12.99",
+            "active": "y",
+            "version": str(agency.version),
+        },
+    )
     assert response.status_code == 422
     assert "There is no region with the code" in html(response)
 
@@ -252,7 +308,8 @@ def test_task_force_create(admin_client, place, kota_gt):
     response = admin_client.post("/admin/gugus-tugas/baru", data={"region": "91.03", "name": ""})
     assert response.status_code == 302, html(response)
     task_force = db.session.scalar(
-        select(TaskForce).where(TaskForce.region_id == place.kabupaten.id))
+        select(TaskForce).where(TaskForce.region_id == place.kabupaten.id)
+    )
     assert response.headers["Location"].endswith(f"/admin/gugus-tugas/{task_force.id}")
     assert task_force.name == "GT P2TPPO Kabupaten Jayapura Uji"
     assert len(task_force.sub_task_forces) == 6
@@ -277,10 +334,14 @@ def test_task_force_detail(en_client, place, kota_gt):
     assert response.status_code == 200
     page = html(response)
     assert '<html lang="en">' in page
-    for title in ("Prevention and child participation", "Health rehabilitation",
-                  "Social rehabilitation, repatriation and reintegration",
-                  "Development of legal norms", "Law enforcement",
-                  "Coordination and cooperation"):
+    for title in (
+        "Prevention and child participation",
+        "Health rehabilitation",
+        "Social rehabilitation, repatriation and reintegration",
+        "Development of legal norms",
+        "Law enforcement",
+        "Coordination and cooperation",
+    ):
         assert title in page
     assert "Temporary shelter" in page  # reviewed by the rehsos Sub GT
     assert "Dr. Koordinator" in page
@@ -288,8 +349,8 @@ def test_task_force_detail(en_client, place, kota_gt):
     assert 'data-confirm="Remove RSUD-9171 from this Sub GT?"' in page
     # the add-member select of the health Sub GT offers the district's agency, not the other
     # regency's, nor the member
-    section = page[page.index(f'id="subgt-{stf.id}"'):]
-    section = section[:section.index("</section>")]
+    section = page[page.index(f'id="subgt-{stf.id}"') :]
+    section = section[: section.index("</section>")]
     options = re.findall(r'<option value="\d+">([^<]*)</option>', section)
     assert any(o.startswith("PKM-ABE") for o in options)
     assert not any(o.startswith(("RS-9103", "RSUD-9171")) for o in options)
@@ -316,8 +377,9 @@ def test_member_add_and_remove(en_client, place, kota_gt):
     assert stf.members == []
 
     # removing a non-member is refused with a message, nothing changes
-    response = en_client.post(base + "/hapus", data={"agency_id": str(polres.id)},
-                                 follow_redirects=True)
+    response = en_client.post(
+        base + "/hapus", data={"agency_id": str(polres.id)}, follow_redirects=True
+    )
     assert "is not a member of this Sub GT" in html(response)
 
 
@@ -334,8 +396,7 @@ def test_member_add_refused(en_client, place, kota_gt):
     assert db.session.scalar(select(func.count()).select_from(SubTaskForceMember)) == 0
 
 
-def test_member_add_operation_refusal_is_shown_on_the_form(en_client, place, kota_gt,
-                                                         monkeypatch):
+def test_member_add_operation_refusal_is_shown_on_the_form(en_client, place, kota_gt, monkeypatch):
     from app.agencies import operations
     from app.core.errors import DomainError
 
@@ -373,8 +434,12 @@ def test_unknown_task_force_or_sub_task_force_is_404(admin_client, place, kota_g
 
 
 def test_english_ui(admin_client, place):
-    AgencyFactory(code="EN-1", region=place.kota, type=AgencyType.RUMAH_AMAN,
-                  services=[ServiceType.PENAMPUNGAN_SEMENTARA])
+    AgencyFactory(
+        code="EN-1",
+        region=place.kota,
+        type=AgencyType.RUMAH_AMAN,
+        services=[ServiceType.PENAMPUNGAN_SEMENTARA],
+    )
     db.session.commit()
     assert admin_client.post("/bahasa", data={"locale": "en"}).status_code == 302
     page = html(admin_client.get("/admin/lembaga"))

@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+def live_server(app: Any) -> Iterator[str]:
     from flask_migrate import upgrade
 
     from app import celery_init_app
@@ -50,6 +50,7 @@ def live_server() -> Iterator[str]:
         DATABASE_URL=server_url.set(database=E2E_DB).render_as_string(hide_password=False),
         WTF_CSRF_ENABLED=True,
     )
+    celery_init_app(app)  # building the served app rebound the shared Celery app; give it back
     with served.app_context():
         upgrade()
         load_demo()
@@ -68,13 +69,6 @@ def live_server() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DB}" WITH (FORCE)'))
         admin.dispose()
-        # the session-wide test app owns the shared Celery app again
-        from flask import current_app
-
-        try:
-            celery_init_app(current_app._get_current_object())
-        except RuntimeError:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +79,15 @@ def browser() -> Iterator[Any]:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -101,6 +101,8 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     yield page
     context.close()
+    if request.node.get_closest_marker("http_error_expected"):
+        errors = [e for e in errors if "the server responded with a status of 4" not in e]
     assert errors == [], f"browser console errors: {errors}"
 
 
@@ -109,4 +111,3 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
