@@ -46,3 +46,27 @@ def test_security_headers_on_pages(client):
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unexpected_error_shows_the_500_page_and_writes_nothing(app, client, admin_user):
+    from app.audit.models import AuditEntry
+    from app.extensions import db
+    from tests.fixtures import login
+
+    login(client, admin_user)
+    before = db.session.query(AuditEntry).count()
+
+    def explode():
+        from app.audit.operations import SystemActor, record
+
+        record(SystemActor(), "half.written", "test", 1)
+        raise RuntimeError("boom")
+
+    app.view_functions["home.index"], original = explode, app.view_functions["home.index"]
+    try:
+        response = client.get("/beranda")
+    finally:
+        app.view_functions["home.index"] = original
+    assert response.status_code == 500
+    assert "Terjadi kesalahan" in response.get_data(as_text=True)
+    assert db.session.query(AuditEntry).count() == before
