@@ -156,8 +156,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_templating(app)
 
-    from app import agencies, audit, auth, demo, home, regions
+    from app import agencies, audit, auth, cases, demo, home, notifications, regions
 
-    for module in (auth, home, regions, agencies, audit, demo):
+    for module in (auth, home, regions, agencies, audit, cases, notifications, demo):
         module.init_app(app)
     return app

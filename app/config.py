@@ -86,6 +86,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Login attempts allowed per account and per address (Flask-Limiter syntax).",
     ),
     Setting(
+        "UPLOAD_DIR",
+        None,
+        _str,
+        "Where case attachments are kept, outside the web root, under random names. Unset: "
+        "`instance/uploads`.",
+    ),
+    Setting(
         "PROXY_FIX_HOPS",
         0,
         _int,

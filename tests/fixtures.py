@@ -54,3 +54,11 @@ def login(client: FlaskClient, user: Any, password: str = TEST_PASSWORD) -> Any:
 def admin_client(client: FlaskClient, admin_user: Any) -> FlaskClient:
     login(client, admin_user)
     return client
+
+
+@pytest.fixture
+def create_case() -> Callable[..., Any]:
+    """``create_case(agency, actor=user, draft=False, case_manager=user, **intake_fields)``"""
+    from tests.factories.cases import create_case as make
+
+    return make

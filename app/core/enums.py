@@ -106,3 +106,249 @@ class Role(enum.StrEnum):
     @property
     def scoped_to_subtaskforce(self) -> bool:
         return self is Role.KOORDINATOR_SUBGT
+
+
+# --- the case record (domain.md §2) ------------------------------------------------------------
+
+
+class Channel(enum.StrEnum):
+    DATANG_LANGSUNG = "datang_langsung"
+    TELEPON = "telepon"
+    WHATSAPP = "whatsapp"
+    SURAT_EMAIL = "surat_email"
+    HOTLINE_SAPA129 = "hotline_sapa129"
+    PIHAK_KETIGA = "pihak_ketiga"
+    PENJANGKAUAN = "penjangkauan"
+    RUJUKAN_MASUK = "rujukan_masuk"
+    PELIMPAHAN_MASUK = "pelimpahan_masuk"
+    MEDIA = "media"
+
+
+class IncidentPlace(enum.StrEnum):
+    RUMAH_TANGGA = "rumah_tangga"
+    TEMPAT_KERJA = "tempat_kerja"
+    SEKOLAH = "sekolah"
+    FASILITAS_UMUM = "fasilitas_umum"
+    LEMBAGA_PENDIDIKAN_KILAT = "lembaga_pendidikan_kilat"
+    DARING = "daring"
+    LAINNYA = "lainnya"
+
+
+class Ranah(enum.StrEnum):
+    DOMESTIK = "domestik"
+    PUBLIK = "publik"
+    KETENAGAKERJAAN = "ketenagakerjaan"
+    DARING = "daring"
+
+
+class CaseType(enum.StrEnum):
+    KTP = "ktp"
+    KTA = "kta"
+    AMPK = "ampk"
+    TPPO = "tppo"
+    TPKS = "tpks"
+
+
+class Risk(enum.StrEnum):
+    TINGGI = "tinggi"
+    SEDANG = "sedang"
+    RENDAH = "rendah"
+
+
+class Kewenangan(enum.StrEnum):
+    KABKOTA = "kabkota"
+    PROVINSI = "provinsi"
+    PUSAT = "pusat"
+
+
+class IncidentDatePrecision(enum.StrEnum):
+    HARI = "hari"  # exact date
+    BULAN = "bulan"  # month and year known
+    TAHUN = "tahun"  # year known
+
+
+class ViolenceType(enum.StrEnum):
+    FISIK = "fisik"
+    PSIKIS = "psikis"
+    SEKSUAL = "seksual"
+    EKSPLOITASI = "eksploitasi"
+    TRAFFICKING = "trafficking"
+    PENELANTARAN = "penelantaran"
+    LAINNYA = "lainnya"
+
+
+class AmpkCategory(enum.StrEnum):
+    """UU 35/2014 Pasal 59(2) a-o."""
+
+    SITUASI_DARURAT = "situasi_darurat"
+    BERHADAPAN_DENGAN_HUKUM = "berhadapan_dengan_hukum"
+    MINORITAS_TERISOLASI = "minoritas_terisolasi"
+    EKSPLOITASI_EKONOMI_SEKSUAL = "eksploitasi_ekonomi_seksual"
+    NAPZA = "napza"
+    PORNOGRAFI = "pornografi"
+    HIV_AIDS = "hiv_aids"
+    PENCULIKAN_PERDAGANGAN = "penculikan_perdagangan"
+    KEKERASAN_FISIK_PSIKIS = "kekerasan_fisik_psikis"
+    KEJAHATAN_SEKSUAL = "kejahatan_seksual"
+    TERORISME = "terorisme"
+    DISABILITAS = "disabilitas"
+    PERLAKUAN_SALAH_PENELANTARAN = "perlakuan_salah_penelantaran"
+    PERILAKU_SOSIAL_MENYIMPANG = "perilaku_sosial_menyimpang"
+    STIGMATISASI = "stigmatisasi"
+
+
+class TppoProses(enum.StrEnum):
+    PEREKRUTAN = "perekrutan"
+    PENGANGKUTAN = "pengangkutan"
+    PENAMPUNGAN = "penampungan"
+    PENGIRIMAN = "pengiriman"
+    PEMINDAHAN = "pemindahan"
+    PENERIMAAN = "penerimaan"
+
+
+class TppoCara(enum.StrEnum):
+    ANCAMAN_KEKERASAN = "ancaman_kekerasan"
+    PENCULIKAN = "penculikan"
+    PENYEKAPAN = "penyekapan"
+    PEMALSUAN = "pemalsuan"
+    PENIPUAN = "penipuan"
+    PENYALAHGUNAAN_KEKUASAAN = "penyalahgunaan_kekuasaan"
+    JERATAN_UTANG = "jeratan_utang"
+    MEMBERI_BAYARAN = "memberi_bayaran"
+
+
+class TppoTujuan(enum.StrEnum):
+    SEKSUAL = "seksual"
+    KERJA_PAKSA = "kerja_paksa"
+    PERBUDAKAN = "perbudakan"
+    PENGAMBILAN_ORGAN = "pengambilan_organ"
+    LAINNYA = "lainnya"
+
+
+class Relationship(enum.StrEnum):
+    ORANG_TUA = "orang_tua"
+    KELUARGA = "keluarga"
+    SUAMI_ISTRI = "suami_istri"
+    PACAR_TEMAN = "pacar_teman"
+    TETANGGA = "tetangga"
+    GURU = "guru"
+    MAJIKAN = "majikan"
+    REKAN_KERJA = "rekan_kerja"
+    ORANG_TIDAK_DIKENAL = "orang_tidak_dikenal"
+    AGEN_PENYALUR = "agen_penyalur"
+    LAINNYA = "lainnya"
+
+
+class Nationality(enum.StrEnum):
+    WNI = "WNI"
+    WNA = "WNA"
+
+
+class Education(enum.StrEnum):
+    BELUM_SEKOLAH = "belum_sekolah"
+    TIDAK_SEKOLAH = "tidak_sekolah"
+    SD = "sd"
+    SMP = "smp"
+    SMA = "sma"
+    DIPLOMA = "diploma"
+    SARJANA = "sarjana"
+    PASCASARJANA = "pascasarjana"
+
+
+class MaritalStatus(enum.StrEnum):
+    BELUM_KAWIN = "belum_kawin"
+    KAWIN = "kawin"
+    CERAI_HIDUP = "cerai_hidup"
+    CERAI_MATI = "cerai_mati"
+
+
+class Religion(enum.StrEnum):
+    ISLAM = "islam"
+    KRISTEN = "kristen"
+    KATOLIK = "katolik"
+    HINDU = "hindu"
+    BUDDHA = "buddha"
+    KHONGHUCU = "khonghucu"
+    KEPERCAYAAN = "kepercayaan"
+
+
+class ReporterKind(enum.StrEnum):
+    KORBAN = "korban"  # the victim reports herself
+    PIHAK_KETIGA = "pihak_ketiga"
+    ANONIM = "anonim"
+
+
+class ConsentDecision(enum.StrEnum):
+    SETUJU = "setuju"
+    MENOLAK = "menolak"
+
+
+class ConsentGiver(enum.StrEnum):
+    KORBAN = "korban"
+    WALI = "wali"
+
+
+class CaseState(enum.StrEnum):
+    """Case-level SOP stages (domain.md §4); ``draft`` is an intake not yet registered."""
+
+    DRAFT = "draft"
+    DITERIMA = "diterima"
+    IDENTIFIKASI = "identifikasi"
+    KEDARURATAN = "kedaruratan"
+    ASESMEN = "asesmen"
+    RENCANA_INTERVENSI = "rencana_intervensi"
+    INTERVENSI = "intervensi"
+    PEMANTAUAN = "pemantauan"
+    TERMINASI = "terminasi"
+    DILIMPAHKAN = "dilimpahkan"
+    DITUTUP = "ditutup"
+
+
+class TrackState(enum.StrEnum):
+    """Service-track states (domain.md §3.1)."""
+
+    DIRENCANAKAN = "direncanakan"
+    DIRUJUK = "dirujuk"
+    DITERIMA_PENYEDIA = "diterima_penyedia"
+    BERJALAN = "berjalan"
+    SELESAI = "selesai"
+    DITOLAK_KORBAN = "ditolak_korban"
+    TIDAK_TERSEDIA = "tidak_tersedia"
+    DIBATALKAN = "dibatalkan"
+
+
+TRACK_ENDED = frozenset(
+    {
+        TrackState.SELESAI,
+        TrackState.DITOLAK_KORBAN,
+        TrackState.TIDAK_TERSEDIA,
+        TrackState.DIBATALKAN,
+    }
+)
+CASE_CLOSED = frozenset({CaseState.TERMINASI, CaseState.DILIMPAHKAN, CaseState.DITUTUP})
+
+
+class VerificationStatus(enum.StrEnum):
+    BELUM_DIVERIFIKASI = "belum_diverifikasi"
+    TERVERIFIKASI = "terverifikasi"
+
+
+CONSENT_PURPOSES_FIXED = (
+    "layanan",
+    "pelaporan_statistik",
+    "dokumentasi",
+    "tindakan_medis",
+)
+
+
+def is_valid_consent_purpose(purpose: str, agency_codes: frozenset[str] | None = None) -> bool:
+    """``layanan``, ``layanan:<service type>``, ``rujukan:<agency code>``, ``pelaporan_statistik``,
+    ``dokumentasi`` or ``tindakan_medis``."""
+    if purpose in CONSENT_PURPOSES_FIXED:
+        return True
+    kind, _, rest = purpose.partition(":")
+    if kind == "layanan":
+        return rest in {s.value for s in ServiceType}
+    if kind == "rujukan":
+        return bool(rest) and (agency_codes is None or rest in agency_codes)
+    return False

@@ -32,7 +32,15 @@ def register_nav(endpoint: str, label_: Any, permission: str, group: str = "main
 def nav_for(user: Any, group: str) -> list[NavItem]:
     if not user or not user.is_authenticated:
         return []
-    return [item for item in _NAV if item.group == group and user.has_permission(item.permission)]
+    from flask import current_app
+
+    return [
+        item
+        for item in _NAV
+        if item.group == group
+        and item.endpoint in current_app.view_functions
+        and user.has_permission(item.permission)
+    ]
 
 
 def init_templating(app: Flask) -> None:

@@ -1,0 +1,19 @@
+"""The case record: intake (pengaduan), the people of a case, consent, notes and attachments."""
+
+from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("cases", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from app.cases import intake_views, models, views  # noqa: F401  (tables, routes)
+    from app.cases.cli import cases_cli
+    from app.core.templating import register_nav
+    from app.services import models as service_models  # noqa: F401
+    from app.workflow import models as workflow_models  # noqa: F401
+
+    app.register_blueprint(bp)
+    app.cli.add_command(cases_cli)
+    register_nav("cases.new", _l("New complaint"), "cases:create")
+    register_nav("cases.index", _l("Cases"), "cases:view_own")

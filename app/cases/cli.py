@@ -1,0 +1,3 @@
+import click
+
+cases_cli = click.Group("cases", help="Cases.")

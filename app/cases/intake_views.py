@@ -1,0 +1,1 @@
+"""The intake form: register a complaint, keep a draft, edit a case."""

@@ -1,0 +1,454 @@
+"""The case record (domain.md §2): the case, its people, the consent ledger, notes and files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.enums import (
+    AmpkCategory,
+    CaseState,
+    CaseType,
+    Channel,
+    ConsentDecision,
+    ConsentGiver,
+    Education,
+    IncidentDatePrecision,
+    IncidentPlace,
+    Kewenangan,
+    MaritalStatus,
+    Nationality,
+    Ranah,
+    Relationship,
+    Religion,
+    ReporterKind,
+    Risk,
+    Sex,
+    VerificationStatus,
+    ViolenceType,
+)
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.agencies.models import Agency
+    from app.auth.models import User
+    from app.regions.models import Region
+
+
+class CaseCounter(db.Model):
+    """The last case number used per agency and year; the row is locked while numbering."""
+
+    __tablename__ = "case_counters"
+
+    agency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="RESTRICT"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Person(db.Model):
+    """One human being across cases, linked by the intake duplicate check. Holds only the keyed
+    hashes used for matching, never the identity itself."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
+    name_dob_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    nik_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.UniqueConstraint("agency_id", "external_id"),
+        sa.CheckConstraint(
+            "(state = 'draft') = (reference IS NULL)", name="reference_unless_draft"
+        ),
+        sa.CheckConstraint(
+            "(state IN ('terminasi', 'ditutup', 'dilimpahkan')) = (closed_at IS NOT NULL)",
+            name="closed_iff_closed_at",
+        ),
+        sa.Index("ix_cases_agency_state", "agency_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(sa.String(60), unique=True)
+    agency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
+    external_id: Mapped[str | None] = mapped_column(sa.String(120))
+    state: Mapped[CaseState] = mapped_column(enum_type(CaseState, "case_state"))
+    workflow_key: Mapped[str] = mapped_column(sa.String(20), default="ktpa")
+    workflow_version: Mapped[int] = mapped_column(default=1)
+
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel, "channel"))
+    registered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    case_manager_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+
+    reporter_kind: Mapped[ReporterKind] = mapped_column(enum_type(ReporterKind, "reporter_kind"))
+    reporter_name: Mapped[str | None] = mapped_column(sa.String(200))
+    reporter_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    reporter_relation: Mapped[str | None] = mapped_column(sa.String(100))
+
+    incident_date: Mapped[dt.date | None]
+    incident_date_precision: Mapped[IncidentDatePrecision | None] = mapped_column(
+        enum_type(IncidentDatePrecision, "incident_date_precision")
+    )
+    incident_region_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("regions.id", ondelete="RESTRICT"), index=True
+    )
+    incident_place: Mapped[IncidentPlace | None] = mapped_column(
+        enum_type(IncidentPlace, "incident_place")
+    )
+    ranah: Mapped[Ranah | None] = mapped_column(enum_type(Ranah, "ranah"))
+    kronologi: Mapped[str | None] = mapped_column(sa.Text)
+
+    risk: Mapped[Risk] = mapped_column(enum_type(Risk, "risk"))
+    kewenangan: Mapped[Kewenangan] = mapped_column(enum_type(Kewenangan, "kewenangan"))
+    verification: Mapped[VerificationStatus] = mapped_column(
+        enum_type(VerificationStatus, "verification_status"),
+        default=VerificationStatus.BELUM_DIVERIFIKASI,
+    )
+    assessment_completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="RESTRICT")
+    )
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    agency: Mapped[Agency] = relationship()
+    registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
+    case_manager: Mapped[User | None] = relationship(foreign_keys=[case_manager_id])
+    incident_region: Mapped[Region | None] = relationship()
+    types: Mapped[list[CaseTypeEntry]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseTypeEntry.type"
+    )
+    victims: Mapped[list[Victim]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Victim.position"
+    )
+    perpetrators: Mapped[list[Perpetrator]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Perpetrator.position"
+    )
+    witnesses: Mapped[list[Witness]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Witness.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id} {self.reference or 'draft'}>"
+
+    @property
+    def case_types(self) -> list[CaseType]:
+        return [t.type for t in self.types]
+
+
+class CaseTypeEntry(db.Model):
+    __tablename__ = "case_types"
+
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    type: Mapped[CaseType] = mapped_column(enum_type(CaseType, "case_type"), primary_key=True)
+
+    case: Mapped[Case] = relationship(back_populates="types")
+
+
+class Victim(db.Model):
+    __tablename__ = "victims"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "position"),
+        sa.CheckConstraint(
+            "age_at_incident IS NULL OR (age_at_incident >= 0 AND age_at_incident <= 120)",
+            name="age_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("persons.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    name_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    nik: Mapped[str | None] = mapped_column(sa.String(16))
+    nik_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    sex: Mapped[Sex] = mapped_column(enum_type(Sex, "victim_sex"))
+    birth_date: Mapped[dt.date | None]
+    age_at_incident: Mapped[int | None]
+    is_child: Mapped[bool]
+    disability: Mapped[bool] = mapped_column(default=False)
+    disability_kind: Mapped[str | None] = mapped_column(sa.String(200))
+    pregnant: Mapped[bool | None]
+    education: Mapped[Education | None] = mapped_column(enum_type(Education, "education"))
+    occupation: Mapped[str | None] = mapped_column(sa.String(100))
+    marital_status: Mapped[MaritalStatus | None] = mapped_column(
+        enum_type(MaritalStatus, "marital_status")
+    )
+    religion: Mapped[Religion | None] = mapped_column(enum_type(Religion, "religion"))
+    nationality: Mapped[Nationality] = mapped_column(
+        enum_type(Nationality, "nationality"), default=Nationality.WNI
+    )
+    domicile_region_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("regions.id", ondelete="RESTRICT")
+    )
+    address: Mapped[str | None] = mapped_column(sa.String(500))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    has_nik: Mapped[bool | None]
+    has_akta: Mapped[bool | None]
+    has_kia: Mapped[bool | None]
+    # TPPO screening (domain §2.2): lists of vocabulary values, checked by the operations.
+    tppo_proses: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    tppo_cara: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    tppo_tujuan: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    tppo_cross_border: Mapped[bool | None]
+    tppo_destination_country: Mapped[str | None] = mapped_column(sa.String(100))
+    tppo_recruiter: Mapped[str | None] = mapped_column(sa.String(200))
+    tppo_documents: Mapped[str | None] = mapped_column(sa.String(500))
+
+    case: Mapped[Case] = relationship(back_populates="victims")
+    person: Mapped[Person | None] = relationship()
+    domicile_region: Mapped[Region | None] = relationship()
+    violence_types: Mapped[list[VictimViolenceType]] = relationship(
+        back_populates="victim", cascade="all, delete-orphan", order_by="VictimViolenceType.type"
+    )
+    ampk_categories: Mapped[list[VictimAmpkCategory]] = relationship(
+        back_populates="victim",
+        cascade="all, delete-orphan",
+        order_by="VictimAmpkCategory.category",
+    )
+    guardians: Mapped[list[Guardian]] = relationship(
+        back_populates="victim", cascade="all, delete-orphan", order_by="Guardian.id"
+    )
+    consents: Mapped[list[ConsentEntry]] = relationship(
+        back_populates="victim", order_by="ConsentEntry.id", viewonly=True
+    )
+
+    @property
+    def label(self) -> str:
+        return f"K{self.position}"
+
+    @property
+    def initials(self) -> str:
+        if not self.name:
+            return "—"
+        return "".join(part[0].upper() + "." for part in self.name.split() if part[:1].isalpha())
+
+    def consent_for(self, purpose: str) -> ConsentEntry | None:
+        """The entry in force for ``purpose``: the latest one wins."""
+        entries = [c for c in self.consents if c.purpose == purpose]
+        return entries[-1] if entries else None
+
+
+class VictimViolenceType(db.Model):
+    __tablename__ = "victim_violence_types"
+
+    victim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("victims.id", ondelete="CASCADE"), primary_key=True
+    )
+    type: Mapped[ViolenceType] = mapped_column(
+        enum_type(ViolenceType, "violence_type"), primary_key=True
+    )
+
+    victim: Mapped[Victim] = relationship(back_populates="violence_types")
+
+
+class VictimAmpkCategory(db.Model):
+    __tablename__ = "victim_ampk_categories"
+
+    victim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("victims.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[AmpkCategory] = mapped_column(
+        enum_type(AmpkCategory, "ampk_category"), primary_key=True
+    )
+
+    victim: Mapped[Victim] = relationship(back_populates="ampk_categories")
+
+
+class Perpetrator(db.Model):
+    __tablename__ = "perpetrators"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "position"),
+        sa.CheckConstraint("age IS NULL OR (age >= 0 AND age <= 120)", name="age_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    sex: Mapped[Sex | None] = mapped_column(enum_type(Sex, "perpetrator_sex"))
+    age: Mapped[int | None]
+    notes: Mapped[str | None] = mapped_column(sa.String(500))
+
+    case: Mapped[Case] = relationship(back_populates="perpetrators")
+    relations: Mapped[list[PerpetratorRelation]] = relationship(
+        back_populates="perpetrator", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"P{self.position}"
+
+    @property
+    def is_child(self) -> bool:
+        """Under 18: an *anak berhadapan dengan hukum* (affects mediation and diversion)."""
+        return self.age is not None and self.age < 18
+
+
+class PerpetratorRelation(db.Model):
+    """How a perpetrator is related to one victim of the case."""
+
+    __tablename__ = "perpetrator_relations"
+
+    perpetrator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("perpetrators.id", ondelete="CASCADE"), primary_key=True
+    )
+    victim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("victims.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relationship_: Mapped[Relationship] = mapped_column(
+        "relationship", enum_type(Relationship, "relationship")
+    )
+
+    perpetrator: Mapped[Perpetrator] = relationship(back_populates="relations")
+    victim: Mapped[Victim] = relationship()
+
+
+class Guardian(db.Model):
+    """Wali/keluarga of a (child) victim."""
+
+    __tablename__ = "guardians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    victim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("victims.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    relation: Mapped[str | None] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    perpetrator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("perpetrators.id", ondelete="SET NULL")
+    )
+
+    victim: Mapped[Victim] = relationship(back_populates="guardians")
+    perpetrator: Mapped[Perpetrator | None] = relationship()
+
+
+class Witness(db.Model):
+    __tablename__ = "witnesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    notes: Mapped[str | None] = mapped_column(sa.String(500))
+
+    case: Mapped[Case] = relationship(back_populates="witnesses")
+
+
+class ConsentEntry(db.Model):
+    """One entry of a victim's consent ledger. Entries are only added, never edited: the latest
+    entry for a purpose is the one in force; a withdrawal is a new entry."""
+
+    __tablename__ = "consent_entries"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "given_by = 'korban' OR given_by_name IS NOT NULL", name="guardian_named"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    victim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("victims.id", ondelete="RESTRICT"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(sa.String(80))
+    decision: Mapped[ConsentDecision] = mapped_column(
+        enum_type(ConsentDecision, "consent_decision")
+    )
+    given_by: Mapped[ConsentGiver] = mapped_column(enum_type(ConsentGiver, "consent_giver"))
+    given_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    guardian_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("guardians.id", ondelete="RESTRICT")
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    withdraws_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("consent_entries.id", ondelete="RESTRICT")
+    )
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+
+    victim: Mapped[Victim] = relationship(back_populates="consents")
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class CaseNote(db.Model):
+    """Append-only notes; a correction is a new note that references the one it corrects."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(sa.Text)
+    corrects_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("case_notes.id", ondelete="RESTRICT")
+    )
+
+    author: Mapped[User | None] = relationship()
+    corrects: Mapped[CaseNote | None] = relationship(remote_side="CaseNote.id")
+
+
+class Attachment(db.Model):
+    """A file kept outside the web root under a random name, served only after a permission
+    check."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    original_name: Mapped[str] = mapped_column(sa.String(200))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    description: Mapped[str | None] = mapped_column(sa.String(500))
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+def victim_summary(victim: Victim) -> dict[str, Any]:
+    """A victim without identity: what pseudonymised views may show."""
+    return {
+        "label": victim.label,
+        "sex": victim.sex.value,
+        "is_child": victim.is_child,
+        "age": victim.age_at_incident,
+    }

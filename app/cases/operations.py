@@ -1,0 +1,510 @@
+"""The write side of the case record. Every function checks, mutates, flushes and audits; none
+commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.audit.operations import SystemActor, record
+from app.auth.models import User
+from app.cases.files import sniff_content_type
+from app.cases.intake import (
+    JAKARTA,
+    ConsentData,
+    Intake,
+    VictimData,
+    check_consent,
+    check_intake,
+    raise_first,
+    victim_age,
+)
+from app.cases.models import (
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseNote,
+    CaseTypeEntry,
+    ConsentEntry,
+    Guardian,
+    Perpetrator,
+    PerpetratorRelation,
+    Person,
+    Victim,
+    VictimAmpkCategory,
+    VictimViolenceType,
+    Witness,
+)
+from app.core.crypto import name_dob_index, name_index, nik_index, normalise_name
+from app.core.db import utcnow
+from app.core.enums import CaseState, CaseType, Risk
+from app.core.errors import DomainError
+from app.extensions import db
+from app.regions.models import Region
+from app.workflow.models import CaseTransition
+
+Actor = User | SystemActor
+
+
+class ConflictError(DomainError):
+    """The record changed since the person loaded it; ``changes`` says what changed."""
+
+    def __init__(self, message: Any, changes: dict[str, list[Any]]) -> None:
+        super().__init__(message)
+        self.changes = changes
+
+
+def workflow_key_for(case_types: list[str]) -> str:
+    return "tppo" if CaseType.TPPO in case_types else "ktpa"
+
+
+def next_reference(agency: Agency, received_at: dt.datetime) -> str:
+    """``<AGENCY-CODE>-<YYYY>-<NNNNN>``, sequential per agency and year (Asia/Jakarta), never
+    reused. The counter row is locked, so concurrent intakes wait for each other."""
+    year = received_at.astimezone(JAKARTA).year
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    db.session.execute(
+        insert(CaseCounter)
+        .values(agency_id=agency.id, year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["agency_id", "year"])
+    )
+    number = db.session.execute(
+        sa.update(CaseCounter)
+        .where(CaseCounter.agency_id == agency.id, CaseCounter.year == year)
+        .values(last_number=CaseCounter.last_number + 1)
+        .returning(CaseCounter.last_number)
+    ).scalar_one()
+    return f"{agency.code}-{year}-{number:05d}"
+
+
+def _region_codes() -> set[str]:
+    return set(db.session.scalars(select(Region.code)))
+
+
+def _region(code: str | None) -> Region | None:
+    if not code:
+        return None
+    return db.session.scalar(select(Region).where(Region.code == code))
+
+
+def _person_for(agency: Agency, victim: VictimData) -> Person | None:
+    if victim.link_person_id is not None:
+        person = db.session.get(Person, victim.link_person_id)
+        if person is None or person.agency_id != agency.id:
+            raise DomainError(_l("The person to link to was not found."), field="victims")
+        return person
+    if not victim.name and not victim.nik:
+        return None
+    person = Person(
+        agency_id=agency.id,
+        name_dob_index=(
+            name_dob_index(victim.name, victim.birth_date.isoformat())
+            if victim.name and victim.birth_date
+            else None
+        ),
+        nik_index=nik_index(victim.nik) if victim.nik else None,
+    )
+    db.session.add(person)
+    return person
+
+
+def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
+    """Write the intake's content onto ``case`` (people are replaced as a whole)."""
+    case.received_at = intake.received_at  # type: ignore[assignment]
+    case.channel = intake.channel  # type: ignore[assignment]
+    case.risk = intake.risk or Risk.SEDANG  # type: ignore[assignment]
+    case.kewenangan = intake.kewenangan  # type: ignore[assignment]
+    case.reporter_kind = intake.reporter_kind  # type: ignore[assignment]
+    case.reporter_name = intake.reporter_name or None
+    case.reporter_phone = intake.reporter_phone or None
+    case.reporter_relation = intake.reporter_relation or None
+    case.incident_date = intake.incident_date
+    case.incident_date_precision = (  # type: ignore[assignment]
+        intake.incident_date_precision or ("hari" if intake.incident_date else None)
+    )
+    case.incident_region = _region(intake.incident_region_code)
+    case.incident_place = intake.incident_place or None  # type: ignore[assignment]
+    case.ranah = intake.ranah or None  # type: ignore[assignment]
+    case.kronologi = intake.kronologi or None
+    case.workflow_key = workflow_key_for(intake.case_types)
+    case.types = [CaseTypeEntry(type=t) for t in dict.fromkeys(intake.case_types)]
+
+    case.perpetrators.clear()
+    case.victims.clear()
+    case.witnesses.clear()
+    db.session.flush()
+    perpetrators = [
+        Perpetrator(
+            position=i, name=x.name or None, sex=x.sex or None, age=x.age, notes=x.notes or None
+        )
+        for i, x in enumerate(intake.perpetrators, start=1)
+    ]
+    case.perpetrators.extend(perpetrators)
+    victims: list[Victim] = []
+    for i, v in enumerate(intake.victims, start=1):
+        age = victim_age(v, intake)
+        victim = Victim(
+            position=i,
+            person=_person_for(agency, v),
+            name=v.name or None,
+            name_index=name_index(v.name) if v.name else None,
+            nik=v.nik or None,
+            nik_index=nik_index(v.nik) if v.nik else None,
+            sex=v.sex,
+            birth_date=v.birth_date,
+            age_at_incident=age,
+            is_child=age is not None and age < 18,
+            disability=v.disability,
+            disability_kind=v.disability_kind or None,
+            pregnant=v.pregnant,
+            education=v.education or None,
+            occupation=v.occupation or None,
+            marital_status=v.marital_status or None,
+            religion=v.religion or None,
+            nationality=v.nationality or "WNI",
+            domicile_region=_region(v.domicile_region_code),
+            address=v.address or None,
+            phone=v.phone or None,
+            has_nik=v.has_nik,
+            has_akta=v.has_akta,
+            has_kia=v.has_kia,
+            tppo_proses=list(dict.fromkeys(v.tppo_proses)),
+            tppo_cara=list(dict.fromkeys(v.tppo_cara)),
+            tppo_tujuan=list(dict.fromkeys(v.tppo_tujuan)),
+            tppo_cross_border=v.tppo_cross_border,
+            tppo_destination_country=v.tppo_destination_country or None,
+            tppo_recruiter=v.tppo_recruiter or None,
+            tppo_documents=v.tppo_documents or None,
+            violence_types=[VictimViolenceType(type=t) for t in dict.fromkeys(v.violence_types)],
+            ampk_categories=[
+                VictimAmpkCategory(category=c) for c in dict.fromkeys(v.ampk_categories)
+            ],
+        )
+        for g in v.guardians:
+            victim.guardians.append(
+                Guardian(
+                    name=g.name.strip(),
+                    relation=g.relation or None,
+                    phone=g.phone or None,
+                    perpetrator=(
+                        perpetrators[g.perpetrator_position - 1] if g.perpetrator_position else None
+                    ),
+                )
+            )
+        victims.append(victim)
+    case.victims.extend(victims)
+    for x, perpetrator in zip(intake.perpetrators, perpetrators, strict=True):
+        for position, relation in x.relationships.items():
+            perpetrator.relations.append(
+                PerpetratorRelation(victim=victims[position - 1], relationship_=relation)
+            )
+    for name, phone in intake.witnesses:
+        case.witnesses.append(Witness(name=name.strip(), phone=phone or None))
+    db.session.flush()
+    for v, victim in zip(intake.victims, victims, strict=True):
+        for consent in v.consents:
+            _add_consent(victim, consent, actor)
+
+
+def _add_consent(victim: Victim, c: ConsentData, actor: Actor) -> ConsentEntry:
+    entry = ConsentEntry(
+        victim_id=victim.id,
+        purpose=c.purpose,
+        decision=c.decision,
+        given_by=c.given_by,
+        given_by_name=(c.given_by_name or None),
+        at=c.at,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _notify_high_risk(case: Case) -> None:
+    from app.cases.notifications import notify_supervisors_high_risk
+
+    notify_supervisors_high_risk(case)
+
+
+def register_case(
+    intake: Intake,
+    *,
+    agency: Agency,
+    actor: Actor,
+    draft: bool = False,
+    external_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Register a complaint (``diterima``), or keep it as a draft without a reference."""
+    now = now or utcnow()
+    raise_first(check_intake(intake, now=now, draft=draft, region_codes=_region_codes()))
+    case = Case(
+        agency=agency,
+        state=CaseState.DRAFT if draft else CaseState.DITERIMA,
+        reference=None if draft else next_reference(agency, intake.received_at),  # type: ignore[arg-type]
+        registered_by_id=actor.id,
+        external_id=external_id,
+        workflow_version=1,
+    )
+    db.session.add(case)
+    _fill(case, intake, agency, actor)
+    if not draft:
+        _record_registration(case, actor)
+    db.session.flush()
+    record(
+        actor,
+        "case.draft" if draft else "case.register",
+        "case",
+        case.id,
+        {"agency": agency.code, "reference": case.reference, "risk": case.risk.value},
+    )
+    if not draft and case.risk is Risk.TINGGI:
+        _notify_high_risk(case)
+    return case
+
+
+def _record_registration(case: Case, actor: Actor, *, kind: str = "workflow") -> None:
+    db.session.add(
+        CaseTransition(
+            case_id=case.id,
+            actor_id=actor.id,
+            actor_label="user" if isinstance(actor, User) else actor.label,
+            kind=kind,
+            event="register",
+            from_state=None if kind == "import" else CaseState.DRAFT.value,
+            to_state=CaseState.DITERIMA.value,
+        )
+    )
+
+
+def submit_draft(
+    case: Case,
+    intake: Intake,
+    *,
+    expected_version: int,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Complete a draft: every rule now applies, and the case gets its reference."""
+    if case.state is not CaseState.DRAFT:
+        raise DomainError(_l("This complaint is already registered."))
+    _check_version(case, expected_version)
+    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes()))
+    case.state = CaseState.DITERIMA
+    case.reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
+    _fill(case, intake, case.agency, actor)
+    db.session.flush()
+    _record_registration(case, actor)
+    record(actor, "case.register", "case", case.id, {"reference": case.reference})
+    if case.risk is Risk.TINGGI:
+        _notify_high_risk(case)
+    return case
+
+
+def case_snapshot(case: Case) -> dict[str, Any]:
+    """What a person edits on the intake form, to tell them what someone else changed."""
+    return {
+        "received_at": case.received_at.isoformat() if case.received_at else None,
+        "channel": case.channel.value,
+        "case_types": sorted(t.value for t in case.case_types),
+        "risk": case.risk.value,
+        "kewenangan": case.kewenangan.value,
+        "reporter_kind": case.reporter_kind.value,
+        "incident_date": case.incident_date.isoformat() if case.incident_date else None,
+        "incident_place": case.incident_place.value if case.incident_place else None,
+        "ranah": case.ranah.value if case.ranah else None,
+        "incident_region": case.incident_region.code if case.incident_region else None,
+        "kronologi": case.kronologi,
+        "victims": len(case.victims),
+        "perpetrators": len(case.perpetrators),
+    }
+
+
+def _check_version(case: Case, expected_version: int, before: dict[str, Any] | None = None) -> None:
+    if case.version != expected_version:
+        raise ConflictError(
+            _l(
+                "Someone else changed this case while you were editing it. Your changes were not "
+                "saved; here is what changed. Review it, then apply your changes again."
+            ),
+            changes=_changed_since(case, expected_version),
+        )
+
+
+def _changed_since(case: Case, version: int) -> dict[str, list[Any]]:
+    """The audit entries written since ``version`` say what changed and who changed it."""
+    from app.audit.models import AuditEntry
+
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.object_type == "case",
+            AuditEntry.object_id == str(case.id),
+            AuditEntry.action == "case.update",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(max(case.version - version, 1))
+    )
+    merged: dict[str, list[Any]] = {}
+    for entry in reversed(list(entries)):
+        for key, value in entry.changes.items():
+            if isinstance(value, list) and len(value) == 2:
+                merged.setdefault(key, [value[0], value[1]])[1] = value[1]
+    return merged
+
+
+def update_case(
+    case: Case,
+    intake: Intake,
+    *,
+    expected_version: int,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Save an edit of a registered case; refused when someone else saved in between."""
+    if case.state is CaseState.DRAFT:
+        raise DomainError(_l("Complete the draft to register it first."))
+    _check_version(case, expected_version)
+    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes()))
+    before = case_snapshot(case)
+    _fill(case, intake, case.agency, actor)
+    case.updated_at = utcnow()  # the case row changes even when only people changed
+    db.session.flush()
+    after = case_snapshot(case)
+    from app.core.db import model_diff
+
+    record(actor, "case.update", "case", case.id, model_diff(before, after))
+    if before["risk"] != Risk.TINGGI and case.risk is Risk.TINGGI:
+        _notify_high_risk(case)
+    return case
+
+
+def save_draft(
+    case: Case,
+    intake: Intake,
+    *,
+    expected_version: int,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> Case:
+    if case.state is not CaseState.DRAFT:
+        raise DomainError(_l("This complaint is already registered."))
+    _check_version(case, expected_version)
+    raise_first(check_intake(intake, now=now or utcnow(), draft=True, region_codes=_region_codes()))
+    _fill(case, intake, case.agency, actor)
+    case.updated_at = utcnow()
+    db.session.flush()
+    record(actor, "case.draft", "case", case.id)
+    return case
+
+
+def add_consent(victim: Victim, consent: ConsentData, *, actor: Actor) -> ConsentEntry:
+    """Append a decision to the victim's consent ledger (entries are never edited)."""
+    case = victim.case
+    forbidden = {normalise_name(p.name) for p in case.perpetrators if p.name} | {
+        normalise_name(g.name) for g in victim.guardians if g.perpetrator_id is not None
+    }
+    raise_first(
+        check_consent(
+            consent, path="consent", forbidden_givers=forbidden, received_at=case.received_at
+        )
+    )
+    entry = _add_consent(victim, consent, actor)
+    db.session.flush()
+    record(
+        actor,
+        "consent.add",
+        "case",
+        case.id,
+        {"victim": victim.label, "purpose": consent.purpose, "decision": consent.decision},
+    )
+    return entry
+
+
+def add_note(case: Case, body: str, *, actor: Actor, corrects: CaseNote | None = None) -> CaseNote:
+    body = body.strip()
+    if not body:
+        raise DomainError(_l("Write the note first."), field="body")
+    if len(body) > 10_000:
+        raise DomainError(_l("At most %(n)d characters.", n=10_000), field="body")
+    if corrects is not None and corrects.case_id != case.id:
+        raise DomainError(_l("The note to correct belongs to another case."))
+    note = CaseNote(
+        case_id=case.id,
+        author_id=actor.id,
+        body=body,
+        corrects_id=corrects.id if corrects else None,
+    )
+    db.session.add(note)
+    db.session.flush()
+    record(actor, "case.note", "case", case.id, {"note": note.id, "corrects": note.corrects_id})
+    return note
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"] or Path(current_app.instance_path) / "uploads")
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def add_attachment(
+    case: Case, filename: str, content: bytes, *, actor: Actor, description: str | None = None
+) -> Attachment:
+    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    if not content:
+        raise DomainError(_l("The file is empty."), field="file")
+    if len(content) > limit:
+        raise DomainError(
+            _l("The file is larger than %(n)d MB.", n=current_app.config["MAX_UPLOAD_MB"]),
+            field="file",
+        )
+    content_type = sniff_content_type(content)
+    if content_type is None:
+        raise DomainError(
+            _l(
+                "This kind of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP) or an "
+                "office document."
+            ),
+            field="file",
+        )
+    stored = secrets.token_hex(24)
+    (upload_dir() / stored).write_bytes(content)
+    safe_name = "".join(c for c in Path(filename or "berkas").name if c.isprintable())[:200]
+    attachment = Attachment(
+        case_id=case.id,
+        uploaded_by_id=actor.id,
+        original_name=safe_name or "berkas",
+        stored_name=stored,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        description=(description or "").strip()[:500] or None,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    record(
+        actor,
+        "case.attachment",
+        "case",
+        case.id,
+        {"attachment": attachment.id, "type": content_type, "size": len(content)},
+    )
+    return attachment
+
+
+def record_identity_reveal(case: Case, victim: Victim, *, actor: Actor) -> None:
+    """Reveal a child victim's identity to ``actor``; every reveal is recorded."""
+    record(actor, "case.reveal_identity", "case", case.id, {"victim": victim.label})

@@ -1,0 +1,20 @@
+"""In-app notifications: the bell in the navigation bar and the list behind it."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("notifications", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from app.notifications import models, views  # noqa: F401  (table, routes)
+    from app.notifications.queries import unread_count
+
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def bell() -> dict[str, object]:
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            return {"unread_notifications": unread_count(current_user)}
+        return {"unread_notifications": 0}

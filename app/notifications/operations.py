@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from app.auth.models import User
+from app.core.db import utcnow
+from app.extensions import db
+from app.notifications.models import Notification
+
+
+def notify(
+    user: User, kind: str, *, case_id: int | None = None, reference: str | None = None
+) -> Notification:
+    note = Notification(user_id=user.id, kind=kind, case_id=case_id, reference=reference)
+    db.session.add(note)
+    return note
+
+
+def mark_all_read(user: User) -> int:
+    now = utcnow()
+    unread = db.session.query(Notification).filter(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    count = 0
+    for note in unread:
+        note.read_at = now
+        count += 1
+    db.session.flush()
+    return count

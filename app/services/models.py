@@ -1,0 +1,58 @@
+"""Service tracks (domain.md §3.1): one per victim and planned service type, each with its own
+state, running in parallel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.enums import ServiceType, TrackState
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.agencies.models import Agency
+    from app.cases.models import Case, Victim
+
+
+class ServiceTrack(db.Model):
+    __tablename__ = "service_tracks"
+    __table_args__ = (
+        sa.UniqueConstraint("victim_id", "service_type"),
+        sa.CheckConstraint(
+            "(state IN ('selesai', 'ditolak_korban', 'tidak_tersedia', 'dibatalkan'))"
+            " = (ended_at IS NOT NULL)",
+            name="ended_iff_ended_at",
+        ),
+        sa.CheckConstraint(
+            "started_at IS NULL OR ended_at IS NULL OR ended_at >= started_at",
+            name="ends_after_start",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    victim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("victims.id", ondelete="CASCADE"), index=True
+    )
+    service_type: Mapped[ServiceType] = mapped_column(enum_type(ServiceType, "track_service_type"))
+    provider_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
+    state: Mapped[TrackState] = mapped_column(enum_type(TrackState, "track_state"))
+    target_date: Mapped[dt.date | None]
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship()
+    victim: Mapped[Victim] = relationship()
+    provider: Mapped[Agency | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

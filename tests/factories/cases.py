@@ -1,0 +1,62 @@
+"""Cases made through the real intake operation, so every rule and side effect applies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from app.audit.operations import SystemActor
+from app.cases import operations as ops
+from app.cases.intake import ConsentData, Intake, PerpetratorData, VictimData
+
+RECEIVED = dt.datetime(2025, 3, 14, 2, 30, tzinfo=dt.UTC)  # 09:30 WIB
+
+
+def make_intake(**overrides: Any) -> Intake:
+    victims = overrides.pop("victims", None) or [
+        VictimData(
+            sex="P",
+            name="Siti Aminah",
+            birth_date=dt.date(1994, 5, 1),
+            violence_types=["fisik", "psikis"],
+            consents=[
+                ConsentData(purpose="layanan", decision="setuju", given_by="korban", at=RECEIVED)
+            ],
+        )
+    ]
+    perpetrators = overrides.pop("perpetrators", None) or [
+        PerpetratorData(name="Joko", sex="L", age=35, relationships={1: "suami_istri"})
+    ]
+    values: dict[str, Any] = {
+        "received_at": RECEIVED,
+        "channel": "datang_langsung",
+        "case_types": ["ktp"],
+        "risk": "sedang",
+        "incident_date": dt.date(2025, 3, 10),
+        "incident_place": "rumah_tangga",
+        "ranah": "domestik",
+        "kronologi": "Korban datang dengan luka memar.",
+        "victims": victims,
+        "perpetrators": perpetrators,
+    }
+    values.update(overrides)
+    return Intake(**values)
+
+
+def create_case(
+    agency: Any,
+    *,
+    actor: Any = None,
+    draft: bool = False,
+    case_manager: Any = None,
+    **intake_overrides: Any,
+) -> Any:
+    case = ops.register_case(
+        make_intake(**intake_overrides),
+        agency=agency,
+        actor=actor or SystemActor("test"),
+        draft=draft,
+    )
+    if case_manager is not None:
+        case.case_manager_id = case_manager.id
+    return case
