@@ -46,7 +46,27 @@ from app.cases.models import (
 )
 from app.core.crypto import name_dob_index, name_index, nik_index, normalise_name
 from app.core.db import utcnow
-from app.core.enums import CaseState, CaseType, Risk
+from app.core.enums import (
+    AmpkCategory,
+    CaseState,
+    CaseType,
+    Channel,
+    ConsentDecision,
+    ConsentGiver,
+    Education,
+    IncidentDatePrecision,
+    IncidentPlace,
+    Kewenangan,
+    MaritalStatus,
+    Nationality,
+    Ranah,
+    Relationship,
+    Religion,
+    ReporterKind,
+    Risk,
+    Sex,
+    ViolenceType,
+)
 from app.core.errors import DomainError
 from app.extensions import db
 from app.regions.models import Region
@@ -124,23 +144,22 @@ def _person_for(agency: Agency, victim: VictimData) -> Person | None:
 def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     """Write the intake's content onto ``case`` (people are replaced as a whole)."""
     case.received_at = intake.received_at  # type: ignore[assignment]
-    case.channel = intake.channel  # type: ignore[assignment]
-    case.risk = intake.risk or Risk.SEDANG  # type: ignore[assignment]
-    case.kewenangan = intake.kewenangan  # type: ignore[assignment]
-    case.reporter_kind = intake.reporter_kind  # type: ignore[assignment]
+    case.channel = Channel(intake.channel)
+    case.risk = Risk(intake.risk) if intake.risk else Risk.SEDANG
+    case.kewenangan = Kewenangan(intake.kewenangan)
+    case.reporter_kind = ReporterKind(intake.reporter_kind)
     case.reporter_name = intake.reporter_name or None
     case.reporter_phone = intake.reporter_phone or None
     case.reporter_relation = intake.reporter_relation or None
     case.incident_date = intake.incident_date
-    case.incident_date_precision = (  # type: ignore[assignment]
-        intake.incident_date_precision or ("hari" if intake.incident_date else None)
-    )
+    precision = intake.incident_date_precision or ("hari" if intake.incident_date else None)
+    case.incident_date_precision = IncidentDatePrecision(precision) if precision else None
     case.incident_region = _region(intake.incident_region_code)
-    case.incident_place = intake.incident_place or None  # type: ignore[assignment]
-    case.ranah = intake.ranah or None  # type: ignore[assignment]
+    case.incident_place = IncidentPlace(intake.incident_place) if intake.incident_place else None
+    case.ranah = Ranah(intake.ranah) if intake.ranah else None
     case.kronologi = intake.kronologi or None
     case.workflow_key = workflow_key_for(intake.case_types)
-    case.types = [CaseTypeEntry(type=t) for t in dict.fromkeys(intake.case_types)]
+    case.types = [CaseTypeEntry(type=CaseType(t)) for t in dict.fromkeys(intake.case_types)]
 
     case.perpetrators.clear()
     case.victims.clear()
@@ -148,7 +167,11 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     db.session.flush()
     perpetrators = [
         Perpetrator(
-            position=i, name=x.name or None, sex=x.sex or None, age=x.age, notes=x.notes or None
+            position=i,
+            name=x.name or None,
+            sex=Sex(x.sex) if x.sex else None,
+            age=x.age,
+            notes=x.notes or None,
         )
         for i, x in enumerate(intake.perpetrators, start=1)
     ]
@@ -163,18 +186,18 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
             name_index=name_index(v.name) if v.name else None,
             nik=v.nik or None,
             nik_index=nik_index(v.nik) if v.nik else None,
-            sex=v.sex,
+            sex=Sex(v.sex),
             birth_date=v.birth_date,
             age_at_incident=age,
             is_child=age is not None and age < 18,
             disability=v.disability,
             disability_kind=v.disability_kind or None,
             pregnant=v.pregnant,
-            education=v.education or None,
+            education=Education(v.education) if v.education else None,
             occupation=v.occupation or None,
-            marital_status=v.marital_status or None,
-            religion=v.religion or None,
-            nationality=v.nationality or "WNI",
+            marital_status=MaritalStatus(v.marital_status) if v.marital_status else None,
+            religion=Religion(v.religion) if v.religion else None,
+            nationality=Nationality(v.nationality or "WNI"),
             domicile_region=_region(v.domicile_region_code),
             address=v.address or None,
             phone=v.phone or None,
@@ -188,9 +211,12 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
             tppo_destination_country=v.tppo_destination_country or None,
             tppo_recruiter=v.tppo_recruiter or None,
             tppo_documents=v.tppo_documents or None,
-            violence_types=[VictimViolenceType(type=t) for t in dict.fromkeys(v.violence_types)],
+            violence_types=[
+                VictimViolenceType(type=ViolenceType(t)) for t in dict.fromkeys(v.violence_types)
+            ],
             ampk_categories=[
-                VictimAmpkCategory(category=c) for c in dict.fromkeys(v.ampk_categories)
+                VictimAmpkCategory(category=AmpkCategory(c))
+                for c in dict.fromkeys(v.ampk_categories)
             ],
         )
         for g in v.guardians:
@@ -209,7 +235,9 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     for x, perpetrator in zip(intake.perpetrators, perpetrators, strict=True):
         for position, relation in x.relationships.items():
             perpetrator.relations.append(
-                PerpetratorRelation(victim=victims[position - 1], relationship_=relation)
+                PerpetratorRelation(
+                    victim=victims[position - 1], relationship_=Relationship(relation)
+                )
             )
     for name, phone in intake.witnesses:
         case.witnesses.append(Witness(name=name.strip(), phone=phone or None))
@@ -223,8 +251,8 @@ def _add_consent(victim: Victim, c: ConsentData, actor: Actor) -> ConsentEntry:
     entry = ConsentEntry(
         victim_id=victim.id,
         purpose=c.purpose,
-        decision=c.decision,
-        given_by=c.given_by,
+        decision=ConsentDecision(c.decision),
+        given_by=ConsentGiver(c.given_by),
         given_by_name=(c.given_by_name or None),
         at=c.at,
         recorded_by_id=actor.id,
