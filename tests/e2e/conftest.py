@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from tests.conftest import database_url, make_app, uses_postgres
+from tests.conftest import TEST_DB_NAME, database_url, make_app, uses_postgres
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "e2e"
-E2E_DB = "simpul_e2e"
+E2E_DB = f"{TEST_DB_NAME}_e2e"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
