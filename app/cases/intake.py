@@ -66,6 +66,7 @@ class GuardianData:
 @dataclass
 class VictimData:
     sex: str | None = None
+    id: int | None = None  # an existing victim being edited; None = a new one
     name: str | None = None
     nik: str | None = None
     birth_date: dt.date | None = None
@@ -101,6 +102,7 @@ class VictimData:
 @dataclass
 class PerpetratorData:
     name: str | None = None
+    id: int | None = None  # an existing perpetrator being edited; None = a new one
     sex: str | None = None
     age: int | None = None
     notes: str | None = None

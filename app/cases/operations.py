@@ -142,7 +142,12 @@ def _person_for(agency: Agency, victim: VictimData) -> Person | None:
 
 
 def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
-    """Write the intake's content onto ``case`` (people are replaced as a whole)."""
+    """Write the intake's content onto ``case``.
+
+    People are matched by their position on the form and updated in place, so what hangs off a
+    victim (the consent ledger, service tracks) stays attached. A registered case cannot lose a
+    victim whose consent decisions or services are recorded.
+    """
     case.received_at = intake.received_at  # type: ignore[assignment]
     case.channel = Channel(intake.channel)
     case.risk = Risk(intake.risk) if intake.risk else Risk.SEDANG
@@ -161,90 +166,164 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     case.workflow_key = workflow_key_for(intake.case_types)
     case.types = [CaseTypeEntry(type=CaseType(t)) for t in dict.fromkeys(intake.case_types)]
 
-    case.perpetrators.clear()
-    case.victims.clear()
-    case.witnesses.clear()
-    db.session.flush()
-    perpetrators = [
-        Perpetrator(
-            position=i,
-            name=x.name or None,
-            sex=Sex(x.sex) if x.sex else None,
-            age=x.age,
-            notes=x.notes or None,
-        )
-        for i, x in enumerate(intake.perpetrators, start=1)
-    ]
-    case.perpetrators.extend(perpetrators)
-    victims: list[Victim] = []
-    for i, v in enumerate(intake.victims, start=1):
-        age = victim_age(v, intake)
-        victim = Victim(
-            position=i,
-            person=_person_for(agency, v),
-            name=v.name or None,
-            name_index=name_index(v.name) if v.name else None,
-            nik=v.nik or None,
-            nik_index=nik_index(v.nik) if v.nik else None,
-            sex=Sex(v.sex),
-            birth_date=v.birth_date,
-            age_at_incident=age,
-            is_child=age is not None and age < 18,
-            disability=v.disability,
-            disability_kind=v.disability_kind or None,
-            pregnant=v.pregnant,
-            education=Education(v.education) if v.education else None,
-            occupation=v.occupation or None,
-            marital_status=MaritalStatus(v.marital_status) if v.marital_status else None,
-            religion=Religion(v.religion) if v.religion else None,
-            nationality=Nationality(v.nationality or "WNI"),
-            domicile_region=_region(v.domicile_region_code),
-            address=v.address or None,
-            phone=v.phone or None,
-            has_nik=v.has_nik,
-            has_akta=v.has_akta,
-            has_kia=v.has_kia,
-            tppo_proses=list(dict.fromkeys(v.tppo_proses)),
-            tppo_cara=list(dict.fromkeys(v.tppo_cara)),
-            tppo_tujuan=list(dict.fromkeys(v.tppo_tujuan)),
-            tppo_cross_border=v.tppo_cross_border,
-            tppo_destination_country=v.tppo_destination_country or None,
-            tppo_recruiter=v.tppo_recruiter or None,
-            tppo_documents=v.tppo_documents or None,
-            violence_types=[
-                VictimViolenceType(type=ViolenceType(t)) for t in dict.fromkeys(v.violence_types)
-            ],
-            ampk_categories=[
-                VictimAmpkCategory(category=AmpkCategory(c))
-                for c in dict.fromkeys(v.ampk_categories)
-            ],
-        )
-        for g in v.guardians:
-            victim.guardians.append(
-                Guardian(
-                    name=g.name.strip(),
-                    relation=g.relation or None,
-                    phone=g.phone or None,
-                    perpetrator=(
-                        perpetrators[g.perpetrator_position - 1] if g.perpetrator_position else None
-                    ),
-                )
-            )
-        victims.append(victim)
-    case.victims.extend(victims)
+    perpetrators = _sync_perpetrators(case, intake)
+    victims = _sync_victims(case, intake, agency)
     for x, perpetrator in zip(intake.perpetrators, perpetrators, strict=True):
-        for position, relation in x.relationships.items():
-            perpetrator.relations.append(
-                PerpetratorRelation(
-                    victim=victims[position - 1], relationship_=Relationship(relation)
-                )
+        perpetrator.relations = [
+            PerpetratorRelation(victim=victims[position - 1], relationship_=Relationship(relation))
+            for position, relation in x.relationships.items()
+        ]
+    for v, victim in zip(intake.victims, victims, strict=True):
+        victim.guardians = [
+            Guardian(
+                name=g.name.strip(),
+                relation=g.relation or None,
+                phone=g.phone or None,
+                perpetrator=(
+                    perpetrators[g.perpetrator_position - 1] if g.perpetrator_position else None
+                ),
             )
-    for name, phone in intake.witnesses:
-        case.witnesses.append(Witness(name=name.strip(), phone=phone or None))
+            for g in v.guardians
+        ]
+    case.witnesses = [
+        Witness(name=name.strip(), phone=phone or None) for name, phone in intake.witnesses
+    ]
     db.session.flush()
     for v, victim in zip(intake.victims, victims, strict=True):
+        recorded = {
+            (c.purpose, c.decision.value, c.given_by.value, c.given_by_name, c.at)
+            for c in db.session.scalars(
+                select(ConsentEntry).where(ConsentEntry.victim_id == victim.id)
+            )
+        }
         for consent in v.consents:
-            _add_consent(victim, consent, actor)
+            key = (
+                consent.purpose,
+                consent.decision,
+                consent.given_by,
+                consent.given_by_name or None,
+                consent.at,
+            )
+            if key not in recorded:  # the same decision shown again on the form is not new
+                _add_consent(victim, consent, actor)
+                recorded.add(key)
+
+
+def _match(rows: list[Any], wanted: list[Any]) -> tuple[list[Any | None], list[Any]]:
+    """Pair each wanted entry with the existing row it edits: by id when the form carries ids,
+    else by position. Returns the pairing and the rows no longer wanted. Kept rows are moved out
+    of the way of the (case, position) uniqueness before they are renumbered."""
+    by_id = {row.id: row for row in rows}
+    by_position = {row.position: row for row in rows}
+    use_ids = any(getattr(w, "id", None) for w in wanted)
+    paired: list[Any | None] = []
+    for i, w in enumerate(wanted, start=1):
+        if use_ids:
+            row = by_id.pop(w.id, None) if w.id else None
+        else:
+            row = by_position.get(i)
+            if row is not None:
+                by_id.pop(row.id, None)
+        paired.append(row)
+    if rows:
+        for row in rows:  # out of the way of the renumbering (removed rows too, until they go)
+            row.position = -row.id
+        db.session.flush()
+    return paired, list(by_id.values())
+
+
+def _sync_perpetrators(case: Case, intake: Intake) -> list[Perpetrator]:
+    paired, removed = _match(list(case.perpetrators), intake.perpetrators)
+    result = []
+    for i, (x, row) in enumerate(zip(intake.perpetrators, paired, strict=True), start=1):
+        perpetrator = row or Perpetrator()
+        perpetrator.position = i
+        perpetrator.name = x.name or None
+        perpetrator.sex = Sex(x.sex) if x.sex else None
+        perpetrator.age = x.age
+        perpetrator.notes = x.notes or None
+        if perpetrator not in case.perpetrators:
+            case.perpetrators.append(perpetrator)
+        result.append(perpetrator)
+    for perpetrator in removed:
+        case.perpetrators.remove(perpetrator)
+    return result
+
+
+def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
+    from app.services.models import ServiceTrack
+
+    paired, removed = _match(list(case.victims), intake.victims)
+    result = []
+    for i, (v, row) in enumerate(zip(intake.victims, paired, strict=True), start=1):
+        victim = row
+        if victim is None:
+            victim = Victim(position=i, person=_person_for(agency, v))
+            case.victims.append(victim)
+        elif v.link_person_id is not None and v.link_person_id != victim.person_id:
+            victim.person = _person_for(agency, v)
+        victim.position = i
+        age = victim_age(v, intake)
+        victim.name = v.name or None
+        victim.name_index = name_index(v.name) if v.name else None
+        victim.nik = v.nik or None
+        victim.nik_index = nik_index(v.nik) if v.nik else None
+        victim.sex = Sex(v.sex)
+        victim.birth_date = v.birth_date
+        victim.age_at_incident = age
+        victim.is_child = age is not None and age < 18
+        victim.disability = v.disability
+        victim.disability_kind = v.disability_kind or None
+        victim.pregnant = v.pregnant
+        victim.education = Education(v.education) if v.education else None
+        victim.occupation = v.occupation or None
+        victim.marital_status = MaritalStatus(v.marital_status) if v.marital_status else None
+        victim.religion = Religion(v.religion) if v.religion else None
+        victim.nationality = Nationality(v.nationality or "WNI")
+        victim.domicile_region = _region(v.domicile_region_code)
+        victim.address = v.address or None
+        victim.phone = v.phone or None
+        victim.has_nik = v.has_nik
+        victim.has_akta = v.has_akta
+        victim.has_kia = v.has_kia
+        victim.tppo_proses = list(dict.fromkeys(v.tppo_proses))
+        victim.tppo_cara = list(dict.fromkeys(v.tppo_cara))
+        victim.tppo_tujuan = list(dict.fromkeys(v.tppo_tujuan))
+        victim.tppo_cross_border = v.tppo_cross_border
+        victim.tppo_destination_country = v.tppo_destination_country or None
+        victim.tppo_recruiter = v.tppo_recruiter or None
+        victim.tppo_documents = v.tppo_documents or None
+        victim.violence_types = [
+            VictimViolenceType(type=ViolenceType(t)) for t in dict.fromkeys(v.violence_types)
+        ]
+        victim.ampk_categories = [
+            VictimAmpkCategory(category=AmpkCategory(c)) for c in dict.fromkeys(v.ampk_categories)
+        ]
+        result.append(victim)
+    for victim in removed:
+        if victim.id is not None:
+            has_history = db.session.scalar(
+                select(ConsentEntry.id).where(ConsentEntry.victim_id == victim.id).limit(1)
+            ) or db.session.scalar(
+                select(ServiceTrack.id).where(ServiceTrack.victim_id == victim.id).limit(1)
+            )
+            if has_history and case.state is not CaseState.DRAFT:
+                raise DomainError(
+                    _l(
+                        "Victim %(label)s has recorded consent decisions or services and cannot "
+                        "be removed.",
+                        label=victim.label,
+                    ),
+                    field="victims",
+                )
+            if has_history:  # a draft's own entries go with it: nothing was registered yet
+                for entry in db.session.scalars(
+                    select(ConsentEntry).where(ConsentEntry.victim_id == victim.id)
+                ):
+                    db.session.delete(entry)
+                db.session.flush()
+        case.victims.remove(victim)
+    return result
 
 
 def _add_consent(victim: Victim, c: ConsentData, actor: Actor) -> ConsentEntry:
@@ -275,8 +354,12 @@ def register_case(
     draft: bool = False,
     external_id: str | None = None,
     now: dt.datetime | None = None,
+    transition_kind: str = "workflow",
 ) -> Case:
-    """Register a complaint (``diterima``), or keep it as a draft without a reference."""
+    """Register a complaint (``diterima``), or keep it as a draft without a reference.
+
+    ``transition_kind="import"`` records the registration as imported history (``flask cases
+    import``): a transition from nothing to ``diterima``."""
     now = now or utcnow()
     raise_first(check_intake(intake, now=now, draft=draft, region_codes=_region_codes()))
     case = Case(
@@ -290,7 +373,7 @@ def register_case(
     db.session.add(case)
     _fill(case, intake, agency, actor)
     if not draft:
-        _record_registration(case, actor)
+        _record_registration(case, actor, kind=transition_kind)
     db.session.flush()
     record(
         actor,
@@ -331,8 +414,8 @@ def submit_draft(
         raise DomainError(_l("This complaint is already registered."))
     _check_version(case, expected_version)
     raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes()))
-    case.state = CaseState.DITERIMA
-    case.reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
+    reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
+    case.state, case.reference = CaseState.DITERIMA, reference
     _fill(case, intake, case.agency, actor)
     db.session.flush()
     _record_registration(case, actor)

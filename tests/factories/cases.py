@@ -13,20 +13,28 @@ RECEIVED = dt.datetime(2025, 3, 14, 2, 30, tzinfo=dt.UTC)  # 09:30 WIB
 
 
 def make_intake(**overrides: Any) -> Intake:
-    victims = overrides.pop("victims", None) or [
-        VictimData(
-            sex="P",
-            name="Siti Aminah",
-            birth_date=dt.date(1994, 5, 1),
-            violence_types=["fisik", "psikis"],
-            consents=[
-                ConsentData(purpose="layanan", decision="setuju", given_by="korban", at=RECEIVED)
-            ],
-        )
-    ]
-    perpetrators = overrides.pop("perpetrators", None) or [
-        PerpetratorData(name="Joko", sex="L", age=35, relationships={1: "suami_istri"})
-    ]
+    victims = (
+        overrides.pop("victims")
+        if "victims" in overrides
+        else [
+            VictimData(
+                sex="P",
+                name="Siti Aminah",
+                birth_date=dt.date(1994, 5, 1),
+                violence_types=["fisik", "psikis"],
+                consents=[
+                    ConsentData(
+                        purpose="layanan", decision="setuju", given_by="korban", at=RECEIVED
+                    )
+                ],
+            )
+        ]
+    )
+    perpetrators = (
+        overrides.pop("perpetrators")
+        if "perpetrators" in overrides
+        else [PerpetratorData(name="Joko", sex="L", age=35, relationships={1: "suami_istri"})]
+    )
     values: dict[str, Any] = {
         "received_at": RECEIVED,
         "channel": "datang_langsung",
