@@ -60,7 +60,8 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         SESSION_COOKIE_SECURE=env == "production",
         SESSION_COOKIE_NAME="simpul_session",
         REMEMBER_COOKIE_DURATION=0,
-        MAX_CONTENT_LENGTH=settings["MAX_UPLOAD_MB"] * 1024 * 1024,
+        # one megabyte above the file limit, so a file just over it gets the form's own message
+        MAX_CONTENT_LENGTH=(settings["MAX_UPLOAD_MB"] + 1) * 1024 * 1024,
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE="UTC",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),

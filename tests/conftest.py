@@ -165,7 +165,7 @@ def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session |
     savepoints. Browser tests (marked e2e) talk to a served app with its own database instead."""
     from app.extensions import db, limiter
 
-    if request.node.get_closest_marker("e2e"):
+    if request.node.get_closest_marker("e2e") or request.node.get_closest_marker("demo_database"):
         yield None
         return
     with app.app_context():
@@ -195,3 +195,41 @@ def client(app: Flask) -> FlaskClient:
 
 
 pytest_plugins = ["tests.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def demo_app(app: Flask) -> Iterator[Flask]:
+    """An application on its own database holding the committed demo data (``flask demo
+    load``), built once per session. Tests using it are marked ``demo_database`` and do not run
+    inside the rolled-back transaction; what they write stays in that database until the end."""
+    from flask_migrate import upgrade
+
+    from app import celery_init_app
+    from app.demo.operations import load_demo
+    from app.extensions import db
+
+    if not uses_postgres():
+        pytest.skip("the demo database is built on PostgreSQL")
+    name = f"{TEST_DB_NAME}_demo"
+    server = make_url(database_url())
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    demo = make_app(DATABASE_URL=server.set(database=name).render_as_string(hide_password=False))
+    demo.test_client_class = FreshGlobalsClient
+    celery_init_app(app)  # building another app rebinds the shared Celery app: give it back
+    with demo.app_context():
+        upgrade()
+        load_demo()
+        db.session.commit()
+        db.session.remove()
+    try:
+        yield demo
+    finally:
+        with demo.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

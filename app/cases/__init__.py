@@ -7,7 +7,7 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.cases import intake_views, models, views  # noqa: F401  (tables, routes)
+    from app.cases import intake_views, labels, models, views  # noqa: F401  (tables, names, routes)
     from app.cases.cli import cases_cli
     from app.core.templating import register_nav
     from app.services import models as service_models  # noqa: F401

@@ -257,6 +257,7 @@ def check_intake(
             draft=draft,
             region_codes=region_codes,
             perpetrator_names=perpetrator_names,
+            now=now,
         )
     for i, x in enumerate(intake.perpetrators):
         path = f"perpetrators-{i}"
@@ -271,9 +272,12 @@ def check_intake(
                 p.append(Problem(f"{path}-relationships", _l("Unknown victim.")))
             elif not _in(relation, Relationship):
                 p.append(Problem(f"{path}-relationships", unknown))
-    for i, (name, _phone) in enumerate(intake.witnesses):
+    for i, (name, phone) in enumerate(intake.witnesses):
         if not name.strip():
             p.append(Problem(f"witnesses-{i}-name", required))
+        _text(p, f"witnesses-{i}-name", name, 200)
+        if phone and not PHONE_RE.match(phone):
+            p.append(Problem(f"witnesses-{i}-phone", _l("Enter a phone number of digits.")))
     return p
 
 
@@ -286,6 +290,7 @@ def _check_victim(
     draft: bool,
     region_codes: set[str] | None,
     perpetrator_names: set[str],
+    now: dt.datetime | None = None,
 ) -> None:
     unknown = _l("Choose a value from the list.")
     if not v.sex:
@@ -382,6 +387,10 @@ def _check_victim(
     for j, g in enumerate(v.guardians):
         if not g.name.strip():
             p.append(Problem(f"{path}-guardians-{j}-name", _l("This field is required.")))
+        _text(p, f"{path}-guardians-{j}-name", g.name, 200)
+        _text(p, f"{path}-guardians-{j}-relation", g.relation, 100)
+        if g.phone and not PHONE_RE.match(g.phone):
+            p.append(Problem(f"{path}-guardians-{j}-phone", _l("Enter a phone number of digits.")))
         if g.perpetrator_position is not None and not (
             1 <= g.perpetrator_position <= len(intake.perpetrators)
         ):
@@ -393,6 +402,7 @@ def _check_victim(
                 path=f"{path}-consents-{j}",
                 forbidden_givers=perpetrator_names | guardian_perpetrators,
                 received_at=intake.received_at,
+                now=now,
             )
         )
 
@@ -403,6 +413,7 @@ def check_consent(
     path: str,
     forbidden_givers: set[str],
     received_at: dt.datetime | None,
+    now: dt.datetime | None = None,
 ) -> list[Problem]:
     """The rules of one consent-ledger entry. ``forbidden_givers`` are the normalised names of
     the alleged perpetrators: none of them may decide for the victim."""
@@ -416,6 +427,7 @@ def check_consent(
         p.append(Problem(f"{path}-given_by", unknown))
     elif c.given_by == ConsentGiver.WALI:
         giver = normalise_name(c.given_by_name or "")
+        _text(p, f"{path}-given_by_name", c.given_by_name, 200)
         if not giver:
             p.append(Problem(f"{path}-given_by_name", _l("Name the guardian who decided.")))
         elif giver in forbidden_givers:
@@ -432,6 +444,8 @@ def check_consent(
         p.append(Problem(f"{path}-at", _l("This field is required.")))
     elif received_at is not None and c.at < received_at - dt.timedelta(days=366):
         p.append(Problem(f"{path}-at", _l("Check the date of the decision.")))
+    elif now is not None and c.at > now + dt.timedelta(minutes=5):
+        p.append(Problem(f"{path}-at", _l("The decision cannot be in the future.")))
     return p
 
 

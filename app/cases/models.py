@@ -77,6 +77,7 @@ class Case(db.Model):
             "(state IN ('terminasi', 'ditutup', 'dilimpahkan')) = (closed_at IS NOT NULL)",
             name="closed_iff_closed_at",
         ),
+        sa.CheckConstraint("state = 'draft' OR risk IS NOT NULL", name="risk_unless_draft"),
         sa.Index("ix_cases_agency_state", "agency_id", "state"),
     )
 
@@ -117,7 +118,8 @@ class Case(db.Model):
     ranah: Mapped[Ranah | None] = mapped_column(enum_type(Ranah, "ranah"))
     kronologi: Mapped[str | None] = mapped_column(sa.Text)
 
-    risk: Mapped[Risk] = mapped_column(enum_type(Risk, "risk"))
+    # only a draft may lack a risk level (CHECK risk_unless_draft)
+    risk: Mapped[Risk] = mapped_column(enum_type(Risk, "risk"), nullable=True)
     kewenangan: Mapped[Kewenangan] = mapped_column(enum_type(Kewenangan, "kewenangan"))
     verification: Mapped[VerificationStatus] = mapped_column(
         enum_type(VerificationStatus, "verification_status"),

@@ -68,6 +68,7 @@ from app.core.enums import (
     ViolenceType,
 )
 from app.core.errors import DomainError
+from app.core.tasks import delete_on_rollback
 from app.extensions import db
 from app.regions.models import Region
 from app.workflow.models import CaseTransition
@@ -110,14 +111,22 @@ def next_reference(agency: Agency, received_at: dt.datetime) -> str:
     return f"{agency.code}-{year}-{number:05d}"
 
 
-def _region_codes() -> set[str]:
-    return set(db.session.scalars(select(Region.code)))
+def _region_codes(intake: Intake) -> set[str]:
+    """Which of the region codes the intake names exist (only those are looked up)."""
+    wanted = {intake.incident_region_code} | {v.domicile_region_code for v in intake.victims}
+    wanted.discard(None)
+    wanted.discard("")
+    if not wanted:
+        return set()
+    with db.session.no_autoflush:
+        return set(db.session.scalars(select(Region.code).where(Region.code.in_(wanted))))
 
 
 def _region(code: str | None) -> Region | None:
     if not code:
         return None
-    return db.session.scalar(select(Region).where(Region.code == code))
+    with db.session.no_autoflush:
+        return db.session.scalar(select(Region).where(Region.code == code))
 
 
 def _person_for(agency: Agency, victim: VictimData) -> Person | None:
@@ -150,7 +159,7 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     """
     case.received_at = intake.received_at  # type: ignore[assignment]
     case.channel = Channel(intake.channel)
-    case.risk = Risk(intake.risk) if intake.risk else Risk.SEDANG
+    case.risk = Risk(intake.risk) if intake.risk else None  # type: ignore[assignment]
     case.kewenangan = Kewenangan(intake.kewenangan)
     case.reporter_kind = ReporterKind(intake.reporter_kind)
     case.reporter_name = intake.reporter_name or None
@@ -253,6 +262,7 @@ def _sync_perpetrators(case: Case, intake: Intake) -> list[Perpetrator]:
 def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
     from app.services.models import ServiceTrack
 
+    labels = {v.id: v.label for v in case.victims}  # before _match moves the positions
     paired, removed = _match(list(case.victims), intake.victims)
     result = []
     for i, (v, row) in enumerate(zip(intake.victims, paired, strict=True), start=1):
@@ -312,7 +322,7 @@ def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
                     _l(
                         "Victim %(label)s has recorded consent decisions or services and cannot "
                         "be removed.",
-                        label=victim.label,
+                        label=labels.get(victim.id, victim.label),
                     ),
                     field="victims",
                 )
@@ -361,7 +371,7 @@ def register_case(
     ``transition_kind="import"`` records the registration as imported history (``flask cases
     import``): a transition from nothing to ``diterima``."""
     now = now or utcnow()
-    raise_first(check_intake(intake, now=now, draft=draft, region_codes=_region_codes()))
+    raise_first(check_intake(intake, now=now, draft=draft, region_codes=_region_codes(intake)))
     case = Case(
         agency=agency,
         state=CaseState.DRAFT if draft else CaseState.DITERIMA,
@@ -380,10 +390,10 @@ def register_case(
         "case.draft" if draft else "case.register",
         "case",
         case.id,
-        {"agency": agency.code, "reference": case.reference, "risk": case.risk.value},
+        {"agency": agency.code, "reference": case.reference, "risk": case.risk and case.risk.value},
     )
-    if not draft and case.risk is Risk.TINGGI:
-        _notify_high_risk(case)
+    if not draft and case.risk is Risk.TINGGI and transition_kind != "import":
+        _notify_high_risk(case)  # imported history is not news to anyone
     return case
 
 
@@ -413,7 +423,7 @@ def submit_draft(
     if case.state is not CaseState.DRAFT:
         raise DomainError(_l("This complaint is already registered."))
     _check_version(case, expected_version)
-    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes()))
+    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes(intake)))
     reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
     case.state, case.reference = CaseState.DITERIMA, reference
     _fill(case, intake, case.agency, actor)
@@ -431,7 +441,7 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         "received_at": case.received_at.isoformat() if case.received_at else None,
         "channel": case.channel.value,
         "case_types": sorted(t.value for t in case.case_types),
-        "risk": case.risk.value,
+        "risk": case.risk.value if case.risk else None,
         "kewenangan": case.kewenangan.value,
         "reporter_kind": case.reporter_kind.value,
         "incident_date": case.incident_date.isoformat() if case.incident_date else None,
@@ -489,7 +499,7 @@ def update_case(
     if case.state is CaseState.DRAFT:
         raise DomainError(_l("Complete the draft to register it first."))
     _check_version(case, expected_version)
-    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes()))
+    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes(intake)))
     before = case_snapshot(case)
     _fill(case, intake, case.agency, actor)
     case.updated_at = utcnow()  # the case row changes even when only people changed
@@ -514,7 +524,9 @@ def save_draft(
     if case.state is not CaseState.DRAFT:
         raise DomainError(_l("This complaint is already registered."))
     _check_version(case, expected_version)
-    raise_first(check_intake(intake, now=now or utcnow(), draft=True, region_codes=_region_codes()))
+    raise_first(
+        check_intake(intake, now=now or utcnow(), draft=True, region_codes=_region_codes(intake))
+    )
     _fill(case, intake, case.agency, actor)
     case.updated_at = utcnow()
     db.session.flush()
@@ -530,7 +542,11 @@ def add_consent(victim: Victim, consent: ConsentData, *, actor: Actor) -> Consen
     }
     raise_first(
         check_consent(
-            consent, path="consent", forbidden_givers=forbidden, received_at=case.received_at
+            consent,
+            path="consent",
+            forbidden_givers=forbidden,
+            received_at=case.received_at,
+            now=utcnow(),
         )
     )
     entry = _add_consent(victim, consent, actor)
@@ -592,7 +608,10 @@ def add_attachment(
             field="file",
         )
     stored = secrets.token_hex(24)
-    (upload_dir() / stored).write_bytes(content)
+    path = upload_dir() / stored
+    path.write_bytes(content)
+    path.chmod(0o600)
+    delete_on_rollback(db.session, path)
     safe_name = "".join(c for c in Path(filename or "berkas").name if c.isprintable())[:200]
     attachment = Attachment(
         case_id=case.id,
@@ -619,3 +638,14 @@ def add_attachment(
 def record_identity_reveal(case: Case, victim: Victim, *, actor: Actor) -> None:
     """Reveal a child victim's identity to ``actor``; every reveal is recorded."""
     record(actor, "case.reveal_identity", "case", case.id, {"victim": victim.label})
+
+
+def record_attachment_download(case: Case, attachment: Attachment, *, actor: Actor) -> None:
+    """Evidence leaves the system only through a download; every download is recorded."""
+    record(
+        actor,
+        "case.attachment_download",
+        "case",
+        case.id,
+        {"attachment": attachment.id, "sha256": attachment.sha256},
+    )

@@ -13,13 +13,25 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import selectinload
 
+from app.auth.models import RoleGrant, User
 from app.cases.intake import JAKARTA
-from app.cases.models import Case, CaseTypeEntry, Person, Victim, VictimViolenceType
+from app.cases.models import (
+    Attachment,
+    Case,
+    CaseNote,
+    CaseTypeEntry,
+    ConsentEntry,
+    Person,
+    Victim,
+    VictimViolenceType,
+)
 from app.core.crypto import name_dob_index, name_index, nik_index
-from app.core.enums import CaseState, Role
+from app.core.db import utcnow
+from app.core.enums import CaseState, Risk, Role
 from app.extensions import db
 
 
@@ -77,24 +89,72 @@ class CaseFilters:
     case_manager_id: int | None = None
     search: str | None = None
     sort: str = "-received_at"
+    overdue: bool = False  # only complaints whose first response is overdue
 
+
+FIRST_RESPONSE_LIMITS: dict[Risk, dt.timedelta] = {
+    Risk.TINGGI: dt.timedelta(hours=1),
+    Risk.SEDANG: dt.timedelta(hours=6),
+    Risk.RENDAH: dt.timedelta(hours=24),
+}
+"""How long a registered complaint may stay in ``diterima`` (after ``received_at``) before its
+first response is overdue, by risk.
+
+Provisional: the deadline table of the workflow issue (stored deadline rows, domain.md §3)
+replaces this constant, and the "overdue" filter then reads those rows instead.
+"""
+
+_RISK_RANK = sql_case(
+    (Case.risk == Risk.TINGGI, 3), (Case.risk == Risk.SEDANG, 2), (Case.risk == Risk.RENDAH, 1)
+)
 
 SORTS = {
     "received_at": Case.received_at.asc(),
     "-received_at": Case.received_at.desc(),
     "reference": Case.reference.asc(),
     "-reference": Case.reference.desc(),
-    "risk": Case.risk.asc(),
+    "risk": _RISK_RANK.asc(),  # low to high
+    "-risk": _RISK_RANK.desc(),  # high risk first
     "state": Case.state.asc(),
+    "-state": Case.state.desc(),
 }
+
+
+def first_response_overdue_condition(now: dt.datetime) -> Any:
+    """Still ``diterima`` past the first-response limit of its risk (``FIRST_RESPONSE_LIMITS``)."""
+    return and_(
+        Case.state == CaseState.DITERIMA,
+        or_(
+            *(
+                and_(Case.risk == risk, Case.received_at < now - limit)
+                for risk, limit in FIRST_RESPONSE_LIMITS.items()
+            )
+        ),
+    )
+
+
+def is_first_response_overdue(case_: Case, now: dt.datetime) -> bool:
+    if case_.state is not CaseState.DITERIMA:
+        return False
+    return case_.received_at < now - FIRST_RESPONSE_LIMITS[case_.risk]
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
-def list_cases_for(user: Any, filters: CaseFilters) -> Select[tuple[Case]]:
-    query = cases_visible_to(user)
+def list_cases_for(
+    user: Any, filters: CaseFilters, *, now: dt.datetime | None = None
+) -> Select[tuple[Case]]:
+    """The user's cases matching ``filters``. A draft is listed only for its author: it is
+    unfinished work, not yet a case of the agency."""
+    query = cases_visible_to(user).where(
+        or_(Case.state != CaseState.DRAFT, Case.registered_by_id == user.id)
+    )
     if filters.state:
         query = query.where(Case.state == filters.state)
     if filters.case_type:
@@ -121,16 +181,184 @@ def list_cases_for(user: Any, filters: CaseFilters) -> Select[tuple[Case]]:
         )
     if filters.case_manager_id:
         query = query.where(Case.case_manager_id == filters.case_manager_id)
-    if filters.search:
-        term = filters.search.strip()
+    if filters.overdue:
+        query = query.where(first_response_overdue_condition(now or utcnow()))
+    term = (filters.search or "").strip()
+    if term:
+        # A reference by any part of it; a victim only by the exact full name (blind index):
+        # the name itself is never searchable, and the scope above still applies.
         query = query.where(
             or_(
-                Case.reference.ilike(f"%{term}%"),
+                Case.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
                 Case.id.in_(select(Victim.case_id).where(Victim.name_index == name_index(term))),
             )
         )
     order = SORTS.get(filters.sort, SORTS["-received_at"])
-    return query.order_by(order, Case.id.desc())
+    return query.options(selectinload(Case.types), selectinload(Case.case_manager)).order_by(
+        order, Case.id.desc()
+    )
+
+
+def victim_counts(case_ids: list[int]) -> dict[int, int]:
+    """How many victims each of ``case_ids`` has (the list shows numbers, never names)."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(Victim.case_id, func.count(Victim.id))
+        .where(Victim.case_id.in_(case_ids))
+        .group_by(Victim.case_id)
+    )
+    return {case_id: count for case_id, count in rows}
+
+
+def case_manager_choices(user: Any) -> list[User]:
+    """People who manage cases (case managers, supervisors) in the agencies where ``user``
+    works on cases: the choices of the list's case-manager filter."""
+    agency_ids = {
+        g.agency_id
+        for g in user.grants
+        if g.agency_id is not None
+        and g.role in (Role.PETUGAS_PENGADUAN, Role.MANAJER_KASUS, Role.SUPERVISOR)
+    }
+    if not agency_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.id.in_(
+                    select(RoleGrant.user_id).where(
+                        RoleGrant.agency_id.in_(agency_ids),
+                        RoleGrant.role.in_((Role.MANAJER_KASUS, Role.SUPERVISOR)),
+                    )
+                )
+            )
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+# --- one case: its parts and its history -----------------------------------------------------
+
+
+def victim_of(case_: Case, victim_id: int) -> Victim | None:
+    """The victim when it belongs to ``case_`` (a case already loaded through the scope)."""
+    return next((v for v in case_.victims if v.id == victim_id), None)
+
+
+def note_of(case_: Case, note_id: int) -> CaseNote | None:
+    return db.session.scalar(
+        select(CaseNote).where(CaseNote.id == note_id, CaseNote.case_id == case_.id)
+    )
+
+
+def attachment_of(case_: Case, attachment_id: int) -> Attachment | None:
+    """The attachment when it belongs to ``case_``; another case's id is not found."""
+    return db.session.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case_.id)
+    )
+
+
+def notes_of(case_: Case) -> list[CaseNote]:
+    return list(
+        db.session.scalars(
+            select(CaseNote)
+            .where(CaseNote.case_id == case_.id)
+            .options(selectinload(CaseNote.author))
+            .order_by(CaseNote.at, CaseNote.id)
+        )
+    )
+
+
+def attachments_of(case_: Case) -> list[Attachment]:
+    return list(
+        db.session.scalars(
+            select(Attachment)
+            .where(Attachment.case_id == case_.id)
+            .options(selectinload(Attachment.uploaded_by))
+            .order_by(Attachment.at, Attachment.id)
+        )
+    )
+
+
+def service_tracks_of(case_: Case) -> list[Any]:
+    from app.services.models import ServiceTrack
+
+    return list(
+        db.session.scalars(
+            select(ServiceTrack)
+            .join(Victim, Victim.id == ServiceTrack.victim_id)
+            .where(ServiceTrack.case_id == case_.id)
+            .options(selectinload(ServiceTrack.provider), selectinload(ServiceTrack.victim))
+            .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One thing that happened to a case. ``kind`` is ``transition``, ``note``, ``attachment``
+    or ``consent``; ``obj`` is the row itself, ``track`` the service track a transition moved.
+    Identity reveals and downloads are not here: they are in the audit trail."""
+
+    at: dt.datetime
+    kind: str
+    actor: str
+    obj: Any
+    track: Any = None
+
+
+_KIND_ORDER = {"transition": 0, "consent": 1, "attachment": 2, "note": 3}
+
+
+def _actor_name(user: User | None, fallback: str | None = None) -> str:
+    if user is not None:
+        return user.name
+    return fallback or "system"
+
+
+def timeline_of(case_: Case) -> list[TimelineItem]:
+    """Everything that happened to the case, oldest first: registration and later transitions
+    (of the case and of its service tracks, imported history included), consent decisions,
+    attachments and notes."""
+    from app.workflow.models import CaseTransition
+
+    tracks = {t.id: t for t in service_tracks_of(case_)}
+    items: list[TimelineItem] = []
+    for t in db.session.scalars(
+        select(CaseTransition)
+        .where(CaseTransition.case_id == case_.id)
+        .options(selectinload(CaseTransition.actor))
+    ):
+        actor = _actor_name(t.actor, t.actor_label)
+        items.append(TimelineItem(t.at, "transition", actor, t, tracks.get(t.track_id or 0)))
+    for n in notes_of(case_):
+        items.append(TimelineItem(n.at, "note", _actor_name(n.author), n))
+    for a in attachments_of(case_):
+        items.append(TimelineItem(a.at, "attachment", _actor_name(a.uploaded_by), a))
+    for c in db.session.scalars(
+        select(ConsentEntry)
+        .join(Victim, Victim.id == ConsentEntry.victim_id)
+        .where(Victim.case_id == case_.id)
+        .options(selectinload(ConsentEntry.recorded_by), selectinload(ConsentEntry.victim))
+    ):
+        # at the time of the decision (the ledger shows when it was recorded, and by whom)
+        items.append(TimelineItem(c.at, "consent", _actor_name(c.recorded_by), c))
+    # What the intake itself wrote (its consent entries, a draft's files) is flushed moments
+    # before the registration row: list it after the registration, at its own time.
+    registered = min(
+        (i.at for i in items if i.kind == "transition" and i.obj.event == "register"),
+        default=None,
+    )
+
+    def order(i: TimelineItem) -> tuple[dt.datetime, int, int]:
+        at = i.at
+        if registered is not None and i.kind != "transition" and at < registered:
+            at = registered
+        return (at, _KIND_ORDER[i.kind], i.obj.id)
+
+    items.sort(key=order)
+    return items
 
 
 @dataclass

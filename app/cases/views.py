@@ -1,1 +1,381 @@
-"""Case views."""
+"""The case list and the case page: people, consent ledger, services, files, notes, timeline.
+
+Every case is loaded through ``queries`` (outside the user's scope: 404), every write checks a
+``permissions`` predicate (refused: 404 too, so nothing is revealed) and calls one operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from app.cases import bp, permissions, queries
+from app.cases import operations as ops
+from app.cases.forms import (
+    AttachmentForm,
+    CaseListForm,
+    ConfirmForm,
+    ConsentForm,
+    NoteForm,
+    purpose_label,
+)
+from app.cases.intake import ConsentData
+from app.cases.models import Case, CaseNote, Victim
+from app.core.db import utcnow
+from app.core.enums import (
+    AmpkCategory,
+    CaseState,
+    TppoCara,
+    TppoProses,
+    TppoTujuan,
+    TrackState,
+)
+from app.core.errors import DomainError
+from app.core.permissions import requires
+from app.extensions import db
+
+PER_PAGE = 25
+SORT_COLUMNS = {
+    # column: the direction of its first click
+    "reference": "reference",
+    "received_at": "-received_at",
+    "risk": "-risk",
+    "state": "state",
+}
+VOCABULARIES = {
+    "CaseState": CaseState,
+    "TrackState": TrackState,
+    "AmpkCategory": AmpkCategory,
+    "TppoProses": TppoProses,
+    "TppoCara": TppoCara,
+    "TppoTujuan": TppoTujuan,
+}
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+def _case_or_404(case_id: int) -> Case:
+    case = queries.get_case_for(_me(), case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _victim_or_404(case: Case, victim_id: int) -> Victim:
+    victim = queries.victim_of(case, victim_id)
+    if victim is None:
+        abort(404)
+    return victim
+
+
+def _put_error(form: Any, exc: DomainError, default: str, prefix: str = "") -> None:
+    """Show an operation's refusal on the field it names, else on ``default``."""
+    name = (exc.field or "").removeprefix(prefix)
+    target = getattr(form, name, None) if name else None
+    if target is None or not hasattr(target, "errors"):
+        target = getattr(form, default)
+    target.errors = [*target.errors, str(exc.message)]
+
+
+def initials(name: str | None) -> str:
+    if not name:
+        return "—"
+    return "".join(part[0].upper() + "." for part in name.split() if part[:1].isalpha()) or "—"
+
+
+def file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{format_decimal(round(size / 1024, 1))} KB"
+    return f"{format_decimal(round(size / 1024 / 1024, 1))} MB"
+
+
+# --- the list ----------------------------------------------------------------------------
+
+
+def _filters(form: CaseListForm) -> queries.CaseFilters:
+    def ok(field: Any) -> Any:
+        return field.data if field.data and not field.errors else None
+
+    manager = ok(form.case_manager)
+    sort = form.sort.data if form.sort.data in queries.SORTS else "-received_at"
+    return queries.CaseFilters(
+        state=ok(form.state),
+        case_type=ok(form.case_type),
+        risk=ok(form.risk),
+        violence_type=ok(form.violence_type),
+        received_from=ok(form.received_from),
+        received_to=ok(form.received_to),
+        case_manager_id=int(manager) if manager and manager.isdigit() else None,
+        search=ok(form.q),
+        sort=sort,
+        overdue=bool(form.overdue.data),
+    )
+
+
+def _sort_urls(current: str) -> dict[str, str]:
+    args = {k: v for k, v in request.args.items() if k not in ("page", "sort")}
+    urls = {}
+    for column, first in SORT_COLUMNS.items():
+        if current == column:
+            target = f"-{column}"
+        elif current == f"-{column}":
+            target = column
+        else:
+            target = first
+        urls[column] = url_for("cases.index", **args, sort=target)
+    return urls
+
+
+def _edit_url(case: Case) -> str | None:
+    """The intake form of the case, once that form exists."""
+    if "cases.edit" in current_app.view_functions:
+        try:
+            return url_for("cases.edit", case_id=case.id)
+        except BuildError:
+            return None
+    return None
+
+
+def _draft_url(case: Case) -> str:
+    """A draft opens in the intake form when it exists, else on the case page."""
+    return _edit_url(case) or url_for("cases.detail", case_id=case.id)
+
+
+@bp.route("/kasus")
+@requires("cases:view_own")
+def index() -> Any:
+    user = _me()
+    form = CaseListForm(formdata=request.args, managers=queries.case_manager_choices(user))
+    form.validate()
+    filters = _filters(form)
+    now = utcnow()
+    page = db.paginate(
+        queries.list_cases_for(user, filters, now=now), per_page=PER_PAGE, error_out=False
+    )
+    filtered = any(v for k, v in request.args.items() if k not in ("page", "sort"))
+    return render_template(
+        "cases/index.html",
+        form=form,
+        page=page,
+        filters=filters,
+        filtered=filtered,
+        victim_counts=queries.victim_counts([c.id for c in page.items]),
+        overdue={c.id for c in page.items if queries.is_first_response_overdue(c, now)},
+        sort_urls=_sort_urls(filters.sort),
+        draft_url=_draft_url,
+        new_case="cases.new" in current_app.view_functions and permissions.can_create_case(user),
+        limits={
+            risk.value: int(limit.total_seconds() // 3600)
+            for risk, limit in queries.FIRST_RESPONSE_LIMITS.items()
+        },
+    )
+
+
+# --- the case page -----------------------------------------------------------------------
+
+
+def _render_detail(
+    case: Case,
+    *,
+    status: int = 200,
+    revealed: Iterable[int] = (),
+    note_form: NoteForm | None = None,
+    attachment_form: AttachmentForm | None = None,
+    consent_form: ConsentForm | None = None,
+    consent_victim: Victim | None = None,
+) -> Any:
+    user = _me()
+    revealed = set(revealed)
+    shown = {v.id for v in case.victims if not v.is_child or v.id in revealed}
+    notes = queries.notes_of(case)
+    corrections: dict[int, list[CaseNote]] = {}
+    for note in notes:
+        if note.corrects_id is not None:
+            corrections.setdefault(note.corrects_id, []).append(note)
+    consent_forms = {
+        v.id: (
+            consent_form
+            if consent_victim is not None and v.id == consent_victim.id and consent_form
+            else ConsentForm(formdata=None, prefix=f"consent{v.id}")
+        )
+        for v in case.victims
+    }
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        shown=shown,
+        # People around a child (guardians, reporter, witnesses, perpetrators) identify the
+        # child too: their names stay masked while any child victim's identity is.
+        people_masked=any(v.id not in shown for v in case.victims),
+        can_edit=permissions.can_edit_case(user, case),
+        can_note=permissions.can_add_note(user, case),
+        can_reveal=permissions.can_reveal_identity(user, case),
+        overdue=queries.is_first_response_overdue(case, utcnow()),
+        notes=notes,
+        corrections=corrections,
+        attachments=queries.attachments_of(case),
+        tracks=queries.service_tracks_of(case),
+        timeline=queries.timeline_of(case),
+        note_form=note_form or NoteForm(formdata=None),
+        attachment_form=attachment_form or AttachmentForm(formdata=None),
+        consent_forms=consent_forms,
+        reveal_form=ConfirmForm(formdata=None),
+        purpose_label=purpose_label,
+        initials=initials,
+        file_size=file_size,
+        format_date=format_date,
+        edit_url=_edit_url,
+        V=VOCABULARIES,
+        max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
+    ), status
+
+
+@bp.route("/kasus/<int:case_id>")
+@requires("cases:view_own")
+def detail(case_id: int) -> Any:
+    return _render_detail(_case_or_404(case_id))
+
+
+@bp.route("/kasus/<int:case_id>/korban/<int:victim_id>/identitas", methods=["POST"])
+@requires("cases:view_own")
+def reveal_identity(case_id: int, victim_id: int) -> Any:
+    """Show a child victim's identity in this response only; the reveal is recorded."""
+    case = _case_or_404(case_id)
+    user = _me()
+    if not permissions.can_reveal_identity(user, case):
+        abort(404)
+    victim = _victim_or_404(case, victim_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not victim.is_child:
+        return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"korban-{victim.id}"))
+    ops.record_identity_reveal(case, victim, actor=user)
+    return _render_detail(case, revealed={victim.id})
+
+
+@bp.route("/kasus/<int:case_id>/korban/<int:victim_id>/persetujuan", methods=["POST"])
+@requires("cases:view_own")
+def add_consent(case_id: int, victim_id: int) -> Any:
+    case = _case_or_404(case_id)
+    user = _me()
+    if not permissions.can_edit_case(user, case):
+        abort(404)
+    victim = _victim_or_404(case, victim_id)
+    form = ConsentForm(prefix=f"consent{victim.id}")
+    if form.validate_on_submit():
+        consent = ConsentData(
+            purpose=form.purpose.data or "",
+            decision=form.decision.data or "",
+            given_by=form.given_by.data or "",
+            given_by_name=(form.given_by_name.data or "").strip() or None,
+            at=form.decided_at(),
+        )
+        try:
+            ops.add_consent(victim, consent, actor=user)
+        except DomainError as exc:
+            _put_error(form, exc, "purpose", prefix="consent-")
+        else:
+            flash(_("The consent decision has been recorded."), "success")
+            return redirect(
+                url_for("cases.detail", case_id=case.id, _anchor=f"persetujuan-{victim.id}")
+            )
+    return _render_detail(case, consent_form=form, consent_victim=victim, status=422)
+
+
+@bp.route("/kasus/<int:case_id>/catatan", methods=["POST"])
+@requires("cases:view_own")
+def add_note(case_id: int) -> Any:
+    case = _case_or_404(case_id)
+    user = _me()
+    if not permissions.can_add_note(user, case):
+        abort(404)
+    form = NoteForm()
+    corrects = None
+    if form.corrects_id.data:
+        note_id = form.corrects_id.data
+        corrects = queries.note_of(case, int(note_id)) if note_id.isdigit() else None
+        if corrects is None:
+            abort(404)
+    if form.validate_on_submit():
+        try:
+            note = ops.add_note(case, form.body.data or "", actor=user, corrects=corrects)
+        except DomainError as exc:
+            _put_error(form, exc, "body")
+        else:
+            flash(
+                _("The correction has been added.") if corrects else _("The note has been added."),
+                "success",
+            )
+            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"note-{note.id}"))
+    return _render_detail(case, note_form=form, status=422)
+
+
+@bp.route("/kasus/<int:case_id>/lampiran", methods=["POST"])
+@requires("cases:view_own")
+def upload_attachment(case_id: int) -> Any:
+    case = _case_or_404(case_id)
+    user = _me()
+    if not permissions.can_edit_case(user, case):
+        abort(404)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+        # Never more than the limit (and one byte to tell) in memory; the operation refuses it.
+        content = upload.stream.read(limit + 1)
+        try:
+            ops.add_attachment(
+                case,
+                upload.filename or "",
+                content,
+                actor=user,
+                description=form.description.data,
+            )
+        except DomainError as exc:
+            _put_error(form, exc, "file")
+        else:
+            flash(_("The file has been attached."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id, _anchor="lampiran"))
+    return _render_detail(case, attachment_form=form, status=422)
+
+
+@bp.route("/kasus/<int:case_id>/lampiran/<int:attachment_id>")
+@requires("cases:view_own")
+def download_attachment(case_id: int, attachment_id: int) -> Response:
+    case = _case_or_404(case_id)
+    attachment = queries.attachment_of(case, attachment_id)
+    if attachment is None:
+        abort(404)
+    ops.record_attachment_download(case, attachment, actor=_me())
+    response = send_from_directory(
+        ops.upload_dir(),
+        attachment.stored_name,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "no-store, private"
+    return response

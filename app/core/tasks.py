@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -46,9 +47,25 @@ def _send_after_commit(session: Session) -> None:
         dispatch(name, args, kwargs)
 
 
+_FILES_KEY = "simpul_files_written"
+
+
+def delete_on_rollback(session: Session, path: Path) -> None:
+    """A file written for a change that is not committed in the end is removed again."""
+    session.connection()
+    session.info.setdefault(_FILES_KEY, []).append(path)
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
+    for path in session.info.pop(_FILES_KEY, []):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session: Session) -> None:
+    session.info.pop(_FILES_KEY, None)
 
 
 def celery_dispatcher(app: Flask) -> Dispatcher:

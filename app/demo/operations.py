@@ -14,6 +14,7 @@ from app.auth import operations as auth_ops
 from app.auth.models import User
 from app.core.enums import RegionLevel, Role, Sex
 from app.demo import data
+from app.demo.cases import load_demo_cases
 from app.extensions import db
 from app.regions import operations as region_ops
 from app.regions.queries import get_region_by_code
@@ -119,4 +120,5 @@ def load_demo() -> DemoReport:
                 region_code, yr, sex, age_from, age_to, count, actor=actor
             )
             report.add("population row", outcome)
+    load_demo_cases(report)
     return report

@@ -30,3 +30,16 @@ def test_task_is_dropped_on_rollback(sent):
     db.session.rollback()
     db.session.commit()
     assert sent == []
+
+
+def test_a_file_written_for_a_rolled_back_change_is_removed(tmp_path):
+    from app.core.tasks import delete_on_rollback
+
+    kept, dropped = tmp_path / "kept", tmp_path / "dropped"
+    kept.write_bytes(b"1")
+    delete_on_rollback(db.session, kept)
+    db.session.commit()
+    dropped.write_bytes(b"2")
+    delete_on_rollback(db.session, dropped)
+    db.session.rollback()
+    assert kept.exists() and not dropped.exists()

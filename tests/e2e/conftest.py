@@ -10,15 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from tests.conftest import TEST_DB_NAME, database_url, make_app, uses_postgres
+from tests.conftest import uses_postgres
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "e2e"
-E2E_DB = f"{TEST_DB_NAME}_e2e"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -34,29 +31,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Any) -> Iterator[str]:
-    from flask_migrate import upgrade
-
-    from app import celery_init_app
-    from app.demo.operations import load_demo
-    from app.extensions import db
-
-    server_url = make_url(database_url())
-    admin = sa.create_engine(server_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DB}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{E2E_DB}"'))
-    served = make_app(
-        DATABASE_URL=server_url.set(database=E2E_DB).render_as_string(hide_password=False),
-        WTF_CSRF_ENABLED=True,
-    )
-    celery_init_app(app)  # building the served app rebound the shared Celery app; give it back
-    with served.app_context():
-        upgrade()
-        load_demo()
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, served, threaded=True)
+def live_server(demo_app: Any) -> Iterator[str]:
+    """The demo application (committed demo data, CSRF on) served on a loopback port."""
+    demo_app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -64,11 +42,7 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
-        with served.app_context():
-            db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DB}" WITH (FORCE)'))
-        admin.dispose()
+        demo_app.config["WTF_CSRF_ENABLED"] = False
 
 
 @pytest.fixture(scope="session")

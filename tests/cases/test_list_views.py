@@ -1,0 +1,317 @@
+"""The case list: only cases the user may see, filters, sorting, search, pagination — and never a
+victim's name."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from app.agencies.models import SubTaskForce
+from app.cases.intake import VictimData
+from app.cases.queries import FIRST_RESPONSE_LIMITS
+from app.core.enums import CaseState, Risk, Role
+from app.extensions import db
+from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
+from tests.factories.cases import create_case
+from tests.fixtures import login
+
+REF = re.compile(r">([A-Z0-9-]+-\d{4}-\d{5})<")
+
+
+def references(response):
+    assert response.status_code == 200, response.status_code
+    return REF.findall(response.get_data(as_text=True))
+
+
+def adult(name="Siti Aminah", violence=("fisik",), **overrides):
+    values = {"sex": "P", "name": name, "age": 30, "violence_types": list(violence)}
+    values.update(overrides)
+    return VictimData(**values)
+
+
+@pytest.fixture
+def agency():
+    return AgencyFactory(code="UPTD-A")
+
+
+@pytest.fixture
+def other_agency():
+    return AgencyFactory(code="UPTD-B")
+
+
+@pytest.fixture
+def staff(agency, other_agency):
+    return {
+        "supervisor": UserFactory(roles=[(Role.SUPERVISOR, agency)]),
+        "manager": UserFactory(name="Manajer Satu", roles=[(Role.MANAJER_KASUS, agency)]),
+        "manager2": UserFactory(name="Manajer Dua", roles=[(Role.MANAJER_KASUS, agency)]),
+        "intake": UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)]),
+        "other_supervisor": UserFactory(roles=[(Role.SUPERVISOR, other_agency)]),
+    }
+
+
+@pytest.fixture
+def cases(agency, other_agency, staff):
+    s = staff
+    return {
+        # registered by the intake officer, managed by manager
+        "managed": create_case(agency, actor=s["intake"], case_manager=s["manager"]),
+        # registered by the intake officer, nobody manages it yet
+        "unassigned": create_case(agency, actor=s["intake"]),
+        # registered by manager, nobody manages it yet
+        "own_unassigned": create_case(agency, actor=s["manager"]),
+        # managed by another case manager
+        "other_manager": create_case(agency, actor=s["intake"], case_manager=s["manager2"]),
+        # another agency's
+        "elsewhere": create_case(other_agency, actor=s["other_supervisor"]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("supervisor", {"managed", "unassigned", "own_unassigned", "other_manager"}),
+        ("manager", {"managed", "own_unassigned"}),
+        ("manager2", {"other_manager"}),
+        ("intake", {"unassigned"}),
+        ("other_supervisor", {"elsewhere"}),
+    ],
+)
+def test_list_shows_only_cases_in_scope(client, staff, cases, who, expected):
+    login(client, staff[who])
+    shown = set(references(client.get("/kasus")))
+    assert shown == {cases[k].reference for k in expected}
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.PETUGAS_LAYANAN, Role.ANALIS_DATA, Role.PIMPINAN, Role.ADMIN, Role.KOORDINATOR_SUBGT],
+)
+def test_roles_without_case_access_are_forbidden(client, agency, cases, role):
+    if role is Role.KOORDINATOR_SUBGT:
+        task_force = TaskForceFactory(region=agency.region)
+        scope = db.session.scalars(
+            db.select(SubTaskForce).where(SubTaskForce.task_force_id == task_force.id)
+        ).first()
+    else:
+        scope = agency
+    login(client, UserFactory(roles=[(role, scope)]))
+    assert client.get("/kasus").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    response = client.get("/kasus")
+    assert response.status_code == 302 and "/masuk" in response.headers["Location"]
+
+
+def test_list_never_shows_victim_names(client, staff, cases):
+    login(client, staff["supervisor"])
+    html = client.get("/kasus").get_data(as_text=True)
+    assert "Siti Aminah" not in html
+    assert "Joko" not in html  # nor perpetrators
+
+
+def test_list_columns(client, agency, staff):
+    case = create_case(
+        agency,
+        actor=staff["intake"],
+        case_manager=staff["manager"],
+        risk="tinggi",
+        case_types=["ktp", "tpks"],
+        victims=[adult(), adult(name="Rina")],
+    )
+    login(client, staff["supervisor"])
+    client.post("/bahasa", data={"locale": "en"})
+    html = client.get("/kasus").get_data(as_text=True)
+    row = html[html.index(case.reference) :]
+    row = row[: row.index("</tr>")]
+    assert "9:30" in row  # 02:30 UTC shown in Asia/Jakarta
+    assert "text-bg-danger" in row  # high risk in red
+    assert '<td class="text-end">2</td>' in row  # two victims, counted not named
+    assert "Manajer Satu" in row
+    assert "(KtP)" in row and "(TPKS)" in row  # case types by their labels
+
+
+def test_drafts_are_listed_for_their_author_only(client, app, agency, staff):
+    from app.cases.views import _draft_url
+
+    draft = create_case(agency, actor=staff["intake"], draft=True)
+    with app.test_request_context():
+        link = f'href="{_draft_url(draft)}"'  # the intake form once it exists, else the page
+    login(client, staff["intake"])
+    html = client.get("/kasus").get_data(as_text=True)
+    assert link in html
+    assert "badge text-bg-secondary" in html  # the draft badge
+
+    supervisor = app.test_client()
+    login(supervisor, staff["supervisor"])
+    html = supervisor.get("/kasus").get_data(as_text=True)
+    assert link not in html and "badge text-bg-secondary" not in html
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def varied(agency, staff):
+    s = staff
+    return {
+        "tinggi_kta": create_case(
+            agency,
+            actor=s["intake"],
+            case_manager=s["manager"],
+            risk="tinggi",
+            case_types=["kta"],
+            victims=[VictimData(sex="L", age=10, violence_types=["seksual"])],
+            received_at=dt.datetime(2025, 1, 5, 3, tzinfo=dt.UTC),
+            incident_date=None,
+        ),
+        "sedang_ktp": create_case(
+            agency,
+            actor=s["intake"],
+            case_manager=s["manager2"],
+            risk="sedang",
+            case_types=["ktp"],
+            victims=[adult(violence=("fisik",))],
+            received_at=dt.datetime(2025, 2, 10, 3, tzinfo=dt.UTC),
+            incident_date=None,
+        ),
+        "rendah_tppo": create_case(
+            agency,
+            actor=s["intake"],
+            risk="rendah",
+            case_types=["tppo"],
+            victims=[adult(violence=("trafficking",))],
+            received_at=dt.datetime(2025, 3, 1, 3, tzinfo=dt.UTC),
+            incident_date=None,
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("risk=tinggi", {"tinggi_kta"}),
+        ("risk=rendah", {"rendah_tppo"}),
+        ("case_type=kta", {"tinggi_kta"}),
+        ("case_type=tppo", {"rendah_tppo"}),
+        ("violence_type=seksual", {"tinggi_kta"}),
+        ("violence_type=fisik", {"sedang_ktp"}),
+        ("received_from=2025-02-01", {"sedang_ktp", "rendah_tppo"}),
+        ("received_to=2025-02-10", {"tinggi_kta", "sedang_ktp"}),
+        ("received_from=2025-02-10&received_to=2025-02-10", {"sedang_ktp"}),
+        ("risk=tinggi&case_type=ktp", set()),
+        ("risk=bogus", {"tinggi_kta", "sedang_ktp", "rendah_tppo"}),  # unknown values ignored
+        ("received_from=kemarin", {"tinggi_kta", "sedang_ktp", "rendah_tppo"}),
+        ("case_manager=abc", {"tinggi_kta", "sedang_ktp", "rendah_tppo"}),
+    ],
+)
+def test_filters(client, staff, varied, query, expected):
+    login(client, staff["supervisor"])
+    assert set(references(client.get(f"/kasus?{query}"))) == {varied[k].reference for k in expected}
+
+
+def test_filter_by_state(client, staff, varied):
+    varied["sedang_ktp"].state = CaseState.IDENTIFIKASI
+    login(client, staff["supervisor"])
+    assert references(client.get("/kasus?state=identifikasi")) == [varied["sedang_ktp"].reference]
+    assert varied["sedang_ktp"].reference not in references(client.get("/kasus?state=diterima"))
+
+
+def test_filter_by_case_manager_offers_the_agency_s_managers(client, staff, varied):
+    login(client, staff["supervisor"])
+    html = client.get("/kasus").get_data(as_text=True)
+    assert "Manajer Satu" in html and "Manajer Dua" in html
+    assert f'value="{staff["other_supervisor"].id}"' not in html
+    found = references(client.get(f"/kasus?case_manager={staff['manager2'].id}"))
+    assert found == [varied["sedang_ktp"].reference]
+
+
+def test_filter_first_response_overdue(client, agency, staff):
+    now = dt.datetime.now(dt.UTC)
+    s = staff
+
+    def received(risk, hours_ago):
+        return create_case(
+            agency,
+            actor=s["intake"],
+            risk=risk,
+            received_at=now - dt.timedelta(hours=hours_ago),
+            incident_date=None,
+            victims=[adult()],
+        )
+
+    late_high = received("tinggi", 2)
+    fresh_low = received("rendah", 2)
+    late_medium = received("sedang", 7)
+    answered = received("tinggi", 3)
+    answered.state = CaseState.IDENTIFIKASI
+    login(client, s["supervisor"])
+    found = set(references(client.get("/kasus?overdue=y")))
+    assert found == {late_high.reference, late_medium.reference}
+    assert fresh_low.reference in references(client.get("/kasus"))
+    assert FIRST_RESPONSE_LIMITS[Risk.TINGGI] == dt.timedelta(hours=1)
+
+
+# --- sorting, search, pages ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("", ["rendah_tppo", "sedang_ktp", "tinggi_kta"]),  # newest first by default
+        ("received_at", ["tinggi_kta", "sedang_ktp", "rendah_tppo"]),
+        ("-received_at", ["rendah_tppo", "sedang_ktp", "tinggi_kta"]),
+        ("reference", ["tinggi_kta", "sedang_ktp", "rendah_tppo"]),
+        ("-reference", ["rendah_tppo", "sedang_ktp", "tinggi_kta"]),
+        ("-risk", ["tinggi_kta", "sedang_ktp", "rendah_tppo"]),
+        ("risk", ["rendah_tppo", "sedang_ktp", "tinggi_kta"]),
+    ],
+)
+def test_sorting(client, staff, varied, sort, order):
+    login(client, staff["supervisor"])
+    assert references(client.get(f"/kasus?sort={sort}")) == [varied[k].reference for k in order]
+
+
+def test_sort_by_state(client, staff, varied):
+    varied["tinggi_kta"].state = CaseState.IDENTIFIKASI
+    login(client, staff["supervisor"])
+    found = references(client.get("/kasus?sort=state"))
+    assert found[0] != varied["tinggi_kta"].reference  # diterima < identifikasi
+    assert references(client.get("/kasus?sort=-state"))[0] == varied["tinggi_kta"].reference
+
+
+def test_sort_links_keep_the_filters_and_flip_direction(client, staff, varied):
+    login(client, staff["supervisor"])
+    html = client.get("/kasus?risk=tinggi&sort=reference").get_data(as_text=True)
+    assert "risk=tinggi&amp;sort=-reference" in html
+    assert "risk=tinggi&amp;sort=-risk" in html
+
+
+def test_search_by_part_of_the_reference(client, staff, varied):
+    login(client, staff["supervisor"])
+    target = varied["sedang_ktp"].reference
+    assert references(client.get(f"/kasus?q={target[-5:]}")) == [target]
+    assert references(client.get("/kasus?q=%25")) == []  # a wildcard is a plain character
+
+
+def test_search_by_the_exact_full_name_of_a_victim(client, agency, other_agency, staff):
+    mine = create_case(agency, actor=staff["intake"], victims=[adult(name="Maria Ulfa Susanti")])
+    create_case(agency, actor=staff["intake"], victims=[adult(name="Maria Ulfa")])
+    theirs = create_case(
+        other_agency, actor=staff["other_supervisor"], victims=[adult(name="Maria Ulfa Susanti")]
+    )
+    login(client, staff["supervisor"])
+    assert references(client.get("/kasus?q=maria  ulfa SUSANTI")) == [mine.reference]
+    assert references(client.get("/kasus?q=Maria")) == []  # never a part of a name
+    html = client.get("/kasus?q=Maria+Ulfa+Susanti").get_data(as_text=True)
+    assert theirs.reference not in html and "Maria Ulfa Susanti" not in html.split("value=")[0]
+
+
+def test_pages_of_25(client, agency, staff):
+    for _ in range(26):
+        create_case(agency, actor=staff["intake"])
+    login(client, staff["supervisor"])
+    assert len(references(client.get("/kasus"))) == 25
+    assert len(references(client.get("/kasus?page=2"))) == 1
+    assert references(client.get("/kasus?page=9")) == []
