@@ -68,11 +68,24 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+def page(
+    browser: Any, live_server: str, demo_app: Any, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    from app.extensions import limiter
+
+    with demo_app.app_context():
+        limiter.reset()  # every browser test signs in from the same loopback address
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{m.text} [{m.location.get('url')}:{m.location.get('lineNumber')}]")
+            if m.type == "error"
+            else None
+        ),
+    )
     yield page
     context.close()
     if request.node.get_closest_marker("http_error_expected"):
