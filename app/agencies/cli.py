@@ -19,6 +19,7 @@ from app.audit.operations import SystemActor
 from app.core.cli import import_command
 from app.core.enums import SubTaskForceKey
 from app.core.errors import DomainError, ImportRowError
+from app.core.imports import SeenKeys
 from app.extensions import db
 from app.regions.queries import get_region_by_code
 
@@ -43,15 +44,15 @@ def import_agencies(file: Path, dry_run: bool) -> None:
     (services: service types separated by ';', may be empty). A file with any bad row writes
     nothing."""
     actor = SystemActor("import")
-    seen: dict[str, int] = {}
+    seen = SeenKeys()
 
     def apply_row(line: int, row: dict[str, str]) -> str:
         code = row["code"]
-        if code in seen:
+        earlier = seen.first_line(code, line)
+        if earlier is not None:
             raise ImportRowError(
-                line, gettext("the code %(code)s is already on line %(n)d", code=code, n=seen[code])
+                line, gettext("the code %(code)s is already on line %(n)d", code=code, n=earlier)
             )
-        seen[code] = line
         _, outcome = ops.upsert_agency(
             code,
             row["name"],

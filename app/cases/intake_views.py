@@ -56,7 +56,7 @@ from app.core.errors import DomainError
 from app.core.labels import label
 from app.core.permissions import requires
 from app.extensions import db
-from app.regions.queries import get_region_by_code, regions_query
+from app.regions.queries import regions_query
 
 REGION_OPTIONS_LIMIT = 3000
 
@@ -170,11 +170,6 @@ def _first_question(
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _known_regions(intake: Intake) -> set[str]:
-    codes = {intake.incident_region_code} | {v.domicile_region_code for v in intake.victims}
-    return {c for c in codes if c and get_region_by_code(c) is not None}
 
 
 def _region_options(agency: Any) -> list[tuple[str, str]]:
@@ -303,7 +298,7 @@ def _submitted(page: Page) -> Any:
         conversion.intake,
         now=utcnow(),
         draft=draft,
-        region_codes=_known_regions(conversion.intake),
+        region_codes=queries.known_region_codes(conversion.intake),
     )
     attach_problems(form, problems, conversion)
     if agency is None:

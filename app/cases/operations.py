@@ -44,6 +44,7 @@ from app.cases.models import (
     VictimViolenceType,
     Witness,
 )
+from app.cases.queries import known_region_codes
 from app.core.crypto import name_dob_index, name_index, nik_index, normalise_name
 from app.core.db import utcnow
 from app.core.enums import (
@@ -109,17 +110,6 @@ def next_reference(agency: Agency, received_at: dt.datetime) -> str:
         .returning(CaseCounter.last_number)
     ).scalar_one()
     return f"{agency.code}-{year}-{number:05d}"
-
-
-def _region_codes(intake: Intake) -> set[str]:
-    """Which of the region codes the intake names exist (only those are looked up)."""
-    wanted = {intake.incident_region_code} | {v.domicile_region_code for v in intake.victims}
-    wanted.discard(None)
-    wanted.discard("")
-    if not wanted:
-        return set()
-    with db.session.no_autoflush:
-        return set(db.session.scalars(select(Region.code).where(Region.code.in_(wanted))))
 
 
 def _region(code: str | None) -> Region | None:
@@ -371,7 +361,7 @@ def register_case(
     ``transition_kind="import"`` records the registration as imported history (``flask cases
     import``): a transition from nothing to ``diterima``."""
     now = now or utcnow()
-    raise_first(check_intake(intake, now=now, draft=draft, region_codes=_region_codes(intake)))
+    raise_first(check_intake(intake, now=now, draft=draft, region_codes=known_region_codes(intake)))
     case = Case(
         agency=agency,
         state=CaseState.DRAFT if draft else CaseState.DITERIMA,
@@ -423,7 +413,7 @@ def submit_draft(
     if case.state is not CaseState.DRAFT:
         raise DomainError(_l("This complaint is already registered."))
     _check_version(case, expected_version)
-    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes(intake)))
+    raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
     reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
     case.state, case.reference = CaseState.DITERIMA, reference
     _fill(case, intake, case.agency, actor)
@@ -499,7 +489,7 @@ def update_case(
     if case.state is CaseState.DRAFT:
         raise DomainError(_l("Complete the draft to register it first."))
     _check_version(case, expected_version)
-    raise_first(check_intake(intake, now=now or utcnow(), region_codes=_region_codes(intake)))
+    raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
     before = case_snapshot(case)
     _fill(case, intake, case.agency, actor)
     case.updated_at = utcnow()  # the case row changes even when only people changed
@@ -525,7 +515,9 @@ def save_draft(
         raise DomainError(_l("This complaint is already registered."))
     _check_version(case, expected_version)
     raise_first(
-        check_intake(intake, now=now or utcnow(), draft=True, region_codes=_region_codes(intake))
+        check_intake(
+            intake, now=now or utcnow(), draft=True, region_codes=known_region_codes(intake)
+        )
     )
     _fill(case, intake, case.agency, actor)
     case.updated_at = utcnow()

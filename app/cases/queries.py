@@ -414,3 +414,15 @@ def person_for_linking(agency_id: int, person_id: int) -> Person | None:
 
 
 __all__ = ["name_dob_index"]
+
+
+def known_region_codes(intake: Any) -> set[str]:
+    """Which of the region codes an intake names exist (only those are looked up)."""
+    from app.regions.models import Region
+
+    wanted = {intake.incident_region_code} | {v.domicile_region_code for v in intake.victims}
+    wanted = {code for code in wanted if code}
+    if not wanted:
+        return set()
+    with db.session.no_autoflush:
+        return set(db.session.scalars(select(Region.code).where(Region.code.in_(wanted))))

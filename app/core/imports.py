@@ -38,6 +38,20 @@ class ImportReport:
         return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
 
 
+class SeenKeys:
+    """Remembers on which line each key of a file appeared, to refuse a key given twice."""
+
+    def __init__(self) -> None:
+        self._lines: dict[object, int] = {}
+
+    def first_line(self, key: object, line: int) -> int | None:
+        """The earlier line that already had ``key``, or None (and ``key`` is now taken)."""
+        earlier = self._lines.get(key)
+        if earlier is None:
+            self._lines[key] = line
+        return earlier
+
+
 class BadFile(Exception):
     """The file as a whole cannot be read (missing, not UTF-8, wrong header)."""
 

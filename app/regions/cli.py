@@ -17,6 +17,7 @@ from flask_babel import gettext
 from app.audit.operations import SystemActor
 from app.core.cli import import_command
 from app.core.errors import DomainError, ImportRowError
+from app.core.imports import SeenKeys
 from app.regions import operations as ops
 from app.regions.queries import get_region_by_code
 
@@ -53,15 +54,15 @@ def import_regions(file: Path, dry_run: bool) -> None:
     code does). The level and parent of an existing code never change; only its name does.
     """
     actor = SystemActor("import")
-    seen: dict[str, int] = {}
+    seen = SeenKeys()
 
     def apply_row(line: int, row: dict[str, str]) -> str:
         code = row["code"]
-        if code in seen:
+        earlier = seen.first_line(code, line)
+        if earlier is not None:
             raise ImportRowError(
-                line, gettext("the code %(code)s is already on line %(n)d", code=code, n=seen[code])
+                line, gettext("the code %(code)s is already on line %(n)d", code=code, n=earlier)
             )
-        seen[code] = line
         parent_code = row["parent_code"] or None
         try:
             _, outcome = ops.upsert_region(
@@ -109,7 +110,7 @@ def import_population(file: Path, dry_run: bool) -> None:
     not overlap.
     """
     actor = SystemActor("import")
-    seen: dict[tuple[str, int, str, int], int] = {}
+    seen = SeenKeys()
 
     def apply_row(line: int, row: dict[str, str]) -> str:
         year = _integer(line, row, "year")
@@ -117,14 +118,14 @@ def import_population(file: Path, dry_run: bool) -> None:
         age_to = _integer(line, row, "age_to") if row["age_to"] else None
         count = _integer(line, row, "count")
         key = (row["region_code"], year, row["sex"].upper(), age_from)
-        if key in seen:
+        earlier = seen.first_line(key, line)
+        if earlier is not None:
             raise ImportRowError(
                 line,
                 gettext(
-                    "the same region, year, sex and age_from are already on line %(n)d", n=seen[key]
+                    "the same region, year, sex and age_from are already on line %(n)d", n=earlier
                 ),
             )
-        seen[key] = line
         _, outcome = ops.upsert_population(
             row["region_code"], year, row["sex"], age_from, age_to, count, actor=actor
         )
