@@ -157,8 +157,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_templating(app)
 
-    from app import agencies, audit, auth, cases, demo, home, notifications, regions
+    from app import agencies, audit, auth, cases, demo, home, notifications, regions, workflow
 
-    for module in (auth, home, regions, agencies, audit, cases, notifications, demo):
+    for module in (auth, home, regions, agencies, audit, cases, notifications, workflow, demo):
         module.init_app(app)
     return app

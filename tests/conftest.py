@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 TEST_DB_NAME = os.environ.get("SIMPUL_TEST_DB", "simpul_test")
-TEST_REDIS_DB = 15
+# Redis database of the test run; a run on another test database (SIMPUL_TEST_DB) gets its own,
+# so two runs on one machine never reset each other's rate-limit counters.
+TEST_REDIS_DB = 15 if TEST_DB_NAME == "simpul_test" else 1 + zlib.crc32(TEST_DB_NAME.encode()) % 14
 
 
 def _answers(host: str, port: int) -> bool:
@@ -216,7 +219,10 @@ def demo_app(app: Flask) -> Iterator[Flask]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    demo = make_app(DATABASE_URL=server.set(database=name).render_as_string(hide_password=False))
+    demo = make_app(
+        DATABASE_URL=server.set(database=name).render_as_string(hide_password=False),
+        WTF_CSRF_ENABLED=True,  # as in production: every form posts its token
+    )
     demo.test_client_class = FreshGlobalsClient
     celery_init_app(app)  # building another app rebinds the shared Celery app: give it back
     with demo.app_context():

@@ -33,7 +33,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def live_server(demo_app: Any) -> Iterator[str]:
     """The demo application (committed demo data, CSRF on) served on a loopback port."""
-    demo_app.config["WTF_CSRF_ENABLED"] = True
     server = make_server("127.0.0.1", 0, demo_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -42,7 +41,6 @@ def live_server(demo_app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
-        demo_app.config["WTF_CSRF_ENABLED"] = False
 
 
 @pytest.fixture(scope="session")
