@@ -38,7 +38,6 @@ from wtforms import (
 )
 from wtforms.validators import Length
 
-from app.agencies.forms import MultiCheckboxField
 from app.cases.intake import (
     JAKARTA,
     ConsentData,
@@ -73,6 +72,7 @@ from app.core.enums import (
     TppoTujuan,
     ViolenceType,
 )
+from app.core.forms import MultiCheckboxField
 from app.core.labels import choices
 
 # --- fields: coercion only, with messages people can read -----------------------------------
