@@ -46,7 +46,7 @@ from app.cases.models import (
 )
 from app.cases.queries import known_region_codes
 from app.core.crypto import name_dob_index, name_index, nik_index, normalise_name
-from app.core.db import utcnow
+from app.core.db import model_diff, utcnow
 from app.core.enums import (
     AmpkCategory,
     CaseState,
@@ -438,10 +438,24 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         "incident_place": case.incident_place.value if case.incident_place else None,
         "ranah": case.ranah.value if case.ranah else None,
         "incident_region": case.incident_region.code if case.incident_region else None,
-        "kronologi": case.kronologi,
-        "victims": len(case.victims),
-        "perpetrators": len(case.perpetrators),
+        # the narrative itself never goes into the audit trail: only a fingerprint of it
+        "kronologi": _fingerprint(case.kronologi),
+        "victims": [
+            f"{v.label} {v.sex.value} {v.age_at_incident if v.age_at_incident is not None else '?'}"
+            f" {','.join(sorted(t.type.value for t in v.violence_types))}"
+            for v in case.victims
+        ],
+        "perpetrators": [
+            f"{x.label} {x.sex.value if x.sex else '?'} {x.age if x.age is not None else '?'}"
+            for x in case.perpetrators
+        ],
     }
+
+
+def _fingerprint(text: str | None) -> str | None:
+    if not text:
+        return None
+    return f"{len(text)} chars #{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def _check_version(case: Case, expected_version: int, before: dict[str, Any] | None = None) -> None:
@@ -464,7 +478,7 @@ def _changed_since(case: Case, version: int) -> dict[str, list[Any]]:
         .where(
             AuditEntry.object_type == "case",
             AuditEntry.object_id == str(case.id),
-            AuditEntry.action == "case.update",
+            AuditEntry.action.in_(("case.update", "case.draft")),
         )
         .order_by(AuditEntry.id.desc())
         .limit(max(case.version - version, 1))
@@ -495,7 +509,6 @@ def update_case(
     case.updated_at = utcnow()  # the case row changes even when only people changed
     db.session.flush()
     after = case_snapshot(case)
-    from app.core.db import model_diff
 
     record(actor, "case.update", "case", case.id, model_diff(before, after))
     if before["risk"] != Risk.TINGGI and case.risk is Risk.TINGGI:
@@ -519,10 +532,11 @@ def save_draft(
             intake, now=now or utcnow(), draft=True, region_codes=known_region_codes(intake)
         )
     )
+    before = case_snapshot(case)
     _fill(case, intake, case.agency, actor)
     case.updated_at = utcnow()
     db.session.flush()
-    record(actor, "case.draft", "case", case.id)
+    record(actor, "case.draft", "case", case.id, model_diff(before, case_snapshot(case)))
     return case
 
 
