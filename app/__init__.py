@@ -157,8 +157,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_templating(app)
 
-    from app import agencies, audit, auth, cases, demo, home, notifications, regions, workflow
+    from app import (
+        agencies,
+        audit,
+        auth,
+        cases,
+        deadlines,
+        demo,
+        home,
+        notifications,
+        regions,
+        workflow,
+    )
 
-    for module in (auth, home, regions, agencies, audit, cases, notifications, workflow, demo):
+    for module in (
+        auth,
+        home,
+        regions,
+        agencies,
+        audit,
+        cases,
+        notifications,
+        workflow,
+        deadlines,
+        demo,
+    ):
         module.init_app(app)
     return app

@@ -374,6 +374,8 @@ def register_case(
     _fill(case, intake, agency, actor)
     if not draft:
         _record_registration(case, actor, kind=transition_kind)
+        if transition_kind != "import":  # imported history starts no clocks
+            _start_deadlines(case)
     db.session.flush()
     record(
         actor,
@@ -385,6 +387,13 @@ def register_case(
     if not draft and case.risk is Risk.TINGGI and transition_kind != "import":
         _notify_high_risk(case)  # imported history is not news to anyone
     return case
+
+
+def _start_deadlines(case: Case) -> None:
+    from app.deadlines.operations import deadlines_for_registration
+
+    db.session.flush()
+    deadlines_for_registration(case, at=utcnow())
 
 
 def _record_registration(case: Case, actor: Actor, *, kind: str = "workflow") -> None:
@@ -419,6 +428,7 @@ def submit_draft(
     _fill(case, intake, case.agency, actor)
     db.session.flush()
     _record_registration(case, actor)
+    _start_deadlines(case)
     record(actor, "case.register", "case", case.id, {"reference": case.reference})
     if case.risk is Risk.TINGGI:
         _notify_high_risk(case)

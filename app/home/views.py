@@ -5,9 +5,12 @@ from typing import Any
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
+from app.core.db import utcnow
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.core.templating import nav_for
 from app.home import bp
+
+MY_DEADLINES_SHOWN = 20
 
 
 @bp.route("/")
@@ -21,8 +24,11 @@ def root() -> Any:
 @bp.route("/beranda")
 @requires(AUTHENTICATED)
 def index() -> Any:
+    from app.deadlines.queries import deadlines_for
+
     sections = nav_for(current_user, "main") + nav_for(current_user, "admin")
-    return render_template("home/index.html", sections=sections)
+    deadlines = deadlines_for(current_user)[:MY_DEADLINES_SHOWN]
+    return render_template("home/index.html", sections=sections, deadlines=deadlines, now=utcnow())
 
 
 @bp.route("/healthz")

@@ -401,12 +401,20 @@ def test_the_audit_trail_never_holds_the_narrative_and_conflicts_name_people_cha
 
     case = create_case(AgencyFactory(), kronologi="Rahasia: kejadian di rumah.")
     loaded = case.version
-    ops.update_case(case, make_intake(kronologi="Rahasia yang lain, lebih panjang."),
-                    expected_version=loaded, actor=UserFactory())
+    ops.update_case(
+        case,
+        make_intake(kronologi="Rahasia yang lain, lebih panjang."),
+        expected_version=loaded,
+        actor=UserFactory(),
+    )
     entries = db.session.query(AuditEntry).filter_by(object_id=str(case.id)).all()
     assert all("Rahasia" not in str(e.changes) for e in entries)
     added = VictimData(sex="L", age=9, violence_types=["psikis"])
     with pytest.raises(ops.ConflictError) as info:
-        ops.update_case(case, make_intake(victims=[make_intake().victims[0], added]),
-                        expected_version=loaded, actor=UserFactory())
+        ops.update_case(
+            case,
+            make_intake(victims=[make_intake().victims[0], added]),
+            expected_version=loaded,
+            actor=UserFactory(),
+        )
     assert "kronologi" in info.value.changes

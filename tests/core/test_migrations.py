@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from tests.conftest import database_url, make_app
+from tests.conftest import TEST_DB_NAME, database_url, make_app
 
 
 def test_models_and_migrations_do_not_drift(app):
@@ -26,7 +26,7 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database():
 
     from app import celery_init_app
 
-    scratch = "simpul_migration_check"
+    scratch = f"{TEST_DB_NAME}_migration_check"
     server = make_url(database_url())
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
