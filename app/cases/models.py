@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,6 +38,25 @@ if TYPE_CHECKING:
     from app.agencies.models import Agency
     from app.auth.models import User
     from app.regions.models import Region
+
+
+class ConsentLike(Protocol):
+    purpose: str
+    decision: Any
+    at: dt.datetime
+
+
+C = TypeVar("C", bound=ConsentLike)
+
+
+def consent_in_force(entries: Iterable[C], purpose: str) -> C | None:
+    """The ledger entry in force for ``purpose``: the latest decision (by its time; of two at the
+    same time, the later in the ledger) wins. ``entries`` come in ledger order."""
+    latest: C | None = None
+    for entry in entries:
+        if entry.purpose == purpose and (latest is None or entry.at >= latest.at):
+            latest = entry
+    return latest
 
 
 class CaseCounter(db.Model):
@@ -256,9 +276,10 @@ class Victim(db.Model):
         return "".join(part[0].upper() + "." for part in self.name.split() if part[:1].isalpha())
 
     def consent_for(self, purpose: str) -> ConsentEntry | None:
-        """The entry in force for ``purpose``: the latest one wins."""
-        entries = [c for c in self.consents if c.purpose == purpose]
-        return entries[-1] if entries else None
+        """The entry in force for ``purpose``: the latest decision by its time wins (of two at
+        the same time, the later in the ledger) — the same rule as
+        ``app.services.operations.consent_in_force``."""
+        return consent_in_force(self.consents, purpose)
 
 
 class VictimViolenceType(db.Model):

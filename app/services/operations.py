@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from app.agencies.models import Agency
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
 from app.cases.intake import Problem, raise_first
-from app.cases.models import Case, ConsentEntry, Victim
+from app.cases.models import Case, ConsentEntry, ConsentLike, Victim, consent_in_force
 from app.core.db import utcnow
 from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision, ServiceType, TrackState
 from app.core.errors import DomainError
@@ -35,22 +34,6 @@ NEEDS_PROVIDER = frozenset(
 )
 # A track in these states has started.
 NEEDS_START = frozenset({TrackState.BERJALAN, TrackState.SELESAI})
-
-
-class ConsentLike(Protocol):
-    purpose: str
-    decision: Any
-    at: dt.datetime
-
-
-def consent_in_force(entries: Iterable[ConsentLike], purpose: str) -> ConsentLike | None:
-    """The ledger entry in force for ``purpose``: the latest decision (by its time; of two at the
-    same time, the later in the ledger) wins."""
-    latest: ConsentLike | None = None
-    for entry in entries:
-        if entry.purpose == purpose and (latest is None or entry.at >= latest.at):
-            latest = entry
-    return latest
 
 
 def check_track(
