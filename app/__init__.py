@@ -159,11 +159,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app import (
         agencies,
+        assessments,
         audit,
         auth,
         cases,
         deadlines,
         demo,
+        help,
         home,
         notifications,
         regions,
@@ -179,8 +181,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cases,
         notifications,
         workflow,
+        assessments,
         deadlines,
         demo,
+        help,
     ):
         module.init_app(app)
     return app

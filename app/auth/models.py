@@ -79,6 +79,12 @@ class User(db.Model):
     def has_permission(self, permission: str) -> bool:
         return permission in self.permissions
 
+    def permissions_at(self, agency_id: int | None) -> frozenset[str]:
+        """The permissions of the roles held at one agency (none when inactive)."""
+        if not self.active or agency_id is None:
+            return frozenset()
+        return permissions_for_roles(g.role for g in self.grants if g.agency_id == agency_id)
+
     def agencies_with(self, *roles: Role) -> list[Agency]:
         return [g.agency for g in self.grants if g.role in roles and g.agency is not None]
 

@@ -151,6 +151,10 @@ class Case(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("cases.id", ondelete="RESTRICT")
     )
+    # the case of another agency this one was transferred from (channel pelimpahan_masuk)
+    transferred_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="RESTRICT")
+    )
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -21,7 +21,9 @@ from app.cases.files import sniff_content_type
 from app.cases.intake import (
     JAKARTA,
     ConsentData,
+    GuardianData,
     Intake,
+    PerpetratorData,
     VictimData,
     check_consent,
     check_intake,
@@ -664,4 +666,88 @@ def record_attachment_download(case: Case, attachment: Attachment, *, actor: Act
         "case",
         case.id,
         {"attachment": attachment.id, "sha256": attachment.sha256},
+    )
+
+
+def intake_from_case(case: Case) -> Intake:
+    """The intake record of ``case`` as an ``Intake`` (people, incident, triage), without its
+    consent ledger: what another agency needs to open a case of its own for the same people
+    (a transfer). The consent decisions stay with the agency they were given to."""
+
+    def value(x: Any) -> Any:
+        return x.value if x is not None else None
+
+    position = {v.id: v.position for v in case.victims}
+    perpetrator_position = {p.id: p.position for p in case.perpetrators}
+    return Intake(
+        received_at=case.received_at,
+        channel=case.channel.value,
+        case_types=[t.type.value for t in case.types],
+        risk=value(case.risk),
+        kewenangan=case.kewenangan.value,
+        reporter_kind=case.reporter_kind.value,
+        reporter_name=case.reporter_name,
+        reporter_phone=case.reporter_phone,
+        reporter_relation=case.reporter_relation,
+        incident_date=case.incident_date,
+        incident_date_precision=value(case.incident_date_precision),
+        incident_region_code=case.incident_region.code if case.incident_region else None,
+        incident_place=value(case.incident_place),
+        ranah=value(case.ranah),
+        kronologi=case.kronologi,
+        victims=[
+            VictimData(
+                sex=v.sex.value,
+                name=v.name,
+                nik=v.nik,
+                birth_date=v.birth_date,
+                age=None if v.birth_date else v.age_at_incident,
+                disability=v.disability,
+                disability_kind=v.disability_kind,
+                pregnant=v.pregnant,
+                education=value(v.education),
+                occupation=v.occupation,
+                marital_status=value(v.marital_status),
+                religion=value(v.religion),
+                nationality=v.nationality.value,
+                domicile_region_code=v.domicile_region.code if v.domicile_region else None,
+                address=v.address,
+                phone=v.phone,
+                has_nik=v.has_nik,
+                has_akta=v.has_akta,
+                has_kia=v.has_kia,
+                violence_types=[t.type.value for t in v.violence_types],
+                ampk_categories=[a.category.value for a in v.ampk_categories],
+                tppo_proses=list(v.tppo_proses or []),
+                tppo_cara=list(v.tppo_cara or []),
+                tppo_tujuan=list(v.tppo_tujuan or []),
+                tppo_cross_border=v.tppo_cross_border,
+                tppo_destination_country=v.tppo_destination_country,
+                tppo_recruiter=v.tppo_recruiter,
+                tppo_documents=v.tppo_documents,
+                guardians=[
+                    GuardianData(
+                        name=g.name,
+                        relation=g.relation,
+                        phone=g.phone,
+                        perpetrator_position=perpetrator_position.get(g.perpetrator_id)
+                        if g.perpetrator_id
+                        else None,
+                    )
+                    for g in v.guardians
+                ],
+            )
+            for v in case.victims
+        ],
+        perpetrators=[
+            PerpetratorData(
+                name=p.name,
+                sex=value(p.sex),
+                age=p.age,
+                notes=p.notes,
+                relationships={position[r.victim_id]: r.relationship_.value for r in p.relations},
+            )
+            for p in case.perpetrators
+        ],
+        witnesses=[(w.name, w.phone) for w in case.witnesses],
     )

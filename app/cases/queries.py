@@ -92,18 +92,6 @@ class CaseFilters:
     overdue: bool = False  # only complaints whose first response is overdue
 
 
-FIRST_RESPONSE_LIMITS: dict[Risk, dt.timedelta] = {
-    Risk.TINGGI: dt.timedelta(hours=1),
-    Risk.SEDANG: dt.timedelta(hours=6),
-    Risk.RENDAH: dt.timedelta(hours=24),
-}
-"""How long a registered complaint may stay in ``diterima`` (after ``received_at``) before its
-first response is overdue, by risk.
-
-Provisional: the deadline table of the workflow issue (stored deadline rows, domain.md §3)
-replaces this constant, and the "overdue" filter then reads those rows instead.
-"""
-
 _RISK_RANK = sql_case(
     (Case.risk == Risk.TINGGI, 3), (Case.risk == Risk.SEDANG, 2), (Case.risk == Risk.RENDAH, 1)
 )
@@ -121,22 +109,41 @@ SORTS = {
 
 
 def first_response_overdue_condition(now: dt.datetime) -> Any:
-    """Still ``diterima`` past the first-response limit of its risk (``FIRST_RESPONSE_LIMITS``)."""
-    return and_(
-        Case.state == CaseState.DITERIMA,
-        or_(
-            *(
-                and_(Case.risk == risk, Case.received_at < now - limit)
-                for risk, limit in FIRST_RESPONSE_LIMITS.items()
-            )
-        ),
+    """The case's first-response deadline (a stored row, domain.md §5) is past due and still
+    open: not done, not cancelled. Imported history starts no clocks, so it is never overdue."""
+    from app.deadlines.models import Deadline
+    from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
+
+    return (
+        select(Deadline.id)
+        .where(
+            Deadline.case_id == Case.id,
+            Deadline.track_id.is_(None),
+            Deadline.code.in_(list(FIRST_RESPONSE_BY_RISK.values())),
+            Deadline.completed_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.due_at < now,
+        )
+        .exists()
     )
 
 
 def is_first_response_overdue(case_: Case, now: dt.datetime) -> bool:
-    if case_.state is not CaseState.DITERIMA:
-        return False
-    return case_.received_at < now - FIRST_RESPONSE_LIMITS[case_.risk]
+    return bool(
+        db.session.scalar(
+            select(Case.id).where(Case.id == case_.id, first_response_overdue_condition(now))
+        )
+    )
+
+
+def overdue_case_ids(case_ids: list[int], now: dt.datetime) -> set[int]:
+    if not case_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Case.id).where(Case.id.in_(case_ids), first_response_overdue_condition(now))
+        )
+    )
 
 
 def _escape_like(term: str) -> str:

@@ -41,6 +41,7 @@ from app.core.db import utcnow
 from app.core.enums import (
     AmpkCategory,
     CaseState,
+    ServiceType,
     TppoCara,
     TppoProses,
     TppoTujuan,
@@ -48,6 +49,7 @@ from app.core.enums import (
 )
 from app.core.errors import DomainError
 from app.core.permissions import requires
+from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK
 from app.extensions import db
 
 PER_PAGE = 25
@@ -65,7 +67,9 @@ VOCABULARIES = {
     "TppoProses": TppoProses,
     "TppoCara": TppoCara,
     "TppoTujuan": TppoTujuan,
+    "ServiceType": ServiceType,
 }
+WORKFLOW_NAMES = {"ktpa": "KtP/A", "tppo": "TPPO"}
 
 
 def _me() -> Any:
@@ -180,13 +184,12 @@ def index() -> Any:
         filters=filters,
         filtered=filtered,
         victim_counts=queries.victim_counts([c.id for c in page.items]),
-        overdue={c.id for c in page.items if queries.is_first_response_overdue(c, now)},
+        overdue=queries.overdue_case_ids([c.id for c in page.items], now),
         sort_urls=_sort_urls(filters.sort),
         draft_url=_draft_url,
         new_case="cases.new" in current_app.view_functions and permissions.can_create_case(user),
         limits={
-            risk.value: int(limit.total_seconds() // 3600)
-            for risk, limit in queries.FIRST_RESPONSE_LIMITS.items()
+            risk: DEFAULT_RULES[code].limit for risk, code in FIRST_RESPONSE_BY_RISK.items()
         },
     )
 
@@ -203,8 +206,17 @@ def _render_detail(
     attachment_form: AttachmentForm | None = None,
     consent_form: ConsentForm | None = None,
     consent_victim: Victim | None = None,
+    workflow_error: dict[str, Any] | None = None,
 ) -> Any:
+    from app.workflow.diagram import render_svg
+    from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
+    from app.workflow.panel import build_panel
+    from app.workflow.views import transfer_targets
+    from workflows.registry import get_workflow
+
     user = _me()
+    panel = build_panel(user, case)
+    workflow = get_workflow(case.workflow_key, case.workflow_version)
     revealed = set(revealed)
     shown = {v.id for v in case.victims if not v.is_child or v.id in revealed}
     notes = queries.notes_of(case)
@@ -247,6 +259,17 @@ def _render_detail(
         edit_url=_edit_url,
         V=VOCABULARIES,
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
+        panel=panel,
+        workflow_error=workflow_error,
+        workflow_name=_(
+            "%(name)s pathway, version %(version)d",
+            name=WORKFLOW_NAMES.get(case.workflow_key, case.workflow_key),
+            version=case.workflow_version,
+        ),
+        diagram=render_svg(workflow, current=case.state.value),
+        step_form_obj=CaseStepForm(formdata=None),
+        approval_text=APPROVAL_TEXT,
+        transfer_targets=transfer_targets(case) if panel.can_transfer else [],
     ), status
 
 

@@ -307,6 +307,36 @@ class VerificationStatus(enum.StrEnum):
     TERVERIFIKASI = "terverifikasi"
 
 
+class AssessmentArea(enum.StrEnum):
+    """The areas of the biopsikososial assessment (physical … spiritual needs and risks)."""
+
+    FISIK = "fisik"
+    PSIKOLOGIS = "psikologis"
+    SOSIAL = "sosial"
+    EKONOMI = "ekonomi"
+    PENDIDIKAN = "pendidikan"
+    HUKUM = "hukum"
+    SPIRITUAL = "spiritual"
+
+
+class NeedLevel(enum.StrEnum):
+    """How pressing the needs and risks found in one assessment area are."""
+
+    TIDAK_ADA = "tidak_ada"
+    RENDAH = "rendah"
+    SEDANG = "sedang"
+    TINGGI = "tinggi"
+
+
+class TransferState(enum.StrEnum):
+    """A request to hand a case over to another agency (pelimpahan)."""
+
+    MENUNGGU = "menunggu"
+    DITERIMA = "diterima"
+    DITOLAK = "ditolak"
+    DIBATALKAN = "dibatalkan"
+
+
 CONSENT_PURPOSES_FIXED = (
     "layanan",
     "pelaporan_statistik",

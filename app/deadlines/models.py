@@ -66,6 +66,9 @@ class Deadline(db.Model):
         sa.CheckConstraint(
             "escalated_at IS NULL OR missed_at IS NOT NULL", name="escalated_if_missed"
         ),
+        sa.CheckConstraint(
+            "cancelled_at IS NULL OR completed_at IS NULL", name="cancelled_or_completed"
+        ),
         sa.Index("ix_deadlines_open_due", "completed_at", "due_at"),
     )
 
@@ -89,6 +92,8 @@ class Deadline(db.Model):
     missed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the case ended (closed, transferred) before the action was due: nobody is chased any more
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship()
     responsible_user: Mapped[User | None] = relationship()
@@ -99,7 +104,7 @@ class Deadline(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.completed_at is None
+        return self.completed_at is None and self.cancelled_at is None
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         return self.is_open and self.due_at < (now or utcnow())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
 from app.core.db import utcnow
-from app.core.enums import CaseType, Role
+from app.core.enums import CaseType, Role, ServiceType
 from app.core.errors import DomainError
 from app.deadlines.models import Deadline, DeadlineRule
 from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK, DeadlineCode, Rule
@@ -198,7 +199,80 @@ def meet_first_response(case: Case, *, at: dt.datetime) -> list[Deadline]:
             Deadline.case_id == case.id,
             Deadline.track_id.is_(None),
             Deadline.completed_at.is_(None),
+            Deadline.cancelled_at.is_(None),
             Deadline.code.in_(list(FIRST_RESPONSE_BY_RISK.values())),
         )
     )
     return [meet_deadline(deadline, at) for deadline in open_ones]
+
+
+def meet_open(
+    case: Case,
+    codes: Iterable[DeadlineCode],
+    *,
+    at: dt.datetime,
+    track: ServiceTrack | None = None,
+) -> list[Deadline]:
+    """The case's open deadlines of ``codes`` (of ``track`` when given, else those of the case
+    itself) are done at ``at``."""
+    where = [
+        Deadline.case_id == case.id,
+        Deadline.completed_at.is_(None),
+        Deadline.cancelled_at.is_(None),
+        Deadline.code.in_(list(codes)),
+    ]
+    where.append(
+        Deadline.track_id == track.id if track is not None else Deadline.track_id.is_(None)
+    )
+    return [meet_deadline(d, at) for d in db.session.scalars(sa.select(Deadline).where(*where))]
+
+
+def cancel_open(case: Case, *, at: dt.datetime, track: ServiceTrack | None = None) -> int:
+    """Nobody is chased any more for what the case (or one of its tracks) still owed: the case
+    was closed or transferred, or the track ended without starting. A deadline already missed
+    keeps its miss; it is only no longer open."""
+    where = [
+        Deadline.case_id == case.id,
+        Deadline.completed_at.is_(None),
+        Deadline.cancelled_at.is_(None),
+    ]
+    if track is not None:
+        where.append(Deadline.track_id == track.id)
+    open_ones = list(db.session.scalars(sa.select(Deadline).where(*where)))
+    for deadline in open_ones:
+        deadline.cancelled_at = at
+    db.session.flush()
+    return len(open_ones)
+
+
+# TPPO services that must start within 7 days of the request (UU 21/2007 Pasal 52)
+TPPO_TIMED_SERVICES = frozenset(
+    {
+        ServiceType.REHABILITASI_KESEHATAN,
+        ServiceType.REHABILITASI_SOSIAL,
+        ServiceType.PEMULANGAN,
+        ServiceType.REINTEGRASI_SOSIAL,
+    }
+)
+
+
+def deadlines_for_track(track: ServiceTrack, *, at: dt.datetime) -> list[Deadline]:
+    """A planned service of a trafficking case that UU 21/2007 times (rehabilitation, return,
+    reintegration) must start within 7 days of the request: the plan is the request. Owned by
+    the case's agency and its case manager."""
+    case = track.case
+    if CaseType.TPPO not in case.case_types or track.service_type not in TPPO_TIMED_SERVICES:
+        return []
+    from app.auth.models import User
+
+    manager = db.session.get(User, case.case_manager_id) if case.case_manager_id else None
+    return [
+        open_deadline(
+            DeadlineCode.TPPO_SERVICE_START,
+            case=case,
+            start=at,
+            agency=case.agency,
+            responsible_user=manager,
+            track=track,
+        )
+    ]

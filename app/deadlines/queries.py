@@ -37,7 +37,7 @@ def deadlines_for(user: User) -> list[Deadline]:
     return list(
         db.session.scalars(
             sa.select(Deadline)
-            .where(Deadline.completed_at.is_(None), whose)
+            .where(Deadline.completed_at.is_(None), Deadline.cancelled_at.is_(None), whose)
             .order_by(Deadline.due_at, Deadline.id)
         )
     )

@@ -53,6 +53,7 @@ def mark_missed(now: dt.datetime) -> int:
         sa.select(Deadline)
         .where(
             Deadline.completed_at.is_(None),
+            Deadline.cancelled_at.is_(None),
             Deadline.missed_at.is_(None),
             Deadline.due_at < now,
         )
@@ -72,6 +73,7 @@ def escalate(now: dt.datetime) -> int:
         sa.select(Deadline)
         .where(
             Deadline.completed_at.is_(None),
+            Deadline.cancelled_at.is_(None),
             Deadline.missed_at.is_not(None),
             Deadline.escalated_at.is_(None),
             Deadline.due_at <= now - ESCALATION_GRACE,

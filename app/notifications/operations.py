@@ -7,9 +7,16 @@ from app.notifications.models import Notification
 
 
 def notify(
-    user: User, kind: str, *, case_id: int | None = None, reference: str | None = None
+    user: User,
+    kind: str,
+    *,
+    case_id: int | None = None,
+    reference: str | None = None,
+    key: str | None = None,
 ) -> Notification:
-    note = Notification(user_id=user.id, kind=kind, case_id=case_id, reference=reference)
+    """A message for ``user``. ``key`` names what it is about (e.g. ``transition:42``); a user
+    gets at most one message per key (the caller checks; the database enforces it)."""
+    note = Notification(user_id=user.id, kind=kind, case_id=case_id, reference=reference, key=key)
     db.session.add(note)
     return note
 

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 
 from app.core.permissions import AUTHENTICATED, requires
 from app.notifications import bp
+from app.notifications.labels import kind_label
 from app.notifications.operations import mark_all_read
 from app.notifications.queries import notifications_for
 
@@ -17,7 +18,10 @@ from app.notifications.queries import notifications_for
 @requires(AUTHENTICATED)
 def index() -> Any:
     return render_template(
-        "notifications/index.html", items=notifications_for(current_user), form=FlaskForm()
+        "notifications/index.html",
+        items=notifications_for(current_user),
+        form=FlaskForm(),
+        kind_label=kind_label,
     )
 
 

@@ -271,4 +271,9 @@ def create_tracks(
             },
         )
     db.session.flush()
+    if kind != "import":  # imported history starts no clocks
+        from app.deadlines.operations import deadlines_for_track
+
+        for track in tracks:
+            deadlines_for_track(track, at=now)
     return tracks

@@ -1,10 +1,17 @@
-"""Workflow engine wiring: the transition history tables and ``flask workflows``."""
+"""Workflow engine wiring: the transition history tables, the case-page steps, transfers and
+``flask workflows``."""
 
-from flask import Flask
+from flask import Blueprint, Flask
+
+bp = Blueprint("workflow", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.workflow import models  # noqa: F401  (tables)
+    from app.core.templating import register_nav
+    from app.workflow import models, tasks, views  # noqa: F401  (tables, tasks, routes)
     from app.workflow.cli import workflows_cli
+    from app.workflow.views import TRANSFERS_NAV
 
     app.cli.add_command(workflows_cli)
+    app.register_blueprint(bp)
+    register_nav("workflow.transfers", TRANSFERS_NAV, "cases:supervise")

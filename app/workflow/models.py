@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.enums import TransferState
 from app.extensions import db
 
 if TYPE_CHECKING:
+    from app.agencies.models import Agency
     from app.auth.models import User
+    from app.cases.models import Case
 
 
 class CaseTransition(db.Model):
@@ -41,3 +44,60 @@ class CaseTransition(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+
+
+class CaseTransfer(db.Model):
+    """A request to hand a case over to another agency (*pelimpahan*, domain.md §4).
+
+    The receiving agency sees the request (reference, case types, risk, the reason; no person)
+    and accepts or declines it. On acceptance the case moves to ``dilimpahkan`` and the receiving
+    agency gets a case of its own (``new_case_id``, channel ``pelimpahan_masuk``) with the same
+    people; the sending agency keeps read access to the case it wrote. One open request per case.
+    """
+
+    __tablename__ = "case_transfers"
+    __table_args__ = (
+        sa.CheckConstraint("from_agency_id <> to_agency_id", name="to_another_agency"),
+        sa.CheckConstraint(
+            "(state = 'menunggu') = (decided_at IS NULL)", name="decided_unless_waiting"
+        ),
+        sa.CheckConstraint("state <> 'diterima' OR new_case_id IS NOT NULL", name="accepted_case"),
+        sa.Index(
+            "uq_case_transfers_one_open",
+            "case_id",
+            unique=True,
+            postgresql_where=sa.text("state = 'menunggu'"),
+            sqlite_where=sa.text("state = 'menunggu'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    from_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id", ondelete="RESTRICT"))
+    to_agency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
+    state: Mapped[TransferState] = mapped_column(
+        enum_type(TransferState, "transfer_state"), default=TransferState.MENUNGGU
+    )
+    reason: Mapped[str] = mapped_column(sa.String(1000))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    new_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    new_case: Mapped[Case | None] = relationship(foreign_keys=[new_case_id])
+    from_agency: Mapped[Agency] = relationship(foreign_keys=[from_agency_id])
+    to_agency: Mapped[Agency] = relationship(foreign_keys=[to_agency_id])
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __mapper_args__ = {"version_id_col": version}

@@ -7,29 +7,40 @@ transition row, sets the dependent columns, flushes and writes the audit entry. 
 commits. Whether the actor may see the record at all (its agency scope) is checked before, where
 the record is loaded for the actor (a record outside the scope is a 404).
 
-No notification is enqueued yet: no task reacts to a transition so far.
+After the commit, ``workflow.notify_transition`` tells the people who have to act next (see
+:mod:`app.workflow.tasks`); the task is only sent when the transaction commits.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.agencies.models import Agency
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.operations import ConflictError
 from app.core.db import utcnow
-from app.core.enums import TRACK_ENDED, CaseState, TrackState
+from app.core.enums import TRACK_ENDED, CaseState, Channel, ServiceType, TrackState, TransferState
 from app.core.errors import DomainError
-from app.deadlines.operations import meet_first_response
+from app.core.tasks import enqueue_after_commit
+from app.deadlines.operations import cancel_open, meet_first_response, meet_open, open_deadline
+from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.services.models import ServiceTrack
-from app.workflow.facts import case_facts, track_facts
-from app.workflow.models import CaseTransition
+from app.services.operations import create_track
+from app.workflow.facts import TRANSFER_ACCEPTED, case_facts, track_facts
+from app.workflow.models import CaseTransfer, CaseTransition
+from app.workflow.permissions import (
+    may_supervise_agency,
+    may_take_case_step,
+    may_take_track_step,
+)
 from workflows import definition, ktpa_v1, tppo_v1, track_v1
 from workflows.definition import Transition, Workflow
 from workflows.registry import get_workflow
@@ -96,8 +107,10 @@ def _transition(workflow: Workflow[Any, Any], state: Any, event: str) -> Transit
     return t
 
 
-def _check_permission(actor: Actor, t: Transition[Any, Any]) -> None:
-    if isinstance(actor, SystemActor) or actor.has_permission(t.permission):
+def _check_permission(actor: Actor, t: Transition[Any, Any], allowed: bool) -> None:
+    """``allowed``: whether the user holds the permission where it counts (see
+    :mod:`app.workflow.permissions`); the system (imports, tasks) always may."""
+    if isinstance(actor, SystemActor) or allowed:
         return
     raise TransitionRefused(
         _l("You may not take this step: it needs the permission %(p)s.", p=t.permission),
@@ -156,6 +169,7 @@ def apply_case_event(
     reason: str | None = None,
     approvals: frozenset[str] = frozenset(),
     data: dict[str, Any] | None = None,
+    accepting: CaseTransfer | None = None,
 ) -> CaseTransition:
     """Apply ``event`` to the case: the case moves to the transition's target and a transition
     row is appended.
@@ -165,7 +179,9 @@ def apply_case_event(
     the confirmations the caller vouches for (see :mod:`app.workflow.facts`); they are kept in
     the row's ``data`` under ``approvals``. Entering ``terminasi``, ``ditutup`` or
     ``dilimpahkan`` sets ``closed_at`` (and, for ``ditutup``, ``closed_reason``); leaving them
-    (``reopen``) clears both. Raises ``TransitionRefused`` with the reason when the event is not
+    (``reopen``) clears both. ``accepting``: the transfer whose acceptance this ``transfer``
+    step is — the actor is then the receiving agency's supervisor (see ``accept_transfer``).
+    Raises ``TransitionRefused`` with the reason when the event is not
     possible, not permitted or a guard does not hold.
     """
     case = _lock_case(case_id)
@@ -174,7 +190,16 @@ def apply_case_event(
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     source = CaseState(case.state)
     t = _transition(workflow, source, event)
-    _check_permission(actor, t)
+    if accepting is not None:
+        allowed = (
+            event == "transfer"
+            and accepting.case_id == case.id
+            and isinstance(actor, User)
+            and may_supervise_agency(actor, accepting.to_agency_id)
+        )
+    else:
+        allowed = isinstance(actor, User) and may_take_case_step(actor, case, t.permission)
+    _check_permission(actor, t, allowed)
     reason = _check_length(reason, "reason")
     decision = workflow.decide(source, event, case_facts(case, reason=reason, approvals=approvals))
     if not decision.allowed:
@@ -198,14 +223,19 @@ def apply_case_event(
     if target in CASE_CLOSED:
         case.closed_at = utcnow()
         case.closed_reason = reason if target is CaseState.DITUTUP else None
+        # closed as a duplicate (excluded from the indicators): the case it duplicates
+        case.duplicate_of_id = row_data.get("duplicate_of") if target is CaseState.DITUTUP else None
     else:
         case.closed_at = None
         case.closed_reason = None
+        case.duplicate_of_id = None
     case.state = target
     _flush(_CASE_CHANGED)
     if source is CaseState.DITERIMA:
         # the first step taken on a registered case is its first response
         meet_first_response(case, at=transition.at or utcnow())
+    if target in CASE_CLOSED:
+        cancel_open(case, at=transition.at or utcnow())
     record(
         actor,
         "case.transition",
@@ -213,6 +243,7 @@ def apply_case_event(
         case.id,
         {"event": event, "from": source.value, "to": target.value},
     )
+    enqueue_after_commit(db.session, "workflow.notify_transition", transition.id)
     return transition
 
 
@@ -248,7 +279,9 @@ def apply_track_event(
     workflow = get_workflow(*TRACK_WORKFLOW)
     source = TrackState(track.state)
     t = _transition(workflow, source, event)
-    _check_permission(actor, t)
+    _check_permission(
+        actor, t, isinstance(actor, User) and may_take_track_step(actor, track, t.permission)
+    )
     reason = _check_length(reason, "reason")
     outcome = _check_length(outcome, "outcome")
     decision = workflow.decide(source, event, track_facts(track, reason=reason, outcome=outcome))
@@ -277,6 +310,7 @@ def apply_track_event(
         track.end_reason = reason or outcome
     track.state = target
     _flush(_TRACK_CHANGED)
+    _track_deadlines(track, source, target, now)
     record(
         actor,
         "track.transition",
@@ -290,4 +324,280 @@ def apply_track_event(
             "to": target.value,
         },
     )
+    enqueue_after_commit(db.session, "workflow.notify_transition", transition.id)
     return transition
+
+
+def _track_deadlines(track: ServiceTrack, source: TrackState, target: TrackState, now: Any) -> None:
+    """The clocks a track step stops or starts (domain.md §5): a TPPO service started; the
+    police report of a TPKS case made (the legal process referred or started); a temporary
+    shelter stay begun (14 days to decide) or ended. A track that ends stops its own clocks."""
+    case = track.case
+    legal = track.service_type is ServiceType.PENEGAKAN_HUKUM
+    if legal and target in (TrackState.BERJALAN, TrackState.DIRUJUK):
+        meet_open(case, [DeadlineCode.POLICE_REPORT_TPKS], at=now)
+    if target is TrackState.BERJALAN:
+        meet_open(case, [DeadlineCode.TPPO_SERVICE_START], at=now, track=track)
+        if track.service_type is ServiceType.PENAMPUNGAN_SEMENTARA and source is not target:
+            open_deadline(
+                DeadlineCode.SHELTER_DECISION,
+                case=case,
+                start=now,
+                agency=case.agency,
+                responsible_user=case.case_manager,
+                track=track,
+            )
+    if target in TRACK_ENDED:
+        meet_open(case, [DeadlineCode.SHELTER_DECISION], at=now, track=track)
+        cancel_open(case, at=now, track=track)
+
+
+# --- the intervention plan ---------------------------------------------------------------------
+
+PLANNING = frozenset({CaseState.ASESMEN, CaseState.RENCANA_INTERVENSI})
+AMENDING = frozenset({CaseState.INTERVENSI, CaseState.PEMANTAUAN})
+
+
+def plan_service(
+    case_id: int,
+    victim_id: int,
+    service_type: ServiceType | str,
+    *,
+    provider: Agency | None,
+    target_date: dt.date | None,
+    actor: User,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> ServiceTrack:
+    """Add a service track to the intervention plan (domain.md §3.1): one per victim and
+    service type, delivered by ``provider`` (the case's own agency, or another agency it will be
+    referred to). The case manager plans at the assessment and plan stages; once the services
+    run, only a supervisor may add one (the plan was approved without it). The rules of
+    ``check_track`` apply (``mediasi`` in a TPKS case, a provider of that service)."""
+    case = _lock_case(case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConflictError(_CASE_CHANGED, changes={})
+    state = CaseState(case.state)
+    if state in PLANNING:
+        allowed = may_take_case_step(actor, case, "cases:manage")
+    elif state in AMENDING:
+        allowed = may_take_case_step(actor, case, "cases:supervise")
+        if not allowed and may_take_case_step(actor, case, "cases:manage"):
+            raise DomainError(
+                _l("Once the services run, only a supervisor may add a service to the plan.")
+            )
+    else:
+        raise DomainError(
+            _l("Services are planned at the assessment or intervention-plan stage."),
+            field="service_type",
+        )
+    if not allowed:
+        raise TransitionRefused(
+            _l("You may not change the intervention plan of this case."), event="plan"
+        )
+    victim = next((v for v in case.victims if v.id == victim_id), None)
+    if victim is None:
+        raise DomainError(_l("Choose a victim of this case."), field="victim")
+    if provider is not None and not provider.active:
+        raise DomainError(_l("This agency is no longer active."), field="provider")
+    if target_date is not None and target_date < (today or jakarta_today()):
+        raise DomainError(_l("The target date cannot be in the past."), field="target_date")
+    try:
+        track = create_track(
+            case,
+            victim,
+            service_type,
+            provider=provider or case.agency,
+            target_date=target_date,
+            actor=actor,
+        )
+    except DomainError as error:
+        field = (error.field or "").removeprefix("tracks-0-")
+        raise DomainError(error.message, field={"type": "service_type"}.get(field, field)) from None
+    case.updated_at = utcnow()  # the plan changed: a supervisor's approval form must be reloaded
+    _flush(_CASE_CHANGED)
+    return track
+
+
+def jakarta_today() -> dt.date:
+    from app.cases.intake import JAKARTA
+
+    return utcnow().astimezone(JAKARTA).date()
+
+
+# --- transfers (pelimpahan) --------------------------------------------------------------------
+
+TRANSFER_REASON_MIN = 10
+
+
+def _transfer_reason(reason: str | None, field: str = "reason") -> str:
+    text = (reason or "").strip()
+    if len(text) < TRANSFER_REASON_MIN:
+        raise DomainError(
+            _l("Give the reason in at least %(n)d characters.", n=TRANSFER_REASON_MIN),
+            field=field,
+        )
+    if len(text) > 1000:
+        raise DomainError(_l("At most %(n)d characters.", n=1000), field=field)
+    return text
+
+
+def open_transfer_of(case_id: int) -> CaseTransfer | None:
+    return db.session.scalar(
+        select(CaseTransfer).where(
+            CaseTransfer.case_id == case_id, CaseTransfer.state == TransferState.MENUNGGU
+        )
+    )
+
+
+def request_transfer(
+    case_id: int,
+    to_agency: Agency,
+    reason: str | None,
+    *,
+    actor: User,
+    expected_version: int | None = None,
+) -> CaseTransfer:
+    """Ask ``to_agency`` to take the case over (for instance a case outside this agency's
+    competence). Nothing moves until the receiving agency accepts; meanwhile the case goes on as
+    before and the request can be withdrawn."""
+    case = _lock_case(case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConflictError(_CASE_CHANGED, changes={})
+    workflow = get_workflow(case.workflow_key, case.workflow_version)
+    t = _transition(workflow, CaseState(case.state), "transfer")
+    _check_permission(actor, t, may_take_case_step(actor, case, t.permission))
+    if to_agency.id == case.agency_id:
+        raise DomainError(_l("Choose another agency."), field="to_agency")
+    if not to_agency.active or not to_agency.provides(ServiceType.PENGADUAN):
+        raise DomainError(
+            _l("The receiving agency must be an active agency that handles complaints."),
+            field="to_agency",
+        )
+    text = _transfer_reason(reason)
+    if open_transfer_of(case.id) is not None:
+        raise DomainError(
+            _l("A transfer of this case is already waiting for an answer."), field="to_agency"
+        )
+    transfer = CaseTransfer(
+        case_id=case.id,
+        from_agency_id=case.agency_id,
+        to_agency_id=to_agency.id,
+        reason=text,
+        requested_by_id=actor.id,
+    )
+    db.session.add(transfer)
+    _flush(_CASE_CHANGED)
+    record(
+        actor,
+        "transfer.request",
+        "case",
+        case.id,
+        {"transfer": transfer.id, "to_agency": to_agency.code},
+    )
+    enqueue_after_commit(db.session, "workflow.notify_transfer", transfer.id)
+    return transfer
+
+
+def _lock_transfer(transfer_id: int, expected_version: int | None) -> CaseTransfer:
+    transfer = db.session.execute(
+        select(CaseTransfer)
+        .where(CaseTransfer.id == transfer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if expected_version is not None and transfer.version != expected_version:
+        raise ConflictError(_TRANSFER_CHANGED, changes={})
+    if transfer.state is not TransferState.MENUNGGU:
+        raise DomainError(_l("This transfer has already been answered or withdrawn."))
+    return transfer
+
+
+_TRANSFER_CHANGED = _l(
+    "Someone else answered this transfer in the meantime. Nothing was saved: reload the page."
+)
+
+
+def accept_transfer(
+    transfer_id: int, *, actor: User, expected_version: int | None = None
+) -> CaseTransfer:
+    """The receiving agency's supervisor takes the case over: the case moves to
+    ``dilimpahkan`` (its open deadlines stop) and the receiving agency gets a case of its own —
+    a new reference, channel ``pelimpahan_masuk``, the same people and incident, linked to the
+    original — registered now, so its own clocks start. The consent ledger is not copied: the
+    people's consent is asked again by the agency that now serves them."""
+    from app.cases.operations import intake_from_case, register_case
+
+    transfer = _lock_transfer(transfer_id, expected_version)
+    if not may_supervise_agency(actor, transfer.to_agency_id):
+        raise TransitionRefused(
+            _l("Only a supervisor of the receiving agency may answer a transfer."),
+            event="transfer",
+        )
+    case = _lock_case(transfer.case_id)
+    intake = intake_from_case(case)
+    intake.channel = Channel.PELIMPAHAN_MASUK.value
+    now = utcnow()
+    intake.received_at = now
+    new_case = register_case(intake, agency=transfer.to_agency, actor=actor, now=now)
+    new_case.transferred_from_id = case.id
+    transfer.new_case_id = new_case.id
+    transfer.state = TransferState.DITERIMA
+    transfer.decided_by_id = actor.id
+    transfer.decided_at = now
+    _flush(_TRANSFER_CHANGED)
+    apply_case_event(
+        case.id,
+        "transfer",
+        actor=actor,
+        reason=transfer.reason,
+        approvals=frozenset({TRANSFER_ACCEPTED}),
+        data={"to_agency": transfer.to_agency.code, "new_case": new_case.reference},
+        accepting=transfer,
+    )
+    record(
+        actor,
+        "transfer.accept",
+        "case",
+        case.id,
+        {"transfer": transfer.id, "new_case": new_case.id},
+    )
+    enqueue_after_commit(db.session, "workflow.notify_transfer", transfer.id)
+    return transfer
+
+
+def decline_transfer(
+    transfer_id: int, reason: str | None, *, actor: User, expected_version: int | None = None
+) -> CaseTransfer:
+    """The receiving agency's supervisor declines, with a reason; the case stays where it is."""
+    transfer = _lock_transfer(transfer_id, expected_version)
+    if not may_supervise_agency(actor, transfer.to_agency_id):
+        raise TransitionRefused(
+            _l("Only a supervisor of the receiving agency may answer a transfer."),
+            event="transfer",
+        )
+    text = _transfer_reason(reason, "decision_reason")
+    transfer.state = TransferState.DITOLAK
+    transfer.decision_reason = text
+    transfer.decided_by_id = actor.id
+    transfer.decided_at = utcnow()
+    _flush(_TRANSFER_CHANGED)
+    record(actor, "transfer.decline", "case", transfer.case_id, {"transfer": transfer.id})
+    enqueue_after_commit(db.session, "workflow.notify_transfer", transfer.id)
+    return transfer
+
+
+def withdraw_transfer(
+    transfer_id: int, *, actor: User, expected_version: int | None = None
+) -> CaseTransfer:
+    """The sending side withdraws a request not answered yet."""
+    transfer = _lock_transfer(transfer_id, expected_version)
+    case = _lock_case(transfer.case_id)
+    if not may_take_case_step(actor, case, "cases:manage"):
+        raise TransitionRefused(_l("You may not withdraw this transfer."), event="transfer")
+    transfer.state = TransferState.DIBATALKAN
+    transfer.decided_by_id = actor.id
+    transfer.decided_at = utcnow()
+    _flush(_TRANSFER_CHANGED)
+    record(actor, "transfer.withdraw", "case", case.id, {"transfer": transfer.id})
+    return transfer

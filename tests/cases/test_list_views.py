@@ -5,12 +5,14 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 
 from app.agencies.models import SubTaskForce
 from app.cases.intake import VictimData
-from app.cases.queries import FIRST_RESPONSE_LIMITS
-from app.core.enums import CaseState, Risk, Role
+from app.core.enums import CaseState, Role
+from app.deadlines.models import Deadline
 from app.extensions import db
+from app.workflow.operations import apply_case_event
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.fixtures import login
@@ -232,7 +234,7 @@ def test_filter_first_response_overdue(client, agency, staff):
     s = staff
 
     def received(risk, hours_ago):
-        return create_case(
+        case = create_case(
             agency,
             actor=s["intake"],
             risk=risk,
@@ -240,17 +242,24 @@ def test_filter_first_response_overdue(client, agency, staff):
             incident_date=None,
             victims=[adult()],
         )
+        # registered ``hours_ago``: the first-response clock (a deadline row) started then
+        for deadline in db.session.scalars(select(Deadline).where(Deadline.case_id == case.id)):
+            deadline.started_at -= dt.timedelta(hours=hours_ago)
+            deadline.due_at -= dt.timedelta(hours=hours_ago)
+        return case
 
     late_high = received("tinggi", 2)
     fresh_low = received("rendah", 2)
     late_medium = received("sedang", 7)
     answered = received("tinggi", 3)
-    answered.state = CaseState.IDENTIFIKASI
+    apply_case_event(answered.id, "start_identification", actor=s["supervisor"])  # late, but done
     login(client, s["supervisor"])
     found = set(references(client.get("/kasus?overdue=y")))
     assert found == {late_high.reference, late_medium.reference}
     assert fresh_low.reference in references(client.get("/kasus"))
-    assert FIRST_RESPONSE_LIMITS[Risk.TINGGI] == dt.timedelta(hours=1)
+    # a first response recorded (the first step) ends the overdue state
+    apply_case_event(late_medium.id, "start_identification", actor=s["supervisor"])
+    assert set(references(client.get("/kasus?overdue=y"))) == {late_high.reference}
 
 
 # --- sorting, search, pages ----------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""What the case page shows of the workflow: the stage, what is still needed to move on, the
+steps this user may take (with what each asks for), the assessments, the plan and a card per
+service track. Read-only: built from the same definitions and facts the engine uses, so a button
+is offered exactly when the engine would take the step (approvals aside: those the form asks
+for)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.assessments.models import Assessment
+from app.cases.models import Case, Victim
+from app.core.enums import CASE_CLOSED, TRACK_ENDED, CaseState, ServiceType, TrackState
+from app.extensions import db
+from app.services.models import ServiceTrack
+from app.workflow.facts import (
+    CLOSURE_APPROVED,
+    EMERGENCY_HANDLED,
+    PLAN_APPROVED,
+    case_facts,
+    track_facts,
+)
+from app.workflow.labels import CASE_STAGES, event_label
+from app.workflow.models import CaseTransfer, CaseTransition
+from app.workflow.operations import AMENDING, PLANNING, REASONS, open_transfer_of
+from app.workflow.permissions import may_take_case_step, may_take_track_step
+from workflows.registry import get_workflow
+
+# Events that get their own form elsewhere on the page (or are not taken from the case page).
+SEPARATE = frozenset({"register", "transfer"})
+# Events that leave the main path: shown apart, in a "more" menu.
+SIDE = frozenset({"close", "reopen"})
+
+# What each step asks the person to confirm (the engine's approvals).
+APPROVALS_ASKED: dict[tuple[str, CaseState | None], str] = {
+    ("start_assessment", CaseState.KEDARURATAN): EMERGENCY_HANDLED,
+    ("start_intervention", None): PLAN_APPROVED,
+    ("terminate", None): CLOSURE_APPROVED,
+}
+# Steps that ask what was done, even though the definition does not require a reason.
+ASKS_NOTE = frozenset({("start_assessment", CaseState.KEDARURATAN)})
+
+
+def approval_for(event: str, state: CaseState) -> str | None:
+    return APPROVALS_ASKED.get((event, state)) or APPROVALS_ASKED.get((event, None))
+
+
+@dataclass
+class Action:
+    event: str
+    label: Any
+    allowed: bool  # the user holds the permission where it counts
+    blocked: list[str]  # why the step is not possible yet (empty: it is)
+    requires_reason: bool
+    approval: str | None = None
+    asks_note: bool = False
+    side: bool = False
+
+
+@dataclass
+class TrackCard:
+    track: ServiceTrack
+    history: list[CaseTransition]
+    actions: list[Action]
+
+
+@dataclass
+class VictimAssessment:
+    victim: Victim
+    assessment: Assessment | None
+
+    @property
+    def complete(self) -> bool:
+        return self.assessment is not None and self.assessment.completed_at is not None
+
+
+@dataclass
+class Panel:
+    case: Case
+    state: CaseState
+    stage: Any
+    closed: bool
+    actions: list[Action]
+    needs: list[str]
+    assessments: list[VictimAssessment]
+    can_assess: bool
+    can_plan: bool
+    providers: dict[str, list[Agency]]
+    tracks: list[TrackCard]
+    transfer: CaseTransfer | None
+    can_transfer: bool
+    can_withdraw_transfer: bool
+    transfers: list[CaseTransfer] = field(default_factory=list)
+
+
+def _reasons(decision_reason: str | None) -> list[str]:
+    return [str(REASONS.get(decision_reason, decision_reason))] if decision_reason else []
+
+
+def _case_actions(user: Any, case: Case, state: CaseState) -> list[Action]:
+    workflow = get_workflow(case.workflow_key, case.workflow_version)
+    actions = []
+    for t in workflow.events_from(state):
+        if t.event in SEPARATE:
+            continue
+        allowed = may_take_case_step(user, case, t.permission)
+        approval = approval_for(t.event, state)
+        approvals = frozenset({approval}) if approval else frozenset()
+        # the reason is asked on the form: assume it is given, and report what else is missing
+        facts = case_facts(case, reason="…" if t.requires_reason else None, approvals=approvals)
+        blocked = []
+        for guard in t.guards:
+            why = guard(facts)
+            if why:
+                blocked.append(str(REASONS.get(why, why)))
+        actions.append(
+            Action(
+                event=t.event,
+                label=event_label(t.event),
+                allowed=allowed,
+                blocked=blocked,
+                requires_reason=t.requires_reason,
+                approval=approval,
+                asks_note=(t.event, state) in ASKS_NOTE,
+                side=t.event in SIDE,
+            )
+        )
+    return actions
+
+
+def _track_actions(user: Any, track: ServiceTrack) -> list[Action]:
+    workflow = get_workflow("track", 1)
+    facts = track_facts(track, reason="…", outcome="…")
+    actions = []
+    for t in workflow.events_from(TrackState(track.state)):
+        if t.event in ("refer", "accept"):
+            continue  # referrals are sent and answered on their own pages
+        if t.event == "decline_by_victim":
+            blocked: list[str] = []  # the form records the refusal in the consent ledger
+        else:
+            blocked = [
+                str(REASONS.get(why, why))
+                for guard in t.guards
+                if (why := guard(facts)) is not None
+            ]
+        actions.append(
+            Action(
+                event=t.event,
+                label=event_label(t.event, track=True),
+                allowed=may_take_track_step(user, track, t.permission),
+                blocked=blocked,
+                requires_reason=t.requires_reason,
+            )
+        )
+    return actions
+
+
+def providers_by_service() -> dict[str, list[Agency]]:
+    """Active agencies by the service types they provide, for the plan form."""
+    result: dict[str, list[Agency]] = {s.value: [] for s in ServiceType}
+    for agency in db.session.scalars(
+        select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+    ):
+        for service in ServiceType:
+            if agency.provides(service):
+                result[service.value].append(agency)
+    return result
+
+
+def build_panel(user: Any, case: Case) -> Panel:
+    state = CaseState(case.state)
+    actions = [] if state is CaseState.DRAFT else _case_actions(user, case, state)
+    main = [a for a in actions if not a.side]
+    needs: list[str] = []
+    for action in main:
+        for reason in action.blocked:
+            if reason not in needs:
+                needs.append(reason)
+    tracks = list(
+        db.session.scalars(
+            select(ServiceTrack)
+            .where(ServiceTrack.case_id == case.id)
+            .order_by(ServiceTrack.victim_id, ServiceTrack.id)
+        )
+    )
+    history: dict[int, list[CaseTransition]] = {t.id: [] for t in tracks}
+    if tracks:
+        for row in db.session.scalars(
+            select(CaseTransition)
+            .where(CaseTransition.case_id == case.id, CaseTransition.track_id.is_not(None))
+            .order_by(CaseTransition.at, CaseTransition.id)
+        ):
+            history.setdefault(row.track_id or 0, []).append(row)
+    assessments = {
+        a.victim_id: a
+        for a in db.session.scalars(select(Assessment).where(Assessment.case_id == case.id))
+    }
+    manage = may_take_case_step(user, case, "cases:manage")
+    supervise = may_take_case_step(user, case, "cases:supervise")
+    transfer = open_transfer_of(case.id) if state is not CaseState.DRAFT else None
+    workflow = get_workflow(case.workflow_key, case.workflow_version)
+    can_plan = (state in PLANNING and manage) or (state in AMENDING and supervise)
+    return Panel(
+        case=case,
+        state=state,
+        stage=CASE_STAGES.get(state, ""),
+        closed=state in CASE_CLOSED,
+        actions=actions,
+        needs=needs,
+        assessments=[VictimAssessment(v, assessments.get(v.id)) for v in case.victims],
+        can_assess=state is CaseState.ASESMEN and manage,
+        can_plan=can_plan,
+        providers=providers_by_service() if can_plan else {},
+        tracks=[
+            TrackCard(
+                track=t,
+                history=history.get(t.id, []),
+                actions=[] if t.state in TRACK_ENDED else _track_actions(user, t),
+            )
+            for t in tracks
+        ],
+        transfer=transfer,
+        can_transfer=(
+            transfer is None
+            and workflow.transition(state, "transfer") is not None
+            and may_take_case_step(user, case, "cases:manage")
+        ),
+        can_withdraw_transfer=transfer is not None and manage,
+        transfers=list(
+            db.session.scalars(
+                select(CaseTransfer)
+                .where(CaseTransfer.case_id == case.id)
+                .order_by(CaseTransfer.requested_at.desc())
+            )
+        ),
+    )
