@@ -20,6 +20,7 @@ KINDS: dict[str, Any] = {
     "transfer_requested": _l("Another agency asks yours to take over a case"),
     "transfer_accepted": _l("Your transfer request was accepted"),
     "transfer_declined": _l("Your transfer request was declined"),
+    "transfer_withdrawn": _l("A transfer request to your agency was withdrawn"),
 }
 
 

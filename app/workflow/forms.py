@@ -35,7 +35,10 @@ class CaseStepForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)], render_kw={"rows": 2})
     approve = BooleanField(_l("I confirm"))
-    closure_kind = SelectField(_l("Why is the case closed?"), choices=CLOSURE_KINDS)
+    # only the close form sends it (checked in the view)
+    closure_kind = SelectField(
+        _l("Why is the case closed?"), choices=CLOSURE_KINDS, validate_choice=False
+    )
     duplicate_reference = StringField(
         _l("Reference of the case it duplicates"), validators=[Optional(), Length(max=60)]
     )
@@ -57,7 +60,10 @@ class TrackStepForm(FlaskForm):
     outcome = TextAreaField(
         _l("Outcome of the service"), validators=[Length(max=500)], render_kw={"rows": 2}
     )
-    given_by = SelectField(_l("Refusal stated by"), choices=choices(ConsentGiver))
+    # only the refusal form sends it (checked with the consent entry)
+    given_by = SelectField(
+        _l("Refusal stated by"), choices=choices(ConsentGiver), validate_choice=False
+    )
     given_by_name = StringField(_l("Name of the guardian"), validators=[Length(max=200)])
 
 

@@ -600,4 +600,5 @@ def withdraw_transfer(
     transfer.decided_at = utcnow()
     _flush(_TRANSFER_CHANGED)
     record(actor, "transfer.withdraw", "case", case.id, {"transfer": transfer.id})
+    enqueue_after_commit(db.session, "workflow.notify_transfer", transfer.id)
     return transfer

@@ -11,7 +11,8 @@ Who hears of what (never the person who took the step):
 - the plan approved, the case terminated, closed, reopened or transferred → the case manager;
 - the last open service of a case in monitoring ended → the agency's supervisors, who approve
   the termination;
-- a transfer requested → the receiving agency's supervisors; answered → whoever asked.
+- a transfer requested or withdrawn → the receiving agency's supervisors; answered → whoever
+  asked.
 """
 
 from __future__ import annotations
@@ -86,20 +87,21 @@ TRANSFER_KINDS = {
     TransferState.MENUNGGU: "transfer_requested",
     TransferState.DITERIMA: "transfer_accepted",
     TransferState.DITOLAK: "transfer_declined",
+    TransferState.DIBATALKAN: "transfer_withdrawn",
 }
 
 
 @celery.task(name="workflow.notify_transfer")
 def notify_transfer(transfer_id: int) -> int:
-    """A transfer requested → the receiving agency's supervisors (the message leads to their
-    transfer inbox: they cannot open the case yet); answered → whoever asked. Idempotent per
+    """A transfer requested or withdrawn → the receiving agency's supervisors (the message leads
+    to their transfer inbox: they cannot open the case); answered → whoever asked. Idempotent per
     (transfer, state)."""
     transfer = db.session.get(CaseTransfer, transfer_id)
     if transfer is None or transfer.state not in TRANSFER_KINDS:
         return 0
     kind = TRANSFER_KINDS[transfer.state]
     reference = transfer.case.reference
-    if transfer.state is TransferState.MENUNGGU:
+    if transfer.state in (TransferState.MENUNGGU, TransferState.DIBATALKAN):
         users, case_id = agency_supervisors(transfer.to_agency_id), None
     else:
         users = [transfer.requested_by] if transfer.requested_by is not None else []

@@ -30,6 +30,7 @@ from app.services.models import ServiceTrack
 from app.workflow import bp
 from app.workflow import operations as ops
 from app.workflow.forms import (
+    CLOSURE_KINDS,
     CaseStepForm,
     PlanForm,
     TrackStepForm,
@@ -42,6 +43,7 @@ from app.workflow.panel import ASKS_NOTE, approval_for
 from app.workflow.permissions import may_supervise_agency
 
 TRANSFERS_NAV = _l("Incoming transfers")
+CLOSURE_KIND_VALUES = frozenset(value for value, _text in CLOSURE_KINDS)
 
 
 def _me() -> Any:
@@ -99,6 +101,8 @@ def case_step(case_id: int, event: str) -> Any:
         return _refused(case, event, _("Write briefly what was done."), form)
     data: dict[str, Any] = {}
     if event == "close":
+        if form.closure_kind.data not in CLOSURE_KIND_VALUES:
+            return _refused(case, event, _("Choose why the case is closed."), form)
         data["closure"] = form.closure_kind.data
         if form.closure_kind.data == "duplikat":
             reference = (form.duplicate_reference.data or "").strip()
