@@ -11,7 +11,7 @@ from typing import Any
 from celery import Task
 from flask import Flask
 
-from app.config import ConfigError, check_secret_key, load_settings
+from app.config import ConfigError, check_secret_key, load_settings, resolve_mail_settings
 
 
 def _instance_secret(app: Flask) -> str:
@@ -44,6 +44,8 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
             raise ConfigError("refusing to start in production: DATABASE_URL is not set")
     elif not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _instance_secret(app)
+    # the environment's default MAIL_BACKEND; production refuses smtp without MAIL_SERVER
+    resolve_mail_settings(settings)
 
     database_url = settings["DATABASE_URL"] or "sqlite:///" + str(
         Path(app.instance_path) / "simpul.sqlite3"
@@ -168,7 +170,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         help,
         home,
         notifications,
+        referrals,
         regions,
+        subgt,
         workflow,
     )
 
@@ -182,9 +186,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         notifications,
         workflow,
         assessments,
+        referrals,
         deadlines,
         demo,
         help,
+        subgt,
     ):
         module.init_app(app)
     return app

@@ -8,7 +8,7 @@ table is checked against this list by the test suite.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,19 @@ def _int(value: str) -> int:
 
 def _str(value: str) -> str:
     return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"not true or false: {value!r}")
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,41 @@ SETTINGS: tuple[Setting, ...] = (
         "log. Leave 0 when the app is reached directly.",
     ),
     Setting("LOG_LEVEL", "INFO", _str, "Python logging level."),
+    Setting(
+        "MAIL_BACKEND",
+        None,
+        _str,
+        "How e-mail copies of notifications leave: `smtp`, `console` (written to the log), "
+        "`memory` (kept in a list, for tests) or `none`. Unset: `smtp` in production, "
+        "`console` otherwise. Production refuses `smtp` without `MAIL_SERVER`.",
+    ),
+    Setting("MAIL_SERVER", None, _str, "SMTP server host name, e.g. `smtp.example.go.id`."),
+    Setting("MAIL_PORT", 587, _int, "SMTP server port (usually 587 with STARTTLS, 465 with SSL)."),
+    Setting("MAIL_USE_TLS", True, _bool, "Upgrade the SMTP connection with STARTTLS."),
+    Setting(
+        "MAIL_USE_SSL",
+        False,
+        _bool,
+        "Connect over SSL/TLS from the start (port 465); not together with `MAIL_USE_TLS`.",
+    ),
+    Setting("MAIL_USERNAME", None, _str, "SMTP user name; unset: no authentication."),
+    Setting("MAIL_PASSWORD", None, _str, "SMTP password. Never logged.", secret=True),
+    Setting(
+        "MAIL_FROM",
+        "Simpul <noreply@localhost>",
+        _str,
+        "Sender of the e-mails, e.g. `Simpul <noreply@simpul.example.go.id>`.",
+    ),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:5000",
+        _str,
+        "Public address of the application, used to build the links in e-mails, e.g. "
+        "`https://simpul.example.go.id`.",
+    ),
 )
+
+MAIL_BACKENDS = ("smtp", "console", "memory", "none")
 
 KNOWN_WEAK_SECRETS = frozenset(
     {
@@ -149,3 +196,34 @@ def check_secret_key(secret: str | None) -> str | None:
     if len(set(secret)) < 8:
         return "SECRET_KEY repeats too few distinct characters"
     return None
+
+
+def resolve_mail_settings(config: MutableMapping[str, Any]) -> None:
+    """Fill in the default ``MAIL_BACKEND`` of the environment (``smtp`` in production,
+    ``console`` otherwise) and check the mail settings together; raises ConfigError, in
+    production as well when ``smtp`` has no ``MAIL_SERVER`` to send to."""
+    backend = config.get("MAIL_BACKEND")
+    if not backend:
+        backend = "smtp" if config.get("APP_ENV") == "production" else "console"
+    backend = str(backend).strip().lower()
+    if backend not in MAIL_BACKENDS:
+        raise ConfigError(
+            f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, not {backend!r}"
+        )
+    config["MAIL_BACKEND"] = backend
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise ConfigError(
+            "MAIL_USE_TLS (STARTTLS) and MAIL_USE_SSL cannot both be true; choose one"
+        )
+    base_url = str(config.get("BASE_URL") or "")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"BASE_URL must start with http:// or https://, not {base_url!r}")
+    config["BASE_URL"] = base_url.rstrip("/")
+    if (
+        config.get("APP_ENV") == "production"
+        and backend == "smtp"
+        and not config.get("MAIL_SERVER")
+    ):
+        raise ConfigError(
+            "refusing to start in production: MAIL_BACKEND is smtp but MAIL_SERVER is not set"
+        )

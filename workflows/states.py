@@ -32,3 +32,15 @@ class TrackState(enum.StrEnum):
     DITOLAK_KORBAN = "ditolak_korban"
     TIDAK_TERSEDIA = "tidak_tersedia"
     DIBATALKAN = "dibatalkan"
+
+
+class ReferralState(enum.StrEnum):
+    """A referral (rujukan) to a provider agency (domain.md §3.1, the referral issue)."""
+
+    DRAF = "draf"
+    DIKIRIM = "dikirim"
+    DITERIMA = "diterima"
+    DITOLAK = "ditolak"
+    BERJALAN = "berjalan"
+    SELESAI = "selesai"
+    DITARIK = "ditarik"

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.auth.models import RoleGrant, User
 from app.cases.intake import JAKARTA
@@ -35,32 +35,48 @@ from app.core.enums import CaseState, Risk, Role
 from app.extensions import db
 
 
-def scope_condition(user: Any) -> Any:
+def _own_scope(user: Any, entity: Any) -> Any:
+    """The cases of ``entity`` (``Case`` or an alias) the user works on: a supervisor's agency;
+    a case manager's own cases and unassigned ones they registered; an intake officer's own
+    registrations until a case manager is assigned."""
     clauses = []
     for grant in user.grants:
         if grant.agency_id is None:
             continue
         if grant.role is Role.SUPERVISOR:
-            clauses.append(Case.agency_id == grant.agency_id)
+            clauses.append(entity.agency_id == grant.agency_id)
         elif grant.role is Role.MANAJER_KASUS:
             clauses.append(
                 and_(
-                    Case.agency_id == grant.agency_id,
+                    entity.agency_id == grant.agency_id,
                     or_(
-                        Case.case_manager_id == user.id,
-                        and_(Case.case_manager_id.is_(None), Case.registered_by_id == user.id),
+                        entity.case_manager_id == user.id,
+                        and_(
+                            entity.case_manager_id.is_(None), entity.registered_by_id == user.id
+                        ),
                     ),
                 )
             )
         elif grant.role is Role.PETUGAS_PENGADUAN:
             clauses.append(
                 and_(
-                    Case.agency_id == grant.agency_id,
-                    Case.case_manager_id.is_(None),
-                    Case.registered_by_id == user.id,
+                    entity.agency_id == grant.agency_id,
+                    entity.case_manager_id.is_(None),
+                    entity.registered_by_id == user.id,
                 )
             )
     return or_(*clauses) if clauses else false()
+
+
+def scope_condition(user: Any) -> Any:
+    """The cases the user may see: those they work on, and — read-only, for its history — the
+    case of another agency that one of them was transferred from (pelimpahan)."""
+    own = _own_scope(user, Case)
+    received = aliased(Case)
+    transferred_from = select(received.transferred_from_id).where(
+        received.transferred_from_id.is_not(None), _own_scope(user, received)
+    )
+    return or_(own, Case.id.in_(transferred_from))
 
 
 def cases_visible_to(user: Any) -> Select[tuple[Case]]:

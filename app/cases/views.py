@@ -211,6 +211,7 @@ def _render_detail(
     from app.workflow.diagram import render_svg
     from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
     from app.workflow.panel import build_panel
+    from app.workflow.permissions import may_manage, may_supervise
     from app.workflow.views import transfer_targets
     from workflows.registry import get_workflow
 
@@ -270,6 +271,8 @@ def _render_detail(
         step_form_obj=CaseStepForm(formdata=None),
         approval_text=APPROVAL_TEXT,
         transfer_targets=transfer_targets(case) if panel.can_transfer else [],
+        can_manage_referrals=may_manage(user, case),
+        can_override_consent=may_supervise(user, case),
     ), status
 
 

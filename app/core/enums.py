@@ -337,6 +337,21 @@ class TransferState(enum.StrEnum):
     DIBATALKAN = "dibatalkan"
 
 
+from workflows.states import ReferralState as ReferralState  # noqa: E402  (re-exported)
+
+REFERRAL_OPEN = frozenset({ReferralState.DIKIRIM, ReferralState.DITERIMA, ReferralState.BERJALAN})
+REFERRAL_ENDED = frozenset({ReferralState.DITOLAK, ReferralState.SELESAI, ReferralState.DITARIK})
+
+
+class ReferralSection(enum.StrEnum):
+    """What of the case the receiving agency may see: chosen by the sender, nothing else."""
+
+    IDENTITAS = "identitas"  # identity and contact of the victim (and guardians)
+    KEJADIAN = "kejadian"  # incident summary
+    ASESMEN = "asesmen"  # assessment findings relevant to the service
+    LAMPIRAN = "lampiran"  # individual attachments, chosen one by one
+
+
 CONSENT_PURPOSES_FIXED = (
     "layanan",
     "pelaporan_statistik",

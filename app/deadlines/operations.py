@@ -227,10 +227,17 @@ def meet_open(
     return [meet_deadline(d, at) for d in db.session.scalars(sa.select(Deadline).where(*where))]
 
 
-def cancel_open(case: Case, *, at: dt.datetime, track: ServiceTrack | None = None) -> int:
+def cancel_open(
+    case: Case,
+    *,
+    at: dt.datetime,
+    track: ServiceTrack | None = None,
+    codes: Iterable[DeadlineCode] | None = None,
+) -> int:
     """Nobody is chased any more for what the case (or one of its tracks) still owed: the case
-    was closed or transferred, or the track ended without starting. A deadline already missed
-    keeps its miss; it is only no longer open."""
+    was closed or transferred, the track ended, or (``codes``) one awaited answer is no longer
+    awaited (a referral withdrawn). A deadline already missed keeps its miss; it is only no
+    longer open."""
     where = [
         Deadline.case_id == case.id,
         Deadline.completed_at.is_(None),
@@ -238,6 +245,8 @@ def cancel_open(case: Case, *, at: dt.datetime, track: ServiceTrack | None = Non
     ]
     if track is not None:
         where.append(Deadline.track_id == track.id)
+    if codes is not None:
+        where.append(Deadline.code.in_(list(codes)))
     open_ones = list(db.session.scalars(sa.select(Deadline).where(*where)))
     for deadline in open_ones:
         deadline.cancelled_at = at

@@ -6,9 +6,13 @@ finds nothing left to do.
 
 1. Every open deadline past its due time is marked missed (``missed_at = due_at``) and the
    responsible person is notified (``deadline_missed``) — or, when no active person is
-   responsible, the agency's supervisors; ``notified_at`` records it.
+   responsible, the receiving agency's referral staff (a referral's answer) or the agency's
+   supervisors; ``notified_at`` records it.
 2. A missed deadline still not done ``ESCALATION_GRACE`` after its due time is escalated once to
-   the responsible agency's supervisors (``deadline_escalated``); ``escalated_at`` records it.
+   the responsible agency's supervisors — for a referral's answer also the sending agency's
+   supervisors and the Sub GT coordinators of the service (``deadline_escalated``);
+   ``escalated_at`` records it. People outside the case's agency get a message that leads to
+   the referral or the Sub GT board, never to the case.
    With no supervisor at the agency the row is stamped all the same (and a warning logged), so
    the check does not retry it forever.
 """
@@ -25,6 +29,7 @@ from app.cases.models import Case
 from app.core.db import utcnow
 from app.deadlines.models import Deadline
 from app.deadlines.queries import agency_supervisors
+from app.deadlines.rules import DeadlineCode
 from app.extensions import celery, db
 from app.notifications.operations import notify
 
@@ -36,16 +41,98 @@ ESCALATION_GRACE = dt.timedelta(hours=24)
 
 
 def _notify_all(users: list[User], kind: str, deadline: Deadline) -> None:
-    reference = db.session.scalar(sa.select(Case.reference).where(Case.id == deadline.case_id))
+    """Tell ``users``. Those outside the case's agency (a referral's receiving agency, a Sub GT
+    coordinator) cannot open the case: their message leads to the referral or the Sub GT board
+    instead (``key``), still naming the case by reference only."""
+    case = db.session.get(Case, deadline.case_id)
+    reference = case.reference if case is not None else None
+    case_agency = case.agency_id if case is not None else None
+    referral_id = _referral_of(deadline)
     for user in users:
-        notify(user, kind, case_id=deadline.case_id, reference=reference)
+        if any(g.agency_id == case_agency for g in user.grants):
+            notify(user, kind, case_id=deadline.case_id, reference=reference)
+        elif referral_id is not None and any(
+            g.agency_id == deadline.responsible_agency_id for g in user.grants
+        ):
+            key = f"referral:{referral_id}:deadline:{deadline.id}:{kind}"
+            notify(user, kind, reference=reference, key=key)
+        else:
+            notify(user, kind, reference=reference, key=f"subgt:deadline:{deadline.id}:{kind}")
+
+
+def _referral_of(deadline: Deadline) -> int | None:
+    """The referral whose answer a ``referral_response`` deadline awaits (the latest sent for
+    its track)."""
+    if deadline.code is not DeadlineCode.REFERRAL_RESPONSE or deadline.track_id is None:
+        return None
+    from app.referrals.models import Referral
+
+    return db.session.scalar(
+        sa.select(Referral.id)
+        .where(Referral.track_id == deadline.track_id, Referral.sent_at.is_not(None))
+        .order_by(Referral.sent_at.desc(), Referral.id.desc())
+        .limit(1)
+    )
 
 
 def _responsible(deadline: Deadline) -> list[User]:
+    """Who is told first: the responsible person; else, for a referral's answer, the receiving
+    agency's referral staff; else the responsible agency's supervisors."""
     user = deadline.responsible_user
     if user is not None and user.active:
         return [user]
+    if deadline.code is DeadlineCode.REFERRAL_RESPONSE:
+        from app.referrals.queries import receiving_staff
+
+        staff = receiving_staff(deadline.responsible_agency_id)
+        if staff:
+            return staff
     return agency_supervisors(deadline.responsible_agency_id)
+
+
+def _escalation(deadline: Deadline) -> list[User]:
+    """Who hears of a deadline still missed after the grace period: the responsible agency's
+    supervisors; for a referral's answer also the sending agency's supervisors and the
+    coordinators of the Sub GT that reviews the service (domain.md §5)."""
+    people = {u.id: u for u in agency_supervisors(deadline.responsible_agency_id)}
+    if deadline.code is DeadlineCode.REFERRAL_RESPONSE:
+        case = db.session.get(Case, deadline.case_id)
+        if case is not None:
+            people.update({u.id: u for u in agency_supervisors(case.agency_id)})
+        for user in _subgt_coordinators(deadline):
+            people.setdefault(user.id, user)
+    return list(people.values())
+
+
+def _subgt_coordinators(deadline: Deadline) -> list[User]:
+    from app.agencies.models import SubTaskForce, SubTaskForceMember
+    from app.auth.models import RoleGrant
+    from app.core.enums import SERVICE_SUBTASKFORCE, Role
+    from app.services.models import ServiceTrack
+
+    track = db.session.get(ServiceTrack, deadline.track_id) if deadline.track_id else None
+    key = SERVICE_SUBTASKFORCE.get(track.service_type) if track is not None else None
+    if track is None or key is None:
+        return []
+    members = {deadline.responsible_agency_id, track.case.agency_id}
+    sub_task_forces = sa.select(SubTaskForceMember.sub_task_force_id).where(
+        SubTaskForceMember.agency_id.in_(members)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .join(SubTaskForce, SubTaskForce.id == RoleGrant.sub_task_force_id)
+            .where(
+                RoleGrant.role == Role.KOORDINATOR_SUBGT,
+                SubTaskForce.key == key,
+                SubTaskForce.id.in_(sub_task_forces),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        )
+    )
 
 
 def mark_missed(now: dt.datetime) -> int:
@@ -82,15 +169,15 @@ def escalate(now: dt.datetime) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for deadline in due:
-        supervisors = agency_supervisors(deadline.responsible_agency_id)
-        if not supervisors:
+        people = _escalation(deadline)
+        if not people:
             log.warning(
                 "deadline %s missed, but agency %s has no supervisor to escalate to",
                 deadline.id,
                 deadline.responsible_agency_id,
             )
         deadline.escalated_at = now
-        _notify_all(supervisors, "deadline_escalated", deadline)
+        _notify_all(people, "deadline_escalated", deadline)
     db.session.flush()
     return len(due)
 

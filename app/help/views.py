@@ -6,12 +6,12 @@ from typing import Any
 from flask import render_template
 from markupsafe import Markup
 
-from app.core.enums import CaseState, TrackState
+from app.core.enums import CaseState, ReferralState, TrackState
 from app.core.permissions import AUTHENTICATED, requires
 from app.help import bp
 from app.workflow.diagram import Step, explain, render_svg, state_label
-from app.workflow.labels import CASE_STAGES, TRACK_STAGES
-from workflows.registry import get_workflow
+from app.workflow.labels import CASE_STAGES, REFERRAL_STAGES, TRACK_STAGES
+from workflows.registry import CURRENT, get_workflow
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,12 @@ class WorkflowHelp:
 
 
 def _workflow_help(anchor: str, key: str, *, track: bool) -> WorkflowHelp:
-    workflow = get_workflow(key, 1)
-    descriptions: dict[Any, Any] = TRACK_STAGES if track else CASE_STAGES
-    vocabulary = TrackState if track else CaseState
+    workflow = get_workflow(key, CURRENT[key])
+    descriptions: dict[Any, Any] = {
+        "track": TRACK_STAGES,
+        "referral": REFERRAL_STAGES,
+    }.get(key, CASE_STAGES)
+    vocabulary: Any = {"track": TrackState, "referral": ReferralState}.get(key, CaseState)
     stages = [
         (state_label(state, track=track), str(descriptions[vocabulary(state)]))
         for state in workflow.states
@@ -49,4 +52,5 @@ def workflow() -> Any:
         ktpa=_workflow_help("ktpa", "ktpa", track=False),
         tppo=_workflow_help("tppo", "tppo", track=False),
         track=_workflow_help("layanan", "track", track=True),
+        referral=_workflow_help("rujukan", "referral", track=True),
     )

@@ -1,4 +1,5 @@
-"""In-app notifications: the bell in the navigation bar and the list behind it."""
+"""In-app notifications: the bell in the navigation bar and the list behind it, and their e-mail
+copies (``tasks.send_email``, sent through ``mail.send_message``)."""
 
 from flask import Blueprint, Flask
 
@@ -6,7 +7,7 @@ bp = Blueprint("notifications", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.notifications import models, views  # noqa: F401  (table, routes)
+    from app.notifications import models, tasks, views  # noqa: F401  (table, task, routes)
     from app.notifications.queries import unread_count
 
     app.register_blueprint(bp)

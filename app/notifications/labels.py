@@ -21,8 +21,35 @@ KINDS: dict[str, Any] = {
     "transfer_accepted": _l("Your transfer request was accepted"),
     "transfer_declined": _l("Your transfer request was declined"),
     "transfer_withdrawn": _l("A transfer request to your agency was withdrawn"),
+    "case_assigned": _l("A case was assigned to you"),
+    "referral_received": _l("A referral was sent to your agency"),
+    "referral_withdrawn": _l("A referral to your agency was withdrawn"),
+    "referral_accepted": _l("Your referral was accepted"),
+    "referral_declined": _l("Your referral was declined"),
+    "referral_started": _l("The referred service has started"),
+    "referral_completed": _l("The referred service was completed"),
+    "referral_note": _l("A new note on a referral"),
+    "subgt_escalation": _l("The Sub GT coordinator escalated a service to you"),
 }
+
+TO_TRANSFER_INBOX = frozenset({"transfer_requested", "transfer_withdrawn"})
 
 
 def kind_label(kind: str) -> str:
     return str(KINDS.get(kind, kind))
+
+
+def link_endpoint(kind: str, case_id: int | None, key: str | None) -> tuple[str, dict[str, int]]:
+    """Where a notification leads: the case when the user may open it, else the page of the
+    referral or transfer it is about, else the notification list."""
+    if case_id is not None:
+        return "cases.detail", {"case_id": case_id}
+    if kind in TO_TRANSFER_INBOX:
+        return "workflow.transfers", {}
+    if key and key.startswith("subgt:"):
+        return "subgt.board", {}
+    if key and key.startswith("referral:"):
+        referral_id = key.split(":")[1]
+        if referral_id.isdigit():
+            return "referrals.detail", {"referral_id": int(referral_id)}
+    return "notifications.index", {}

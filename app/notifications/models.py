@@ -25,5 +25,7 @@ class Notification(db.Model):
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     reference: Mapped[str | None] = mapped_column(sa.String(60))
     key: Mapped[str | None] = mapped_column(sa.String(80))
+    # when the e-mail copy went out (``notifications.send_email``); NULL: not (yet) sent
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

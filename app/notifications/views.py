@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 
 from app.core.permissions import AUTHENTICATED, requires
 from app.notifications import bp
-from app.notifications.labels import kind_label
+from app.notifications.labels import kind_label, link_endpoint
 from app.notifications.operations import mark_all_read
 from app.notifications.queries import notifications_for
 
@@ -22,6 +22,7 @@ def index() -> Any:
         items=notifications_for(current_user),
         form=FlaskForm(),
         kind_label=kind_label,
+        link_for=link_endpoint,
     )
 
 

@@ -43,6 +43,8 @@ class ServiceTrack(db.Model):
         sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
     )
     state: Mapped[TrackState] = mapped_column(enum_type(TrackState, "track_state"))
+    # the version of the ``track`` workflow the track follows (pinned when it is planned)
+    workflow_version: Mapped[int] = mapped_column(default=2, server_default="1")
     target_date: Mapped[dt.date | None]
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

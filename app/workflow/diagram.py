@@ -16,6 +16,7 @@ Call within a request or an application context with a locale: labels are transl
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from app.core.permissions import ROLE_PERMISSIONS
 from app.workflow.labels import event_label
 from workflows.definition import Guard, Workflow
 from workflows.facts import RISK_TINGGI, CaseFacts, TrackFacts
+from workflows.referral_v1 import ReferralFacts
 
 GROUP_MIN = 3
 """A transition leaving at least this many states is drawn once, from a note."""
@@ -73,14 +75,20 @@ _TRACK_HINTS: dict[str, tuple[int, int | None]] = {
 
 
 def state_label(state: Any, *, track: bool = False) -> str:
-    """The translated name of a state; its value made readable when it has no label."""
-    text = label(str(state), TrackState if track else CaseState)
+    """The translated name of a state (of its own vocabulary when it is one, else of the track's
+    or the case's); its value made readable when it has no label."""
+    if isinstance(state, enum.StrEnum):
+        text = label(state)
+    else:
+        text = label(str(state), TrackState if track else CaseState)
     if text == str(state):
         return text.replace("_", " ").capitalize()
     return text
 
 
 def workflow_title(workflow: Workflow[Any, Any], *, track: bool = False) -> str:
+    if workflow.key == "referral":
+        return str(_l("Referral workflow v%(version)d", version=workflow.version))
     if track:
         return str(_l("Service track workflow v%(version)d", version=workflow.version))
     name = WORKFLOW_NAMES.get(workflow.key, workflow.key.upper())
@@ -111,13 +119,14 @@ _CASE_SNAPSHOTS: tuple[CaseFacts, ...] = tuple(
 _TRACK_SNAPSHOTS: tuple[TrackFacts, ...] = tuple(
     TrackFacts(provider_is_own_agency=own, refusal_consent_recorded=False) for own in (False, True)
 )
+_REFERRAL_SNAPSHOTS: tuple[ReferralFacts, ...] = (ReferralFacts(consent_or_override=False),)
 
 
 @functools.cache
 def guard_reason(guard: Guard[Any]) -> str:
     """The English refusal reason a guard gives: the first one it returns on "nothing done"
     snapshots of either kind; the guard's name made readable when none makes it fail."""
-    for facts in (*_CASE_SNAPSHOTS, *_TRACK_SNAPSHOTS):
+    for facts in (*_CASE_SNAPSHOTS, *_TRACK_SNAPSHOTS, *_REFERRAL_SNAPSHOTS):
         try:
             reason = guard(facts)
         except (AttributeError, TypeError):

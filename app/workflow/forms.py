@@ -82,3 +82,8 @@ class TransferAnswerForm(FlaskForm):
     decision_reason = TextAreaField(
         _l("Reason for declining"), validators=[Length(max=1000)], render_kw={"rows": 2}
     )
+
+
+class AssignForm(FlaskForm):
+    version = HiddenField()
+    case_manager = SelectField(_l("Case manager"), coerce=int, validate_choice=False)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.core.enums import CaseState, TrackState, TransferState
+from app.core.enums import CaseState, ReferralState, TrackState, TransferState
 from app.core.labels import LABELS
 
 CASE_EVENTS: dict[str, Any] = {
@@ -35,6 +35,13 @@ TRACK_EVENTS: dict[str, Any] = {
     "mark_unavailable": _l("No provider available"),
     "cancel": _l("Cancel the service"),
     "import": _l("Imported"),
+    # track workflow v2 and the referral workflow
+    "complete_referred": _l("Record the referred service as completed"),
+    "referral_declined": _l("Decline the referral"),
+    "referral_withdrawn": _l("Withdraw the referral"),
+    "send": _l("Send the referral"),
+    "decline": _l("Decline the referral"),
+    "withdraw": _l("Withdraw the referral"),
 }
 
 CASE_STAGES: dict[CaseState, Any] = {
@@ -69,6 +76,20 @@ CASE_STAGES: dict[CaseState, Any] = {
         "Transferred: another agency accepted the case and carries it on; this agency keeps "
         "read access to what it wrote."
     ),
+}
+
+REFERRAL_STAGES: dict[ReferralState, Any] = {
+    ReferralState.DRAF: _l("Written, not sent yet."),
+    ReferralState.DIKIRIM: _l(
+        "Sent with what the victim agreed to share; the provider answers within 2 working days."
+    ),
+    ReferralState.DITERIMA: _l("Accepted by the provider."),
+    ReferralState.DITOLAK: _l(
+        "Declined by the provider, with the reason; the service can be referred elsewhere."
+    ),
+    ReferralState.BERJALAN: _l("The provider is delivering the service."),
+    ReferralState.SELESAI: _l("Completed by the provider, with the outcome."),
+    ReferralState.DITARIK: _l("Withdrawn by the sending agency, with the reason."),
 }
 
 TRACK_STAGES: dict[TrackState, Any] = {

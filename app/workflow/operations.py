@@ -22,13 +22,22 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.agencies.models import Agency
 from app.audit.operations import SystemActor, record
-from app.auth.models import User
+from app.auth.models import RoleGrant, User
 from app.cases.models import Case
 from app.cases.operations import ConflictError
 from app.core.db import utcnow
-from app.core.enums import TRACK_ENDED, CaseState, Channel, ServiceType, TrackState, TransferState
+from app.core.enums import (
+    TRACK_ENDED,
+    CaseState,
+    Channel,
+    Role,
+    ServiceType,
+    TrackState,
+    TransferState,
+)
 from app.core.errors import DomainError
 from app.core.tasks import enqueue_after_commit
+from app.deadlines.models import Deadline
 from app.deadlines.operations import cancel_open, meet_first_response, meet_open, open_deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
@@ -41,13 +50,11 @@ from app.workflow.permissions import (
     may_take_case_step,
     may_take_track_step,
 )
-from workflows import definition, ktpa_v1, tppo_v1, track_v1
+from workflows import definition, ktpa_v1, referral_v1, tppo_v1, track_v1
 from workflows.definition import Transition, Workflow
 from workflows.registry import get_workflow
 
 Actor = User | SystemActor
-
-TRACK_WORKFLOW = ("track", 1)
 
 # A case in these states is closed (CHECK closed_iff_closed_at).
 CASE_CLOSED = frozenset({CaseState.TERMINASI, CaseState.DITUTUP, CaseState.DILIMPAHKAN})
@@ -79,6 +86,10 @@ REASONS: dict[str, Any] = {
         "The victim's informed refusal has not been recorded in the consent ledger."
     ),
     track_v1.NO_OUTCOME: _l("The outcome of the service has not been given."),
+    referral_v1.NO_CONSENT: _l(
+        "The victim's consent to this referral (rujukan to the agency) has not been recorded, "
+        "and no supervisor has overridden it with a reason."
+    ),
 }
 
 
@@ -202,6 +213,15 @@ def apply_case_event(
     _check_permission(actor, t, allowed)
     reason = _check_length(reason, "reason")
     decision = workflow.decide(source, event, case_facts(case, reason=reason, approvals=approvals))
+    if (
+        decision.allowed
+        and accepting is None
+        and isinstance(actor, User)
+        and case.case_manager_id is None
+        and Role.MANAJER_KASUS in {g.role for g in actor.grants if g.agency_id == case.agency_id}
+    ):
+        # a case manager who takes a step on a case nobody manages becomes its case manager
+        _set_case_manager(case, actor, actor)
     if not decision.allowed:
         raise _refusal(event, decision.reason or "")
     target = CaseState(decision.target)
@@ -276,7 +296,7 @@ def apply_track_event(
     ).scalar_one()
     if expected_version is not None and track.version != expected_version:
         raise ConflictError(_TRACK_CHANGED, changes={})
-    workflow = get_workflow(*TRACK_WORKFLOW)
+    workflow = get_workflow("track", track.workflow_version)
     source = TrackState(track.state)
     t = _transition(workflow, source, event)
     _check_permission(
@@ -602,3 +622,70 @@ def withdraw_transfer(
     record(actor, "transfer.withdraw", "case", case.id, {"transfer": transfer.id})
     enqueue_after_commit(db.session, "workflow.notify_transfer", transfer.id)
     return transfer
+
+
+# --- who manages the case ----------------------------------------------------------------------
+
+
+def _set_case_manager(case: Case, manager: User, actor: Actor) -> None:
+    before = case.case_manager_id
+    case.case_manager_id = manager.id
+    # the case's open deadlines now answer to the case manager (no flush here: a step changes
+    # the case's version once)
+    with db.session.no_autoflush:
+        deadlines = list(
+            db.session.scalars(
+                select(Deadline).where(
+                    Deadline.case_id == case.id,
+                    Deadline.completed_at.is_(None),
+                    Deadline.cancelled_at.is_(None),
+                    Deadline.responsible_agency_id == case.agency_id,
+                )
+            )
+        )
+    for deadline in deadlines:
+        deadline.responsible_user_id = manager.id
+    record(actor, "case.assign", "case", case.id, {"case_manager": [before, manager.id]})
+    enqueue_after_commit(db.session, "workflow.notify_assignment", case.id, manager.id)
+
+
+def case_manager_candidates(case: Case) -> list[User]:
+    """Active case managers and supervisors of the case's agency."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.agency_id == case.agency_id,
+                RoleGrant.role.in_((Role.MANAJER_KASUS, Role.SUPERVISOR)),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def assign_case_manager(
+    case_id: int, manager: User, *, actor: User, expected_version: int | None = None
+) -> Case:
+    """A supervisor of the case's agency (re)assigns its case manager: an active case manager or
+    supervisor of that agency. The case's open deadlines follow; the new manager is told."""
+    case = _lock_case(case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConflictError(_CASE_CHANGED, changes={})
+    if not may_supervise_agency(actor, case.agency_id):
+        raise TransitionRefused(
+            _l("Only a supervisor may assign the case manager."), event="assign"
+        )
+    if CaseState(case.state) in CASE_CLOSED or case.state is CaseState.DRAFT:
+        raise DomainError(_l("A closed case or a draft is not assigned."), field="case_manager")
+    if manager.id not in {u.id for u in case_manager_candidates(case)}:
+        raise DomainError(
+            _l("Choose a case manager or supervisor of this agency."), field="case_manager"
+        )
+    if case.case_manager_id == manager.id:
+        return case
+    _set_case_manager(case, manager, actor)
+    _flush(_CASE_CHANGED)
+    return case

@@ -13,9 +13,17 @@ from sqlalchemy import select
 
 from app.agencies.models import Agency
 from app.assessments.models import Assessment
-from app.cases.models import Case, Victim
-from app.core.enums import CASE_CLOSED, TRACK_ENDED, CaseState, ServiceType, TrackState
+from app.cases.models import Case, ConsentEntry, Victim, consent_in_force
+from app.core.enums import (
+    CASE_CLOSED,
+    TRACK_ENDED,
+    CaseState,
+    ConsentDecision,
+    ServiceType,
+    TrackState,
+)
 from app.extensions import db
+from app.referrals.queries import referrals_of_case
 from app.services.models import ServiceTrack
 from app.workflow.facts import (
     CLOSURE_APPROVED,
@@ -26,9 +34,20 @@ from app.workflow.facts import (
 )
 from app.workflow.labels import CASE_STAGES, event_label
 from app.workflow.models import CaseTransfer, CaseTransition
-from app.workflow.operations import AMENDING, PLANNING, REASONS, open_transfer_of
+from app.workflow.operations import (
+    AMENDING,
+    PLANNING,
+    REASONS,
+    case_manager_candidates,
+    open_transfer_of,
+)
 from app.workflow.permissions import may_take_case_step, may_take_track_step
+from workflows.referral_v1 import TRACK_EVENT
 from workflows.registry import get_workflow
+
+# Track events taken through a referral (its form on the track card, or the receiver's inbox).
+# (``start`` stays: the case's own agency starts its own tracks from the card.)
+REFERRAL_EVENTS = frozenset(TRACK_EVENT.values()) - {"start"}
 
 # Events that get their own form elsewhere on the page (or are not taken from the case page).
 SEPARATE = frozenset({"register", "transfer"})
@@ -66,6 +85,18 @@ class TrackCard:
     track: ServiceTrack
     history: list[CaseTransition]
     actions: list[Action]
+    referrals: list[Any] = field(default_factory=list)  # newest first
+    can_refer: bool = False
+    referral_targets: list[Agency] = field(default_factory=list)
+    consented: frozenset[str] = frozenset()  # agency codes with rujukan consent in force
+
+    @property
+    def draft(self) -> Any:
+        return next((r for r in self.referrals if r.state == "draf"), None)
+
+    @property
+    def open_referral(self) -> Any:
+        return next((r for r in self.referrals if r.is_open), None)
 
 
 @dataclass
@@ -95,6 +126,8 @@ class Panel:
     can_transfer: bool
     can_withdraw_transfer: bool
     transfers: list[CaseTransfer] = field(default_factory=list)
+    can_assign: bool = False
+    candidates: list[Any] = field(default_factory=list)
 
 
 def _reasons(decision_reason: str | None) -> list[str]:
@@ -133,12 +166,12 @@ def _case_actions(user: Any, case: Case, state: CaseState) -> list[Action]:
 
 
 def _track_actions(user: Any, track: ServiceTrack) -> list[Action]:
-    workflow = get_workflow("track", 1)
+    workflow = get_workflow("track", track.workflow_version)
     facts = track_facts(track, reason="…", outcome="…")
     actions = []
     for t in workflow.events_from(TrackState(track.state)):
-        if t.event in ("refer", "accept"):
-            continue  # referrals are sent and answered on their own pages
+        if t.event in REFERRAL_EVENTS:
+            continue  # referrals are sent and answered through the referral, not here
         if t.event == "decline_by_victim":
             blocked: list[str] = []  # the form records the refusal in the consent ledger
         else:
@@ -171,6 +204,62 @@ def providers_by_service() -> dict[str, list[Agency]]:
     return result
 
 
+def _consented_agencies(victim_id: int) -> frozenset[str]:
+    """Agency codes the victim consented to be referred to (the ``rujukan:`` consent in force)."""
+    entries = list(
+        db.session.scalars(
+            select(ConsentEntry)
+            .where(ConsentEntry.victim_id == victim_id, ConsentEntry.purpose.like("rujukan:%"))
+            .order_by(ConsentEntry.id)
+        )
+    )
+    codes = {e.purpose.split(":", 1)[1] for e in entries}
+    return frozenset(
+        code
+        for code in codes
+        if (entry := consent_in_force(entries, f"rujukan:{code}")) is not None
+        and entry.decision == ConsentDecision.SETUJU
+    )
+
+
+def _card(
+    user: Any,
+    case: Case,
+    track: ServiceTrack,
+    history: dict[int, list[CaseTransition]],
+    referrals: dict[int, list[Any]],
+    manage: bool,
+    providers: dict[str, list[Agency]],
+) -> TrackCard:
+    ended = track.state in TRACK_ENDED
+    referable = (
+        get_workflow("track", track.workflow_version).transition(
+            TrackState.DIRUJUK, "referral_declined"
+        )
+        is not None
+    )
+    can_refer = (
+        manage and referable and track.state is TrackState.DIRENCANAKAN and not case_closed(case)
+    )
+    return TrackCard(
+        track=track,
+        history=history.get(track.id, []),
+        actions=[] if ended else _track_actions(user, track),
+        referrals=referrals.get(track.id, []),
+        can_refer=can_refer,
+        referral_targets=[
+            a for a in providers.get(track.service_type.value, []) if a.id != case.agency_id
+        ]
+        if can_refer
+        else [],
+        consented=_consented_agencies(track.victim_id) if can_refer else frozenset(),
+    )
+
+
+def case_closed(case: Case) -> bool:
+    return CaseState(case.state) in CASE_CLOSED
+
+
 def build_panel(user: Any, case: Case) -> Panel:
     state = CaseState(case.state)
     actions = [] if state is CaseState.DRAFT else _case_actions(user, case, state)
@@ -201,9 +290,12 @@ def build_panel(user: Any, case: Case) -> Panel:
     }
     manage = may_take_case_step(user, case, "cases:manage")
     supervise = may_take_case_step(user, case, "cases:supervise")
+    referrals = referrals_of_case(case) if tracks else {}
+    all_providers = providers_by_service() if tracks or state in PLANNING | AMENDING else {}
     transfer = open_transfer_of(case.id) if state is not CaseState.DRAFT else None
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     can_plan = (state in PLANNING and manage) or (state in AMENDING and supervise)
+    can_assign = supervise and state is not CaseState.DRAFT and state not in CASE_CLOSED
     return Panel(
         case=case,
         state=state,
@@ -214,15 +306,8 @@ def build_panel(user: Any, case: Case) -> Panel:
         assessments=[VictimAssessment(v, assessments.get(v.id)) for v in case.victims],
         can_assess=state is CaseState.ASESMEN and manage,
         can_plan=can_plan,
-        providers=providers_by_service() if can_plan else {},
-        tracks=[
-            TrackCard(
-                track=t,
-                history=history.get(t.id, []),
-                actions=[] if t.state in TRACK_ENDED else _track_actions(user, t),
-            )
-            for t in tracks
-        ],
+        providers=all_providers if can_plan else {},
+        tracks=[_card(user, case, t, history, referrals, manage, all_providers) for t in tracks],
         transfer=transfer,
         can_transfer=(
             transfer is None
@@ -230,6 +315,8 @@ def build_panel(user: Any, case: Case) -> Panel:
             and may_take_case_step(user, case, "cases:manage")
         ),
         can_withdraw_transfer=transfer is not None and manage,
+        can_assign=can_assign,
+        candidates=case_manager_candidates(case) if can_assign else [],
         transfers=list(
             db.session.scalars(
                 select(CaseTransfer)

@@ -118,3 +118,20 @@ def notify_transfer(transfer_id: int) -> int:
         sent += 1
     db.session.flush()
     return sent
+
+
+@celery.task(name="workflow.notify_assignment")
+def notify_assignment(case_id: int, user_id: int) -> int:
+    """The new case manager hears of the case (once per case and manager)."""
+    case = db.session.get(Case, case_id)
+    user = db.session.get(User, user_id)
+    if case is None or user is None or not user.active or case.case_manager_id != user.id:
+        return 0
+    key = f"assign:{case.id}:{user.id}"
+    if db.session.scalar(
+        sa.select(Notification.id).where(Notification.user_id == user.id, Notification.key == key)
+    ):
+        return 0
+    notify(user, "case_assigned", case_id=case.id, reference=case.reference, key=key)
+    db.session.flush()
+    return 1

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.agencies.models import Agency
+from app.auth.models import User
 from app.cases import queries
 from app.cases.intake import ConsentData
 from app.cases.models import Case
@@ -31,6 +32,7 @@ from app.workflow import bp
 from app.workflow import operations as ops
 from app.workflow.forms import (
     CLOSURE_KINDS,
+    AssignForm,
     CaseStepForm,
     PlanForm,
     TrackStepForm,
@@ -345,3 +347,24 @@ def answer_transfer(transfer_id: int, answer: str) -> Any:
         return redirect(url_for("cases.detail", case_id=transfer.new_case_id))
     flash(_("Transfer declined. The sending agency is told why."), "success")
     return redirect(url_for("workflow.transfers"))
+
+
+# --- the case manager --------------------------------------------------------------------------
+
+
+@bp.route("/kasus/<int:case_id>/manajer", methods=["POST"])
+@requires("cases:supervise")
+def assign(case_id: int) -> Any:
+    case = _case_or_404(case_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return _refused(case, "assign", _form_errors(form), form)
+    manager = db.session.get(User, form.case_manager.data) if form.case_manager.data else None
+    if manager is None:
+        return _refused(case, "assign", _("Choose a case manager or supervisor of this agency."))
+    try:
+        ops.assign_case_manager(case.id, manager, actor=_me(), expected_version=_version(form))
+    except (DomainError, ConflictError) as error:
+        return _refused(case, "assign", error.message, form)
+    flash(_("%(name)s now manages this case.", name=manager.name), "success")
+    return redirect(url_for("cases.detail", case_id=case.id, _anchor="alur"))

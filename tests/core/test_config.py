@@ -38,7 +38,12 @@ def restore_celery(app):
 
 def test_production_starts_with_strong_secret_and_secure_cookies(restore_celery):
     prod = create_app(
-        {"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET, "DATABASE_URL": database_url()}
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": GOOD_SECRET,
+            "DATABASE_URL": database_url(),
+            "MAIL_SERVER": "smtp.example.go.id",
+        }
     )
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     assert prod.config["SESSION_COOKIE_HTTPONLY"] is True

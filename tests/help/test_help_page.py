@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from app.core.enums import Role
 from tests.factories import AgencyFactory, UserFactory
 from tests.fixtures import login
-from workflows.registry import get_workflow
+from workflows.registry import CURRENT, get_workflow
 
 URL = "/bantuan/alur-kasus"
 SVG_BLOCK = re.compile(r"<svg\b.*?</svg>", re.S)
@@ -25,7 +25,9 @@ def signed_in(client: FlaskClient, role: Role) -> Any:
 
 
 def transition_rows() -> int:
-    return sum(len(get_workflow(key, 1).transitions) for key in ("ktpa", "tppo", "track"))
+    # the current version of each: what new cases, tracks and referrals follow
+    keys = ("ktpa", "tppo", "track", "referral")
+    return sum(len(get_workflow(key, CURRENT[key]).transitions) for key in keys)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +39,7 @@ def test_every_signed_in_user_can_read_it(client: FlaskClient, role: Role) -> No
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     svgs = SVG_BLOCK.findall(html)
-    assert len(svgs) == 3
+    assert len(svgs) == 4  # KtP/A, TPPO, service track, referral
     for svg in svgs:
         ET.fromstring(svg)  # noqa: S314  (our own output)
     assert html.count('<tr data-event="') == transition_rows()

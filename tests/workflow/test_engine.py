@@ -384,10 +384,13 @@ def test_every_refusal_reason_of_the_definitions_is_translatable():
 
 
 def test_a_track_with_another_provider_is_referred_accepted_started_and_completed(agency, manager):
+    """Track workflow v1 (a track pinned to it keeps following it): the case side completes."""
     provider = AgencyFactory(services=[ServiceType.BANTUAN_HUKUM])
     lawyer = UserFactory(roles=[(Role.PETUGAS_LAYANAN, provider)])
     case = create_case(agency, actor=manager)
     track = create_track(case, case.victims[0], "bantuan_hukum", provider=provider, actor=manager)
+    track.workflow_version = 1
+    db.session.flush()
     version = track.version
 
     refused(track_v1.OTHER_AGENCY_PROVIDER, apply_track_event, track.id, "start", actor=manager)
@@ -405,6 +408,7 @@ def test_a_track_with_another_provider_is_referred_accepted_started_and_complete
     assert track.end_reason == "Putusan dibacakan"
     assert track.version == version + 4
     assert row.data == {"outcome": "Putusan dibacakan"}
+    assert track.workflow_version == 1
     rows = transitions(case, track_id=track.id)
     assert [(r.from_state, r.to_state, r.event) for r in rows] == [
         ("direncanakan", "dirujuk", "refer"),
@@ -577,3 +581,47 @@ def test_two_concurrent_transitions_on_one_case_serialise(app):
         with app.app_context():
             _delete_committed_case(case_id, agency_id, region_ids)
             db.session.remove()
+
+
+def test_a_referred_track_of_version_2_is_completed_by_its_provider(agency, manager):
+    """Track workflow v2: the provider completes a referred track; the case side cannot."""
+    provider = AgencyFactory(services=[ServiceType.BANTUAN_HUKUM])
+    lawyer = UserFactory(roles=[(Role.PETUGAS_LAYANAN, provider)])
+    case = create_case(agency, actor=manager)
+    track = create_track(case, case.victims[0], "bantuan_hukum", provider=provider, actor=manager)
+    assert track.workflow_version == 2
+    apply_track_event(track.id, "refer", actor=manager)
+    apply_track_event(track.id, "accept", actor=lawyer)
+    apply_track_event(track.id, "start", actor=lawyer)
+    refused(
+        track_v1.OTHER_AGENCY_PROVIDER,
+        apply_track_event,
+        track.id,
+        "complete",
+        actor=manager,
+        outcome="Selesai",
+    )
+    with pytest.raises(TransitionRefused, match="referrals:receive"):
+        apply_track_event(track.id, "complete_referred", actor=manager, outcome="Selesai")
+    refused(track_v1.NO_OUTCOME, apply_track_event, track.id, "complete_referred", actor=lawyer)
+    apply_track_event(track.id, "complete_referred", actor=lawyer, outcome="Putusan dibacakan")
+    assert track.state is TrackState.SELESAI and track.end_reason == "Putusan dibacakan"
+
+
+def test_a_declined_or_withdrawn_referral_plans_the_track_again(agency, manager):
+    provider = AgencyFactory(services=[ServiceType.BANTUAN_HUKUM])
+    lawyer = UserFactory(roles=[(Role.PETUGAS_LAYANAN, provider)])
+    case = create_case(agency, actor=manager)
+    track = create_track(case, case.victims[0], "bantuan_hukum", provider=provider, actor=manager)
+    apply_track_event(track.id, "refer", actor=manager)
+    refused(
+        definition.REASON_REQUIRED, apply_track_event, track.id, "referral_declined", actor=lawyer
+    )
+    apply_track_event(track.id, "referral_declined", actor=lawyer, reason="Tidak ada advokat")
+    assert track.state is TrackState.DIRENCANAKAN
+    apply_track_event(track.id, "refer", actor=manager)
+    apply_track_event(track.id, "accept", actor=lawyer)
+    with pytest.raises(TransitionRefused, match="cases:manage"):
+        apply_track_event(track.id, "referral_withdrawn", actor=lawyer, reason="Salah kirim")
+    apply_track_event(track.id, "referral_withdrawn", actor=manager, reason="Korban pindah kota")
+    assert track.state is TrackState.DIRENCANAKAN

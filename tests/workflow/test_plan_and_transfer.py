@@ -635,3 +635,24 @@ def test_closing_without_duplicate_data_links_nothing(agency, manager, superviso
     case = new_case(agency, manager)
     apply_case_event(case.id, "close", actor=supervisor, reason="Korban tidak bisa dihubungi")
     assert case.duplicate_of_id is None
+
+
+def test_the_receiving_agency_reads_the_history_of_the_case_it_took_over(
+    agency, manager, supervisor
+):
+    from app.cases.queries import get_case_for
+
+    receiving = AgencyFactory(services=[ServiceType.PENGADUAN])
+    answering = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
+    other_manager = UserFactory(roles=[(Role.MANAJER_KASUS, receiving)])
+    case = create_case(agency, actor=manager, case_manager=manager)
+    transfer = request_transfer(case.id, receiving, "Korban pulang ke kabupaten asal", actor=manager)
+    assert get_case_for(answering, case.id) is None  # not before accepting
+    accept_transfer(transfer.id, actor=answering)
+    assert get_case_for(answering, case.id) is not None  # the original, read-only
+    assert get_case_for(answering, transfer.new_case_id) is not None
+    assert get_case_for(other_manager, case.id) is None  # not their case over there
+    assert get_case_for(manager, case.id) is not None  # the sender keeps what it wrote
+    assert get_case_for(manager, transfer.new_case_id) is None
+    with pytest.raises(TransitionRefused):
+        apply_case_event(case.id, "reopen", actor=answering, reason="Dibuka lagi")

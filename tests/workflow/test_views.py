@@ -722,8 +722,10 @@ def test_a_transfer_is_requested_accepted_and_both_cases_stay_readable(
     assert original.closed_at is not None
     for sender in (supervisor, manager):
         assert signed_in(app, sender).get(f"/kasus/{case.id}").status_code == 200
-    # the receiving supervisor still cannot open the sender's case
-    assert client.get(f"/kasus/{case.id}").status_code == 404
+    # the case's history went with it: the receiving supervisor reads the original, read-only
+    history = client.get(f"/kasus/{case.id}")
+    assert history.status_code == 200
+    assert f'action="/kasus/{case.id}/' not in history.get_data(as_text=True)  # no forms
 
 
 def test_a_supervisor_of_a_third_agency_cannot_answer(app, case, manager, receiving, third):

@@ -147,6 +147,8 @@ def test_cli_check(app: Flask) -> None:
         "ktpa v1: 11 states, 12 transitions, ok",
         "tppo v1: 11 states, 12 transitions, ok",
         "track v1: 8 states, 8 transitions, ok",
+        "track v2: 8 states, 11 transitions, ok",
+        "referral v1: 7 states, 6 transitions, ok",
     ]
 
 
@@ -179,7 +181,9 @@ def test_cli_diagram(app: Flask, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ktpa_v1.mmd",
+        "referral_v1.mmd",
         "tppo_v1.mmd",
         "track_v1.mmd",
+        "track_v2.mmd",
     ]
     assert (tmp_path / "ktpa_v1.mmd").read_text(encoding="utf-8") == KTPA_V1.to_mermaid()

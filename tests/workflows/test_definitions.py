@@ -236,6 +236,8 @@ def test_registry() -> None:
         ("ktpa", 1),
         ("tppo", 1),
         ("track", 1),
+        ("track", 2),
+        ("referral", 1),
     ]
     assert get_workflow("tppo", 1) is tppo.TPPO_V1
     with pytest.raises(LookupError):

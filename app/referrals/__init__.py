@@ -1,0 +1,15 @@
+"""Referrals (rujukan) between agencies, the receiving agency's inbox and the Sub GT board."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("referrals", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app.core.templating import register_nav
+    from app.referrals import labels, models, tasks, views  # noqa: F401  (names, tables, task, routes)
+
+    app.register_blueprint(bp)
+    register_nav("referrals.inbox", _l("Referrals"), "referrals:receive")

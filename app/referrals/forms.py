@@ -1,0 +1,55 @@
+"""The referral forms (sending, answering, notes). Each carries the version the person saw."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length
+
+from app.core.enums import ConsentGiver
+from app.core.labels import choices
+
+
+class ReferralForm(FlaskForm):
+    version = HiddenField()
+    to_agency = SelectField(_l("Refer to"), coerce=int, validate_choice=False)
+    message = TextAreaField(
+        _l("Message to the receiving agency"),
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    share_identity = BooleanField(_l("Identity and contact of the victim"))
+    share_incident = BooleanField(_l("Incident summary"))
+    share_assessment = BooleanField(_l("Assessment findings relevant to this service"))
+    attachments = SelectMultipleField(_l("Attachments"), coerce=int, validate_choice=False)
+    override_reason = TextAreaField(
+        _l("Supervisor override: why send without the victim's consent"),
+        validators=[Length(max=1000)],
+        render_kw={"rows": 2},
+    )
+    consent_now = BooleanField(
+        _l("The victim (or guardian) agrees now to this referral and to what is shared")
+    )
+    given_by = SelectField(_l("Agreed by"), choices=choices(ConsentGiver), validate_choice=False)
+    given_by_name = StringField(_l("Name of the guardian"), validators=[Length(max=200)])
+    action = HiddenField()  # "send" or "draft" (the button pressed)
+
+
+class ReferralStepForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)], render_kw={"rows": 2})
+    outcome = TextAreaField(
+        _l("Outcome of the service"), validators=[Length(max=1000)], render_kw={"rows": 2}
+    )
+
+
+class ReferralNoteForm(FlaskForm):
+    note = TextAreaField(_l("Progress note"), validators=[Length(max=2000)], render_kw={"rows": 2})

@@ -1,0 +1,195 @@
+"""The read side of referrals: the receiving agency's inbox, and what it may see of a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.assessments.models import Assessment
+from app.auth.models import RoleGrant, User
+from app.cases.models import Attachment, Case, Victim
+from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType
+from app.core.permissions import ROLE_PERMISSIONS
+from app.deadlines.models import Deadline
+from app.deadlines.rules import DeadlineCode
+from app.extensions import db
+from app.referrals.models import Referral
+
+RECEIVE = "referrals:receive"
+DUE_SOON = dt.timedelta(hours=24)
+
+TABS = ("baru", "segera", "terlambat", "berjalan", "selesai")
+
+# The assessment areas that matter to each service: only these findings are shared.
+A = AssessmentArea
+RELEVANT_AREAS: dict[ServiceType, tuple[AssessmentArea, ...]] = {
+    ServiceType.PENGADUAN: (A.SOSIAL,),
+    ServiceType.PENJANGKAUAN: (A.SOSIAL, A.FISIK),
+    ServiceType.KEDARURATAN: (A.FISIK, A.PSIKOLOGIS, A.SOSIAL),
+    ServiceType.PENAMPUNGAN_SEMENTARA: (A.FISIK, A.PSIKOLOGIS, A.SOSIAL),
+    ServiceType.REHABILITASI_KESEHATAN: (A.FISIK, A.PSIKOLOGIS),
+    ServiceType.REHABILITASI_SOSIAL: (A.PSIKOLOGIS, A.SOSIAL),
+    ServiceType.BANTUAN_HUKUM: (A.HUKUM,),
+    ServiceType.PENEGAKAN_HUKUM: (A.HUKUM,),
+    ServiceType.MEDIASI: (A.HUKUM, A.SOSIAL),
+    ServiceType.PENDAMPINGAN: (A.PSIKOLOGIS, A.SOSIAL),
+    ServiceType.PEMULANGAN: (A.SOSIAL, A.EKONOMI),
+    ServiceType.REINTEGRASI_SOSIAL: (A.SOSIAL, A.EKONOMI, A.PENDIDIKAN),
+    ServiceType.PENDAMPINGAN_ROHANI: (A.SPIRITUAL, A.PSIKOLOGIS),
+    ServiceType.PEMBERDAYAAN_EKONOMI: (A.EKONOMI, A.PENDIDIKAN),
+    ServiceType.DOKUMEN_KEPENDUDUKAN: (A.HUKUM, A.SOSIAL),
+}
+
+
+def receiving_agency_ids(user: Any) -> list[int]:
+    """The agencies whose referrals ``user`` receives (a role holding ``referrals:receive``)."""
+    if not user.active:
+        return []
+    return sorted(
+        {
+            g.agency_id
+            for g in user.grants
+            if g.agency_id is not None and RECEIVE in ROLE_PERMISSIONS[g.role]
+        }
+    )
+
+
+def referral_for_receiver(user: Any, referral_id: int) -> Referral | None:
+    """A referral sent to one of the user's agencies (never a draft), else None (404)."""
+    agencies = receiving_agency_ids(user)
+    if not agencies:
+        return None
+    return db.session.scalar(
+        select(Referral).where(
+            Referral.id == referral_id,
+            Referral.to_agency_id.in_(agencies),
+            Referral.state != ReferralState.DRAF,
+        )
+    )
+
+
+def receiving_staff(agency_id: int) -> list[User]:
+    """Active users who receive the agency's referrals."""
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if RECEIVE in perms]
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.agency_id == agency_id,
+                RoleGrant.role.in_(roles),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        )
+    )
+
+
+@dataclass
+class InboxRow:
+    referral: Referral
+    due_at: dt.datetime | None
+    overdue: bool
+    due_soon: bool
+
+
+def _answer_deadlines(referrals: list[Referral]) -> dict[int, Deadline]:
+    tracks = [r.track_id for r in referrals]
+    if not tracks:
+        return {}
+    rows = db.session.scalars(
+        select(Deadline)
+        .where(
+            Deadline.track_id.in_(tracks),
+            Deadline.code == DeadlineCode.REFERRAL_RESPONSE,
+        )
+        .order_by(Deadline.id)
+    )
+    return {d.track_id: d for d in rows if d.track_id is not None}  # the latest per track
+
+
+def inbox(user: Any, now: dt.datetime) -> dict[str, list[InboxRow]]:
+    """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
+    overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
+    "baru" and also in "segera" or "terlambat" when that applies; oldest due first."""
+    agencies = receiving_agency_ids(user)
+    tabs: dict[str, list[InboxRow]] = {tab: [] for tab in TABS}
+    if not agencies:
+        return tabs
+    referrals = list(
+        db.session.scalars(
+            select(Referral)
+            .where(Referral.to_agency_id.in_(agencies), Referral.state != ReferralState.DRAF)
+            .order_by(Referral.sent_at.desc())
+            .limit(500)
+        )
+    )
+    deadlines = _answer_deadlines(referrals)
+    for referral in referrals:
+        deadline = deadlines.get(referral.track_id)
+        waiting = referral.state is ReferralState.DIKIRIM
+        due_at = deadline.due_at if deadline is not None and waiting else None
+        overdue = due_at is not None and due_at < now
+        due_soon = due_at is not None and not overdue and due_at - now <= DUE_SOON
+        row = InboxRow(referral, due_at, overdue, due_soon)
+        if waiting:
+            tabs["baru"].append(row)
+            if overdue:
+                tabs["terlambat"].append(row)
+            elif due_soon:
+                tabs["segera"].append(row)
+        elif referral.state in (ReferralState.DITERIMA, ReferralState.BERJALAN):
+            tabs["berjalan"].append(row)
+        else:
+            tabs["selesai"].append(row)
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    for tab in ("baru", "segera", "terlambat"):
+        tabs[tab].sort(key=lambda r: r.due_at or far)
+    return tabs
+
+
+@dataclass
+class SharedView:
+    """Exactly what the receiving agency may see of the case."""
+
+    referral: Referral
+    victim: Victim | None  # with the identity section only
+    case: Case | None  # with the incident section only
+    findings: list[Any]  # assessment findings of the relevant areas
+    attachments: list[Attachment]
+
+
+def shared_view(referral: Referral) -> SharedView:
+    victim = referral.track.victim if referral.share_identity else None
+    case = referral.case if referral.share_incident else None
+    findings: list[Any] = []
+    if referral.share_assessment:
+        assessment = db.session.scalar(
+            select(Assessment).where(Assessment.victim_id == referral.track.victim_id)
+        )
+        if assessment is not None and assessment.completed_at is not None:
+            areas = RELEVANT_AREAS.get(referral.track.service_type, ())
+            findings = [f for f in assessment.findings if f.area in areas]
+    return SharedView(referral, victim, case, findings, list(referral.attachments))
+
+
+def shared_attachment(referral: Referral, attachment_id: int) -> Attachment | None:
+    return next((a for a in referral.attachments if a.id == attachment_id), None)
+
+
+def referrals_of_case(case: Case) -> dict[int, list[Referral]]:
+    """The referrals of a case by track, newest first (the sending side's view)."""
+    result: dict[int, list[Referral]] = {}
+    for referral in db.session.scalars(
+        select(Referral).where(Referral.case_id == case.id).order_by(Referral.id.desc())
+    ):
+        result.setdefault(referral.track_id, []).append(referral)
+    return result
+
+
+def staff_roles() -> list[Role]:
+    return [role for role, perms in ROLE_PERMISSIONS.items() if RECEIVE in perms]

@@ -1,0 +1,262 @@
+"""Referral routes: sending from the case page, the receiving agency's inbox and referral page.
+
+The receiving agency reaches a referral only through ``queries.referral_for_receiver`` (its own
+agency's, never a draft) and sees only what was shared; anything else is a 404. The sending side
+works from the case page (the case loaded through the case scope).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.agencies.models import Agency
+from app.cases import queries as case_queries
+from app.cases.models import Case
+from app.cases.operations import ConflictError, record_attachment_download, upload_dir
+from app.core.db import utcnow
+from app.core.enums import ReferralState
+from app.core.errors import DomainError
+from app.core.permissions import requires
+from app.extensions import db
+from app.referrals import bp, queries
+from app.referrals import operations as ops
+from app.referrals.forms import ReferralForm, ReferralNoteForm, ReferralStepForm
+from app.referrals.models import Referral
+from app.services.models import ServiceTrack
+from app.workflow.views import _refused
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+def _version(form: Any) -> int | None:
+    value = (form.version.data or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _case_or_404(case_id: int) -> Case:
+    case = case_queries.get_case_for(_me(), case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+# --- the sending side (from the case page) -----------------------------------------------------
+
+
+@bp.route("/kasus/<int:case_id>/layanan/<int:track_id>/rujukan", methods=["POST"])
+@requires("cases:manage")
+def send(case_id: int, track_id: int) -> Any:
+    case = _case_or_404(case_id)
+    track = db.session.scalar(
+        select(ServiceTrack).where(ServiceTrack.id == track_id, ServiceTrack.case_id == case.id)
+    )
+    if track is None:
+        abort(404)
+    where = f"referral-{track.id}"
+    form = ReferralForm()
+    if not form.validate_on_submit():
+        return _refused(case, where, _("The form has expired. Reload the page and try again."))
+    agency = db.session.get(Agency, form.to_agency.data) if form.to_agency.data else None
+    if agency is None:
+        return _refused(case, where, _("Choose the agency to refer to."))
+    sending = form.action.data != "draft"
+    try:
+        ops.save_referral(
+            track.id,
+            to_agency=agency,
+            sharing=ops.Sharing(
+                identity=bool(form.share_identity.data),
+                incident=bool(form.share_incident.data),
+                assessment=bool(form.share_assessment.data),
+                attachment_ids=tuple(form.attachments.data or ()),
+            ),
+            message=form.message.data,
+            actor=_me(),
+            send=sending,
+            override_reason=form.override_reason.data,
+            expected_version=_version(form),
+            consent_now=ops.ConsentNow(
+                given_by=form.given_by.data or "korban",
+                given_by_name=(form.given_by_name.data or "").strip() or None,
+            )
+            if form.consent_now.data and sending
+            else None,
+        )
+    except (DomainError, ConflictError) as error:
+        return _refused(case, where, error.message)
+    flash(
+        _("Referral sent to %(agency)s.", agency=agency.name)
+        if sending
+        else _("The referral draft has been saved."),
+        "success",
+    )
+    return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{track.id}"))
+
+
+@bp.route("/kasus/<int:case_id>/rujukan/<int:referral_id>/tarik", methods=["POST"])
+@requires("cases:manage")
+def withdraw(case_id: int, referral_id: int) -> Any:
+    case = _case_or_404(case_id)
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.case_id != case.id:
+        abort(404)
+    form = ReferralStepForm()
+    if not form.validate_on_submit():
+        return _refused(case, f"referral-{referral.track_id}", _("Give the reason."))
+    try:
+        ops.withdraw_referral(
+            referral.id, form.reason.data, actor=_me(), expected_version=_version(form)
+        )
+    except (DomainError, ConflictError) as error:
+        return _refused(case, f"referral-{referral.track_id}", error.message)
+    flash(_("The referral was withdrawn."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{referral.track_id}"))
+
+
+# --- the receiving agency ----------------------------------------------------------------------
+
+
+def _received_or_404(referral_id: int) -> Referral:
+    referral = queries.referral_for_receiver(_me(), referral_id)
+    if referral is None:
+        abort(404)
+    return referral
+
+
+@bp.route("/rujukan")
+@requires("referrals:receive")
+def inbox() -> Any:
+    tab = request.args.get("tab", "baru")
+    if tab not in queries.TABS:
+        tab = "baru"
+    tabs = queries.inbox(_me(), utcnow())
+    return render_template("referrals/inbox.html", tabs=tabs, tab=tab, rows=tabs[tab])
+
+
+def _render_referral(referral: Referral, *, error: str | None = None, status: int = 200) -> Any:
+    return (
+        render_template(
+            "referrals/detail.html",
+            referral=referral,
+            shared=queries.shared_view(referral),
+            step_form=ReferralStepForm(formdata=None),
+            note_form=ReferralNoteForm(formdata=None),
+            error=error,
+            events=[e for e in referral.events if e.kind != "draft"],
+            V={"ReferralState": ReferralState},
+        ),
+        status,
+    )
+
+
+@bp.route("/rujukan/<int:referral_id>")
+@requires("referrals:receive")
+def detail(referral_id: int) -> Any:
+    referral = _received_or_404(referral_id)
+    ops.record_opened(referral, actor=_me())
+    return _render_referral(referral)
+
+
+STEPS = {
+    "terima": "accept",
+    "tolak": "decline",
+    "mulai": "start",
+    "selesai": "complete",
+}
+
+
+@bp.route("/rujukan/<int:referral_id>/<step>", methods=["POST"])
+@requires("referrals:receive")
+def take_step(referral_id: int, step: str) -> Any:
+    referral = _received_or_404(referral_id)
+    if step not in STEPS:
+        abort(404)
+    form = ReferralStepForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        return _render_referral(
+            _received_or_404(referral_id),
+            error=_("The form has expired. Reload the page and try again."),
+            status=422,
+        )
+    me, version = _me(), _version(form)
+    try:
+        if step == "terima":
+            ops.accept_referral(referral.id, actor=me, expected_version=version)
+        elif step == "tolak":
+            ops.decline_referral(referral.id, form.reason.data, actor=me, expected_version=version)
+        elif step == "mulai":
+            ops.start_referral(referral.id, actor=me, expected_version=version)
+        else:
+            ops.complete_referral(
+                referral.id, form.outcome.data, actor=me, expected_version=version
+            )
+    except (DomainError, ConflictError) as error:
+        db.session.rollback()
+        return _render_referral(_received_or_404(referral_id), error=str(error.message), status=422)
+    flash(_("Step recorded."), "success")
+    return redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+@bp.route("/rujukan/<int:referral_id>/catatan", methods=["POST"])
+@requires("referrals:receive")
+def note(referral_id: int) -> Any:
+    referral = _received_or_404(referral_id)
+    form = ReferralNoteForm()
+    try:
+        if not form.validate_on_submit():
+            raise DomainError(_("The form has expired. Reload the page and try again."))
+        ops.add_progress_note(referral.id, form.note.data, actor=_me())
+    except DomainError as error:
+        db.session.rollback()
+        return _render_referral(_received_or_404(referral_id), error=str(error.message), status=422)
+    flash(_("The note has been added."), "success")
+    return redirect(url_for("referrals.detail", referral_id=referral.id, _anchor="riwayat"))
+
+
+@bp.route("/kasus/<int:case_id>/rujukan/<int:referral_id>/catatan", methods=["POST"])
+@requires("cases:manage")
+def sender_note(case_id: int, referral_id: int) -> Any:
+    case = _case_or_404(case_id)
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.case_id != case.id:
+        abort(404)
+    form = ReferralNoteForm()
+    try:
+        if not form.validate_on_submit():
+            raise DomainError(_("The form has expired. Reload the page and try again."))
+        ops.add_progress_note(referral.id, form.note.data, actor=_me())
+    except DomainError as error:
+        return _refused(case, f"referral-{referral.track_id}", error.message)
+    flash(_("The note has been added."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{referral.track_id}"))
+
+
+@bp.route("/rujukan/<int:referral_id>/lampiran/<int:attachment_id>")
+@requires("referrals:receive")
+def download(referral_id: int, attachment_id: int) -> Response:
+    referral = _received_or_404(referral_id)
+    attachment = queries.shared_attachment(referral, attachment_id)
+    if attachment is None:
+        abort(404)
+    record_attachment_download(referral.case, attachment, actor=_me())
+    response = send_from_directory(
+        upload_dir(),
+        attachment.stored_name,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "no-store, private"
+    return response

@@ -1,0 +1,547 @@
+"""The read side of the Sub GT review board: pseudonymised rows only.
+
+A Sub GT coordinator reviews the service tracks of their Sub GT's domain (the service types that
+map to its key, ``SERVICE_SUBTASKFORCE``) where the case's agency or the provider is a member
+agency of the Sub GT. Everything here is built from explicit column selects into plain
+dataclasses: a coordinator never receives a victim's name, NIK, birth date, contacts, address,
+guardians, the kronologi, notes, transition reasons or referral texts — only the case reference,
+the SIMFONI age band, sex and case types (domain.md §1.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.agencies.models import Agency, SubTaskForce, SubTaskForceMember
+from app.auth.models import RoleGrant, User
+from app.cases.models import Case, CaseTypeEntry, Victim
+from app.core.db import utcnow
+from app.core.enums import (
+    SERVICE_SUBTASKFORCE,
+    TRACK_ENDED,
+    CaseType,
+    ReferralState,
+    Role,
+    ServiceType,
+    Sex,
+    SubTaskForceKey,
+    TrackState,
+)
+from app.deadlines.models import Deadline
+from app.extensions import db
+from app.referrals.models import CoordinationNote, Referral, ReferralEvent
+from app.services.models import ServiceTrack
+from app.workflow.models import CaseTransition
+
+# SIMFONI age bands (domain.md §6.4): (label, lowest age, highest age or None)
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-5", 0, 5),
+    ("6-12", 6, 12),
+    ("13-17", 13, 17),
+    ("18-24", 18, 24),
+    ("25-44", 25, 44),
+    ("45-59", 45, 59),
+    ("60+", 60, None),
+)
+UNKNOWN_AGE = "?"
+
+
+def age_band(age: int | None) -> str:
+    """The SIMFONI age band of an age at the incident; ``?`` when it is unknown."""
+    if age is None or age < 0:
+        return UNKNOWN_AGE
+    for name, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return name
+    return UNKNOWN_AGE
+
+
+def services_of(key: SubTaskForceKey) -> list[ServiceType]:
+    """The service types the Sub GT ``key`` reviews (domain.md §3)."""
+    return [service for service, owner in SERVICE_SUBTASKFORCE.items() if owner is key]
+
+
+@dataclass(frozen=True)
+class Board:
+    """One Sub GT the user coordinates: its key, region and member agencies."""
+
+    id: int
+    key: SubTaskForceKey
+    task_force_name: str
+    member_ids: frozenset[int]
+    service_types: tuple[ServiceType, ...]
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """``state`` one track state; otherwise only tracks that have not ended, unless
+    ``include_ended``."""
+
+    service_type: ServiceType | None = None
+    state: TrackState | None = None
+    include_ended: bool = False
+    provider_id: int | None = None
+    overdue_only: bool = False
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """A pseudonymised service track. Nothing here identifies the person."""
+
+    track_id: int
+    sub_task_force_id: int
+    sub_task_force_key: SubTaskForceKey
+    reference: str
+    age_band: str
+    sex: Sex
+    case_types: tuple[CaseType, ...]
+    service_type: ServiceType
+    track_state: TrackState
+    referral_state: ReferralState | None
+    provider_name: str | None
+    agency_name: str
+    waiting_since: dt.datetime
+    days_waiting: int
+    overdue: bool
+
+    @property
+    def waiting_for_answer(self) -> bool:
+        return self.referral_state is ReferralState.DIKIRIM
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    waiting_for_answer: int
+    overdue: int
+
+
+def boards_of(user: Any) -> list[Board]:
+    """The Sub GTs ``user`` coordinates (none when the account is inactive)."""
+    if not user or not getattr(user, "active", False):
+        return []
+    ids = sorted(
+        {
+            g.sub_task_force_id
+            for g in user.grants
+            if g.role is Role.KOORDINATOR_SUBGT and g.sub_task_force_id is not None
+        }
+    )
+    if not ids:
+        return []
+    members: dict[int, set[int]] = defaultdict(set)
+    for stf_id, agency_id in db.session.execute(
+        sa.select(SubTaskForceMember.sub_task_force_id, SubTaskForceMember.agency_id).where(
+            SubTaskForceMember.sub_task_force_id.in_(ids)
+        )
+    ):
+        members[stf_id].add(agency_id)
+    boards = []
+    for stf in db.session.scalars(
+        sa.select(SubTaskForce).where(SubTaskForce.id.in_(ids)).order_by(SubTaskForce.id)
+    ):
+        key = SubTaskForceKey(stf.key)
+        boards.append(
+            Board(
+                id=stf.id,
+                key=key,
+                task_force_name=stf.task_force.name,
+                member_ids=frozenset(members[stf.id]),
+                service_types=tuple(services_of(key)),
+            )
+        )
+    return boards
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+
+
+def _rows(
+    board: Board,
+    filters: BoardFilters,
+    now: dt.datetime,
+    track_ids: Iterable[int] | None = None,
+) -> list[BoardRow]:
+    """The rows of one Sub GT's board (optionally of some tracks only), unordered."""
+    if not board.member_ids or not board.service_types:
+        return []
+    members = sorted(board.member_ids)
+    query = (
+        sa.select(
+            ServiceTrack.id,
+            ServiceTrack.case_id,
+            ServiceTrack.service_type,
+            ServiceTrack.state,
+            ServiceTrack.provider_id,
+            ServiceTrack.target_date,
+            ServiceTrack.created_at,
+            Case.reference,
+            Case.agency_id,
+            Victim.sex,
+            Victim.age_at_incident,
+        )
+        .join(Case, Case.id == ServiceTrack.case_id)
+        .join(Victim, Victim.id == ServiceTrack.victim_id)
+        .where(
+            Case.reference.is_not(None),
+            ServiceTrack.service_type.in_(board.service_types),
+            sa.or_(Case.agency_id.in_(members), ServiceTrack.provider_id.in_(members)),
+        )
+    )
+    if track_ids is not None:
+        query = query.where(ServiceTrack.id.in_(list(track_ids)))
+    if filters.service_type is not None:
+        query = query.where(ServiceTrack.service_type == filters.service_type)
+    if filters.state is not None:
+        query = query.where(ServiceTrack.state == filters.state)
+    elif not filters.include_ended:
+        query = query.where(ServiceTrack.state.not_in(TRACK_ENDED))
+    if filters.provider_id is not None:
+        query = query.where(ServiceTrack.provider_id == filters.provider_id)
+    tracks = db.session.execute(query).all()
+    if not tracks:
+        return []
+    ids = [t.id for t in tracks]
+    case_ids = {t.case_id for t in tracks}
+
+    types: dict[int, list[CaseType]] = defaultdict(list)
+    for case_id, case_type in db.session.execute(
+        sa.select(CaseTypeEntry.case_id, CaseTypeEntry.type)
+        .where(CaseTypeEntry.case_id.in_(case_ids))
+        .order_by(CaseTypeEntry.type)
+    ):
+        types[case_id].append(CaseType(case_type))
+
+    agency_ids = {t.agency_id for t in tracks} | {t.provider_id for t in tracks if t.provider_id}
+    names = dict(
+        db.session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids)))
+        .tuples()
+        .all()
+    )
+
+    last_step = dict(
+        db.session.execute(
+            sa.select(CaseTransition.track_id, sa.func.max(CaseTransition.at))
+            .where(CaseTransition.track_id.in_(ids))
+            .group_by(CaseTransition.track_id)
+        )
+        .tuples()
+        .all()
+    )
+
+    latest_referral: dict[int, tuple[ReferralState, dt.datetime | None]] = {}
+    for track_id, state, sent_at in db.session.execute(
+        sa.select(Referral.track_id, Referral.state, Referral.sent_at)
+        .where(Referral.track_id.in_(ids), Referral.state != ReferralState.DRAF)
+        .order_by(Referral.id)
+    ):
+        latest_referral[track_id] = (ReferralState(state), sent_at)
+
+    late = set(
+        db.session.scalars(
+            sa.select(Deadline.track_id)
+            .where(
+                Deadline.track_id.in_(ids),
+                Deadline.completed_at.is_(None),
+                Deadline.cancelled_at.is_(None),
+                sa.or_(Deadline.due_at < now, Deadline.missed_at.is_not(None)),
+            )
+            .distinct()
+        )
+    )
+
+    today = _today(now)
+    rows = []
+    for t in tracks:
+        state = TrackState(t.state)
+        referral = latest_referral.get(t.id)
+        referral_state = referral[0] if referral else None
+        if referral and referral_state is ReferralState.DIKIRIM and referral[1] is not None:
+            since = referral[1]
+        else:
+            since = last_step.get(t.id) or t.created_at
+        overdue = t.id in late or (
+            t.target_date is not None and t.target_date < today and state not in TRACK_ENDED
+        )
+        rows.append(
+            BoardRow(
+                track_id=t.id,
+                sub_task_force_id=board.id,
+                sub_task_force_key=board.key,
+                reference=t.reference,
+                age_band=age_band(t.age_at_incident),
+                sex=Sex(t.sex),
+                case_types=tuple(types.get(t.case_id, ())),
+                service_type=ServiceType(t.service_type),
+                track_state=state,
+                referral_state=referral_state,
+                provider_name=names.get(t.provider_id) if t.provider_id else None,
+                agency_name=names.get(t.agency_id, ""),
+                waiting_since=since,
+                days_waiting=max(0, (now - since).days),
+                overdue=overdue,
+            )
+        )
+    return rows
+
+
+def _ordered(rows: list[BoardRow]) -> list[BoardRow]:
+    """Overdue first, then the longest waiting."""
+    return sorted(rows, key=lambda r: (not r.overdue, r.waiting_since, r.track_id))
+
+
+def board(user: Any, filters: BoardFilters, now: dt.datetime) -> list[BoardRow]:
+    """Every row of every Sub GT ``user`` coordinates, filtered; overdue first, then the longest
+    waiting. A track on two of the user's boards (two regions) appears once per board."""
+    rows: list[BoardRow] = []
+    for b in boards_of(user):
+        rows.extend(_rows(b, filters, now))
+    if filters.overdue_only:
+        rows = [r for r in rows if r.overdue]
+    return _ordered(rows)
+
+
+def summary(rows: Iterable[BoardRow]) -> Summary:
+    rows = list(rows)
+    return Summary(
+        total=len(rows),
+        waiting_for_answer=sum(1 for r in rows if r.waiting_for_answer),
+        overdue=sum(1 for r in rows if r.overdue),
+    )
+
+
+def reviewable_track(user: Any, track_id: int) -> tuple[ServiceTrack, SubTaskForce] | None:
+    """The track and the (first) Sub GT of the user on whose board it is; ``None`` (404) when it
+    is on none of them. The track object carries no identity (the victim is never loaded)."""
+    for b in boards_of(user):
+        if _rows(b, BoardFilters(include_ended=True), utcnow(), track_ids=[track_id]):
+            track = db.session.get(ServiceTrack, track_id)
+            stf = db.session.get(SubTaskForce, b.id)
+            if track is not None and stf is not None:
+                return track, stf
+    return None
+
+
+def on_board(sub_task_force: SubTaskForce, track: ServiceTrack) -> bool:
+    """Whether ``track`` is in ``sub_task_force``'s domain (its service and member agencies)."""
+    key = SubTaskForceKey(sub_task_force.key)
+    if SERVICE_SUBTASKFORCE.get(ServiceType(track.service_type)) is not key:
+        return False
+    members = set(
+        db.session.scalars(
+            sa.select(SubTaskForceMember.agency_id).where(
+                SubTaskForceMember.sub_task_force_id == sub_task_force.id
+            )
+        )
+    )
+    agency_id = db.session.scalar(sa.select(Case.agency_id).where(Case.id == track.case_id))
+    return agency_id in members or (track.provider_id is not None and track.provider_id in members)
+
+
+def coordinates(user: Any, sub_task_force: SubTaskForce) -> bool:
+    return any(b.id == sub_task_force.id for b in boards_of(user))
+
+
+# --- the history of one row -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepItem:
+    """A transition of the track: no reason (it may name people)."""
+
+    at: dt.datetime
+    event: str
+    from_state: TrackState | None
+    to_state: TrackState
+    agency_name: str | None
+    by_system: bool
+
+
+@dataclass(frozen=True)
+class ReferralItem:
+    """Something that happened to a referral of the track: never its text."""
+
+    at: dt.datetime
+    kind: str
+    to_agency_name: str
+    agency_name: str | None
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    id: int
+    at: dt.datetime
+    author_name: str | None
+    sub_task_force_key: SubTaskForceKey
+    body: str
+    escalated: bool
+
+
+@dataclass(frozen=True)
+class TrackHistory:
+    row: BoardRow
+    steps: list[StepItem]
+    referral_events: list[ReferralItem]
+    notes: list[NoteItem]
+
+
+def _state(value: str | None) -> TrackState | None:
+    try:
+        return TrackState(value) if value else None
+    except ValueError:
+        return None
+
+
+def track_history(user: Any, track_id: int, now: dt.datetime) -> TrackHistory | None:
+    """The row with its transitions, referral events and coordination notes; ``None`` (404)
+    unless the track is on one of the user's boards."""
+    row: BoardRow | None = None
+    for b in boards_of(user):
+        found = _rows(b, BoardFilters(include_ended=True), now, track_ids=[track_id])
+        if found:
+            row = found[0]
+            break
+    if row is None:
+        return None
+
+    case_agency_id, provider_id = db.session.execute(
+        sa.select(Case.agency_id, ServiceTrack.provider_id)
+        .join(Case, Case.id == ServiceTrack.case_id)
+        .where(ServiceTrack.id == track_id)
+    ).one()
+    referrals = db.session.execute(
+        sa.select(Referral.id, Referral.from_agency_id, Referral.to_agency_id).where(
+            Referral.track_id == track_id
+        )
+    ).all()
+    involved: list[int] = [case_agency_id]
+    for agency_id in [provider_id, *(r.to_agency_id for r in referrals)]:
+        if agency_id is not None and agency_id not in involved:
+            involved.append(agency_id)
+    names = dict(
+        db.session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(involved)))
+        .tuples()
+        .all()
+    )
+
+    transitions = db.session.execute(
+        sa.select(
+            CaseTransition.at,
+            CaseTransition.event,
+            CaseTransition.from_state,
+            CaseTransition.to_state,
+            CaseTransition.actor_id,
+        )
+        .where(CaseTransition.track_id == track_id)
+        .order_by(CaseTransition.at, CaseTransition.id)
+    ).all()
+    # the acting agency: the involved agency (the case's first, then the provider's) where the
+    # actor holds a role
+    actor_ids = {t.actor_id for t in transitions if t.actor_id is not None}
+    actor_agencies: dict[int, set[int]] = defaultdict(set)
+    if actor_ids:
+        for user_id, agency_id in db.session.execute(
+            sa.select(RoleGrant.user_id, RoleGrant.agency_id).where(
+                RoleGrant.user_id.in_(actor_ids), RoleGrant.agency_id.in_(involved)
+            )
+        ):
+            actor_agencies[user_id].add(agency_id)
+
+    def acting(actor_id: int | None) -> str | None:
+        if actor_id is None:
+            return None
+        held = actor_agencies.get(actor_id, set())
+        return next((names.get(a) for a in involved if a in held), None)
+
+    steps = [
+        StepItem(
+            at=t.at,
+            event=t.event,
+            from_state=_state(t.from_state),
+            to_state=_state(t.to_state) or TrackState.DIRENCANAKAN,
+            agency_name=acting(t.actor_id),
+            by_system=t.actor_id is None,
+        )
+        for t in transitions
+    ]
+
+    to_agency = {r.id: r.to_agency_id for r in referrals}
+    event_agencies = set()
+    events = []
+    if referrals:
+        events = db.session.execute(
+            sa.select(
+                ReferralEvent.at,
+                ReferralEvent.kind,
+                ReferralEvent.referral_id,
+                ReferralEvent.agency_id,
+            )
+            .where(ReferralEvent.referral_id.in_(list(to_agency)), ReferralEvent.kind != "draft")
+            .order_by(ReferralEvent.at, ReferralEvent.id)
+        ).all()
+        event_agencies = {e.agency_id for e in events if e.agency_id is not None} - set(names)
+    if event_agencies:
+        names.update(
+            db.session.execute(
+                sa.select(Agency.id, Agency.name).where(Agency.id.in_(event_agencies))
+            )
+            .tuples()
+            .all()
+        )
+    referral_events = [
+        ReferralItem(
+            at=e.at,
+            kind=e.kind,
+            to_agency_name=names.get(to_agency[e.referral_id], ""),
+            agency_name=names.get(e.agency_id) if e.agency_id is not None else None,
+        )
+        for e in events
+    ]
+
+    notes = [
+        NoteItem(
+            id=n.id,
+            at=n.at,
+            author_name=n.author_name,
+            sub_task_force_key=SubTaskForceKey(n.key),
+            body=n.body,
+            escalated=n.escalated,
+        )
+        for n in db.session.execute(
+            sa.select(
+                CoordinationNote.id,
+                CoordinationNote.at,
+                CoordinationNote.body,
+                CoordinationNote.escalated,
+                User.name.label("author_name"),
+                SubTaskForce.key,
+            )
+            .join(SubTaskForce, SubTaskForce.id == CoordinationNote.sub_task_force_id)
+            .outerjoin(User, User.id == CoordinationNote.author_id)
+            .where(CoordinationNote.track_id == track_id)
+            .order_by(CoordinationNote.at, CoordinationNote.id)
+        )
+    ]
+    return TrackHistory(row=row, steps=steps, referral_events=referral_events, notes=notes)
+
+
+def board_agencies(boards: Iterable[Board]) -> list[tuple[int, str]]:
+    """(id, name) of the member agencies of the boards, by name: the provider filter."""
+    ids = set().union(*(b.member_ids for b in boards))
+    if not ids:
+        return []
+    return [
+        (agency_id, name)
+        for agency_id, name in db.session.execute(
+            sa.select(Agency.id, Agency.name).where(Agency.id.in_(ids)).order_by(Agency.name)
+        )
+    ]

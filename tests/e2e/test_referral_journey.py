@@ -1,0 +1,251 @@
+"""A service referred to another agency, in the browser, by the people of both agencies.
+
+The case manager of the UPTD PPA registers a complaint, assesses the victim, records the
+victim's consent to services and to a referral to the RSUD, plans a health rehabilitation
+(rehabilitasi_kesehatan) provided by the RSUD and a social rehabilitation of the own agency, and
+proposes the plan; the supervisor approves it; the case manager sends the referral sharing the
+incident summary. The RSUD's staff find it among the new referrals, open it, accept it, start
+the service and complete it with its outcome. Back at the UPTD the track card shows the service
+completed and when the RSUD first opened the referral. The Sub GT coordinator (demo: Sub GT
+rehabilitasi sosial, pemulangan dan reintegrasi) sees the case on the board, pseudonymised.
+
+Elements are found by form actions, names, ids and data attributes. Screenshots go to
+test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.cases.models import ConsentEntry
+from app.core.enums import CaseState, TrackState
+from app.extensions import db
+from app.referrals.models import Referral
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_workflow_journey import (
+    Labels,
+    assert_track,
+    case_page_pattern,
+    fill_assessment,
+    open_details,
+    plan_service,
+    record_service_consent,
+    register,
+    sign_in,
+    stage,
+    step_form,
+    submit,
+    take_step,
+    victim_id_of,
+)
+
+pytestmark = pytest.mark.e2e
+
+MANAGER = "manajer@simpul.demo"
+SUPERVISOR = "supervisor@simpul.demo"
+HOSPITAL = "rsud@simpul.demo"
+COORDINATOR = "koordinator@simpul.demo"
+RSUD = "RSUD-3273"  # app/demo/data.py: RSUD Kota Bandung, provides rehabilitasi_kesehatan
+VICTIM = "Laras Uji Rujukan"
+KRONOLOGI = "Korban dipukul di rumah dan mengalami luka di kepala."
+S = CaseState
+T = TrackState
+
+
+def agency_id(app: Any, code: str) -> int:
+    with app.app_context():
+        found = db.session.scalar(select(Agency.id).where(Agency.code == code))
+        db.session.remove()
+    assert found is not None, code
+    return found
+
+
+def translated(app: Any, message: str) -> str:
+    """The Indonesian text of ``message`` up to its first placeholder."""
+    with app.test_request_context(), force_locale("id"):
+        return gettext(message, at="\x00").split("\x00")[0].strip()
+
+
+def plan_referred_service(
+    page: Any, base: str, case_id: int, victim_id: int, service: str, provider_id: int
+) -> int:
+    """Add a service provided by another agency to the plan; returns the track id."""
+    form = page.locator(f"section#layanan form[data-providers][action='/kasus/{case_id}/rencana']")
+    open_details(form)
+    form.locator("select[name='victim']").select_option(str(victim_id))
+    form.locator("select[name='service_type']").select_option(service)
+    form.locator("select[name='provider']").select_option(str(provider_id))
+    form.locator("input[name='target_date']").fill("2026-12-15")
+    fragment = submit(page, base, case_id, form)
+    match = re.fullmatch(r"track-(\d+)", fragment)
+    assert match, fragment
+    track_id = int(match.group(1))
+    assert page.locator(f"article#track-{track_id}.wf-track-direncanakan").is_visible()
+    return track_id
+
+
+def referral_step(page: Any, base: str, referral_id: int, step: str, **fill: str) -> None:
+    form = page.locator(f"section#tindakan form[action='/rujukan/{referral_id}/{step}']")
+    assert form.count() == 1, f"the step {step} is not offered"
+    open_details(form)
+    for name, value in fill.items():
+        form.locator(f"[name='{name}']").fill(value)
+    with page.expect_navigation():
+        form.locator("button[type='submit']").click()
+    assert page.url == f"{base}/rujukan/{referral_id}", page.url
+    assert page.locator("main > .alert-success[role='alert']").count() == 1
+
+
+def test_a_service_referred_to_the_hospital_and_completed_there(live_server, page, demo_app):
+    base, name = live_server, Labels(demo_app)
+    rsud_id = agency_id(demo_app, RSUD)
+
+    # --- the case manager: registration to the proposed plan ---
+    sign_in(page, base, MANAGER)
+    case_id = register(
+        page,
+        base,
+        risk="sedang",
+        types=["ktp"],
+        victim={
+            "name": VICTIM,
+            "birth_date": "1993-02-11",
+            "violence_types": ["fisik"],
+            "kronologi": KRONOLOGI,
+        },
+    )
+    ref = case_reference(demo_app, case_id)
+    take_step(page, base, case_id, "start_identification")
+    take_step(page, base, case_id, "start_assessment")
+    victim_id = victim_id_of(page, case_id)
+    fill_assessment(page, base, case_id, victim_id)
+    record_service_consent(page, base, case_id, victim_id)
+    health = plan_referred_service(
+        page, base, case_id, victim_id, "rehabilitasi_kesehatan", rsud_id
+    )
+    social = plan_service(page, base, case_id, victim_id, "rehabilitasi_sosial")
+    take_step(page, base, case_id, "propose_plan")
+    assert stage(page) == name(S.RENCANA_INTERVENSI)
+
+    # --- the supervisor approves the plan ---
+    sign_in(page, base, SUPERVISOR)
+    page.goto(f"{base}/kasus/{case_id}")
+    assert step_form(page, case_id, "start_intervention").count() == 1
+    take_step(page, base, case_id, "start_intervention", approve=True)
+    assert stage(page) == name(S.INTERVENSI)
+
+    # --- the case manager sends the referral, sharing the incident summary only ---
+    sign_in(page, base, MANAGER)
+    page.goto(f"{base}/kasus/{case_id}")
+    form = page.locator(
+        f"article#track-{health} form[action='/kasus/{case_id}/layanan/{health}/rujukan']"
+    )
+    assert form.count() == 1, "the referral form is not offered"
+    open_details(form)
+    form.locator("select[name='to_agency']").select_option(str(rsud_id))
+    assert not form.locator("input[name='share_identity']").is_checked()
+    form.locator("input[name='share_incident']").check()
+    form.locator("textarea[name='message']").fill("Mohon pemeriksaan luka kepala dan visum.")
+    # the victim agrees to this referral now: the consent goes into the ledger with the sending
+    form.locator("input[name='consent_now']").check()
+    form.locator("select[name='given_by']").select_option("korban")
+    with page.expect_navigation():
+        form.locator("button[name='action'][value='send']").click()
+    assert case_page_pattern(base, case_id).match(page.url), page.url
+    assert page.locator("main > .alert-success[role='alert']").count() == 1, page.locator(
+        "main .alert-danger"
+    ).all_inner_texts()
+    assert_track(page, health, T.DIRUJUK, name)
+    with demo_app.app_context():
+        referral_id = db.session.scalar(select(Referral.id).where(Referral.track_id == health))
+        db.session.remove()
+    assert page.locator(f"article#track-{health} #referral-{referral_id}").count() == 1
+    with demo_app.app_context():
+        purposes = set(
+            db.session.scalars(
+                select(ConsentEntry.purpose).where(ConsentEntry.victim_id == victim_id)
+            )
+        )
+        db.session.remove()
+    assert f"rujukan:{RSUD}" in purposes  # recorded in the ledger with the sending
+    screenshot(page, "50-referral-sent")
+
+    # --- the hospital: the inbox, the referral, accept, start, complete ---
+    sign_in(page, base, HOSPITAL)
+    page.goto(f"{base}/rujukan?tab=baru")
+    row = page.locator(f"a[data-referral='{referral_id}']")
+    assert row.count() == 1, "the referral is not among the new ones"
+    assert ref in row.inner_text()
+    assert VICTIM not in page.content()
+    screenshot(page, "51-referral-inbox")
+    with page.expect_navigation():
+        row.click()
+    assert page.url == f"{base}/rujukan/{referral_id}"
+    content = page.content()
+    assert KRONOLOGI in content  # the incident summary was shared
+    assert VICTIM not in content  # the identity was not
+    assert page.locator("section#kejadian").count() == 1
+    assert page.locator("section#identitas").count() == 0
+    # the hospital reaches nothing of the case itself
+    response = page.request.get(f"{base}/kasus/{case_id}")
+    assert response.status in (403, 404)
+
+    referral_step(page, base, referral_id, "terima")
+    referral_step(page, base, referral_id, "mulai")
+    referral_step(
+        page,
+        base,
+        referral_id,
+        "selesai",
+        outcome="Luka dijahit, visum et repertum diterbitkan.",
+    )
+    assert page.locator(f"section#tindakan form[action^='/rujukan/{referral_id}/']").count() == 0
+    assert page.locator("section#riwayat li").count() >= 5  # sent, opened, 3 steps
+    screenshot(page, "52-referral-completed")
+    page.goto(f"{base}/rujukan?tab=selesai")
+    assert page.locator(f"a[data-referral='{referral_id}']").count() == 1
+
+    # --- the case manager: the track completed, the referral opened ---
+    sign_in(page, base, MANAGER)
+    page.goto(f"{base}/kasus/{case_id}")
+    assert_track(page, health, T.SELESAI, name)
+    card = page.locator(f"article#track-{health} #referral-{referral_id}")
+    text = " ".join(card.inner_text().split())
+    assert translated(demo_app, "opened %(at)s") in text
+    assert translated(demo_app, "not opened yet") not in text
+    assert "Luka dijahit, visum et repertum diterbitkan." in text
+    screenshot(page, "53-referral-seen-by-the-sender")
+
+    # --- the Sub GT coordinator: the case on the board, pseudonymised ---
+    sign_in(page, base, COORDINATOR)
+    response = page.goto(f"{base}/subgt")
+    assert response is not None and response.status == 200, "the Sub GT board does not answer"
+    assert ref in page.content()
+    assert VICTIM not in page.content() and KRONOLOGI not in page.content()
+    row = page.locator(f"a[data-track='{social}']")
+    assert row.count() == 1 and ref in row.inner_text()
+    screenshot(page, "54-subgt-board")
+    with page.expect_navigation():
+        row.click()
+    assert page.url == f"{base}/subgt/layanan/{social}"
+    assert page.locator("section#langkah li").count() >= 1
+    assert ref in page.content() and VICTIM not in page.content()
+    # the health service belongs to the Sub GT Rehabilitasi Kesehatan, not this coordinator's
+    assert page.request.get(f"{base}/subgt/layanan/{health}").status == 404
+    screenshot(page, "55-subgt-history")
+
+
+def case_reference(app: Any, case_id: int) -> str:
+    from app.cases.models import Case
+
+    with app.app_context():
+        ref = db.session.scalar(select(Case.reference).where(Case.id == case_id))
+        db.session.remove()
+    assert ref
+    return ref
