@@ -25,12 +25,13 @@ from workflows.track_v1 import TRANSITIONS as V1_TRANSITIONS
 S = TrackState
 
 TRANSITIONS: tuple[Transition[TrackState, TrackFacts], ...] = (
-    *(
-        t.with_guard(provider_is_own_agency) if t.event == "complete" else t
-        for t in V1_TRANSITIONS
-    ),
+    *(t.with_guard(provider_is_own_agency) if t.event == "complete" else t for t in V1_TRANSITIONS),
     Transition(
-        "complete_referred", S.BERJALAN, S.SELESAI, RECEIVE, (provider_is_other_agency, outcome_given)
+        "complete_referred",
+        S.BERJALAN,
+        S.SELESAI,
+        RECEIVE,
+        (provider_is_other_agency, outcome_given),
     ),
     Transition("referral_declined", S.DIRUJUK, S.DIRENCANAKAN, RECEIVE, requires_reason=True),
     Transition(

@@ -51,9 +51,7 @@ def _own_scope(user: Any, entity: Any) -> Any:
                     entity.agency_id == grant.agency_id,
                     or_(
                         entity.case_manager_id == user.id,
-                        and_(
-                            entity.case_manager_id.is_(None), entity.registered_by_id == user.id
-                        ),
+                        and_(entity.case_manager_id.is_(None), entity.registered_by_id == user.id),
                     ),
                 )
             )

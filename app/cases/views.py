@@ -188,9 +188,7 @@ def index() -> Any:
         sort_urls=_sort_urls(filters.sort),
         draft_url=_draft_url,
         new_case="cases.new" in current_app.view_functions and permissions.can_create_case(user),
-        limits={
-            risk: DEFAULT_RULES[code].limit for risk, code in FIRST_RESPONSE_BY_RISK.items()
-        },
+        limits={risk: DEFAULT_RULES[code].limit for risk, code in FIRST_RESPONSE_BY_RISK.items()},
     )
 
 

@@ -646,7 +646,9 @@ def test_the_receiving_agency_reads_the_history_of_the_case_it_took_over(
     answering = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     other_manager = UserFactory(roles=[(Role.MANAJER_KASUS, receiving)])
     case = create_case(agency, actor=manager, case_manager=manager)
-    transfer = request_transfer(case.id, receiving, "Korban pulang ke kabupaten asal", actor=manager)
+    transfer = request_transfer(
+        case.id, receiving, "Korban pulang ke kabupaten asal", actor=manager
+    )
     assert get_case_for(answering, case.id) is None  # not before accepting
     accept_transfer(transfer.id, actor=answering)
     assert get_case_for(answering, case.id) is not None  # the original, read-only
