@@ -115,6 +115,37 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LOG_LEVEL", "INFO", _str, "Python logging level."),
     Setting(
+        "DATA_ENCRYPTION_KEYS",
+        None,
+        _str,
+        "Keys that encrypt identifying fields (AES-256-GCM), as `id:base64key` pairs separated "
+        "by commas, the current key first; older keys stay listed until `flask keys rotate` has "
+        "re-encrypted everything. Required in production; in development generated once into "
+        "`instance/`.",
+        secret=True,
+    ),
+    Setting(
+        "AUDIT_HMAC_KEY",
+        None,
+        _str,
+        "Key of the HMAC that seals each audit entry (kept outside the database). Required in "
+        "production; in development generated once into `instance/`.",
+        secret=True,
+    ),
+    Setting(
+        "TOTP_REQUIRED",
+        None,
+        _str,
+        "Who must sign in with a TOTP second factor: `case_roles` (every role with access to "
+        "case data), `all` or `none`. Default: `case_roles` in production, `none` otherwise.",
+    ),
+    Setting(
+        "SESSION_ABSOLUTE_HOURS",
+        12,
+        _int,
+        "A session ends this many hours after sign-in, however active.",
+    ),
+    Setting(
         "MAIL_BACKEND",
         None,
         _str,

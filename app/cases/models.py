@@ -145,6 +145,10 @@ class Case(db.Model):
         enum_type(VerificationStatus, "verification_status"),
         default=VerificationStatus.BELUM_DIVERIFIKASI,
     )
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
     assessment_completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_reason: Mapped[str | None] = mapped_column(sa.String(500))
@@ -163,6 +167,7 @@ class Case(db.Model):
     agency: Mapped[Agency] = relationship()
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
     case_manager: Mapped[User | None] = relationship(foreign_keys=[case_manager_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
     incident_region: Mapped[Region | None] = relationship()
     types: Mapped[list[CaseTypeEntry]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseTypeEntry.type"

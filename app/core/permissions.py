@@ -34,20 +34,23 @@ PERMISSIONS: dict[str, str] = {
     "cases:supervise": "see and supervise every case of one's agency; approve and reassign",
     "referrals:receive": "see and act on referrals addressed to one's agency",
     "subgt:review": "review pseudonymised service tracks and referrals of one's Sub GT",
-    "indicators:view": "see indicator dashboards and reports of one's region",
-    "indicators:manage": "run rollups, verify data quality, produce reports",
+    "indicators:view": "see indicator dashboards of one's region; request its monthly report",
+    "indicators:manage": "run rollups and set targets",
     "periods:close": "close a reporting period",
+    "quality:review": "see the data-quality queue and scores of one's agency; verify cases",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.PETUGAS_PENGADUAN: frozenset({"cases:create", "cases:view_own"}),
     Role.MANAJER_KASUS: frozenset({"cases:create", "cases:view_own", "cases:manage"}),
     Role.SUPERVISOR: frozenset(
-        {"cases:create", "cases:view_own", "cases:manage", "cases:supervise"}
+        {"cases:create", "cases:view_own", "cases:manage", "cases:supervise", "quality:review"}
     ),
     Role.PETUGAS_LAYANAN: frozenset({"referrals:receive"}),
     Role.KOORDINATOR_SUBGT: frozenset({"subgt:review"}),
-    Role.ANALIS_DATA: frozenset({"indicators:view", "indicators:manage"}),
+    Role.ANALIS_DATA: frozenset(
+        {"indicators:view", "indicators:manage", "periods:close", "quality:review"}
+    ),
     Role.PIMPINAN: frozenset({"indicators:view", "periods:close"}),
     Role.ADMIN: frozenset(
         {

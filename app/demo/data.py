@@ -151,6 +151,12 @@ USERS: list[tuple[str, str, R, str]] = [
         R.KOORDINATOR_SUBGT,
         K.REHSOS_PEMULANGAN_REINTEGRASI.value,
     ),
+    (
+        "kesehatan@simpul.demo",
+        "Nur Koordinator Sub GT Kesehatan",
+        R.KOORDINATOR_SUBGT,
+        K.REHABILITASI_KESEHATAN.value,
+    ),
     ("analis@simpul.demo", "Tuti Analis Data", R.ANALIS_DATA, "DP3A-3273"),
     ("pimpinan@simpul.demo", "Kepala Dinas PPPA", R.PIMPINAN, "DP3A-3273"),
 ]

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from app.agencies.models import Agency
 from app.cases.models import ConsentEntry
 from app.core.enums import CaseState, TrackState
-from app.extensions import db
+from app.extensions import db, limiter
 from app.referrals.models import Referral
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_workflow_journey import (
@@ -51,6 +51,7 @@ MANAGER = "manajer@simpul.demo"
 SUPERVISOR = "supervisor@simpul.demo"
 HOSPITAL = "rsud@simpul.demo"
 COORDINATOR = "koordinator@simpul.demo"
+HEALTH_COORDINATOR = "kesehatan@simpul.demo"
 RSUD = "RSUD-3273"  # app/demo/data.py: RSUD Kota Bandung, provides rehabilitasi_kesehatan
 VICTIM = "Laras Uji Rujukan"
 KRONOLOGI = "Korban dipukul di rumah dan mengalami luka di kepala."
@@ -239,6 +240,25 @@ def test_a_service_referred_to_the_hospital_and_completed_there(live_server, pag
     # the health service belongs to the Sub GT Rehabilitasi Kesehatan, not this coordinator's
     assert page.request.get(f"{base}/subgt/layanan/{health}").status == 404
     screenshot(page, "55-subgt-history")
+
+    # --- the Sub GT Rehabilitasi Kesehatan coordinator: the referral's whole history ---
+    # (seven sign-ins from one address within a minute: the login rate limit, rightly, would
+    # refuse the next one — a test artefact, so the counters start again here)
+    with demo_app.app_context():
+        limiter.reset()
+    sign_in(page, base, HEALTH_COORDINATOR)
+    page.goto(f"{base}/subgt?state=semua")  # the service has ended: shown with the ended ones
+    row = page.locator(f"a[data-track='{health}']")
+    assert row.count() == 1 and ref in row.inner_text()
+    with page.expect_navigation():
+        row.click()
+    assert page.url == f"{base}/subgt/layanan/{health}"
+    history = page.content()
+    assert ref in history and VICTIM not in history and KRONOLOGI not in history
+    assert "Luka dijahit" not in history  # the outcome is a narrative: not for the board
+    # the track's steps: planned, referred, accepted, started, completed
+    assert page.locator("section#langkah li").count() >= 5
+    screenshot(page, "56-subgt-health-history")
 
 
 def case_reference(app: Any, case_id: int) -> str:

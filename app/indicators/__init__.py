@@ -1,0 +1,35 @@
+"""Indicators (domain.md §6): definitions, rollups, period close and revisions, targets, the
+dashboard and the monthly report."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("indicators", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from celery.schedules import crontab
+    from flask_babel import lazy_gettext as _l
+
+    from app.core.templating import register_nav
+    from app.extensions import celery
+    from app.indicators import (  # noqa: F401  (tables, tasks)
+        models,
+        report_views,
+        tasks,
+        views,
+    )
+    from app.indicators.cli import indicators_cli
+
+    app.register_blueprint(bp)
+    register_nav("indicators.dashboard", _l("Indicators"), "indicators:view")
+    register_nav("indicators.report_form", _l("Monthly report"), "indicators:view")
+    app.cli.add_command(indicators_cli)
+    # every night of days 1-5 of a month (Asia/Jakarta): the month before, idempotently
+    celery.conf.beat_schedule.update(
+        {
+            "indicators.monthly_rollup": {
+                "task": "indicators.monthly_rollup",
+                "schedule": crontab(minute=30, hour=1, day_of_month="1-5"),
+            }
+        }
+    )

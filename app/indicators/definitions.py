@@ -1,0 +1,382 @@
+"""The indicator definitions of domain.md §6.1-§6.4, version 1, as data.
+
+``sync_definitions()`` writes any (code, version) not in ``indicator_definitions`` yet and
+refuses to change a released one (a change is a new version with its own ``valid_from``). The
+computation each definition uses is named by ``method`` (see ``compute.py``):
+
+- ``komprehensif`` — victims of the group registered in the period who received comprehensive
+  services by the period's end ÷ victims of the group registered in the period x 100 (§6.1);
+- ``rasio`` — victims of the group ÷ the group's population x scale (§6.2);
+- ``cakupan`` — victims whose track of the service is ``selesai`` by the period's end ÷ all
+  victims (or, ``planned``, victims for whom the service was planned) x 100 (§6.3);
+- ``count`` / ``breakdown`` — counts of victims, whole or by category (§6.4);
+- ``respons_pertama`` — first responses within the deadline ÷ first-response deadlines x 100;
+- ``rujukan`` — referrals sent / accepted / declined / overdue; median hours to acceptance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.enums import ServiceType
+from app.extensions import db
+from app.indicators.models import IndicatorDefinition
+
+VALID_FROM = dt.date(2020, 1, 1)
+
+SERVICE_NAMES: dict[ServiceType, tuple[str, str]] = {
+    ServiceType.PENGADUAN: ("pengaduan", "complaint handling"),
+    ServiceType.PENJANGKAUAN: ("penjangkauan", "outreach"),
+    ServiceType.KEDARURATAN: ("kedaruratan", "emergency response"),
+    ServiceType.PENAMPUNGAN_SEMENTARA: ("penampungan sementara", "temporary shelter"),
+    ServiceType.REHABILITASI_KESEHATAN: ("rehabilitasi kesehatan", "health rehabilitation"),
+    ServiceType.REHABILITASI_SOSIAL: ("rehabilitasi sosial", "social rehabilitation"),
+    ServiceType.BANTUAN_HUKUM: ("bantuan hukum", "legal aid"),
+    ServiceType.PENEGAKAN_HUKUM: ("penegakan hukum", "law enforcement"),
+    ServiceType.MEDIASI: ("mediasi", "mediation"),
+    ServiceType.PENDAMPINGAN: ("pendampingan", "accompaniment"),
+    ServiceType.PEMULANGAN: ("pemulangan", "repatriation"),
+    ServiceType.REINTEGRASI_SOSIAL: ("reintegrasi sosial", "social reintegration"),
+    ServiceType.PENDAMPINGAN_ROHANI: ("pendampingan rohani", "spiritual guidance"),
+    ServiceType.PEMBERDAYAAN_EKONOMI: ("pemberdayaan ekonomi", "economic empowerment"),
+    ServiceType.DOKUMEN_KEPENDUDUKAN: ("dokumen kependudukan", "identity documents"),
+}
+
+
+def _d(
+    code: str,
+    name_id: str,
+    name_en: str,
+    *,
+    method: str,
+    numerator: str,
+    denominator: str | None,
+    scale: int,
+    unit: str,
+    direction: str,
+    group: str,
+    headline: bool = False,
+    rounding: int | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "version": 1,
+        "name_id": name_id,
+        "name_en": name_en,
+        "method": method,
+        "numerator": numerator,
+        "denominator": denominator,
+        "scale": scale,
+        "unit": unit,
+        "direction": direction,
+        "group": group,
+        # counts are whole numbers; percentages and rates have 2 decimals (half-up)
+        "rounding": rounding
+        if rounding is not None
+        else (0 if scale == 1 and not denominator else 2),
+        "valid_from": VALID_FROM,
+        "headline": headline,
+        "params": params,
+    }
+
+
+WOMEN_VICTIMS = "korban perempuan (≥ 18 tahun saat kejadian) yang terdaftar pada periode"
+CHILD_VICTIMS = "korban anak (< 18 tahun saat kejadian) yang terdaftar pada periode"
+ALL_VICTIMS = "semua korban yang terdaftar pada periode"
+
+DEFAULTS: list[dict[str, Any]] = [
+    # §6.1
+    _d(
+        "pct_perempuan_layanan_komprehensif",
+        "Persentase perempuan korban kekerasan yang mendapatkan layanan komprehensif",
+        "Share of women victims of violence who received comprehensive services",
+        method="komprehensif",
+        numerator=WOMEN_VICTIMS + " yang mendapat layanan komprehensif per akhir periode",
+        denominator=WOMEN_VICTIMS,
+        scale=100,
+        unit="%",
+        direction="higher",
+        group="perempuan",
+        headline=True,
+    ),
+    _d(
+        "pct_anak_layanan_komprehensif",
+        "Persentase anak korban kekerasan yang mendapatkan layanan komprehensif",
+        "Share of child victims of violence who received comprehensive services",
+        method="komprehensif",
+        numerator=CHILD_VICTIMS + " yang mendapat layanan komprehensif per akhir periode",
+        denominator=CHILD_VICTIMS,
+        scale=100,
+        unit="%",
+        direction="higher",
+        group="anak",
+        headline=True,
+    ),
+    # §6.2
+    _d(
+        "rasio_kekerasan_perempuan",
+        "Rasio kekerasan terhadap perempuan per 100.000 penduduk perempuan",
+        "Violence against women per 100,000 women",
+        method="rasio",
+        numerator=WOMEN_VICTIMS + " (termasuk TPPO)",
+        denominator="penduduk perempuan (semua umur) pada tahun periode",
+        scale=100_000,
+        unit="per 100.000",
+        direction="lower",
+        group="perempuan",
+        headline=True,
+        population=["perempuan"],
+    ),
+    _d(
+        "rasio_kekerasan_anak",
+        "Rasio kekerasan terhadap anak per 100.000 penduduk anak",
+        "Violence against children per 100,000 children",
+        method="rasio",
+        numerator=CHILD_VICTIMS,
+        denominator="penduduk anak (0-17 tahun, laki-laki dan perempuan) pada tahun periode",
+        scale=100_000,
+        unit="per 100.000",
+        direction="lower",
+        group="anak",
+        headline=True,
+        population=["anak"],
+    ),
+    _d(
+        "rasio_kekerasan_perempuan_anak",
+        "Rasio kekerasan terhadap perempuan dan anak per 10.000 penduduk",
+        "Violence against women and children per 10,000 (women + children)",
+        method="rasio",
+        numerator="korban perempuan + korban anak yang terdaftar pada periode",
+        denominator="penduduk perempuan + penduduk anak pada tahun periode",
+        scale=10_000,
+        unit="per 10.000",
+        direction="lower",
+        group="perempuan_anak",
+        headline=True,
+        population=["perempuan", "anak"],
+    ),
+    # §6.4
+    _d(
+        "jumlah_korban",
+        "Jumlah korban",
+        "Number of victims",
+        method="count",
+        numerator=ALL_VICTIMS,
+        denominator=None,
+        scale=1,
+        unit="orang",
+        direction="none",
+        group="semua",
+        headline=True,
+    ),
+    _d(
+        "jumlah_korban_perempuan",
+        "Jumlah korban perempuan",
+        "Number of women victims",
+        method="count",
+        numerator=WOMEN_VICTIMS,
+        denominator=None,
+        scale=1,
+        unit="orang",
+        direction="none",
+        group="perempuan",
+    ),
+    _d(
+        "jumlah_korban_anak",
+        "Jumlah korban anak",
+        "Number of child victims",
+        method="count",
+        numerator=CHILD_VICTIMS,
+        denominator=None,
+        scale=1,
+        unit="orang",
+        direction="none",
+        group="anak",
+    ),
+    _d(
+        "jumlah_korban_menolak_statistik",
+        "Jumlah korban yang menolak datanya dipakai untuk statistik",
+        "Number of victims who refused the use of their data for statistics",
+        method="count",
+        numerator=ALL_VICTIMS + " yang menolak pelaporan statistik (tidak dihitung di angka lain)",
+        denominator=None,
+        scale=1,
+        unit="orang",
+        direction="none",
+        group="semua",
+        refused_statistics=True,
+    ),
+    _d(
+        "jumlah_korban_tppo",
+        "Jumlah korban TPPO",
+        "Number of trafficking (TPPO) victims",
+        method="count",
+        numerator=ALL_VICTIMS + " dalam kasus TPPO",
+        denominator=None,
+        scale=1,
+        unit="orang",
+        direction="none",
+        group="semua",
+        case_type="tppo",
+    ),
+    *[
+        _d(
+            f"korban_menurut_{dimension}",
+            f"Korban menurut {name_id}",
+            f"Victims by {name_en}",
+            method="breakdown",
+            numerator=ALL_VICTIMS + f", menurut {name_id}",
+            denominator=None,
+            scale=1,
+            unit="orang",
+            direction="none",
+            group="semua",
+            dimension=dimension,
+        )
+        for dimension, name_id, name_en in (
+            ("jenis_kekerasan", "jenis kekerasan", "type of violence"),
+            ("tempat_kejadian", "tempat kejadian", "place of the incident"),
+            ("kelompok_umur", "kelompok umur", "age band"),
+            ("jenis_kelamin", "jenis kelamin", "sex"),
+            ("disabilitas", "disabilitas", "disability"),
+            ("hubungan_pelaku", "hubungan dengan pelaku", "relationship to the perpetrator"),
+            ("jenis_kasus", "jenis kasus", "case type"),
+        )
+    ],
+    _d(
+        "pct_respons_pertama_tepat_waktu",
+        "Persentase respons pertama tepat waktu",
+        "Share of first responses within the deadline",
+        method="respons_pertama",
+        numerator="kasus terdaftar pada periode yang respons pertamanya tepat waktu",
+        denominator="kasus terdaftar pada periode dengan tenggat respons pertama",
+        scale=100,
+        unit="%",
+        direction="higher",
+        group="semua",
+    ),
+    *[
+        _d(
+            f"rujukan_{what}",
+            f"Rujukan {name_id}",
+            f"Referrals {name_en}",
+            method="rujukan",
+            numerator=f"rujukan yang dikirim pada periode ke lembaga di wilayah, {name_id}",
+            denominator=None,
+            scale=1,
+            unit="rujukan",
+            direction=direction,
+            group="semua",
+            measure=what,
+        )
+        for what, name_id, name_en, direction in (
+            ("terkirim", "terkirim", "sent", "none"),
+            ("diterima", "diterima", "accepted", "none"),
+            ("ditolak", "ditolak", "declined", "lower"),
+            ("terlambat", "terlambat dijawab", "answered late", "lower"),
+        )
+    ],
+    _d(
+        "median_jam_rujukan_diterima",
+        "Median jam sampai rujukan diterima",
+        "Median hours until a referral is accepted",
+        method="rujukan",
+        numerator="median jam dari pengiriman sampai diterima (rujukan terkirim pada periode)",
+        denominator=None,
+        scale=1,
+        unit="jam",
+        direction="lower",
+        group="semua",
+        measure="median_jam",
+    ),
+    # §6.3
+    *[
+        _d(
+            f"cakupan_{service.value}",
+            f"Cakupan layanan {names[0]}",
+            f"Coverage of {names[1]}",
+            method="cakupan",
+            numerator=ALL_VICTIMS + f" yang layanan {names[0]}-nya selesai per akhir periode",
+            denominator=ALL_VICTIMS,
+            scale=100,
+            unit="%",
+            direction="higher",
+            group="semua",
+            service=service.value,
+        )
+        for service, names in SERVICE_NAMES.items()
+    ],
+    *[
+        _d(
+            f"cakupan_{service.value}_direncanakan",
+            f"Cakupan layanan {names[0]} (dari yang direncanakan)",
+            f"Coverage of {names[1]} (of those planned)",
+            method="cakupan",
+            numerator=ALL_VICTIMS + f" yang layanan {names[0]}-nya selesai per akhir periode",
+            denominator=ALL_VICTIMS + f" yang direncanakan mendapat layanan {names[0]}",
+            scale=100,
+            unit="%",
+            direction="higher",
+            group="semua",
+            service=service.value,
+            planned=True,
+        )
+        for service, names in SERVICE_NAMES.items()
+    ],
+]
+
+FIELDS = (
+    "name_id",
+    "name_en",
+    "method",
+    "numerator",
+    "denominator",
+    "scale",
+    "unit",
+    "direction",
+    "group",
+    "rounding",
+    "valid_from",
+    "headline",
+    "params",
+)
+
+
+class DefinitionChanged(RuntimeError):
+    """A released definition differs from the code: make a new version instead."""
+
+
+def sync_definitions() -> int:
+    """Insert the definitions not stored yet; the number inserted. Nothing here commits."""
+    stored = {(d.code, d.version): d for d in db.session.scalars(select(IndicatorDefinition))}
+    added = 0
+    for spec in DEFAULTS:
+        existing = stored.get((spec["code"], spec["version"]))
+        if existing is None:
+            db.session.add(IndicatorDefinition(**spec))
+            added += 1
+            continue
+        changed = [f for f in FIELDS if getattr(existing, f) != spec[f]]
+        if changed:
+            raise DefinitionChanged(
+                f"{spec['code']} v{spec['version']} is released and differs in "
+                f"{', '.join(changed)}: add version {spec['version'] + 1} instead"
+            )
+    db.session.flush()
+    return added
+
+
+def current_definitions(on: dt.date) -> list[IndicatorDefinition]:
+    """The latest version of each indicator valid on ``on``."""
+    latest: dict[str, IndicatorDefinition] = {}
+    for d in db.session.scalars(
+        select(IndicatorDefinition)
+        .where(IndicatorDefinition.valid_from <= on)
+        .order_by(IndicatorDefinition.code, IndicatorDefinition.version)
+    ):
+        latest[d.code] = d
+    return list(latest.values())

@@ -1,0 +1,748 @@
+"""The monthly report of a region (domain.md §6, §7), in Bahasa Indonesia, as XLSX or PDF.
+
+Every figure comes from ``queries.figures`` (the stored numerator and denominator, the latest
+revision of a closed value): nothing here recomputes an indicator. Disclosure control (§6.7) is
+applied to what is written: counts of 1-4 are ``<5``, a second cell of a breakdown is hidden when
+it would let a hidden one be recomputed from the total, and rates computed from small counts are
+marked. The file is marked RAHASIA (top of every PDF page, first row of every sheet), stored
+outside the web root under a random name with mode 0600 and served only through the scoped,
+audited download in ``report_views``.
+
+The report names no person: only regions, agencies and categories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.core.db import utcnow
+from app.extensions import db
+from app.indicators.math import format_id, is_small, suppress_table
+from app.indicators.periods import JAKARTA, Period, parse
+from app.indicators.queries import Figure, closed, figures
+
+if TYPE_CHECKING:
+    from app.indicators.models import ReportJob
+
+Progress = Callable[[int], None]
+CellValue = str | int | Decimal | None
+
+CONFIDENTIAL = "RAHASIA"
+CONFIDENTIAL_NOTE = (
+    "RAHASIA — hanya untuk keperluan dinas. Jangan disebarkan kepada pihak yang tidak berwenang."
+)
+SMALL = "<5"
+HIDDEN = "dirahasiakan"
+MARK = "*"
+NO_VALUE = "—"
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+DIRECTIONS = {
+    "higher": "lebih tinggi lebih baik",
+    "lower": "lebih rendah lebih baik",
+    "none": "—",
+}
+NOTES = (
+    f"{SMALL}: jumlah 1-4 orang tidak ditampilkan (kendali pengungkapan).",
+    f"{HIDDEN}: sel disembunyikan agar sel {SMALL} tidak dapat dihitung ulang dari jumlahnya.",
+    f"{MARK}: nilai dihitung dari jumlah kecil (kurang dari 5); tafsirkan dengan hati-hati.",
+    "Capaian indikator 'lebih rendah lebih baik' = (2 x target - realisasi) / target x 100 "
+    "(Permendagri 86/2017); selain itu realisasi / target x 100.",
+    "Nilai dibulatkan setengah ke atas sampai 2 desimal.",
+)
+
+# Where a Unicode TTF font is looked for (Debian: fonts-dejavu-core). Without one, the PDF uses
+# the core Helvetica font and the text is transliterated to Latin-1.
+FONT_DIRS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/local/share/fonts/dejavu"),
+)
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+PDF_COMPRESS = True  # tests switch it off to read the page text
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+# --- the report as plain data ------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[CellValue]] = field(default_factory=list)
+    title: str | None = None
+    widths: list[float] | None = None  # relative column widths (PDF)
+
+
+@dataclass
+class Section:
+    sheet: str  # sheet name, at most 31 characters
+    title: str
+    lines: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    subtitle: str
+    sections: list[Section] = field(default_factory=list)
+
+
+def safe_text(text: str) -> str:
+    """Text as written into a cell or a page: control characters removed, and — against formula
+    injection in spreadsheets — a leading ``'`` before ``= + - @``, tab or CR."""
+    text = _ILLEGAL.sub("", text)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def month_name(period: Period) -> str:
+    return f"{MONTHS[period.first_month - 1]} {period.year}"
+
+
+def jakarta(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return NO_VALUE
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(JAKARTA).strftime("%d-%m-%Y %H:%M WIB")
+
+
+def category_label(dimension: str, category: str) -> str:
+    if category == "tidak_diketahui":
+        return "Tidak diketahui"
+    if dimension == "jenis_kelamin":
+        return {"P": "Perempuan", "L": "Laki-laki"}.get(category, category)
+    if dimension == "disabilitas":
+        return {"ya": "Dengan disabilitas", "tidak": "Tanpa disabilitas"}.get(category, category)
+    if dimension == "kelompok_umur":
+        return f"{category} tahun"
+    if dimension == "jenis_kasus":
+        return category.upper() if category in ("ktp", "kta", "tppo") else category
+    return category.replace("_", " ").capitalize()
+
+
+def _count_figure(f: Figure) -> bool:
+    """A count of people or referrals (no denominator, scale 1), not a median or a rate."""
+    return f.denominator is None and f.definition.scale == 1 and f.definition.unit != "jam"
+
+
+def _as_int(value: Decimal | None) -> int:
+    return int(value) if value is not None else 0
+
+
+def _figure_row(f: Figure, *, with_target: bool) -> list[CellValue]:
+    """Name, realisasi, unit, [target, capaian, direction], note."""
+    notes: list[str] = []
+    value: CellValue
+    capaian: CellValue = f.capaian
+    hidden = False
+    if f.value is None:
+        value = NO_VALUE
+        notes.append(f.reason or "Tidak dapat dihitung.")
+    elif _count_figure(f) and is_small(f.numerator):
+        value, hidden = SMALL, True
+    elif _count_figure(f):
+        value = _as_int(f.value)
+    else:
+        value = f.value
+        if f.suppressed:
+            notes.append(f"{MARK} dihitung dari jumlah kecil (<5)")
+    if hidden and capaian is not None:
+        capaian = HIDDEN  # the capaian would give the hidden count back
+    if f.revisions:
+        original = f.original_value
+        if hidden or (_count_figure(f) and is_small(f.original.numerator)):
+            notes.append("direvisi setelah periode ditutup")
+        else:
+            notes.append(
+                "direvisi setelah periode ditutup (nilai awal "
+                f"{format_id(original, 0 if _count_figure(f) else 2)})"
+            )
+    row: list[CellValue] = [f.definition.name_id, value, f.definition.unit]
+    if with_target:
+        row += [
+            f.target if f.target is not None else NO_VALUE,
+            capaian if capaian is not None else NO_VALUE,
+            DIRECTIONS.get(f.definition.direction, f.definition.direction),
+        ]
+    row.append("; ".join(notes))
+    return row
+
+
+def _headline_section(items: list[Figure]) -> Section:
+    header = ["Indikator", "Realisasi", "Satuan", "Target", "Capaian (%)", "Arah", "Keterangan"]
+    table = Table(header, widths=[3.2, 1.2, 1.6, 1.0, 1.1, 1.6, 2.8])
+    for f in items:
+        table.rows.append(_figure_row(f, with_target=True))
+    lines = [] if items else ["Belum ada nilai indikator utama untuk periode dan wilayah ini."]
+    return Section("Indikator utama", "Indikator utama", lines, [table])
+
+
+def _other_section(items: list[Figure]) -> Section:
+    table = Table(
+        ["Indikator", "Realisasi", "Satuan", "Target", "Capaian (%)", "Arah", "Keterangan"],
+        widths=[3.2, 1.2, 1.6, 1.0, 1.1, 1.6, 2.8],
+    )
+    for f in items:
+        table.rows.append(_figure_row(f, with_target=True))
+    return Section(
+        "Indikator lain", "Indikator lain (cakupan layanan dan operasional)", [], [table]
+    )
+
+
+def _breakdown_section(items: list[Figure]) -> Section:
+    by_code: dict[str, list[Figure]] = {}
+    for f in items:
+        by_code.setdefault(f.definition.code, []).append(f)
+    section = Section(
+        "Rincian korban",
+        "Korban menurut kategori",
+        [
+            "Seorang korban dapat tercatat pada lebih dari satu kategori (misalnya beberapa "
+            "jenis kekerasan).",
+        ],
+    )
+    for code, rows in by_code.items():
+        dimension = code.removeprefix("korban_menurut_")
+        counts = {f.breakdown: _as_int(f.numerator) for f in rows if f.breakdown}
+        hidden = suppress_table(counts, total_shown=True)
+        table = Table(["Kategori", "Jumlah korban"], title=rows[0].definition.name_id)
+        table.widths = [4.0, 2.0]
+        for f in sorted(rows, key=lambda r: (-counts.get(r.breakdown, 0), r.breakdown)):
+            if not f.breakdown:
+                continue
+            count = counts[f.breakdown]
+            cell: CellValue = count
+            if is_small(count):
+                cell = SMALL
+            elif hidden.get(f.breakdown):
+                cell = HIDDEN
+            table.rows.append([category_label(dimension, f.breakdown), cell])
+        if not table.rows:
+            table.rows.append(["Tidak ada korban", 0])
+        section.tables.append(table)
+    if not section.tables:
+        section.lines.append("Belum ada rincian untuk periode dan wilayah ini.")
+    return section
+
+
+def _count_cell(n: int) -> CellValue:
+    return SMALL if is_small(n) else n
+
+
+def _marked_percent(value: Decimal | None, base: int) -> CellValue:
+    if value is None:
+        return NO_VALUE
+    if is_small(base):
+        return f"{format_id(value)} {MARK}"
+    return value
+
+
+def _referral_section(items: list[Figure], period: Period, agency_ids: list[int] | None) -> Section:
+    from app.core.labels import label
+    from app.referrals.metrics import referral_metrics
+
+    section = Section("Rujukan", "Rujukan antarlembaga")
+    summary = Table(
+        ["Indikator", "Nilai", "Satuan", "Keterangan"], title="Ringkasan", widths=[4, 1.5, 1.5, 4]
+    )
+    for f in items:
+        summary.rows.append(_figure_row(f, with_target=False))
+    section.tables.append(summary)
+    header = [
+        "Terkirim",
+        "Diterima",
+        "Ditolak",
+        "Persentase ditolak (%)",
+        "Terlambat dijawab",
+        "Median jam sampai diterima",
+    ]
+    widths = [3.4, 1.1, 1.1, 1.1, 1.4, 1.4, 1.6]
+    by_agency = Table(["Lembaga penerima", *header], title="Menurut lembaga penerima")
+    by_agency.widths = widths
+    by_subgt = Table(["Sub Gugus Tugas", *header], title="Menurut Sub Gugus Tugas")
+    by_subgt.widths = widths
+    for table, by in ((by_agency, "agency"), (by_subgt, "subgt")):
+        rows = referral_metrics(period.start, period.end, by=by, agency_ids=agency_ids)  # type: ignore[arg-type]
+        for r in rows:
+            if by == "agency":
+                name = r.agency_name or NO_VALUE
+            else:
+                name = label(r.subgt_key) if r.subgt_key is not None else "Tanpa Sub GT"
+            table.rows.append(
+                [
+                    name,
+                    _count_cell(r.sent),
+                    _count_cell(r.accepted),
+                    _count_cell(r.declined),
+                    _marked_percent(r.decline_rate, r.accepted + r.declined),
+                    _count_cell(r.overdue),
+                    _marked_percent(r.median_hours_to_accept, r.accepted),
+                ]
+            )
+        if not table.rows:
+            table.rows.append(["Tidak ada rujukan terkirim pada periode ini", *[""] * 6])
+        section.tables.append(table)
+    return section
+
+
+def _quality_section(period: Period, agency_ids: list[int]) -> Section:
+    section = Section(
+        "Kualitas data",
+        "Kualitas data per lembaga",
+        [
+            "Persentase kasus yang terdaftar pada periode tanpa masalah: ketepatan waktu "
+            "pencatatan, kelengkapan, keunikan (bukan duplikat) dan validitas.",
+        ],
+    )
+    try:
+        from app.quality.queries import quality_scores
+    except ImportError:
+        section.lines.append("Skor kualitas data belum tersedia.")
+        return section
+    table = Table(
+        [
+            "Lembaga",
+            "Kasus terdaftar",
+            "Ketepatan waktu (%)",
+            "Kelengkapan (%)",
+            "Keunikan (%)",
+            "Validitas (%)",
+        ],
+        widths=[4, 1.3, 1.4, 1.4, 1.4, 1.4],
+    )
+    for s in quality_scores(agency_ids, period.start, period.end):
+        table.rows.append(
+            [
+                s.agency_name,
+                _count_cell(s.cases),
+                *(
+                    _marked_percent(score.percent, s.cases)
+                    for score in (s.timeliness, s.completeness, s.uniqueness, s.validity)
+                ),
+            ]
+        )
+    if not table.rows:
+        table.rows.append(["Tidak ada lembaga di wilayah ini", "", "", "", "", ""])
+    section.tables.append(table)
+    return section
+
+
+def _definitions_section(items: list[Figure]) -> Section:
+    table = Table(
+        ["Kode", "Indikator", "Versi", "Berlaku sejak", "Pembilang", "Penyebut", "Dihitung"],
+        widths=[2.4, 2.6, 0.7, 1.2, 3.0, 2.4, 1.7],
+    )
+    seen: dict[str, tuple[Figure, dt.datetime]] = {}
+    for f in items:
+        latest = seen.get(f.definition.code)
+        if latest is None or f.computed_at > latest[1]:
+            seen[f.definition.code] = (f, f.computed_at)
+    for code, (f, computed_at) in sorted(seen.items()):
+        d = f.definition
+        table.rows.append(
+            [
+                code,
+                d.name_id,
+                d.version,
+                d.valid_from.strftime("%d-%m-%Y"),
+                d.numerator,
+                d.denominator or NO_VALUE,
+                jakarta(computed_at),
+            ]
+        )
+    return Section("Definisi", "Definisi indikator dan waktu penghitungan", [], [table])
+
+
+def _agency_ids(region_id: int | None) -> list[int] | None:
+    from app.indicators.compute import agencies_in, descendants, region_tree
+
+    if region_id is None:
+        return None
+    return list(agencies_in(descendants(region_id, region_tree())))
+
+
+def build_report(region_id: int | None, period_code: str, progress: Progress) -> Report:
+    """The report's content; ``progress`` is told as sections are done (up to 80 %)."""
+    from app.agencies.models import Agency
+    from app.regions.models import Region
+
+    period = parse(period_code)
+    region = db.session.get(Region, region_id) if region_id is not None else None
+    region_text = f"{region.name} ({region.code})" if region is not None else "Nasional"
+    items = figures(region_id, period.code)
+    progress(10)
+    whole = [f for f in items if not f.breakdown]
+    headline = [f for f in whole if f.definition.headline]
+    referral = [f for f in whole if f.definition.method == "rujukan" and not f.definition.headline]
+    other = [
+        f
+        for f in whole
+        if not f.definition.headline
+        and f.definition.method not in ("rujukan", "breakdown")
+        and not f.definition.code.startswith("korban_menurut_")
+    ]
+    breakdowns = [f for f in items if f.definition.code.startswith("korban_menurut_")]
+    close = closed(region_id, period.code)
+    revised = sorted({f.definition.code for f in items if f.revisions})
+    computed = [f.computed_at for f in items]
+
+    summary = Section("Ringkasan", "Ringkasan")
+    facts = Table(["Keterangan", "Isi"], widths=[2.2, 6.0])
+    facts.rows += [
+        ["Wilayah", region_text],
+        ["Periode", f"{month_name(period)} ({period.code})"],
+        [
+            "Status periode",
+            f"Sudah ditutup pada {jakarta(close.closed_at)}; nilai dibekukan"
+            if close is not None
+            else "Belum ditutup; nilai masih dapat berubah",
+        ],
+        [
+            "Revisi",
+            f"{len(revised)} indikator direvisi setelah periode ditutup: {', '.join(revised)}"
+            if revised
+            else "Tidak ada nilai yang direvisi",
+        ],
+        [
+            "Waktu penghitungan",
+            f"{jakarta(min(computed))} s.d. {jakarta(max(computed))}"
+            if computed
+            else "Belum dihitung",
+        ],
+        ["Versi definisi", "Lihat bagian Definisi"],
+        ["Laporan dibuat", jakarta(utcnow())],
+    ]
+    summary.tables.append(facts)
+    summary.tables.append(Table(["Catatan"], [[n] for n in NOTES], widths=[8.2]))
+    if not items:
+        summary.lines.append(
+            "Belum ada nilai indikator untuk periode dan wilayah ini: jalankan penghitungan "
+            "(rollup) terlebih dahulu."
+        )
+
+    agency_ids = _agency_ids(region_id)
+    report = Report(
+        title="Laporan Bulanan Indikator Perlindungan Perempuan dan Anak",
+        subtitle=f"{region_text} — {month_name(period)}",
+    )
+    report.sections += [summary, _headline_section(headline)]
+    progress(25)
+    report.sections += [_other_section(other), _breakdown_section(breakdowns)]
+    progress(40)
+    report.sections.append(_referral_section(referral, period, agency_ids))
+    progress(55)
+    quality_ids = (
+        agency_ids
+        if agency_ids is not None
+        else list(db.session.scalars(sa.select(Agency.id).order_by(Agency.id)))
+    )
+    report.sections.append(_quality_section(period, quality_ids))
+    progress(70)
+    report.sections.append(_definitions_section(items))
+    progress(80)
+    return report
+
+
+# --- XLSX ----------------------------------------------------------------------------------------
+
+
+def _xlsx_value(value: CellValue) -> tuple[Any, str | None]:
+    if value is None:
+        return "", None
+    if isinstance(value, bool):
+        return safe_text(str(value)), None
+    if isinstance(value, int):
+        return value, "#,##0"
+    if isinstance(value, Decimal):
+        return value, "#,##0.00"
+    return safe_text(str(value)), None
+
+
+def render_xlsx(report: Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.properties.title = safe_text(f"{CONFIDENTIAL} — {report.title}")
+    workbook.properties.creator = "Simpul"
+    red = Font(bold=True, color="C00000", size=12)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDDDDD")
+    for section in report.sections:
+        sheet = workbook.create_sheet(section.sheet[:31])
+        sheet.oddHeader.center.text = CONFIDENTIAL  # printed pages carry the marking too
+        sheet.append([CONFIDENTIAL_NOTE])
+        sheet["A1"].font = red
+        sheet.append([safe_text(report.title)])
+        sheet["A2"].font = bold
+        sheet.append([safe_text(report.subtitle)])
+        sheet.append([safe_text(section.title)])
+        sheet["A4"].font = bold
+        for line in section.lines:
+            sheet.append([safe_text(line)])
+        widths: dict[int, int] = {}
+        for table in section.tables:
+            sheet.append([])
+            if table.title:
+                sheet.append([safe_text(table.title)])
+                sheet.cell(sheet.max_row, 1).font = bold
+            sheet.append([safe_text(h) for h in table.header])
+            for column in range(1, len(table.header) + 1):
+                cell = sheet.cell(sheet.max_row, column)
+                cell.font, cell.fill = bold, fill
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for row in table.rows:
+                values = [_xlsx_value(v) for v in row]
+                sheet.append([v for v, _ in values])
+                for column, (v, number_format) in enumerate(values, start=1):
+                    cell = sheet.cell(sheet.max_row, column)
+                    if number_format:
+                        cell.number_format = number_format
+                    else:
+                        cell.data_type = "s"  # never a formula, whatever the text
+                    length = len(str(v))
+                    widths[column] = max(widths.get(column, 0), min(length, 60))
+        for column, width in widths.items():
+            sheet.column_dimensions[get_column_letter(column)].width = max(width + 2, 10)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def find_font() -> tuple[Path, Path] | None:
+    """The regular and bold DejaVu Sans files, or None when they are not installed."""
+    for directory in FONT_DIRS:
+        regular, bold = (directory / name for name in FONT_FILES)
+        if regular.is_file():
+            return regular, bold if bold.is_file() else regular
+    return None
+
+
+_LATIN = {
+    "\u2014": "-",  # em dash
+    "\u2013": "-",  # en dash
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2026": "...",
+    "\u2265": ">=",
+    "\u2264": "<=",
+    "\u00d7": "x",
+}
+
+
+def transliterate(text: str) -> str:
+    """Text the core (Latin-1) fonts can draw."""
+    for source, target in _LATIN.items():
+        text = text.replace(source, target)
+    out = []
+    for char in text:
+        try:
+            char.encode("latin-1")
+            out.append(char)
+        except UnicodeEncodeError:
+            plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+            out.append(plain or "?")
+    return "".join(out)
+
+
+def _pdf_text(value: CellValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return format_id(Decimal(value), 0)
+    if isinstance(value, Decimal):
+        return format_id(value)
+    return _ILLEGAL.sub("", str(value))
+
+
+def render_pdf(report: Report) -> tuple[bytes, str]:
+    """The PDF and the font used (``DejaVuSans`` or ``Helvetica``)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    fonts = find_font()
+    family = "DejaVu" if fonts else "Helvetica"
+    clean: Callable[[str], str] = (lambda s: s) if fonts else transliterate
+
+    class ReportPDF(FPDF):  # type: ignore[misc]
+        def header(self) -> None:
+            self.set_font(family, "B", 11)
+            self.set_text_color(192, 0, 0)
+            self.cell(0, 6, CONFIDENTIAL, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_font(family, "", 7)
+            self.cell(0, 4, clean(CONFIDENTIAL_NOTE), align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0, 0, 0)
+            self.ln(2)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(family, "", 7)
+            self.cell(
+                0,
+                5,
+                clean(f"{CONFIDENTIAL} — {report.subtitle} — halaman {self.page_no()}/{{nb}}"),
+                align="C",
+            )
+
+    pdf = ReportPDF(orientation="L", format="A4")
+    pdf.set_compression(PDF_COMPRESS)
+    if fonts:
+        pdf.add_font("DejaVu", "", str(fonts[0]))
+        pdf.add_font("DejaVu", "B", str(fonts[1]))
+    pdf.set_title(clean(f"{CONFIDENTIAL} — {report.title}"))
+    pdf.set_creator("Simpul")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font(family, "B", 14)
+    pdf.multi_cell(0, 7, clean(report.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 11)
+    pdf.multi_cell(0, 6, clean(report.subtitle), new_x="LMARGIN", new_y="NEXT")
+    heading = FontFace(emphasis="BOLD", fill_color=(221, 221, 221))
+    for section in report.sections:
+        if pdf.get_y() > pdf.h - 50:
+            pdf.add_page()
+        pdf.ln(4)
+        pdf.set_font(family, "B", 12)
+        pdf.multi_cell(0, 7, clean(section.title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 9)
+        for line in section.lines:
+            pdf.multi_cell(0, 5, clean(line), new_x="LMARGIN", new_y="NEXT")
+        for table in section.tables:
+            pdf.ln(2)
+            if table.title:
+                pdf.set_font(family, "B", 10)
+                pdf.multi_cell(0, 6, clean(table.title), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(family, "", 8)
+            widths = table.widths or [1.0] * len(table.header)
+            with pdf.table(
+                col_widths=tuple(widths),
+                headings_style=heading,
+                line_height=4.5,
+                text_align="LEFT",
+                first_row_as_headings=True,
+            ) as grid:
+                head = grid.row()
+                for text in table.header:
+                    head.cell(clean(text))
+                for values in table.rows:
+                    row = grid.row()
+                    for value in values:
+                        text = clean(_pdf_text(value))
+                        align = "RIGHT" if isinstance(value, int | Decimal) else "LEFT"
+                        row.cell(text, align=align)
+    return bytes(pdf.output()), "DejaVuSans" if fonts else "Helvetica"
+
+
+# --- storage and the job -------------------------------------------------------------------------
+
+
+def reports_dir() -> Path:
+    """``reports`` next to the upload directory: outside the web root, private to the app."""
+    uploads = Path(
+        current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+    )
+    path = uploads.parent / "reports"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def store(content: bytes, extension: str) -> Path:
+    """Write ``content`` under a new random name, readable by the application only (0600)."""
+    directory = reports_dir()
+    while True:
+        path = directory / f"{secrets.token_hex(16)}.{extension}"
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        break
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    os.chmod(path, 0o600)
+    return path
+
+
+def _set_stored_name(job: ReportJob, name: str) -> None:
+    """Record the file name on the job. The job's runner writes its progress on a connection of
+    its own while this session's transaction is open; had this session updated the job row, that
+    write (and the runner's final one) would wait on its lock forever. So the name is written the
+    same way when the row is committed; only a job this session has not committed yet (a test's
+    transaction) is updated through the session."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.indicators.models import ReportJob
+
+    with db.engine.begin() as connection:
+        result = connection.execute(
+            sa.update(ReportJob).where(ReportJob.id == job.id).values(stored_name=name)
+        )
+    if result.rowcount == 1:
+        set_committed_value(job, "stored_name", name)
+    else:
+        job.stored_name = name
+
+
+def download_name(job: ReportJob) -> str:
+    region = job.region.code.replace(".", "") if job.region is not None else "nasional"
+    return f"laporan-{region}-{job.period}.{job.format}"
+
+
+def generate_report(job: ReportJob, progress: Progress) -> str:
+    """Build the monthly report of ``job.period`` for ``job.region`` as ``job.format``, store it
+    and set ``job.stored_name``; a short message for the job page."""
+    from app.core.tasks import delete_on_rollback
+
+    period = parse(job.period)
+    if period.kind != "bulan":
+        raise ValueError(f"a monthly report needs a month, not {job.period!r}")
+    report = build_report(job.region_id, period.code, progress)
+    if job.format == "pdf":
+        content, font = render_pdf(report)
+        note = "" if font == "DejaVuSans" else " (huruf Helvetica, tanpa Unicode)"
+    else:
+        content, note = render_xlsx(report), ""
+    progress(90)
+    path = store(content, job.format)
+    delete_on_rollback(db.session, path)  # a job that fails in the end leaves no file behind
+    _set_stored_name(job, path.name)
+    progress(99)
+    return f"Laporan {job.format.upper()} {month_name(period)} siap diunduh{note}."

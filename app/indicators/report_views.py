@@ -1,0 +1,263 @@
+"""The monthly report pages (domain.md §6): ask for a report of a month and one of one's regions,
+follow its progress, download the finished file (scoped and audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import Response, abort, jsonify, redirect, render_template, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField
+
+from app.audit.operations import record
+from app.core.db import utcnow
+from app.core.enums import RegionLevel
+from app.core.permissions import permissions_for_roles, requires
+from app.extensions import db
+from app.indicators import bp
+from app.indicators.models import IndicatorValue, ReportJob
+from app.indicators.operations import start_job
+from app.indicators.periods import JAKARTA, parse
+from app.indicators.report import download_name, reports_dir
+from app.regions.models import Region
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+FORMATS = (("xlsx", "Excel (XLSX)"), ("pdf", "PDF"))
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+RECENT = 20
+STATE_LABELS: dict[str, Any] = {
+    "antre": _l("Queued"),
+    "berjalan": _l("Running"),
+    "selesai": _l("Done"),
+    "gagal": _l("Failed"),
+}
+
+
+class ReportForm(FlaskForm):  # type: ignore[misc]
+    period = StringField(_l("Month"), description=_l("For example 2025-07."))
+    region = SelectField(_l("Region"), coerce=int, validate_choice=False)
+    format = SelectField(_l("Format"), choices=FORMATS, validate_choice=False)
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+def user_region_ids(user: Any) -> set[int]:
+    """The regions of the agencies where ``user`` holds a role that may view indicators, and
+    every region under them."""
+    from app.indicators.compute import descendants, region_tree
+
+    if not user.active:
+        return set()
+    roots = {
+        g.agency.region_id
+        for g in user.grants
+        if g.agency is not None
+        and g.agency.region_id is not None
+        and "indicators:view" in permissions_for_roles([g.role])
+    }
+    if not roots:
+        return set()
+    tree = region_tree()
+    found: set[int] = set()
+    for root in roots:
+        found |= descendants(root, tree)
+    return found
+
+
+def user_regions(user: Any) -> list[Region]:
+    ids = user_region_ids(user)
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Region)
+            .where(Region.id.in_(ids), Region.level != RegionLevel.DESA)
+            .order_by(Region.code)
+        )
+    )
+
+
+def job_for(user: Any, job_id: int) -> ReportJob | None:
+    """A report job ``user`` may see: one they asked for, or one of a region of theirs."""
+    job = db.session.get(ReportJob, job_id)
+    if job is None or job.kind != "report":
+        return None
+    if job.requested_by_id == user.id:
+        return job
+    if job.region_id is not None and job.region_id in user_region_ids(user):
+        return job
+    return None
+
+
+def _recent_jobs(user: Any) -> list[ReportJob]:
+    return list(
+        db.session.scalars(
+            select(ReportJob)
+            .where(ReportJob.kind == "report", ReportJob.requested_by_id == user.id)
+            .order_by(ReportJob.requested_at.desc(), ReportJob.id.desc())
+            .limit(RECENT)
+        )
+    )
+
+
+def _render_form(form: ReportForm, regions: list[Region], *, status: int = 200) -> Any:
+    return (
+        render_template(
+            "indicators/report.html",
+            form=form,
+            regions=regions,
+            jobs=_recent_jobs(_me()),
+            state_labels=STATE_LABELS,
+        ),
+        status,
+    )
+
+
+def _choices(form: ReportForm, regions: list[Region]) -> None:
+    form.region.choices = [(r.id, f"{r.name} ({r.code})") for r in regions]
+
+
+@bp.route("/indikator/laporan", methods=["GET"])
+@requires("indicators:view")
+def report_form() -> Any:
+    regions = user_regions(_me())
+    form = ReportForm(formdata=None)
+    _choices(form, regions)
+    now = utcnow().astimezone(JAKARTA).date().replace(day=1) - dt.timedelta(days=1)
+    form.period.data = f"{now.year}-{now.month:02d}"  # the month that ended last
+    form.format.data = "xlsx"
+    return _render_form(form, regions)
+
+
+def _check(form: ReportForm, regions: list[Region]) -> tuple[str, Region, str] | None:
+    """The month, region and format asked for, or None with the errors on the form."""
+    ok = True
+    period = (form.period.data or "").strip()
+    region = next((r for r in regions if r.id == form.region.data), None)
+    if not MONTH.match(period):
+        form.period.errors = [_("Write a month as YYYY-MM, for example 2025-07.")]
+        ok = False
+    else:
+        today = utcnow().astimezone(JAKARTA).date()
+        if parse(period).start_date > today:
+            form.period.errors = [_("This month has not begun yet.")]
+            ok = False
+    if region is None:
+        form.region.errors = [_("Choose one of your regions.")]
+        ok = False
+    if form.format.data not in MIMETYPES:
+        form.format.errors = [_("Choose XLSX or PDF.")]
+        ok = False
+    if not ok or region is None:
+        return None
+    has_values = db.session.scalar(
+        select(IndicatorValue.id)
+        .where(IndicatorValue.region_id == region.id, IndicatorValue.period == period)
+        .limit(1)
+    )
+    if has_values is None:
+        form.period.errors = [
+            _("There are no indicator values for this region and month yet: run the rollup first.")
+        ]
+        return None
+    return period, region, str(form.format.data)
+
+
+@bp.route("/indikator/laporan", methods=["POST"])
+@requires("indicators:view")
+def report_create() -> Any:
+    user = _me()
+    regions = user_regions(user)
+    form = ReportForm()
+    _choices(form, regions)
+    form.validate_on_submit()  # the CSRF token; the fields are checked below
+    if form.errors.get("csrf_token"):
+        return _render_form(form, regions, status=400)
+    checked = _check(form, regions)
+    if checked is None:
+        return _render_form(form, regions, status=422)
+    period, region, file_format = checked
+    job = start_job("report", period, region, actor=user, fmt=file_format)
+    return redirect(url_for("indicators.report_job", job_id=job.id))
+
+
+def _status(job: ReportJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "state": job.state,
+        "state_label": str(STATE_LABELS.get(job.state, job.state)),
+        "progress": job.progress,
+        "message": job.message,
+        "download_url": url_for("indicators.report_download", job_id=job.id)
+        if job.state == "selesai" and job.stored_name
+        else None,
+    }
+
+
+@bp.route("/indikator/laporan/<int:job_id>")
+@requires("indicators:view")
+def report_job(job_id: int) -> Any:
+    job = job_for(_me(), job_id)
+    if job is None:
+        abort(404)
+    return render_template(
+        "indicators/report_job.html",
+        job=job,
+        status=_status(job),
+        state_labels=STATE_LABELS,
+    )
+
+
+@bp.route("/indikator/laporan/<int:job_id>.json")
+@requires("indicators:view")
+def report_job_status(job_id: int) -> Any:
+    job = job_for(_me(), job_id)
+    if job is None:
+        abort(404)
+    db.session.refresh(job)  # the runner writes progress on its own connection
+    return jsonify(_status(job))
+
+
+@bp.route("/indikator/laporan/<int:job_id>/unduh")
+@requires("indicators:view")
+def report_download(job_id: int) -> Response:
+    user = _me()
+    job = job_for(user, job_id)
+    if job is None or job.state != "selesai" or not job.stored_name:
+        abort(404)
+    if not (reports_dir() / job.stored_name).is_file():
+        abort(404)
+    record(
+        user,
+        "indicators.report_download",
+        "report_job",
+        job.id,
+        {
+            "region": job.region.code if job.region is not None else "nasional",
+            "period": job.period,
+            "format": job.format,
+        },
+    )
+    response = send_from_directory(
+        reports_dir(),
+        job.stored_name,
+        mimetype=MIMETYPES[job.format],
+        as_attachment=True,
+        download_name=download_name(job),
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "no-store, private"
+    return response

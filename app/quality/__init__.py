@@ -1,0 +1,15 @@
+"""Data quality (domain.md §7): checks of each case, the verification queue per agency, and the
+timeliness, completeness, uniqueness and validity scores of a period."""
+
+from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("quality", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from app.core.templating import register_nav
+    from app.quality import views  # noqa: F401  (routes)
+
+    app.register_blueprint(bp)
+    register_nav("quality.queue", _l("Data quality"), "quality:review")
