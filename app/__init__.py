@@ -112,14 +112,11 @@ def celery_init_app(app: Flask) -> None:
     celery.set_default()
     app.extensions["celery"] = celery
 
-    from app.core.outbox import init_outbox
     from app.core.tasks import celery_dispatcher, inprocess_dispatcher
 
     app.extensions["simpul_dispatch"] = (
         celery_dispatcher(app) if redis_url else inprocess_dispatcher(app)
     )
-    app.extensions["simpul_outbox"] = bool(redis_url)  # tasks also go through the outbox table
-    init_outbox(app)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
