@@ -1,4 +1,11 @@
-"""The cross-cutting audit trail. Rows are only ever inserted."""
+"""The cross-cutting audit trail. Rows are only ever inserted.
+
+Each entry is sealed: ``entry_hash`` is the SHA-256 of its fields and of the previous entry's
+hash (a chain), ``hmac`` an HMAC-SHA256 of ``entry_hash`` with ``AUDIT_HMAC_KEY``, a key kept
+outside the database. ``flask audit verify`` recomputes both. Entries written before the chain
+existed keep NULL in the three columns. On PostgreSQL triggers refuse UPDATE, DELETE and
+TRUNCATE of the table, for its owner as well (see docs/security.md, "Audit log").
+"""
 
 from __future__ import annotations
 
@@ -29,4 +36,9 @@ class AuditEntry(db.Model):
     object_type: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[str] = mapped_column(sa.String(60))
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # The client address (behind PROXY_FIX_HOPS trusted proxies: the forwarded one).
     remote_addr: Mapped[str | None] = mapped_column(sa.String(45))
+    # The seal: NULL only on entries written before the chain existed.
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    entry_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hmac: Mapped[str | None] = mapped_column(sa.String(64))

@@ -1,16 +1,45 @@
-"""Writing the audit trail. Called by operations, inside their transaction."""
+"""Writing the audit trail. Called by operations, inside their transaction.
+
+Every entry is sealed as it is written: it carries the hash of the entry before it
+(``prev_hash``), the SHA-256 of its own fields and that hash (``entry_hash``) and an HMAC of
+``entry_hash`` with ``AUDIT_HMAC_KEY`` (``hmac``). On PostgreSQL appends are serialised by a
+transaction-level advisory lock, held until the writing transaction ends, so two transactions
+never chain onto the same previous entry.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac as hmac_lib
+import json
+import logging
+import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flask import has_request_context, request
+import sqlalchemy as sa
+from flask import current_app, has_request_context, request
+from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
+from app.core.db import utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
     from app.auth.models import User
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key of the audit chain: "SimpulAu" read as a big-endian integer.
+CHAIN_LOCK_KEY = int.from_bytes(b"SimpulAu", "big")
+# The previous hash of the first sealed entry.
+GENESIS_HASH = "0" * 64
+# The fields an entry's hash covers (with its prev_hash); the id is not among them — order is
+# kept by the chain itself.
+SEAL_VERSION = 1
+# A user opening the same record again within this time is not recorded again.
+VIEW_WINDOW = dt.timedelta(minutes=10)
 
 
 class SystemActor:
@@ -23,6 +52,101 @@ class SystemActor:
         self.label = label
 
 
+# --- the seal -------------------------------------------------------------------------------
+
+
+def _timestamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_bytes(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> bytes:
+    """The canonical JSON an entry's hash is computed over."""
+
+    def get(name: str) -> Any:
+        return entry[name] if isinstance(entry, Mapping) else getattr(entry, name)
+
+    document = {
+        "v": SEAL_VERSION,
+        "at": _timestamp(get("at")),
+        "actor_id": get("actor_id"),
+        "actor_label": get("actor_label"),
+        "action": get("action"),
+        "object_type": get("object_type"),
+        "object_id": get("object_id"),
+        "changes": get("changes") if get("changes") is not None else {},
+        "remote_addr": get("remote_addr"),
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def compute_entry_hash(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> str:
+    return hashlib.sha256(canonical_bytes(entry, prev_hash)).hexdigest()
+
+
+def compute_hmac(entry_hash: str, key: str | None = None) -> str:
+    secret = (key if key is not None else current_app.config["AUDIT_HMAC_KEY"]).encode("utf-8")
+    return hmac_lib.new(secret, entry_hash.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind(mapper=AuditEntry.__mapper__).dialect.name == "postgresql"
+
+
+def chain_tail(session: Session) -> str:
+    """Take the chain lock (PostgreSQL) and return the hash the next entry chains onto: the
+    latest sealed entry by id, GENESIS_HASH when there is none."""
+    if _is_postgres(session):
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    # entries of this transaction not yet written must be part of the chain before we read it
+    session.flush()
+    tail = session.scalar(
+        sa.select(AuditEntry.entry_hash)
+        .where(AuditEntry.entry_hash.is_not(None))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return tail or GENESIS_HASH
+
+
+def _seal(session: Session, entry: AuditEntry) -> None:
+    entry.prev_hash = chain_tail(session)
+    entry.entry_hash = compute_entry_hash(entry, entry.prev_hash)
+    entry.hmac = compute_hmac(entry.entry_hash)
+
+
+def _new_entry(
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: object,
+    changes: dict[str, Any] | None,
+) -> AuditEntry:
+    return AuditEntry(
+        at=utcnow(),
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:60],
+        changes=_jsonable(changes or {}),
+        remote_addr=_client_address(),
+    )
+
+
+def _client_address() -> str | None:
+    if not has_request_context():
+        return None
+    address = request.remote_addr
+    return address[:45] if address else None
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
 def record(
     actor: User | SystemActor,
     action: str,
@@ -30,17 +154,67 @@ def record(
     object_id: object,
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        actor_id=actor.id,
-        actor_label=actor.label if isinstance(actor, SystemActor) else "user",
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        changes=_jsonable(changes or {}),
-        remote_addr=request.remote_addr if has_request_context() else None,
+    """Append a sealed entry in the caller's transaction (kept or dropped with its work)."""
+    entry = _new_entry(
+        actor.id,
+        actor.label if isinstance(actor, SystemActor) else "user",
+        action,
+        object_type,
+        object_id,
+        changes,
     )
+    _seal(db.session, entry)
     db.session.add(entry)
     return entry
+
+
+def record_view(
+    actor: User,
+    action: str,
+    object_type: str,
+    object_id: object,
+    changes: dict[str, Any] | None = None,
+    *,
+    within: dt.timedelta = VIEW_WINDOW,
+) -> AuditEntry | None:
+    """Record that ``actor`` looked at a record, unless they already did within ``within``: the
+    log stays readable while every viewer and every visit more than ``within`` apart is kept."""
+    seen = db.session.scalar(
+        sa.select(AuditEntry.id)
+        .where(
+            AuditEntry.object_type == object_type,
+            AuditEntry.object_id == str(object_id),
+            AuditEntry.actor_id == actor.id,
+            AuditEntry.action == action,
+            AuditEntry.at >= utcnow() - within,
+        )
+        .limit(1)
+    )
+    if seen is not None:
+        return None
+    return record(actor, action, object_type, object_id, changes)
+
+
+def record_apart(
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: object,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Append a sealed entry in a short transaction of its own, kept whatever becomes of the
+    request's (used for refusals, whose request transaction is rolled back). Call it only when
+    the request's session holds no transaction: on PostgreSQL it would otherwise wait for the
+    chain lock that transaction may hold."""
+    bind = db.session.get_bind(mapper=AuditEntry.__mapper__)
+    # Bound to an engine: a connection and transaction of its own. Bound to a connection that is
+    # already in a transaction (the test suite): a savepoint of it.
+    with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
+        entry = _new_entry(actor_id, actor_label, action, object_type, object_id, changes)
+        _seal(session, entry)
+        session.add(entry)
+        session.commit()
 
 
 def _jsonable(value: Any) -> Any:
@@ -49,6 +223,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         items = [_jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON (and PostgreSQL's json) has no NaN or infinity
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -10,9 +10,12 @@ def init_app(app: Flask) -> None:
     from app.auth import views  # noqa: F401  (routes)
     from app.auth.cli import users_cli
     from app.auth.queries import load_session_user
+    from app.auth.totp import resolve_totp_setting
     from app.core.templating import register_nav
     from app.extensions import login_manager
 
+    # TOTP_REQUIRED: case_roles in production, none otherwise (docs/security.md)
+    resolve_totp_setting(app.config)
     login_manager.user_loader(load_session_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")

@@ -75,3 +75,36 @@ class GrantForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     grant_id = IntegerField(validators=[InputRequired()])
+
+
+class CodeForm(FlaskForm):
+    """The second step of sign-in: a code of the authenticator app or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(REQUIRED), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"},
+    )
+
+
+class TotpConfirmForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(REQUIRED), Length(max=16)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class PasswordConfirmForm(FlaskForm):
+    """Turning the second factor off or replacing the recovery codes: the password again."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
+    code = StringField(
+        _l("Code"),
+        validators=[Optional(), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false"},
+    )

@@ -37,6 +37,18 @@ class User(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Consecutive failed sign-in steps (password or code); reset on a complete sign-in. At the
+    # threshold the account is locked until ``locked_until``. Both are written with plain UPDATE
+    # statements (app.auth.lockout), outside the version counter: concurrent failures must
+    # count, not conflict.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # TOTP second factor (RFC 6238). The secret (base32) is kept while enrolment is pending;
+    # the factor is in force once ``totp_enabled_at`` is set. ``totp_last_step`` is the time
+    # step of the last code accepted: a code is accepted once, and never an older one.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     version: Mapped[int] = mapped_column(default=1)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -44,6 +56,9 @@ class User(db.Model):
         cascade="all, delete-orphan",
         foreign_keys="RoleGrant.user_id",
         order_by="RoleGrant.id",
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="RecoveryCode.id"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -85,6 +100,10 @@ class User(db.Model):
             return frozenset()
         return permissions_for_roles(g.role for g in self.grants if g.agency_id == agency_id)
 
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
     def agencies_with(self, *roles: Role) -> list[Agency]:
         return [g.agency for g in self.grants if g.role in roles and g.agency is not None]
 
@@ -121,3 +140,18 @@ class RoleGrant(db.Model):
     user: Mapped[User] = relationship(back_populates="grants", foreign_keys=[user_id])
     agency: Mapped[Agency | None] = relationship()
     sub_task_force: Mapped[SubTaskForce | None] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use recovery code for the second factor, kept only as a salted SHA-256 hash
+    (the codes are random, 50 bits each, so a slow hash adds nothing)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

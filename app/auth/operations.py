@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.agencies.models import Agency, SubTaskForce
 from app.audit.operations import SystemActor, record
-from app.auth.models import RoleGrant, User
+from app.auth import totp
+from app.auth.models import RecoveryCode, RoleGrant, User
 from app.auth.passwords import hash_password, password_problems
 from app.core.db import model_diff, utcnow
 from app.core.enums import Role
@@ -107,12 +109,208 @@ def set_locale(user: User, locale: str, *, actor: Actor) -> None:
         record(actor, "user.set_locale", "user", user.id, {"locale": locale})
 
 
-def record_login(user: User, new_hash: str | None = None) -> None:
+def record_login(user: User, new_hash: str | None = None, *, method: str = "password") -> None:
+    reset_failures(user)
     user.last_login_at = utcnow()
     if new_hash:
         user.password_hash = new_hash
     db.session.flush()
-    record(user, "user.login", "user", user.id)
+    record(user, "user.login", "user", user.id, {"method": method} if method != "password" else {})
+
+
+# --- lockout ---------------------------------------------------------------------------------
+
+LOCKOUT_THRESHOLD = 6
+"""Consecutive failed sign-in steps (password or code) that lock the account."""
+LOCKOUT_MINUTES = 30
+
+
+def is_locked(user: User, now: dt.datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def register_failure(user: User, *, step: str) -> bool:
+    """Count one failed sign-in step of ``user``; lock the account for LOCKOUT_MINUTES at the
+    threshold (the count starts again after the lock). True when this failure locked it.
+
+    Written with UPDATE statements, not through the version counter: two failures at the same
+    moment must both count and neither may fail on a version conflict."""
+    now = utcnow()
+    if is_locked(user, now):
+        return False  # attempts while locked neither count nor extend the lock
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    count = db.session.scalar(select(User.failed_logins).where(User.id == user.id)) or 0
+    locked = count >= LOCKOUT_THRESHOLD
+    values: dict[str, object] = {"failed_logins": count}
+    if locked:
+        values = {"failed_logins": 0, "locked_until": now + dt.timedelta(minutes=LOCKOUT_MINUTES)}
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    if locked:
+        record(
+            SystemActor("login"),
+            "user.locked",
+            "user",
+            user.id,
+            {"failures": count, "minutes": LOCKOUT_MINUTES, "step": step},
+        )
+    return locked
+
+
+def reset_failures(user: User) -> None:
+    if user.failed_logins or user.locked_until is not None:
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=0, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.expire(user, ["failed_logins", "locked_until"])
+
+
+def unlock(user: User, *, actor: Actor) -> None:
+    """An administrator lifts a lock before it runs out."""
+    reset_failures(user)
+    record(actor, "user.unlock", "user", user.id)
+
+
+# --- the TOTP second factor ------------------------------------------------------------------
+
+
+def pending_totp_secret(user: User) -> str:
+    """The secret of an enrolment not yet confirmed, made on first use (kept until confirmed
+    or restarted, so reloading the page shows the same QR code)."""
+    if user.totp_enabled:
+        raise DomainError(_l("Two-step verification is already on."))
+    if not user.totp_secret:
+        user.totp_secret = totp.new_secret()
+        db.session.flush()
+    return user.totp_secret
+
+
+def restart_totp_enrolment(user: User) -> None:
+    if user.totp_enabled:
+        raise DomainError(_l("Two-step verification is already on."))
+    user.totp_secret = None
+    db.session.flush()
+
+
+def use_totp_code(user: User, code: str) -> bool:
+    """Accept ``code`` once: True when it is the code of a time step later than the last one
+    accepted for ``user`` (a conditional UPDATE, so two requests cannot both use it)."""
+    if not user.totp_secret:
+        return False
+    step = totp.matching_step(user.totp_secret, code)
+    if step is None:
+        return False
+    result = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            (User.totp_last_step.is_(None)) | (User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["totp_last_step"])
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    """Consume one unused recovery code of ``user`` matching ``code``."""
+    if not totp.looks_like_recovery_code(code):
+        return False
+    unused = db.session.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    ).all()
+    match = None
+    for candidate in unused:  # every one is compared: the time taken says nothing
+        if totp.recovery_code_matches(candidate.code_hash, code) and match is None:
+            match = candidate
+    if match is None:
+        return False
+    result = db.session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.id == match.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(match)
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    record(user, "user.recovery_code_used", "user", user.id, {"left": len(unused) - 1})
+    return True
+
+
+def verify_second_factor(user: User, code: str) -> str | None:
+    """``"totp"`` or ``"recovery"`` when ``code`` is accepted (and now used up), else None."""
+    if use_totp_code(user, code):
+        return "totp"
+    if use_recovery_code(user, code):
+        return "recovery"
+    return None
+
+
+def unused_recovery_codes(user: User) -> int:
+    return sum(1 for c in user.recovery_codes if c.used_at is None)
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    codes = totp.new_recovery_codes()
+    user.recovery_codes.clear()
+    db.session.flush()
+    user.recovery_codes.extend(RecoveryCode(code_hash=totp.hash_recovery_code(c)) for c in codes)
+    db.session.flush()
+    return codes
+
+
+def enable_totp(user: User, code: str) -> list[str]:
+    """Confirm the pending enrolment with a first code; returns the new recovery codes (shown
+    once, stored only hashed). Other sessions of the user end."""
+    if user.totp_enabled:
+        raise DomainError(_l("Two-step verification is already on."))
+    if not user.totp_secret:
+        raise DomainError(_l("Start the set-up again."), field="code")
+    if not use_totp_code(user, code):
+        raise DomainError(
+            _l("The code is not correct. Check the time on your phone and try again."),
+            field="code",
+        )
+    user.totp_enabled_at = utcnow()
+    user.session_generation += 1
+    codes = _replace_recovery_codes(user)
+    record(user, "user.totp_enable", "user", user.id)
+    return codes
+
+
+def disable_totp(user: User, *, actor: Actor) -> None:
+    """Turn the second factor off (the caller has checked the password, or an administrator
+    resets a lost device). Other sessions of the user end."""
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.recovery_codes.clear()
+    user.session_generation += 1
+    db.session.flush()
+    record(actor, "user.totp_disable", "user", user.id)
+
+
+def regenerate_recovery_codes(user: User) -> list[str]:
+    if not user.totp_enabled:
+        raise DomainError(_l("Two-step verification is off."))
+    codes = _replace_recovery_codes(user)
+    record(user, "user.recovery_codes_regenerate", "user", user.id)
+    return codes
 
 
 def record_logout(user: User) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -17,47 +15,62 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from app.agencies.models import Agency, SubTaskForce
 from app.agencies.queries import agency_choices, sub_task_force_choices
-from app.auth import bp
+from app.audit.operations import record
+from app.auth import bp, totp
 from app.auth import operations as ops
 from app.auth.forms import (
     ChangePasswordForm,
+    CodeForm,
     GrantForm,
     LoginForm,
+    PasswordConfirmForm,
     ProfileForm,
+    ReauthForm,
     ResetPasswordForm,
     RevokeForm,
+    TotpConfirmForm,
     UserCreateForm,
     UserEditForm,
 )
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.queries import get_user, get_user_for_login, users_query
+from app.auth.sessions import (
+    SESSION_LAST_SEEN,  # noqa: F401  (kept importable from here)
+    clear_pending_login,
+    end_session,
+    enforce_session_rules,
+    mark_recent_auth,
+    must_use_totp,
+    needs_enrolment,
+    pending_login,
+    pending_user,
+    safe_next,
+    start_pending_login,
+    start_session,
+)
 from app.core.enums import Role
 from app.core.errors import DomainError
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.extensions import db, limiter
 
-SESSION_LAST_SEEN = "last_seen"
+__all__ = ["safe_next"]
 
 
-def safe_next(target: str | None) -> str | None:
-    """A same-site path to return to, or None (never an absolute URL: no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
-
-
-def _login_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
+def _account_key() -> str:
+    """The account an attempt is for. Password, code and re-authentication attempts share
+    the limits (``shared_limit``): at most LOGIN_RATE_LIMIT per account and per address."""
+    if request.endpoint == "auth.login":
+        email = (request.form.get("email") or "").strip().lower()
+    elif current_user.is_authenticated:
+        email = current_user.email
+    else:
+        user = pending_user()
+        email = user.email if user is not None else ""
     return f"login-account:{email}"
 
 
@@ -65,28 +78,18 @@ def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
-@bp.before_app_request
-def enforce_idle_timeout() -> Response | None:
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
-    now = int(time.time())
-    last_seen = session.get(SESSION_LAST_SEEN)
-    limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
-    if last_seen is not None and now - int(last_seen) > limit:
-        logout_user()
-        session.clear()
-        flash(
-            _("Your session ended after a period of inactivity. Please sign in again."), "warning"
-        )
-        return redirect(url_for("auth.login"))
-    session[SESSION_LAST_SEEN] = now
-    return None
+def _generic_failure() -> None:
+    # One message for a wrong password, an unknown account, a disabled and a locked account.
+    flash(_("The e-mail or password is not correct."), "error")
+
+
+bp.before_app_request(enforce_session_rules)
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key)
+@limiter.shared_limit(_login_limit, scope="login-address", methods=["POST"])
+@limiter.shared_limit(_login_limit, scope="login-account", methods=["POST"], key_func=_account_key)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -94,19 +97,98 @@ def login() -> Any:
     if form.validate_on_submit():
         user = get_user_for_login(form.email.data or "")
         password = form.password.data or ""
+        # Always one argon2 verification, known account or not, locked or not: same time.
         valid = verify_password(user.password_hash if user else None, password)
+        if user is not None and user.active:
+            if ops.is_locked(user):
+                valid = False
+            elif not valid:
+                ops.register_failure(user, step="password")
         if user is not None and valid and user.active:
             new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
-            locale = session.get("locale")
-            session.clear()  # a new session on every sign-in
-            if locale:
-                session["locale"] = locale
-            login_user(user)
-            session[SESSION_LAST_SEEN] = int(time.time())
+            next_url = request.args.get("next")
+            if user.totp_enabled:
+                if new_hash:
+                    user.password_hash = new_hash
+                start_pending_login(user, next_url)
+                return redirect(url_for("auth.login_code"))
+            start_session(user)
             ops.record_login(user, new_hash)
-            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
-        flash(_("The e-mail or password is not correct."), "error")
+            return redirect(safe_next(next_url) or url_for("home.index"))
+        _generic_failure()
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/masuk/kode", methods=["GET", "POST"])
+@public
+@limiter.shared_limit(_login_limit, scope="login-address", methods=["POST"])
+@limiter.shared_limit(_login_limit, scope="login-account", methods=["POST"], key_func=_account_key)
+def login_code() -> Any:
+    """The second step of sign-in: a TOTP code, or one of the recovery codes."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    user = pending_user()
+    if user is None:
+        clear_pending_login()
+        flash(_("Please sign in to continue."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        method = None
+        if not ops.is_locked(user):
+            method = ops.verify_second_factor(user, form.code.data or "")
+            if method is None:
+                ops.register_failure(user, step="code")
+        if method is not None:
+            next_url = (pending_login() or {}).get("next")
+            start_session(user)
+            ops.record_login(user, method=method)
+            if method == "recovery":
+                flash(
+                    _(
+                        "You signed in with a recovery code; %(n)d remain. Each works once.",
+                        n=ops.unused_recovery_codes(user),
+                    ),
+                    "warning",
+                )
+            return redirect(safe_next(next_url) or url_for("home.index"))
+        # the same answer for a wrong, a reused code and a locked account
+        form.code.errors.append(_("The code is not correct or has already been used."))
+    return render_template("auth/login_code.html", form=form)
+
+
+@bp.route("/masuk/ulang", methods=["GET", "POST"])
+@requires(AUTHENTICATED)
+@limiter.shared_limit(_login_limit, scope="login-address", methods=["POST"])
+@limiter.shared_limit(_login_limit, scope="login-account", methods=["POST"], key_func=_account_key)
+def reauthenticate() -> Any:
+    """Confirm the password (and a code, with two-step verification on) before a sensitive
+    action; see ``require_recent_auth``."""
+    user = current_user._get_current_object()
+    next_url = safe_next(request.args.get("next")) or url_for("home.index")
+    form = ReauthForm()
+    if form.validate_on_submit():
+        ok = False
+        if not ops.is_locked(user):
+            ok = verify_password(user.password_hash, form.password.data or "")
+            if ok and user.totp_enabled:
+                ok = ops.verify_second_factor(user, form.code.data or "") is not None
+            if not ok and ops.register_failure(user, step="reauth"):
+                # guessing from inside a session: the lock ends the session as well
+                end_session()
+                _generic_failure()
+                return redirect(url_for("auth.login"))
+        if ok:
+            ops.reset_failures(user)
+            mark_recent_auth()
+            record(user, "user.reauthenticate", "user", user.id)
+            return redirect(next_url)
+        form.password.errors.append(
+            _("The password or the code is not correct.")
+            if user.totp_enabled
+            else _("The password is not correct.")
+        )
+    return render_template("auth/reauth.html", form=form, user=user)
 
 
 @bp.route("/keluar", methods=["POST"])
@@ -115,12 +197,112 @@ def logout() -> Response:
     user = current_user._get_current_object()
     ops.record_logout(user)
     locale = user.locale or session.get("locale")
-    logout_user()
-    session.clear()
+    end_session()
     if locale:
         session["locale"] = locale  # the sign-in page stays in the language the person chose
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+# --- two-step verification (TOTP) ----------------------------------------------------------
+
+
+def _render_totp(
+    user: Any,
+    *,
+    confirm_form: TotpConfirmForm | None = None,
+    disable_form: PasswordConfirmForm | None = None,
+    codes_form: PasswordConfirmForm | None = None,
+    status: int = 200,
+) -> Any:
+    context: dict[str, Any] = {
+        "user": user,
+        "required": must_use_totp(user),
+        "confined": needs_enrolment(user),
+        "confirm_form": confirm_form or TotpConfirmForm(formdata=None),
+        "disable_form": disable_form or PasswordConfirmForm(prefix="off", formdata=None),
+        "codes_form": codes_form or PasswordConfirmForm(prefix="rc", formdata=None),
+    }
+    if user.totp_enabled:
+        context["unused_codes"] = ops.unused_recovery_codes(user)
+    else:
+        secret = ops.pending_totp_secret(user)
+        context["secret"] = secret
+        context["qr"] = totp.qr_data_uri(totp.provisioning_uri(secret, user.email))
+    return render_template("auth/totp.html", **context), status
+
+
+@bp.route("/profil/2fa")
+@requires(AUTHENTICATED)
+def totp_setup() -> Any:
+    return _render_totp(current_user._get_current_object())
+
+
+@bp.route("/profil/2fa/konfirmasi", methods=["POST"])
+@requires(AUTHENTICATED)
+def totp_confirm() -> Any:
+    user = current_user._get_current_object()
+    form = TotpConfirmForm()
+    if form.validate_on_submit():
+        try:
+            codes = ops.enable_totp(user, form.code.data or "")
+        except DomainError as exc:
+            form.code.errors.append(str(exc.message))
+        else:
+            login_user(user)  # enabling ended every session; keep this one going
+            return render_template("auth/recovery_codes.html", codes=codes, first=True)
+    return _render_totp(user, confirm_form=form, status=422)
+
+
+@bp.route("/profil/2fa/mulai-ulang", methods=["POST"])
+@requires(AUTHENTICATED)
+def totp_restart() -> Any:
+    user = current_user._get_current_object()
+    try:
+        ops.restart_totp_enrolment(user)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    return redirect(url_for("auth.totp_setup"))
+
+
+def _password_checked(user: Any, form: PasswordConfirmForm, step: str) -> bool:
+    """The password of the signed-in user, counted towards the lockout when wrong."""
+    if not form.validate_on_submit():
+        return False
+    if not ops.is_locked(user) and verify_password(user.password_hash, form.password.data or ""):
+        return True
+    ops.register_failure(user, step=step)
+    form.password.errors.append(_("The password is not correct."))
+    return False
+
+
+@bp.route("/profil/2fa/nonaktifkan", methods=["POST"])
+@requires(AUTHENTICATED)
+def totp_disable() -> Any:
+    user = current_user._get_current_object()
+    if not user.totp_enabled:
+        return redirect(url_for("auth.totp_setup"))
+    form = PasswordConfirmForm(prefix="off")
+    if not _password_checked(user, form, "totp_disable"):
+        # 200, not 4xx: the failed attempt is counted (a 4xx rolls the request back)
+        return _render_totp(user, disable_form=form)
+    ops.disable_totp(user, actor=user)
+    login_user(user)  # the change ended every session; keep this one going
+    flash(_("Two-step verification is off. Other sessions were signed out."), "success")
+    return redirect(url_for("auth.totp_setup"))
+
+
+@bp.route("/profil/2fa/kode-pemulihan", methods=["POST"])
+@requires(AUTHENTICATED)
+def totp_recovery_codes() -> Any:
+    user = current_user._get_current_object()
+    if not user.totp_enabled:
+        return redirect(url_for("auth.totp_setup"))
+    form = PasswordConfirmForm(prefix="rc")
+    if not _password_checked(user, form, "recovery_codes"):
+        return _render_totp(user, codes_form=form)
+    codes = ops.regenerate_recovery_codes(user)
+    return render_template("auth/recovery_codes.html", codes=codes, first=False)
 
 
 @bp.route("/bahasa", methods=["POST"])
@@ -248,6 +430,7 @@ def _render_user_edit(
         grant_form=grant_form or _grant_form(),
         reset_form=reset_form or ResetPasswordForm(prefix="reset"),
         revoke_form=RevokeForm(),
+        locked=ops.is_locked(user),
     ), status
 
 
@@ -341,3 +524,24 @@ def user_reset_password(user_id: int) -> Any:
             flash(_("The password has been set and the user's sessions were ended."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))
     return _render_user_edit(user, reset_form=form, status=422)
+
+
+@bp.route("/admin/pengguna/<int:user_id>/buka-kunci", methods=["POST"])
+@requires("users:manage")
+def user_unlock(user_id: int) -> Any:
+    """Lift a lockout before its 30 minutes run out."""
+    user = _load_user_or_404(user_id)
+    ops.unlock(user, actor=current_user)
+    flash(_("The account is unlocked."), "success")
+    return redirect(url_for("auth.user_edit", user_id=user.id))
+
+
+@bp.route("/admin/pengguna/<int:user_id>/2fa/reset", methods=["POST"])
+@requires("users:manage")
+def user_totp_reset(user_id: int) -> Any:
+    """Turn off a user's two-step verification (a lost phone and lost recovery codes); their
+    sessions end, and a role that requires it sends them to set it up at the next sign-in."""
+    user = _load_user_or_404(user_id)
+    ops.disable_totp(user, actor=current_user)
+    flash(_("Two-step verification of this account is off; its sessions were ended."), "success")
+    return redirect(url_for("auth.user_edit", user_id=user.id))

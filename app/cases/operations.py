@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.agencies.models import Agency
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
-from app.cases.files import sniff_content_type
+from app.cases.files import sniff_content_type, without_metadata
 from app.cases.intake import (
     JAKARTA,
     ConsentData,
@@ -625,6 +625,17 @@ def add_attachment(
             ),
             field="file",
         )
+    # photos are stored re-encoded, without EXIF/GPS and other metadata (files.without_metadata)
+    cleaned = without_metadata(content, content_type)
+    if cleaned is None:
+        raise DomainError(
+            _l(
+                "The photo could not be read. It may be damaged: send it again or send "
+                "another file."
+            ),
+            field="file",
+        )
+    content = cleaned
     stored = secrets.token_hex(24)
     path = upload_dir() / stored
     path.write_bytes(content)

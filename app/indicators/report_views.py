@@ -18,6 +18,7 @@ from wtforms import SelectField, StringField
 from app.audit.operations import record
 from app.core.db import utcnow
 from app.core.enums import RegionLevel
+from app.auth.sessions import require_recent_auth
 from app.core.permissions import permissions_for_roles, requires
 from app.extensions import db
 from app.indicators import bp
@@ -231,6 +232,7 @@ def report_job_status(job_id: int) -> Any:
 
 @bp.route("/indikator/laporan/<int:job_id>/unduh")
 @requires("indicators:view")
+@require_recent_auth()  # a bulk export: the password (and code) again within 5 minutes
 def report_download(job_id: int) -> Response:
     user = _me()
     job = job_for(user, job_id)

@@ -15,9 +15,10 @@ from app.core.enums import Role
 from app.extensions import db
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
+from tests.factories.files import png_bytes
 from tests.fixtures import login
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
+PNG = png_bytes()
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 HTML = b"<html><script>alert(document.cookie)</script></html>"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120

@@ -14,9 +14,10 @@ from app.core.enums import Role
 from app.extensions import db
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
+from tests.factories.files import png_bytes
 from tests.fixtures import login
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png_bytes()
 
 
 @pytest.fixture(autouse=True)

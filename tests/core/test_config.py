@@ -43,6 +43,7 @@ def test_production_starts_with_strong_secret_and_secure_cookies(restore_celery)
             "SECRET_KEY": GOOD_SECRET,
             "DATABASE_URL": database_url(),
             "MAIL_SERVER": "smtp.example.go.id",
+            "AUDIT_HMAC_KEY": "kunci-audit-" + GOOD_SECRET[::-1],
         }
     )
     assert prod.config["SESSION_COOKIE_SECURE"] is True

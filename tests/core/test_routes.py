@@ -24,7 +24,7 @@ def test_public_routes_are_only_the_expected_ones(app):
         if rule.endpoint != "static"
         and route_permission(app.view_functions[rule.endpoint]) == PUBLIC
     )
-    assert public == ["/", "/bahasa", "/healthz", "/masuk"]
+    assert public == ["/", "/bahasa", "/healthz", "/masuk", "/masuk/kode"]
 
 
 def test_a_route_without_declaration_is_caught(app):

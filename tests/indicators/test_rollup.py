@@ -247,3 +247,21 @@ def test_stored_rate_without_population_has_a_reason(agency: Any, kab: Any) -> N
     f = figure(kab.id, "2025", "rasio_kekerasan_perempuan")
     assert f.numerator is None and f.value is None
     assert f.reason
+
+
+def test_the_monthly_job_rolls_up_the_month_before_and_its_longer_periods(
+    agency: Any, kab: Any
+) -> None:
+    from app.indicators.tasks import monthly_rollup
+
+    register(agency, [person("P", age=30)], received=wib(2025, 7, 20))
+    # run on 2 August (WIB): July, the third quarter, the second semester and the year
+    done = monthly_rollup.run("2025-08-02T01:30:00+07:00")
+    assert done == ["2025-07", "2025-Q3", "2025-S2", "2025"]
+    for period in done:
+        assert figure(kab.id, period, "jumlah_korban").numerator == 1
+    assert figure(None, "2025-07", "jumlah_korban").numerator == 1  # national too
+    # run again (the beat runs on days 1-5): nothing changes
+    before = all_rows()
+    monthly_rollup.run("2025-08-03T01:30:00+07:00")
+    assert all_rows() == before

@@ -368,9 +368,7 @@ def test_scores_table_on_the_page(client: Any, agency: Any, analyst: Any) -> Non
         Role.ADMIN,
     ],
 )
-def test_roles_without_quality_review_are_forbidden(
-    client: Any, agency: Any, role: Role
-) -> None:
+def test_roles_without_quality_review_are_forbidden(client: Any, agency: Any, role: Role) -> None:
     scope = TaskForceFactory().sub_task_forces[0] if role is Role.KOORDINATOR_SUBGT else agency
     user = UserFactory(roles=[(role, scope)])
     case = good_case(agency)

@@ -28,10 +28,11 @@ from app.services.operations import create_track
 from app.workflow.operations import apply_case_event
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
+from tests.factories.files import png_bytes
 from tests.fixtures import login
 
 MINUTE = dt.timedelta(minutes=1)
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
+PNG = png_bytes()
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 NAME = "Kartika Sulistyaningrum Wibisono"

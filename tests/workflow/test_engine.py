@@ -469,6 +469,8 @@ def _delete_committed_case(case_id: int, agency_id: int, region_ids: list[int]) 
     transaction)."""
     s = db.session
     params = {"case_id": case_id, "agency_id": agency_id, "case_key": str(case_id)}
+    # the audit log is append-only (triggers): a test superuser steps past them to clean up
+    s.execute(sa.text("SET LOCAL session_replication_role = replica"))
     s.execute(
         sa.text("DELETE FROM audit_entries WHERE object_type = 'case' AND object_id = :case_key"),
         params,

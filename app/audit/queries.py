@@ -1,0 +1,125 @@
+"""Reading the audit trail: checking the chain, and who has seen a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEntry
+from app.audit.operations import GENESIS_HASH, compute_entry_hash, compute_hmac
+from app.extensions import db
+
+# Actions that mean someone saw identifying data of the case named by the entry.
+VIEW_ACTIONS = frozenset(
+    {"case.view", "case.reveal_identity", "case.attachment_download", "referral.open"}
+)
+
+EDITED = "edited"
+PREVIOUS_MISSING = "previous entry missing (deleted?)"
+HMAC_MISMATCH = "hmac mismatch"
+NOT_SEALED = "not sealed (written outside the application?)"
+
+
+@dataclass
+class ChainReport:
+    sealed: int = 0
+    # entries written before the chain existed (NULL seal, before the first sealed one)
+    unsealed_before: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    head_id: int | None = None
+    head_hash: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _entries(batch: int) -> Iterator[sa.RowMapping]:
+    """Every entry in id order as plain rows (no ORM objects), read in batches."""
+    table = AuditEntry.__table__
+    last = 0
+    while True:
+        rows = (
+            db.session.execute(
+                sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["id"]
+
+
+def verify_chain(key: str | None = None, *, batch: int = 2000) -> ChainReport:
+    """Recompute every entry's hash and HMAC in id order and check each links to the one
+    before. Problems per entry: edited (fields differ from the hash), hmac mismatch (hash
+    recomputed without the key), previous entry missing (an entry before it was deleted, or
+    the chain was re-linked), not sealed (inserted past the application)."""
+    report = ChainReport()
+    expected_prev: str | None = None  # None: the chain has not started yet
+    for entry in _entries(batch):
+        entry_id, entry_hash = entry["id"], entry["entry_hash"]
+        if entry_hash is None or entry["hmac"] is None or entry["prev_hash"] is None:
+            if expected_prev is None:
+                report.unsealed_before += 1
+            else:
+                report.problems.append((entry_id, NOT_SEALED))
+            continue
+        report.sealed += 1
+        if entry["prev_hash"] != (expected_prev or GENESIS_HASH):
+            report.problems.append((entry_id, PREVIOUS_MISSING))
+        if compute_entry_hash(entry, entry["prev_hash"]) != entry_hash:
+            report.problems.append((entry_id, EDITED))
+        if not hmac.compare_digest(compute_hmac(entry_hash, key), entry["hmac"]):
+            report.problems.append((entry_id, HMAC_MISMATCH))
+        expected_prev = entry_hash
+        report.head_id, report.head_hash = entry_id, entry_hash
+    return report
+
+
+@dataclass(frozen=True)
+class Access:
+    at: dt.datetime
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    actor_label: str
+    remote_addr: str | None
+    changes: dict[str, Any]
+
+
+def views_of_case(case_id: int, *, limit: int = 500) -> list[Access]:
+    """Who saw identifying data of the case (opened its page, revealed a child's identity,
+    downloaded a file, opened a referral of it, any ``*.view``), newest first."""
+    from app.auth.models import User
+
+    rows = db.session.execute(
+        sa.select(AuditEntry, User.name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(
+            AuditEntry.object_type == "case",
+            AuditEntry.object_id == str(case_id),
+            sa.or_(AuditEntry.action.in_(VIEW_ACTIONS), AuditEntry.action.like("%.view")),
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        Access(
+            at=entry.at,
+            action=entry.action,
+            actor_id=entry.actor_id,
+            actor_name=name,
+            actor_label=entry.actor_label,
+            remote_addr=entry.remote_addr,
+            changes=entry.changes or {},
+        )
+        for entry, name in rows
+    ]
