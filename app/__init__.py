@@ -56,7 +56,8 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # hide_parameters: a failing statement's error never carries the values (identities)
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=env == "production",
@@ -112,16 +113,22 @@ def celery_init_app(app: Flask) -> None:
     celery.set_default()
     app.extensions["celery"] = celery
 
+    from app.core.outbox import init_outbox
     from app.core.tasks import celery_dispatcher, inprocess_dispatcher
 
     app.extensions["simpul_dispatch"] = (
         celery_dispatcher(app) if redis_url else inprocess_dispatcher(app)
     )
+    app.extensions["simpul_outbox"] = bool(redis_url)  # tasks also go through the outbox table
+    init_outbox(app)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("SIMPUL_INSTANCE_PATH") or None)
     _configure(app, config)
+    from app.core.keys_cli import init_app as init_keys  # DATA_ENCRYPTION_KEYS, `flask keys`
+
+    init_keys(app)
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

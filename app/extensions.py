@@ -18,5 +18,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Redis down must not hang or fail a sign-in: 1 s time-outs, then limits are counted in memory
+# (per process) until Redis answers again, and any other storage error is logged, not raised.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+)
 celery = Celery("simpul")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.encryption import EncryptedText
 from app.core.enums import Role
 from app.core.permissions import permissions_for_roles
 from app.extensions import db
@@ -46,7 +47,7 @@ class User(db.Model):
     # TOTP second factor (RFC 6238). The secret (base32) is kept while enrolment is pending;
     # the factor is in force once ``totp_enabled_at`` is set. ``totp_last_step`` is the time
     # step of the last code accepted: a code is accepted once, and never an older one.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     version: Mapped[int] = mapped_column(default=1)

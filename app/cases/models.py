@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.encryption import EncryptedText
 from app.core.enums import (
     AmpkCategory,
     CaseState,
@@ -121,8 +122,8 @@ class Case(db.Model):
     )
 
     reporter_kind: Mapped[ReporterKind] = mapped_column(enum_type(ReporterKind, "reporter_kind"))
-    reporter_name: Mapped[str | None] = mapped_column(sa.String(200))
-    reporter_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    reporter_name: Mapped[str | None] = mapped_column(EncryptedText("cases.reporter_name"))
+    reporter_phone: Mapped[str | None] = mapped_column(EncryptedText("cases.reporter_phone"))
     reporter_relation: Mapped[str | None] = mapped_column(sa.String(100))
 
     incident_date: Mapped[dt.date | None]
@@ -136,7 +137,7 @@ class Case(db.Model):
         enum_type(IncidentPlace, "incident_place")
     )
     ranah: Mapped[Ranah | None] = mapped_column(enum_type(Ranah, "ranah"))
-    kronologi: Mapped[str | None] = mapped_column(sa.Text)
+    kronologi: Mapped[str | None] = mapped_column(EncryptedText("cases.kronologi"))
 
     # only a draft may lack a risk level (CHECK risk_unless_draft)
     risk: Mapped[Risk] = mapped_column(enum_type(Risk, "risk"), nullable=True)
@@ -219,16 +220,16 @@ class Victim(db.Model):
     person_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("persons.id", ondelete="RESTRICT"), index=True
     )
-    name: Mapped[str | None] = mapped_column(sa.String(200))
+    name: Mapped[str | None] = mapped_column(EncryptedText("victims.name"))
     name_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    nik: Mapped[str | None] = mapped_column(sa.String(16))
+    nik: Mapped[str | None] = mapped_column(EncryptedText("victims.nik"))
     nik_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     sex: Mapped[Sex] = mapped_column(enum_type(Sex, "victim_sex"))
     birth_date: Mapped[dt.date | None]
     age_at_incident: Mapped[int | None]
     is_child: Mapped[bool]
     disability: Mapped[bool] = mapped_column(default=False)
-    disability_kind: Mapped[str | None] = mapped_column(sa.String(200))
+    disability_kind: Mapped[str | None] = mapped_column(EncryptedText("victims.disability_kind"))
     pregnant: Mapped[bool | None]
     education: Mapped[Education | None] = mapped_column(enum_type(Education, "education"))
     occupation: Mapped[str | None] = mapped_column(sa.String(100))
@@ -242,8 +243,8 @@ class Victim(db.Model):
     domicile_region_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("regions.id", ondelete="RESTRICT")
     )
-    address: Mapped[str | None] = mapped_column(sa.String(500))
-    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    address: Mapped[str | None] = mapped_column(EncryptedText("victims.address"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("victims.phone"))
     has_nik: Mapped[bool | None]
     has_akta: Mapped[bool | None]
     has_kia: Mapped[bool | None]
@@ -253,8 +254,8 @@ class Victim(db.Model):
     tppo_tujuan: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     tppo_cross_border: Mapped[bool | None]
     tppo_destination_country: Mapped[str | None] = mapped_column(sa.String(100))
-    tppo_recruiter: Mapped[str | None] = mapped_column(sa.String(200))
-    tppo_documents: Mapped[str | None] = mapped_column(sa.String(500))
+    tppo_recruiter: Mapped[str | None] = mapped_column(EncryptedText("victims.tppo_recruiter"))
+    tppo_documents: Mapped[str | None] = mapped_column(EncryptedText("victims.tppo_documents"))
 
     case: Mapped[Case] = relationship(back_populates="victims")
     person: Mapped[Person | None] = relationship()
@@ -327,10 +328,10 @@ class Perpetrator(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
-    name: Mapped[str | None] = mapped_column(sa.String(200))
+    name: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.name"))
     sex: Mapped[Sex | None] = mapped_column(enum_type(Sex, "perpetrator_sex"))
     age: Mapped[int | None]
-    notes: Mapped[str | None] = mapped_column(sa.String(500))
+    notes: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.notes"))
 
     case: Mapped[Case] = relationship(back_populates="perpetrators")
     relations: Mapped[list[PerpetratorRelation]] = relationship(
@@ -375,9 +376,9 @@ class Guardian(db.Model):
     victim_id: Mapped[int] = mapped_column(
         sa.ForeignKey("victims.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(EncryptedText("guardians.name"))
     relation: Mapped[str | None] = mapped_column(sa.String(100))
-    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("guardians.phone"))
     perpetrator_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("perpetrators.id", ondelete="SET NULL")
     )
@@ -391,9 +392,9 @@ class Witness(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    phone: Mapped[str | None] = mapped_column(sa.String(40))
-    notes: Mapped[str | None] = mapped_column(sa.String(500))
+    name: Mapped[str] = mapped_column(EncryptedText("witnesses.name"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("witnesses.phone"))
+    notes: Mapped[str | None] = mapped_column(EncryptedText("witnesses.notes"))
 
     case: Mapped[Case] = relationship(back_populates="witnesses")
 
@@ -418,7 +419,9 @@ class ConsentEntry(db.Model):
         enum_type(ConsentDecision, "consent_decision")
     )
     given_by: Mapped[ConsentGiver] = mapped_column(enum_type(ConsentGiver, "consent_giver"))
-    given_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    given_by_name: Mapped[str | None] = mapped_column(
+        EncryptedText("consent_entries.given_by_name")
+    )
     guardian_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("guardians.id", ondelete="RESTRICT")
     )
@@ -430,7 +433,7 @@ class ConsentEntry(db.Model):
     withdraws_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("consent_entries.id", ondelete="RESTRICT")
     )
-    note: Mapped[str | None] = mapped_column(sa.String(500))
+    note: Mapped[str | None] = mapped_column(EncryptedText("consent_entries.note"))
 
     victim: Mapped[Victim] = relationship(back_populates="consents")
     recorded_by: Mapped[User | None] = relationship()
@@ -445,7 +448,7 @@ class CaseNote(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    body: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(EncryptedText("case_notes.body"))
     corrects_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("case_notes.id", ondelete="RESTRICT")
     )
@@ -466,12 +469,12 @@ class Attachment(db.Model):
         sa.ForeignKey("users.id", ondelete="RESTRICT")
     )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    original_name: Mapped[str] = mapped_column(sa.String(200))
+    original_name: Mapped[str] = mapped_column(EncryptedText("attachments.original_name"))
     stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column(sa.BigInteger)
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    description: Mapped[str | None] = mapped_column(sa.String(500))
+    description: Mapped[str | None] = mapped_column(EncryptedText("attachments.description"))
 
     uploaded_by: Mapped[User | None] = relationship()
 

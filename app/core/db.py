@@ -77,6 +77,10 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     migration never imports application code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    from app.core.encryption import EncryptedText
+
+    if type_ == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"  # ciphertext (enc1:<key id>:<base64>)
     return False
 
 

@@ -4,6 +4,10 @@
 the tasks are handed to the dispatcher, and when it rolls back they are dropped. With Redis the
 dispatcher sends them to Celery; without Redis (the embedded default) they run in-process on a
 small worker thread with their own application context, so callers behave the same either way.
+
+With Redis every task is also written to the ``outbox`` table in the same transaction, and sent
+after the commit with a short broker time-out; what the broker does not take is sent later by
+the outbox relay (``app.core.outbox``). A web request never waits for an absent Redis.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Dispatcher = Callable[[str, tuple[Any, ...], dict[str, Any]], None]
 _PENDING_KEY = "simpul_after_commit"
+_OUTBOX_KEY = "simpul_outbox_ids"  # the outbox row of each pending task, in the same order
 
 
 def enqueue_after_commit(session: Session, task_name: str, *args: Any, **kwargs: Any) -> None:
@@ -30,7 +35,13 @@ def enqueue_after_commit(session: Session, task_name: str, *args: Any, **kwargs:
     Arguments must be ids and plain values, never model objects.
     """
     session.connection()  # make sure a transaction is open, so its end decides the task's fate
+    outbox_id = None
+    if current_app.extensions.get("simpul_outbox"):
+        from app.core.outbox import record
+
+        outbox_id = record(session, task_name, args, kwargs)
     session.info.setdefault(_PENDING_KEY, []).append((task_name, args, kwargs))
+    session.info.setdefault(_OUTBOX_KEY, []).append(outbox_id)
 
 
 def pending_tasks(session: Session) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
@@ -40,11 +51,18 @@ def pending_tasks(session: Session) -> list[tuple[str, tuple[Any, ...], dict[str
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, [])
+    outbox_ids = session.info.pop(_OUTBOX_KEY, [])
     if not pending:
         return
     dispatch: Dispatcher = current_app.extensions["simpul_dispatch"]
-    for name, args, kwargs in pending:
-        dispatch(name, args, kwargs)
+    recorded = [(i, *task) for i, task in zip(outbox_ids, pending, strict=True) if i is not None]
+    if recorded:
+        from app.core.outbox import send_committed
+
+        send_committed(session.get_bind(), recorded, dispatch)
+    for outbox_id, (name, args, kwargs) in zip(outbox_ids, pending, strict=True):
+        if outbox_id is None:
+            dispatch(name, args, kwargs)
 
 
 _FILES_KEY = "simpul_files_written"
@@ -59,6 +77,7 @@ def delete_on_rollback(session: Session, path: Path) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_OUTBOX_KEY, None)
     for path in session.info.pop(_FILES_KEY, []):
         path.unlink(missing_ok=True)
 
@@ -68,11 +87,31 @@ def _keep_files(session: Session) -> None:
     session.info.pop(_FILES_KEY, None)
 
 
+# A publish from a web request gives up quickly instead of waiting for an absent broker: one
+# connection attempt, 1 s to connect, 1 s per socket operation, no publish retries. Only these
+# sends use it; the workers' own long-lived connection keeps Celery's defaults.
+SEND_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
+    "max_retries": 0,
+}
+
+
 def celery_dispatcher(app: Flask) -> Dispatcher:
+    """Publish to Celery on a short-lived connection with short time-outs; raises when the
+    broker cannot be reached (the outbox row then waits for the relay)."""
+    url = app.config["REDIS_URL"]
+
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         from app.extensions import celery
 
-        celery.send_task(name, args=args, kwargs=kwargs)
+        with (
+            celery.connection_for_write(
+                url, connect_timeout=1, transport_options=SEND_TRANSPORT_OPTIONS
+            ) as connection,
+            connection.Producer() as producer,
+        ):
+            celery.send_task(name, args=args, kwargs=kwargs, producer=producer, retry=False)
 
     return dispatch
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField
 
 from app.audit.operations import record
+from app.auth.sessions import require_recent_auth
 from app.core.db import utcnow
 from app.core.enums import RegionLevel
-from app.auth.sessions import require_recent_auth
 from app.core.permissions import permissions_for_roles, requires
 from app.extensions import db
 from app.indicators import bp

@@ -53,7 +53,14 @@ def monthly_rollup(now: str | None = None) -> list[str]:
 def run_job(job_id: int) -> str:
     """Run a job someone started: ``rollup`` (with its progress) or ``report``."""
     job = db.session.get(ReportJob, job_id)
-    if job is None or job.state != "antre":
+    # "berjalan": the worker that started it died (acks late: the message came back) - run it
+    # again; a transaction-level advisory lock keeps two live workers from running it at once
+    # (released when the task's transaction ends, or when a dead worker's connection goes).
+    if job is None or job.state not in ("antre", "berjalan"):
+        return "skipped"
+    if db.engine.dialect.name == "postgresql" and not db.session.scalar(
+        sa.select(sa.func.pg_try_advisory_xact_lock(7007, job.id))
+    ):
         return "skipped"
     set_progress(job.id, 1, state="berjalan")
     actor = job.requested_by or SystemActor("job")

@@ -213,15 +213,14 @@ def apply_case_event(
     _check_permission(actor, t, allowed)
     reason = _check_length(reason, "reason")
     decision = workflow.decide(source, event, case_facts(case, reason=reason, approvals=approvals))
-    if (
+    # a case manager who takes a step on a case nobody manages becomes its case manager
+    claim = (
         decision.allowed
         and accepting is None
         and isinstance(actor, User)
         and case.case_manager_id is None
         and Role.MANAJER_KASUS in {g.role for g in actor.grants if g.agency_id == case.agency_id}
-    ):
-        # a case manager who takes a step on a case nobody manages becomes its case manager
-        _set_case_manager(case, actor, actor)
+    )
     if not decision.allowed:
         raise _refusal(event, decision.reason or "")
     target = CaseState(decision.target)
@@ -250,6 +249,8 @@ def apply_case_event(
         case.closed_reason = None
         case.duplicate_of_id = None
     case.state = target
+    if claim and isinstance(actor, User):
+        _set_case_manager(case, actor, actor)  # in the same flush: one step, one version
     _flush(_CASE_CHANGED)
     if source is CaseState.DITERIMA:
         # the first step taken on a registered case is its first response

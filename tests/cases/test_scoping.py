@@ -74,9 +74,22 @@ def routes(case, victim_id=None, attachment_id=None):
 
 
 def counts():
-    return tuple(
-        db.session.scalar(select(func.count()).select_from(model))
-        for model in (Attachment, CaseNote, ConsentEntry, AuditEntry)
+    """What a refused request must not change. (The refusal itself is recorded:
+    ``denials()``.)"""
+    return (
+        *(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Attachment, CaseNote, ConsentEntry)
+        ),
+        db.session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action != "access.denied")
+        ),
+    )
+
+
+def denials():
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "access.denied")
     )
 
 
@@ -93,12 +106,13 @@ def test_another_agency_s_case_is_not_found_on_every_route(
 ):
     login(client, UserFactory(roles=[(role, agency_a)]))
     method, url, data = routes(case_b)[index]
-    before = counts()
+    before, refused = counts(), denials()
     stored = sorted(uploads.iterdir())
     response = call(client, method, url, data)
     assert response.status_code == 404, (method, url)
     assert "Catatan lembaga B" not in response.get_data(as_text=True)
     assert counts() == before
+    assert denials() == refused + 1  # the refusal is in the audit log
     assert sorted(uploads.iterdir()) == stored
 
 

@@ -1,3 +1,5 @@
+import base64
+
 import pytest
 
 from app import create_app
@@ -44,6 +46,7 @@ def test_production_starts_with_strong_secret_and_secure_cookies(restore_celery)
             "DATABASE_URL": database_url(),
             "MAIL_SERVER": "smtp.example.go.id",
             "AUDIT_HMAC_KEY": "kunci-audit-" + GOOD_SECRET[::-1],
+            "DATA_ENCRYPTION_KEYS": "k1:" + base64.b64encode(bytes(range(32))).decode(),
         }
     )
     assert prod.config["SESSION_COOKIE_SECURE"] is True

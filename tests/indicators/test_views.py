@@ -393,3 +393,18 @@ def test_invalid_targets_save_nothing(world: dict[str, Any], client: Any, bad: s
 def test_targets_need_indicators_manage(world: dict[str, Any], client: Any) -> None:
     login(client, world["leader"])
     assert client.get("/indikator/target").status_code == 403
+
+
+def test_a_job_whose_worker_died_runs_again_and_a_finished_one_does_not(
+    world: dict[str, Any], progress_in_session: None
+) -> None:
+    kab = world["kab"]
+    # the worker that started it was killed: the job stays "berjalan"; the broker redelivers it
+    job = ReportJob(kind="rollup", region_id=kab.id, period=PERIOD, state="berjalan", progress=40)
+    db.session.add(job)
+    db.session.flush()
+    assert tasks.run_job.run(job.id) == "done"
+    db.session.flush()
+    db.session.refresh(job)
+    assert (job.state, job.progress) == ("selesai", 100)
+    assert tasks.run_job.run(job.id) == "skipped"  # a finished job is never run twice

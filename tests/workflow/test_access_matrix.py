@@ -264,18 +264,23 @@ MATRIX = [
 
 
 def snapshot(w: World) -> tuple[Any, ...]:
-    counts = tuple(
-        db.session.scalar(select(func.count()).select_from(model))
-        for model in (
-            CaseTransition,
-            ServiceTrack,
-            CaseTransfer,
-            Assessment,
-            AssessmentFinding,
-            ConsentEntry,
-            Case,
-            AuditEntry,
-        )
+    counts = (
+        *(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (
+                CaseTransition,
+                ServiceTrack,
+                CaseTransfer,
+                Assessment,
+                AssessmentFinding,
+                ConsentEntry,
+                Case,
+            )
+        ),
+        # refusals are recorded (access.denied); nothing else may be
+        db.session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action != "access.denied")
+        ),
     )
     cases = tuple(
         db.session.execute(

@@ -1,0 +1,188 @@
+"""``flask keys``: the data encryption keys (``DATA_ENCRYPTION_KEYS``).
+
+* ``generate`` prints a new ``id:base64key`` entry to put first in the setting;
+* ``rotate`` re-encrypts every encrypted column of every row with the current (first) key,
+  legacy plaintext included, in batches, one transaction per batch; idempotent;
+* ``status`` counts the stored values per key id, to know when an old key may be removed.
+
+Rotation is a command-line operation only: shell access to the server (and to the setting) is
+the control, there is no web route for it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+
+from app.core.encryption import (
+    EncryptionError,
+    decrypt_value,
+    encrypted_columns,
+    generate_key,
+    key_usage,
+    keyring,
+    resolve_data_keys,
+    stored_key_id,
+)
+
+keys_cli = click.Group("keys", help="Data encryption keys (DATA_ENCRYPTION_KEYS).")
+
+DEFAULT_BATCH = 500
+
+
+def init_app(app: Flask) -> None:
+    """Settle the keys at start-up (production refuses to start without them) and register
+    ``flask keys``."""
+    resolve_data_keys(app)
+    app.cli.add_command(keys_cli)
+
+
+@dataclass
+class RotationReport:
+    rows_checked: int = 0
+    values_reencrypted: int = 0
+    skipped_changed: int = 0  # changed by someone else meanwhile: already on the current key
+    before: Counter[str | None] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        return (
+            f"{self.rows_checked} rows checked, {self.values_reencrypted} values re-encrypted, "
+            f"{self.skipped_changed} skipped (changed meanwhile)"
+        )
+
+
+def _raw(column: sa.Column[Any]) -> Any:
+    """The stored text of an encrypted column, bypassing decryption."""
+    return sa.type_coerce(column, sa.Text)
+
+
+def rotate_keys(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> RotationReport:
+    """Re-encrypt with the current key every value stored under another key or as plaintext.
+    Each batch of rows is its own transaction; an update only applies when the stored value is
+    still the one read (compare and set), so a concurrent edit is never overwritten."""
+    from app.extensions import db
+
+    ring = keyring()
+    report = RotationReport()
+    for table, columns in encrypted_columns(db.metadata):
+        pk_columns = list(table.primary_key.columns)
+        if len(pk_columns) != 1:
+            raise EncryptionError(f"{table.name}: rotation needs a single-column primary key")
+        pk = pk_columns[0]
+        # re-encryption is no edit: keep columns with an update default (updated_at) as they are
+        untouched: dict[Any, Any] = {c: c for c in table.columns if c.onupdate is not None}
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+        last: Any = None
+        done = 0
+        changed_in_table = 0
+        while True:
+            query = sa.select(pk, *(_raw(c) for c in columns)).order_by(pk).limit(batch_size)
+            if last is not None:
+                query = query.where(pk > last)
+            rows = db.session.execute(query).all()
+            if not rows:
+                break
+            for row in rows:
+                row_id = row[0]
+                stale: dict[Any, str] = {}
+                conditions = [pk == row_id]
+                for column, stored in zip(columns, row[1:], strict=True):
+                    if stored is None:
+                        continue
+                    key_id = stored_key_id(stored)
+                    report.before[key_id] += 1
+                    if key_id != ring.current_id:
+                        context = f"{table.name}.{column.name}"
+                        stale[column] = decrypt_value(stored, context, ring)
+                        conditions.append(_raw(column) == stored)
+                if not stale:
+                    continue
+                result = db.session.execute(
+                    sa.update(table).where(*conditions).values({**untouched, **stale})
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    report.values_reencrypted += len(stale)
+                    changed_in_table += len(stale)
+                else:
+                    report.skipped_changed += len(stale)
+            db.session.commit()
+            last = rows[-1][0]
+            done += len(rows)
+            report.rows_checked += len(rows)
+            if echo:
+                echo(f"{table.name}: {done}/{total} rows, {changed_in_table} values re-encrypted")
+    return report
+
+
+def count_key_usage() -> dict[str, Counter[str | None]]:
+    """Per table, how many stored values use each key id (None: legacy plaintext)."""
+    from app.extensions import db
+
+    usage: dict[str, Counter[str | None]] = {}
+    for table, columns in encrypted_columns(db.metadata):
+        counts: Counter[str | None] = Counter()
+        for column in columns:
+            for (stored,) in db.session.execute(
+                sa.select(_raw(column)).where(column.is_not(None))
+            ).yield_per(1000):
+                counts[stored_key_id(stored)] += 1
+        usage[table.name] = counts
+    db.session.rollback()
+    return usage
+
+
+@keys_cli.command("generate")
+@click.option("--id", "key_id", default=None, help="Key id (default: k<date><random>).")
+def generate(key_id: str | None) -> None:
+    """Print a new `id:base64key` to put FIRST in DATA_ENCRYPTION_KEYS."""
+    try:
+        click.echo(generate_key(key_id))
+    except EncryptionError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@keys_cli.command("rotate")
+@click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(1))
+@with_appcontext
+def rotate(batch_size: int) -> None:
+    """Re-encrypt every identifying field with the current (first) key."""
+    from app.extensions import db
+
+    ring = keyring()
+    click.echo(f"current key: {ring.current_id}; known keys: {', '.join(ring.ids)}")
+    try:
+        report = rotate_keys(batch_size, echo=click.echo)
+    except EncryptionError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"before: {key_usage(report.before) or 'no values'}")
+    click.echo(report.summary())
+    click.echo(
+        "Run `flask keys status`: once no value uses an old key, it can be removed from "
+        "DATA_ENCRYPTION_KEYS."
+    )
+
+
+@keys_cli.command("status")
+@with_appcontext
+def status() -> None:
+    """Count the stored values per key id."""
+    ring = keyring()
+    click.echo(f"current key: {ring.current_id}; known keys: {', '.join(ring.ids)}")
+    total: Counter[str | None] = Counter()
+    for table, counts in count_key_usage().items():
+        click.echo(f"{table}: {key_usage(counts) or 'no values'}")
+        total.update(counts)
+    click.echo(f"all: {key_usage(total) or 'no values'}")
+    stale = sorted(k for k in total if k != ring.current_id and k is not None)
+    legacy = total.get(None, 0)
+    if stale or legacy:
+        click.echo("not yet rotated: run `flask keys rotate`")
+    else:
+        click.echo("every value uses the current key; older keys may be removed")

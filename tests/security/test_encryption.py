@@ -1,0 +1,396 @@
+"""Encryption at rest of identifying fields (issue #7 item 4): the cipher, the column type, the
+key settings and `flask keys`."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import stat
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from app.cases.models import Case, CaseNote, Victim
+from app.config import ConfigError
+from app.core.encryption import (
+    DecryptionError,
+    EncryptedText,
+    EncryptionError,
+    KeyConfigError,
+    UnknownKeyError,
+    decrypt_value,
+    encrypt_value,
+    encrypted_columns,
+    generate_key,
+    parse_keys,
+    resolve_data_keys,
+    stored_key_id,
+)
+from app.core.keys_cli import count_key_usage, rotate_keys
+from app.extensions import db
+
+# The identifying columns; docs/security.md lists the same.
+ENCRYPTED = {
+    "cases": {"reporter_name", "reporter_phone", "kronologi"},
+    "victims": {
+        "name",
+        "nik",
+        "phone",
+        "address",
+        "disability_kind",
+        "tppo_recruiter",
+        "tppo_documents",
+    },
+    "guardians": {"name", "phone"},
+    "witnesses": {"name", "phone", "notes"},
+    "perpetrators": {"name", "notes"},
+    "consent_entries": {"given_by_name", "note"},
+    "users": {"totp_secret"},  # the second factor's shared secret
+    "case_notes": {"body"},
+    "attachments": {"original_name", "description"},
+}
+
+KEY_A = generate_key("ka")
+KEY_B = generate_key("kb")
+
+
+def _raw(table: str, column: str, row_id: int) -> str | None:
+    t = db.metadata.tables[table]
+    return db.session.scalar(
+        sa.select(sa.type_coerce(t.c[column], sa.Text)).where(t.c.id == row_id)
+    )
+
+
+# --- the cipher --------------------------------------------------------------------------------
+
+
+def test_round_trip_and_format():
+    ring = parse_keys(KEY_A)
+    stored = encrypt_value("Siti Aminah", "victims.name", ring)
+    prefix, key_id, payload = stored.split(":", 2)
+    assert (prefix, key_id) == ("enc1", "ka")
+    assert len(base64.b64decode(payload)) == 12 + len("Siti Aminah") + 16
+    assert decrypt_value(stored, "victims.name", ring) == "Siti Aminah"
+    assert decrypt_value(encrypt_value("", "victims.name", ring), "victims.name", ring) == ""
+    assert decrypt_value(encrypt_value("Ñoño 🌸", "x.y", ring), "x.y", ring) == "Ñoño 🌸"
+
+
+def test_the_same_plaintext_encrypts_differently_each_time():
+    ring = parse_keys(KEY_A)
+    values = {encrypt_value("3273014501940001", "victims.nik", ring) for _ in range(20)}
+    assert len(values) == 20
+
+
+def test_a_value_moved_to_another_column_does_not_decrypt():
+    ring = parse_keys(KEY_A)
+    stored = encrypt_value("Siti Aminah", "victims.name", ring)
+    with pytest.raises(DecryptionError) as caught:
+        decrypt_value(stored, "guardians.name", ring)
+    assert "Siti" not in str(caught.value)
+    assert "guardians.name" in str(caught.value)
+
+
+def test_a_wrong_or_missing_key_is_a_clear_error_without_value_or_key():
+    stored = encrypt_value("Siti Aminah", "victims.name", parse_keys(KEY_A))
+    other_key_same_id = generate_key("ka")
+    with pytest.raises(DecryptionError) as wrong:
+        decrypt_value(stored, "victims.name", parse_keys(other_key_same_id))
+    with pytest.raises(UnknownKeyError) as missing:
+        decrypt_value(stored, "victims.name", parse_keys(KEY_B))
+    for exc in (wrong.value, missing.value):
+        message = str(exc)
+        assert "Siti" not in message
+        assert KEY_A.split(":")[1] not in message
+        assert other_key_same_id.split(":")[1] not in message
+    assert "'ka'" in str(missing.value)
+
+
+def test_tampered_values_are_refused():
+    ring = parse_keys(KEY_A)
+    stored = encrypt_value("Siti Aminah", "victims.name", ring)
+    payload = bytearray(base64.b64decode(stored.split(":", 2)[2]))
+    payload[-1] ^= 1
+    tampered = "enc1:ka:" + base64.b64encode(bytes(payload)).decode()
+    for bad in (tampered, "enc1:ka:not base64!", "enc1:ka:AAAA", "enc1:ka"):
+        with pytest.raises(DecryptionError):
+            decrypt_value(bad, "victims.name", ring)
+
+
+def test_legacy_plaintext_is_returned_as_it_is():
+    ring = parse_keys(KEY_A)
+    assert decrypt_value("Siti Aminah", "victims.name", ring) == "Siti Aminah"
+    assert stored_key_id("Siti Aminah") is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        "",
+        "ka",
+        "ka:",
+        "ka:bm90IGEga2V5",  # base64, but not 32 bytes
+        "k a:" + KEY_A.split(":")[1],
+        f"{KEY_A},{KEY_A}",
+        "ka:%%%%",
+    ],
+)
+def test_malformed_key_settings_are_refused_without_showing_the_key(raw):
+    with pytest.raises(KeyConfigError) as caught:
+        parse_keys(raw)
+    assert KEY_A.split(":")[1] not in str(caught.value)
+
+
+def test_key_settings_list_the_current_key_first_and_accept_urlsafe_base64():
+    urlsafe = "kc:" + base64.urlsafe_b64encode(bytes(range(200, 232))).decode().rstrip("=")
+    ring = parse_keys(f" {KEY_B} , {KEY_A},{urlsafe}")
+    assert ring.current_id == "kb"
+    assert ring.ids == ("kb", "ka", "kc")
+
+
+# --- start-up ----------------------------------------------------------------------------------
+
+
+def _bare_app(tmp_path: Any, **config: Any) -> Flask:
+    app = Flask("bare", instance_path=str(tmp_path / "instance"))
+    app.config.update(config)
+    return app
+
+
+def test_production_refuses_to_start_without_keys(tmp_path):
+    app = _bare_app(tmp_path, APP_ENV="production", DATA_ENCRYPTION_KEYS=None)
+    with pytest.raises(ConfigError, match="DATA_ENCRYPTION_KEYS is not set"):
+        resolve_data_keys(app)
+    assert not (tmp_path / "instance" / "data_keys").exists()
+    bad = _bare_app(tmp_path, APP_ENV="production", DATA_ENCRYPTION_KEYS="ka:short")
+    with pytest.raises(ConfigError):
+        resolve_data_keys(bad)
+    good = _bare_app(tmp_path, APP_ENV="production", DATA_ENCRYPTION_KEYS=KEY_A)
+    resolve_data_keys(good)
+    assert good.config["DATA_ENCRYPTION_KEYS"] == KEY_A
+
+
+def test_development_generates_one_key_once_into_the_instance_folder(tmp_path):
+    first = _bare_app(tmp_path, APP_ENV="development", DATA_ENCRYPTION_KEYS=None)
+    resolve_data_keys(first)
+    path = tmp_path / "instance" / "data_keys"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert parse_keys(first.config["DATA_ENCRYPTION_KEYS"]).current_id == "dev1"
+    second = _bare_app(tmp_path, APP_ENV="testing", DATA_ENCRYPTION_KEYS="")
+    resolve_data_keys(second)
+    assert second.config["DATA_ENCRYPTION_KEYS"] == first.config["DATA_ENCRYPTION_KEYS"]
+    assert [p.name for p in path.parent.iterdir()] == ["data_keys"]
+
+
+def test_the_application_is_configured_with_keys_and_the_keys_command(app):
+    assert parse_keys(app.config["DATA_ENCRYPTION_KEYS"])
+    result = app.test_cli_runner().invoke(args=["keys", "generate", "--id", "k2027"])
+    assert result.exit_code == 0, result.output
+    assert parse_keys(result.output.strip()).current_id == "k2027"
+
+
+# --- the column type ---------------------------------------------------------------------------
+
+
+def test_exactly_the_identifying_columns_are_encrypted_each_bound_to_its_own_name():
+    found = {
+        table.name: {c.name for c in columns} for table, columns in encrypted_columns(db.metadata)
+    }
+    assert found == ENCRYPTED
+    for table, columns in encrypted_columns(db.metadata):
+        for column in columns:
+            assert column.type.context == f"{table.name}.{column.name}"
+
+
+def test_no_index_or_constraint_covers_an_encrypted_column():
+    for table, columns in encrypted_columns(db.metadata):
+        names = {c.name for c in columns}
+        for index in table.indexes:
+            assert not names & {c.name for c in index.columns}, index.name
+        for constraint in table.constraints:
+            covered = {c.name for c in getattr(constraint, "columns", [])}
+            assert not names & covered, constraint.name
+
+
+def test_an_encrypted_column_cannot_be_compared_or_sorted_in_sql():
+    with pytest.raises(EncryptionError, match="blind index"):
+        Victim.name == "Siti Aminah"  # noqa: B015
+    with pytest.raises(EncryptionError):
+        Victim.nik.in_(["3273014501940001"])
+    with pytest.raises(EncryptionError):
+        Victim.name.ilike("%siti%")
+    with pytest.raises(EncryptionError):
+        Case.kronologi.desc()
+    # NULL tests stay possible
+    assert "IS NULL" in str(Victim.name.is_(None))
+    assert "IS NOT NULL" in str(Victim.name != None)  # noqa: E711
+
+
+def test_stored_values_are_ciphertext_and_read_back_as_plaintext(create_agency, create_case):
+    from app.cases.intake import GuardianData, VictimData
+
+    case = create_case(
+        create_agency(),
+        reporter_name="Pelapor Rahasia",
+        reporter_phone="0812 3456 7890",
+        kronologi="Kronologi yang sangat rahasia.",
+        victims=[
+            VictimData(
+                sex="P",
+                name="Wulan Sekarsari",
+                nik="3273014501940001",
+                birth_date=dt.date(2010, 5, 1),
+                phone="0813 1111 2222",
+                address="Jl. Rahasia No. 7",
+                violence_types=["fisik"],
+                guardians=[GuardianData(name="Ibu Wulan", phone="0813 3333 4444")],
+            )
+        ],
+    )
+    db.session.commit()
+    victim = case.victims[0]
+    raw = {
+        "reporter_name": _raw("cases", "reporter_name", case.id),
+        "kronologi": _raw("cases", "kronologi", case.id),
+        "name": _raw("victims", "name", victim.id),
+        "nik": _raw("victims", "nik", victim.id),
+        "address": _raw("victims", "address", victim.id),
+        "guardian": _raw("guardians", "name", victim.guardians[0].id),
+    }
+    current = parse_keys(current_app.config["DATA_ENCRYPTION_KEYS"]).current_id
+    for value in raw.values():
+        assert value is not None
+        assert value.startswith(f"enc1:{current}:")
+    assert "Wulan" not in " ".join(v for v in raw.values() if v)
+    assert "3273014501940001" not in raw["nik"]
+    db.session.expire_all()
+    again = db.session.get(Victim, victim.id)
+    assert (again.name, again.nik, again.address) == (
+        "Wulan Sekarsari",
+        "3273014501940001",
+        "Jl. Rahasia No. 7",
+    )
+    assert again.case.kronologi == "Kronologi yang sangat rahasia."
+    assert again.guardians[0].name == "Ibu Wulan"
+    assert db.session.get(Victim, victim.id).nik_index  # the blind index is still written
+
+
+def test_legacy_plaintext_rows_keep_working(create_agency, create_case):
+    case = create_case(create_agency())
+    victim = case.victims[0]
+    db.session.commit()
+    victims = db.metadata.tables["victims"]
+    db.session.execute(
+        sa.update(victims)
+        .where(victims.c.id == victim.id)
+        .values(name=sa.type_coerce("Nama Lama Polos", sa.Text))
+    )
+    db.session.commit()
+    assert _raw("victims", "name", victim.id) == "Nama Lama Polos"
+    db.session.expire_all()
+    assert db.session.get(Victim, victim.id).name == "Nama Lama Polos"
+
+
+# --- rotation ----------------------------------------------------------------------------------
+
+
+def _usage() -> dict[str | None, int]:
+    total: dict[str | None, int] = {}
+    for counts in count_key_usage().values():
+        for key, n in counts.items():
+            total[key] = total.get(key, 0) + n
+    return total
+
+
+def test_rotation_re_encrypts_everything_with_the_current_key(
+    app, monkeypatch, create_agency, create_case
+):
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
+    case = create_case(create_agency(), reporter_name="Pelapor Lama")
+    victim = case.victims[0]
+    note = CaseNote(case_id=case.id, body="Catatan medis rahasia")
+    db.session.add(note)
+    db.session.commit()
+    notes = db.metadata.tables["case_notes"]
+    db.session.execute(
+        sa.update(notes)
+        .where(notes.c.id == note.id)
+        .values(body=sa.type_coerce("Catatan polos lama", sa.Text))
+    )
+    db.session.commit()
+    updated_at = _raw_updated_at(case.id)
+    version = case.version
+    assert set(_usage()) >= {"ka", None}
+
+    # a new key first, the old one still listed: everything still reads
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
+    db.session.expire_all()
+    assert db.session.get(Victim, victim.id).name == "Siti Aminah"
+    assert _raw("victims", "name", victim.id).startswith("enc1:ka:")
+
+    report = rotate_keys(batch_size=2)
+    assert report.values_reencrypted >= 4
+    assert set(_usage()) == {"kb"}
+    assert _raw("case_notes", "body", note.id).startswith("enc1:kb:")
+    assert _raw_updated_at(case.id) == updated_at  # rotation is no edit of the case
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).version == version
+
+    again = rotate_keys()
+    assert again.values_reencrypted == 0  # idempotent
+
+    # the old key can now be removed
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_B)
+    db.session.expire_all()
+    reread = db.session.get(Victim, victim.id)
+    assert reread.name == "Siti Aminah"
+    assert reread.case.reporter_name == "Pelapor Lama"
+    assert db.session.get(CaseNote, note.id).body == "Catatan polos lama"
+
+    # without the key of a stored value, reading fails clearly
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
+    db.session.expire_all()
+    with pytest.raises(UnknownKeyError, match="'kb'"):
+        db.session.get(Victim, victim.id)
+    db.session.rollback()
+
+
+def _raw_updated_at(case_id: int) -> Any:
+    cases = db.metadata.tables["cases"]
+    return db.session.scalar(sa.select(cases.c.updated_at).where(cases.c.id == case_id))
+
+
+def test_rotate_and_status_commands(app, monkeypatch, create_agency, create_case):
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
+    case = create_case(create_agency(), witnesses=[("Saksi Rahasia", "0812 0000 1111")])
+    db.session.commit()
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
+    runner = app.test_cli_runner()
+
+    status = runner.invoke(args=["keys", "status"])
+    assert status.exit_code == 0, status.output
+    assert "ka:" in status.output
+    assert "not yet rotated" in status.output
+
+    result = runner.invoke(args=["keys", "rotate", "--batch-size", "1"])
+    assert result.exit_code == 0, result.output
+    assert "current key: kb" in result.output
+    assert "victims: 1/" in result.output  # progress lines
+    assert "values re-encrypted" in result.output
+    assert "Saksi Rahasia" not in result.output
+
+    status = runner.invoke(args=["keys", "status"])
+    assert "older keys may be removed" in status.output
+    witness = db.metadata.tables["witnesses"]
+    stored = db.session.scalar(
+        sa.select(sa.type_coerce(witness.c.name, sa.Text)).where(witness.c.case_id == case.id)
+    )
+    assert stored.startswith("enc1:kb:")
+
+
+def test_the_type_needs_its_column_name():
+    with pytest.raises(ValueError):
+        EncryptedText("name")
