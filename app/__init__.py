@@ -171,6 +171,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         assessments,
         audit,
         auth,
+        breakglass,
         cases,
         deadlines,
         demo,
@@ -178,6 +179,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         home,
         indicators,
         notifications,
+        privacy,
         quality,
         referrals,
         regions,
@@ -202,6 +204,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         help,
         subgt,
         quality,
+        breakglass,
+        privacy,
     ):
         module.init_app(app)
     return app

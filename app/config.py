@@ -171,6 +171,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Sender of the e-mails, e.g. `Simpul <noreply@simpul.example.go.id>`.",
     ),
     Setting(
+        "RETENTION_YEARS_AFTER_CLOSE",
+        10,
+        _int,
+        "Years after a case is closed before `flask privacy retention` erases its victims' "
+        "identities (statistical fields stay; never while legal proceedings are open). Legal "
+        "basis: policy, to be set by the agency (UU 27/2022 asks for a retention period, it "
+        "does not fix one).",
+    ),
+    Setting(
         "BASE_URL",
         "http://127.0.0.1:5000",
         _str,

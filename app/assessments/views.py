@@ -17,6 +17,7 @@ from app.cases import queries
 from app.cases.operations import ConflictError
 from app.core.enums import AssessmentArea, CaseState
 from app.core.errors import DomainError
+from app.core.forms import parse_id
 from app.core.permissions import requires
 from app.extensions import db
 from app.workflow.permissions import may_manage
@@ -81,7 +82,7 @@ def edit(case_id: int, victim_id: int) -> Any:
                     form.summary.data,
                     complete=bool(form.complete.data),
                     actor=_me(),
-                    expected_version=int(version) if version.isdigit() else None,
+                    expected_version=parse_id(version),
                 )
             except (DomainError, ConflictError) as error:
                 db.session.rollback()

@@ -20,6 +20,8 @@ ACTION_LABELS = {
     "case.reveal_identity": _l("Revealed a child victim's identity"),
     "case.attachment_download": _l("Downloaded a file"),
     "referral.open": _l("Opened a referral of the case"),
+    "break_glass.view": _l("Opened under emergency access"),
+    "break_glass.grant": _l("Granted emergency access"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -13,11 +14,12 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     HiddenField,
+    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.cases.intake import JAKARTA
 from app.cases.labels import consent_purpose_label as purpose_label
@@ -49,7 +51,9 @@ def _any(enum_cls: Any) -> list[tuple[str, Any]]:
 
 
 class CaseListForm(FlaskForm):
-    """The filters of the case list, read from the query string (no CSRF: a GET form)."""
+    """The filters of the case list, read from the query string (no CSRF: a GET form). The
+    search term ``q`` is never read from the query string: a victim's name in a URL would stay
+    in browser history, proxies and server logs; searches are posted (``CaseSearchForm``)."""
 
     class Meta:
         csrf = False
@@ -75,6 +79,18 @@ class CaseListForm(FlaskForm):
             ("", _l("All")),
             *((str(u.id), u.name) for u in managers or []),
         ]
+
+
+class CaseSearchForm(CaseListForm):
+    """The case list posted to ``/kasus/cari``: the search term with the filters, CSRF-checked,
+    the page in the body too (so a searched name never reaches a URL)."""
+
+    class Meta:
+        @property
+        def csrf(self) -> bool:  # as every FlaskForm: on unless the deployment turns it off
+            return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
 
 
 class NoteForm(FlaskForm):

@@ -1085,6 +1085,10 @@ def read_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
             text = text.removeprefix("\ufeff")
         if not text.strip():
             continue
+        if "\x00" in text or "\\u0000" in text:
+            # a NUL byte (raw or escaped) has no place in a record and PostgreSQL cannot store it
+            yield number, _fail("", _l("contains a NUL character"))
+            continue
         try:
             yield number, json.loads(text, object_pairs_hook=_no_repeated_keys)
         except _RepeatedKey as exc:

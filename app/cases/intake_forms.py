@@ -72,7 +72,7 @@ from app.core.enums import (
     TppoTujuan,
     ViolenceType,
 )
-from app.core.forms import MultiCheckboxField
+from app.core.forms import MultiCheckboxField, parse_id
 from app.core.labels import choices
 
 # --- fields: coercion only, with messages people can read -----------------------------------
@@ -546,14 +546,15 @@ def jakarta_to_utc(value: dt.datetime | None) -> dt.datetime | None:
 
 def _int_or_none(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_id(text)
 
 
 def _position(value: Any) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    return int(text) if text.isdigit() else -1  # an impossible position: "unknown perpetrator"
+    parsed = parse_id(text)
+    return parsed if parsed is not None else -1  # an impossible position: "unknown perpetrator"
 
 
 @dataclasses.dataclass

@@ -53,6 +53,7 @@ from app.core.enums import (
     Risk,
 )
 from app.core.errors import DomainError
+from app.core.forms import parse_id
 from app.core.labels import label
 from app.core.permissions import requires
 from app.extensions import db
@@ -129,7 +130,7 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, list[Per
     existing = {v.id: v for v in page.case.victims} if page.case is not None else {}
     for entry in form.victims.entries:
         f = entry.form
-        victim_id = int(f.id.data) if str(f.id.data or "").isdigit() else None
+        victim_id = parse_id(f.id.data)
         if not page.checks_duplicates_of(victim_id):
             known = existing[victim_id]  # keeps the person it already is
             f.link_person.data = str(known.person_id) if known.person_id else ""
@@ -319,7 +320,7 @@ def _submitted(page: Page) -> Any:
             ),
         )
 
-    version = int(form.version.data) if str(form.version.data or "").isdigit() else 0
+    version = parse_id(form.version.data) or 0
     try:
         case = page.save(submit, conversion.intake, agency, version)
         db.session.flush()

@@ -66,15 +66,24 @@ def _own_scope(user: Any, entity: Any) -> Any:
     return or_(*clauses) if clauses else false()
 
 
-def scope_condition(user: Any) -> Any:
+def scope_condition(user: Any, *, break_glass: bool = True) -> Any:
     """The cases the user may see: those they work on, and — read-only, for its history — the
-    case of another agency that one of them was transferred from (pelimpahan)."""
+    case of another agency that one of them was transferred from (pelimpahan), and — read-only,
+    until it expires — a case opened with break-the-glass (``app.breakglass``). With
+    ``break_glass=False``, the scope without those grants."""
+    from app.breakglass.models import BreakGlassGrant
+
     own = _own_scope(user, Case)
     received = aliased(Case)
     transferred_from = select(received.transferred_from_id).where(
         received.transferred_from_id.is_not(None), _own_scope(user, received)
     )
-    return or_(own, Case.id.in_(transferred_from))
+    if not break_glass or user.id is None:
+        return or_(own, Case.id.in_(transferred_from))
+    granted = select(BreakGlassGrant.case_id).where(
+        BreakGlassGrant.user_id == user.id, BreakGlassGrant.expires_at > utcnow()
+    )
+    return or_(own, Case.id.in_(transferred_from), Case.id.in_(granted))
 
 
 def cases_visible_to(user: Any) -> Select[tuple[Case]]:

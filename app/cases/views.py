@@ -30,6 +30,7 @@ from app.cases import operations as ops
 from app.cases.forms import (
     AttachmentForm,
     CaseListForm,
+    CaseSearchForm,
     ConfirmForm,
     ConsentForm,
     NoteForm,
@@ -48,6 +49,7 @@ from app.core.enums import (
     TrackState,
 )
 from app.core.errors import DomainError
+from app.core.forms import parse_id
 from app.core.permissions import requires
 from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK
 from app.extensions import db
@@ -129,25 +131,33 @@ def _filters(form: CaseListForm) -> queries.CaseFilters:
         violence_type=ok(form.violence_type),
         received_from=ok(form.received_from),
         received_to=ok(form.received_to),
-        case_manager_id=int(manager) if manager and manager.isdigit() else None,
+        case_manager_id=parse_id(manager),
         search=ok(form.q),
         sort=sort,
         overdue=bool(form.overdue.data),
     )
 
 
-def _sort_urls(current: str) -> dict[str, str]:
-    args = {k: v for k, v in request.args.items() if k not in ("page", "sort")}
-    urls = {}
+def _sort_targets(current: str) -> dict[str, str]:
+    """Each column's sort when its header is clicked: the other direction when it is the
+    current one, else the column's first direction."""
+    targets = {}
     for column, first in SORT_COLUMNS.items():
         if current == column:
-            target = f"-{column}"
+            targets[column] = f"-{column}"
         elif current == f"-{column}":
-            target = column
+            targets[column] = column
         else:
-            target = first
-        urls[column] = url_for("cases.index", **args, sort=target)
-    return urls
+            targets[column] = first
+    return targets
+
+
+def _sort_urls(current: str) -> dict[str, str]:
+    args = {k: v for k, v in request.args.items() if k not in ("page", "sort", "q")}
+    return {
+        column: url_for("cases.index", **args, sort=target)
+        for column, target in _sort_targets(current).items()
+    }
 
 
 def _edit_url(case: Case) -> str | None:
@@ -165,31 +175,81 @@ def _draft_url(case: Case) -> str:
     return _edit_url(case) or url_for("cases.detail", case_id=case.id)
 
 
-@bp.route("/kasus")
-@requires("cases:view_own")
-def index() -> Any:
-    user = _me()
-    form = CaseListForm(formdata=request.args, managers=queries.case_manager_choices(user))
-    form.validate()
+FILTER_FIELDS = (
+    "state",
+    "case_type",
+    "risk",
+    "violence_type",
+    "received_from",
+    "received_to",
+    "case_manager",
+    "overdue",
+    "sort",
+)
+
+
+def _render_list(user: Any, form: CaseListForm, *, page_number: int, searched: bool) -> Any:
     filters = _filters(form)
     now = utcnow()
     page = db.paginate(
-        queries.list_cases_for(user, filters, now=now), per_page=PER_PAGE, error_out=False
+        queries.list_cases_for(user, filters, now=now),
+        page=page_number,
+        per_page=PER_PAGE,
+        error_out=False,
     )
-    filtered = any(v for k, v in request.args.items() if k not in ("page", "sort"))
+    filtered = searched or any(v for k, v in request.args.items() if k not in ("page", "sort", "q"))
     return render_template(
         "cases/index.html",
         form=form,
         page=page,
         filters=filters,
         filtered=filtered,
+        searched=searched,
         victim_counts=queries.victim_counts([c.id for c in page.items]),
         overdue=queries.overdue_case_ids([c.id for c in page.items], now),
         sort_urls=_sort_urls(filters.sort),
+        sort_targets=_sort_targets(filters.sort),
         draft_url=_draft_url,
         new_case="cases.new" in current_app.view_functions and permissions.can_create_case(user),
         limits={risk: DEFAULT_RULES[code].limit for risk, code in FIRST_RESPONSE_BY_RISK.items()},
     )
+
+
+@bp.route("/kasus")
+@requires("cases:view_own")
+def index() -> Any:
+    if "q" in request.args:
+        # A search term never travels in a URL (history, logs): dropped, the filters kept.
+        kept = {k: v for k, v in request.args.items() if k not in ("q", "page")}
+        return redirect(url_for("cases.index", **kept), 303)
+    user = _me()
+    form = CaseListForm(formdata=request.args, managers=queries.case_manager_choices(user))
+    form.validate()
+    return _render_list(
+        user, form, page_number=request.args.get("page", 1, type=int) or 1, searched=False
+    )
+
+
+@bp.route("/kasus/cari", methods=["POST"])
+@requires("cases:view_own")
+def search() -> Any:
+    """The list searched by a term posted in the body (CSRF-checked), rendered directly: no
+    redirect and no page link ever carries the term. Without a term: the filters, by GET."""
+    user = _me()
+    form = CaseSearchForm(managers=queries.case_manager_choices(user))
+    form.validate()
+    if "csrf_token" in form.errors:
+        abort(400)
+    sort_to = request.form.get("sort_to")
+    if sort_to in queries.SORTS:
+        form.sort.data = sort_to
+    if not (form.q.data or "").strip():
+        kept = {k: request.form[k] for k in FILTER_FIELDS if request.form.get(k)}
+        if sort_to in queries.SORTS:
+            kept["sort"] = sort_to
+        return redirect(url_for("cases.index", **kept), 303)
+    page_number = form.page.data if form.page.data and not form.page.errors else 1
+    return _render_list(user, form, page_number=page_number, searched=True)
 
 
 # --- the case page -----------------------------------------------------------------------
@@ -206,6 +266,7 @@ def _render_detail(
     consent_victim: Victim | None = None,
     workflow_error: dict[str, Any] | None = None,
 ) -> Any:
+    from app.privacy.queries import may_see_identity
     from app.workflow.diagram import render_svg
     from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
     from app.workflow.panel import build_panel
@@ -217,7 +278,13 @@ def _render_detail(
     panel = build_panel(user, case)
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     revealed = set(revealed)
-    shown = {v.id for v in case.victims if not v.is_child or v.id in revealed}
+    # a child's identity only when revealed; a restricted victim's only for the case manager and
+    # the supervisors (privacy: a data-subject restriction)
+    shown = {
+        v.id
+        for v in case.victims
+        if (not v.is_child or v.id in revealed) and may_see_identity(user, case, v)
+    }
     notes = queries.notes_of(case)
     corrections: dict[int, list[CaseNote]] = {}
     for note in notes:
@@ -289,6 +356,10 @@ def reveal_identity(case_id: int, victim_id: int) -> Any:
     if not permissions.can_reveal_identity(user, case):
         abort(404)
     victim = _victim_or_404(case, victim_id)
+    from app.privacy.queries import may_see_identity
+
+    if not may_see_identity(user, case, victim):
+        abort(404)  # restricted: only the case manager and the supervisors
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not victim.is_child:
@@ -337,7 +408,8 @@ def add_note(case_id: int) -> Any:
     corrects = None
     if form.corrects_id.data:
         note_id = form.corrects_id.data
-        corrects = queries.note_of(case, int(note_id)) if note_id.isdigit() else None
+        parsed = parse_id(note_id)
+        corrects = queries.note_of(case, parsed) if parsed is not None else None
         if corrects is None:
             abort(404)
     if form.validate_on_submit():

@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask_babel import gettext
 
@@ -56,6 +57,38 @@ class BadFile(Exception):
     """The file as a whole cannot be read (missing, not UTF-8, wrong header)."""
 
 
+class _GuardedReader:
+    """A ``csv.reader`` whose malformed input (a field over the csv module's limit, …) ends the
+    import as a bad file with a message instead of a traceback."""
+
+    def __init__(self, reader: Any, path: Path) -> None:
+        self._reader, self._path = reader, path
+
+    @property
+    def line_num(self) -> int:
+        return int(self._reader.line_num)
+
+    def __iter__(self) -> _GuardedReader:
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return list(next(self._reader))
+        except csv.Error as exc:
+            raise BadFile(
+                gettext(
+                    "%(path)s: line %(n)d cannot be read (%(error)s)",
+                    path=self._path,
+                    n=self._reader.line_num,
+                    error=str(exc),
+                )
+            ) from None
+
+
+def _guarded(reader: Any, path: Path) -> _GuardedReader:
+    return _GuardedReader(reader, path)
+
+
 def read_rows(path: str | Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line_number, row)``; the header must hold exactly ``columns`` (any order)."""
     path = Path(path)
@@ -71,7 +104,9 @@ def read_rows(path: str | Path, columns: tuple[str, ...]) -> Iterator[tuple[int,
         raise BadFile(
             gettext("%(path)s: not UTF-8 text (byte %(n)d)", path=path, n=exc.start)
         ) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+    if "\x00" in text:
+        raise BadFile(gettext("%(path)s: contains a NUL byte (not a text file)", path=path))
+    reader = _guarded(csv.reader(io.StringIO(text, newline="")), path)
     try:
         header = next(reader)
     except StopIteration:

@@ -6,7 +6,7 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, abort, g, render_template, request, session
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -74,6 +74,16 @@ def select_timezone() -> str:
 
 def init_request_handling(app: Flask) -> None:
     from app.extensions import db
+
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        """A NUL byte has no place in anything a person types, and PostgreSQL cannot store it
+        (an encrypted column would hide it): refused before any view runs (400)."""
+        values = [v for vs in request.args.listvalues() for v in vs]
+        values += [v for vs in request.form.listvalues() for v in vs]
+        values += [f.filename or "" for f in request.files.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def commit_point(response: Response) -> Response:

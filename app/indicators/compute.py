@@ -10,7 +10,8 @@ The counting rules (§6, defaults of every definition):
 * a victim belongs to the period in which the case was **registered** (``received_at``, Asia/
   Jakarta — see ``periods.py``), and to the region of the **owning agency**;
 * victims who refused ``pelaporan_statistik`` (the consent in force) are left out of every
-  figure and counted apart (``jumlah_korban_menolak_statistik``);
+  figure and counted apart (``jumlah_korban_menolak_statistik``); victims under a
+  data-subject restriction are left out too;
 * cases closed as duplicates (``duplicate_of_id``) are left out, and so are drafts and cases
   transferred to another agency (``dilimpahkan``: the receiving agency's case counts them);
 * **comprehensive services** (§6.1), as of the period's end: the case's assessment completed
@@ -62,6 +63,7 @@ from app.deadlines.rules import FIRST_RESPONSE_BY_RISK, DeadlineCode
 from app.extensions import db
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import Period
+from app.privacy.queries import restricted_condition
 from app.regions.models import Population, Region
 from app.services.models import ServiceTrack
 
@@ -195,6 +197,8 @@ def _victims(
     query = select(Victim.id).join(Case, Case.id == Victim.case_id).where(*_counted_cases(scope))
     query = query.where(_group(group))
     query = query.where(refused_statistics() if refused else not_(refused_statistics()))
+    # a victim under a data-subject restriction (UU 27/2022) is not processed for statistics
+    query = query.where(not_(restricted_condition()))
     if case_type:
         query = query.where(
             exists(

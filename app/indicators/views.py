@@ -637,7 +637,8 @@ def close() -> Any:
     form = CloseForm()
     source = request.form if request.method == "POST" else request.args
     region = _region_or_404(reach_of(me, CLOSE), source.get("region"))
-    period = _period_or_400(source.get("period"))
+    # opened without a period (a bare link): the default one of the dashboard
+    period = _period_or_400(source.get("period") or _default_period(region))
     form.period.data, form.region.data = period.code, _region_code(region)
     error = None
     if request.method == "POST":

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.forms import parse_id
+
 KINDS: dict[str, Any] = {
     "high_risk_case": _l("High-risk case registered"),
     "deadline_missed": _l("A deadline was missed"),
@@ -30,6 +32,7 @@ KINDS: dict[str, Any] = {
     "referral_completed": _l("The referred service was completed"),
     "referral_note": _l("A new note on a referral"),
     "subgt_escalation": _l("The Sub GT coordinator escalated a service to you"),
+    "break_glass_used": _l("Emergency access to a case of your agency"),
 }
 
 TO_TRANSFER_INBOX = frozenset({"transfer_requested", "transfer_withdrawn"})
@@ -50,6 +53,6 @@ def link_endpoint(kind: str, case_id: int | None, key: str | None) -> tuple[str,
         return "subgt.board", {}
     if key and key.startswith("referral:"):
         referral_id = key.split(":")[1]
-        if referral_id.isdigit():
+        if parse_id(referral_id) is not None:
             return "referrals.detail", {"referral_id": int(referral_id)}
     return "notifications.index", {}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
+from app.core.forms import parse_id
+
 
 class VerifyForm(FlaskForm):
     version = HiddenField()
 
     def expected_version(self) -> int | None:
         value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_id(value)

@@ -22,6 +22,7 @@ from app.cases.operations import ConflictError, record_attachment_download, uplo
 from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
+from app.core.forms import in_id_range, parse_id
 from app.core.permissions import requires
 from app.extensions import db
 from app.referrals import bp, queries
@@ -38,7 +39,7 @@ def _me() -> Any:
 
 def _version(form: Any) -> int | None:
     value = (form.version.data or "").strip()
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -64,7 +65,9 @@ def send(case_id: int, track_id: int) -> Any:
     form = ReferralForm()
     if not form.validate_on_submit():
         return _refused(case, where, _("The form has expired. Reload the page and try again."))
-    agency = db.session.get(Agency, form.to_agency.data) if form.to_agency.data else None
+    agency = (
+        db.session.get(Agency, form.to_agency.data) if in_id_range(form.to_agency.data) else None
+    )
     if agency is None:
         return _refused(case, where, _("Choose the agency to refer to."))
     sending = form.action.data != "draft"

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
+from app.core.forms import parse_id
 from app.core.permissions import requires
 from app.regions import bp
 from app.regions import operations as ops
@@ -62,7 +63,7 @@ def _put_error(form: FlaskForm, exc: DomainError) -> None:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() and len(value) <= 9 else None
+    return parse_id(value)
 
 
 # --- regions -----------------------------------------------------------------------------

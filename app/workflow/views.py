@@ -24,6 +24,7 @@ from app.cases.operations import ConflictError, add_consent
 from app.core.db import utcnow
 from app.core.enums import CaseState, ConsentDecision, ServiceType, TransferState
 from app.core.errors import DomainError
+from app.core.forms import in_id_range, parse_id
 from app.core.labels import label
 from app.core.permissions import requires
 from app.extensions import db
@@ -61,7 +62,7 @@ def _case_or_404(case_id: int) -> Case:
 
 def _version(form: Any) -> int | None:
     value = (form.version.data or "").strip()
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 def _refused(case: Case, where: str, message: Any, form: Any = None) -> Any:
@@ -151,7 +152,9 @@ def plan_service(case_id: int) -> Any:
         service = ServiceType(form.service_type.data or "")
     except ValueError:
         return _refused(case, "plan", _("Choose a service from the list."), form)
-    provider = db.session.get(Agency, form.provider.data) if form.provider.data else None
+    provider = (
+        db.session.get(Agency, form.provider.data) if in_id_range(form.provider.data) else None
+    )
     if form.provider.data and provider is None:
         return _refused(case, "plan", _("Choose a provider from the list."), form)
     try:
@@ -237,7 +240,9 @@ def request_transfer(case_id: int) -> Any:
     form = TransferForm()
     if not form.validate_on_submit():
         return _refused(case, "transfer", _form_errors(form), form)
-    agency = db.session.get(Agency, form.to_agency.data) if form.to_agency.data else None
+    agency = (
+        db.session.get(Agency, form.to_agency.data) if in_id_range(form.to_agency.data) else None
+    )
     if agency is None:
         return _refused(case, "transfer", _("Choose the receiving agency."), form)
     try:
@@ -359,7 +364,11 @@ def assign(case_id: int) -> Any:
     form = AssignForm()
     if not form.validate_on_submit():
         return _refused(case, "assign", _form_errors(form), form)
-    manager = db.session.get(User, form.case_manager.data) if form.case_manager.data else None
+    manager = (
+        db.session.get(User, form.case_manager.data)
+        if in_id_range(form.case_manager.data)
+        else None
+    )
     if manager is None:
         return _refused(case, "assign", _("Choose a case manager or supervisor of this agency."))
     try:

@@ -297,11 +297,16 @@ def test_sort_links_keep_the_filters_and_flip_direction(client, staff, varied):
     assert "risk=tinggi&amp;sort=-risk" in html
 
 
+def search(client, term, **fields):
+    """The list searched by ``term``: posted, so the term never reaches a URL."""
+    return client.post("/kasus/cari", data={"q": term, **fields})
+
+
 def test_search_by_part_of_the_reference(client, staff, varied):
     login(client, staff["supervisor"])
     target = varied["sedang_ktp"].reference
-    assert references(client.get(f"/kasus?q={target[-5:]}")) == [target]
-    assert references(client.get("/kasus?q=%25")) == []  # a wildcard is a plain character
+    assert references(search(client, target[-5:])) == [target]
+    assert references(search(client, "%")) == []  # a wildcard is a plain character
 
 
 def test_search_by_the_exact_full_name_of_a_victim(client, agency, other_agency, staff):
@@ -311,10 +316,49 @@ def test_search_by_the_exact_full_name_of_a_victim(client, agency, other_agency,
         other_agency, actor=staff["other_supervisor"], victims=[adult(name="Maria Ulfa Susanti")]
     )
     login(client, staff["supervisor"])
-    assert references(client.get("/kasus?q=maria  ulfa SUSANTI")) == [mine.reference]
-    assert references(client.get("/kasus?q=Maria")) == []  # never a part of a name
-    html = client.get("/kasus?q=Maria+Ulfa+Susanti").get_data(as_text=True)
+    assert references(search(client, "maria  ulfa SUSANTI")) == [mine.reference]
+    assert references(search(client, "Maria")) == []  # never a part of a name
+    html = search(client, "Maria Ulfa Susanti").get_data(as_text=True)
     assert theirs.reference not in html and "Maria Ulfa Susanti" not in html.split("value=")[0]
+
+
+def test_search_keeps_the_filters_and_sorts_and_pages_by_post(client, agency, staff, varied):
+    login(client, staff["supervisor"])
+    ref = varied["tinggi_kta"].reference
+    assert references(search(client, ref[:-6], risk="tinggi")) == [ref]
+    assert references(search(client, ref, risk="rendah")) == []
+    found = references(search(client, ref[:-6], sort_to="reference"))
+    assert found == sorted(found) and len(found) == 3
+    for _ in range(26):
+        create_case(agency, actor=staff["intake"])
+    prefix = ref[: ref.rindex("-")]  # every case of the agency and year
+    first = search(client, prefix)
+    assert len(references(first)) == 25
+    assert 'name="page" value="2"' in first.get_data(as_text=True)
+    assert len(references(search(client, prefix, page="2"))) == 4
+
+
+def test_an_empty_search_goes_to_the_filters_by_get(client, staff, varied):
+    login(client, staff["supervisor"])
+    response = client.post("/kasus/cari", data={"q": "  ", "risk": "tinggi"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/kasus?risk=tinggi")
+
+
+def test_a_search_term_in_the_url_is_dropped(client, staff, varied):
+    login(client, staff["supervisor"])
+    response = client.get("/kasus?q=Siti+Aminah&risk=tinggi")
+    assert response.status_code == 303 and "Siti" not in response.headers["Location"]
+    assert response.headers["Location"].endswith("/kasus?risk=tinggi")
+
+
+def test_the_search_needs_the_csrf_token(app, client, staff, varied):
+    login(client, staff["supervisor"])  # the suite runs with CSRF off; on for this request
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert client.post("/kasus/cari", data={"q": "x"}).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
 
 
 def test_pages_of_25(client, agency, staff):

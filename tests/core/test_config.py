@@ -1,10 +1,9 @@
-import base64
-
 import pytest
 
 from app import create_app
 from app.config import SETTINGS, ConfigError, check_secret_key, load_settings
 from tests.conftest import database_url
+from tests.fixtures import production_keys
 
 GOOD_SECRET = "x8Jq2v-LkP0s_9dTz3Wm7yRb1Nc4Hf6Ga5Ue8Io0Qw"
 
@@ -44,9 +43,7 @@ def test_production_starts_with_strong_secret_and_secure_cookies(restore_celery)
             "APP_ENV": "production",
             "SECRET_KEY": GOOD_SECRET,
             "DATABASE_URL": database_url(),
-            "MAIL_SERVER": "smtp.example.go.id",
-            "AUDIT_HMAC_KEY": "kunci-audit-" + GOOD_SECRET[::-1],
-            "DATA_ENCRYPTION_KEYS": "k1:" + base64.b64encode(bytes(range(32))).decode(),
+            **production_keys(),
         }
     )
     assert prod.config["SESSION_COOKIE_SECURE"] is True

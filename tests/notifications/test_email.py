@@ -32,6 +32,7 @@ from app.workflow.tasks import notify_transfer, notify_transition
 from tests.conftest import database_url
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case
+from tests.fixtures import production_keys
 
 GOOD_SECRET = "x8Jq2v-LkP0s_9dTz3Wm7yRb1Nc4Hf6Ga5Ue8Io0Qw"
 TASK = "notifications.send_email"
@@ -403,10 +404,10 @@ def test_production_refuses_smtp_without_a_server(restore_celery):
 def test_production_defaults_to_smtp(restore_celery):
     prod = create_app(
         {
+            **production_keys(),
             "APP_ENV": "production",
             "SECRET_KEY": GOOD_SECRET,
             "DATABASE_URL": database_url(),
-            "MAIL_SERVER": "smtp.example.go.id",
             "BASE_URL": "https://simpul.example.go.id/",
         }
     )

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.breakglass.operations import MAX_REASON_LENGTH, MIN_REASON_LENGTH
+
+REQUIRED = _l("This field is required.")
+REASON_TOO_SHORT = _l("Write the reason in at least %(min)d characters.")
+REASON_TOO_LONG = _l("Keep the reason under %(max)d characters.")
+
+
+class BreakGlassForm(FlaskForm):
+    reference = StringField(
+        _l("Case reference"), validators=[DataRequired(REQUIRED), Length(max=60)]
+    )
+    reason = TextAreaField(
+        _l("Why do you need this case now?"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=MIN_REASON_LENGTH, message=REASON_TOO_SHORT),
+            Length(max=MAX_REASON_LENGTH, message=REASON_TOO_LONG),
+        ],
+    )

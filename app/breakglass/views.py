@@ -1,0 +1,101 @@
+"""``/akses-darurat``: ask for break-the-glass access; ``/akses-darurat/tinjauan``: the
+supervisors' weekly access review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.auth.sessions import require_recent_auth
+from app.breakglass import bp, queries
+from app.breakglass import operations as ops
+from app.breakglass.forms import BreakGlassForm
+from app.core.errors import DomainError
+from app.core.permissions import requires
+from app.extensions import limiter
+
+VIEW_LABELS: dict[str, Any] = {
+    "cases.detail": _l("Opened the case page"),
+    "cases.download_attachment": _l("Downloaded a file"),
+    "assessments.edit": _l("Opened an assessment"),
+}
+WEEK = dt.timedelta(days=7)
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+def _user_key() -> str:
+    return f"break-glass:{current_user.get_id()}"
+
+
+@bp.route("/akses-darurat", methods=["GET", "POST"])
+@requires("cases:view_own")
+@require_recent_auth(minutes=5)
+@limiter.limit("20 per hour", methods=["POST"], key_func=_user_key)
+def request_access() -> Any:
+    """The reason and a fresh re-authentication come before anything is looked up, so a guess
+    costs as much as a real request, and a reference that names no case is answered without
+    saying so."""
+    form = BreakGlassForm()
+    if not form.validate_on_submit():
+        return _render(form, 422 if form.is_submitted() else 200)
+    try:
+        outcome = ops.request_access(_me(), form.reference.data or "", form.reason.data or "")
+    except DomainError as exc:
+        form.reason.errors = [*form.reason.errors, str(exc.message)]
+        return _render(form, 422)
+    if outcome.case_id is None:
+        flash(
+            _(
+                "If this case exists, access has been granted or refused. "
+                "Check the reference and try again."
+            ),
+            "info",
+        )
+        return redirect(url_for("breakglass.request_access"))
+    if outcome.grant is not None:
+        flash(
+            _(
+                "Emergency access granted, read-only, until %(time)s. "
+                "The agency's supervisors have been notified.",
+                time=format_datetime(outcome.grant.expires_at, "short"),
+            ),
+            "warning",
+        )
+    return redirect(url_for("cases.detail", case_id=outcome.case_id))
+
+
+def _render(form: BreakGlassForm, status: int) -> Any:
+    return render_template(
+        "breakglass/request.html",
+        form=form,
+        hours=int(ops.GRANT_DURATION.total_seconds() // 3600),
+        min_reason=ops.MIN_REASON_LENGTH,
+    ), status
+
+
+@bp.route("/akses-darurat/tinjauan")
+@requires("cases:supervise")
+def review() -> Any:
+    asked = request.args.get("minggu")
+    monday = queries.parse_week(asked)
+    if monday is None:
+        if asked:
+            flash(_("Give the week as YYYY-Www, for example 2025-W11."), "warning")
+        monday = queries.current_week()
+    return render_template(
+        "breakglass/review.html",
+        review=queries.review_for(_me(), monday),
+        week=queries.week_label(monday),
+        previous_week=queries.week_label(monday - WEEK),
+        next_week=queries.week_label(monday + WEEK),
+        view_labels=VIEW_LABELS,
+    )

@@ -1,0 +1,15 @@
+"""Data-subject rights under UU 27/2022 (PDP): requests of a victim (access, restriction,
+erasure), the export of what the agency holds about one person, restriction of their identity,
+erasure of it once no legal proceedings are open, and the retention run."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("privacy", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from app.privacy import labels, models, views  # noqa: F401  (names, tables, routes)
+    from app.privacy.cli import privacy_cli
+
+    app.register_blueprint(bp)
+    app.cli.add_command(privacy_cli)

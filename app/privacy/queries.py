@@ -1,0 +1,345 @@
+"""The read side of data-subject rights: whose rows a request covers, whether a victim is
+restricted or erased, whether legal proceedings are open, what an export contains, and which
+victims the retention period has reached."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, not_, select
+from sqlalchemy.orm import selectinload
+
+from app.assessments.models import Assessment
+from app.cases.models import Case, CaseNote, ConsentEntry, Victim
+from app.core.enums import ServiceType
+from app.extensions import db
+from app.privacy.models import DataSubjectRequest, VictimErasure, VictimRestriction
+from app.referrals.models import Referral
+from app.services.models import ServiceTrack
+from app.workflow.permissions import may_supervise
+
+
+def restricted_condition() -> Any:
+    """SQL: ``Victim`` has a restriction in force. The indicators leave such victims out."""
+    return exists(
+        select(VictimRestriction.id).where(
+            VictimRestriction.victim_id == Victim.id, VictimRestriction.lifted_at.is_(None)
+        )
+    )
+
+
+def erased_condition() -> Any:
+    return exists(select(VictimErasure.id).where(VictimErasure.victim_id == Victim.id))
+
+
+def active_restriction(victim: Victim) -> VictimRestriction | None:
+    return db.session.scalar(
+        select(VictimRestriction).where(
+            VictimRestriction.victim_id == victim.id, VictimRestriction.lifted_at.is_(None)
+        )
+    )
+
+
+def is_restricted(victim: Victim) -> bool:
+    return active_restriction(victim) is not None
+
+
+def erasure_of(victim: Victim) -> VictimErasure | None:
+    return db.session.scalar(select(VictimErasure).where(VictimErasure.victim_id == victim.id))
+
+
+def may_see_identity(user: Any, case: Case, victim: Victim) -> bool:
+    """While a victim is restricted only the case's case manager and the agency's supervisors
+    see the identity; otherwise the case page's usual rules apply (this adds nothing)."""
+    if not is_restricted(victim):
+        return True
+    return bool(user.id == case.case_manager_id or may_supervise(user, case))
+
+
+def subject_victims(victim: Victim) -> list[Victim]:
+    """Every victim row of the same person in the agency (the person links them), else the
+    victim alone. A request is about the person, not one file."""
+    if victim.person_id is None:
+        return [victim]
+    return list(
+        db.session.scalars(
+            select(Victim)
+            .join(Case, Case.id == Victim.case_id)
+            .where(Victim.person_id == victim.person_id, Case.agency_id == victim.case.agency_id)
+            .order_by(Victim.id)
+        )
+    )
+
+
+def requests_about(victims: list[Victim]) -> list[DataSubjectRequest]:
+    ids = [v.id for v in victims]
+    return list(
+        db.session.scalars(
+            select(DataSubjectRequest)
+            .where(DataSubjectRequest.victim_id.in_(ids))
+            .order_by(DataSubjectRequest.received_at.desc(), DataSubjectRequest.id.desc())
+        )
+    )
+
+
+def request_of(victim: Victim, request_id: int) -> DataSubjectRequest | None:
+    found = db.session.get(DataSubjectRequest, request_id)
+    if found is None or found.victim_id not in {v.id for v in subject_victims(victim)}:
+        return None
+    return found
+
+
+# --- legal proceedings ---------------------------------------------------------------------
+
+
+def open_law_enforcement_condition() -> Any:
+    """SQL: the ``Case`` has a law-enforcement (penegakan_hukum) track not ended."""
+    return exists(
+        select(ServiceTrack.id).where(
+            ServiceTrack.case_id == Case.id,
+            ServiceTrack.service_type == ServiceType.PENEGAKAN_HUKUM,
+            ServiceTrack.ended_at.is_(None),
+        )
+    )
+
+
+def proceedings_open_reason(victims: list[Victim]) -> str | None:
+    """Why the identity must be kept (legal proceedings open), or None. Proceedings are open
+    while a case of the person is not closed or has a penegakan_hukum track not ended."""
+    case_ids = sorted({v.case_id for v in victims})
+    cases = list(db.session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)))
+    for case in cases:
+        ref = case.reference or f"#{case.id}"
+        if db.session.scalar(
+            select(Case.id).where(Case.id == case.id, open_law_enforcement_condition())
+        ):
+            return str(
+                _l(
+                    "Legal proceedings are open: the law-enforcement service of case %(ref)s has "
+                    "not ended. The identity is needed for the proceedings (UU 27/2022).",
+                    ref=ref,
+                )
+            )
+        if case.closed_at is None:
+            return str(
+                _l(
+                    "Case %(ref)s is not closed: its handling, and any legal proceedings, may "
+                    "still need the identity (UU 27/2022).",
+                    ref=ref,
+                )
+            )
+    return None
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+def retention_candidates(now: dt.datetime, years: int) -> list[Victim]:
+    """Victims of cases closed more than ``years`` ago, with no law-enforcement track left
+    open, whose identity is not erased yet."""
+    cutoff = _years_before(now, years)
+    return list(
+        db.session.scalars(
+            select(Victim)
+            .join(Case, Case.id == Victim.case_id)
+            .where(
+                Case.closed_at.is_not(None),
+                Case.closed_at < cutoff,
+                not_(open_law_enforcement_condition()),
+                not_(erased_condition()),
+            )
+            .order_by(Victim.id)
+        )
+    )
+
+
+def _years_before(now: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+# --- the export ----------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def _victim_part(victim: Victim) -> dict[str, Any]:
+    return {
+        "label": victim.label,
+        "name": victim.name,
+        "nik": victim.nik,
+        "sex": _iso(victim.sex),
+        "birth_date": _iso(victim.birth_date),
+        "age_at_incident": victim.age_at_incident,
+        "is_child": victim.is_child,
+        "disability": victim.disability,
+        "disability_kind": victim.disability_kind,
+        "pregnant": victim.pregnant,
+        "education": _iso(victim.education),
+        "occupation": victim.occupation,
+        "marital_status": _iso(victim.marital_status),
+        "religion": _iso(victim.religion),
+        "nationality": _iso(victim.nationality),
+        "domicile_region": victim.domicile_region.code if victim.domicile_region else None,
+        "address": victim.address,
+        "phone": victim.phone,
+        "violence_types": [_iso(t.type) for t in victim.violence_types],
+        "ampk_categories": [_iso(c.category) for c in victim.ampk_categories],
+        "tppo": {
+            "proses": victim.tppo_proses,
+            "cara": victim.tppo_cara,
+            "tujuan": victim.tppo_tujuan,
+            "cross_border": victim.tppo_cross_border,
+            "destination_country": victim.tppo_destination_country,
+            "recruiter": victim.tppo_recruiter,
+            "documents": victim.tppo_documents,
+        },
+        # guardians are other people: their relation only, not their identity
+        "guardians": [{"relation": g.relation} for g in victim.guardians],
+    }
+
+
+def _consents(victim: Victim) -> list[dict[str, Any]]:
+    entries = db.session.scalars(
+        select(ConsentEntry).where(ConsentEntry.victim_id == victim.id).order_by(ConsentEntry.id)
+    )
+    return [
+        {
+            "purpose": e.purpose,
+            "decision": _iso(e.decision),
+            "given_by": _iso(e.given_by),
+            "at": _iso(e.at),
+            "withdraws": e.withdraws_id,
+            "id": e.id,
+        }
+        for e in entries
+    ]
+
+
+def _services(victim: Victim) -> list[dict[str, Any]]:
+    tracks = db.session.scalars(
+        select(ServiceTrack).where(ServiceTrack.victim_id == victim.id).order_by(ServiceTrack.id)
+    )
+    result = []
+    for track in tracks:
+        referrals = db.session.scalars(
+            select(Referral).where(Referral.track_id == track.id).order_by(Referral.id)
+        )
+        result.append(
+            {
+                "service_type": _iso(track.service_type),
+                "provider": track.provider.name if track.provider else None,
+                "state": _iso(track.state),
+                "started_at": _iso(track.started_at),
+                "ended_at": _iso(track.ended_at),
+                "end_reason": track.end_reason,
+                "referrals": [
+                    {
+                        "to_agency": r.to_agency.name,
+                        "state": _iso(r.state),
+                        "sent_at": _iso(r.sent_at),
+                        "ended_at": _iso(r.ended_at),
+                        "shared": {
+                            "identity": r.share_identity,
+                            "incident": r.share_incident,
+                            "assessment": r.share_assessment,
+                            "attachments": len(r.attachments),
+                        },
+                        "consent_entry": r.consent_entry_id,
+                        "override_reason": r.override_reason,
+                        "outcome": r.outcome,
+                    }
+                    for r in referrals
+                ],
+            }
+        )
+    return result
+
+
+def _assessment(victim: Victim) -> dict[str, Any] | None:
+    found = db.session.scalar(
+        select(Assessment)
+        .where(Assessment.victim_id == victim.id)
+        .options(selectinload(Assessment.findings))
+    )
+    if found is None:
+        return None
+    return {
+        "summary": found.summary,
+        "completed_at": _iso(found.completed_at),
+        "findings": [
+            {"area": _iso(f.area), "level": _iso(f.level), "needs": f.needs, "risks": f.risks}
+            for f in found.findings
+        ],
+    }
+
+
+def _case_part(case: Case) -> dict[str, Any]:
+    """What the case file holds about the incident. The chronology and the notes speak of the
+    whole case; they are included only when the person is its only victim (otherwise they may
+    hold other victims' data and are listed as withheld, for a person to review)."""
+    alone = len(case.victims) == 1
+    notes = list(
+        db.session.scalars(
+            select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
+        )
+    )
+    return {
+        "reference": case.reference,
+        "received_at": _iso(case.received_at),
+        "state": _iso(case.state),
+        "closed_at": _iso(case.closed_at),
+        "case_types": [_iso(t) for t in case.case_types],
+        "incident_date": _iso(case.incident_date),
+        "incident_place": _iso(case.incident_place),
+        "kronologi": case.kronologi if alone else None,
+        "notes": [{"at": _iso(n.at), "body": n.body} for n in notes] if alone else [],
+        "withheld": (
+            []
+            if alone
+            else [
+                str(
+                    _l(
+                        "The chronology and %(n)d notes of this case are withheld: the case has "
+                        "other victims. Review them before handing them over.",
+                        n=len(notes),
+                    )
+                )
+            ]
+        ),
+    }
+
+
+def export_data(victim: Victim, request: DataSubjectRequest, now: dt.datetime) -> dict[str, Any]:
+    """Everything the agency holds about the person behind ``victim``: each of their victim
+    rows with its case, consent ledger, services, referrals (and what they shared) and
+    assessment. Never another victim's data, never a perpetrator's or witness's identity."""
+    victims = subject_victims(victim)
+    return {
+        "format": "simpul-data-subject-export/1",
+        "request": {"id": request.id, "kind": _iso(request.kind)},
+        "agency": victim.case.agency.name,
+        "generated_at": _iso(now),
+        "records": [
+            {
+                "case": _case_part(v.case),
+                "victim": _victim_part(v),
+                "consents": _consents(v),
+                "services": _services(v),
+                "assessment": _assessment(v),
+                "restricted": is_restricted(v),
+                "erased": erasure_of(v) is not None,
+            }
+            for v in victims
+        ],
+    }

@@ -1,0 +1,212 @@
+"""The data-subject rights page of a victim, reached from the case page by the agency's
+supervisors. The case comes through ``get_case_for`` (out of scope: 404) and every write calls
+one operation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth.sessions import require_recent_auth
+from app.cases import queries as case_queries
+from app.cases.models import Case, Victim
+from app.core.errors import DomainError
+from app.core.permissions import requires
+from app.extensions import db
+from app.privacy import bp, queries
+from app.privacy import operations as ops
+from app.privacy.forms import ActForm, ReasonForm, RequestForm
+from app.privacy.models import DataSubjectRequest
+from app.workflow.permissions import may_supervise
+
+SUPERVISE = "cases:supervise"
+BASE = "/kasus/<int:case_id>/korban/<int:victim_id>/hak-subjek"
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+def _load(case_id: int, victim_id: int) -> tuple[Case, Victim]:
+    """The case and victim, when the user supervises the case's agency; else 404."""
+    user = _me()
+    case = case_queries.get_case_for(user, case_id)
+    if case is None or not may_supervise(user, case):
+        abort(404)
+    victim = case_queries.victim_of(case, victim_id)
+    if victim is None:
+        abort(404)
+    return case, victim
+
+
+def _request(victim: Victim, request_id: int) -> DataSubjectRequest:
+    found = queries.request_of(victim, request_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _page(case_id: int, victim_id: int) -> Response:
+    return redirect(url_for("privacy.page", case_id=case_id, victim_id=victim_id))
+
+
+def _render(
+    case: Case,
+    victim: Victim,
+    *,
+    form: RequestForm | None = None,
+    lift_form: ReasonForm | None = None,
+    status: int = 200,
+) -> Any:
+    victims = queries.subject_victims(victim)
+    return render_template(
+        "privacy/page.html",
+        case=case,
+        victim=victim,
+        victims=victims,
+        requests=queries.requests_about(victims),
+        restricted=any(queries.is_restricted(v) for v in victims),
+        erasure=queries.erasure_of(victim),
+        proceedings=queries.proceedings_open_reason(victims),
+        form=form or RequestForm(formdata=None),
+        lift_form=lift_form or ReasonForm(formdata=None, prefix="lift"),
+        act_form=ActForm(formdata=None),
+        refuse_form=ReasonForm(formdata=None, prefix="refuse"),
+    ), status
+
+
+@bp.route(BASE)
+@requires(SUPERVISE)
+def page(case_id: int, victim_id: int) -> Any:
+    case, victim = _load(case_id, victim_id)
+    return _render(case, victim)
+
+
+@bp.route(BASE, methods=["POST"])
+@requires(SUPERVISE)
+def record_request(case_id: int, victim_id: int) -> Any:
+    case, victim = _load(case_id, victim_id)
+    form = RequestForm()
+    if not form.validate_on_submit():
+        return _render(case, victim, form=form, status=422)
+    try:
+        ops.record_request(
+            case,
+            victim,
+            kind=form.kind.data,
+            requester=form.requester.data or "",
+            received_at=form.received_utc(),
+            actor=_me(),
+        )
+    except DomainError as exc:
+        form.received_at.errors = [*form.received_at.errors, str(exc.message)]
+        db.session.rollback()
+        return _render(case, victim, form=form, status=422)
+    db.session.commit()
+    flash(_("The request was recorded; it must be answered within 3 x 24 hours."), "success")
+    return _page(case_id, victim_id)
+
+
+@bp.route(f"{BASE}/<int:request_id>/ekspor", methods=["POST"])
+@requires(SUPERVISE)
+@require_recent_auth()  # a person's whole file leaves the system
+def export(case_id: int, victim_id: int, request_id: int) -> Any:
+    _case, victim = _load(case_id, victim_id)
+    req = _request(victim, request_id)
+    if not ActForm().validate_on_submit():
+        abort(400)
+    try:
+        data = ops.export_for_request(victim, req, actor=_me())
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        return _page(case_id, victim_id)
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    # no identity in the file name either: the request's number only
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="permintaan-{req.id}-data-subjek.json"'
+    )
+    return response
+
+
+@bp.route(f"{BASE}/<int:request_id>/batasi", methods=["POST"])
+@requires(SUPERVISE)
+def restrict(case_id: int, victim_id: int, request_id: int) -> Any:
+    _case, victim = _load(case_id, victim_id)
+    req = _request(victim, request_id)
+    if not ActForm().validate_on_submit():
+        abort(400)
+    try:
+        ops.restrict(victim, req, actor=_me())
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        return _page(case_id, victim_id)
+    db.session.commit()
+    flash(_("The processing of this person's data is restricted."), "success")
+    return _page(case_id, victim_id)
+
+
+@bp.route(f"{BASE}/cabut-pembatasan", methods=["POST"])
+@requires(SUPERVISE)
+def lift(case_id: int, victim_id: int) -> Any:
+    case, victim = _load(case_id, victim_id)
+    form = ReasonForm(prefix="lift")
+    if not form.validate_on_submit():
+        return _render(case, victim, lift_form=form, status=422)
+    try:
+        ops.lift_restriction(victim, reason=form.reason.data or "", actor=_me())
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        return _page(case_id, victim_id)
+    db.session.commit()
+    flash(_("The restriction was lifted."), "success")
+    return _page(case_id, victim_id)
+
+
+@bp.route(f"{BASE}/<int:request_id>/hapus", methods=["POST"])
+@requires(SUPERVISE)
+@require_recent_auth()  # erasure cannot be undone
+def erase(case_id: int, victim_id: int, request_id: int) -> Any:
+    _case, victim = _load(case_id, victim_id)
+    req = _request(victim, request_id)
+    if not ActForm().validate_on_submit():
+        abort(400)
+    try:
+        result = ops.erase_for_request(victim, req, actor=_me())
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        return _page(case_id, victim_id)
+    db.session.commit()
+    if result.refused_reason:
+        flash(_("Erasure refused: %(reason)s", reason=result.refused_reason), "warning")
+    else:
+        flash(
+            _("The identity was erased; the statistical fields and the case history stay."),
+            "success",
+        )
+    return _page(case_id, victim_id)
+
+
+@bp.route(f"{BASE}/<int:request_id>/tolak", methods=["POST"])
+@requires(SUPERVISE)
+def refuse(case_id: int, victim_id: int, request_id: int) -> Any:
+    _case, victim = _load(case_id, victim_id)
+    req = _request(victim, request_id)
+    form = ReasonForm(prefix="refuse")
+    if not form.validate_on_submit():
+        flash(_("Give the reason for the refusal."), "danger")
+        return _page(case_id, victim_id)
+    try:
+        ops.refuse_request(req, reason=form.reason.data or "", actor=_me())
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        return _page(case_id, victim_id)
+    db.session.commit()
+    flash(_("The request was refused; the reason is kept with it."), "success")
+    return _page(case_id, victim_id)
