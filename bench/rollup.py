@@ -62,6 +62,8 @@ def main() -> int:
         start = time.perf_counter()
         items = figures(city.id, "2025")
         print(f"read {len(items)} values of 32.73 for 2025: {time.perf_counter() - start:.3f} s")
+        db.session.remove()
+        db.engine.dispose()  # let the database go
     pg("dropdb", "-h", "127.0.0.1", "-U", "postgres", name)
     return 0
 
