@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.encryption import EncryptedText
 from app.core.enums import AssessmentArea, NeedLevel
 from app.extensions import db
 
@@ -37,7 +38,8 @@ class Assessment(db.Model):
     victim_id: Mapped[int] = mapped_column(
         sa.ForeignKey("victims.id", ondelete="CASCADE"), unique=True
     )
-    summary: Mapped[str | None] = mapped_column(sa.Text)
+    # health, psychological and social findings: specific personal data, encrypted at rest
+    summary: Mapped[str | None] = mapped_column(EncryptedText("assessments.summary"))
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT")
@@ -75,7 +77,7 @@ class AssessmentFinding(db.Model):
     )
     area: Mapped[AssessmentArea] = mapped_column(enum_type(AssessmentArea, "assessment_area"))
     level: Mapped[NeedLevel | None] = mapped_column(enum_type(NeedLevel, "need_level"))
-    needs: Mapped[str | None] = mapped_column(sa.Text)
-    risks: Mapped[str | None] = mapped_column(sa.Text)
+    needs: Mapped[str | None] = mapped_column(EncryptedText("assessment_findings.needs"))
+    risks: Mapped[str | None] = mapped_column(EncryptedText("assessment_findings.risks"))
 
     assessment: Mapped[Assessment] = relationship(back_populates="findings")

@@ -49,6 +49,8 @@ ENCRYPTED = {
     "perpetrators": {"name", "notes"},
     "consent_entries": {"given_by_name", "note"},
     "users": {"totp_secret"},  # the second factor's shared secret
+    "assessments": {"summary"},  # health, psychological and social findings
+    "assessment_findings": {"needs", "risks"},
     "case_notes": {"body"},
     "attachments": {"original_name", "description"},
 }
