@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import format_date, format_decimal
@@ -51,6 +50,7 @@ from app.core.enums import (
 from app.core.errors import DomainError
 from app.core.forms import parse_id
 from app.core.permissions import requires
+from app.core.web import send_private_file
 from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK
 from app.extensions import db
 
@@ -463,15 +463,9 @@ def download_attachment(case_id: int, attachment_id: int) -> Response:
     if attachment is None:
         abort(404)
     ops.record_attachment_download(case, attachment, actor=_me())
-    response = send_from_directory(
+    return send_private_file(
         ops.upload_dir(),
         attachment.stored_name,
         mimetype=attachment.content_type,
-        as_attachment=True,
         download_name=attachment.original_name,
-        max_age=0,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "no-store, private"
-    return response

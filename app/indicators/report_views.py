@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from flask import Response, abort, jsonify, redirect, render_template, send_from_directory, url_for
+from flask import Response, abort, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +20,7 @@ from app.auth.sessions import require_recent_auth
 from app.core.db import utcnow
 from app.core.enums import RegionLevel
 from app.core.permissions import permissions_for_roles, requires
+from app.core.web import send_private_file
 from app.extensions import db
 from app.indicators import bp
 from app.indicators.models import IndicatorValue, ReportJob
@@ -251,15 +252,9 @@ def report_download(job_id: int) -> Response:
             "format": job.format,
         },
     )
-    response = send_from_directory(
+    return send_private_file(
         reports_dir(),
         job.stored_name,
         mimetype=MIMETYPES[job.format],
-        as_attachment=True,
         download_name=download_name(job),
-        max_age=0,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "no-store, private"
-    return response

@@ -252,8 +252,7 @@ def save_referral(
         .where(Referral.track_id == track.id, Referral.state == ReferralState.DRAF)
         .with_for_update()
     )
-    stale = expected_version is not None and referral is not None
-    if stale and referral is not None and referral.version != expected_version:
+    if referral is not None and expected_version not in (None, referral.version):
         raise ConflictError(_CHANGED, changes={})
     if referral is None:
         referral = Referral(
@@ -406,70 +405,76 @@ def _answered(referral: Referral) -> None:
     )
 
 
+# what each of the receiving agency's steps stamps, what it asks to be written, and what the
+# sending side is told
+ANSWERS: dict[str, tuple[str, str | None, str]] = {
+    "accept": ("accepted_at", None, "accepted"),
+    "decline": ("ended_at", "decline_reason", "declined"),
+    "start": ("started_at", None, "started"),
+    "complete": ("ended_at", "outcome", "completed"),
+}
+
+
+def _answer(
+    referral_id: int,
+    event: str,
+    *,
+    actor: User,
+    expected_version: int | None,
+    text: str | None = None,
+) -> Referral:
+    """One step of the receiving agency: the referral's own step, the matching track step
+    through the engine, the event row, the audit entry and, after commit, the sender is told.
+    Accepting or declining is the answer the ``referral_response`` deadline waits for."""
+    stamp, field, told = ANSWERS[event]
+    referral = _lock(referral_id, expected_version)
+    words = _text(text, "reason" if field == "decline_reason" else "outcome") if field else None
+    reason = words if field == "decline_reason" else None
+    outcome = words if field == "outcome" else None
+    states = _step(referral, event, actor=actor, reason=reason, outcome=outcome)
+    setattr(referral, stamp, utcnow())
+    if field:
+        setattr(referral, field, words)
+    _flush()
+    apply_track_event(
+        referral.track_id, TRACK_EVENT[event], actor=actor, reason=reason, outcome=outcome
+    )
+    if event in ("accept", "decline"):
+        _answered(referral)
+    _event(referral, event, actor, agency_id=referral.to_agency_id, states=states, text=words)
+    record(actor, f"referral.{event}", "case", referral.case_id, {"referral": referral.id})
+    _notify(referral, told)
+    return referral
+
+
 def accept_referral(
     referral_id: int, *, actor: User, expected_version: int | None = None
 ) -> Referral:
-    referral = _lock(referral_id, expected_version)
-    states = _step(referral, "accept", actor=actor)
-    referral.accepted_at = utcnow()
-    _flush()
-    apply_track_event(referral.track_id, TRACK_EVENT["accept"], actor=actor)
-    _answered(referral)
-    _event(referral, "accept", actor, agency_id=referral.to_agency_id, states=states)
-    record(actor, "referral.accept", "case", referral.case_id, {"referral": referral.id})
-    _notify(referral, "accepted")
-    return referral
+    return _answer(referral_id, "accept", actor=actor, expected_version=expected_version)
 
 
 def decline_referral(
     referral_id: int, reason: str | None, *, actor: User, expected_version: int | None = None
 ) -> Referral:
     """Declined, with the reason; the track is planned again (to be referred elsewhere)."""
-    referral = _lock(referral_id, expected_version)
-    reason = _text(reason, "reason")
-    states = _step(referral, "decline", actor=actor, reason=reason)
-    referral.decline_reason = reason
-    referral.ended_at = utcnow()
-    _flush()
-    apply_track_event(referral.track_id, TRACK_EVENT["decline"], actor=actor, reason=reason)
-    _answered(referral)
-    _event(referral, "decline", actor, agency_id=referral.to_agency_id, states=states, text=reason)
-    record(actor, "referral.decline", "case", referral.case_id, {"referral": referral.id})
-    _notify(referral, "declined")
-    return referral
+    return _answer(
+        referral_id, "decline", actor=actor, expected_version=expected_version, text=reason
+    )
 
 
 def start_referral(
     referral_id: int, *, actor: User, expected_version: int | None = None
 ) -> Referral:
-    referral = _lock(referral_id, expected_version)
-    states = _step(referral, "start", actor=actor)
-    referral.started_at = utcnow()
-    _flush()
-    apply_track_event(referral.track_id, TRACK_EVENT["start"], actor=actor)
-    _event(referral, "start", actor, agency_id=referral.to_agency_id, states=states)
-    record(actor, "referral.start", "case", referral.case_id, {"referral": referral.id})
-    _notify(referral, "started")
-    return referral
+    return _answer(referral_id, "start", actor=actor, expected_version=expected_version)
 
 
 def complete_referral(
     referral_id: int, outcome: str | None, *, actor: User, expected_version: int | None = None
 ) -> Referral:
     """Completed with its outcome: the track ends ``selesai``."""
-    referral = _lock(referral_id, expected_version)
-    outcome = _text(outcome, "outcome")
-    states = _step(referral, "complete", actor=actor, outcome=outcome)
-    referral.outcome = outcome
-    referral.ended_at = utcnow()
-    _flush()
-    apply_track_event(referral.track_id, TRACK_EVENT["complete"], actor=actor, outcome=outcome)
-    _event(
-        referral, "complete", actor, agency_id=referral.to_agency_id, states=states, text=outcome
+    return _answer(
+        referral_id, "complete", actor=actor, expected_version=expected_version, text=outcome
     )
-    record(actor, "referral.complete", "case", referral.case_id, {"referral": referral.id})
-    _notify(referral, "completed")
-    return referral
 
 
 def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> ReferralEvent:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,13 +24,14 @@ from app.core.enums import ReferralState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
 from app.core.permissions import requires
+from app.core.web import send_private_file
 from app.extensions import db
 from app.referrals import bp, queries
 from app.referrals import operations as ops
 from app.referrals.forms import ReferralForm, ReferralNoteForm, ReferralStepForm
 from app.referrals.models import Referral
 from app.services.models import ServiceTrack
-from app.workflow.views import _refused
+from app.workflow.views import refused_on_case_page
 
 
 def _me() -> Any:
@@ -64,12 +65,14 @@ def send(case_id: int, track_id: int) -> Any:
     where = f"referral-{track.id}"
     form = ReferralForm()
     if not form.validate_on_submit():
-        return _refused(case, where, _("The form has expired. Reload the page and try again."))
+        return refused_on_case_page(
+            case, where, _("The form has expired. Reload the page and try again.")
+        )
     agency = (
         db.session.get(Agency, form.to_agency.data) if in_id_range(form.to_agency.data) else None
     )
     if agency is None:
-        return _refused(case, where, _("Choose the agency to refer to."))
+        return refused_on_case_page(case, where, _("Choose the agency to refer to."))
     sending = form.action.data != "draft"
     try:
         ops.save_referral(
@@ -94,7 +97,7 @@ def send(case_id: int, track_id: int) -> Any:
             else None,
         )
     except (DomainError, ConflictError) as error:
-        return _refused(case, where, error.message)
+        return refused_on_case_page(case, where, error.message)
     flash(
         _("Referral sent to %(agency)s.", agency=agency.name)
         if sending
@@ -113,13 +116,13 @@ def withdraw(case_id: int, referral_id: int) -> Any:
         abort(404)
     form = ReferralStepForm()
     if not form.validate_on_submit():
-        return _refused(case, f"referral-{referral.track_id}", _("Give the reason."))
+        return refused_on_case_page(case, f"referral-{referral.track_id}", _("Give the reason."))
     try:
         ops.withdraw_referral(
             referral.id, form.reason.data, actor=_me(), expected_version=_version(form)
         )
     except (DomainError, ConflictError) as error:
-        return _refused(case, f"referral-{referral.track_id}", error.message)
+        return refused_on_case_page(case, f"referral-{referral.track_id}", error.message)
     flash(_("The referral was withdrawn."), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{referral.track_id}"))
 
@@ -238,7 +241,7 @@ def sender_note(case_id: int, referral_id: int) -> Any:
             raise DomainError(_("The form has expired. Reload the page and try again."))
         ops.add_progress_note(referral.id, form.note.data, actor=_me())
     except DomainError as error:
-        return _refused(case, f"referral-{referral.track_id}", error.message)
+        return refused_on_case_page(case, f"referral-{referral.track_id}", error.message)
     flash(_("The note has been added."), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{referral.track_id}"))
 
@@ -251,15 +254,9 @@ def download(referral_id: int, attachment_id: int) -> Response:
     if attachment is None:
         abort(404)
     record_attachment_download(referral.case, attachment, actor=_me())
-    response = send_from_directory(
+    return send_private_file(
         upload_dir(),
         attachment.stored_name,
         mimetype=attachment.content_type,
-        as_attachment=True,
         download_name=attachment.original_name,
-        max_age=0,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "no-store, private"
-    return response

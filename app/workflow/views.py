@@ -65,7 +65,7 @@ def _version(form: Any) -> int | None:
     return parse_id(value)
 
 
-def _refused(case: Case, where: str, message: Any, form: Any = None) -> Any:
+def refused_on_case_page(case: Case, where: str, message: Any, form: Any = None) -> Any:
     """Show the case page again with ``message`` at ``where`` (an event, ``plan``,
     ``track-<id>-<event>`` or ``transfer``); the request's writes are rolled back (422)."""
     from app.cases.views import _render_detail
@@ -94,18 +94,20 @@ def case_step(case_id: int, event: str) -> Any:
     case = _case_or_404(case_id)
     form = CaseStepForm()
     if not form.validate_on_submit():
-        return _refused(case, event, _form_errors(form), form)
+        return refused_on_case_page(case, event, _form_errors(form), form)
     state = CaseState(case.state)
     approval = approval_for(event, state)
     if approval and not form.approve.data:
-        return _refused(case, event, _("Tick the confirmation to take this step."), form)
+        return refused_on_case_page(
+            case, event, _("Tick the confirmation to take this step."), form
+        )
     reason = (form.reason.data or "").strip() or None
     if (event, state) in ASKS_NOTE and not reason:
-        return _refused(case, event, _("Write briefly what was done."), form)
+        return refused_on_case_page(case, event, _("Write briefly what was done."), form)
     data: dict[str, Any] = {}
     if event == "close":
         if form.closure_kind.data not in CLOSURE_KIND_VALUES:
-            return _refused(case, event, _("Choose why the case is closed."), form)
+            return refused_on_case_page(case, event, _("Choose why the case is closed."), form)
         data["closure"] = form.closure_kind.data
         if form.closure_kind.data == "duplikat":
             reference = (form.duplicate_reference.data or "").strip()
@@ -115,7 +117,7 @@ def case_step(case_id: int, event: str) -> Any:
                 )
             )
             if other is None:
-                return _refused(
+                return refused_on_case_page(
                     case,
                     event,
                     _("Give the reference of the case it duplicates (a case you can see)."),
@@ -133,7 +135,7 @@ def case_step(case_id: int, event: str) -> Any:
             data=data,
         )
     except (DomainError, ConflictError) as error:
-        return _refused(case, event, error.message, form)
+        return refused_on_case_page(case, event, error.message, form)
     flash(_("Step recorded: %(step)s.", step=event_label(event)), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor="alur"))
 
@@ -147,16 +149,16 @@ def plan_service(case_id: int) -> Any:
     case = _case_or_404(case_id)
     form = PlanForm()
     if not form.validate_on_submit():
-        return _refused(case, "plan", _form_errors(form), form)
+        return refused_on_case_page(case, "plan", _form_errors(form), form)
     try:
         service = ServiceType(form.service_type.data or "")
     except ValueError:
-        return _refused(case, "plan", _("Choose a service from the list."), form)
+        return refused_on_case_page(case, "plan", _("Choose a service from the list."), form)
     provider = (
         db.session.get(Agency, form.provider.data) if in_id_range(form.provider.data) else None
     )
     if form.provider.data and provider is None:
-        return _refused(case, "plan", _("Choose a provider from the list."), form)
+        return refused_on_case_page(case, "plan", _("Choose a provider from the list."), form)
     try:
         track = ops.plan_service(
             case.id,
@@ -168,7 +170,7 @@ def plan_service(case_id: int) -> Any:
             expected_version=_version(form),
         )
     except (DomainError, ConflictError) as error:
-        return _refused(case, "plan", error.message, form)
+        return refused_on_case_page(case, "plan", error.message, form)
     flash(
         _("Service added to the plan: %(service)s.", service=label(track.service_type)), "success"
     )
@@ -190,7 +192,7 @@ def track_step(case_id: int, track_id: int, event: str) -> Any:
     where = f"track-{track.id}-{event}"
     form = TrackStepForm()
     if not form.validate_on_submit():
-        return _refused(case, where, _form_errors(form), form)
+        return refused_on_case_page(case, where, _form_errors(form), form)
     try:
         if event == "decline_by_victim":
             # the informed refusal goes into the consent ledger with the step (domain.md §3.1)
@@ -214,7 +216,7 @@ def track_step(case_id: int, track_id: int, event: str) -> Any:
             expected_version=_version(form),
         )
     except (DomainError, ConflictError) as error:
-        return _refused(case, where, error.message, form)
+        return refused_on_case_page(case, where, error.message, form)
     flash(_("Step recorded: %(step)s.", step=event_label(event, track=True)), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{track.id}"))
 
@@ -239,18 +241,18 @@ def request_transfer(case_id: int) -> Any:
     case = _case_or_404(case_id)
     form = TransferForm()
     if not form.validate_on_submit():
-        return _refused(case, "transfer", _form_errors(form), form)
+        return refused_on_case_page(case, "transfer", _form_errors(form), form)
     agency = (
         db.session.get(Agency, form.to_agency.data) if in_id_range(form.to_agency.data) else None
     )
     if agency is None:
-        return _refused(case, "transfer", _("Choose the receiving agency."), form)
+        return refused_on_case_page(case, "transfer", _("Choose the receiving agency."), form)
     try:
         ops.request_transfer(
             case.id, agency, form.reason.data, actor=_me(), expected_version=_version(form)
         )
     except (DomainError, ConflictError) as error:
-        return _refused(case, "transfer", error.message, form)
+        return refused_on_case_page(case, "transfer", error.message, form)
     flash(_("Transfer requested. %(agency)s will answer it.", agency=agency.name), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor="alur"))
 
@@ -264,11 +266,11 @@ def withdraw_transfer(case_id: int, transfer_id: int) -> Any:
         abort(404)
     form = TransferAnswerForm()
     if not form.validate_on_submit():
-        return _refused(case, "transfer", _form_errors(form), form)
+        return refused_on_case_page(case, "transfer", _form_errors(form), form)
     try:
         ops.withdraw_transfer(transfer.id, actor=_me(), expected_version=_version(form))
     except (DomainError, ConflictError) as error:
-        return _refused(case, "transfer", error.message, form)
+        return refused_on_case_page(case, "transfer", error.message, form)
     flash(_("The transfer request was withdrawn."), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor="alur"))
 
@@ -363,17 +365,19 @@ def assign(case_id: int) -> Any:
     case = _case_or_404(case_id)
     form = AssignForm()
     if not form.validate_on_submit():
-        return _refused(case, "assign", _form_errors(form), form)
+        return refused_on_case_page(case, "assign", _form_errors(form), form)
     manager = (
         db.session.get(User, form.case_manager.data)
         if in_id_range(form.case_manager.data)
         else None
     )
     if manager is None:
-        return _refused(case, "assign", _("Choose a case manager or supervisor of this agency."))
+        return refused_on_case_page(
+            case, "assign", _("Choose a case manager or supervisor of this agency.")
+        )
     try:
         ops.assign_case_manager(case.id, manager, actor=_me(), expected_version=_version(form))
     except (DomainError, ConflictError) as error:
-        return _refused(case, "assign", error.message, form)
+        return refused_on_case_page(case, "assign", error.message, form)
     flash(_("%(name)s now manages this case.", name=manager.name), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor="alur"))

@@ -196,8 +196,10 @@ def test_xlsx_report_content(world: dict[str, Any]) -> None:
 
 
 def test_pdf_with_unicode_font(world: dict[str, Any]) -> None:
-    if report_module.find_font() is None:
-        pytest.skip("DejaVu Sans is not installed (fonts-dejavu-core)")
+    # .ci/run installs Debian's fonts-dejavu-core; without it the PDF would fall back to Helvetica
+    assert report_module.find_font() is not None, (
+        "DejaVu Sans missing: apt install fonts-dejavu-core"
+    )
     job = new_job(world, "pdf")
     message = generate_report(job, progress=lambda p: None)
     content = (reports_dir() / job.stored_name).read_bytes()

@@ -178,11 +178,10 @@ def test_a_rolled_back_transaction_leaves_no_outbox_row(app, redis_up):
     assert queued(redis_up) == []
 
 
+@pytest.mark.postgres
 def test_the_relay_skips_rows_another_relay_holds(app):
     """FOR UPDATE SKIP LOCKED: two relays at once never send the same row. Committed rows on the
     real engine (and removed again), since locks need two transactions."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED is PostgreSQL's")
     table = OutboxMessage.__table__
     sent: list[str] = []
 

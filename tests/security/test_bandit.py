@@ -21,8 +21,7 @@ def bandit_command() -> list[str]:
     if beside_python.exists():
         return [str(beside_python)]
     found = shutil.which("bandit")
-    if found is None:
-        pytest.skip("bandit is not installed (pip install -e '.[dev]')")
+    assert found, "bandit is not installed: make test installs the dev extras"
     return [found]
 
 
