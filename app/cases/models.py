@@ -152,7 +152,7 @@ class Case(db.Model):
     )
     assessment_completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    closed_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    closed_reason: Mapped[str | None] = mapped_column(EncryptedText("cases.closed_reason"))
     duplicate_of_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("cases.id", ondelete="RESTRICT")
     )

@@ -20,6 +20,7 @@ import base64
 import binascii
 import contextlib
 import datetime as dt
+import json
 import os
 import re
 import secrets
@@ -276,6 +277,26 @@ class EncryptedText(sa.TypeDecorator[str]):
 
     def copy(self, **kwargs: Any) -> EncryptedText:
         return EncryptedText(self.context)
+
+
+class EncryptedJSON(EncryptedText):
+    """A JSON document (dict or list) encrypted as a whole, like ``EncryptedText``. Legacy
+    plaintext (the JSON text of a column that was plain JSON) is read as it is."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return super().process_bind_param(text, dialect)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        text = super().process_result_value(value, dialect)
+        return None if text is None else json.loads(text)
+
+    def copy(self, **kwargs: Any) -> EncryptedJSON:
+        return EncryptedJSON(self.context)
 
 
 def encrypted_columns(metadata: sa.MetaData) -> Iterator[tuple[sa.Table, list[sa.Column[Any]]]]:

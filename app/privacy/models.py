@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.encryption import EncryptedText
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class DataSubjectRequest(db.Model):
         sa.ForeignKey("persons.id", ondelete="RESTRICT"), index=True
     )
     kind: Mapped[RequestKind] = mapped_column(enum_type(RequestKind, "data_request_kind"))
-    requester: Mapped[str] = mapped_column(sa.String(500))
+    requester: Mapped[str] = mapped_column(EncryptedText("data_subject_requests.requester"))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(
@@ -72,7 +73,7 @@ class DataSubjectRequest(db.Model):
     outcome: Mapped[RequestOutcome | None] = mapped_column(
         enum_type(RequestOutcome, "data_request_outcome")
     )
-    reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    reason: Mapped[str | None] = mapped_column(EncryptedText("data_subject_requests.reason"))
 
     case: Mapped[Case] = relationship()
     victim: Mapped[Victim] = relationship()
@@ -116,7 +117,9 @@ class VictimRestriction(db.Model):
     )
     lifted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     lifted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    lift_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    lift_reason: Mapped[str | None] = mapped_column(
+        EncryptedText("victim_restrictions.lift_reason")
+    )
 
     victim: Mapped[Victim] = relationship()
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.encryption import EncryptedText
 from app.core.enums import ReferralState
 from app.extensions import db
 
@@ -66,7 +67,7 @@ class Referral(db.Model):
     state: Mapped[ReferralState] = mapped_column(
         enum_type(ReferralState, "referral_state"), default=ReferralState.DRAF
     )
-    message: Mapped[str | None] = mapped_column(sa.String(2000))
+    message: Mapped[str | None] = mapped_column(EncryptedText("referrals.message"))
     share_identity: Mapped[bool] = mapped_column(default=False)
     share_incident: Mapped[bool] = mapped_column(default=False)
     share_assessment: Mapped[bool] = mapped_column(default=False)
@@ -74,7 +75,7 @@ class Referral(db.Model):
     consent_entry_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("consent_entries.id", ondelete="RESTRICT")
     )
-    override_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    override_reason: Mapped[str | None] = mapped_column(EncryptedText("referrals.override_reason"))
     override_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT")
     )
@@ -88,9 +89,9 @@ class Referral(db.Model):
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    decline_reason: Mapped[str | None] = mapped_column(sa.String(1000))
-    outcome: Mapped[str | None] = mapped_column(sa.String(1000))
-    withdraw_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    decline_reason: Mapped[str | None] = mapped_column(EncryptedText("referrals.decline_reason"))
+    outcome: Mapped[str | None] = mapped_column(EncryptedText("referrals.outcome"))
+    withdraw_reason: Mapped[str | None] = mapped_column(EncryptedText("referrals.withdraw_reason"))
     version: Mapped[int] = mapped_column(default=1)
 
     case: Mapped[Case] = relationship()
@@ -142,7 +143,7 @@ class ReferralEvent(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(40))
     from_state: Mapped[str | None] = mapped_column(sa.String(20))
     to_state: Mapped[str | None] = mapped_column(sa.String(20))
-    text: Mapped[str | None] = mapped_column(sa.String(2000))
+    text: Mapped[str | None] = mapped_column(EncryptedText("referral_events.text"))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     referral: Mapped[Referral] = relationship(back_populates="events")
@@ -165,7 +166,7 @@ class CoordinationNote(db.Model):
     )
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    body: Mapped[str] = mapped_column(sa.String(2000))
+    body: Mapped[str] = mapped_column(EncryptedText("coordination_notes.body"))
     escalated: Mapped[bool] = mapped_column(default=False)
 
     sub_task_force: Mapped[SubTaskForce] = relationship()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.encryption import EncryptedText
 from app.core.enums import ServiceType, TrackState
 from app.extensions import db
 
@@ -48,7 +49,7 @@ class ServiceTrack(db.Model):
     target_date: Mapped[dt.date | None]
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    end_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    end_reason: Mapped[str | None] = mapped_column(EncryptedText("service_tracks.end_reason"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.encryption import EncryptedJSON, EncryptedText
 from app.core.enums import TransferState
 from app.extensions import db
 
@@ -40,8 +41,11 @@ class CaseTransition(db.Model):
     event: Mapped[str] = mapped_column(sa.String(60))
     from_state: Mapped[str | None] = mapped_column(sa.String(40))
     to_state: Mapped[str] = mapped_column(sa.String(40))
-    reason: Mapped[str | None] = mapped_column(sa.String(1000))
-    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(EncryptedText("case_transitions.reason"))
+    # approvals, a track's outcome in words, a transfer's target: encrypted as a whole
+    data: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("case_transitions.data"), default=dict
+    )
 
     actor: Mapped[User | None] = relationship()
 
@@ -80,7 +84,7 @@ class CaseTransfer(db.Model):
     state: Mapped[TransferState] = mapped_column(
         enum_type(TransferState, "transfer_state"), default=TransferState.MENUNGGU
     )
-    reason: Mapped[str] = mapped_column(sa.String(1000))
+    reason: Mapped[str] = mapped_column(EncryptedText("case_transfers.reason"))
     requested_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT")
     )
@@ -89,7 +93,9 @@ class CaseTransfer(db.Model):
         sa.ForeignKey("users.id", ondelete="RESTRICT")
     )
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    decision_reason: Mapped[str | None] = mapped_column(
+        EncryptedText("case_transfers.decision_reason")
+    )
     new_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(default=1)
 

@@ -34,7 +34,7 @@ from app.extensions import db
 
 # The identifying columns; docs/security.md lists the same.
 ENCRYPTED = {
-    "cases": {"reporter_name", "reporter_phone", "kronologi"},
+    "cases": {"reporter_name", "reporter_phone", "kronologi", "closed_reason"},
     "victims": {
         "name",
         "nik",
@@ -53,6 +53,16 @@ ENCRYPTED = {
     "assessment_findings": {"needs", "risks"},
     "case_notes": {"body"},
     "attachments": {"original_name", "description"},
+    # free text staff type about a case: names and diagnoses end up there whatever they are told
+    "referrals": {"message", "override_reason", "decline_reason", "outcome", "withdraw_reason"},
+    "referral_events": {"text"},
+    "coordination_notes": {"body"},
+    "case_transitions": {"reason", "data"},
+    "service_tracks": {"end_reason"},
+    "case_transfers": {"reason", "decision_reason"},
+    "data_subject_requests": {"requester", "reason"},
+    "victim_restrictions": {"lift_reason"},
+    "break_glass_grants": {"reason"},
 }
 
 KEY_A = generate_key("ka")
@@ -396,3 +406,112 @@ def test_rotate_and_status_commands(app, monkeypatch, create_agency, create_case
 def test_the_type_needs_its_column_name():
     with pytest.raises(ValueError):
         EncryptedText("name")
+
+
+def test_free_text_about_a_case_is_stored_as_ciphertext(create_agency):
+    """Referral messages, reasons, outcomes, progress notes, workflow reasons and a track's
+    outcome: staff write names and diagnoses there, so none of it is stored readable."""
+    from app.cases.intake import ConsentData, VictimData
+    from app.cases.operations import add_consent
+    from app.core.db import utcnow
+    from app.core.enums import Role, ServiceType
+    from app.referrals.models import Referral, ReferralEvent
+    from app.referrals.operations import (
+        Sharing,
+        accept_referral,
+        add_progress_note,
+        complete_referral,
+        save_referral,
+        start_referral,
+    )
+    from app.services.operations import create_track
+    from app.workflow.models import CaseTransition
+    from tests.factories import AgencyFactory, UserFactory
+    from tests.factories.cases import create_case
+
+    secret = "Dewi Lestari Rahayu"
+    uptd = AgencyFactory(services=[ServiceType.PENGADUAN])
+    rsud = AgencyFactory(services=[ServiceType.REHABILITASI_KESEHATAN])
+    manager = UserFactory(roles=[(Role.MANAJER_KASUS, uptd)])
+    nurse = UserFactory(roles=[(Role.PETUGAS_LAYANAN, rsud)])
+    case = create_case(
+        uptd,
+        actor=manager,
+        case_manager=manager,
+        victims=[VictimData(sex="P", name=secret, age=30, violence_types=["fisik"])],
+    )
+    victim = case.victims[0]
+    add_consent(
+        victim,
+        ConsentData(
+            purpose=f"rujukan:{rsud.code}", decision="setuju", given_by="korban", at=utcnow()
+        ),
+        actor=manager,
+    )
+    track = create_track(case, victim, "rehabilitasi_kesehatan", provider=rsud, actor=manager)
+    db.session.flush()
+    referral = save_referral(
+        track.id,
+        to_agency=rsud,
+        sharing=Sharing(identity=True),
+        message=f"{secret} perlu visum",
+        actor=manager,
+        send=True,
+    )
+    accept_referral(referral.id, actor=nurse)
+    start_referral(referral.id, actor=nurse)
+    add_progress_note(referral.id, f"{secret} sudah diperiksa", actor=nurse)
+    complete_referral(referral.id, f"{secret}: luka memar, visum selesai", actor=nurse)
+    db.session.commit()
+
+    raw_texts = [
+        _raw("referrals", "message", referral.id),
+        _raw("referrals", "outcome", referral.id),
+    ]
+    raw_texts += [
+        _raw("referral_events", "text", event_id)
+        for event_id in db.session.scalars(
+            sa.select(ReferralEvent.id).where(
+                ReferralEvent.referral_id == referral.id, ReferralEvent.text.is_not(None)
+            )
+        )
+    ]
+    transitions = db.session.scalars(
+        sa.select(CaseTransition.id).where(CaseTransition.case_id == case.id)
+    ).all()
+    raw_texts += [_raw("case_transitions", "data", t) for t in transitions]
+    current = parse_keys(current_app.config["DATA_ENCRYPTION_KEYS"]).current_id
+    assert len(raw_texts) >= 4 + len(transitions)
+    for value in raw_texts:
+        assert value is not None and value.startswith(f"enc1:{current}:"), value
+        assert "Dewi" not in value and "visum" not in value
+
+    db.session.expire_all()
+    again = db.session.get(Referral, referral.id)
+    assert again.message == f"{secret} perlu visum"
+    assert again.outcome == f"{secret}: luka memar, visum selesai"
+    outcomes = [
+        t.data.get("outcome")
+        for t in db.session.scalars(
+            sa.select(CaseTransition).where(CaseTransition.track_id == track.id)
+        )
+    ]
+    assert f"{secret}: luka memar, visum selesai" in outcomes
+
+
+def test_an_encrypted_json_document_round_trips_and_reads_legacy_json():
+    from app.core.encryption import EncryptedJSON
+
+    column = EncryptedJSON("case_transitions.data")
+    dialect = db.engine.dialect
+    document = {"outcome": "Ñoño 🌸", "approvals": ["supervisor"], "n": 3}
+    stored = column.process_bind_param(document, dialect)
+    assert stored is not None and stored.startswith("enc1:") and "Ñoño" not in stored
+    assert column.process_result_value(stored, dialect) == document
+    # a row written before the column was encrypted holds its JSON text
+    assert column.process_result_value('{"approvals": ["x"]}', dialect) == {"approvals": ["x"]}
+    assert column.process_bind_param(None, dialect) is None
+    assert column.process_result_value(None, dialect) is None
+    # bound to its own column like every encrypted value
+    with pytest.raises(DecryptionError):
+        EncryptedJSON("referral_events.data").process_result_value(stored, dialect)
