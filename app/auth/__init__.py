@@ -8,9 +8,10 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 def init_app(app: Flask) -> None:
     from app.auth import views  # noqa: F401  (routes)
-    from app.auth.cli import users_cli
+    from app.auth.cli import confirm_operator_at_terminal, users_cli
     from app.auth.queries import load_session_user
     from app.auth.totp import resolve_totp_setting
+    from app.core.keys_cli import OPERATOR_CHECK
     from app.core.templating import register_nav
     from app.extensions import login_manager
 
@@ -23,4 +24,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.register_blueprint(bp)
     app.cli.add_command(users_cli)
+    # `flask keys rotate` asks an administrator to re-authenticate first
+    app.extensions[OPERATOR_CHECK] = confirm_operator_at_terminal
     register_nav("auth.users", _l("Users"), "users:manage", group="admin")

@@ -1,6 +1,8 @@
-"""``flask users create``."""
+"""``flask users create``, and the re-authentication of an administrator at the terminal."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 from flask import current_app
@@ -8,8 +10,9 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from app.agencies.queries import get_agency_by_code, get_sub_task_force
-from app.audit.operations import SystemActor
+from app.audit.operations import SystemActor, record
 from app.auth import operations as ops
+from app.auth.models import User
 from app.core.enums import Role
 from app.core.errors import DomainError
 from app.extensions import db
@@ -88,3 +91,43 @@ def create(
             raise
     db.session.commit()
     click.echo(f"created user {user.id} ({user.email}) with {len(user.grants)} role grant(s)")
+
+
+# --- confirming who runs a sensitive command (`flask keys rotate`) ----------------------------
+
+
+class TerminalOperator:
+    """An administrator who re-authenticated at the terminal; what they do is audit-logged."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def record(self, action: str, details: dict[str, Any]) -> None:
+        record(self.user, action, "keys", "data_encryption", details)
+        db.session.commit()
+
+
+def confirm_operator_at_terminal(email: str) -> TerminalOperator:
+    """Ask for the password of the administrator account ``email`` (hidden), then for a code
+    when its two-step verification is on; sign-in's lockout rules apply. Registered as the
+    operator check of `flask keys rotate`."""
+    with force_locale(current_app.config["DEFAULT_LOCALE"]):
+        password = click.prompt("Password", hide_input=True, default="", show_default=False)
+        try:
+            user = ops.confirm_operator_password(email, password)
+            if user.totp_enabled:
+                code = click.prompt(
+                    "Code from the authenticator app (or a recovery code)",
+                    hide_input=True,
+                    default="",
+                    show_default=False,
+                )
+                method = ops.confirm_operator_code(user, code)
+            else:
+                method = "password"
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc.message)) from exc
+    record(user, "user.reauthenticate", "user", user.id, {"where": "cli", "method": method})
+    db.session.commit()
+    return TerminalOperator(user)

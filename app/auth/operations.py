@@ -13,7 +13,8 @@ from app.agencies.models import Agency, SubTaskForce
 from app.audit.operations import SystemActor, record
 from app.auth import totp
 from app.auth.models import RecoveryCode, RoleGrant, User
-from app.auth.passwords import hash_password, password_problems
+from app.auth.passwords import hash_password, password_problems, verify_password
+from app.auth.queries import get_user_for_login
 from app.core.db import model_diff, utcnow
 from app.core.enums import Role
 from app.core.errors import DomainError
@@ -259,6 +260,52 @@ def verify_second_factor(user: User, code: str) -> str | None:
     if use_recovery_code(user, code):
         return "recovery"
     return None
+
+
+class OperatorRefused(DomainError):
+    """A command-line operator could not be confirmed; the message says no more than the
+    sign-in page would."""
+
+
+def confirm_operator_password(email: str, password: str, *, role: Role = Role.ADMIN) -> User:
+    """The first step of confirming who runs a sensitive command (``flask keys rotate``): the
+    account's password, with sign-in's rules — one argon2 verification whether the account
+    exists or not, failures counted towards the lockout (and committed, since the command then
+    stops), a locked or disabled account refused with the same message. The account must hold
+    ``role``. The second factor follows with ``confirm_operator_code`` when it is on."""
+    user = get_user_for_login(email)
+    valid = verify_password(user.password_hash if user else None, password)
+    refused = OperatorRefused(_l("The e-mail or password is not correct."))
+    if user is None or not user.active:
+        raise refused
+    if is_locked(user):
+        raise refused
+    if not valid:
+        register_failure(user, step="operator")
+        db.session.commit()
+        raise refused
+    if role not in user.role_set:
+        raise OperatorRefused(_l("Only an administrator may do this."))
+    policy = current_app.config["TOTP_REQUIRED"]
+    if not user.totp_enabled:
+        if totp.totp_required(policy, user.role_set):
+            raise OperatorRefused(
+                _l("Turn on two-step verification for this account (in the web) first.")
+            )
+        reset_failures(user)
+    return user
+
+
+def confirm_operator_code(user: User, code: str) -> str:
+    """The second step: a TOTP code or a recovery code, used up once accepted. Returns the
+    method; a wrong or reused code counts towards the lockout."""
+    method = None if is_locked(user) else verify_second_factor(user, code)
+    if method is None:
+        register_failure(user, step="operator")
+        db.session.commit()
+        raise OperatorRefused(_l("The code is not correct or has already been used."))
+    reset_failures(user)
+    return method
 
 
 def unused_recovery_codes(user: User) -> int:

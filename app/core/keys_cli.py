@@ -5,19 +5,23 @@
   legacy plaintext included, in batches, one transaction per batch; idempotent;
 * ``status`` counts the stored values per key id, to know when an old key may be removed.
 
-Rotation is a command-line operation only: shell access to the server (and to the setting) is
-the control, there is no web route for it.
+Rotation is a command-line operation only (there is no web route for it), and it asks the
+person running it to re-authenticate as an administrator — password, and code when two-step
+verification is on — right before it starts; the rotation is audit-logged under their name. The
+check is registered by the accounts module (``app.extensions[OPERATOR_CHECK]``): core knows no
+users. Without one registered, rotation refuses.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.core.encryption import (
@@ -32,6 +36,20 @@ from app.core.encryption import (
 )
 
 keys_cli = click.Group("keys", help="Data encryption keys (DATA_ENCRYPTION_KEYS).")
+
+OPERATOR_CHECK = "simpul_keys_operator"
+
+
+class Operator(Protocol):
+    """Who runs a sensitive command, once re-authenticated."""
+
+    def record(self, action: str, details: dict[str, Any]) -> None:
+        """Append (and commit) an audit entry under the operator's name."""
+
+
+OperatorCheck = Callable[[str], Operator]
+"""Given the e-mail typed on the command line: prompt for the password (and code), return the
+operator, or raise ``click.ClickException`` with the reason."""
 
 DEFAULT_BATCH = 500
 
@@ -148,19 +166,39 @@ def generate(key_id: str | None) -> None:
 
 
 @keys_cli.command("rotate")
+@click.option(
+    "--email",
+    required=True,
+    help="Your administrator account: its password (and code) are asked before anything starts.",
+)
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(1))
 @with_appcontext
-def rotate(batch_size: int) -> None:
-    """Re-encrypt every identifying field with the current (first) key."""
+def rotate(email: str, batch_size: int) -> None:
+    """Re-encrypt every encrypted field with the current (first) key."""
     from app.extensions import db
 
+    check: OperatorCheck | None = current_app.extensions.get(OPERATOR_CHECK)
+    if check is None:
+        raise click.ClickException("no operator check is registered: refusing to rotate")
+    operator = check(email)
     ring = keyring()
     click.echo(f"current key: {ring.current_id}; known keys: {', '.join(ring.ids)}")
+    operator.record("keys.rotate_start", {"key": ring.current_id, "known": list(ring.ids)})
     try:
         report = rotate_keys(batch_size, echo=click.echo)
     except EncryptionError as exc:
         db.session.rollback()
+        operator.record("keys.rotate_failed", {"key": ring.current_id, "error": str(exc)})
         raise click.ClickException(str(exc)) from exc
+    operator.record(
+        "keys.rotate",
+        {
+            "key": ring.current_id,
+            "rows_checked": report.rows_checked,
+            "values_reencrypted": report.values_reencrypted,
+            "skipped_changed": report.skipped_changed,
+        },
+    )
     click.echo(f"before: {key_usage(report.before) or 'no values'}")
     click.echo(report.summary())
     click.echo(

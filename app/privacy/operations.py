@@ -30,6 +30,7 @@ from app.privacy.models import (
 
 Actor = Any
 ERASED = "dihapus"
+REQUESTER_LIMIT = 500  # "who asked, and how" (the form says the same)
 """What a required identifying text field holds once erased (nullable ones become NULL)."""
 
 # identifying fields of a victim, emptied by an erasure (statistical fields stay: sex, age,
@@ -65,13 +66,18 @@ def record_request(
         raise DomainError(
             _l("The request cannot have been received in the future."), field="received_at"
         )
+    requester = requester.strip()
+    if not requester:
+        raise DomainError(_l("Say who asked, and how."), field="requester")
+    if len(requester) > REQUESTER_LIMIT:
+        raise DomainError(_l("At most %(n)d characters.", n=REQUESTER_LIMIT), field="requester")
     req = DataSubjectRequest(
         agency_id=case.agency_id,
         case_id=case.id,
         victim_id=victim.id,
         person_id=victim.person_id,
         kind=RequestKind(kind),
-        requester=requester.strip(),
+        requester=requester,
         received_at=received_at,
         recorded_by_id=actor.id,
     )

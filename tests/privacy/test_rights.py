@@ -47,6 +47,28 @@ REF_RE = re.compile(r">([A-Z0-9-]+-\d{4}-\d{5})<")
 # --- requests ------------------------------------------------------------------------------
 
 
+def test_a_request_without_a_requester_or_with_an_overlong_one_is_refused(case, staff):
+    """The operation checks what the form checks: nothing is written either way."""
+    import pytest
+
+    from app.core.errors import DomainError
+
+    before = db.session.scalar(select(db.func.count()).select_from(DataSubjectRequest))
+    for requester in ("   ", "x" * (ops.REQUESTER_LIMIT + 1)):
+        with pytest.raises(DomainError) as refused:
+            ops.record_request(
+                case,
+                case.victims[0],
+                kind=RequestKind.PEMBATASAN,
+                requester=requester,
+                received_at=dt.datetime.now(dt.UTC),
+                actor=staff["supervisor"],
+            )
+        assert refused.value.field == "requester"
+    after = db.session.scalar(select(db.func.count()).select_from(DataSubjectRequest))
+    assert after == before
+
+
 def test_recording_a_request_opens_the_3x24_hour_deadline(client, case, staff):
     k1 = case.victims[0]
     login(client, staff["supervisor"])

@@ -31,6 +31,7 @@ from app.core.encryption import (
 )
 from app.core.keys_cli import count_key_usage, rotate_keys
 from app.extensions import db
+from tests.factories import TEST_PASSWORD
 
 # The identifying columns; docs/security.md lists the same.
 ENCRYPTED = {
@@ -375,7 +376,7 @@ def _raw_updated_at(case_id: int) -> Any:
     return db.session.scalar(sa.select(cases.c.updated_at).where(cases.c.id == case_id))
 
 
-def test_rotate_and_status_commands(app, monkeypatch, create_agency, create_case):
+def test_rotate_and_status_commands(app, monkeypatch, create_agency, create_case, admin_user):
     monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
     case = create_case(create_agency(), witnesses=[("Saksi Rahasia", "0812 0000 1111")])
     db.session.commit()
@@ -387,7 +388,10 @@ def test_rotate_and_status_commands(app, monkeypatch, create_agency, create_case
     assert "ka:" in status.output
     assert "not yet rotated" in status.output
 
-    result = runner.invoke(args=["keys", "rotate", "--batch-size", "1"])
+    result = runner.invoke(
+        args=["keys", "rotate", "--email", admin_user.email, "--batch-size", "1"],
+        input=f"{TEST_PASSWORD}\n",
+    )
     assert result.exit_code == 0, result.output
     assert "current key: kb" in result.output
     assert "victims: 1/" in result.output  # progress lines
