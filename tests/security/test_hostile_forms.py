@@ -187,11 +187,17 @@ def assert_escaped(html: str, *sent: Any) -> None:
 
 
 def plain(text: str | None) -> str:
-    """Text as a reader sees it: control and format characters dropped, outer spaces trimmed,
-    line ends unified (a form may strip those; it may not change anything else)."""
+    """Text as a reader sees it: every kind of white space (the separators \\x1c to \\x1f and line
+    ends included) one space, other control and format characters dropped, outer spaces trimmed.
+    A form or an import may normalise white space like that (agency names are collapsed to
+    single spaces); it may not change anything else."""
     text = (text or "").replace("\r\n", "\n")
-    kept = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl"))
-    return kept.strip()
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Zl")
+    )
+    return " ".join(kept.split())
 
 
 def assert_round_trip(stored: str | None, sent: Any, field: str) -> None:
