@@ -198,7 +198,7 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.leak_scan"]
 
 
 @pytest.fixture(scope="session")
