@@ -88,6 +88,18 @@ SERVICE_SUBTASKFORCE: dict[ServiceType, SubTaskForceKey | None] = {
 }
 
 
+# domain.md §6.4: the SIMFONI age bands, as (label, lowest age, highest age or None)
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-5", 0, 5),
+    ("6-12", 6, 12),
+    ("13-17", 13, 17),
+    ("18-24", 18, 24),
+    ("25-44", 25, 44),
+    ("45-59", 45, 59),
+    ("60+", 60, None),
+)
+
+
 class Sex(enum.StrEnum):
     L = "L"
     P = "P"

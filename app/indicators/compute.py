@@ -57,7 +57,14 @@ from app.cases.models import (
     Victim,
     VictimViolenceType,
 )
-from app.core.enums import CaseState, ConsentDecision, ReferralState, Sex, TrackState
+from app.core.enums import (
+    AGE_BANDS,
+    CaseState,
+    ConsentDecision,
+    ReferralState,
+    Sex,
+    TrackState,
+)
 from app.deadlines.models import Deadline
 from app.deadlines.rules import FIRST_RESPONSE_BY_RISK, DeadlineCode
 from app.extensions import db
@@ -69,16 +76,6 @@ from app.services.models import ServiceTrack
 
 ADULT = 18
 
-# SIMFONI age bands (domain.md §6.4)
-AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-5", 0, 5),
-    ("6-12", 6, 12),
-    ("13-17", 13, 17),
-    ("18-24", 18, 24),
-    ("25-44", 25, 44),
-    ("45-59", 45, 59),
-    ("60+", 60, None),
-)
 UNKNOWN = "tidak_diketahui"
 
 NO_POPULATION = "Data penduduk untuk wilayah dan tahun ini belum ada."

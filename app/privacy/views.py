@@ -51,6 +51,18 @@ def _request(victim: Victim, request_id: int) -> DataSubjectRequest:
     return found
 
 
+def _confirmed_request(
+    case_id: int, victim_id: int, request_id: int
+) -> tuple[Victim, DataSubjectRequest]:
+    """The victim and the request a confirmation button acts on (404 out of scope, 400
+    without its CSRF token)."""
+    _case, victim = _load(case_id, victim_id)
+    req = _request(victim, request_id)
+    if not ActForm().validate_on_submit():
+        abort(400)
+    return victim, req
+
+
 def _page(case_id: int, victim_id: int) -> Response:
     return redirect(url_for("privacy.page", case_id=case_id, victim_id=victim_id))
 
@@ -116,10 +128,7 @@ def record_request(case_id: int, victim_id: int) -> Any:
 @requires(SUPERVISE)
 @require_recent_auth()  # a person's whole file leaves the system
 def export(case_id: int, victim_id: int, request_id: int) -> Any:
-    _case, victim = _load(case_id, victim_id)
-    req = _request(victim, request_id)
-    if not ActForm().validate_on_submit():
-        abort(400)
+    victim, req = _confirmed_request(case_id, victim_id, request_id)
     try:
         data = ops.export_for_request(victim, req, actor=_me())
     except DomainError as exc:
@@ -138,10 +147,7 @@ def export(case_id: int, victim_id: int, request_id: int) -> Any:
 @bp.route(f"{BASE}/<int:request_id>/batasi", methods=["POST"])
 @requires(SUPERVISE)
 def restrict(case_id: int, victim_id: int, request_id: int) -> Any:
-    _case, victim = _load(case_id, victim_id)
-    req = _request(victim, request_id)
-    if not ActForm().validate_on_submit():
-        abort(400)
+    victim, req = _confirmed_request(case_id, victim_id, request_id)
     try:
         ops.restrict(victim, req, actor=_me())
     except DomainError as exc:
@@ -173,10 +179,7 @@ def lift(case_id: int, victim_id: int) -> Any:
 @requires(SUPERVISE)
 @require_recent_auth()  # erasure cannot be undone
 def erase(case_id: int, victim_id: int, request_id: int) -> Any:
-    _case, victim = _load(case_id, victim_id)
-    req = _request(victim, request_id)
-    if not ActForm().validate_on_submit():
-        abort(400)
+    victim, req = _confirmed_request(case_id, victim_id, request_id)
     try:
         result = ops.erase_for_request(victim, req, actor=_me())
     except DomainError as exc:

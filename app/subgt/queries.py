@@ -25,6 +25,7 @@ from app.auth.models import RoleGrant, User
 from app.cases.models import Case, CaseTypeEntry, Victim
 from app.core.db import utcnow
 from app.core.enums import (
+    AGE_BANDS,
     SERVICE_SUBTASKFORCE,
     TRACK_ENDED,
     CaseType,
@@ -41,16 +42,6 @@ from app.referrals.models import CoordinationNote, Referral, ReferralEvent
 from app.services.models import ServiceTrack
 from app.workflow.models import CaseTransition
 
-# SIMFONI age bands (domain.md §6.4): (label, lowest age, highest age or None)
-AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-5", 0, 5),
-    ("6-12", 6, 12),
-    ("13-17", 13, 17),
-    ("18-24", 18, 24),
-    ("25-44", 25, 44),
-    ("45-59", 45, 59),
-    ("60+", 60, None),
-)
 UNKNOWN_AGE = "?"
 
 

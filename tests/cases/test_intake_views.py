@@ -22,37 +22,9 @@ from app.core.enums import CaseState, Risk, Role
 from app.extensions import db
 from app.notifications.models import Notification
 from tests.factories import AgencyFactory, UserFactory
+from tests.factories.cases import INTAKE_FORM as VALID
 from tests.factories.cases import RECEIVED
 from tests.fixtures import login
-
-# The common case, as a browser posts it: one adult victim, one perpetrator, registered.
-VALID: dict[str, Any] = {
-    "received_at": "2025-03-14T09:30",
-    "channel": "datang_langsung",
-    "case_types": ["ktp"],
-    "risk": "sedang",
-    "kewenangan": "kabkota",
-    "reporter_kind": "korban",
-    "incident_date": "2025-03-10",
-    "incident_date_precision": "hari",
-    "incident_place": "rumah_tangga",
-    "ranah": "domestik",
-    "kronologi": "Korban datang dengan luka memar.",
-    "victims-0-sex": "P",
-    "victims-0-name": "Siti Aminah",
-    "victims-0-birth_date": "1994-05-01",
-    "victims-0-violence_types": ["fisik", "psikis"],
-    "victims-0-nationality": "WNI",
-    "victims-0-consents-0-purpose": "layanan",
-    "victims-0-consents-0-decision": "setuju",
-    "victims-0-consents-0-given_by": "korban",
-    "victims-0-consents-0-at": "2025-03-14T09:45",
-    "perpetrators-0-name": "Joko",
-    "perpetrators-0-sex": "L",
-    "perpetrators-0-age": "35",
-    "perpetrators-0-relationships-0": "suami_istri",
-    "action": "register",
-}
 
 
 def posting(**changes: Any) -> dict[str, Any]:

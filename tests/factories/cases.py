@@ -11,6 +11,35 @@ from app.cases.intake import ConsentData, Intake, PerpetratorData, VictimData
 
 RECEIVED = dt.datetime(2025, 3, 14, 2, 30, tzinfo=dt.UTC)  # 09:30 WIB
 
+# The common case, as a browser posts it: one adult victim, one perpetrator, registered.
+INTAKE_FORM: dict[str, Any] = {
+    "received_at": "2025-03-14T09:30",
+    "channel": "datang_langsung",
+    "case_types": ["ktp"],
+    "risk": "sedang",
+    "kewenangan": "kabkota",
+    "reporter_kind": "korban",
+    "incident_date": "2025-03-10",
+    "incident_date_precision": "hari",
+    "incident_place": "rumah_tangga",
+    "ranah": "domestik",
+    "kronologi": "Korban datang dengan luka memar.",
+    "victims-0-sex": "P",
+    "victims-0-name": "Siti Aminah",
+    "victims-0-birth_date": "1994-05-01",
+    "victims-0-violence_types": ["fisik", "psikis"],
+    "victims-0-nationality": "WNI",
+    "victims-0-consents-0-purpose": "layanan",
+    "victims-0-consents-0-decision": "setuju",
+    "victims-0-consents-0-given_by": "korban",
+    "victims-0-consents-0-at": "2025-03-14T09:45",
+    "perpetrators-0-name": "Joko",
+    "perpetrators-0-sex": "L",
+    "perpetrators-0-age": "35",
+    "perpetrators-0-relationships-0": "suami_istri",
+    "action": "register",
+}
+
 
 def make_intake(**overrides: Any) -> Intake:
     victims = (

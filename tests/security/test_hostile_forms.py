@@ -41,7 +41,7 @@ from app.services.operations import create_track
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.operations import apply_case_event
 from tests.factories import TEST_PASSWORD, AgencyFactory, KabkotaFactory, UserFactory
-from tests.factories.cases import create_case
+from tests.factories.cases import INTAKE_FORM, create_case
 from tests.fixtures import login
 
 # --- the hostile values ------------------------------------------------------------------------
@@ -306,33 +306,7 @@ def in_plan(case: Any, manager: Any) -> None:
 
 # --- the intake form (/kasus/baru) -------------------------------------------------------------
 
-INTAKE: dict[str, Any] = {
-    "received_at": "2025-03-14T09:30",
-    "channel": "datang_langsung",
-    "case_types": ["ktp"],
-    "risk": "sedang",
-    "kewenangan": "kabkota",
-    "reporter_kind": "korban",
-    "incident_date": "2025-03-10",
-    "incident_date_precision": "hari",
-    "incident_place": "rumah_tangga",
-    "ranah": "domestik",
-    "kronologi": "Korban datang dengan luka memar.",
-    "victims-0-sex": "P",
-    "victims-0-name": "Siti Aminah",
-    "victims-0-birth_date": "1994-05-01",
-    "victims-0-violence_types": ["fisik", "psikis"],
-    "victims-0-nationality": "WNI",
-    "victims-0-consents-0-purpose": "layanan",
-    "victims-0-consents-0-decision": "setuju",
-    "victims-0-consents-0-given_by": "korban",
-    "victims-0-consents-0-at": "2025-03-14T09:45",
-    "perpetrators-0-name": "Joko",
-    "perpetrators-0-sex": "L",
-    "perpetrators-0-age": "35",
-    "perpetrators-0-relationships-0": "suami_istri",
-    "action": "register",
-}
+INTAKE = INTAKE_FORM  # the common case, as a browser posts it
 # free text, and where it is stored (read through the ORM: encrypted columns come back decrypted)
 INTAKE_TEXT: dict[str, Callable[[Case], str | None]] = {
     "kronologi": lambda c: c.kronologi,
