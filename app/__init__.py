@@ -73,6 +73,9 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=False,
         TESTING=env == "testing" or bool(settings.get("TESTING")),
+        # an error raised outside a view (e.g. by the commit point) goes to the 500 handler and
+        # its page, also under the test client and in debug mode (Flask would re-raise it there)
+        PROPAGATE_EXCEPTIONS=False,
     )
     if settings["DATABASE_URL"] is None or database_url.startswith("sqlite"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -81,20 +84,32 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
 def celery_init_app(app: Flask) -> None:
     """Bind the Celery app to Flask as the Flask docs describe: every task runs in an app context
     and ends with one commit (or a rollback on error)."""
+    from flask import has_app_context
+
     from app.extensions import celery, db
 
     class FlaskTask(Task):  # type: ignore[misc]
+        """A task in the application context of whoever runs it: the in-process worker pushes
+        its own application's context first (several applications may share this process, as
+        in the tests); a Celery worker has none, and gets this application's."""
+
         def __call__(self, *args: object, **kwargs: object) -> object:
+            if has_app_context():
+                return self._run_and_commit(*args, **kwargs)
             with app.app_context():
                 try:
-                    result = self.run(*args, **kwargs)
-                    db.session.commit()
-                    return result
-                except Exception:
-                    db.session.rollback()
-                    raise
+                    return self._run_and_commit(*args, **kwargs)
                 finally:
                     db.session.remove()
+
+        def _run_and_commit(self, *args: object, **kwargs: object) -> object:
+            try:
+                result = self.run(*args, **kwargs)
+                db.session.commit()
+                return result
+            except Exception:
+                db.session.rollback()
+                raise
 
     redis_url = app.config["REDIS_URL"]
     celery.conf.update(
@@ -124,7 +139,9 @@ def celery_init_app(app: Flask) -> None:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("SIMPUL_INSTANCE_PATH") or None)
+    from app.core.web import ErrorPageMiddleware, SimpulFlask
+
+    app = SimpulFlask(__name__, instance_path=os.environ.get("SIMPUL_INSTANCE_PATH") or None)
     _configure(app, config)
     from app.core.keys_cli import init_app as init_keys  # DATA_ENCRYPTION_KEYS, `flask keys`
 
@@ -161,6 +178,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     celery_init_app(app)
     init_request_handling(app)
+    from app.core.schedule import init_schedule
+
+    init_schedule(app)
 
     from app.core.templating import init_templating
 
@@ -208,4 +228,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         privacy,
     ):
         module.init_app(app)
+    # outermost: whatever escapes Flask still gets the app's own error page (app.core.web)
+    app.wsgi_app = ErrorPageMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

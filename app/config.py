@@ -180,6 +180,23 @@ SETTINGS: tuple[Setting, ...] = (
         "does not fix one).",
     ),
     Setting(
+        "JOB_STALLED_MINUTES",
+        10,
+        _int,
+        "A background job (a rollup, a report) that has shown no progress for this long is "
+        'shown as stalled, and may be started again, instead of "queued" or "running" '
+        "forever.",
+    ),
+    Setting(
+        "SCHEDULER",
+        "auto",
+        _str,
+        "Who runs the periodic work (the deadline check, the monthly rollup, retention, the "
+        "weekly access review, the outbox relay): `auto` (the server itself when `REDIS_URL` is "
+        "not set, Celery beat otherwise), `inprocess` (always the server), `off` (beat or cron "
+        "with `flask schedule run-due`).",
+    ),
+    Setting(
         "BASE_URL",
         "http://127.0.0.1:5000",
         _str,

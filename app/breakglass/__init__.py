@@ -10,9 +10,22 @@ bp = Blueprint("breakglass", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.breakglass import models, views  # noqa: F401  (table, routes)
+    from app.breakglass import models, tasks, views  # noqa: F401  (table, task, routes)
+    from app.breakglass.cli import breakglass_cli
     from app.breakglass.web import record_view_under_grant
+    from app.core.schedule import At, Periodic, register
     from app.core.templating import register_nav
+
+    app.cli.add_command(breakglass_cli)
+    register(
+        Periodic(
+            name="breakglass.weekly_review",
+            task="breakglass.weekly_review",
+            schedule=At(7, 0, weekdays=frozenset({0})),
+            command="flask breakglass review-reminder",
+            description="ask supervisors to review last week's emergency access",
+        )
+    )
 
     app.register_blueprint(bp)
     # after the request's commit point (app.core.web) and the audit hooks: runs before them,

@@ -84,9 +84,28 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     return False
 
 
+# How long a connection waits for another's write lock before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def configure_sqlite(engine: sa.Engine) -> None:
-    """SQLite (the embedded default) with enforced foreign keys and working SAVEPOINTs: the
-    driver's own transaction handling is switched off and SQLAlchemy emits BEGIN itself."""
+    """SQLite as a real embedded engine for several people and the in-process background work.
+
+    Every connection gets:
+    - ``journal_mode=WAL``: readers never wait for the writer and the writer never waits for
+      readers (the mode is kept in the file; asking again costs nothing);
+    - ``busy_timeout``: a connection that finds the write lock taken waits for it instead of
+      failing at once with "database is locked";
+    - ``foreign_keys=ON``, which SQLite leaves off by default.
+
+    Every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at its start, so
+    transactions follow one another instead of failing half-way. With a deferred ``BEGIN`` a
+    transaction that has read and then writes after another connection committed cannot be
+    upgraded (SQLite answers SQLITE_BUSY at once, whatever the busy timeout): that is how a case
+    page's audit insert used to collide with a background notification. The driver's own
+    transaction handling is switched off so that SQLAlchemy emits BEGIN itself (this also makes
+    SAVEPOINTs work). Work that takes long (a rollup, a report) commits in short steps so that it
+    never holds the lock for long."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -94,10 +113,12 @@ def configure_sqlite(engine: sa.Engine) -> None:
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

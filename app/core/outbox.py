@@ -45,7 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import celery, db
 
 log = logging.getLogger(__name__)
 
@@ -301,12 +301,34 @@ def status_command() -> None:
     click.echo(f"pending {row[0]}, oldest {row[1].isoformat() if row[1] else '-'}")
 
 
+@celery.task(name="outbox.relay")  # type: ignore[untyped-decorator]
+def relay_task(now: str | None = None) -> dict[str, int]:
+    """The periodic relay (beat, the scheduler or ``flask schedule run-due``): what is pending."""
+    if not current_app.extensions.get("simpul_outbox"):
+        return {"sent": 0, "failed": 0}
+    report = relay(db.engine, current_app.extensions["simpul_dispatch"], force=True)
+    return {"sent": report.sent, "failed": report.failed}
+
+
 def init_outbox(app: Flask) -> None:
-    """The command-line relay, and the relay at the start of web requests (with Redis only)."""
+    """The command-line relay, the periodic relay, and the relay at the start of web requests
+    (with Redis only)."""
+    from app.core.schedule import Every, Periodic, register
+
     if app.extensions.get("simpul_outbox_hooks"):
         return
     app.extensions["simpul_outbox_hooks"] = True
     app.cli.add_command(outbox_cli)
+    register(
+        Periodic(
+            name="outbox.relay",
+            task="outbox.relay",
+            schedule=Every(dt.timedelta(minutes=1)),
+            command="flask outbox relay --once",
+            description="send the background tasks the broker did not take",
+            applies=lambda app: bool(app.extensions.get("simpul_outbox")),
+        )
+    )
 
     @app.before_request
     def relay_now_and_then() -> None:

@@ -10,14 +10,17 @@ CHECK_EVERY = dt.timedelta(minutes=5)
 
 
 def init_app(app: Flask) -> None:
+    from app.core.schedule import Every, Periodic, register
     from app.deadlines import labels, models, tasks  # noqa: F401  (names, tables, task)
-    from app.extensions import celery
+    from app.deadlines.cli import deadlines_cli
 
-    celery.conf.beat_schedule.update(
-        {
-            "deadlines.check_overdue": {
-                "task": "deadlines.check_overdue",
-                "schedule": CHECK_EVERY,
-            }
-        }
+    app.cli.add_command(deadlines_cli)
+    register(
+        Periodic(
+            name="deadlines.check_overdue",
+            task="deadlines.check_overdue",
+            schedule=Every(CHECK_EVERY),
+            command="flask deadlines check",
+            description="mark missed deadlines, notify once, escalate once",
+        )
     )

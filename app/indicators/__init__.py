@@ -7,11 +7,10 @@ bp = Blueprint("indicators", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from celery.schedules import crontab
     from flask_babel import lazy_gettext as _l
 
+    from app.core.schedule import At, Periodic, register
     from app.core.templating import register_nav
-    from app.extensions import celery
     from app.indicators import (  # noqa: F401  (tables, tasks)
         models,
         report_views,
@@ -25,11 +24,12 @@ def init_app(app: Flask) -> None:
     register_nav("indicators.report_form", _l("Monthly report"), "indicators:view")
     app.cli.add_command(indicators_cli)
     # every night of days 1-5 of a month (Asia/Jakarta): the month before, idempotently
-    celery.conf.beat_schedule.update(
-        {
-            "indicators.monthly_rollup": {
-                "task": "indicators.monthly_rollup",
-                "schedule": crontab(minute=30, hour=1, day_of_month="1-5"),
-            }
-        }
+    register(
+        Periodic(
+            name="indicators.monthly_rollup",
+            task="indicators.monthly_rollup",
+            schedule=At(1, 30, days_of_month=frozenset(range(1, 6))),
+            command="flask indicators rollup-due",
+            description="roll up the month that ended (and its quarter, semester, year)",
+        )
     )

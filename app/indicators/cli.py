@@ -48,6 +48,22 @@ def rollup_command(period: str, region: str | None, revise: str | None) -> None:
         )
 
 
+@indicators_cli.command("rollup-due")
+@with_appcontext
+def rollup_due_command() -> None:
+    """The monthly rollup the scheduler runs on days 1-5 of a month: the month that ended, its
+    quarter, semester and year, for every region (closed periods are left as they are)."""
+    from app.indicators.tasks import monthly_rollup
+
+    try:
+        done = monthly_rollup.run()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo("rolled up " + ", ".join(done))
+
+
 @indicators_cli.command("show")
 @click.option("--period", "period", required=True)
 @click.option("--region", "region", required=True, help="Region code, or 'nasional'")

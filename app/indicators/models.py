@@ -168,7 +168,25 @@ class ReportJob(db.Model):
         sa.ForeignKey("users.id", ondelete="RESTRICT")
     )
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the last sign of life of the worker running it (each progress step); None: never started
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     region: Mapped[Region | None] = relationship()
     requested_by: Mapped[User | None] = relationship()
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("selesai", "gagal")
+
+    def stalled(self, now: dt.datetime, after: dt.timedelta) -> bool:
+        """Queued or running, with no sign of life for ``after``: its worker died or never came
+        (a restarted embedded server forgets the jobs it had queued)."""
+        if self.finished:
+            return False
+        last = self.heartbeat_at or self.requested_at
+        return last is not None and now - last > after
+
+    def shown_state(self, now: dt.datetime, after: dt.timedelta) -> str:
+        """The state a page shows: the stored one, or ``macet`` (stalled)."""
+        return "macet" if self.stalled(now, after) else self.state

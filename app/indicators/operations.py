@@ -295,6 +295,27 @@ def set_target(
     return target
 
 
+def retry_job(job: ReportJob, *, actor: User, now: dt.datetime, stall_after: dt.timedelta) -> None:
+    """Queue a failed or stalled job again (its worker died, or the embedded server restarted
+    and forgot it); a job that is running or done is left alone."""
+    if not (job.state == "gagal" or job.stalled(now, stall_after)):
+        raise DomainError(_l("This job is not stalled or failed: it cannot be started again."))
+    job.state = "antre"
+    job.progress = 0
+    job.message = None
+    job.heartbeat_at = now
+    job.finished_at = None
+    db.session.flush()
+    record(
+        actor,
+        f"indicators.{job.kind}_retried",
+        "period",
+        job.period,
+        {"region": job.region.code if job.region is not None else "nasional", "job": job.id},
+    )
+    enqueue_after_commit(db.session, "indicators.run_job", job.id)
+
+
 def start_job(
     kind: str, period_code: str, region: Region | None, *, actor: User, fmt: str = "xlsx"
 ) -> ReportJob:

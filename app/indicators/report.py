@@ -701,26 +701,6 @@ def store(content: bytes, extension: str) -> Path:
     return path
 
 
-def _set_stored_name(job: ReportJob, name: str) -> None:
-    """Record the file name on the job. The job's runner writes its progress on a connection of
-    its own while this session's transaction is open; had this session updated the job row, that
-    write (and the runner's final one) would wait on its lock forever. So the name is written the
-    same way when the row is committed; only a job this session has not committed yet (a test's
-    transaction) is updated through the session."""
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    from app.indicators.models import ReportJob
-
-    with db.engine.begin() as connection:
-        result = connection.execute(
-            sa.update(ReportJob).where(ReportJob.id == job.id).values(stored_name=name)
-        )
-    if result.rowcount == 1:
-        set_committed_value(job, "stored_name", name)
-    else:
-        job.stored_name = name
-
-
 def download_name(job: ReportJob) -> str:
     region = job.region.code.replace(".", "") if job.region is not None else "nasional"
     return f"laporan-{region}-{job.period}.{job.format}"
@@ -743,6 +723,6 @@ def generate_report(job: ReportJob, progress: Progress) -> str:
     progress(90)
     path = store(content, job.format)
     delete_on_rollback(db.session, path)  # a job that fails in the end leaves no file behind
-    _set_stored_name(job, path.name)
+    job.stored_name = path.name
     progress(99)
     return f"Laporan {job.format.upper()} {month_name(period)} siap diunduh{note}."

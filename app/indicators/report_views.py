@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from flask import Response, abort, jsonify, redirect, render_template, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,14 +19,16 @@ from app.audit.operations import record
 from app.auth.sessions import require_recent_auth
 from app.core.db import utcnow
 from app.core.enums import RegionLevel
+from app.core.errors import DomainError
 from app.core.permissions import permissions_for_roles, requires
 from app.core.web import send_private_file
 from app.extensions import db
 from app.indicators import bp
 from app.indicators.models import IndicatorValue, ReportJob
-from app.indicators.operations import start_job
+from app.indicators.operations import retry_job, start_job
 from app.indicators.periods import JAKARTA, parse
 from app.indicators.report import download_name, reports_dir
+from app.indicators.tasks import stall_after
 from app.regions.models import Region
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -41,6 +43,7 @@ STATE_LABELS: dict[str, Any] = {
     "berjalan": _l("Running"),
     "selesai": _l("Done"),
     "gagal": _l("Failed"),
+    "macet": _l("Stalled: no progress for a while"),
 }
 
 
@@ -195,12 +198,15 @@ def report_create() -> Any:
 
 
 def _status(job: ReportJob) -> dict[str, Any]:
+    state = job.shown_state(utcnow(), stall_after())
     return {
         "id": job.id,
-        "state": job.state,
-        "state_label": str(STATE_LABELS.get(job.state, job.state)),
+        "state": state,
+        "state_label": str(STATE_LABELS.get(state, state)),
         "progress": job.progress,
         "message": job.message,
+        "done": job.finished,
+        "can_retry": state in ("macet", "gagal"),
         "download_url": url_for("indicators.report_download", job_id=job.id)
         if job.state == "selesai" and job.stored_name
         else None,
@@ -227,8 +233,22 @@ def report_job_status(job_id: int) -> Any:
     job = job_for(_me(), job_id)
     if job is None:
         abort(404)
-    db.session.refresh(job)  # the runner writes progress on its own connection
     return jsonify(_status(job))
+
+
+@bp.route("/indikator/laporan/<int:job_id>/ulangi", methods=["POST"])
+@requires("indicators:view")
+def report_job_retry(job_id: int) -> Any:
+    """Start a stalled or failed report job again."""
+    user = _me()
+    job = job_for(user, job_id)
+    if job is None:
+        abort(404)
+    try:
+        retry_job(job, actor=user, now=utcnow(), stall_after=stall_after())
+    except DomainError as error:
+        flash(str(error.message), "warning")
+    return redirect(url_for("indicators.report_job", job_id=job.id))
 
 
 @bp.route("/indikator/laporan/<int:job_id>/unduh")

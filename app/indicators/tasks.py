@@ -1,15 +1,27 @@
 """Background work of the indicators: the monthly rollup after each month ends, and jobs people
 start (an on-demand rollup, a monthly report) with a progress figure the page polls.
 
-Progress is written on its own connection and committed at once, so the page sees it while the
-job's own transaction is still open; the job's results are committed at its end (FlaskTask)."""
+A job writes its progress, its heartbeat and its end **in its own transaction and commits them**
+as it goes (a checkpoint at most every ``CHECKPOINT_EVERY`` seconds): there is no second
+connection that could wait on the job's own lock (on SQLite it did, for ever), and the page sees
+the progress at once. A rollup's values are idempotent per region and definition, so what a
+checkpoint commits is never wrong, and a failed job that runs again finishes the rest. A failure
+is recorded with its message after the failed work is rolled back, so the page always says how
+the job ended.
+
+A job is claimed by one runner at a time: queued, or running with no heartbeat for
+``JOB_STALLED_MINUTES`` (its worker died). A page shows a job without a heartbeat for that long as
+stalled (``macet``), and it may be started again."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
+import time
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.audit.operations import SystemActor
 from app.core.db import utcnow
@@ -19,19 +31,69 @@ from app.indicators.periods import periods_containing_month, previous_month
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_EVERY = 0.5  # seconds: the longest a job holds its transaction between commits
+
+
+def stall_after() -> dt.timedelta:
+    return dt.timedelta(minutes=int(current_app.config.get("JOB_STALLED_MINUTES") or 10))
+
 
 def set_progress(
     job_id: int, percent: int, *, state: str | None = None, message: str | None = None
 ) -> None:
-    values: dict[str, object] = {"progress": max(0, min(100, percent))}
+    """Write the job's progress (and heartbeat) in the current transaction and commit it."""
+    now = utcnow()
+    values: dict[str, object] = {"progress": max(0, min(100, percent)), "heartbeat_at": now}
     if state is not None:
         values["state"] = state
     if message is not None:
         values["message"] = message[:500]
     if state in ("selesai", "gagal"):
-        values["finished_at"] = utcnow()
-    with db.engine.begin() as connection:
-        connection.execute(sa.update(ReportJob).where(ReportJob.id == job_id).values(**values))
+        values["finished_at"] = now
+    db.session.execute(sa.update(ReportJob).where(ReportJob.id == job_id).values(**values))
+    db.session.commit()
+
+
+class Checkpoints:
+    """Commit the work done so far at most every ``CHECKPOINT_EVERY`` seconds, with the job's
+    progress when there is a job, so that no transaction holds the database for long."""
+
+    def __init__(self, job_id: int | None = None) -> None:
+        self.job_id = job_id
+        self._last = time.monotonic()
+
+    def __call__(self, percent: int) -> None:
+        now = time.monotonic()
+        if now - self._last < CHECKPOINT_EVERY:
+            return
+        if self.job_id is not None:
+            set_progress(self.job_id, min(percent, 99))
+        else:
+            db.session.commit()
+        self._last = now
+
+
+def claim(job_id: int) -> bool:
+    """Take the job to run it: queued, or running without a heartbeat for the stall time (its
+    worker died). One runner wins; the others find nothing to take."""
+    now = utcnow()
+    stale = now - stall_after()
+    result = db.session.execute(
+        sa.update(ReportJob)
+        .where(
+            ReportJob.id == job_id,
+            sa.or_(
+                ReportJob.state == "antre",
+                sa.and_(
+                    ReportJob.state == "berjalan",
+                    sa.or_(ReportJob.heartbeat_at.is_(None), ReportJob.heartbeat_at < stale),
+                ),
+            ),
+        )
+        .values(state="berjalan", progress=1, heartbeat_at=now, message=None)
+    )
+    db.session.commit()
+    return bool(result.rowcount)
 
 
 @celery.task(name="indicators.monthly_rollup")
@@ -43,8 +105,13 @@ def monthly_rollup(now: str | None = None) -> list[str]:
 
     moment = dt.datetime.fromisoformat(now) if now else utcnow()
     done = []
+    checkpoint = Checkpoints()
     for period in periods_containing_month(previous_month(moment)):
-        rollup(period.code, actor=SystemActor("beat"))
+        rollup(
+            period.code,
+            actor=SystemActor("beat"),
+            progress=lambda done, total: checkpoint(int(done * 100 / max(total, 1))),
+        )
         done.append(period.code)
     return done
 
@@ -52,18 +119,13 @@ def monthly_rollup(now: str | None = None) -> list[str]:
 @celery.task(name="indicators.run_job")
 def run_job(job_id: int) -> str:
     """Run a job someone started: ``rollup`` (with its progress) or ``report``."""
+    if not claim(job_id):
+        return "skipped"
     job = db.session.get(ReportJob, job_id)
-    # "berjalan": the worker that started it died (acks late: the message came back) - run it
-    # again; a transaction-level advisory lock keeps two live workers from running it at once
-    # (released when the task's transaction ends, or when a dead worker's connection goes).
-    if job is None or job.state not in ("antre", "berjalan"):
+    if job is None:
         return "skipped"
-    if db.engine.dialect.name == "postgresql" and not db.session.scalar(
-        sa.select(sa.func.pg_try_advisory_xact_lock(7007, job.id))
-    ):
-        return "skipped"
-    set_progress(job.id, 1, state="berjalan")
     actor = job.requested_by or SystemActor("job")
+    checkpoint = Checkpoints(job.id)
     try:
         if job.kind == "rollup":
             from app.indicators.operations import rollup
@@ -73,7 +135,7 @@ def run_job(job_id: int) -> str:
                 job.period,
                 region_code=region,
                 actor=actor,
-                progress=lambda done, total: set_progress(job.id, int(done * 99 / max(total, 1))),
+                progress=lambda done, total: checkpoint(int(done * 99 / max(total, 1))),
             )
             message = f"{report.written} ditulis, {report.unchanged} tidak berubah"
             if report.closed_skipped:
@@ -81,11 +143,18 @@ def run_job(job_id: int) -> str:
         else:
             from app.indicators.report import generate_report
 
-            message = generate_report(job, progress=lambda p: set_progress(job.id, p))
-    except Exception as error:  # the job records the failure; the task's transaction rolls back
-        log.exception("indicator job %s failed", job_id)
-        set_progress(job.id, 100, state="gagal", message=f"Gagal: {type(error).__name__}")
+            message = generate_report(job, progress=checkpoint)
+        db.session.flush()
+    except Exception as error:  # the failed work is rolled back; the job says it failed
+        db.session.rollback()
+        error_id = secrets.token_hex(4)
+        log.exception("indicator job %s failed [error id %s]", job_id, error_id)
+        set_progress(
+            job_id,
+            100,
+            state="gagal",
+            message=f"Gagal ({type(error).__name__}, kode {error_id}). Coba jalankan lagi.",
+        )
         raise
-    db.session.flush()
     set_progress(job.id, 100, state="selesai", message=message)
     return "done"

@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.auth.models import User
+from app.core.db import utcnow
 from app.core.enums import CaseType, IncidentPlace, RegionLevel, Relationship, Sex, ViolenceType
 from app.core.errors import DomainError
 from app.core.labels import label
@@ -44,6 +45,7 @@ from app.indicators.models import IndicatorDefinition, IndicatorTarget, Indicato
 from app.indicators.operations import close_period, set_target
 from app.indicators.periods import JAKARTA, Period, PeriodError, parse
 from app.indicators.queries import Figure
+from app.indicators.tasks import stall_after
 from app.regions.models import Region
 
 VIEW, MANAGE, CLOSE = "indicators:view", "indicators:manage", "periods:close"
@@ -596,15 +598,17 @@ def _job_or_404(job_id: int) -> ReportJob:
 
 
 def _job_json(job: ReportJob) -> dict[str, Any]:
+    state = job.shown_state(utcnow(), stall_after())
     return {
         "id": job.id,
         "kind": job.kind,
         "period": job.period,
         "region": _region_code(job.region),
-        "state": job.state,
+        "state": state,
         "progress": job.progress,
         "message": job.message,
-        "done": job.state in ("selesai", "gagal"),
+        "done": job.finished,
+        "can_retry": state in ("macet", "gagal"),
     }
 
 
@@ -615,6 +619,7 @@ def job(job_id: int) -> Any:
     return render_template(
         "indicators/job.html",
         job=found,
+        status=_job_json(found),
         region_name=_region_name(found.region),
         period_name=_period_name(parse(found.period)),
         step=min(100, max(0, found.progress)) // 5 * 5,
@@ -625,6 +630,18 @@ def job(job_id: int) -> Any:
 @requires(MANAGE)
 def job_json(job_id: int) -> Any:
     return jsonify(_job_json(_job_or_404(job_id)))
+
+
+@bp.route("/indikator/pekerjaan/<int:job_id>/ulangi", methods=["POST"])
+@requires(MANAGE)
+def job_retry(job_id: int) -> Any:
+    """Start a stalled or failed rollup job again."""
+    found = _job_or_404(job_id)
+    try:
+        ops.retry_job(found, actor=_me(), now=utcnow(), stall_after=stall_after())
+    except DomainError as error:
+        flash(str(error.message), "warning")
+    return redirect(url_for("indicators.job", job_id=found.id))
 
 
 # --- closing a period ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ KINDS: dict[str, Any] = {
     "referral_note": _l("A new note on a referral"),
     "subgt_escalation": _l("The Sub GT coordinator escalated a service to you"),
     "break_glass_used": _l("Emergency access to a case of your agency"),
+    "break_glass_review": _l("Review last week's emergency access to your agency's cases"),
 }
 
 TO_TRANSFER_INBOX = frozenset({"transfer_requested", "transfer_withdrawn"})
@@ -42,13 +43,15 @@ def kind_label(kind: str) -> str:
     return str(KINDS.get(kind, kind))
 
 
-def link_endpoint(kind: str, case_id: int | None, key: str | None) -> tuple[str, dict[str, int]]:
+def link_endpoint(kind: str, case_id: int | None, key: str | None) -> tuple[str, dict[str, Any]]:
     """Where a notification leads: the case when the user may open it, else the page of the
     referral or transfer it is about, else the notification list."""
     if case_id is not None:
         return "cases.detail", {"case_id": case_id}
     if kind in TO_TRANSFER_INBOX:
         return "workflow.transfers", {}
+    if key and key.startswith("breakglass:review:"):
+        return "breakglass.review", {"minggu": key.rsplit(":", 1)[1]}
     if key and key.startswith("subgt:"):
         return "subgt.board", {}
     if key and key.startswith("referral:"):

@@ -8,8 +8,18 @@ bp = Blueprint("privacy", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.privacy import labels, models, views  # noqa: F401  (names, tables, routes)
+    from app.core.schedule import At, Periodic, register
+    from app.privacy import labels, models, tasks, views  # noqa: F401  (names, tables, routes)
     from app.privacy.cli import privacy_cli
 
     app.register_blueprint(bp)
     app.cli.add_command(privacy_cli)
+    register(
+        Periodic(
+            name="privacy.retention",
+            task="privacy.retention",
+            schedule=At(2, 0),
+            command="flask privacy retention",
+            description="erase the identities the retention period has reached",
+        )
+    )

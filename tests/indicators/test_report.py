@@ -224,24 +224,6 @@ def test_pdf_marks_every_page_rahasia(world: dict[str, Any], monkeypatch: Any) -
     assert VICTIM_NAME.encode() not in content
 
 
-@pytest.fixture
-def progress_in_session(monkeypatch: Any) -> None:
-    """The runner writes progress on a connection of its own, which cannot see the test's
-    uncommitted job: write it through the test's session instead."""
-
-    def set_progress(
-        job_id: int, percent: int, *, state: str | None = None, message: str | None = None
-    ) -> None:
-        values: dict[str, Any] = {"progress": max(0, min(100, percent))}
-        if state is not None:
-            values["state"] = state
-        if message is not None:
-            values["message"] = message
-        db.session.execute(sa.update(ReportJob).where(ReportJob.id == job_id).values(**values))
-
-    monkeypatch.setattr(tasks, "set_progress", set_progress)
-
-
 def run(job: ReportJob) -> ReportJob:
     assert tasks.run_job.run(job.id) == "done"
     db.session.flush()
@@ -249,7 +231,7 @@ def run(job: ReportJob) -> ReportJob:
     return job
 
 
-def test_job_runs_to_done(world: dict[str, Any], progress_in_session: None) -> None:
+def test_job_runs_to_done(world: dict[str, Any]) -> None:
     job = run(new_job(world))
     assert job.state == "selesai"
     assert job.progress == 100
@@ -257,7 +239,7 @@ def test_job_runs_to_done(world: dict[str, Any], progress_in_session: None) -> N
     assert "siap diunduh" in (job.message or "")
 
 
-def test_download(world: dict[str, Any], progress_in_session: None, client: Any) -> None:
+def test_download(world: dict[str, Any], client: Any) -> None:
     job = run(new_job(world))
     url = f"/indikator/laporan/{job.id}/unduh"
     login(client, world["analyst"])
@@ -282,16 +264,14 @@ def test_download(world: dict[str, Any], progress_in_session: None, client: Any)
     assert client.get(f"/indikator/laporan/{job.id}").status_code == 200
 
 
-def test_download_by_someone_else_of_the_region(
-    world: dict[str, Any], progress_in_session: None, client: Any
-) -> None:
+def test_download_by_someone_else_of_the_region(world: dict[str, Any], client: Any) -> None:
     job = run(new_job(world))
     colleague = UserFactory(roles=[(Role.PIMPINAN, world["agency"])])
     login(client, colleague)
     assert client.get(f"/indikator/laporan/{job.id}/unduh").status_code == 200
 
 
-def test_download_refused(world: dict[str, Any], progress_in_session: None, client: Any) -> None:
+def test_download_refused(world: dict[str, Any], client: Any) -> None:
     done = run(new_job(world))
     waiting = new_job(world)
     login(client, world["stranger"])

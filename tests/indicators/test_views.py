@@ -224,26 +224,8 @@ def test_detail_shows_the_figure_and_its_revisions(world: dict[str, Any], client
 # --- rollup jobs --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def progress_in_session(monkeypatch: Any) -> None:
-    """The job writes progress on its own connection, which cannot see the test's uncommitted
-    job: write it through the test's session instead."""
-
-    def set_progress(
-        job_id: int, percent: int, *, state: str | None = None, message: str | None = None
-    ) -> None:
-        values: dict[str, Any] = {"progress": max(0, min(100, percent))}
-        if state is not None:
-            values["state"] = state
-        if message is not None:
-            values["message"] = message
-        db.session.execute(sa.update(ReportJob).where(ReportJob.id == job_id).values(**values))
-
-    monkeypatch.setattr(tasks, "set_progress", set_progress)
-
-
 def test_rollup_job_runs_and_reports_progress(
-    world: dict[str, Any], client: Any, sent: list[Any], progress_in_session: None
+    world: dict[str, Any], client: Any, sent: list[Any]
 ) -> None:
     kab = world["kab"]
     login(client, world["analyst"])
@@ -396,7 +378,7 @@ def test_targets_need_indicators_manage(world: dict[str, Any], client: Any) -> N
 
 
 def test_a_job_whose_worker_died_runs_again_and_a_finished_one_does_not(
-    world: dict[str, Any], progress_in_session: None
+    world: dict[str, Any],
 ) -> None:
     kab = world["kab"]
     # the worker that started it was killed: the job stays "berjalan"; the broker redelivers it

@@ -100,10 +100,13 @@
     progress.setAttribute("aria-valuenow", String(percent));
     state.textContent = state.getAttribute("data-label-" + job.state) || job.state;
     message.textContent = job.message || "";
-    if (job.done) {
-      bar.classList.remove("progress-bar-striped", "progress-bar-animated");
-      bar.classList.add(job.state === "gagal" ? "bg-danger" : "bg-success");
-    }
+    var retry = document.querySelector("[data-job-retry]");
+    if (retry) retry.hidden = !job.can_retry;
+    bar.classList.toggle("bg-warning", job.state === "macet");
+    var still = !job.done && job.state !== "macet";
+    bar.classList.toggle("progress-bar-striped", still);
+    bar.classList.toggle("progress-bar-animated", still);
+    if (job.done) bar.classList.add(job.state === "gagal" ? "bg-danger" : "bg-success");
   }
 
   function poll() {

@@ -18,9 +18,9 @@
       download.href = status.download_url;
       download.hidden = false;
     }
-    var finished = status.state === "selesai" || status.state === "gagal";
-    part("reload").hidden = finished;
-    return finished;
+    part("retry").hidden = !status.can_retry;
+    part("reload").hidden = status.done;
+    return status.done;
   }
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })

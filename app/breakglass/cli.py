@@ -1,0 +1,26 @@
+"""``flask breakglass review-reminder``: the Monday reminder of the weekly access review."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from app.extensions import db
+
+breakglass_cli = click.Group("breakglass", help="Emergency access (break-the-glass).")
+
+
+@breakglass_cli.command("review-reminder")
+@with_appcontext
+def review_reminder_command() -> None:
+    """Tell the supervisors of every agency with emergency access last week to review it (once
+    per supervisor and week)."""
+    from app.breakglass.tasks import weekly_review
+
+    try:
+        result = weekly_review.run()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"agencies {result['agencies']}, supervisors told {result['notified']}")
