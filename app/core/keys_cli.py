@@ -27,6 +27,7 @@ from flask.cli import with_appcontext
 from app.core.encryption import (
     EncryptionError,
     decrypt_value,
+    encrypt_value,
     encrypted_columns,
     generate_key,
     key_usage,
@@ -108,7 +109,7 @@ def rotate_keys(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> RotationRe
                 break
             for row in rows:
                 row_id = row[0]
-                stale: dict[Any, str] = {}
+                stale: dict[Any, Any] = {}
                 conditions = [pk == row_id]
                 for column, stored in zip(columns, row[1:], strict=True):
                     if stored is None:
@@ -117,7 +118,11 @@ def rotate_keys(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> RotationRe
                     report.before[key_id] += 1
                     if key_id != ring.current_id:
                         context = f"{table.name}.{column.name}"
-                        stale[column] = decrypt_value(stored, context, ring)
+                        # the new ciphertext of the same plaintext, written as stored text: the
+                        # column's own type would process it again (an EncryptedJSON column
+                        # would store the document's text as a JSON string)
+                        plaintext = decrypt_value(stored, context, ring)
+                        stale[column] = sa.literal(encrypt_value(plaintext, context), sa.Text)
                         conditions.append(_raw(column) == stored)
                 if not stale:
                     continue

@@ -371,6 +371,73 @@ def test_rotation_re_encrypts_everything_with_the_current_key(
     db.session.rollback()
 
 
+def _decrypted_everything() -> dict[tuple[str, str, Any], Any]:
+    """Every stored encrypted value, read back through its column's own type."""
+    from app.core.encryption import encrypted_columns
+
+    values = {}
+    for table, columns in encrypted_columns(db.metadata):
+        pk = next(iter(table.primary_key.columns))
+        for column in columns:
+            for row_id, value in db.session.execute(
+                sa.select(pk, column).where(column.is_not(None))
+            ):
+                values[(table.name, column.name, row_id)] = value
+    return values
+
+
+def test_rotation_round_trips_every_encrypted_column_type_exactly(
+    app, monkeypatch, create_agency, create_case
+):
+    """A rotation once wrote the decrypted text of an encrypted JSON column back through the
+    JSON type: the document came back as a string and every case page answered 500."""
+    from app.workflow.models import CaseTransition
+
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
+    case = create_case(create_agency(), reporter_name="Pelapor Lama")
+    document = {"approvals": ["supervisor"], "outcome": "Rujukan selesai", "n": 2}
+    transition = CaseTransition(
+        case_id=case.id,
+        at=case.received_at,
+        actor_label="system",
+        kind="workflow",
+        event="test",
+        from_state="diterima",
+        to_state="identifikasi",
+        data=document,
+    )
+    legacy = CaseTransition(
+        case_id=case.id,
+        at=case.received_at,
+        actor_label="system",
+        kind="workflow",
+        event="test",
+        from_state="identifikasi",
+        to_state="asesmen",
+    )
+    db.session.add_all([transition, legacy])
+    db.session.commit()
+    transitions = db.metadata.tables["case_transitions"]
+    db.session.execute(  # a row written before the column was encrypted: plain JSON text
+        sa.update(transitions)
+        .where(transitions.c.id == legacy.id)
+        .values(data=sa.type_coerce('{"legacy": [1, 2]}', sa.Text))
+    )
+    db.session.commit()
+    before = _decrypted_everything()
+    assert before[("case_transitions", "data", transition.id)] == document
+
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
+    db.session.expire_all()
+    assert rotate_keys().values_reencrypted >= 3
+    assert set(_usage()) == {"kb"}
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_B)  # the old key is gone
+    db.session.expire_all()
+    assert _decrypted_everything() == before
+    assert db.session.get(CaseTransition, transition.id).data == document
+    assert db.session.get(CaseTransition, legacy.id).data == {"legacy": [1, 2]}
+
+
 def _raw_updated_at(case_id: int) -> Any:
     cases = db.metadata.tables["cases"]
     return db.session.scalar(sa.select(cases.c.updated_at).where(cases.c.id == case_id))
