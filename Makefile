@@ -12,17 +12,22 @@ DEV_STAMP := $(VENV)/.installed-dev
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
+# Each step says what it does in one line (Indonesian / English); pip itself stays quiet (-q still
+# shows its warnings and errors).
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "==> Membuat virtualenv / Creating the virtual environment ($(VENV))"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	@echo "==> Memasang dependensi / Installing dependencies (first time: a minute or two)"
+	@$(BIN)/pip install --quiet -e .
 	@touch $@
 
 $(DEV_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "==> Memasang alat pengembangan / Installing the development tools"
+	@$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
 install: $(STAMP) compile-translations ## create the virtual environment and install the app
@@ -31,9 +36,15 @@ compile-translations: $(STAMP)
 	@$(BIN)/pybabel -q compile -d app/translations
 
 run: install ## migrate the embedded database, load demo data, serve on http://127.0.0.1:5000
-	$(FLASK) db upgrade
-	$(FLASK) demo load
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "==> Memperbarui basis data / Migrating the database"
+	@$(FLASK) db upgrade
+	@echo "==> Memuat data demo / Loading demo data (first time: up to a minute)"
+	@$(FLASK) demo load
+	@echo "==> Menjalankan server / Starting the server at http://127.0.0.1:5000"
+	@bash scripts/serve.sh $(BIN)
+
+logins: install ## print the demo accounts and their password
+	@$(FLASK) demo logins
 
 test: $(DEV_STAMP) compile-translations ## run the whole suite (PostgreSQL and Redis when they answer)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -67,4 +78,4 @@ translations: $(STAMP) ## extract strings, update the catalogues, compile
 bench: $(DEV_STAMP) ## run the benchmarks (prints figures)
 	@for script in bench/*.py; do [ -e "$$script" ] || continue; $(BIN)/python "$$script"; done
 
-.PHONY: help install compile-translations run test lint fmt db-upgrade db-revision worker beat translations bench
+.PHONY: help install compile-translations run logins test lint fmt db-upgrade db-revision worker beat translations bench

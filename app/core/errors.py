@@ -1,7 +1,9 @@
-"""Errors raised by operations. Their messages are translatable strings meant for people."""
+"""Errors raised by operations (their messages are translatable strings meant for people), and
+the code that names an unexpected error on its page and in its log line."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 
@@ -28,3 +30,12 @@ class ImportRowError(Exception):
         super().__init__(f"line {line}: {reason}")
         self.line = line
         self.reason = reason
+
+
+def new_error_id() -> str:
+    """A short random code for one unexpected error (8 characters, e.g. ``3f9a0c1e``).
+
+    It is shown to the person on the error page and written in the error's log line, so the
+    administrator can find the log line a counselor quotes. It says nothing about the request.
+    """
+    return secrets.token_hex(4)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
+from app.core.errors import new_error_id
 from app.extensions import celery, db
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def run_due(now: dt.datetime | None = None, *, runner: str = "cli") -> RunReport
         try:
             result = run_job(job, now)
         except Exception as error:
-            error_id = secrets.token_hex(4)
+            error_id = new_error_id()
             log.exception("periodic job %s failed [error id %s]", job.name, error_id)
             _finish(job, due, "gagal", f"{type(error).__name__} [{error_id}]")
             report.failed.append(job.name)

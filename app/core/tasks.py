@@ -22,6 +22,8 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.errors import new_error_id
+
 log = logging.getLogger(__name__)
 
 Dispatcher = Callable[[str, tuple[Any, ...], dict[str, Any]], None]
@@ -126,7 +128,7 @@ def inprocess_dispatcher(app: Flask) -> Dispatcher:
             try:
                 celery.tasks[name](*args, **kwargs)
             except Exception:
-                log.exception("in-process task %s failed", name)
+                log.exception("in-process task %s failed [error id %s]", name, new_error_id())
 
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         executor.submit(run, name, args, kwargs)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from html import escape
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, g, render_template, request, send_from_directory, session
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.core.errors import new_error_id
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +95,17 @@ def init_request_handling(app: Flask) -> None:
 
     @app.after_request
     def commit_point(response: Response) -> Response:
-        """One commit per request: keep the work of a successful request, drop any other."""
+        """One commit per request: keep the work of a successful request, drop any other.
+
+        A commit that fails is rolled back and raised: Flask hands it to the 500 handler
+        (``internal_server_error``), so the person gets the error page, not the page or redirect
+        the view had prepared as if the work had been kept."""
         if response.status_code < 400:
-            db.session.commit()
+            try:
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
         else:
             db.session.rollback()
         return response
@@ -130,11 +146,227 @@ def init_request_handling(app: Flask) -> None:
             return render_template("errors/error.html", code=code, error=error), code
         return error
 
+    @app.errorhandler(InternalServerError)
+    def internal_server_error(error: InternalServerError) -> Response:
+        """A 500 Flask made itself: an error raised outside the view (an after_request function
+        such as the commit point; Flask keeps it as ``original_exception``), or ``abort(500)``.
+        Registered for the code, so it comes before ``http_error``."""
+        return server_error_response(error.original_exception or error)
+
     @app.errorhandler(Exception)
-    def server_error(error: Exception) -> Any:
+    def server_error(error: Exception) -> Response:
+        return server_error_response(error)
+
+
+def server_error_response(error: BaseException) -> Response:
+    """The answer to an unexpected error: a new error id, one log line with the id and the
+    traceback (no request data: no form values, no query), and the translated 500 page showing
+    the id. When that page cannot be made (a template error; the database down, since base.html
+    loads the signed-in user), the static page in both languages, with the same id."""
+    from app.extensions import db
+
+    error_id = new_error_id()
+    log.error(
+        "unhandled error [error id %s] on %s %s",
+        error_id,
+        request.method,
+        request.endpoint,
+        exc_info=error,
+    )
+    try:
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.endpoint)
-        return render_template("errors/error.html", code=500, error=None), 500
+        page = render_template("errors/error.html", code=500, error=None, error_id=error_id)
+        return Response(page, status=500, mimetype="text/html")
+    except Exception:
+        log.exception("error page failed; the static page was sent [error id %s]", error_id)
+        return Response(static_error_page(error_id), status=500, headers=STATIC_ERROR_HEADERS)
+
+
+class SimpulFlask(Flask):
+    def log_exception(self, exc_info: OptExcInfo) -> None:
+        """Flask's own "Exception on …" line is left out: the 500 handler
+        (``server_error_response``) logs the same exception once, with the error id the person
+        sees. (Flask calls this just before handing the error to that handler.)"""
+
+
+# The last-resort error page: plain HTML in both languages, made without the template engine,
+# the translations or the database, any of which may be what failed. No script, no style; its
+# own CSP allows nothing else.
+_STATIC_ERROR_PAGE = """<!doctype html>
+<html lang="id">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>Terjadi kesalahan · Something went wrong · Simpul</title>
+</head>
+<body>
+<main>
+<h1>Terjadi kesalahan pada sistem kami</h1>
+<p>Kesalahan ini telah dicatat. Data yang Anda masukkan mungkin sudah tersimpan, mungkin juga
+belum: sebelum memasukkannya lagi, buka menu Kasus dan periksa apakah data itu sudah ada.</p>
+<p>Kode kesalahan: <strong>{error_id}</strong></p>
+<p>Saat melaporkan masalah ini kepada administrator, sebutkan kode ini.</p>
+<p><a href="/">Ke halaman awal</a></p>
+<hr>
+<div lang="en">
+<h2>Something went wrong on our side</h2>
+<p>The error has been recorded. What you entered may or may not have been saved: before
+entering it again, open Cases and check whether it is already there.</p>
+<p>Error code: <strong>{error_id}</strong></p>
+<p>When you report this problem to the administrator, quote this code.</p>
+<p><a href="/">Go to the start page</a></p>
+</div>
+</main>
+</body>
+</html>
+"""
+
+STATIC_ERROR_HEADERS = [
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", REFERRER_POLICY),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
+]
+
+
+def static_error_page(error_id: str) -> bytes:
+    """The static 500 page (both languages) showing ``error_id``."""
+    return _STATIC_ERROR_PAGE.format(error_id=escape(error_id)).encode()
+
+
+class ErrorPageMiddleware:
+    """The last line, around ``app.wsgi_app`` (outermost): an error that escapes Flask — raised
+    by an after_request or teardown function while an error was being handled, by the 500
+    handler itself, or while a streamed body was being produced — is answered with the static
+    error page under a new error id, logged with that id, instead of the server's bare English
+    "Internal Server Error" (werkzeug's, gunicorn's or the test client's exception).
+
+    The response's start (status and headers) is held back until its first body bytes, so that
+    an error before them can still be answered with the page; the server is told to start only
+    once. Once bytes have gone out, the error is logged and raised again: the server drops the
+    connection, so a cut-off download does not look complete. A file response the server sends
+    itself (gunicorn's ``wsgi.file_wrapper``, with sendfile) is passed through untouched."""
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start = _HeldStart(start_response)
+        try:
+            body = self.wsgi_app(environ, start)
+        except Exception as error:
+            if start.sent:  # bytes went out through the old write() callable
+                self.log_error(environ, error, "after the response had started")
+                raise
+            return self.error_page(environ, start_response, error)
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
+            start.send()
+            return body
+        return _GuardedBody(self, environ, start, body)
+
+    def log_error(self, environ: WSGIEnvironment, error: BaseException, when: str) -> str:
+        error_id = new_error_id()
+        log.error(
+            "unhandled error [error id %s] %s on %s %s",
+            error_id,
+            when,
+            environ.get("REQUEST_METHOD"),
+            environ.get("PATH_INFO"),
+            exc_info=error,
+        )
+        return error_id
+
+    def error_page(
+        self, environ: WSGIEnvironment, start_response: StartResponse, error: BaseException
+    ) -> list[bytes]:
+        error_id = self.log_error(environ, error, "outside the request handling")
+        page = static_error_page(error_id)
+        start_response(
+            "500 INTERNAL SERVER ERROR",
+            [*STATIC_ERROR_HEADERS, ("Content-Length", str(len(page)))],
+        )
+        return [page]
+
+
+class _HeldStart:
+    """The ``start_response`` the application is given: it keeps status and headers until
+    :meth:`send` passes them on to the server's, once."""
+
+    def __init__(self, start_response: StartResponse) -> None:
+        self.server_start_response = start_response
+        self.held: tuple[str, list[tuple[str, str]]] | None = None
+        self.sent = False
+        self._write: Callable[[bytes], object] | None = None
+
+    def __call__(
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        exc_info: OptExcInfo | None = None,
+        /,
+    ) -> Callable[[bytes], object]:
+        if self.sent:  # the server decides (PEP 3333: it raises exc_info again)
+            return self.server_start_response(status, headers, exc_info)
+        self.held = (status, headers)  # nothing went out: a later start replaces an earlier one
+        return self.write
+
+    def send(self) -> None:
+        if not self.sent and self.held is not None:
+            self._write = self.server_start_response(*self.held)
+            self.sent = True
+
+    def write(self, data: bytes) -> object:
+        """The old imperative write() callable of PEP 3333 (Flask does not use it)."""
+        self.send()
+        assert self._write is not None, "write() before start_response()"
+        return self._write(data)
+
+
+class _GuardedBody:
+    """The application's body, passed on chunk by chunk; see :class:`ErrorPageMiddleware`."""
+
+    def __init__(
+        self,
+        middleware: ErrorPageMiddleware,
+        environ: WSGIEnvironment,
+        start: _HeldStart,
+        body: Iterable[bytes],
+    ) -> None:
+        self.middleware, self.environ, self.start, self.body = middleware, environ, start, body
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self.body:
+                if not self.start.sent:
+                    if not chunk:
+                        continue  # nothing to send yet: keep the start back
+                    self.start.send()
+                yield chunk
+        except Exception as error:
+            if self.start.sent:
+                self.middleware.log_error(self.environ, error, "while the response was sent")
+                raise
+            yield from self.middleware.error_page(
+                self.environ, self.start.server_start_response, error
+            )
+            return
+        self.start.send()  # an empty body
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception as error:  # the response is complete (or replaced) by now
+            self.middleware.log_error(self.environ, error, "while the response was closed")
 
 
 def send_private_file(

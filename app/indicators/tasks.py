@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 import time
 
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from flask import current_app
 
 from app.audit.operations import SystemActor
 from app.core.db import utcnow
+from app.core.errors import new_error_id
 from app.extensions import celery, db
 from app.indicators.models import ReportJob
 from app.indicators.periods import periods_containing_month, previous_month
@@ -147,7 +147,7 @@ def run_job(job_id: int) -> str:
         db.session.flush()
     except Exception as error:  # the failed work is rolled back; the job says it failed
         db.session.rollback()
-        error_id = secrets.token_hex(4)
+        error_id = new_error_id()
         log.exception("indicator job %s failed [error id %s]", job_id, error_id)
         set_progress(
             job_id,
