@@ -33,6 +33,10 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     env = settings["APP_ENV"]
     if env not in {"development", "production", "testing"}:
         raise ConfigError(f"APP_ENV must be development, production or testing, not {env!r}")
+    if settings["INDICATOR_REGION"] not in ("agency", "incident"):
+        raise ConfigError(
+            f"INDICATOR_REGION must be agency or incident, not {settings['INDICATOR_REGION']!r}"
+        )
     if settings["DEFAULT_LOCALE"] not in ("id", "en"):
         raise ConfigError(f"DEFAULT_LOCALE must be id or en, not {settings['DEFAULT_LOCALE']!r}")
 

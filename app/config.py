@@ -180,6 +180,14 @@ SETTINGS: tuple[Setting, ...] = (
         "does not fix one).",
     ),
     Setting(
+        "INDICATOR_REGION",
+        "agency",
+        _str,
+        "Which region a victim is counted in by the indicators: `agency` (the jurisdiction of the "
+        "agency that first registered the case, domain.md §6) or `incident` (the region of the "
+        "incident; a case without one counts only nationally). Roll up again after a change.",
+    ),
+    Setting(
         "JOB_STALLED_MINUTES",
         10,
         _int,

@@ -18,6 +18,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 TEST_DB_NAME = os.environ.get("SIMPUL_TEST_DB", "simpul_test")
+# No application built in this process runs the periodic work in a thread of its own against
+# the test database (tests run the jobs themselves); a server the tests start as another
+# process, as `make run` does, is given the setting it should have.
+os.environ["SCHEDULER"] = "off"
 # Redis database of the test run; a run on another test database (SIMPUL_TEST_DB) gets its own,
 # so two runs on one machine never reset each other's rate-limit counters.
 TEST_REDIS_DB = 15 if TEST_DB_NAME == "simpul_test" else 1 + zlib.crc32(TEST_DB_NAME.encode()) % 14
@@ -221,6 +225,7 @@ def demo_app(app: Flask) -> Iterator[Flask]:
     demo = make_app(
         DATABASE_URL=server.set(database=name).render_as_string(hide_password=False),
         WTF_CSRF_ENABLED=True,  # as in production: every form posts its token
+        UPLOAD_DIR=tempfile.mkdtemp(prefix="simpul-demo-uploads-"),  # the demo's attachments
     )
     demo.test_client_class = FreshGlobalsClient
     celery_init_app(app)  # building another app rebinds the shared Celery app: give it back

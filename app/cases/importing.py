@@ -27,8 +27,9 @@ name, nik, disability_kind, pregnant, education, occupation, marital_status, rel
 domicile_region, address, phone, has_nik, has_akta, has_kia, ampk_categories, ``tppo``
 {proses, cara, tujuan, cross_border, destination_country, recruiter, documents} and
 ``guardians`` [{name, relation, phone, perpetrator: <perpetrator key>}]; a perpetrator
-``key``, name and notes; a consent ``given_by_name`` (required when ``given_by`` is ``wali``); a
-service ``end_reason`` and ``target_date``. Any other key is refused, naming it.
+``key``, name and notes; a consent ``given_by_name`` (a guardian's decision without it is kept
+and flagged for data quality, ``completeness.guardian_name``); a service ``end_reason``,
+``target_date`` and ``planned_at``. Any other key is refused, naming it.
 
 A line is written inside a savepoint: a rejected line leaves nothing behind, the others still
 import. A case whose ``(agency, external_id)`` already exists is skipped untouched, so importing
@@ -135,6 +136,7 @@ class ServiceData:
     ended_at: dt.datetime | None = None
     end_reason: str | None = None
     target_date: dt.date | None = None
+    planned_at: dt.datetime | None = None  # optional (interfaces.md §3)
 
 
 @dataclass
@@ -247,6 +249,7 @@ SERVICE_KEYS = (
     "ended_at",
     "end_reason",
     "target_date",
+    "planned_at",
 )
 
 
@@ -536,6 +539,7 @@ def parse_line(obj: Any) -> ParsedCase:
                 ended_at=s.timestamp("ended_at"),
                 end_reason=s.text("end_reason", limit=500),
                 target_date=s.date("target_date"),
+                planned_at=s.timestamp("planned_at"),
             )
         )
     return ParsedCase(
@@ -778,7 +782,7 @@ def check_history(
         ):
             if not (problem.path == "provider" and s.provider_code and provider is None):
                 p.append(Problem(f"{path}.{problem.path}", problem.message))
-        for name in ("started_at", "ended_at"):
+        for name in ("started_at", "ended_at", "planned_at"):
             not_before_received(f"{path}.{name}", getattr(s, name))
             not_future(f"{path}.{name}", getattr(s, name))
         if state is CaseState.TERMINASI:
@@ -895,7 +899,9 @@ def import_case(
 
     problems = [
         Problem(json_path(p.path), p.message)
-        for p in check_intake(parsed.intake, now=now, region_codes=lookups.region_codes)
+        for p in check_intake(
+            parsed.intake, now=now, region_codes=lookups.region_codes, legacy=True
+        )
     ]
     providers = {
         code: lookups.agency(code)
@@ -998,6 +1004,7 @@ def _write(
                 end_reason=s.end_reason,
                 target_date=s.target_date,
                 at=s.ended_at or s.started_at or received,
+                planned_at=planned_at(s, parsed),
             )
             for s in parsed.services
         ],
@@ -1036,6 +1043,21 @@ def _write(
         },
     )
     return case
+
+
+def planned_at(service: ServiceData, parsed: ParsedCase) -> dt.datetime:
+    """When an imported track entered the plan (domain.md §6.1, interfaces.md §3): the record's
+    ``planned_at``; else the case's assessment (the plan follows it), else its registration —
+    or the track's start when it started earlier (a complaint handled at intake). Never the time
+    of the import: a service planned and never started still counts as planned."""
+    if service.planned_at is not None:
+        return service.planned_at
+    received = parsed.intake.received_at
+    assert received is not None
+    plan = parsed.assessment_completed_at or received
+    if service.started_at is not None and service.started_at < plan:
+        return service.started_at
+    return plan
 
 
 # --- a whole file --------------------------------------------------------------------------------

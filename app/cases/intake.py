@@ -178,10 +178,18 @@ def _text(problems: list[Problem], path: str, value: str | None, limit: int) -> 
 
 
 def check_intake(
-    intake: Intake, *, now: dt.datetime, draft: bool = False, region_codes: set[str] | None = None
+    intake: Intake,
+    *,
+    now: dt.datetime,
+    draft: bool = False,
+    region_codes: set[str] | None = None,
+    legacy: bool = False,
 ) -> list[Problem]:
-    """Every rule of domain.md §2 the intake breaks. A draft needs only what identifies the
-    record (channel and registration time); every other rule still applies to what was given."""
+    """Every rule of domain.md §2 the intake breaks. ``legacy`` (an imported history,
+    interfaces.md §3): what old records often lack — a victim's age, the name of a guardian who
+    consented — is accepted and left to the data-quality checks instead. A draft needs only what
+    identifies the record (channel and registration time); every other rule still applies to
+    what was given."""
     p: list[Problem] = []
     required = _l("This field is required.")
     unknown = _l("Choose a value from the list.")
@@ -258,6 +266,7 @@ def check_intake(
             region_codes=region_codes,
             perpetrator_names=perpetrator_names,
             now=now,
+            legacy=legacy,
         )
     for i, x in enumerate(intake.perpetrators):
         path = f"perpetrators-{i}"
@@ -290,6 +299,7 @@ def _check_victim(
     draft: bool,
     region_codes: set[str] | None,
     perpetrator_names: set[str],
+    legacy: bool = False,
     now: dt.datetime | None = None,
 ) -> None:
     unknown = _l("Choose a value from the list.")
@@ -318,7 +328,7 @@ def _check_victim(
                     ),
                 )
             )
-    elif v.age is None and not draft:
+    elif v.age is None and not draft and not legacy:
         p.append(Problem(f"{path}-age", _l("Give the birth date or the age at the incident.")))
     age = victim_age(v, intake)
     is_child = age is not None and age < 18
@@ -403,6 +413,7 @@ def _check_victim(
                 forbidden_givers=perpetrator_names | guardian_perpetrators,
                 received_at=intake.received_at,
                 now=now,
+                legacy=legacy,
             )
         )
 
@@ -414,6 +425,7 @@ def check_consent(
     forbidden_givers: set[str],
     received_at: dt.datetime | None,
     now: dt.datetime | None = None,
+    legacy: bool = False,
 ) -> list[Problem]:
     """The rules of one consent-ledger entry. ``forbidden_givers`` are the normalised names of
     the alleged perpetrators: none of them may decide for the victim."""
@@ -429,7 +441,8 @@ def check_consent(
         giver = normalise_name(c.given_by_name or "")
         _text(p, f"{path}-given_by_name", c.given_by_name, 200)
         if not giver:
-            p.append(Problem(f"{path}-given_by_name", _l("Name the guardian who decided.")))
+            if not legacy:  # an imported record without the name: a data-quality finding
+                p.append(Problem(f"{path}-given_by_name", _l("Name the guardian who decided.")))
         elif giver in forbidden_givers:
             p.append(
                 Problem(

@@ -100,6 +100,8 @@ class Case(db.Model):
         ),
         sa.CheckConstraint("state = 'draft' OR risk IS NOT NULL", name="risk_unless_draft"),
         sa.Index("ix_cases_agency_state", "agency_id", "state"),
+        # the indicators select a period's victims by their first registration
+        sa.Index("ix_cases_first_received_at", "first_received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,12 +162,22 @@ class Case(db.Model):
     transferred_from_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("cases.id", ondelete="RESTRICT")
     )
+    # the first registration of the people of this case: its own, or for a case received by
+    # transfer that of the case it came from (followed back to the first). The indicators count
+    # a victim in that period and region, once (domain.md §6).
+    first_received_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=lambda ctx: ctx.get_current_parameters()["received_at"]
+    )
+    first_agency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="RESTRICT"),
+        default=lambda ctx: ctx.get_current_parameters()["agency_id"],
+    )
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
-    agency: Mapped[Agency] = relationship()
+    agency: Mapped[Agency] = relationship(foreign_keys="Case.agency_id")
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
     case_manager: Mapped[User | None] = relationship(foreign_keys=[case_manager_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
@@ -404,11 +416,7 @@ class ConsentEntry(db.Model):
     entry for a purpose is the one in force; a withdrawal is a new entry."""
 
     __tablename__ = "consent_entries"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "given_by = 'korban' OR given_by_name IS NOT NULL", name="guardian_named"
-        ),
-    )
+    __table_args__ = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     victim_id: Mapped[int] = mapped_column(

@@ -150,6 +150,8 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     victim whose consent decisions or services are recorded.
     """
     case.received_at = intake.received_at  # type: ignore[assignment]
+    if case.transferred_from_id is None:  # its own registration is the first one
+        case.first_received_at = case.received_at
     case.channel = Channel(intake.channel)
     case.risk = Risk(intake.risk) if intake.risk else None  # type: ignore[assignment]
     case.kewenangan = Kewenangan(intake.kewenangan)
@@ -361,9 +363,18 @@ def register_case(
     """Register a complaint (``diterima``), or keep it as a draft without a reference.
 
     ``transition_kind="import"`` records the registration as imported history (``flask cases
-    import``): a transition from nothing to ``diterima``."""
+    import``): a transition from nothing to ``diterima``, under the rules of a legacy record
+    (interfaces.md §3: what old records lack is a data-quality finding, not a refusal)."""
     now = now or utcnow()
-    raise_first(check_intake(intake, now=now, draft=draft, region_codes=known_region_codes(intake)))
+    raise_first(
+        check_intake(
+            intake,
+            now=now,
+            draft=draft,
+            region_codes=known_region_codes(intake),
+            legacy=transition_kind == "import",
+        )
+    )
     case = Case(
         agency=agency,
         state=CaseState.DRAFT if draft else CaseState.DITERIMA,

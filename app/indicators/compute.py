@@ -7,19 +7,25 @@ The counting rules (§6, defaults of every definition):
 * **perempuan** = female and 18 or older at the incident (``age_at_incident``, computed from the
   birth date on the incident day: a woman turning 18 that day is 18); **anak** = under 18, either
   sex; a victim whose age is unknown is in neither group (only in the totals);
-* a victim belongs to the period in which the case was **registered** (``received_at``, Asia/
-  Jakarta — see ``periods.py``), and to the region of the **owning agency**;
+* a victim belongs to the period in which the case was **first registered**
+  (``first_received_at``, Asia/Jakarta — see ``periods.py``): for a case received by transfer
+  that is the registration of the case it came from, so the victim counts once, then and there;
+* a victim belongs to the region of the agency that first registered the case
+  (``first_agency_id``: its jurisdiction, the default), or with ``INDICATOR_REGION=incident`` to
+  the region of the incident (a case with no incident region counts only nationally);
 * victims who refused ``pelaporan_statistik`` (the consent in force) are left out of every
   figure and counted apart (``jumlah_korban_menolak_statistik``); victims under a
   data-subject restriction are left out too;
 * cases closed as duplicates (``duplicate_of_id``) are left out, and so are drafts and cases
-  transferred to another agency (``dilimpahkan``: the receiving agency's case counts them);
+  transferred to another agency (``dilimpahkan``: the receiving agency's case counts them, in
+  the first registration's period and region, with its own assessment and services);
 * **comprehensive services** (§6.1), as of the period's end: the case's assessment completed
-  before the end, at least one service track of the victim planned before the end, and every
-  such track ended ``selesai`` before the end — tracks ended ``ditolak_korban`` (informed
-  refusal) before the end are left out; a track still open at the end, or ended otherwise, means
-  not comprehensive. A person is comprehensive only if every one of their victim rows of the
-  period is.
+  before the end, at least one service track of the victim planned before the end
+  (``planned_at``: when it entered the plan — for imported history the record's own time, never
+  the import's), and every such track ended ``selesai`` before the end — tracks ended
+  ``ditolak_korban`` (informed refusal) before the end are left out; a track still open at the
+  end, whatever its state, or ended otherwise, means not comprehensive. A person is
+  comprehensive only if every one of their victim rows of the period is.
 
 Each function returns ``{breakdown: Result}`` (``""`` for the whole).
 """
@@ -100,6 +106,10 @@ class Scope:
     period: Period
     agency_ids: tuple[int, ...] | None
     region_id: int | None
+    # the region and every region under it (None: national); with ``by_incident`` victims are
+    # selected by the incident's region instead of the agency's jurisdiction
+    region_ids: frozenset[int] | None = None
+    by_incident: bool = False
 
 
 def D(value: Any) -> decimal.Decimal:
@@ -136,15 +146,22 @@ def agencies_in(region_ids: Iterable[int]) -> tuple[int, ...]:
 # --- the victims of a scope --------------------------------------------------------------------
 
 
-def _counted_cases(scope: Scope) -> list[Any]:
+def _counted_cases(scope: Scope, *, first_registration: bool = True) -> list[Any]:
+    """The cases whose victims count in ``scope``: by their first registration (victims), or by
+    their own (what the agency itself did, e.g. its first responses)."""
+    received = Case.first_received_at if first_registration else Case.received_at
+    agency = Case.first_agency_id if first_registration else Case.agency_id
     where = [
         Case.state.not_in([CaseState.DRAFT, CaseState.DILIMPAHKAN]),
         Case.duplicate_of_id.is_(None),
-        Case.received_at >= scope.period.start,
-        Case.received_at < scope.period.end,
+        received >= scope.period.start,
+        received < scope.period.end,
     ]
-    if scope.agency_ids is not None:
-        where.append(Case.agency_id.in_(scope.agency_ids) if scope.agency_ids else false())
+    if scope.by_incident and first_registration:
+        if scope.region_ids is not None:
+            where.append(Case.incident_region_id.in_(sorted(scope.region_ids)))
+    elif scope.agency_ids is not None:
+        where.append(agency.in_(scope.agency_ids) if scope.agency_ids else false())
     return where
 
 
@@ -216,10 +233,8 @@ def _persons(query: Select[Any]) -> decimal.Decimal:
 
 
 def _planned_before(end: dt.datetime) -> Any:
-    """A track belongs to the plan at ``end`` when it existed before it (imported history: it
-    had started or ended before it)."""
-    t = ServiceTrack
-    return or_(t.created_at < end, t.started_at < end, t.ended_at < end)
+    """A track belongs to the plan at ``end`` when it entered the plan before it."""
+    return ServiceTrack.planned_at < end
 
 
 def comprehensive_condition(end: dt.datetime) -> Any:
@@ -420,7 +435,7 @@ def respons_pertama(definition: IndicatorDefinition, scope: Scope) -> dict[str, 
         select(Deadline.met_at)
         .join(Case, Case.id == Deadline.case_id)
         .where(
-            *_counted_cases(scope),
+            *_counted_cases(scope, first_registration=False),
             Deadline.track_id.is_(None),
             Deadline.code.in_(list(FIRST_RESPONSE_BY_RISK.values())),
             # decided: done (in time or late) or missed; one still running, or cancelled

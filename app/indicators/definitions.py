@@ -371,12 +371,14 @@ def sync_definitions() -> int:
 
 
 def current_definitions(on: dt.date) -> list[IndicatorDefinition]:
-    """The latest version of each indicator valid on ``on``."""
-    latest: dict[str, IndicatorDefinition] = {}
+    """The version of each indicator that applies on ``on``: the latest whose ``valid_from`` is
+    on or before it; before the first version's ``valid_from`` the first version (domain.md §6:
+    the first version of a definition applies to every period back to the oldest record, so a
+    region that migrates its records gets its 2016 figures back)."""
+    applies: dict[str, IndicatorDefinition] = {}
     for d in db.session.scalars(
-        select(IndicatorDefinition)
-        .where(IndicatorDefinition.valid_from <= on)
-        .order_by(IndicatorDefinition.code, IndicatorDefinition.version)
+        select(IndicatorDefinition).order_by(IndicatorDefinition.code, IndicatorDefinition.version)
     ):
-        latest[d.code] = d
-    return list(latest.values())
+        if d.code not in applies or d.valid_from <= on:
+            applies[d.code] = d
+    return list(applies.values())

@@ -23,9 +23,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from app.cases.intake import JAKARTA, age_on
-from app.cases.models import Case, Victim
+from app.cases.models import Case, Victim, consent_in_force
 from app.core.db import utcnow
-from app.core.enums import CaseState
+from app.core.enums import CaseState, ConsentGiver
 from app.extensions import db
 
 COMPLETENESS = "completeness"
@@ -95,8 +95,9 @@ def reference_day(case: Case) -> dt.date | None:
 
 def completeness_issues(case: Case) -> list[Issue]:
     """The fields the indicators need (domain.md §6): risk, case types, incident date, place and
-    region; per victim sex, age or birth date, violence types, disability; the relationship of
-    every perpetrator to every victim."""
+    region; per victim sex, age or birth date, violence types, disability, and the name of a
+    guardian who consented (an imported history may lack it, interfaces.md §3); the relationship
+    of every perpetrator to every victim."""
     issues: list[Issue] = []
     if case.risk is None:
         issues.append(Issue("completeness.risk", "risk", _l("The risk level is missing.")))
@@ -157,6 +158,25 @@ def completeness_issues(case: Case) -> list[Issue]:
                     _l("Victim %(victim)s: no type of violence is recorded.", victim=v.label),
                 )
             )
+        # the decisions in force (the latest per purpose): one recorded again with the
+        # guardian's name settles the finding, the ledger itself staying as it was
+        in_force = {c.purpose: consent_in_force(v.consents, c.purpose) for c in v.consents}
+        for j, consent in enumerate(v.consents):
+            if consent is not in_force[consent.purpose]:
+                continue
+            if consent.given_by == ConsentGiver.WALI and not (consent.given_by_name or "").strip():
+                issues.append(
+                    Issue(
+                        "completeness.guardian_name",
+                        _victim_path(v, f"consents-{j}-given_by_name"),
+                        _l(
+                            "Victim %(victim)s: a guardian decided on %(purpose)s, but who is "
+                            "not recorded.",
+                            victim=v.label,
+                            purpose=consent.purpose,
+                        ),
+                    )
+                )
         if v.disability is None:
             issues.append(
                 Issue(

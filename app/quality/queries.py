@@ -15,7 +15,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from app.agencies.models import Agency
 from app.cases.intake import JAKARTA
-from app.cases.models import Case, Perpetrator, Victim
+from app.cases.models import Case, ConsentEntry, Perpetrator, Victim
 from app.cases.queries import scope_condition
 from app.core.db import utcnow
 from app.core.enums import CaseState, VerificationStatus
@@ -60,6 +60,16 @@ def _check_options() -> list[Any]:
             Victim.disability,
         )
         .selectinload(Victim.violence_types),
+        selectinload(Case.victims)
+        .selectinload(Victim.consents)
+        .load_only(
+            ConsentEntry.id,
+            ConsentEntry.victim_id,
+            ConsentEntry.purpose,
+            ConsentEntry.at,
+            ConsentEntry.given_by,
+            ConsentEntry.given_by_name,
+        ),
         selectinload(Case.perpetrators)
         .load_only(Perpetrator.id, Perpetrator.case_id, Perpetrator.position)
         .selectinload(Perpetrator.relations),

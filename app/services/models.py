@@ -51,6 +51,9 @@ class ServiceTrack(db.Model):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(EncryptedText("service_tracks.end_reason"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # when the track entered the intervention plan: the indicators count it as planned from then
+    # (domain.md §6.1); an imported history sets it from the record, never the import time
+    planned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -127,6 +127,8 @@ class TrackSpec:
     target_date: dt.date | None = None
     at: dt.datetime | None = None  # when it got to ``state`` (default: end, else start, else now)
     reason: str | None = None
+    # when it entered the intervention plan (default: now; an imported history gives its own)
+    planned_at: dt.datetime | None = None
 
 
 def create_track(
@@ -191,6 +193,7 @@ def create_tracks(
     perpetrator_ages = [x.age for x in case.perpetrators]
 
     tracks = []
+    now = utcnow()
     for i, spec in enumerate(specs):
         path = f"tracks-{i}-"
         if spec.victim.case_id != case.id:
@@ -230,12 +233,12 @@ def create_tracks(
                 started_at=spec.started_at,
                 ended_at=spec.ended_at,
                 end_reason=spec.end_reason or None,
+                planned_at=spec.planned_at or now,
             )
         )
     db.session.add_all(tracks)
     db.session.flush()
     actor_label = "user" if isinstance(actor, User) else actor.label
-    now = utcnow()
     for spec, track in zip(specs, tracks, strict=True):
         provider_code = spec.provider.code if spec.provider is not None else None
         db.session.add(

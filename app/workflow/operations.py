@@ -562,6 +562,9 @@ def accept_transfer(
     intake.received_at = now
     new_case = register_case(intake, agency=transfer.to_agency, actor=actor, now=now)
     new_case.transferred_from_id = case.id
+    # counted once, where and when the people were first registered (domain.md §6)
+    new_case.first_received_at = case.first_received_at
+    new_case.first_agency_id = case.first_agency_id
     transfer.new_case_id = new_case.id
     transfer.state = TransferState.DITERIMA
     transfer.decided_by_id = actor.id

@@ -403,9 +403,9 @@ BAD = {
         "victims[0].age: The age does not match the birth date: on 2025-03-10 the victim was "
         "30 years old.",
     ),
-    "neither birth date nor age": (
-        victim(example(), birth_date=None),
-        "victims[0].age: Give the birth date or the age at the incident.",
+    "planned before the case was received": (
+        service(example(), 1, planned_at="2025-03-01T08:00:00+07:00"),
+        "services[1].planned_at: This is before the case was received.",
     ),
     "child's consent by the alleged perpetrator": (
         child_consent_by_the_perpetrator(),
@@ -605,6 +605,66 @@ def test_a_bad_line_is_rejected_and_the_good_lines_import(world, english, name):
     assert number == 2
     assert reason in got, got
     assert got.startswith(reason.split(":")[0])
+
+
+def test_what_legacy_records_lack_is_imported_and_flagged_for_data_quality(world, english):
+    """interfaces.md §3 does not ask for a guardian's name or a victim's age: a record without
+    them imports, and the case shows each as a data-quality finding instead."""
+    from app.quality.checks import completeness_issues
+
+    record = victim(
+        example(external_id="legacy-no-name"),
+        birth_date=None,
+        consents=[
+            {
+                "purpose": "layanan",
+                "decision": "setuju",
+                "given_by": "wali",
+                "at": "2025-03-14T09:45:00+07:00",
+            }
+        ],
+    )
+    result = run(line(record))
+    assert (result.imported, result.rejected) == (1, []), result.rejected
+    case = case_by_external_id("legacy-no-name")
+    (consent,) = case.victims[0].consents
+    assert (consent.given_by.value, consent.given_by_name) == ("wali", None)
+    assert case.victims[0].age_at_incident is None
+    codes = {issue.code for issue in completeness_issues(case)}
+    assert {"completeness.guardian_name", "completeness.victim_age"} <= codes
+
+
+def test_a_planned_service_keeps_the_time_it_was_planned_never_the_import_time(world, english):
+    record = example(external_id="legacy-planned")
+    record["services"].append(
+        {
+            "victim": "v1",
+            "type": "rehabilitasi_sosial",
+            "provider": "UPTDPPA-3273",
+            "status": "direncanakan",
+            "planned_at": "2025-03-15T11:00:00+07:00",
+        }
+    )
+    record["services"].append(
+        {
+            "victim": "v1",
+            "type": "pendampingan",
+            "provider": "UPTDPPA-3273",
+            "status": "direncanakan",
+        }
+    )
+    assert run(line(record)).imported == 1
+    case = case_by_external_id("legacy-planned")
+    planned = {
+        t.service_type.value: t.planned_at
+        for t in db.session.scalars(select(ServiceTrack).where(ServiceTrack.case_id == case.id))
+    }
+    wib = dt.timezone(dt.timedelta(hours=7))
+    assert planned["rehabilitasi_sosial"] == dt.datetime(2025, 3, 15, 11, 0, tzinfo=wib)
+    # no planned_at: the assessment's time (the plan follows it) ...
+    assert planned["pendampingan"] == dt.datetime(2025, 3, 15, 10, 0, tzinfo=wib)
+    # ... or the start, when the track started before it (a complaint handled at intake)
+    assert planned["pengaduan"] == dt.datetime(2025, 3, 14, 9, 30, tzinfo=wib)
 
 
 def test_a_line_that_is_not_json_is_rejected_with_its_number(world, english):

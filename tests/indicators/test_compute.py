@@ -29,14 +29,8 @@ from app.indicators.compute import (
     region_tree,
 )
 from app.indicators.definitions import current_definitions, sync_definitions
-from app.indicators.math import (
-    capaian,
-    format_id,
-    round_half_up,
-    suppress_table,
-    suppressed,
-    value_of,
-)
+from app.indicators.disclosure import suppress_table
+from app.indicators.math import capaian, format_id, round_half_up, suppressed, value_of
 from app.indicators.periods import PeriodError, month_containing, parse
 from app.services.operations import create_track
 from tests.factories import AgencyFactory, KabkotaFactory, KecamatanFactory, PopulationFactory
@@ -150,7 +144,7 @@ def track(
         ended_at=end,
         actor=ACTOR,
     )
-    result.created_at = planned  # the track was planned then (not when the test ran)
+    result.planned_at = planned  # the track was planned then (not when the test ran)
     db.session.flush()
     return result
 

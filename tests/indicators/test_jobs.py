@@ -48,10 +48,15 @@ def test_a_failing_job_says_so_with_an_error_id_and_keeps_nothing_half_written(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from app.indicators import operations
-    from app.indicators.models import IndicatorValue
+    from app.indicators.models import IndicatorDefinition, IndicatorValue
+
+    definition_id = db.session.scalar(sa.select(IndicatorDefinition.id).limit(1))
 
     def half_then_fail(*args: Any, progress: Any = None, **kwargs: Any) -> None:
-        db.session.add(IndicatorValue(definition_id=1, region_id=world["kab"].id, period="2025-03"))
+        value = IndicatorValue(
+            definition_id=definition_id, region_id=world["kab"].id, period="2025-03"
+        )
+        db.session.add(value)
         db.session.flush()
         raise RuntimeError("the disk is full")
 

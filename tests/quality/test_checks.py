@@ -282,3 +282,39 @@ def test_check_case_lists_every_kind(agency: Any) -> None:
 def test_enum_values_are_kept(agency: Any) -> None:
     case = good_case(agency)
     assert case.risk is Risk.SEDANG and case.incident_place is IncidentPlace.RUMAH_TANGGA
+
+
+def test_a_guardian_consent_without_a_name_is_a_finding_until_recorded_again_with_it(
+    agency: Any,
+) -> None:
+    """An imported history may hold a guardian's decision without the guardian's name
+    (interfaces.md §3): the case shows it, and the decision recorded again with the name (the
+    ledger is append-only) settles it."""
+    from app.cases.models import ConsentEntry
+
+    case = good_case(agency)
+    v = case.victims[0]
+    at = case.received_at + dt.timedelta(minutes=5)
+    db.session.add(
+        ConsentEntry(
+            victim_id=v.id, purpose="pelaporan_statistik", decision="setuju", given_by="wali", at=at
+        )
+    )
+    db.session.flush()
+    db.session.expire(v, ["consents"])
+    issues = [i for i in completeness_issues(case) if i.code == "completeness.guardian_name"]
+    assert [i.field for i in issues] == [f"victims-0-consents-{len(v.consents) - 1}-given_by_name"]
+
+    db.session.add(
+        ConsentEntry(
+            victim_id=v.id,
+            purpose="pelaporan_statistik",
+            decision="setuju",
+            given_by="wali",
+            given_by_name="Ibu Ratna",
+            at=at + dt.timedelta(hours=1),
+        )
+    )
+    db.session.flush()
+    db.session.expire(v, ["consents"])
+    assert "completeness.guardian_name" not in codes(completeness_issues(case))
