@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from app.indicators import (  # noqa: F401  (tables, tasks)
         models,
         report_views,
+        target_views,
         tasks,
         views,
     )

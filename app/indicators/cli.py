@@ -1,8 +1,10 @@
-"""``flask indicators rollup`` and ``flask indicators show`` (interfaces.md §2, §4)."""
+"""``flask indicators rollup``, ``flask indicators show`` and ``flask indicators targets import``
+(interfaces.md §2, §4)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
@@ -82,3 +84,28 @@ def show_command(period: str, region: str, fmt: str) -> None:
         raise click.ClickException(f"unknown region {region}")
     items = figures(found.id if found is not None else None, period)
     click.echo(json.dumps(as_json(items), ensure_ascii=False, indent=2))
+
+
+targets_cli = click.Group("targets", help="Yearly targets per region (domain.md §6.5).")
+indicators_cli.add_command(targets_cli)
+
+
+@targets_cli.command("import")
+@click.argument("file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Check every line and print the counts; write nothing."
+)
+@with_appcontext
+def import_targets_command(file: Path, dry_run: bool) -> None:
+    """Create or change yearly targets from FILE.csv with the columns region_code,year,code,target.
+
+    One line per region, year and indicator code; target is a number with a dot and at most 2
+    decimals (3.20), in the indicator's unit. A line whose region, year and code already have a
+    target replaces it; the same target again counts as unchanged. Any bad line is reported as
+    "line L: reason" and nothing is written (exit status 1).
+    """
+    from app.core.cli import import_command
+    from app.indicators.operations import TARGET_COLUMNS, TargetLines
+
+    lines = TargetLines(actor=SystemActor("import"), write=not dry_run)
+    import_command(file, TARGET_COLUMNS, lines, dry_run=dry_run)

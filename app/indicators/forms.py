@@ -1,5 +1,6 @@
 """Forms of the indicator pages: the dashboard filter (GET, no CSRF), starting a rollup, closing
-a period, and the yearly targets (numbers typed the Indonesian way, ``3,20``, or ``3.20``)."""
+a period, and the yearly targets (numbers typed the Indonesian way, ``3,20``, or ``3.20``), one by
+one or uploaded as a CSV file and applied after a preview."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Field, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from app.indicators.models import IndicatorDefinition
+from app.indicators.operations import MAX_TARGET
 
-MAX_TARGET = decimal.Decimal("10000000000000000")  # Numeric(20, 4) holds 16 digits before the point
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$|^[+-]?\d+(\.\d+)?$")
 
 
@@ -100,3 +102,18 @@ def target_form(definitions: list[IndicatorDefinition], formdata: Any = None) ->
             StringField(definition.name_id, validators=[_DecimalInput()]),
         )
     return TargetForm(formdata=formdata) if formdata is not None else TargetForm()
+
+
+class TargetUploadForm(FlaskForm):
+    """A CSV file of targets (``region_code,year,code,target``) to check and preview."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
+
+
+class TargetApplyForm(FlaskForm):
+    """Apply a previewed file: its content (compressed, base64) travels back with the preview's
+    digest; everything is checked again before anything is written."""
+
+    content = HiddenField(validators=[DataRequired()])
+    digest = HiddenField(validators=[DataRequired()])
+    name = HiddenField()

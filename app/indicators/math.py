@@ -1,14 +1,11 @@
-"""Exact arithmetic for published figures (domain.md §6.5-§6.7): values from the stored
+"""Exact arithmetic for published figures (domain.md §6.5-§6.6): values from the stored
 numerator and denominator, half-up rounding with ``Decimal`` (never binary floats), capaian by
-direction, Indonesian number format, and disclosure control."""
+direction, Indonesian number format. Disclosure control (§6.7) is ``disclosure.py``."""
 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-
-SUPPRESS_BELOW = 5  # counts of 1-4 are shown as "<5"
 
 
 def value_of(
@@ -55,25 +52,8 @@ def format_id(value: Decimal | None, places: int = 2) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def is_small(count: Decimal | int | None) -> bool:
-    return count is not None and 0 < count < SUPPRESS_BELOW
-
-
 def suppressed(numerator: Decimal | None, denominator: Decimal | None) -> bool:
-    """A count of 1-4 is suppressed, and a percentage or rate computed from such a count (its
-    numerator, or a denominator of victims) is marked."""
-    return is_small(numerator) or is_small(denominator)
+    """``disclosure.rate_is_marked`` (for ``queries.Figure.suppressed``)."""
+    from app.indicators.disclosure import rate_is_marked
 
-
-def suppress_table(cells: Mapping[str, int], *, total_shown: bool = True) -> dict[str, bool]:
-    """Which cells of one row (category → count) are hidden: every count of 1-4 and — when the
-    row's total is shown and exactly one cell is hidden, so it could be recomputed from the
-    total — also the smallest other non-zero cell (secondary suppression)."""
-    hidden = {key: is_small(count) for key, count in cells.items()}
-    if total_shown and sum(hidden.values()) == 1:
-        others = sorted(
-            (count, key) for key, count in cells.items() if not hidden[key] and count > 0
-        )
-        if others:
-            hidden[others[0][1]] = True
-    return hidden
+    return rate_is_marked(numerator, denominator)

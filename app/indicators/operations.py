@@ -1,13 +1,19 @@
 """Writing indicator values: rollups (idempotent upserts), closing a period, revisions after a
-close, and yearly targets. Nothing here commits."""
+close, and yearly targets, one by one or in bulk from a CSV file. Nothing here commits."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable
+import hashlib
+import re
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -15,7 +21,8 @@ from app.audit.operations import SystemActor, record
 from app.auth.models import User
 from app.core.db import utcnow
 from app.core.enums import RegionLevel
-from app.core.errors import DomainError
+from app.core.errors import DomainError, ImportRowError
+from app.core.imports import BadFile, SeenKeys, run_import
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.indicators.compute import Result, Scope, agencies_in, compute, descendants, region_tree
@@ -118,10 +125,18 @@ def rollup(
         raise DomainError(_l("At most %(n)d characters.", n=1000))
     total = len(targets) * len(definitions)
     done = 0
+    by_incident = current_app.config.get("INDICATOR_REGION", "agency") == "incident"
     for region in targets:
         region_id = region.id if region is not None else None
-        agency_ids = None if region is None else agencies_in(descendants(region.id, tree))
-        scope = Scope(period=period, agency_ids=agency_ids, region_id=region_id)
+        region_ids = None if region is None else frozenset(descendants(region.id, tree))
+        agency_ids = None if region_ids is None else agencies_in(region_ids)
+        scope = Scope(
+            period=period,
+            agency_ids=agency_ids,
+            region_id=region_id,
+            region_ids=region_ids,
+            by_incident=by_incident,
+        )
         closed = is_closed(region_id, period.code)
         if closed:
             report.closed_regions.append(region.code if region is not None else "nasional")
@@ -258,8 +273,10 @@ def close_period(period_code: str, region: Region | None, *, actor: User) -> Per
 
 
 def set_target(
-    code: str, region: Region, year: int, value: decimal.Decimal, *, actor: User
+    code: str, region: Region, year: int, value: decimal.Decimal, *, actor: Actor
 ) -> IndicatorTarget:
+    """Set the yearly target of indicator ``code`` for the region (a new one or a change),
+    audit-logged with the value before and after."""
     if value < 0:
         raise DomainError(_l("A target cannot be negative."), field="value")
     if not db.session.scalar(
@@ -273,6 +290,19 @@ def set_target(
             IndicatorTarget.year == year,
         )
     )
+    return _write_target(target, code, region, year, value, actor)
+
+
+def _write_target(
+    target: IndicatorTarget | None,
+    code: str,
+    region: Region,
+    year: int,
+    value: decimal.Decimal,
+    actor: Actor,
+) -> IndicatorTarget:
+    """Store a checked target over the stored one (``target``, None when there is none) and
+    audit it: the one writer of targets, for the page and for files."""
     before = target.value if target is not None else None
     if target is None:
         target = IndicatorTarget(code=code, region_id=region.id, year=year, value=value)
@@ -293,6 +323,249 @@ def set_target(
         },
     )
     return target
+
+
+# --- targets in bulk (a Renstra / Perjanjian Kinerja: years x indicators x regions) ------------
+
+TARGET_COLUMNS = ("region_code", "year", "code", "target")
+TARGET_FIRST_YEAR, TARGET_LAST_YEAR = 2000, 2100
+MAX_TARGET = decimal.Decimal("10000000000000000")  # Numeric(20, 4): 16 digits before the point
+_TARGET_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+_YEAR = re.compile(r"[0-9]{1,6}")
+_LINE = re.compile(r"^line (\d+): (.*)$", re.DOTALL)
+
+
+def parse_target(text: str) -> decimal.Decimal:
+    """A target as a CSV file holds it: digits, a dot and at most 2 decimals (``3.20``, ``80``,
+    ``0.5``); ``ValueError`` with the reason otherwise.
+
+    A comma is refused, never guessed: ``1,500`` is 1.5 written the Indonesian way and 1500 in a
+    spreadsheet set to English, and a wrong guess would publish a target a thousand times off.
+    (The targets page, where a person types one number at a time, accepts ``3,20`` too.)"""
+    raw = text.strip()
+    if not raw:
+        raise ValueError(gettext("target: empty"))
+    if raw.startswith("-") and _TARGET_NUMBER.fullmatch(raw[1:]):
+        raise ValueError(gettext("target: %(value)s is negative", value=raw))
+    if "," in raw and _TARGET_NUMBER.fullmatch(raw.replace(",", ".", 1)):
+        raise ValueError(
+            gettext("target: %(value)s: write decimals with a dot, e.g. 3.20", value=raw)
+        )
+    if not _TARGET_NUMBER.fullmatch(raw):
+        raise ValueError(
+            gettext(
+                "target: %(value)s is not a number such as 3.20 (a dot before at most 2 decimals)",
+                value=raw,
+            )
+        )
+    value = decimal.Decimal(raw)
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(gettext("target: %(value)s has more than 2 decimals", value=raw))
+    if value >= MAX_TARGET:
+        raise ValueError(gettext("target: %(value)s is too large", value=raw))
+    return value
+
+
+@dataclass
+class TargetLine:
+    """One good line of a targets file: what is stored (``before``) and what the file says."""
+
+    line: int
+    region: Region
+    year: int
+    code: str
+    before: decimal.Decimal | None
+    after: decimal.Decimal
+
+    @property
+    def outcome(self) -> str:
+        if self.before is None:
+            return "created"
+        return "unchanged" if self.before == self.after else "updated"
+
+
+class TargetLines:
+    """Checks each line of a targets file (``region_code,year,code,target``) and, when ``write``,
+    stores it with ``set_target`` (audit-logged); the ``apply_row`` of
+    ``app.core.imports.run_import``: returns ``created``/``updated``/``unchanged`` or raises
+    ``ImportRowError`` naming every problem of the line.
+
+    ``regions`` are the regions the person may set targets for (the targets page); ``None`` (the
+    CLI, which has no user scope) allows every region above the desa level, where figures stop.
+    An indicator takes a target when the version of its definition that applies in that year is
+    higher- or lower-is-better (capaian has no meaning otherwise)."""
+
+    def __init__(
+        self, *, actor: Actor, regions: Iterable[Region] | None = None, write: bool = True
+    ) -> None:
+        sync_definitions()
+        self.actor, self.write = actor, write
+        self.allowed = None if regions is None else {r.id for r in regions}
+        self.lines: list[TargetLine] = []
+        self._seen = SeenKeys()
+        self._regions: dict[str, Region | None] = {}
+        self._known = set(db.session.scalars(select(IndicatorDefinition.code).distinct()))
+        self._directed: dict[int, set[str]] = {}
+        self._stored: dict[tuple[int, int], dict[str, IndicatorTarget]] = {}
+
+    def __call__(self, line: int, row: dict[str, str]) -> str:
+        problems: list[str] = []
+        region = self._region(row["region_code"], problems)
+        year = self._year(row["year"], problems)
+        code = row["code"]
+        self._check_code(code, year, problems)
+        value = None
+        try:
+            value = parse_target(row["target"])
+        except ValueError as error:
+            problems.append(str(error))
+        if problems or region is None or year is None or value is None:
+            raise ImportRowError(line, "; ".join(problems))
+        earlier = self._seen.first_line((region.id, year, code), line)
+        if earlier is not None:
+            raise ImportRowError(
+                line,
+                gettext(
+                    "region %(region)s, year %(year)d and code %(code)s are already on line %(n)d",
+                    region=region.code,
+                    year=year,
+                    code=code,
+                    n=earlier,
+                ),
+            )
+        stored = self._stored_of(region, year).get(code)
+        before = stored.value if stored is not None else None
+        found = TargetLine(line, region, year, code, before, value)
+        if self.write and found.outcome != "unchanged":
+            # checked above like set_target checks (code known, value not negative); the stored
+            # row is already loaded, so a file of thousands of lines costs no query more
+            _write_target(stored, code, region, year, value, self.actor)
+        self.lines.append(found)
+        return found.outcome
+
+    def _region(self, code: str, problems: list[str]) -> Region | None:
+        if code not in self._regions:
+            self._regions[code] = db.session.scalar(select(Region).where(Region.code == code))
+        region = self._regions[code]
+        if region is None:
+            problems.append(gettext("region_code: unknown region %(code)s", code=code or '""'))
+        elif self.allowed is not None and region.id not in self.allowed:
+            problems.append(
+                gettext(
+                    "region_code: %(code)s is not among the regions you set targets for", code=code
+                )
+            )
+        elif self.allowed is None and region.level == RegionLevel.DESA:
+            problems.append(
+                gettext(
+                    "region_code: %(code)s is a desa; targets are set for a kecamatan or above",
+                    code=code,
+                )
+            )
+        else:
+            return region
+        return None
+
+    def _year(self, text: str, problems: list[str]) -> int | None:
+        if _YEAR.fullmatch(text) and TARGET_FIRST_YEAR <= int(text) <= TARGET_LAST_YEAR:
+            return int(text)
+        problems.append(
+            gettext(
+                "year: %(value)s is not a year from %(first)d to %(last)d",
+                value=text or '""',
+                first=TARGET_FIRST_YEAR,
+                last=TARGET_LAST_YEAR,
+            )
+        )
+        return None
+
+    def _check_code(self, code: str, year: int | None, problems: list[str]) -> None:
+        if code not in self._known:
+            problems.append(gettext("code: unknown indicator %(code)s", code=code or '""'))
+            return
+        if year is None:
+            return
+        if year not in self._directed:
+            self._directed[year] = {
+                d.code
+                for d in current_definitions(dt.date(year, 1, 1))
+                if d.direction in ("higher", "lower")
+            }
+        if code not in self._directed[year]:
+            problems.append(
+                gettext(
+                    "code: %(code)s takes no target (it is neither higher- nor lower-is-better)",
+                    code=code,
+                )
+            )
+
+    def _stored_of(self, region: Region, year: int) -> dict[str, IndicatorTarget]:
+        key = (region.id, year)
+        if key not in self._stored:
+            self._stored[key] = {
+                t.code: t
+                for t in db.session.scalars(
+                    select(IndicatorTarget).where(
+                        IndicatorTarget.region_id == region.id, IndicatorTarget.year == year
+                    )
+                )
+            }
+        return self._stored[key]
+
+
+@dataclass
+class TargetImport:
+    """What a targets file does (or would do): every good line, every bad one as
+    ``(line, reason)`` (``line`` None when the file as a whole cannot be read), and a digest of
+    the file and of the stored targets it meets, so that applying a preview can check that
+    nothing changed in between."""
+
+    lines: list[TargetLine] = field(default_factory=list)
+    errors: list[tuple[int | None, str]] = field(default_factory=list)
+    digest: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    @property
+    def changes(self) -> list[TargetLine]:
+        return [line for line in self.lines if line.outcome != "unchanged"]
+
+
+def import_targets(
+    content: bytes,
+    *,
+    name: str,
+    actor: Actor,
+    regions: Iterable[Region] | None,
+    write: bool,
+) -> TargetImport:
+    """Check (and when ``write``, store) the targets of a CSV file's ``content`` with the same
+    reader and checks as ``flask indicators targets import``. With any bad line the caller must
+    roll back: a file with a bad line writes nothing. ``name`` is the file's name as shown."""
+    lines = TargetLines(actor=actor, regions=regions, write=write)
+    result = TargetImport()
+    with tempfile.TemporaryDirectory(prefix="simpul-targets-") as folder:
+        path = Path(folder) / "targets.csv"
+        path.write_bytes(content)
+        try:
+            report = run_import(path, TARGET_COLUMNS, lines)
+        except BadFile as error:
+            message = str(error).replace(str(path), name)
+            match = _LINE.match(message)
+            result.errors.append((int(match[1]), match[2]) if match else (None, message))
+            return result
+    result.lines = lines.lines
+    result.errors = [(e.line, e.reason) for e in report.errors]
+    seal = hashlib.sha256(content)
+    for line in result.lines:
+        seal.update(f"\n{line.line}:{line.before}:{line.after}".encode())
+    result.digest = seal.hexdigest()
+    return result
 
 
 def retry_job(job: ReportJob, *, actor: User, now: dt.datetime, stall_after: dt.timedelta) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
+from app.indicators.disclosure import published_suppressed
 from app.indicators.math import capaian, round_half_up, suppressed, value_of
 from app.indicators.models import (
     IndicatorDefinition,
@@ -145,9 +146,17 @@ def _plain(number: decimal.Decimal | None) -> int | str | None:
     return str(number.normalize())
 
 
+def _two_places(number: decimal.Decimal | None) -> str | None:
+    return str(round_half_up(number, 2)) if number is not None else None
+
+
 def as_json(items: list[Figure]) -> list[dict[str, Any]]:
     """interfaces.md §4: exact numbers for authorised users; ``value`` a decimal string rounded
-    half-up, or null with ``reason``; ``suppressed`` says whether a publication would hide it."""
+    half-up, or null with ``reason``; ``suppressed`` says whether a publication would hide it;
+    ``target`` (the year's target of the period's year, for the region) and ``capaian`` (by the
+    definition's direction, domain.md §6.5) as decimal strings, null without a target (and
+    capaian null without a value, with a target of 0, or for an indicator without a direction).
+    Keys are only ever added, last, so scripts reading the older shape keep working."""
     out = []
     for f in items:
         value = f.value
@@ -161,7 +170,7 @@ def as_json(items: list[Figure]) -> list[dict[str, Any]]:
             "scale": f.definition.scale,
             # always a decimal string with 2 places (interfaces.md §4), counts too
             "value": str(round_half_up(value, 2)) if value is not None else None,
-            "suppressed": f.suppressed,
+            "suppressed": published_suppressed(f, items),  # disclosure.py, as in the report
             "computed_at": f.computed_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
         }
         if f.breakdown:
@@ -170,5 +179,7 @@ def as_json(items: list[Figure]) -> list[dict[str, Any]]:
             row["reason"] = f.reason or "Tidak dapat dihitung."
         if f.revisions:
             row["revised"] = True
+        row["target"] = _two_places(f.target)
+        row["capaian"] = _two_places(f.capaian)
         out.append(row)
     return out

@@ -2,11 +2,11 @@
 
 Every figure comes from ``queries.figures`` (the stored numerator and denominator, the latest
 revision of a closed value): nothing here recomputes an indicator. Disclosure control (§6.7) is
-applied to what is written: counts of 1-4 are ``<5``, a second cell of a breakdown is hidden when
-it would let a hidden one be recomputed from the total, and rates computed from small counts are
-marked. The file is marked RAHASIA (top of every PDF page, first row of every sheet), stored
-outside the web root under a random name with mode 0600 and served only through the scoped,
-audited download in ``report_views``.
+applied to what is written, by ``disclosure.py`` as on the dashboard: counts of 1-4 are ``<5``, a
+second cell of a breakdown is "dirahasiakan" when it would let a hidden one be recomputed from the
+total, and rates computed from small counts are marked. The file is marked RAHASIA (top of every
+PDF page, first row of every sheet), stored outside the web root under a random name with mode
+0600 and served only through the scoped, audited download in ``report_views``.
 
 The report names no person: only regions, agencies and categories."""
 
@@ -29,7 +29,8 @@ from flask import current_app
 
 from app.core.db import utcnow
 from app.extensions import db
-from app.indicators.math import format_id, is_small, suppress_table
+from app.indicators import disclosure
+from app.indicators.math import format_id
 from app.indicators.periods import JAKARTA, Period, parse
 from app.indicators.queries import Figure, closed, figures
 
@@ -43,10 +44,11 @@ CONFIDENTIAL = "RAHASIA"
 CONFIDENTIAL_NOTE = (
     "RAHASIA — hanya untuk keperluan dinas. Jangan disebarkan kepada pihak yang tidak berwenang."
 )
-SMALL = "<5"
-HIDDEN = "dirahasiakan"
-MARK = "*"
-NO_VALUE = "—"
+WORDS = disclosure.INDONESIAN
+SMALL = WORDS.small  # "<5"
+HIDDEN = WORDS.hidden  # "dirahasiakan"
+MARK = WORDS.mark  # "*"
+NO_VALUE = WORDS.none  # "—"
 MONTHS = (
     "Januari",
     "Februari",
@@ -150,48 +152,40 @@ def category_label(dimension: str, category: str) -> str:
     return category.replace("_", " ").capitalize()
 
 
-def _count_figure(f: Figure) -> bool:
-    """A count of people or referrals (no denominator, scale 1), not a median or a rate."""
-    return f.denominator is None and f.definition.scale == 1 and f.definition.unit != "jam"
-
-
 def _as_int(value: Decimal | None) -> int:
     return int(value) if value is not None else 0
+
+
+def _number(cell: disclosure.Cell) -> CellValue:
+    """A shown cell as a number (whole for a count), else its text: ``<5``, ``dirahasiakan``."""
+    if not cell.shown or cell.value is None:
+        return cell.text
+    return int(cell.value) if cell.places == 0 else cell.value
 
 
 def _figure_row(f: Figure, *, with_target: bool) -> list[CellValue]:
     """Name, realisasi, unit, [target, capaian, direction], note."""
     notes: list[str] = []
-    value: CellValue
-    capaian: CellValue = f.capaian
-    hidden = False
-    if f.value is None:
-        value = NO_VALUE
+    cell = disclosure.cell_of(f, words=WORDS)
+    if cell.state is disclosure.State.NONE:
         notes.append(f.reason or "Tidak dapat dihitung.")
-    elif _count_figure(f) and is_small(f.numerator):
-        value, hidden = SMALL, True
-    elif _count_figure(f):
-        value = _as_int(f.value)
-    else:
-        value = f.value
-        if f.suppressed:
-            notes.append(f"{MARK} dihitung dari jumlah kecil (<5)")
-    if hidden and capaian is not None:
-        capaian = HIDDEN  # the capaian would give the hidden count back
+    elif cell.marked:
+        notes.append(f"{MARK} dihitung dari jumlah kecil (<5)")
+    # the capaian of a hidden value is hidden too: it would give the value back
+    achieved = disclosure.capaian(cell, f.capaian, words=WORDS)
     if f.revisions:
-        original = f.original_value
-        if hidden or (_count_figure(f) and is_small(f.original.numerator)):
+        original = disclosure.figure_cell(
+            f.definition, f.original.numerator, f.original.denominator, words=WORDS
+        )
+        if cell.hidden or original.hidden or original.state is disclosure.State.NONE:
             notes.append("direvisi setelah periode ditutup")
         else:
-            notes.append(
-                "direvisi setelah periode ditutup (nilai awal "
-                f"{format_id(original, 0 if _count_figure(f) else 2)})"
-            )
-    row: list[CellValue] = [f.definition.name_id, value, f.definition.unit]
+            notes.append(f"direvisi setelah periode ditutup (nilai awal {original.display})")
+    row: list[CellValue] = [f.definition.name_id, _number(cell), f.definition.unit]
     if with_target:
         row += [
             f.target if f.target is not None else NO_VALUE,
-            capaian if capaian is not None else NO_VALUE,
+            _number(achieved),
             DIRECTIONS.get(f.definition.direction, f.definition.direction),
         ]
     row.append("; ".join(notes))
@@ -234,19 +228,12 @@ def _breakdown_section(items: list[Figure]) -> Section:
     for code, rows in by_code.items():
         dimension = code.removeprefix("korban_menurut_")
         counts = {f.breakdown: _as_int(f.numerator) for f in rows if f.breakdown}
-        hidden = suppress_table(counts, total_shown=True)
+        shown = disclosure.row(counts, total_shown=True, words=WORDS)
         table = Table(["Kategori", "Jumlah korban"], title=rows[0].definition.name_id)
         table.widths = [4.0, 2.0]
-        for f in sorted(rows, key=lambda r: (-counts.get(r.breakdown, 0), r.breakdown)):
-            if not f.breakdown:
-                continue
-            count = counts[f.breakdown]
-            cell: CellValue = count
-            if is_small(count):
-                cell = SMALL
-            elif hidden.get(f.breakdown):
-                cell = HIDDEN
-            table.rows.append([category_label(dimension, f.breakdown), cell])
+        # in the order of the categories, never by count: the order would give hidden ones away
+        for category in sorted(counts, key=lambda c: _category_order(dimension, c)):
+            table.rows.append([category_label(dimension, category), _number(shown.cells[category])])
         if not table.rows:
             table.rows.append(["Tidak ada korban", 0])
         section.tables.append(table)
@@ -255,16 +242,15 @@ def _breakdown_section(items: list[Figure]) -> Section:
     return section
 
 
+def _category_order(dimension: str, category: str) -> tuple[bool, int, str]:
+    """Age bands from the youngest, other categories by name; unknown last."""
+    head = category.split("-")[0].rstrip("+")
+    band = int(head) if dimension == "kelompok_umur" and head.isdigit() else 0
+    return (category == "tidak_diketahui", band, category_label(dimension, category))
+
+
 def _count_cell(n: int) -> CellValue:
-    return SMALL if is_small(n) else n
-
-
-def _marked_percent(value: Decimal | None, base: int) -> CellValue:
-    if value is None:
-        return NO_VALUE
-    if is_small(base):
-        return f"{format_id(value)} {MARK}"
-    return value
+    return disclosure.count(n, words=WORDS).export()
 
 
 def _referral_section(items: list[Figure], period: Period, agency_ids: list[int] | None) -> Section:
@@ -304,9 +290,16 @@ def _referral_section(items: list[Figure], period: Period, agency_ids: list[int]
                     _count_cell(r.sent),
                     _count_cell(r.accepted),
                     _count_cell(r.declined),
-                    _marked_percent(r.decline_rate, r.accepted + r.declined),
+                    disclosure.rate(
+                        r.decline_rate,
+                        numerator=r.declined,
+                        denominator=r.accepted + r.declined,
+                        words=WORDS,
+                    ).export(),
                     _count_cell(r.overdue),
-                    _marked_percent(r.median_hours_to_accept, r.accepted),
+                    disclosure.measure(
+                        r.median_hours_to_accept, base=r.accepted, words=WORDS
+                    ).export(),
                 ]
             )
         if not table.rows:
@@ -346,7 +339,9 @@ def _quality_section(period: Period, agency_ids: list[int]) -> Section:
                 s.agency_name,
                 _count_cell(s.cases),
                 *(
-                    _marked_percent(score.percent, s.cases)
+                    disclosure.rate(
+                        score.percent, numerator=None, denominator=s.cases, words=WORDS
+                    ).export()
                     for score in (s.timeliness, s.completeness, s.uniqueness, s.validity)
                 ),
             ]

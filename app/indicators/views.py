@@ -4,9 +4,10 @@ indicator with its revisions, rollup jobs with their progress, closing a period,
 Scope: a user reaches the regions of the agencies where they hold a role with
 ``indicators:view`` and every region under them (down to the kecamatan level, where figures
 stop); the national level only when those regions include every top-level region. Anything else
-is a 404. Disclosure control (§6.7) is applied to everything shown: counts of 1-4 are ``<5``
-with secondary suppression, rates from such counts are marked, and below the kabupaten/kota
-level no count under 5 (zero too) and no rate computed from one is shown."""
+is a 404. Disclosure control (§6.7) is applied to everything shown, by ``disclosure.py``: counts
+of 1-4 are ``<5``, a cell hidden so that one cannot be recomputed from a total is "dirahasiakan",
+rates from such counts are marked, and below the kabupaten/kota level no count under 5 (zero too)
+and no rate computed from one is shown."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from app.core.errors import DomainError
 from app.core.labels import label
 from app.core.permissions import permissions_for_roles, requires
 from app.extensions import db
-from app.indicators import bp, queries
+from app.indicators import bp, disclosure, queries
 from app.indicators import operations as ops
 from app.indicators.compute import UNKNOWN, agencies_in, descendants, region_tree
 from app.indicators.forms import (
@@ -40,7 +41,7 @@ from app.indicators.forms import (
     parse_decimal,
     target_form,
 )
-from app.indicators.math import SUPPRESS_BELOW, format_id, is_small, suppress_table
+from app.indicators.math import format_id
 from app.indicators.models import IndicatorDefinition, IndicatorTarget, IndicatorValue, ReportJob
 from app.indicators.operations import close_period, set_target
 from app.indicators.periods import JAKARTA, Period, PeriodError, parse
@@ -203,22 +204,47 @@ def _name(definition: IndicatorDefinition) -> str:
     return definition.name_en if str(get_locale()) == "en" else definition.name_id
 
 
-# --- what is shown (§6.5-§6.7) ------------------------------------------------------------------
+# --- what is shown (§6.5-§6.7; the rules are disclosure.py) -------------------------------------
 
 
 @dataclass
 class Shown:
-    """One figure as the page shows it."""
+    """One figure as the page shows it: its cell and its capaian's (disclosure.py)."""
 
     figure: Figure
-    text: str  # "32,83", "<5" or "—"
-    number: str | None  # the value with a dot, for charts; None when not drawn
-    marked: bool = False  # a rate computed from fewer than 5 victims
-    hidden: bool = False  # not shown at all (disclosure control)
-    reason: str | None = None  # why there is no value
+    cell: disclosure.Cell
+    achieved: disclosure.Cell  # the capaian against the target
     target: str | None = None
-    capaian: str | None = None
-    capaian_number: str | None = None
+
+    @property
+    def text(self) -> str:  # "32,83", "<5", "dirahasiakan" or "—"
+        return self.cell.text
+
+    @property
+    def number(self) -> str | None:  # the value with a dot, for charts; None when not drawn
+        return self.cell.number
+
+    @property
+    def marked(self) -> bool:  # a rate computed from fewer than 5 victims
+        return self.cell.marked
+
+    @property
+    def hidden(self) -> bool:  # not shown (disclosure control)
+        return self.cell.hidden
+
+    @property
+    def reason(self) -> str | None:  # why there is no value
+        if self.cell.state is not disclosure.State.NONE:
+            return None
+        return self.figure.reason or _("Cannot be computed.")
+
+    @property
+    def capaian(self) -> str | None:
+        return None if self.achieved.state is disclosure.State.NONE else self.achieved.text
+
+    @property
+    def capaian_number(self) -> str | None:
+        return self.achieved.number
 
     @property
     def definition(self) -> IndicatorDefinition:
@@ -226,52 +252,16 @@ class Shown:
 
     @property
     def is_count(self) -> bool:
-        return self.figure.denominator is None and self.figure.definition.scale == 1
+        return disclosure.kind(self.figure.definition) == "count"
 
 
 def show(figure: Figure, *, low: bool) -> Shown:
+    words = disclosure.page_words()
     definition = figure.definition
-    value = figure.value
+    cell = disclosure.cell_of(figure, low=low, words=words)
     target = format_id(figure.target, definition.rounding) if figure.target is not None else None
-    if value is None:
-        return Shown(
-            figure, "—", None, reason=figure.reason or _("Cannot be computed."), target=target
-        )
-    count = figure.denominator is None and definition.scale == 1
-    if count:
-        small = value < SUPPRESS_BELOW if low else is_small(value)
-        if small:
-            return Shown(figure, "<5", None, hidden=True, target=target)
-    else:
-        few = (
-            figure.numerator is not None and figure.numerator < SUPPRESS_BELOW
-            if low
-            else figure.suppressed
-        )
-        if few and low:
-            return Shown(figure, "—", None, hidden=True, target=target)
-        if few:
-            shown = Shown(figure, format_id(value, definition.rounding), str(value), marked=True)
-            return _with_capaian(shown, target)
-    shown = Shown(figure, format_id(value, definition.rounding), str(value))
-    return _with_capaian(shown, target)
-
-
-def _with_capaian(shown: Shown, target: str | None) -> Shown:
-    shown.target = target
-    achieved = shown.figure.capaian
-    if achieved is not None:
-        shown.capaian = format_id(achieved)
-        shown.capaian_number = str(achieved)
-    return shown
-
-
-def hidden_cells(cells: dict[str, int], *, low: bool) -> dict[str, bool]:
-    """Which cells of a breakdown are hidden: ``suppress_table`` (1-4, and a second cell when
-    one alone could be recomputed from the total); below kab/kota every count under 5, zero too."""
-    if low:
-        cells = {k: (c if c >= SUPPRESS_BELOW else 1) for k, c in cells.items()}
-    return suppress_table(cells, total_shown=True)
+    achieved = disclosure.capaian(cell, figure.capaian, words=words)
+    return Shown(figure, cell, achieved, target)
 
 
 def _category_label(dimension: str, vocabulary: Any, value: str) -> str:
@@ -293,20 +283,22 @@ def _band_order(value: str) -> int:
 class Breakdown:
     dimension: str
     title: Any
-    rows: list[tuple[str, str, str | None]]  # label, text, number for the chart
-    total: str | None
+    rows: list[tuple[str, disclosure.Cell]]  # label, cell
+    total: disclosure.Cell | None  # shown where the categories are disjoint
     disjoint: bool
     chart: dict[str, Any] = field(default_factory=dict)
 
     @property
     def table(self) -> list[list[str]]:
-        rows = [[r[0], r[1]] for r in self.rows]
+        """The chart's table: the same text as every other table of the page."""
+        rows = [[name, cell.display] for name, cell in self.rows]
         if self.total is not None:
-            rows.append([_("Total"), self.total])
+            rows.append([_("Total"), self.total.display])
         return rows
 
 
 def breakdowns(items: list[Figure], *, low: bool) -> list[Breakdown]:
+    words = disclosure.page_words()
     by_code: dict[str, list[Figure]] = {}
     for f in items:
         if f.breakdown:
@@ -315,25 +307,23 @@ def breakdowns(items: list[Figure], *, low: bool) -> list[Breakdown]:
     for dimension, title, vocabulary, disjoint in DIMENSIONS:
         figs = by_code.get(BREAKDOWN_PREFIX + dimension, [])
         cells = {f.breakdown: int(f.numerator or 0) for f in figs}
-        hidden = hidden_cells(cells, low=low)
+        # protected as if its total were published: it is for the disjoint dimensions, and the
+        # number of victims (jumlah_korban) is shown beside the others
+        shown = disclosure.row(cells, total_shown=True, low=low, words=words)
         keys = sorted(cells, key=_band_order) if dimension == "kelompok_umur" else sorted(cells)
-        rows = [
-            (
-                _category_label(dimension, vocabulary, key),
-                "<5" if hidden[key] else format_id(decimal.Decimal(cells[key]), 0),
-                None if hidden[key] else str(cells[key]),
-            )
-            for key in keys
-        ]
-        total = None
-        if disjoint and cells:
-            whole = sum(cells.values())
-            small = whole < SUPPRESS_BELOW if low else is_small(whole)
-            total = "<5" if small else format_id(decimal.Decimal(whole), 0)
+        rows = [(_category_label(dimension, vocabulary, key), shown.cells[key]) for key in keys]
+        total = shown.total if disjoint and cells else None
         chart = {
             "type": "hbar",
-            "labels": [r[0] for r in rows],
-            "series": [{"label": _("Victims"), "data": [r[2] for r in rows]}],
+            "labels": [name for name, _cell in rows],
+            "series": [
+                {
+                    "label": _("Victims"),
+                    "data": [c.number for _name, c in rows],
+                    # what a gap says on the chart: "<5", "dirahasiakan" (never a zero bar)
+                    "texts": [None if c.shown else c.display for _name, c in rows],
+                }
+            ],
             "unit": "",
         }
         out.append(Breakdown(dimension, title, rows, total, disjoint, chart))
@@ -352,18 +342,19 @@ def trend_charts(
     texts: dict[str, list[str]] = {}
     units: dict[str, list[str]] = {}
     region_id = region.id if region is not None else None
+    none = disclosure.page_words().none
     for month in range(1, 13):
         for f in queries.figures(region_id, f"{year}-{month:02d}", codes=codes):
-            if f.breakdown or f.definition.scale == 1:
+            if f.breakdown or disclosure.kind(f.definition) == "count":
                 continue
             code = f.definition.code
             if code not in series:
                 series[code] = {"label": _name(f.definition), "data": [None] * 12}
-                texts[code] = ["—"] * 12
+                texts[code] = [none] * 12
                 units.setdefault(f.definition.unit, []).append(code)
             shown = show(f, low=low)
             series[code]["data"][month - 1] = shown.number
-            texts[code][month - 1] = shown.text + ("*" if shown.marked else "")
+            texts[code][month - 1] = shown.cell.display
     labels = [str(m)[:3] for m in MONTHS]
     charts = []
     for unit, members in sorted(units.items()):
@@ -383,8 +374,9 @@ def trend_charts(
 
 
 def target_chart(headline: list[Shown]) -> dict[str, Any]:
-    """The year's value of each headline indicator against its target, as capaian (%)."""
-    with_target = [s for s in headline if s.capaian_number is not None]
+    """The year's value of each headline indicator against its target, as capaian (%); a
+    hidden one is a gap in the chart and "dirahasiakan" in its table."""
+    with_target = [s for s in headline if s.capaian is not None]
     return {
         "title": _("Achievement against the target"),
         "chart": {
@@ -394,6 +386,9 @@ def target_chart(headline: list[Shown]) -> dict[str, Any]:
                 {
                     "label": _("Achievement (capaian)"),
                     "data": [s.capaian_number for s in with_target],
+                    "texts": [
+                        None if s.achieved.shown else s.achieved.display for s in with_target
+                    ],
                 }
             ],
             "unit": "%",
@@ -403,17 +398,13 @@ def target_chart(headline: list[Shown]) -> dict[str, Any]:
         "table": [
             [
                 _name(s.definition),
-                f"{s.text}{'*' if s.marked else ''} {s.definition.unit}",
+                f"{s.cell.display} {s.definition.unit}" if s.cell.shown else s.cell.display,
                 f"{s.target} {s.definition.unit}",
-                f"{s.capaian} %",
+                f"{s.achieved.display} %" if s.achieved.shown else s.achieved.display,
             ]
             for s in with_target
         ],
     }
-
-
-def _fmt_chart_cell(number: str | None) -> str:
-    return format_id(decimal.Decimal(number)) if number is not None else "—"
 
 
 # --- the dashboard ------------------------------------------------------------------------------
@@ -457,12 +448,11 @@ def dashboard() -> Any:
         breakdowns=breakdowns(items, low=low),
         trends=trends,
         target_chart=target_chart(headline),
-        referrals=_referral_rows(region, period),
+        referrals=_referral_rows(region, period, low=low),
         children=children,
         closed=queries.closed(region_id, period.code),
         has_values=bool(items),
         name=_name,
-        fmt_cell=_fmt_chart_cell,
         rollup_form=RollupForm(formdata=None, period=period.code, region=_region_code(region)),
         can_manage=_me().has_permission(MANAGE),
         can_close=_me().has_permission(CLOSE) and period.end <= dt.datetime.now(dt.UTC),
@@ -485,13 +475,46 @@ def _children(reach: Reach, region: Region | None) -> list[Region]:
     return [r for r in reach.ordered() if r.parent_id == region.id]
 
 
-def _referral_rows(region: Region | None, period: Period) -> list[Any]:
+@dataclass
+class ReferralRow:
+    """A receiving agency's referral figures as the page shows them (as the report does)."""
+
+    name: str
+    sent: disclosure.Cell
+    accepted: disclosure.Cell
+    declined: disclosure.Cell
+    decline_rate: disclosure.Cell
+    overdue: disclosure.Cell
+    median_hours: disclosure.Cell
+
+
+def _referral_rows(region: Region | None, period: Period, *, low: bool) -> list[ReferralRow]:
     from app.referrals.metrics import referral_metrics
 
     agency_ids = None
     if region is not None:
         agency_ids = agencies_in(descendants(region.id, region_tree()))
-    return referral_metrics(period.start, period.end, by="agency", agency_ids=agency_ids)
+    words = disclosure.page_words()
+    rows = []
+    for m in referral_metrics(period.start, period.end, by="agency", agency_ids=agency_ids):
+        rows.append(
+            ReferralRow(
+                m.agency_name or words.none,
+                disclosure.count(m.sent, low=low, words=words),
+                disclosure.count(m.accepted, low=low, words=words),
+                disclosure.count(m.declined, low=low, words=words),
+                disclosure.rate(
+                    m.decline_rate,
+                    numerator=m.declined,
+                    denominator=m.accepted + m.declined,
+                    low=low,
+                    words=words,
+                ),
+                disclosure.count(m.overdue, low=low, words=words),
+                disclosure.measure(m.median_hours_to_accept, base=m.accepted, words=words),
+            )
+        )
+    return rows
 
 
 # --- one indicator ------------------------------------------------------------------------------
@@ -515,8 +538,9 @@ def detail(code: str) -> Any:
     items = queries.figures(region.id if region is not None else None, period.code, codes=[code])
     whole = next((f for f in items if not f.breakdown), None)
     parts = [f for f in items if f.breakdown]
+    words = disclosure.page_words()
     cells = {f.breakdown: int(f.numerator or 0) for f in parts}
-    hidden = hidden_cells(cells, low=low)
+    shown = disclosure.row(cells, total_shown=True, low=low, words=words)
     return render_template(
         "indicators/detail.html",
         definition=definition,
@@ -527,9 +551,11 @@ def detail(code: str) -> Any:
         period=period,
         period_name=_period_name(period),
         whole=show(whole, low=low) if whole is not None else None,
-        parts=[(f, hidden[f.breakdown]) for f in parts],
-        count_text=lambda n: _count_text(n, low),
-        rate_text=lambda f, n, d: _revision_value(f, n, d, low),
+        parts=[(f, shown.cells[f.breakdown]) for f in parts],
+        count_text=lambda n: disclosure.count(n, low=low, words=words).text,
+        rate_text=lambda f, n, d: (
+            disclosure.figure_cell(f.definition, n, d, low=low, words=words).display
+        ),
         closed=queries.closed(region.id if region is not None else None, period.code),
         category=lambda key: _category_of(definition, key),
     )
@@ -540,32 +566,6 @@ def _category_of(definition: IndicatorDefinition, key: str) -> str:
     dimension = definition.params.get("dimension", "")
     vocabulary = next((v for d, _t, v, _j in DIMENSIONS if d == dimension), None)
     return _category_label(dimension, vocabulary, key)
-
-
-def _count_text(number: decimal.Decimal | None, low: bool) -> str:
-    if number is None:
-        return "—"
-    small = number < SUPPRESS_BELOW if low else is_small(number)
-    return "<5" if small else format_id(number, 0 if number == int(number) else 2)
-
-
-def _revision_value(
-    figure: Figure,
-    numerator: decimal.Decimal | None,
-    denominator: decimal.Decimal | None,
-    low: bool,
-) -> str:
-    from app.indicators.math import value_of
-
-    definition = figure.definition
-    value = value_of(numerator, denominator, definition.scale, definition.rounding)
-    if value is None:
-        return "—"
-    if denominator is None and definition.scale == 1:
-        return _count_text(value, low)
-    if low and numerator is not None and numerator < SUPPRESS_BELOW:
-        return "—"
-    return format_id(value, definition.rounding)
 
 
 # --- rollup jobs --------------------------------------------------------------------------------
@@ -697,6 +697,12 @@ def _target_definitions(year: int) -> list[IndicatorDefinition]:
     ]
 
 
+def target_regions(reach: Reach) -> list[Region]:
+    """The regions whose targets a user sets (the page's choice, the upload's scope): those
+    reached down to the kabupaten/kota level, and the user's own agencies' regions."""
+    return [r for r in reach.ordered() if not _below_kabkota(r) or r in reach.home]
+
+
 @bp.route("/indikator/target", methods=["GET", "POST"])
 @requires(MANAGE)
 def targets() -> Any:
@@ -742,7 +748,7 @@ def targets() -> Any:
         form.year.data = year
         for d in definitions:
             getattr(form, d.code).data = decimal_text(stored.get(d.code))
-    regions = [r for r in reach.ordered() if not _below_kabkota(r) or r in reach.home]
+    regions = target_regions(reach)
     return render_template(
         "indicators/targets.html",
         form=form,

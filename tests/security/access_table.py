@@ -611,6 +611,16 @@ ENTRIES: list[Entry] = [
         "download of a finished job is tested in tests/indicators",
     ),
     Entry(
+        "/indikator/laporan/<int:job_id>/ulangi",
+        "POST",
+        IND_VIEW,
+        lambda w, s, r: f"/indikator/laporan/{w.report_jobs[s].id}/ulangi",
+        data=_nothing,
+        scopes=("own", "unrelated"),
+        visible=REGION,
+        allowed=REACHED,
+    ),
+    Entry(
         "/indikator/pekerjaan/<int:job_id>",
         "GET",
         IND_MANAGE,
@@ -626,9 +636,20 @@ ENTRIES: list[Entry] = [
         scopes=("own", "unrelated"),
         visible=REGION_MANAGE,
     ),
+    Entry(
+        "/indikator/pekerjaan/<int:job_id>/ulangi",
+        "POST",
+        IND_MANAGE,
+        lambda w, s, r: f"/indikator/pekerjaan/{w.rollup_jobs[s].id}/ulangi",
+        data=_nothing,
+        scopes=("own", "unrelated"),
+        visible=REGION_MANAGE,
+        allowed=REACHED,
+    ),
     _plain("/indikator/rollup", "POST", IND_MANAGE, data=_nothing, allowed=REACHED),
     _plain("/indikator/target", "GET", IND_MANAGE),
     _plain("/indikator/target", "POST", IND_MANAGE, data=_nothing, allowed=REACHED),
+    _plain("/indikator/target/unggah", "POST", IND_MANAGE, data=_nothing, allowed=REACHED),
     _plain("/indikator/tutup", "GET", CLOSE, allowed=REACHED),  # 400 without ?period=
     _plain("/indikator/tutup", "POST", CLOSE, data=_nothing, allowed=REACHED),
     # --- administration (not scoped to the administrator's agency) -----------------------

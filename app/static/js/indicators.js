@@ -1,6 +1,10 @@
 // Simpul indicators: charts drawn from <canvas data-chart='{...}'> (Chart.js, vendored) and the
 // progress of a rollup job polled from its JSON. Every page works without this file: each chart
 // has a table with the same numbers, and the job page has a reload link.
+//
+// Disclosure control (app/indicators/disclosure.py): a cell that is not shown is null in the
+// data — a gap, never a zero bar — and a bar chart writes its text ("<5", "dirahasiakan" /
+// "hidden", from the series' "texts") where the bar would start, so a gap is not read as zero.
 (function () {
   "use strict";
   var english = (document.documentElement.lang || "").indexOf("en") === 0;
@@ -13,6 +17,36 @@
       return v === null || v === undefined ? null : parseFloat(v);
     });
   }
+
+  // Writes the text of each hidden cell of a bar chart at the start of its (missing) bar.
+  var hiddenTexts = {
+    id: "simpulHiddenTexts",
+    afterDatasetsDraw: function (chart, args, options) {
+      var texts = (options && options.texts) || [];
+      var horizontal = chart.options.indexAxis === "y";
+      var categories = horizontal ? chart.scales.y : chart.scales.x;
+      var values = horizontal ? chart.scales.x : chart.scales.y;
+      if (!categories || !values) return;
+      var ctx = chart.ctx;
+      var count = texts.length;
+      ctx.save();
+      ctx.fillStyle = "#6c757d";
+      ctx.font = "italic 12px system-ui, sans-serif";
+      ctx.textBaseline = "middle";
+      ctx.textAlign = horizontal ? "left" : "center";
+      texts.forEach(function (series, j) {
+        (series || []).forEach(function (text, i) {
+          var value = chart.data.datasets[j] ? chart.data.datasets[j].data[i] : null;
+          if (!text || (value !== null && value !== undefined)) return;
+          var at = categories.getPixelForValue(i) + (j - (count - 1) / 2) * 14;
+          var base = values.getPixelForValue(values.min > 0 ? values.min : 0);
+          if (horizontal) ctx.fillText(text, base + 4, at);
+          else ctx.fillText(text, at, base - 8);
+        });
+      });
+      ctx.restore();
+    }
+  };
 
   function config(spec) {
     var horizontal = spec.type === "hbar";
@@ -34,6 +68,7 @@
     };
     return {
       type: spec.type === "line" ? "line" : "bar",
+      plugins: spec.type === "line" ? [] : [hiddenTexts],
       data: { labels: spec.labels, datasets: datasets },
       options: {
         locale: locale,
@@ -42,6 +77,9 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: {
+          simpulHiddenTexts: {
+            texts: spec.series.map(function (s) { return s.texts || []; })
+          },
           legend: { display: spec.series.length > 1, position: "bottom" },
           tooltip: {
             callbacks: {
