@@ -30,10 +30,20 @@ indicators_cli = click.Group("indicators", help="Indicator rollups and values (d
 def rollup_command(period: str, region: str | None, revise: str | None) -> None:
     """Compute and store indicator values for the period, the region and every region under it."""
     from app.indicators.operations import rollup
+    from app.indicators.tasks import Checkpoints
 
+    # committed in steps (each value is idempotent): on the embedded SQLite database the server
+    # keeps answering while an operator rolls up
+    checkpoint = Checkpoints()
     try:
         parse(period)
-        report = rollup(period, region_code=region, actor=SystemActor("cli"), revise_reason=revise)
+        report = rollup(
+            period,
+            region_code=region,
+            actor=SystemActor("cli"),
+            revise_reason=revise,
+            progress=lambda done, total: checkpoint(int(done * 100 / max(total, 1))),
+        )
     except (PeriodError, DomainError) as error:
         db.session.rollback()
         message = error.message if isinstance(error, DomainError) else str(error)

@@ -1,14 +1,18 @@
 """An intake officer, on a phone, registers a complaint with two victims and one perpetrator,
-finds it in the case list and opens it. Screenshots go to test-artifacts/e2e/."""
+finds it in the case list and opens it; then registers ten high-risk complaints in a row.
+Screenshots go to test-artifacts/e2e/."""
 
 import re
 
 import pytest
 
 from app.demo import data
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import assert_no_error_page, screenshot
+from tests.e2e.test_workflow_journey import register, sign_in
 
 pytestmark = pytest.mark.e2e
+
+INTAKE_OFFICER = "pengaduan@simpul.demo"
 
 
 def choose(page, name, value):
@@ -18,11 +22,7 @@ def choose(page, name, value):
 
 
 def test_intake_officer_registers_two_victims_and_finds_the_case(live_server, page):
-    page.goto(f"{live_server}/masuk")
-    page.get_by_label("Email").fill("pengaduan@simpul.demo")
-    page.get_by_label("Kata sandi").fill(data.DEMO_PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{live_server}/beranda")
+    sign_in(page, live_server, INTAKE_OFFICER)
 
     page.goto(f"{live_server}/kasus/baru")
     screenshot(page, "10-intake-empty")
@@ -69,3 +69,32 @@ def test_intake_officer_registers_two_victims_and_finds_the_case(live_server, pa
     page.wait_for_url(re.compile(rf"{live_server}/kasus/\d+$"))
     assert page.locator("h1").inner_text().strip() == reference
     screenshot(page, "13-case-found")
+
+
+def test_intake_officer_registers_ten_high_risk_cases_in_a_row(live_server, page):
+    """High-risk complaints one after the other (each sends its notifications in the
+    background while the next is entered): every one ends on its case page, none on an error
+    page (the page fixture also fails the test on any 5xx answer or server log failure)."""
+    agency = next(a for e, _name, _role, a in data.USERS if e == INTAKE_OFFICER)
+    sign_in(page, live_server, INTAKE_OFFICER)
+    references = []
+    for n in range(1, 11):
+        case_id = register(
+            page,
+            live_server,
+            risk="tinggi",
+            types=["ktp"],
+            victim={
+                "name": f"Sinta Uji Risiko {chr(64 + n)}",
+                "birth_date": f"{1980 + n}-05-{n:02d}",
+                "violence_types": ["fisik", "psikis"],
+                "kronologi": f"Korban ke-{n} diancam dengan senjata tajam oleh pasangannya.",
+            },
+        )
+        assert_no_error_page(page)
+        assert page.url == f"{live_server}/kasus/{case_id}", page.url
+        reference = page.locator("h1").inner_text().strip()
+        assert re.fullmatch(rf"{re.escape(agency)}-\d{{4}}-\d+", reference), reference
+        references.append(reference)
+    assert len(set(references)) == 10, references
+    screenshot(page, "14-intake-tenth-high-risk-case")

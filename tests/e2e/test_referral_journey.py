@@ -9,8 +9,9 @@ the service and complete it with its outcome. Back at the UPTD the track card sh
 completed and when the RSUD first opened the referral. The Sub GT coordinator (demo: Sub GT
 rehabilitasi sosial, pemulangan dan reintegrasi) sees the case on the board, pseudonymised.
 
-Elements are found by form actions, names, ids and data attributes. Screenshots go to
-test-artifacts/e2e/.
+Elements are found by form actions, names, ids and data attributes; ids (the RSUD's, the
+referral's) are read from the pages, so the journey runs on both servers. On the PostgreSQL one,
+served in this process, the database is checked as well. Screenshots go to test-artifacts/e2e/.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from app.agencies.models import Agency
+from app.cases.labels import consent_purpose_label
 from app.cases.models import ConsentEntry
 from app.core.enums import CaseState, TrackState
-from app.extensions import db, limiter
+from app.demo import data
+from app.extensions import db
 from app.referrals.models import Referral
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import LiveServer, screenshot
 from tests.e2e.test_workflow_journey import (
     Labels,
     assert_track,
@@ -59,36 +61,36 @@ S = CaseState
 T = TrackState
 
 
-def agency_id(app: Any, code: str) -> int:
-    with app.app_context():
-        found = db.session.scalar(select(Agency.id).where(Agency.code == code))
-        db.session.remove()
-    assert found is not None, code
-    return found
-
-
 def translated(app: Any, message: str) -> str:
     """The Indonesian text of ``message`` up to its first placeholder."""
     with app.test_request_context(), force_locale("id"):
         return gettext(message, at="\x00").split("\x00")[0].strip()
 
 
+def purpose_in_indonesian(app: Any, purpose: str) -> str:
+    with app.test_request_context(), force_locale("id"):
+        return consent_purpose_label(purpose)
+
+
 def plan_referred_service(
-    page: Any, base: str, case_id: int, victim_id: int, service: str, provider_id: int
-) -> int:
-    """Add a service provided by another agency to the plan; returns the track id."""
+    page: Any, base: str, case_id: int, victim_id: int, service: str, provider: str
+) -> tuple[int, int]:
+    """Add a service provided by the agency coded ``provider`` to the plan; returns the track id
+    and the agency's id (the value of its option)."""
+    name = next(n for code, n, _type, _region, _services in data.AGENCIES if code == provider)
     form = page.locator(f"section#layanan form[data-providers][action='/kasus/{case_id}/rencana']")
     open_details(form)
     form.locator("select[name='victim']").select_option(str(victim_id))
     form.locator("select[name='service_type']").select_option(service)
-    form.locator("select[name='provider']").select_option(str(provider_id))
+    form.locator("select[name='provider']").select_option(label=name)
+    provider_id = int(form.locator("select[name='provider']").input_value())
     form.locator("input[name='target_date']").fill("2026-12-15")
     fragment = submit(page, base, case_id, form)
     match = re.fullmatch(r"track-(\d+)", fragment)
     assert match, fragment
     track_id = int(match.group(1))
     assert page.locator(f"article#track-{track_id}.wf-track-direncanakan").is_visible()
-    return track_id
+    return track_id, provider_id
 
 
 def referral_step(page: Any, base: str, referral_id: int, step: str, **fill: str) -> None:
@@ -103,9 +105,10 @@ def referral_step(page: Any, base: str, referral_id: int, step: str, **fill: str
     assert page.locator("main > .alert-success[role='alert']").count() == 1
 
 
-def test_a_service_referred_to_the_hospital_and_completed_there(live_server, page, demo_app):
-    base, name = live_server, Labels(demo_app)
-    rsud_id = agency_id(demo_app, RSUD)
+def test_a_service_referred_to_the_hospital_and_completed_there(
+    server: LiveServer, page: Any, app: Any
+) -> None:
+    base, name = server.url, Labels(app)
 
     # --- the case manager: registration to the proposed plan ---
     sign_in(page, base, MANAGER)
@@ -121,14 +124,15 @@ def test_a_service_referred_to_the_hospital_and_completed_there(live_server, pag
             "kronologi": KRONOLOGI,
         },
     )
-    ref = case_reference(demo_app, case_id)
+    ref = page.locator("h1").inner_text().strip()  # the case's reference
+    assert re.fullmatch(r"[A-Z]+-\d{4}-\d{4}-\d+", ref), ref
     take_step(page, base, case_id, "start_identification")
     take_step(page, base, case_id, "start_assessment")
     victim_id = victim_id_of(page, case_id)
     fill_assessment(page, base, case_id, victim_id)
     record_service_consent(page, base, case_id, victim_id)
-    health = plan_referred_service(
-        page, base, case_id, victim_id, "rehabilitasi_kesehatan", rsud_id
+    health, rsud_id = plan_referred_service(
+        page, base, case_id, victim_id, "rehabilitasi_kesehatan", RSUD
     )
     social = plan_service(page, base, case_id, victim_id, "rehabilitasi_sosial")
     take_step(page, base, case_id, "propose_plan")
@@ -163,18 +167,24 @@ def test_a_service_referred_to_the_hospital_and_completed_there(live_server, pag
         "main .alert-danger"
     ).all_inner_texts()
     assert_track(page, health, T.DIRUJUK, name)
-    with demo_app.app_context():
-        referral_id = db.session.scalar(select(Referral.id).where(Referral.track_id == health))
-        db.session.remove()
-    assert page.locator(f"article#track-{health} #referral-{referral_id}").count() == 1
-    with demo_app.app_context():
-        purposes = set(
-            db.session.scalars(
-                select(ConsentEntry.purpose).where(ConsentEntry.victim_id == victim_id)
+    sent = page.locator(f"article#track-{health} [id^='referral-']")
+    assert sent.count() == 1
+    referral_id = int((sent.get_attribute("id") or "").removeprefix("referral-"))
+    # recorded in the ledger with the sending
+    ledger = page.locator(f"#persetujuan-{victim_id}").text_content() or ""
+    assert purpose_in_indonesian(app, f"rujukan:{RSUD}") in ledger, ledger
+    if server.app is not None:  # served from this process: its database says the same
+        with server.app.app_context():
+            assert referral_id == db.session.scalar(
+                select(Referral.id).where(Referral.track_id == health)
             )
-        )
-        db.session.remove()
-    assert f"rujukan:{RSUD}" in purposes  # recorded in the ledger with the sending
+            purposes = set(
+                db.session.scalars(
+                    select(ConsentEntry.purpose).where(ConsentEntry.victim_id == victim_id)
+                )
+            )
+            db.session.remove()
+        assert f"rujukan:{RSUD}" in purposes
     screenshot(page, "50-referral-sent")
 
     # --- the hospital: the inbox, the referral, accept, start, complete ---
@@ -218,8 +228,8 @@ def test_a_service_referred_to_the_hospital_and_completed_there(live_server, pag
     assert_track(page, health, T.SELESAI, name)
     card = page.locator(f"article#track-{health} #referral-{referral_id}")
     text = " ".join(card.inner_text().split())
-    assert translated(demo_app, "opened %(at)s") in text
-    assert translated(demo_app, "not opened yet") not in text
+    assert translated(app, "opened %(at)s") in text
+    assert translated(app, "not opened yet") not in text
     assert "Luka dijahit, visum et repertum diterbitkan." in text
     screenshot(page, "53-referral-seen-by-the-sender")
 
@@ -244,8 +254,7 @@ def test_a_service_referred_to_the_hospital_and_completed_there(live_server, pag
     # --- the Sub GT Rehabilitasi Kesehatan coordinator: the referral's whole history ---
     # (seven sign-ins from one address within a minute: the login rate limit, rightly, would
     # refuse the next one — a test artefact, so the counters start again here)
-    with demo_app.app_context():
-        limiter.reset()
+    server.reset_limits()
     sign_in(page, base, HEALTH_COORDINATOR)
     page.goto(f"{base}/subgt?state=semua")  # the service has ended: shown with the ended ones
     row = page.locator(f"a[data-track='{health}']")
@@ -259,13 +268,3 @@ def test_a_service_referred_to_the_hospital_and_completed_there(live_server, pag
     # the track's steps: planned, referred, accepted, started, completed
     assert page.locator("section#langkah li").count() >= 5
     screenshot(page, "56-subgt-health-history")
-
-
-def case_reference(app: Any, case_id: int) -> str:
-    from app.cases.models import Case
-
-    with app.app_context():
-        ref = db.session.scalar(select(Case.reference).where(Case.id == case_id))
-        db.session.remove()
-    assert ref
-    return ref

@@ -38,7 +38,8 @@ T = TrackState
 
 
 class Labels:
-    """The Indonesian names the pages show for workflow states."""
+    """The Indonesian names the pages show for workflow states (any app of this code base
+    knows them: the test session's own serves for both servers)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -250,8 +251,8 @@ def assert_timeline(page: Any, name: Labels, steps: list[tuple[Any, Any]]) -> No
 # --- the journeys ------------------------------------------------------------------------------
 
 
-def test_ktpa_case_from_registration_to_termination_on_a_phone(live_server, page, demo_app):
-    base, name = live_server, Labels(demo_app)
+def test_ktpa_case_from_registration_to_termination_on_a_phone(live_server, page, app):
+    base, name = live_server, Labels(app)
 
     # The intake form has no case-manager field and no other page assigns one, so the case
     # manager registers the complaint (a case manager sees the unassigned cases they registered).
@@ -368,8 +369,8 @@ def test_ktpa_case_from_registration_to_termination_on_a_phone(live_server, page
     screenshot(page, "32-ktpa-terminated")
 
 
-def test_high_risk_tppo_case_through_emergency_to_termination(live_server, page, demo_app):
-    base, name = live_server, Labels(demo_app)
+def test_high_risk_tppo_case_through_emergency_to_termination(live_server, page, app):
+    base, name = live_server, Labels(app)
     page.set_viewport_size({"width": 1280, "height": 900})
 
     sign_in(page, base, MANAGER)
