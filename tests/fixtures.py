@@ -74,3 +74,10 @@ def production_keys() -> dict[str, str]:
         "AUDIT_HMAC_KEY": "kunci-audit-uji-Xq7-Lm2-Pz9-Rb4-Tc8-Vw1-Ys5-Nd3",
         "MAIL_SERVER": "smtp.example.go.id",
     }
+
+
+@pytest.fixture
+def english_cli(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands speak the configured default locale (Indonesian): English for the
+    assertions of a test."""
+    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from app.extensions import db
-
 breakglass_cli = click.Group("breakglass", help="Emergency access (break-the-glass).")
 
 
@@ -15,12 +13,7 @@ breakglass_cli = click.Group("breakglass", help="Emergency access (break-the-gla
 def review_reminder_command() -> None:
     """Tell the supervisors of every agency with emergency access last week to review it (once
     per supervisor and week)."""
-    from app.breakglass.tasks import weekly_review
+    from app.core.schedule import REGISTRY, run_job
 
-    try:
-        result = weekly_review.run()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    result = run_job(REGISTRY["breakglass.weekly_review"])
     click.echo(f"agencies {result['agencies']}, supervisors told {result['notified']}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from app.extensions import db
-
 deadlines_cli = click.Group("deadlines", help="Deadlines (domain.md §5).")
 
 
@@ -15,12 +13,7 @@ deadlines_cli = click.Group("deadlines", help="Deadlines (domain.md §5).")
 def check_command() -> None:
     """Mark missed deadlines, notify once and escalate once (what the scheduler runs every 5
     minutes); running it again does nothing new."""
-    from app.deadlines.tasks import check_overdue
+    from app.core.schedule import REGISTRY, run_job
 
-    try:
-        result = check_overdue.run()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    result = run_job(REGISTRY["deadlines.check_overdue"])
     click.echo(f"missed {result['missed']}, escalated {result['escalated']}")

@@ -65,14 +65,9 @@ def rollup_command(period: str, region: str | None, revise: str | None) -> None:
 def rollup_due_command() -> None:
     """The monthly rollup the scheduler runs on days 1-5 of a month: the month that ended, its
     quarter, semester and year, for every region (closed periods are left as they are)."""
-    from app.indicators.tasks import monthly_rollup
+    from app.core.schedule import REGISTRY, run_job
 
-    try:
-        done = monthly_rollup.run()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    done = run_job(REGISTRY["indicators.monthly_rollup"])
     click.echo("rolled up " + ", ".join(done))
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -26,17 +24,6 @@ from tests.cases.test_import import world as world_fixture
 world = world_fixture
 
 SUMMARY = "imported {}, skipped {} (already present), rejected {}"
-
-
-@pytest.fixture
-def english(app: Any) -> Iterator[None]:
-    """The command speaks the configured default locale; make it English for the assertions."""
-    original = app.config["DEFAULT_LOCALE"]
-    app.config["DEFAULT_LOCALE"] = "en"
-    try:
-        yield
-    finally:
-        app.config["DEFAULT_LOCALE"] = original
 
 
 @pytest.fixture
@@ -62,7 +49,7 @@ def case_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Case))
 
 
-def test_a_good_file(world, english, runner, write):
+def test_a_good_file(world, english_cli, runner, write):
     path = write(EXAMPLE.replace("\n", ""), line(terminated()), "", line(just_received()))
     result = invoke(runner, path)
     assert result.exit_code == 0, result.output
@@ -71,7 +58,7 @@ def test_a_good_file(world, english, runner, write):
 
 
 def test_bad_lines_are_listed_the_good_ones_import_and_the_exit_code_says_so(
-    world, english, runner, write
+    world, english_cli, runner, write
 ):
     path = write(
         line(example()),
@@ -90,7 +77,7 @@ def test_bad_lines_are_listed_the_good_ones_import_and_the_exit_code_says_so(
     assert case_count() == 2
 
 
-def test_running_the_same_file_again_imports_nothing_new(world, english, runner, write):
+def test_running_the_same_file_again_imports_nothing_new(world, english_cli, runner, write):
     path = write(line(example()), line(terminated()), line(just_received()))
     assert invoke(runner, path).output.strip() == SUMMARY.format(3, 0, 0)
     before = counts()
@@ -100,7 +87,7 @@ def test_running_the_same_file_again_imports_nothing_new(world, english, runner,
     assert counts() == before
 
 
-def test_a_dry_run_reports_the_same_counts_and_writes_nothing(world, english, runner, write):
+def test_a_dry_run_reports_the_same_counts_and_writes_nothing(world, english_cli, runner, write):
     path = write(line(example()), line(example(agency="NOPE")), line(terminated()))
     before = counts()
     dry = invoke(runner, path, "--dry-run")
@@ -117,7 +104,7 @@ def test_a_dry_run_reports_the_same_counts_and_writes_nothing(world, english, ru
     assert case_count() == 2
 
 
-def test_as_email_makes_the_user_the_actor_of_the_history(world, english, runner, write):
+def test_as_email_makes_the_user_the_actor_of_the_history(world, english_cli, runner, write):
     result = invoke(runner, write(line(example())), "--as", "Data@Contoh.go.id")
     assert result.exit_code == 0, result.output
     rows = db.session.scalars(select(CaseTransition)).all()
@@ -127,20 +114,20 @@ def test_as_email_makes_the_user_the_actor_of_the_history(world, english, runner
     }
 
 
-def test_by_default_the_system_actor_imports(world, english, runner, write):
+def test_by_default_the_system_actor_imports(world, english_cli, runner, write):
     assert invoke(runner, write(line(example()))).exit_code == 0
     rows = db.session.scalars(select(CaseTransition)).all()
     assert {(r.actor_id, r.actor_label) for r in rows} == {(None, "import")}
 
 
-def test_an_unknown_user_imports_nothing(world, english, runner, write):
+def test_an_unknown_user_imports_nothing(world, english_cli, runner, write):
     result = invoke(runner, write(line(example())), "--as", "nobody@contoh.go.id")
     assert result.exit_code != 0
     assert result.output.strip() == "Error: No active user has the email nobody@contoh.go.id."
     assert case_count() == 0
 
 
-def test_a_missing_file(world, english, runner, tmp_path):
+def test_a_missing_file(world, english_cli, runner, tmp_path):
     result = invoke(runner, tmp_path / "absent.jsonl")
     assert result.exit_code != 0
     assert result.output.strip().startswith("Error: ")

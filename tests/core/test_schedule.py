@@ -269,3 +269,24 @@ def test_the_scheduler_notifies_a_missed_deadline_once_and_escalates_it_once(
         sa.select(sa.func.count()).where(ScheduledRun.job == "deadlines.check_overdue")
     )
     assert runs == 2 * ESCALATION_GRACE // (5 * MINUTE)
+
+
+def test_each_periodic_job_has_a_command_that_runs_it_by_hand(app: Any) -> None:
+    runner = app.test_cli_runner()
+    outputs = {
+        command: runner.invoke(args=command.split()[1:])
+        for command in (
+            "flask deadlines check",
+            "flask breakglass review-reminder",
+            "flask indicators rollup-due",
+            "flask privacy retention --dry-run",
+        )
+    }
+    for command, result in outputs.items():
+        assert result.exit_code == 0, (command, result.output)
+    assert outputs["flask deadlines check"].output == "missed 0, escalated 0\n"
+    assert outputs["flask breakglass review-reminder"].output.startswith("agencies 0, ")
+    assert outputs["flask indicators rollup-due"].output.startswith("rolled up ")
+    assert {job.command.split(" --")[0] for job in REGISTRY.values()} <= {
+        c.split(" --")[0] for c in outputs
+    } | {"flask outbox relay"}

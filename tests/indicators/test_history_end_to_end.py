@@ -718,18 +718,7 @@ def summary(imported: int, skipped: int = 0, rejected: int = 0) -> str:
 
 
 @pytest.fixture
-def english(app: Flask) -> Iterator[None]:
-    """The commands speak the configured default locale; English for the assertions."""
-    original = app.config["DEFAULT_LOCALE"]
-    app.config["DEFAULT_LOCALE"] = "en"
-    try:
-        yield
-    finally:
-        app.config["DEFAULT_LOCALE"] = original
-
-
-@pytest.fixture
-def world(app: Flask, tmp_path: Path, english: None) -> Path:
+def world(app: Flask, tmp_path: Path, english_cli: None) -> Path:
     """Regions, agencies and population loaded through their CSV imports."""
     for name, text, command, created in (
         ("regions.csv", REGIONS_CSV, "regions", 23),

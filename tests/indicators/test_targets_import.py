@@ -48,12 +48,6 @@ def world() -> dict[str, Any]:
 
 
 @pytest.fixture
-def english(app: Flask, monkeypatch: Any) -> None:
-    """Run the command in English (it uses the default locale, which is Indonesian)."""
-    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")
-
-
-@pytest.fixture
 def run(app: Flask, tmp_path: Any) -> Any:
     runner = app.test_cli_runner()
     files = iter(range(1000))
@@ -183,7 +177,7 @@ def test_a_dry_run_writes_nothing(world: dict[str, Any], run: Any) -> None:
 
 
 def test_every_bad_line_is_reported_and_nothing_is_written(
-    world: dict[str, Any], run: Any, english: None
+    world: dict[str, Any], run: Any, english_cli: None
 ) -> None:
     kab, desa = world["kab"], world["desa"]
     good = f"{kab.code},2025,pct_perempuan_layanan_komprehensif,80\n"
@@ -264,7 +258,7 @@ def test_reasons_are_in_indonesian_by_default(world: dict[str, Any], run: Any) -
     ],
 )
 def test_a_wrong_header_is_refused_in_one_line(
-    world: dict[str, Any], run: Any, english: None, header: str
+    world: dict[str, Any], run: Any, english_cli: None, header: str
 ) -> None:
     kab = world["kab"]
     body = f"{kab.code},2025,pct_perempuan_layanan_komprehensif,80\n" if header else ""
