@@ -55,6 +55,8 @@ STATE_COUNTS: dict[CaseState, tuple[int, tuple[float, float]]] = {
     CaseState.DILIMPAHKAN: (14, (2, 685)),
 }
 DRAFTS = 4
+# Running cases the working day's referrals are added to (``host_records``).
+HOST_CASES = 14
 
 # Service type → providers in order of preference (each provides it in ``data.AGENCIES``);
 # ``None`` stands for the owning agency.
@@ -812,6 +814,37 @@ def demo_records() -> list[dict[str, Any]]:
     return records
 
 
+class _HostCase(_Case):
+    """A running case whose intervention plan leaves out ``leave_out``: the services the working
+    day (``app.demo.day``) refers to the partner agencies are added to it then."""
+
+    def __init__(self, *args: Any, leave_out: frozenset[S]) -> None:
+        super().__init__(*args)
+        self.leave_out = leave_out
+
+    def history(self, record: dict[str, Any]) -> None:
+        self.plan = [s for s in self.plan if s not in self.leave_out] or [S.PENDAMPINGAN]
+        super().history(record)
+
+
+def host_records(leave_out: frozenset[S]) -> list[dict[str, Any]]:
+    """``HOST_CASES`` more cases of the city's UPTD PPA in ``intervensi``, received 60 to 200
+    days before ``ANCHOR``, whose plans leave out ``leave_out`` (see ``_HostCase``); numbered
+    after the demo cases (``demo-241`` on; a number drawn for the province's UPTD PPA is skipped).
+    """
+    rng = random.Random(SEED + 3)
+    records: list[dict[str, Any]] = []
+    number = sum(count for count, _days in STATE_COUNTS.values())
+    while len(records) < HOST_CASES:
+        number += 1
+        record = _HostCase(
+            rng, number, CaseState.INTERVENSI, rng.uniform(60, 200), leave_out=leave_out
+        ).build()
+        if record["agency"] == OWNER:
+            records.append(record)
+    return records
+
+
 def draft_intakes() -> list[Intake]:
     """Complaints being typed in: what an intake officer has so far."""
     rng = random.Random(SEED + 1)
@@ -831,12 +864,12 @@ def draft_intakes() -> list[Intake]:
     return drafts
 
 
-def load_demo_cases(report: Any) -> None:
-    """Import the demo cases and drafts; already loaded ones are skipped. A record the import
-    rejects is a bug in this module: stop with its reason."""
+def load_demo_cases(report: Any, records: list[dict[str, Any]] | None = None) -> None:
+    """Import the demo cases (``records``, default ``demo_records()``) and drafts; already loaded
+    ones are skipped. A record the import rejects is a bug in this module: stop with its reason."""
     actor = SystemActor("demo")
     lookups = Lookups()
-    for record in demo_records():
+    for record in demo_records() if records is None else records:
         outcome = import_case(parse_line(record), actor=actor, lookups=lookups)
         if outcome.status == "rejected":
             raise DomainError(f"demo case {record['external_id']}: {outcome.reason}")

@@ -137,7 +137,8 @@ MEMBERSHIPS: dict[K, list[str]] = {
     K.KOORDINASI_KERJA_SAMA: ["DP3A-3273", "UPTDPPA-3273", "BP3MI-32", "DUKCAPIL-3273"],
 }
 
-# email, name, role, agency code or Sub GT key (of the city's GT)
+# email, name, role, agency code or Sub GT key (of the city's GT). Every partner agency that
+# receives referrals in the demo (app/demo/day.py PARTNERS) has an account that answers them.
 USERS: list[tuple[str, str, R, str]] = [
     ("admin@simpul.demo", "Admin Sistem", R.ADMIN, "DP3A-3273"),
     ("pengaduan@simpul.demo", "Rina Pengaduan", R.PETUGAS_PENGADUAN, "UPTDPPA-3273"),
@@ -145,6 +146,11 @@ USERS: list[tuple[str, str, R, str]] = [
     ("supervisor@simpul.demo", "Budi Supervisor", R.SUPERVISOR, "UPTDPPA-3273"),
     ("rsud@simpul.demo", "dr. Sari Layanan RSUD", R.PETUGAS_LAYANAN, "RSUD-3273"),
     ("polisi@simpul.demo", "Aipda Yanti Unit PPA", R.PETUGAS_LAYANAN, "POLRES-3273"),
+    ("puskesmas@simpul.demo", "Bidan Ratih Puskesmas Coblong", R.PETUGAS_LAYANAN, "PKM-327302"),
+    ("lbh@simpul.demo", "Rahmat Advokat LBH", R.PETUGAS_LAYANAN, "LBH-3273"),
+    ("dinsos@simpul.demo", "Mira Pekerja Sosial Dinsos", R.PETUGAS_LAYANAN, "DINSOS-3273"),
+    ("rptc@simpul.demo", "Sekar Pengelola RPTC", R.PETUGAS_LAYANAN, "RPTC-3273"),
+    ("provinsi@simpul.demo", "Teguh Supervisor UPTD PPA Provinsi", R.SUPERVISOR, "UPTDPPA-32"),
     (
         "koordinator@simpul.demo",
         "Hendra Koordinator Sub GT",
@@ -157,7 +163,9 @@ USERS: list[tuple[str, str, R, str]] = [
         R.KOORDINATOR_SUBGT,
         K.REHABILITASI_KESEHATAN.value,
     ),
-    ("analis@simpul.demo", "Tuti Analis Data", R.ANALIS_DATA, "DP3A-3273"),
+    # at the UPTD PPA, whose cases the data-quality queue checks; the same kab/kota as the dinas,
+    # so the dashboards reach the same regions (see app/demo/__init__.py)
+    ("analis@simpul.demo", "Tuti Analis Data", R.ANALIS_DATA, "UPTDPPA-3273"),
     ("pimpinan@simpul.demo", "Kepala Dinas PPPA", R.PIMPINAN, "DP3A-3273"),
 ]
 

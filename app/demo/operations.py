@@ -12,9 +12,11 @@ from app.agencies.queries import get_agency_by_code, get_sub_task_force
 from app.audit.operations import SystemActor
 from app.auth import operations as auth_ops
 from app.auth.models import User
-from app.core.enums import RegionLevel, Role, Sex
+from app.core.enums import RegionLevel, Sex
 from app.demo import data
-from app.demo.cases import load_demo_cases
+from app.demo.cases import demo_records, host_records, load_demo_cases
+from app.demo.day import DAY_SERVICES, load_demo_day
+from app.demo.figures import load_demo_figures
 from app.extensions import db
 from app.regions import operations as region_ops
 from app.regions.queries import get_region_by_code
@@ -24,9 +26,9 @@ from app.regions.queries import get_region_by_code
 class DemoReport:
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, kind: str, outcome: str) -> None:
+    def add(self, kind: str, outcome: str, count: int = 1) -> None:
         key = f"{kind} {outcome}"
-        self.counts[key] = self.counts.get(key, 0) + 1
+        self.counts[key] = self.counts.get(key, 0) + count
 
 
 def population_rows(year: int) -> list[tuple[str, int, Sex, int, int | None, int]]:
@@ -103,16 +105,21 @@ def load_demo() -> DemoReport:
                 report.add("membership", "unchanged")
 
     for email, name, role, scope in data.USERS:
-        if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-            report.add("user", "unchanged")
-            continue
-        user = auth_ops.create_user(email, name, data.DEMO_PASSWORD, actor=actor)
-        if role is Role.KOORDINATOR_SUBGT:
-            stf = get_sub_task_force(data.KABKOTA[0], scope)
-            auth_ops.grant_role(user, role, sub_task_force=stf, actor=actor)
-        else:
-            auth_ops.grant_role(user, role, agency=get_agency_by_code(scope), actor=actor)
-        report.add("user", "created")
+        user = db.session.scalar(select(User).where(User.email == email))
+        outcome = "unchanged"
+        if user is None:
+            user = auth_ops.create_user(email, name, data.DEMO_PASSWORD, actor=actor)
+            outcome = "created"
+        stf = get_sub_task_force(data.KABKOTA[0], scope) if role.scoped_to_subtaskforce else None
+        agency = None if stf is not None else get_agency_by_code(scope)
+        held = {(g.role, g.agency_id, g.sub_task_force_id) for g in user.grants}
+        scope_ids = (agency.id if agency else None, stf.id if stf else None)
+        if (role, *scope_ids) not in held:
+            # a demo account of an older demo database gets the grant it has now (the data
+            # officer moved from the dinas to the UPTD PPA); the grants it had are kept
+            auth_ops.grant_role(user, role, agency=agency, sub_task_force=stf, actor=actor)
+            outcome = "updated" if outcome == "unchanged" else outcome
+        report.add("user", outcome)
 
     for year in data.POPULATION_YEARS:
         for region_code, yr, sex, age_from, age_to, count in population_rows(year):
@@ -120,5 +127,8 @@ def load_demo() -> DemoReport:
                 region_code, yr, sex, age_from, age_to, count, actor=actor
             )
             report.add("population row", outcome)
-    load_demo_cases(report)
+    records = [*demo_records(), *host_records(DAY_SERVICES)]
+    load_demo_cases(report, records)
+    load_demo_day(report, records)
+    load_demo_figures(report)
     return report

@@ -4,12 +4,19 @@ from sqlalchemy import func, select
 
 from app.agencies.models import Agency, SubTaskForce, SubTaskForceMember, TaskForce
 from app.audit.models import AuditEntry
-from app.auth.models import User
-from app.cases.models import Case
+from app.auth.models import RoleGrant, User
+from app.cases.models import Attachment, Case, CaseNote, ConsentEntry
 from app.core.enums import AgencyType, RegionLevel, Role
+from app.deadlines.models import Deadline
+from app.demo import data
 from app.extensions import db
+from app.indicators.models import IndicatorTarget, IndicatorValue
+from app.notifications.models import Notification
+from app.referrals.models import Referral, ReferralEvent
 from app.regions.models import Population, Region
 from app.regions.queries import get_region_by_code
+from app.services.models import ServiceTrack
+from app.workflow.models import CaseTransfer, CaseTransition
 
 MODELS = (
     Region,
@@ -18,8 +25,21 @@ MODELS = (
     SubTaskForce,
     SubTaskForceMember,
     User,
+    RoleGrant,
     Population,
     Case,
+    CaseTransition,
+    ServiceTrack,
+    ConsentEntry,
+    CaseNote,
+    Attachment,
+    Referral,
+    ReferralEvent,
+    CaseTransfer,
+    Deadline,
+    Notification,
+    IndicatorTarget,
+    IndicatorValue,
     AuditEntry,
 )
 
@@ -39,6 +59,9 @@ def test_demo_load_builds_the_city_and_twice_changes_nothing(app):
     assert "created" not in summary and "updated" not in summary and "imported: " not in summary
     assert {m.__name__: count(m) for m in MODELS} == snapshot
     assert "admin@simpul.demo" in second.output
+    # every demo account is printed, with its role and where it works
+    for email, _name, role, scope in data.USERS:
+        assert f"{email:<26} {role.value:<18} {scope}" in second.output
 
     city = get_region_by_code("32.73")
     kecamatan = [r for r in city.children if r.level is RegionLevel.KECAMATAN]
