@@ -180,6 +180,14 @@ SETTINGS: tuple[Setting, ...] = (
         "does not fix one).",
     ),
     Setting(
+        "REFERRAL_SHARING_GRACE_DAYS",
+        30,
+        _int,
+        "Days after a referral is completed during which the receiving agency still sees what it "
+        "shared (identity, incident summary, findings, attachments); a withdrawn or declined "
+        "referral stops sharing at once. 0: sharing ends on completion.",
+    ),
+    Setting(
         "INDICATOR_REGION",
         "agency",
         _str,

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
@@ -152,18 +153,45 @@ def inbox(user: Any, now: dt.datetime) -> dict[str, list[InboxRow]]:
     return tabs
 
 
+# A referral that ended this way stops sharing at once; a completed one after the grace period.
+ENDED_AT_ONCE = (ReferralState.DITARIK, ReferralState.DITOLAK)
+
+
+def sharing_grace() -> dt.timedelta:
+    """How long a completed referral keeps sharing (``REFERRAL_SHARING_GRACE_DAYS``)."""
+    return dt.timedelta(days=max(0, int(current_app.config["REFERRAL_SHARING_GRACE_DAYS"])))
+
+
+def sharing_active(referral: Referral, now: dt.datetime) -> bool:
+    """Whether the receiving agency may still see what the referral shares: not once it was
+    withdrawn or declined, and not longer than the grace period after it was completed. The one
+    rule behind the receiver's referral page and its attachment downloads."""
+    if referral.state in ENDED_AT_ONCE:
+        return False
+    if referral.state is ReferralState.SELESAI:
+        ended = referral.ended_at
+        return ended is not None and now < ended + sharing_grace()
+    return True
+
+
 @dataclass
 class SharedView:
-    """Exactly what the receiving agency may see of the case."""
+    """Exactly what the receiving agency may see of the case (nothing once sharing ended)."""
 
     referral: Referral
+    active: bool  # False: sharing ended (withdrawn, declined, completed past the grace period)
     victim: Victim | None  # with the identity section only
     case: Case | None  # with the incident section only
+    assessment: bool  # the assessment section is shared (and sharing is active)
     findings: list[Any]  # assessment findings of the relevant areas
     attachments: list[Attachment]
+    grace_days: int
 
 
-def shared_view(referral: Referral) -> SharedView:
+def shared_view(referral: Referral, now: dt.datetime) -> SharedView:
+    grace_days = sharing_grace().days
+    if not sharing_active(referral, now):
+        return SharedView(referral, False, None, None, False, [], [], grace_days)
     victim = referral.track.victim if referral.share_identity else None
     case = referral.case if referral.share_incident else None
     findings: list[Any] = []
@@ -174,10 +202,24 @@ def shared_view(referral: Referral) -> SharedView:
         if assessment is not None and assessment.completed_at is not None:
             areas = RELEVANT_AREAS.get(referral.track.service_type, ())
             findings = [f for f in assessment.findings if f.area in areas]
-    return SharedView(referral, victim, case, findings, list(referral.attachments))
+    return SharedView(
+        referral,
+        True,
+        victim,
+        case,
+        referral.share_assessment,
+        findings,
+        list(referral.attachments),
+        grace_days,
+    )
 
 
-def shared_attachment(referral: Referral, attachment_id: int) -> Attachment | None:
+def shared_attachment(
+    referral: Referral, attachment_id: int, now: dt.datetime
+) -> Attachment | None:
+    """A shared attachment the receiver may download now, else None (404)."""
+    if not sharing_active(referral, now):
+        return None
     return next((a for a in referral.attachments if a.id == attachment_id), None)
 
 

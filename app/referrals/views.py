@@ -1,7 +1,9 @@
 """Referral routes: sending from the case page, the receiving agency's inbox and referral page.
 
 The receiving agency reaches a referral only through ``queries.referral_for_receiver`` (its own
-agency's, never a draft) and sees only what was shared; anything else is a 404. The sending side
+agency's, never a draft) and sees only what was shared, and only while
+``queries.sharing_active`` holds (not once withdrawn or declined, nor past the grace period after
+completion); anything else is a 404. The sending side
 works from the case page (the case loaded through the case scope).
 """
 
@@ -152,7 +154,7 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
         render_template(
             "referrals/detail.html",
             referral=referral,
-            shared=queries.shared_view(referral),
+            shared=queries.shared_view(referral, utcnow()),
             step_form=ReferralStepForm(formdata=None),
             note_form=ReferralNoteForm(formdata=None),
             error=error,
@@ -250,7 +252,7 @@ def sender_note(case_id: int, referral_id: int) -> Any:
 @requires("referrals:receive")
 def download(referral_id: int, attachment_id: int) -> Response:
     referral = _received_or_404(referral_id)
-    attachment = queries.shared_attachment(referral, attachment_id)
+    attachment = queries.shared_attachment(referral, attachment_id, utcnow())
     if attachment is None:
         abort(404)
     record_attachment_download(referral.case, attachment, actor=_me())

@@ -444,3 +444,110 @@ def test_a_missed_answer_is_escalated_once_to_both_agencies_supervisors(app, s):
     everything = db.session.query(Notification).count()
     check_overdue.run(now=much_later + MINUTE)
     assert db.session.query(Notification).count() == everything
+
+
+# --- sharing ends with the referral ------------------------------------------------------------
+
+NOTE = "Pasien datang untuk kontrol pertama"
+OUTCOME = "Visum selesai dan hasilnya dikirim ke penyidik"
+ENDED = "Berbagi data berakhir"
+
+
+def _refer_everything(s: dict[str, Any]) -> Any:
+    referral = refer(
+        s, identity=True, incident=True, assessment=True, attachment_ids=(s["shared"].id,)
+    )
+    ops.accept_referral(referral.id, actor=s["nurse"])
+    ops.add_progress_note(referral.id, NOTE, actor=s["nurse"])
+    return referral
+
+
+def _withdrawn(s: dict[str, Any]) -> Any:
+    referral = refer(
+        s, identity=True, incident=True, assessment=True, attachment_ids=(s["shared"].id,)
+    )
+    ops.add_progress_note(referral.id, NOTE, actor=s["nurse"])
+    return ops.withdraw_referral(referral.id, "Korban pindah ke kota lain", actor=s["manager"])
+
+
+def _declined(s: dict[str, Any]) -> Any:
+    referral = refer(
+        s, identity=True, incident=True, assessment=True, attachment_ids=(s["shared"].id,)
+    )
+    ops.add_progress_note(referral.id, NOTE, actor=s["nurse"])
+    return ops.decline_referral(referral.id, "Dokter forensik tidak ada", actor=s["nurse"])
+
+
+def _completed(s: dict[str, Any], days_ago: int) -> Any:
+    referral = _refer_everything(s)
+    ops.start_referral(referral.id, actor=s["nurse"])
+    ops.complete_referral(referral.id, OUTCOME, actor=s["nurse"])
+    referral.ended_at = utcnow() - dt.timedelta(days=days_ago)
+    db.session.flush()
+    return referral
+
+
+SHARED = (NAME, NIK, PHONE, ADDRESS, KRONOLOGI, SHARED_FILE, NEEDS[AssessmentArea.FISIK])
+
+
+def _sender_still_sees_everything(app: Any, s: dict[str, Any]) -> None:
+    client = app.test_client()  # the sending agency, in a browser of its own
+    page = page_of(client, s["manager"], f"/kasus/{s['case'].id}")
+    for shown in (NAME, KRONOLOGI, SHARED_FILE):
+        assert shown in page, shown
+    own = client.get(f"/kasus/{s['case'].id}/lampiran/{s['shared'].id}")
+    assert own.status_code == 200 and own.data == PNG
+
+
+@pytest.mark.parametrize(
+    ("end", "line", "kept"),
+    [
+        (_withdrawn, "rujukan ditarik", "Korban pindah ke kota lain"),
+        (_declined, "rujukan ditolak", "Dokter forensik tidak ada"),
+        (lambda s: _completed(s, days_ago=31), "rujukan selesai lebih dari 30 hari lalu", OUTCOME),
+    ],
+    ids=["withdrawn", "declined", "completed-past-grace"],
+)
+def test_sharing_ends_when_the_referral_ends(app, client, s, end, line, kept):
+    referral = end(s)
+    page = page_of(client, s["nurse"], f"/rujukan/{referral.id}")
+    for secret in SHARED:
+        assert secret not in page, secret
+    assert f"{ENDED}: {line}" in page
+    # the referral's own history stays: its message, its states and notes, how it ended
+    for own in ("Mohon pemeriksaan", s["case"].reference, NOTE, kept):
+        assert own in page, own
+    download = client.get(f"/rujukan/{referral.id}/lampiran/{s['shared'].id}")
+    assert download.status_code == 404
+    _sender_still_sees_everything(app, s)
+
+
+def test_a_completed_referral_shares_during_the_grace_period(client, s):
+    referral = _completed(s, days_ago=29)
+    page = page_of(client, s["nurse"], f"/rujukan/{referral.id}")
+    for shown in SHARED:
+        assert shown in page, shown
+    assert ENDED not in page and OUTCOME in page
+    ok = client.get(f"/rujukan/{referral.id}/lampiran/{s['shared'].id}")
+    assert ok.status_code == 200 and ok.data == PNG
+
+
+def test_the_grace_period_is_a_setting(app, client, s, monkeypatch):
+    monkeypatch.setitem(app.config, "REFERRAL_SHARING_GRACE_DAYS", 7)
+    referral = _completed(s, days_ago=8)
+    page = page_of(client, s["nurse"], f"/rujukan/{referral.id}")
+    assert NAME not in page and "rujukan selesai lebih dari 7 hari lalu" in page
+    assert client.get(f"/rujukan/{referral.id}/lampiran/{s['shared'].id}").status_code == 404
+
+
+def test_sharing_active_follows_the_state_and_the_grace_period(app, s):
+    from app.referrals.queries import sharing_active
+
+    now = utcnow()
+    referral = _refer_everything(s)
+    assert sharing_active(referral, now)
+    ops.start_referral(referral.id, actor=s["nurse"])
+    ops.complete_referral(referral.id, OUTCOME, actor=s["nurse"])
+    ended = referral.ended_at
+    assert sharing_active(referral, ended + dt.timedelta(days=30) - MINUTE)
+    assert not sharing_active(referral, ended + dt.timedelta(days=30))
