@@ -168,6 +168,32 @@ def register_failure(user: User, *, step: str) -> bool:
     return locked
 
 
+def end_all_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: bump the session generation, which each
+    session id carries, so every cookie made before — this one, copies of it, those on other
+    devices — no longer loads the user from the next request on. A plain UPDATE, outside the
+    version counter: ending sessions must never fail on a concurrent edit of the account."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["session_generation"])
+
+
+def register_session_failure(user: User, *, step: str) -> bool:
+    """A wrong password (or code) given from inside a session (re-authentication, password
+    change, turning two-step verification off, new recovery codes): counted like a sign-in
+    failure. When it locks the account, every session of the user ends as well — someone
+    guessing the password of a session they hold may have stolen it, and ending only this
+    browser's copy would leave other copies of the cookie working. True when it locked."""
+    locked = register_failure(user, step=step)
+    if locked:
+        end_all_sessions(user)
+    return locked
+
+
 def reset_failures(user: User) -> None:
     if user.failed_logins or user.locked_until is not None:
         db.session.execute(
@@ -360,8 +386,46 @@ def regenerate_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def record_logout(user: User) -> None:
+def sign_out(user: User) -> None:
+    """Sign-out ends the session on the server, not only in the browser: a copy of the
+    cookie taken before must be refused afterwards. Sessions are signed cookies, so this
+    ends every session of the user (``end_all_sessions``), on other devices too."""
+    end_all_sessions(user)
     record(user, "user.logout", "user", user.id)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> str:
+    """The signed-in ``user`` changes their own password. Returns ``"changed"``, or, for a
+    wrong current password, ``"wrong"`` or ``"locked"`` (this failure locked the account and
+    ended every session of the user), counted and audited by ``password_change_failed``; while
+    the account is locked even the right one is refused, the same way. A password the policy
+    refuses raises DomainError (field ``new_password``) and counts nothing: the current one was
+    right."""
+    if is_locked(user) or not verify_password(user.password_hash, current_password):
+        return "locked" if password_change_failed(user) else "wrong"
+    try:
+        set_password(user, new_password, actor=user)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="new_password") from exc
+    reset_failures(user)
+    return "changed"
+
+
+def password_change_failed(user: User) -> bool:
+    """A wrong current password on the password-change form: counted towards the sign-in
+    lockout (``register_session_failure``: a lock ends every session of the user) and audited as
+    ``user.password_change_failed`` (never a password). True when this failure locked the
+    account. The form is answered 422, which rolls the request back: the view has the commit
+    point do this again apart (``keep_on_refusal``), so the count and the entry are kept."""
+    locked = register_session_failure(user, step="password_change")
+    record(
+        user,
+        "user.password_change_failed",
+        "user",
+        user.id,
+        {"locked": locked or is_locked(user)},
+    )
+    return locked
 
 
 def grant_role(

@@ -56,6 +56,7 @@ from app.auth.sessions import (
 from app.core.enums import Role
 from app.core.errors import DomainError
 from app.core.permissions import AUTHENTICATED, public, requires
+from app.core.web import keep_on_refusal
 from app.extensions import db, limiter
 
 __all__ = ["safe_next"]
@@ -81,6 +82,14 @@ def _login_limit() -> str:
 def _generic_failure() -> None:
     # One message for a wrong password, an unknown account, a disabled and a locked account.
     flash(_("The e-mail or password is not correct."), "error")
+
+
+def _locked_out() -> Response:
+    """A wrong password from inside a session locked the account (and ended the user's
+    sessions): out, with sign-in's answer for a locked account."""
+    end_session()
+    _generic_failure()
+    return redirect(url_for("auth.login"))
 
 
 bp.before_app_request(enforce_session_rules)
@@ -173,11 +182,9 @@ def reauthenticate() -> Any:
             ok = verify_password(user.password_hash, form.password.data or "")
             if ok and user.totp_enabled:
                 ok = ops.verify_second_factor(user, form.code.data or "") is not None
-            if not ok and ops.register_failure(user, step="reauth"):
-                # guessing from inside a session: the lock ends the session as well
-                end_session()
-                _generic_failure()
-                return redirect(url_for("auth.login"))
+            if not ok and ops.register_session_failure(user, step="reauth"):
+                # guessing from inside a session: the lock ends the user's sessions as well
+                return _locked_out()
         if ok:
             ops.reset_failures(user)
             mark_recent_auth()
@@ -195,12 +202,13 @@ def reauthenticate() -> Any:
 @requires(AUTHENTICATED)
 def logout() -> Response:
     user = current_user._get_current_object()
-    ops.record_logout(user)
     locale = user.locale or session.get("locale")
+    # ended on the server too: a copy of the cookie is refused from now on (docs/security.md)
+    ops.sign_out(user)
     end_session()
     if locale:
         session["locale"] = locale  # the sign-in page stays in the language the person chose
-    flash(_("You have signed out."), "info")
+    flash(_("You have signed out. Your sessions on other devices have ended too."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -265,13 +273,15 @@ def totp_restart() -> Any:
     return redirect(url_for("auth.totp_setup"))
 
 
-def _password_checked(user: Any, form: PasswordConfirmForm, step: str) -> bool:
-    """The password of the signed-in user, counted towards the lockout when wrong."""
+def _password_checked(user: Any, form: PasswordConfirmForm, step: str) -> bool | None:
+    """The password of the signed-in user, counted towards the lockout when wrong. None when
+    this failure locked the account (the user's sessions have ended)."""
     if not form.validate_on_submit():
         return False
     if not ops.is_locked(user) and verify_password(user.password_hash, form.password.data or ""):
         return True
-    ops.register_failure(user, step=step)
+    if ops.register_session_failure(user, step=step):
+        return None
     form.password.errors.append(_("The password is not correct."))
     return False
 
@@ -283,7 +293,10 @@ def totp_disable() -> Any:
     if not user.totp_enabled:
         return redirect(url_for("auth.totp_setup"))
     form = PasswordConfirmForm(prefix="off")
-    if not _password_checked(user, form, "totp_disable"):
+    checked = _password_checked(user, form, "totp_disable")
+    if checked is None:
+        return _locked_out()
+    if not checked:
         # 200, not 4xx: the failed attempt is counted (a 4xx rolls the request back)
         return _render_totp(user, disable_form=form)
     ops.disable_totp(user, actor=user)
@@ -299,7 +312,10 @@ def totp_recovery_codes() -> Any:
     if not user.totp_enabled:
         return redirect(url_for("auth.totp_setup"))
     form = PasswordConfirmForm(prefix="rc")
-    if not _password_checked(user, form, "recovery_codes"):
+    checked = _password_checked(user, form, "recovery_codes")
+    if checked is None:
+        return _locked_out()
+    if not checked:
         return _render_totp(user, codes_form=form)
     codes = ops.regenerate_recovery_codes(user)
     return render_template("auth/recovery_codes.html", codes=codes, first=False)
@@ -337,25 +353,36 @@ def profile() -> Any:
 
 @bp.route("/akun/kata-sandi", methods=["POST"])
 @requires(AUTHENTICATED)
+@limiter.shared_limit(_login_limit, scope="login-address", methods=["POST"])
+@limiter.shared_limit(_login_limit, scope="login-account", methods=["POST"], key_func=_account_key)
 def change_password() -> Any:
+    """A wrong current password counts like a failed sign-in: the lockout, the sign-in rate
+    limits, and an audit entry; the count and the entry are kept although the form is refused."""
     user = current_user._get_current_object()
     form = ProfileForm(prefix="profile", data={"locale": user.locale})
     password_form = ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():
-        if not verify_password(user.password_hash, password_form.current_password.data or ""):
-            password_form.current_password.errors.append(_("The current password is not correct."))
+        try:
+            outcome = ops.change_password(
+                user,
+                password_form.current_password.data or "",
+                password_form.new_password.data or "",
+            )
+        except DomainError as exc:
+            password_form.new_password.errors.append(str(exc.message))
         else:
-            try:
-                ops.set_password(user, password_form.new_password.data or "", actor=user)
-            except DomainError as exc:
-                password_form.new_password.errors.append(str(exc.message))
-            else:
+            if outcome == "locked":
+                return _locked_out()
+            if outcome == "changed":
                 # The password change ended every session; keep this one going.
                 login_user(user)
                 flash(
                     _("Your password has been changed. Other sessions were signed out."), "success"
                 )
                 return redirect(url_for("auth.profile"))
+            # refused (422, rolled back): the failure is counted and audited again, apart
+            keep_on_refusal(lambda: ops.password_change_failed(user))
+            password_form.current_password.errors.append(_("The current password is not correct."))
     return render_template(
         "auth/profile.html", user=user, form=form, password_form=password_form
     ), 422
