@@ -18,6 +18,7 @@ from app.auth.queries import get_user_for_login
 from app.core.db import model_diff, utcnow
 from app.core.enums import Role
 from app.core.errors import DomainError
+from app.core.permissions import CASE_DATA_ROLES
 from app.extensions import db
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -99,6 +100,27 @@ def set_password(user: User, password: str, *, actor: Actor) -> None:
     user.session_generation += 1
     db.session.flush()
     record(actor, "user.set_password", "user", user.id)
+
+
+def reset_password(user: User, password: str, *, actor: Actor) -> None:
+    """An administrator sets another user's password (the user's sessions end). Not one's own:
+    that is changed on the profile page, with the current password."""
+    if user.id == getattr(actor, "id", None):
+        raise DomainError(
+            _l("Change your own password on your profile page, with your current password."),
+            field="password",
+        )
+    set_password(user, password, actor=actor)
+
+
+def reset_totp(user: User, *, actor: Actor) -> None:
+    """An administrator turns off another user's two-step verification (a lost phone and lost
+    recovery codes). Not one's own: another administrator does that."""
+    if user.id == getattr(actor, "id", None):
+        raise DomainError(
+            _l("You cannot reset your own two-step verification. Ask another administrator.")
+        )
+    disable_totp(user, actor=actor)
 
 
 def set_locale(user: User, locale: str, *, actor: Actor) -> None:
@@ -428,6 +450,70 @@ def password_change_failed(user: User) -> bool:
     return locked
 
 
+ROLE_GRANTED_KIND = "case_role_granted"
+"""The notification of an agency's supervisors that someone was given a case role there."""
+
+
+def _check_role_combination(user: User, role: Role, actor: Actor) -> None:
+    """Nobody changes their own roles, and an administrator account holds no case role (a role
+    opening case data): administration has no access to case content, so an administrator
+    cannot give themselves that access, on this account or by adding a role to it."""
+    if user.id == getattr(actor, "id", None):
+        raise DomainError(
+            _l("You cannot change your own roles. Ask another administrator."), field="role"
+        )
+    held = user.role_set
+    if role in CASE_DATA_ROLES and Role.ADMIN in held:
+        raise DomainError(
+            _l(
+                "An administrator account cannot hold a role with access to cases. If this "
+                "person also works on cases, create a second account for that work."
+            ),
+            field="role",
+        )
+    if role is Role.ADMIN and held & CASE_DATA_ROLES:
+        raise DomainError(
+            _l(
+                "This account holds a role with access to cases, so it cannot become an "
+                "administrator account. Create a separate account for administration."
+            ),
+            field="role",
+        )
+
+
+def _notify_supervisors_of_grant(
+    user: User, grant: RoleGrant, agency: Agency | None, sub_task_force: SubTaskForce | None
+) -> None:
+    """Tell the supervisors of the agency where a case role was granted (for a Sub GT
+    coordinator: of the Sub GT's member agencies), the grantee excepted. The notification names
+    the account by its e-mail address; its e-mail copy goes out after the commit."""
+    from app.deadlines.queries import agency_supervisors
+    from app.notifications.operations import notify
+
+    if agency is not None:
+        agency_ids = [agency.id]
+    elif sub_task_force is not None:
+        agency_ids = sorted(m.agency_id for m in sub_task_force.members)
+    else:
+        agency_ids = []
+    told: set[int] = set()
+    for agency_id in agency_ids:
+        for supervisor in agency_supervisors(agency_id):
+            if supervisor.id in told or supervisor.id == user.id:
+                continue
+            told.add(supervisor.id)
+            notify(
+                supervisor,
+                ROLE_GRANTED_KIND,
+                reference=_shorten(user.email, 60),
+                key=f"role_grant:{grant.id}",
+            )
+
+
+def _shorten(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
 def grant_role(
     user: User,
     role: Role,
@@ -435,7 +521,15 @@ def grant_role(
     agency: Agency | None = None,
     sub_task_force: SubTaskForce | None = None,
     actor: Actor,
+    tell_supervisors: bool = True,
 ) -> RoleGrant:
+    """Give ``user`` ``role`` at ``agency`` (or, for a Sub GT coordinator, in
+    ``sub_task_force``). Refused for the actor's own account and for a case role on an
+    administrator account (``_check_role_combination``). A case role is told to the supervisors
+    of the agency (``case_role_granted`` notifications), in the same transaction, unless
+    ``tell_supervisors`` is False (the demo data, made all at once); the web route asks for a
+    fresh re-authentication first."""
+    _check_role_combination(user, role, actor)
     if role.scoped_to_subtaskforce:
         if sub_task_force is None or agency is not None:
             raise DomainError(
@@ -466,10 +560,15 @@ def grant_role(
             "sub_task_force": sub_task_force.id if sub_task_force else None,
         },
     )
+    if tell_supervisors and role in CASE_DATA_ROLES:
+        _notify_supervisors_of_grant(user, grant, agency, sub_task_force)
     return grant
 
 
 def revoke_grant(grant: RoleGrant, *, actor: Actor) -> None:
+    """Remove a role. One's own administrator role stays (another administrator removes it);
+    one's own other roles may go — removing a role never widens access, and it is how an
+    administrator account gives up a case role it held from before that was refused."""
     user = grant.user
     if grant.role is Role.ADMIN and user.id == getattr(actor, "id", None):
         raise DomainError(_l("You cannot remove your own administrator role."))

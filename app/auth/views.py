@@ -38,7 +38,7 @@ from app.auth.forms import (
     UserEditForm,
 )
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.queries import get_user, get_user_for_login, users_query
+from app.auth.queries import admin_with_case_roles, get_user, get_user_for_login, users_query
 from app.auth.sessions import (
     SESSION_LAST_SEEN,  # noqa: F401  (kept importable from here)
     clear_pending_login,
@@ -49,6 +49,7 @@ from app.auth.sessions import (
     needs_enrolment,
     pending_login,
     pending_user,
+    require_recent_auth,
     safe_next,
     start_pending_login,
     start_session,
@@ -458,6 +459,8 @@ def _render_user_edit(
         reset_form=reset_form or ResetPasswordForm(prefix="reset"),
         revoke_form=RevokeForm(),
         locked=ops.is_locked(user),
+        own_account=user.id == current_user.id,
+        admin_with_case_roles=admin_with_case_roles(user),
     ), status
 
 
@@ -494,6 +497,7 @@ def user_edit(user_id: int) -> Any:
 
 @bp.route("/admin/pengguna/<int:user_id>/peran", methods=["POST"])
 @requires("users:manage")
+@require_recent_auth()  # a role may open case data: the password (and code) again, 5 minutes
 def user_grant(user_id: int) -> Any:
     user = _load_user_or_404(user_id)
     form = _grant_form()
@@ -539,12 +543,13 @@ def user_revoke(user_id: int) -> Any:
 
 @bp.route("/admin/pengguna/<int:user_id>/kata-sandi", methods=["POST"])
 @requires("users:manage")
+@require_recent_auth()  # whoever sets the password can sign in as the user
 def user_reset_password(user_id: int) -> Any:
     user = _load_user_or_404(user_id)
     form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
         try:
-            ops.set_password(user, form.password.data or "", actor=current_user)
+            ops.reset_password(user, form.password.data or "", actor=current_user)
         except DomainError as exc:
             form.password.errors.append(str(exc.message))
         else:
@@ -565,10 +570,17 @@ def user_unlock(user_id: int) -> Any:
 
 @bp.route("/admin/pengguna/<int:user_id>/2fa/reset", methods=["POST"])
 @requires("users:manage")
+@require_recent_auth()  # with the password, the account is then one step from being taken
 def user_totp_reset(user_id: int) -> Any:
     """Turn off a user's two-step verification (a lost phone and lost recovery codes); their
     sessions end, and a role that requires it sends them to set it up at the next sign-in."""
     user = _load_user_or_404(user_id)
-    ops.disable_totp(user, actor=current_user)
-    flash(_("Two-step verification of this account is off; its sessions were ended."), "success")
+    try:
+        ops.reset_totp(user, actor=current_user)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(
+            _("Two-step verification of this account is off; its sessions were ended."), "success"
+        )
     return redirect(url_for("auth.user_edit", user_id=user.id))
