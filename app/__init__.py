@@ -50,6 +50,19 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         settings["SECRET_KEY"] = _instance_secret(app)
     # the environment's default MAIL_BACKEND; production refuses smtp without MAIL_SERVER
     resolve_mail_settings(settings)
+    from app.core.proxy import parse_trusted_proxies
+
+    try:
+        settings["TRUSTED_PROXY_NETWORKS"] = parse_trusted_proxies(
+            str(settings["TRUSTED_PROXIES"] or "")
+        )
+    except ValueError as exc:
+        raise ConfigError(f"TRUSTED_PROXIES: {exc}") from exc
+    if settings["PROXY_FIX_HOPS"] and not settings["TRUSTED_PROXY_NETWORKS"]:
+        raise ConfigError(
+            "PROXY_FIX_HOPS is set but TRUSTED_PROXIES names no proxy: set the proxy's address "
+            "(127.0.0.1,::1 for nginx on the same machine)"
+        )
 
     database_url = settings["DATABASE_URL"] or "sqlite:///" + str(
         Path(app.instance_path) / "simpul.sqlite3"
@@ -152,9 +165,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_keys(app)
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from app.core.proxy import TrustedProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # X-Forwarded-* believed only from TRUSTED_PROXIES (checked in _configure)
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, hops=hops, trusted=app.config["TRUSTED_PROXY_NETWORKS"]
+        )
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -111,7 +111,17 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
         "Trusted reverse proxies in front of the app (1 behind the nginx of `deploy/`): their "
         "`X-Forwarded-For/-Proto/-Host` give the client address used by rate limits and the audit "
-        "log. Leave 0 when the app is reached directly.",
+        "log, on requests that come from a `TRUSTED_PROXIES` address. Leave 0 when the app is "
+        "reached directly.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "127.0.0.1,::1",
+        _str,
+        "Addresses or networks (comma-separated) of the proxy in front of the app. Only a request "
+        "whose immediate peer is one of them (or comes over a unix socket) has its "
+        "`X-Forwarded-*` headers believed (with `PROXY_FIX_HOPS` > 0); from any other peer they "
+        "are dropped, so a client reaching the app directly cannot pick its own address.",
     ),
     Setting("LOG_LEVEL", "INFO", _str, "Python logging level."),
     Setting(

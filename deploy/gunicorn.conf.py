@@ -9,14 +9,21 @@ Gunicorn sits behind nginx, which terminates TLS, serves ``/static/`` and buffer
 bodies, so plain synchronous workers are enough. A few values can be changed through the
 environment without editing this file:
 
-    GUNICORN_BIND        address to listen on               (default 127.0.0.1:8000)
+    GUNICORN_BIND        address to listen on               (default 127.0.0.1:8000; the
+                         Docker image: unix:/run/simpul/gunicorn.sock)
     GUNICORN_WORKERS     number of worker processes         (default 2 * CPU cores + 1)
     GUNICORN_TIMEOUT     seconds before a silent worker is killed and restarted (default 60)
     FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto is trusted (read by gunicorn itself;
-                         default 127.0.0.1,::1 = nginx on the same machine)
+                         default 127.0.0.1,::1 = nginx on the same machine; a unix-socket peer
+                         is always trusted). Never "*".
+
+Bind to loopback or a unix socket only, never to an address other machines can reach: nginx is
+the one way in, and the X-Forwarded-* headers are believed because they come from it.
 
 The app itself takes the client address, scheme and host from nginx's X-Forwarded-* headers
-according to its own setting PROXY_FIX_HOPS (1 behind nginx; see deploy/simpul.env.example).
+according to its own settings PROXY_FIX_HOPS (1 behind nginx) and TRUSTED_PROXIES (the peers
+whose headers are believed; loopback by default; a unix-socket peer always): see
+deploy/simpul.env.example.
 
 Case data must never reach a log: the access log records the method and the path only,
 never the query string (``%(q)s``), the full request line (``%(r)s``) or the Referer
@@ -64,6 +71,11 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108  (a RAM filesystem for heartbeats, not
 # HTTPS. The FORWARDED_ALLOW_IPS environment variable, if set, takes precedence. (The app's
 # PROXY_FIX_HOPS does the same for the app, plus the client address and host.)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+if forwarded_allow_ips.strip() == "*":
+    raise RuntimeError(
+        "FORWARDED_ALLOW_IPS='*' lets any client claim HTTPS: name the proxy (127.0.0.1,::1 for "
+        "nginx on this machine), or bind to a unix socket, whose peer gunicorn always trusts"
+    )
 
 # Request limits: stay at gunicorn's defaults except for a slightly smaller header budget.
 limit_request_line = 4094

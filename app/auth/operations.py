@@ -18,6 +18,7 @@ from app.auth.queries import get_user_for_login
 from app.core.db import model_diff, utcnow
 from app.core.enums import Role
 from app.core.errors import DomainError
+from app.core.permissions import CASE_DATA_ROLES
 from app.extensions import db
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -101,6 +102,27 @@ def set_password(user: User, password: str, *, actor: Actor) -> None:
     record(actor, "user.set_password", "user", user.id)
 
 
+def reset_password(user: User, password: str, *, actor: Actor) -> None:
+    """An administrator sets another user's password (the user's sessions end). Not one's own:
+    that is changed on the profile page, with the current password."""
+    if user.id == getattr(actor, "id", None):
+        raise DomainError(
+            _l("Change your own password on your profile page, with your current password."),
+            field="password",
+        )
+    set_password(user, password, actor=actor)
+
+
+def reset_totp(user: User, *, actor: Actor) -> None:
+    """An administrator turns off another user's two-step verification (a lost phone and lost
+    recovery codes). Not one's own: another administrator does that."""
+    if user.id == getattr(actor, "id", None):
+        raise DomainError(
+            _l("You cannot reset your own two-step verification. Ask another administrator.")
+        )
+    disable_totp(user, actor=actor)
+
+
 def set_locale(user: User, locale: str, *, actor: Actor) -> None:
     if locale not in ("id", "en"):
         raise DomainError(_l("Unknown language."), field="locale")
@@ -165,6 +187,32 @@ def register_failure(user: User, *, step: str) -> bool:
             user.id,
             {"failures": count, "minutes": LOCKOUT_MINUTES, "step": step},
         )
+    return locked
+
+
+def end_all_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: bump the session generation, which each
+    session id carries, so every cookie made before — this one, copies of it, those on other
+    devices — no longer loads the user from the next request on. A plain UPDATE, outside the
+    version counter: ending sessions must never fail on a concurrent edit of the account."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["session_generation"])
+
+
+def register_session_failure(user: User, *, step: str) -> bool:
+    """A wrong password (or code) given from inside a session (re-authentication, password
+    change, turning two-step verification off, new recovery codes): counted like a sign-in
+    failure. When it locks the account, every session of the user ends as well — someone
+    guessing the password of a session they hold may have stolen it, and ending only this
+    browser's copy would leave other copies of the cookie working. True when it locked."""
+    locked = register_failure(user, step=step)
+    if locked:
+        end_all_sessions(user)
     return locked
 
 
@@ -360,8 +408,110 @@ def regenerate_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def record_logout(user: User) -> None:
+def sign_out(user: User) -> None:
+    """Sign-out ends the session on the server, not only in the browser: a copy of the
+    cookie taken before must be refused afterwards. Sessions are signed cookies, so this
+    ends every session of the user (``end_all_sessions``), on other devices too."""
+    end_all_sessions(user)
     record(user, "user.logout", "user", user.id)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> str:
+    """The signed-in ``user`` changes their own password. Returns ``"changed"``, or, for a
+    wrong current password, ``"wrong"`` or ``"locked"`` (this failure locked the account and
+    ended every session of the user), counted and audited by ``password_change_failed``; while
+    the account is locked even the right one is refused, the same way. A password the policy
+    refuses raises DomainError (field ``new_password``) and counts nothing: the current one was
+    right."""
+    if is_locked(user) or not verify_password(user.password_hash, current_password):
+        return "locked" if password_change_failed(user) else "wrong"
+    try:
+        set_password(user, new_password, actor=user)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="new_password") from exc
+    reset_failures(user)
+    return "changed"
+
+
+def password_change_failed(user: User) -> bool:
+    """A wrong current password on the password-change form: counted towards the sign-in
+    lockout (``register_session_failure``: a lock ends every session of the user) and audited as
+    ``user.password_change_failed`` (never a password). True when this failure locked the
+    account. The form is answered 422, which rolls the request back: the view has the commit
+    point do this again apart (``keep_on_refusal``), so the count and the entry are kept."""
+    locked = register_session_failure(user, step="password_change")
+    record(
+        user,
+        "user.password_change_failed",
+        "user",
+        user.id,
+        {"locked": locked or is_locked(user)},
+    )
+    return locked
+
+
+ROLE_GRANTED_KIND = "case_role_granted"
+"""The notification of an agency's supervisors that someone was given a case role there."""
+
+
+def _check_role_combination(user: User, role: Role, actor: Actor) -> None:
+    """Nobody changes their own roles, and an administrator account holds no case role (a role
+    opening case data): administration has no access to case content, so an administrator
+    cannot give themselves that access, on this account or by adding a role to it."""
+    if user.id == getattr(actor, "id", None):
+        raise DomainError(
+            _l("You cannot change your own roles. Ask another administrator."), field="role"
+        )
+    held = user.role_set
+    if role in CASE_DATA_ROLES and Role.ADMIN in held:
+        raise DomainError(
+            _l(
+                "An administrator account cannot hold a role with access to cases. If this "
+                "person also works on cases, create a second account for that work."
+            ),
+            field="role",
+        )
+    if role is Role.ADMIN and held & CASE_DATA_ROLES:
+        raise DomainError(
+            _l(
+                "This account holds a role with access to cases, so it cannot become an "
+                "administrator account. Create a separate account for administration."
+            ),
+            field="role",
+        )
+
+
+def _notify_supervisors_of_grant(
+    user: User, grant: RoleGrant, agency: Agency | None, sub_task_force: SubTaskForce | None
+) -> None:
+    """Tell the supervisors of the agency where a case role was granted (for a Sub GT
+    coordinator: of the Sub GT's member agencies), the grantee excepted. The notification names
+    the account by its e-mail address; its e-mail copy goes out after the commit."""
+    from app.deadlines.queries import agency_supervisors
+    from app.notifications.operations import notify
+
+    if agency is not None:
+        agency_ids = [agency.id]
+    elif sub_task_force is not None:
+        agency_ids = sorted(m.agency_id for m in sub_task_force.members)
+    else:
+        agency_ids = []
+    told: set[int] = set()
+    for agency_id in agency_ids:
+        for supervisor in agency_supervisors(agency_id):
+            if supervisor.id in told or supervisor.id == user.id:
+                continue
+            told.add(supervisor.id)
+            notify(
+                supervisor,
+                ROLE_GRANTED_KIND,
+                reference=_shorten(user.email, 60),
+                key=f"role_grant:{grant.id}",
+            )
+
+
+def _shorten(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 def grant_role(
@@ -371,7 +521,15 @@ def grant_role(
     agency: Agency | None = None,
     sub_task_force: SubTaskForce | None = None,
     actor: Actor,
+    tell_supervisors: bool = True,
 ) -> RoleGrant:
+    """Give ``user`` ``role`` at ``agency`` (or, for a Sub GT coordinator, in
+    ``sub_task_force``). Refused for the actor's own account and for a case role on an
+    administrator account (``_check_role_combination``). A case role is told to the supervisors
+    of the agency (``case_role_granted`` notifications), in the same transaction, unless
+    ``tell_supervisors`` is False (the demo data, made all at once); the web route asks for a
+    fresh re-authentication first."""
+    _check_role_combination(user, role, actor)
     if role.scoped_to_subtaskforce:
         if sub_task_force is None or agency is not None:
             raise DomainError(
@@ -402,10 +560,15 @@ def grant_role(
             "sub_task_force": sub_task_force.id if sub_task_force else None,
         },
     )
+    if tell_supervisors and role in CASE_DATA_ROLES:
+        _notify_supervisors_of_grant(user, grant, agency, sub_task_force)
     return grant
 
 
 def revoke_grant(grant: RoleGrant, *, actor: Actor) -> None:
+    """Remove a role. One's own administrator role stays (another administrator removes it);
+    one's own other roles may go — removing a role never widens access, and it is how an
+    administrator account gives up a case role it held from before that was refused."""
     user = grant.user
     if grant.role is Role.ADMIN and user.id == getattr(actor, "id", None):
         raise DomainError(_l("You cannot remove your own administrator role."))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 
 from app.auth.models import User
+from app.core.enums import Role
+from app.core.permissions import CASE_DATA_ROLES
 from app.extensions import db
 
 
@@ -34,3 +36,10 @@ def users_query(search: str | None = None) -> Select[tuple[User]]:
 
 def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
+
+
+def admin_with_case_roles(user: User) -> bool:
+    """An administrator account that still holds a case role, granted before such grants were
+    refused: shown on the account's page, to be removed."""
+    held = user.role_set
+    return Role.ADMIN in held and bool(held & CASE_DATA_ROLES)

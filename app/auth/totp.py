@@ -15,7 +15,8 @@ import segno
 
 from app.config import ConfigError
 from app.core.enums import Role
-from app.core.permissions import ROLE_PERMISSIONS
+from app.core.permissions import CASE_DATA_PERMISSIONS as CASE_DATA_PERMISSIONS  # re-exported
+from app.core.permissions import CASE_DATA_ROLES
 
 ISSUER = "Simpul"
 STEP_SECONDS = 30
@@ -29,26 +30,12 @@ _RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 TOTP_POLICIES = ("case_roles", "all", "none")
 
-# Permissions that open case data (identities, narratives, services, referrals, case lists).
-CASE_DATA_PERMISSIONS = frozenset(
-    {
-        "cases:create",
-        "cases:view_own",
-        "cases:manage",
-        "cases:supervise",
-        "referrals:receive",
-        "subgt:review",
-        "quality:review",
-    }
-)
-
 
 def _case_roles() -> frozenset[Role]:
-    """Roles whose permissions open case data, and the administrator, who can grant any role
-    (to anyone, themselves included) and so reaches case data in one step."""
-    roles = {role for role, perms in ROLE_PERMISSIONS.items() if perms & CASE_DATA_PERMISSIONS}
-    roles.add(Role.ADMIN)
-    return frozenset(roles)
+    """Roles whose permissions open case data, and the administrator, who can grant a case role
+    to another account — one they may have made themselves — and so reaches case data in two
+    steps (re-authenticated, and told to the agency's supervisors, but possible)."""
+    return CASE_DATA_ROLES | {Role.ADMIN}
 
 
 CASE_ROLES: frozenset[Role] = _case_roles()

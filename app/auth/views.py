@@ -38,7 +38,7 @@ from app.auth.forms import (
     UserEditForm,
 )
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.queries import get_user, get_user_for_login, users_query
+from app.auth.queries import admin_with_case_roles, get_user, get_user_for_login, users_query
 from app.auth.sessions import (
     SESSION_LAST_SEEN,  # noqa: F401  (kept importable from here)
     clear_pending_login,
@@ -49,6 +49,7 @@ from app.auth.sessions import (
     needs_enrolment,
     pending_login,
     pending_user,
+    require_recent_auth,
     safe_next,
     start_pending_login,
     start_session,
@@ -56,6 +57,7 @@ from app.auth.sessions import (
 from app.core.enums import Role
 from app.core.errors import DomainError
 from app.core.permissions import AUTHENTICATED, public, requires
+from app.core.web import keep_on_refusal
 from app.extensions import db, limiter
 
 __all__ = ["safe_next"]
@@ -81,6 +83,14 @@ def _login_limit() -> str:
 def _generic_failure() -> None:
     # One message for a wrong password, an unknown account, a disabled and a locked account.
     flash(_("The e-mail or password is not correct."), "error")
+
+
+def _locked_out() -> Response:
+    """A wrong password from inside a session locked the account (and ended the user's
+    sessions): out, with sign-in's answer for a locked account."""
+    end_session()
+    _generic_failure()
+    return redirect(url_for("auth.login"))
 
 
 bp.before_app_request(enforce_session_rules)
@@ -173,11 +183,9 @@ def reauthenticate() -> Any:
             ok = verify_password(user.password_hash, form.password.data or "")
             if ok and user.totp_enabled:
                 ok = ops.verify_second_factor(user, form.code.data or "") is not None
-            if not ok and ops.register_failure(user, step="reauth"):
-                # guessing from inside a session: the lock ends the session as well
-                end_session()
-                _generic_failure()
-                return redirect(url_for("auth.login"))
+            if not ok and ops.register_session_failure(user, step="reauth"):
+                # guessing from inside a session: the lock ends the user's sessions as well
+                return _locked_out()
         if ok:
             ops.reset_failures(user)
             mark_recent_auth()
@@ -195,12 +203,13 @@ def reauthenticate() -> Any:
 @requires(AUTHENTICATED)
 def logout() -> Response:
     user = current_user._get_current_object()
-    ops.record_logout(user)
     locale = user.locale or session.get("locale")
+    # ended on the server too: a copy of the cookie is refused from now on (docs/security.md)
+    ops.sign_out(user)
     end_session()
     if locale:
         session["locale"] = locale  # the sign-in page stays in the language the person chose
-    flash(_("You have signed out."), "info")
+    flash(_("You have signed out. Your sessions on other devices have ended too."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -265,13 +274,15 @@ def totp_restart() -> Any:
     return redirect(url_for("auth.totp_setup"))
 
 
-def _password_checked(user: Any, form: PasswordConfirmForm, step: str) -> bool:
-    """The password of the signed-in user, counted towards the lockout when wrong."""
+def _password_checked(user: Any, form: PasswordConfirmForm, step: str) -> bool | None:
+    """The password of the signed-in user, counted towards the lockout when wrong. None when
+    this failure locked the account (the user's sessions have ended)."""
     if not form.validate_on_submit():
         return False
     if not ops.is_locked(user) and verify_password(user.password_hash, form.password.data or ""):
         return True
-    ops.register_failure(user, step=step)
+    if ops.register_session_failure(user, step=step):
+        return None
     form.password.errors.append(_("The password is not correct."))
     return False
 
@@ -283,7 +294,10 @@ def totp_disable() -> Any:
     if not user.totp_enabled:
         return redirect(url_for("auth.totp_setup"))
     form = PasswordConfirmForm(prefix="off")
-    if not _password_checked(user, form, "totp_disable"):
+    checked = _password_checked(user, form, "totp_disable")
+    if checked is None:
+        return _locked_out()
+    if not checked:
         # 200, not 4xx: the failed attempt is counted (a 4xx rolls the request back)
         return _render_totp(user, disable_form=form)
     ops.disable_totp(user, actor=user)
@@ -299,7 +313,10 @@ def totp_recovery_codes() -> Any:
     if not user.totp_enabled:
         return redirect(url_for("auth.totp_setup"))
     form = PasswordConfirmForm(prefix="rc")
-    if not _password_checked(user, form, "recovery_codes"):
+    checked = _password_checked(user, form, "recovery_codes")
+    if checked is None:
+        return _locked_out()
+    if not checked:
         return _render_totp(user, codes_form=form)
     codes = ops.regenerate_recovery_codes(user)
     return render_template("auth/recovery_codes.html", codes=codes, first=False)
@@ -337,25 +354,36 @@ def profile() -> Any:
 
 @bp.route("/akun/kata-sandi", methods=["POST"])
 @requires(AUTHENTICATED)
+@limiter.shared_limit(_login_limit, scope="login-address", methods=["POST"])
+@limiter.shared_limit(_login_limit, scope="login-account", methods=["POST"], key_func=_account_key)
 def change_password() -> Any:
+    """A wrong current password counts like a failed sign-in: the lockout, the sign-in rate
+    limits, and an audit entry; the count and the entry are kept although the form is refused."""
     user = current_user._get_current_object()
     form = ProfileForm(prefix="profile", data={"locale": user.locale})
     password_form = ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():
-        if not verify_password(user.password_hash, password_form.current_password.data or ""):
-            password_form.current_password.errors.append(_("The current password is not correct."))
+        try:
+            outcome = ops.change_password(
+                user,
+                password_form.current_password.data or "",
+                password_form.new_password.data or "",
+            )
+        except DomainError as exc:
+            password_form.new_password.errors.append(str(exc.message))
         else:
-            try:
-                ops.set_password(user, password_form.new_password.data or "", actor=user)
-            except DomainError as exc:
-                password_form.new_password.errors.append(str(exc.message))
-            else:
+            if outcome == "locked":
+                return _locked_out()
+            if outcome == "changed":
                 # The password change ended every session; keep this one going.
                 login_user(user)
                 flash(
                     _("Your password has been changed. Other sessions were signed out."), "success"
                 )
                 return redirect(url_for("auth.profile"))
+            # refused (422, rolled back): the failure is counted and audited again, apart
+            keep_on_refusal(lambda: ops.password_change_failed(user))
+            password_form.current_password.errors.append(_("The current password is not correct."))
     return render_template(
         "auth/profile.html", user=user, form=form, password_form=password_form
     ), 422
@@ -431,6 +459,8 @@ def _render_user_edit(
         reset_form=reset_form or ResetPasswordForm(prefix="reset"),
         revoke_form=RevokeForm(),
         locked=ops.is_locked(user),
+        own_account=user.id == current_user.id,
+        admin_with_case_roles=admin_with_case_roles(user),
     ), status
 
 
@@ -467,6 +497,7 @@ def user_edit(user_id: int) -> Any:
 
 @bp.route("/admin/pengguna/<int:user_id>/peran", methods=["POST"])
 @requires("users:manage")
+@require_recent_auth()  # a role may open case data: the password (and code) again, 5 minutes
 def user_grant(user_id: int) -> Any:
     user = _load_user_or_404(user_id)
     form = _grant_form()
@@ -512,12 +543,13 @@ def user_revoke(user_id: int) -> Any:
 
 @bp.route("/admin/pengguna/<int:user_id>/kata-sandi", methods=["POST"])
 @requires("users:manage")
+@require_recent_auth()  # whoever sets the password can sign in as the user
 def user_reset_password(user_id: int) -> Any:
     user = _load_user_or_404(user_id)
     form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
         try:
-            ops.set_password(user, form.password.data or "", actor=current_user)
+            ops.reset_password(user, form.password.data or "", actor=current_user)
         except DomainError as exc:
             form.password.errors.append(str(exc.message))
         else:
@@ -538,10 +570,17 @@ def user_unlock(user_id: int) -> Any:
 
 @bp.route("/admin/pengguna/<int:user_id>/2fa/reset", methods=["POST"])
 @requires("users:manage")
+@require_recent_auth()  # with the password, the account is then one step from being taken
 def user_totp_reset(user_id: int) -> Any:
     """Turn off a user's two-step verification (a lost phone and lost recovery codes); their
     sessions end, and a role that requires it sends them to set it up at the next sign-in."""
     user = _load_user_or_404(user_id)
-    ops.disable_totp(user, actor=current_user)
-    flash(_("Two-step verification of this account is off; its sessions were ended."), "success")
+    try:
+        ops.reset_totp(user, actor=current_user)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(
+            _("Two-step verification of this account is off; its sessions were ended."), "success"
+        )
     return redirect(url_for("auth.user_edit", user_id=user.id))

@@ -33,7 +33,9 @@ def _me() -> Any:
 
 
 def _user_key() -> str:
-    return f"break-glass:{current_user.get_id()}"
+    """The account's id alone: not the session id (``get_id()`` carries the session generation,
+    which a password change or a sign-out bumps, and would start the count again)."""
+    return f"break-glass:{current_user.id}"
 
 
 @bp.route("/akses-darurat", methods=["GET", "POST"])

@@ -63,6 +63,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
 }
 
+# Permissions that open case data (identities, narratives, services, referrals, case lists).
+CASE_DATA_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        "cases:create",
+        "cases:view_own",
+        "cases:manage",
+        "cases:supervise",
+        "referrals:receive",
+        "subgt:review",
+        "quality:review",
+    }
+)
+
+CASE_DATA_ROLES: frozenset[Role] = frozenset(
+    role for role, perms in ROLE_PERMISSIONS.items() if perms & CASE_DATA_PERMISSIONS
+)
+"""The roles whose permissions open case data ("case roles"). An administrator account never
+holds one (``auth.operations.grant_role``): administration has no access to case content."""
+
 
 class HasRoles(Protocol):
     @property

@@ -80,6 +80,20 @@ def select_timezone() -> str:
     return str(current_app.config["DISPLAY_TIMEZONE"])
 
 
+_KEPT_ON_REFUSAL = "simpul_kept_on_refusal"
+
+
+def keep_on_refusal(work: Callable[[], object]) -> None:
+    """``work``, already done in the request's transaction, is kept even when the request is
+    answered with an error (status >= 400), whose transaction the commit point rolls back: a
+    wrong password given on a form counts towards the lockout and is audited although the form
+    is answered 422. After the rollback the commit point calls ``work`` again, in a transaction
+    of its own, and commits it. On success ``work`` is committed with the rest of the request and
+    not called again. (The rollback expires the objects of the request's session; they load again
+    when ``work`` uses them.)"""
+    g.setdefault(_KEPT_ON_REFUSAL, []).append(work)
+
+
 def init_request_handling(app: Flask) -> None:
     from app.extensions import db
 
@@ -99,7 +113,9 @@ def init_request_handling(app: Flask) -> None:
 
         A commit that fails is rolled back and raised: Flask hands it to the 500 handler
         (``internal_server_error``), so the person gets the error page, not the page or redirect
-        the view had prepared as if the work had been kept."""
+        the view had prepared as if the work had been kept. Work the view asked to keep on a
+        refusal (``keep_on_refusal``) is done again after the rollback and committed apart."""
+        kept = g.pop(_KEPT_ON_REFUSAL, [])
         if response.status_code < 400:
             try:
                 db.session.commit()
@@ -108,6 +124,14 @@ def init_request_handling(app: Flask) -> None:
                 raise
         else:
             db.session.rollback()
+            if kept:
+                try:
+                    for work in kept:
+                        work()
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    raise
         return response
 
     def fresh_csp_nonce() -> None:

@@ -117,7 +117,14 @@ def load_demo() -> DemoReport:
         if (role, *scope_ids) not in held:
             # a demo account of an older demo database gets the grant it has now (the data
             # officer moved from the dinas to the UPTD PPA); the grants it had are kept
-            auth_ops.grant_role(user, role, agency=agency, sub_task_force=stf, actor=actor)
+            auth_ops.grant_role(
+                user,
+                role,
+                agency=agency,
+                sub_task_force=stf,
+                actor=actor,
+                tell_supervisors=False,  # the demo's own accounts: nobody to warn
+            )
             outcome = "updated" if outcome == "unchanged" else outcome
         report.add("user", outcome)
 

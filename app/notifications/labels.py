@@ -34,7 +34,11 @@ KINDS: dict[str, Any] = {
     "subgt_escalation": _l("The Sub GT coordinator escalated a service to you"),
     "break_glass_used": _l("Emergency access to a case of your agency"),
     "break_glass_review": _l("Review last week's emergency access to your agency's cases"),
+    "case_role_granted": _l("An account was given a role with access to your agency's cases"),
 }
+
+# kinds about an account, not a case: their reference is the account's e-mail address
+ABOUT_ACCOUNT = frozenset({"case_role_granted"})
 
 TO_TRANSFER_INBOX = frozenset({"transfer_requested", "transfer_withdrawn"})
 

@@ -13,9 +13,10 @@ A mail server that cannot be reached or refuses the message makes the task fail 
 other order — commit the stamp, then send — would turn such a crash into an e-mail silently never
 sent, and a repeated "a case needs you" message is the lesser harm.
 
-What the message says: the kind of event, the case reference and a link into the application, in
-the recipient's language. Never a person's name, NIK, address, phone or any other detail of the
-case: e-mail leaves our control, and details are shown only in the application after sign-in.
+What the message says: the kind of event, the case reference (for a role granted at the agency:
+the staff account's e-mail address) and a link into the application, in the recipient's language.
+Never a person's name, NIK, address, phone or any other detail of the case: e-mail leaves our
+control, and details are shown only in the application after sign-in.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from flask_babel import gettext as _
 from app.auth.models import User
 from app.core.db import utcnow
 from app.extensions import celery, db
-from app.notifications.labels import kind_label, link_endpoint
+from app.notifications.labels import ABOUT_ACCOUNT, kind_label, link_endpoint
 from app.notifications.mail import send_message
 from app.notifications.models import Notification
 
@@ -50,7 +51,9 @@ def compose(note: Notification, locale: str) -> tuple[str, str]:
     with force_locale(locale):
         label = kind_label(note.kind)
         lines = [label, ""]
-        if note.reference:
+        if note.reference and note.kind in ABOUT_ACCOUNT:
+            lines.append(_("Account: %(reference)s", reference=note.reference))
+        elif note.reference:
             lines.append(_("Case: %(reference)s", reference=note.reference))
         lines.append(_("Open: %(link)s", link=link))
         lines += [

@@ -287,7 +287,7 @@ def test_case_roles():
         Role.PETUGAS_LAYANAN,
         Role.KOORDINATOR_SUBGT,
     } <= CASE_ROLES
-    assert Role.ADMIN in CASE_ROLES  # can grant itself any role
+    assert Role.ADMIN in CASE_ROLES  # can grant a case role to another account it made
     assert Role.PIMPINAN not in CASE_ROLES
     assert totp_required("case_roles", [Role.PIMPINAN, Role.SUPERVISOR])
     assert not totp_required("case_roles", [Role.PIMPINAN])
