@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -20,6 +19,7 @@ from app.core.enums import Role
 from app.extensions import db
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
+from tests.factories.files import docx_bytes
 from tests.fixtures import login
 
 GPS_IFD = 0x8825
@@ -59,15 +59,6 @@ def photo(fmt, size=(40, 20), orientation=1):
         text.add_text("Location", "Jl. Melati 5")
         extra["pnginfo"] = text
     image.save(out, fmt, **extra)
-    return out.getvalue()
-
-
-def docx():
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-        archive.writestr("docProps/core.xml", "<dc:creator>Petugas</dc:creator>")
     return out.getvalue()
 
 
@@ -214,7 +205,7 @@ def test_a_decompression_bomb_is_refused_without_decoding():
     [
         (PDF, "visum.pdf", "application/pdf"),
         (
-            docx(),
+            docx_bytes(),
             "laporan.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
