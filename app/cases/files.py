@@ -119,6 +119,9 @@ ODF_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 ODF_PRESENTATION_NS = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 ODF_MANIFEST_NS = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
 ODF_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+ODF_DRAW_NS = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
+# hyperlinks in text and on drawings: followed when the reader clicks, never loaded on opening
+ODF_HYPERLINKS = {f"{ODF_TEXT_NS}a", f"{ODF_DRAW_NS}a"}
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 ODF_CODE_DIRS = ("basic/", "scripts/")
 MACRO_LINK = re.compile(r"^\s*(vnd\.sun\.star\.script|macro|vnd\.sun\.star\.basic)\s*:", re.I)
@@ -456,7 +459,7 @@ class _Archive:
                 if MACRO_LINK.match(value):
                     raise UploadRefused(Refusal.ACTIVE, "macro link")
             href = element.get(XLINK_HREF)
-            if href and tag != f"{ODF_TEXT_NS}a" and OUTSIDE_LINK.match(href):
+            if href and tag not in ODF_HYPERLINKS and OUTSIDE_LINK.match(href):
                 raise UploadRefused(Refusal.EXTERNAL, f"{tag} linked from outside")
 
 

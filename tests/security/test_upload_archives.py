@@ -342,8 +342,12 @@ def test_odf_basic_scripts_event_listeners_and_ole_objects_are_refused(change):
 def test_odf_content_linked_from_outside_is_refused_and_hyperlinks_are_not():
     linked = odt_content('<draw:image xlink:href="http://203.0.113.9/pixel.png"/>')
     assert refusal(zip_bytes({**odt_parts(), "content.xml": linked})) == Refusal.EXTERNAL
-    link = odt_content('<text:p><text:a xlink:href="https://example.org/">x</text:a></text:p>')
-    assert check_content(zip_bytes({**odt_parts(), "content.xml": link})) == ODT
+    for link in (
+        '<text:p><text:a xlink:href="https://example.org/">x</text:a></text:p>',
+        '<draw:a xlink:href="https://example.org/"><draw:frame/></draw:a>',
+    ):
+        content = odt_content(link)
+        assert check_content(zip_bytes({**odt_parts(), "content.xml": content})) == ODT
 
 
 @pytest.mark.parametrize(
