@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from app.agencies.models import Agency
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
+from app.cases import storage
 from app.cases.files import Refusal, UploadRefused, check_content, without_metadata
 from app.cases.intake import (
     JAKARTA,
@@ -667,17 +667,17 @@ def add_attachment(
             field="file",
         )
     content = cleaned
-    stored = secrets.token_hex(24)
-    path = upload_dir() / stored
-    path.write_bytes(content)
-    path.chmod(0o600)
-    delete_on_rollback(db.session, path)
+    # encrypted with a data key of its own (storage.py); removed again if this is rolled back
+    directory = upload_dir()
+    stored = storage.write_file(directory, content)
+    delete_on_rollback(db.session, directory / stored.stored_name)
     safe_name = "".join(c for c in Path(filename or "berkas").name if c.isprintable())[:200]
     attachment = Attachment(
         case_id=case.id,
         uploaded_by_id=actor.id,
         original_name=safe_name or "berkas",
-        stored_name=stored,
+        stored_name=stored.stored_name,
+        data_key=stored.data_key,
         content_type=content_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
