@@ -8,12 +8,13 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 
 def init_app(app: Flask) -> None:
     from app.cases import intake_views, labels, models, views  # noqa: F401  (tables, names, routes)
-    from app.cases.cli import cases_cli
+    from app.cases.cli import attachments_cli, cases_cli
     from app.core.templating import register_nav
     from app.services import models as service_models  # noqa: F401
     from app.workflow import models as workflow_models  # noqa: F401
 
     app.register_blueprint(bp)
     app.cli.add_command(cases_cli)
+    app.cli.add_command(attachments_cli)
     register_nav("cases.new", _l("New complaint"), "cases:create")
     register_nav("cases.index", _l("Cases"), "cases:view_own")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cases.files import download_name
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.encryption import EncryptedText
 from app.core.enums import (
@@ -466,8 +467,9 @@ class CaseNote(db.Model):
 
 
 class Attachment(db.Model):
-    """A file kept outside the web root under a random name, served only after a permission
-    check."""
+    """A file kept outside the web root under a random name, encrypted with a data key of its
+    own (``data_key``, itself encrypted under ``DATA_ENCRYPTION_KEYS``; NULL for a file stored
+    before encryption), served only after a permission check."""
 
     __tablename__ = "attachments"
 
@@ -483,8 +485,16 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(sa.BigInteger)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     description: Mapped[str | None] = mapped_column(EncryptedText("attachments.description"))
+    # the file's data key (base64), wrapped by the column's encryption: re-wrapped by
+    # `flask keys rotate` without touching the file (app/cases/storage.py)
+    data_key: Mapped[str | None] = mapped_column(EncryptedText("attachments.data_key"))
 
     uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def download_name(self) -> str:
+        """The uploader's name with the extension of the recognised type, never their own."""
+        return download_name(self.original_name, self.content_type)
 
 
 def victim_summary(victim: Victim) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,8 @@ from sqlalchemy import select
 from app.agencies.models import Agency
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
-from app.cases.files import sniff_content_type, without_metadata
+from app.cases import storage
+from app.cases.files import Refusal, UploadRefused, check_content, without_metadata
 from app.cases.intake import (
     JAKARTA,
     ConsentData,
@@ -616,6 +616,29 @@ def upload_dir() -> Path:
     return path
 
 
+REFUSALS = {
+    Refusal.UNKNOWN: _l(
+        "This kind of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP) or an "
+        "office document."
+    ),
+    Refusal.TOO_LARGE: _l(
+        "File refused: its archive contents are too large (opened, the document becomes far "
+        "larger than the file itself). Save the document again in the office program, or send "
+        "it as a PDF."
+    ),
+    Refusal.ACTIVE: _l(
+        "File refused: the document contains macros, scripts or embedded objects. Save it "
+        "again without macros (for example as .docx or .xlsx, not .docm or .xlsm), or send it "
+        "as a PDF."
+    ),
+    Refusal.EXTERNAL: _l(
+        "File refused: the document loads content from outside itself when it is opened (a "
+        "linked template, object or picture). Save it again as a standalone document, or send "
+        "it as a PDF."
+    ),
+}
+
+
 def add_attachment(
     case: Case, filename: str, content: bytes, *, actor: Actor, description: str | None = None
 ) -> Attachment:
@@ -627,15 +650,12 @@ def add_attachment(
             _l("The file is larger than %(n)d MB.", n=current_app.config["MAX_UPLOAD_MB"]),
             field="file",
         )
-    content_type = sniff_content_type(content)
-    if content_type is None:
-        raise DomainError(
-            _l(
-                "This kind of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP) or an "
-                "office document."
-            ),
-            field="file",
-        )
+    try:
+        content_type = check_content(content)
+    except UploadRefused as refused:
+        # what was found, never the file's name or content
+        current_app.logger.warning("upload refused on case %s: %s", case.id, refused)
+        raise DomainError(REFUSALS[refused.refusal], field="file") from None
     # photos are stored re-encoded, without EXIF/GPS and other metadata (files.without_metadata)
     cleaned = without_metadata(content, content_type)
     if cleaned is None:
@@ -647,17 +667,17 @@ def add_attachment(
             field="file",
         )
     content = cleaned
-    stored = secrets.token_hex(24)
-    path = upload_dir() / stored
-    path.write_bytes(content)
-    path.chmod(0o600)
-    delete_on_rollback(db.session, path)
+    # encrypted with a data key of its own (storage.py); removed again if this is rolled back
+    directory = upload_dir()
+    stored = storage.write_file(directory, content)
+    delete_on_rollback(db.session, directory / stored.stored_name)
     safe_name = "".join(c for c in Path(filename or "berkas").name if c.isprintable())[:200]
     attachment = Attachment(
         case_id=case.id,
         uploaded_by_id=actor.id,
         original_name=safe_name or "berkas",
-        stored_name=stored,
+        stored_name=stored.stored_name,
+        data_key=stored.data_key,
         content_type=content_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),

@@ -6,7 +6,7 @@ Every case is loaded through ``queries`` (outside the user's scope: 404), every 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import (
@@ -24,8 +24,9 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from app.cases import bp, permissions, queries
+from app.cases import bp, permissions, queries, storage
 from app.cases import operations as ops
+from app.cases.files import EXTENSIONS
 from app.cases.forms import (
     AttachmentForm,
     CaseListForm,
@@ -36,7 +37,7 @@ from app.cases.forms import (
     purpose_label,
 )
 from app.cases.intake import ConsentData
-from app.cases.models import Case, CaseNote, Victim
+from app.cases.models import Attachment, Case, CaseNote, Victim
 from app.core.db import utcnow
 from app.core.enums import (
     AmpkCategory,
@@ -50,7 +51,7 @@ from app.core.enums import (
 from app.core.errors import DomainError
 from app.core.forms import parse_id
 from app.core.permissions import requires
-from app.core.web import send_private_file
+from app.core.web import send_private_stream
 from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK
 from app.extensions import db
 
@@ -462,10 +463,29 @@ def download_attachment(case_id: int, attachment_id: int) -> Response:
     attachment = queries.attachment_of(case, attachment_id)
     if attachment is None:
         abort(404)
+    chunks = open_attachment(attachment)
     ops.record_attachment_download(case, attachment, actor=_me())
-    return send_private_file(
-        ops.upload_dir(),
-        attachment.stored_name,
-        mimetype=attachment.content_type,
-        download_name=attachment.original_name,
+    return send_attachment(attachment, chunks)
+
+
+def open_attachment(attachment: Attachment) -> Iterator[bytes]:
+    """The attachment's bytes, checked whole before the download starts: 404 when the file is
+    gone, 500 (logged, by id only) when it does not decrypt or is not the recorded bytes."""
+    try:
+        return storage.open_file(ops.upload_dir(), attachment)
+    except FileNotFoundError:
+        abort(404)
+    except storage.StoredFileError as error:
+        current_app.logger.error("attachment file refused: %s", error)
+        abort(500)
+
+
+def send_attachment(attachment: Attachment, chunks: Iterator[bytes]) -> Response:
+    """A download named and typed after what the content was recognised as at upload, never the
+    uploader's extension (``visum.hta`` that is a PDF is ``visum.pdf``, ``application/pdf``)."""
+    mimetype = attachment.content_type
+    if mimetype not in EXTENSIONS:
+        mimetype = "application/octet-stream"
+    return send_private_stream(
+        chunks, mimetype=mimetype, download_name=attachment.download_name, size=attachment.size
     )

@@ -20,13 +20,13 @@ from werkzeug.wrappers import Response
 from app.agencies.models import Agency
 from app.cases import queries as case_queries
 from app.cases.models import Case
-from app.cases.operations import ConflictError, record_attachment_download, upload_dir
+from app.cases.operations import ConflictError, record_attachment_download
+from app.cases.views import open_attachment, send_attachment
 from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
 from app.core.permissions import requires
-from app.core.web import send_private_file
 from app.extensions import db
 from app.referrals import bp, queries
 from app.referrals import operations as ops
@@ -255,10 +255,6 @@ def download(referral_id: int, attachment_id: int) -> Response:
     attachment = queries.shared_attachment(referral, attachment_id, utcnow())
     if attachment is None:
         abort(404)
+    chunks = open_attachment(attachment)
     record_attachment_download(referral.case, attachment, actor=_me())
-    return send_private_file(
-        upload_dir(),
-        attachment.stored_name,
-        mimetype=attachment.content_type,
-        download_name=attachment.original_name,
-    )
+    return send_attachment(attachment, chunks)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.cases import storage
 from app.cases.models import Attachment, Case, CaseNote, ConsentEntry
 from app.core.db import utcnow
 from app.core.enums import CaseState, Channel, ReferralState, TrackState, TransferState
@@ -280,7 +281,8 @@ def test_case_notes_attachments_and_notifications(demo):
     assert types["application/pdf"] >= 3 * len(PARTNERS) and types["image/png"] >= len(PARTNERS)
     folder = Path(demo.config["UPLOAD_DIR"] or Path(demo.instance_path) / "uploads")
     for a in attachments:
-        content = (folder / a.stored_name).read_bytes()
+        content = storage.read_file(folder, a)  # decrypted; on disk it is sealed
+        assert not (folder / a.stored_name).read_bytes().startswith(content[:8])
         assert hashlib.sha256(content).hexdigest() == a.sha256 and len(content) == a.size
     shared = [a for r in db.session.scalars(select(Referral)) for a in r.attachments]
     assert len(shared) == 3 * len(PARTNERS)  # the covering letters

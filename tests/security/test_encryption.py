@@ -53,7 +53,8 @@ ENCRYPTED = {
     "assessments": {"summary"},  # health, psychological and social findings
     "assessment_findings": {"needs", "risks"},
     "case_notes": {"body"},
-    "attachments": {"original_name", "description"},
+    # the file's own data key (the file on disk is encrypted with it): envelope encryption
+    "attachments": {"original_name", "description", "data_key"},
     # free text staff type about a case: names and diagnoses end up there whatever they are told
     "referrals": {"message", "override_reason", "decline_reason", "outcome", "withdraw_reason"},
     "referral_events": {"text"},
@@ -436,6 +437,61 @@ def test_rotation_round_trips_every_encrypted_column_type_exactly(
     assert _decrypted_everything() == before
     assert db.session.get(CaseTransition, transition.id).data == document
     assert db.session.get(CaseTransition, legacy.id).data == {"legacy": [1, 2]}
+
+
+def test_rotation_rewraps_attachment_data_keys_and_the_files_still_download(
+    app, monkeypatch, tmp_path, client, create_agency, create_case
+):
+    """Envelope encryption: rotation re-wraps each attachment's data key with the new key and
+    leaves the (large) encrypted file as it is; once the old key is gone the download is still
+    the uploaded bytes."""
+    import io
+
+    from app.cases.models import Attachment
+    from app.core.enums import Role
+    from tests.factories import UserFactory
+    from tests.fixtures import login
+
+    uploads = tmp_path / "uploads"
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(uploads))
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
+    agency = create_agency()
+    manager = UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
+    case = create_case(agency, actor=manager, case_manager=manager)
+    content = b"%PDF-1.7\n" + os.urandom(200_000) + b"\n%%EOF\n"
+    db.session.commit()
+    login(client, manager)
+    response = client.post(
+        f"/kasus/{case.id}/lampiran",
+        data={"file": (io.BytesIO(content), "visum.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    attachment = db.session.scalars(sa.select(Attachment)).one()
+    url = f"/kasus/{case.id}/lampiran/{attachment.id}"
+    assert _raw("attachments", "data_key", attachment.id).startswith("enc1:ka:")
+    on_disk = (uploads / attachment.stored_name).read_bytes()
+    assert content[:8] not in on_disk
+
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
+    db.session.expire_all()
+    assert rotate_keys().values_reencrypted >= 1
+    assert _raw("attachments", "data_key", attachment.id).startswith("enc1:kb:")
+    assert set(_usage()) == {"kb"}
+    assert (uploads / attachment.stored_name).read_bytes() == on_disk  # only the key re-wrapped
+
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_B)  # the old key is gone
+    db.session.expire_all()
+    download = client.get(url)
+    assert download.status_code == 200
+    assert download.data == content
+
+    # without the key that wraps the data key, the file cannot be read at all
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
+    db.session.expire_all()
+    with pytest.raises(UnknownKeyError, match="'kb'"):
+        db.session.get(Attachment, attachment.id).data_key  # noqa: B018
+    db.session.rollback()
 
 
 def _raw_updated_at(case_id: int) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -14,12 +13,14 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.cases import operations as ops
+from app.cases import storage
 from app.cases.files import without_metadata
 from app.cases.models import Attachment
 from app.core.enums import Role
 from app.extensions import db
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
+from tests.factories.files import docx_bytes
 from tests.fixtures import login
 
 GPS_IFD = 0x8825
@@ -59,15 +60,6 @@ def photo(fmt, size=(40, 20), orientation=1):
         text.add_text("Location", "Jl. Melati 5")
         extra["pnginfo"] = text
     image.save(out, fmt, **extra)
-    return out.getvalue()
-
-
-def docx():
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-        archive.writestr("docProps/core.xml", "<dc:creator>Petugas</dc:creator>")
     return out.getvalue()
 
 
@@ -168,8 +160,8 @@ def test_a_photo_is_stored_without_exif_gps_or_other_metadata(
     login(client, manager)
     assert upload(client, case, original, f"luka.{fmt.lower()}").status_code == 302
     attachment = db.session.scalar(select(Attachment))
-    (path,) = stored_files(uploads)
-    stored = path.read_bytes()
+    assert [p.name for p in stored_files(uploads)] == [attachment.stored_name]
+    stored = storage.read_file(uploads, attachment)  # the file on disk is encrypted
     assert stored != original
     assert_no_metadata(stored)
     with Image.open(io.BytesIO(stored)) as image:
@@ -187,7 +179,7 @@ def test_a_photo_is_stored_without_exif_gps_or_other_metadata(
 def test_the_photo_is_turned_upright_before_its_orientation_tag_goes(case, manager):
     rotated = photo("JPEG", size=(40, 20), orientation=6)  # "turn 90° clockwise to view"
     attachment = ops.add_attachment(case, "luka.jpg", rotated, actor=manager)
-    stored = (ops.upload_dir() / attachment.stored_name).read_bytes()
+    stored = storage.read_file(ops.upload_dir(), attachment)
     with Image.open(io.BytesIO(stored)) as image:
         assert image.size == (20, 40)
         assert 0x0112 not in image.getexif()
@@ -214,7 +206,7 @@ def test_a_decompression_bomb_is_refused_without_decoding():
     [
         (PDF, "visum.pdf", "application/pdf"),
         (
-            docx(),
+            docx_bytes(),
             "laporan.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
@@ -225,7 +217,7 @@ def test_pdfs_and_office_documents_are_stored_unchanged(
 ):
     attachment = ops.add_attachment(case, filename, content, actor=manager)
     assert attachment.content_type == mimetype
-    assert (uploads / attachment.stored_name).read_bytes() == content
+    assert storage.read_file(uploads, attachment) == content
     assert attachment.sha256 == hashlib.sha256(content).hexdigest()
 
 
