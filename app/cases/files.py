@@ -113,6 +113,11 @@ ACTIVE_RELATIONSHIPS = {
 # Everything else External (attachedTemplate, oleObject, frame, subDocument, image,
 # externalLinkPath, mailMerge data source, …) is loaded or run by the office program on opening.
 EXTERNAL_ALLOWED = {"hyperlink"}
+# ... except the template a document was made from when it is a file on the author's own drive
+# (Word records "file:///C:\\...\\Kop Surat.dotx" for every letter written on a custom letterhead):
+# a local path loads nothing from the network. A template on a share (\\\\host\\..., file://host/)
+# or a web address is refused like any other outside content.
+LOCAL_TEMPLATE = re.compile(r"^(file:///)?[a-z]:[\\/]", re.I)
 
 ODF_SCRIPT_NS = "{urn:oasis:names:tc:opendocument:xmlns:script:1.0}"
 ODF_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
@@ -416,10 +421,12 @@ class _Archive:
         raise UploadRefused(Refusal.UNKNOWN, "no main part")
 
     def check_relationships(self, info: zipfile.ZipInfo) -> None:
-        for kind, _target, mode in self.relationships(info):
+        for kind, target, mode in self.relationships(info):
             name = kind.rsplit("/", 1)[-1].lower()
             if name in ACTIVE_RELATIONSHIPS:
                 raise UploadRefused(Refusal.ACTIVE, f"relationship {name}")
+            if name == "attachedtemplate" and LOCAL_TEMPLATE.match(target.strip()):
+                continue
             if mode.strip().lower() == "external" and name not in EXTERNAL_ALLOWED:
                 raise UploadRefused(Refusal.EXTERNAL, f"external {name}")
 

@@ -292,6 +292,7 @@ def test_an_embedded_clean_package_is_checked_and_accepted():
     [
         (f"{OFFICE_REL}/attachedTemplate", "http://203.0.113.9/t.dotm", "External"),
         (f"{OFFICE_REL}/attachedTemplate", "\\\\203.0.113.9\\share\\t.dotm", "External"),
+        (f"{OFFICE_REL}/attachedTemplate", "file://203.0.113.9/share/t.dotm", "External"),
         (f"{OFFICE_REL}/frame", "http://203.0.113.9/frame.html", "External"),
         (f"{OFFICE_REL}/subDocument", "file:///C:/x.docx", "External"),
         (f"{OFFICE_REL}/image", "http://203.0.113.9/pixel.png", "external"),
@@ -299,6 +300,21 @@ def test_an_embedded_clean_package_is_checked_and_accepted():
 )
 def test_content_loaded_from_outside_is_refused(relationship):
     assert refusal(docx_bytes(document_rels=(relationship,))) == Refusal.EXTERNAL
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "file:///C:\\Users\\Staf\\Documents\\Kop Surat.dotx",
+        "file:///D:/Templat/kop.dotx",
+        "C:\\kop.dotx",
+    ],
+)
+def test_a_letterhead_template_on_the_authors_own_drive_is_accepted(target):
+    """Word records the custom template a letter was written on as an External attachedTemplate
+    with a local path: nothing is loaded from the network, so the letter is accepted."""
+    rel = (f"{OFFICE_REL}/attachedTemplate", target, "External")
+    assert check_content(docx_bytes(document_rels=(rel,))) == DOCX
 
 
 def test_an_external_ole_object_is_refused():
