@@ -11,7 +11,13 @@ from typing import Any
 from celery import Task
 from flask import Flask
 
-from app.config import ConfigError, check_secret_key, load_settings, resolve_mail_settings
+from app.config import (
+    ConfigError,
+    check_secret_key,
+    load_settings,
+    resolve_mail_settings,
+    resolve_storage_dirs,
+)
 
 
 def _instance_secret(app: Flask) -> str:
@@ -50,6 +56,9 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         settings["SECRET_KEY"] = _instance_secret(app)
     # the environment's default MAIL_BACKEND; production refuses smtp without MAIL_SERVER
     resolve_mail_settings(settings)
+    # attachments and reports: explicit, persistent and writable in production (checked now,
+    # not at the first upload)
+    resolve_storage_dirs(settings, app.instance_path)
 
     database_url = settings["DATABASE_URL"] or "sqlite:///" + str(
         Path(app.instance_path) / "simpul.sqlite3"
