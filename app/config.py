@@ -217,6 +217,32 @@ SETTINGS: tuple[Setting, ...] = (
         "forever.",
     ),
     Setting(
+        "TASK_VISIBILITY_TIMEOUT_MINUTES",
+        10,
+        _int,
+        "A task a worker took but never acknowledged (the worker crashed or was killed) is "
+        "handed to another worker after this long (Redis `visibility_timeout`; Celery's own "
+        "default is an hour). Keep it above the longest task, or a task still running is handed "
+        "out twice (harmless, every task is idempotent, but wasted work).",
+    ),
+    Setting(
+        "OUTBOX_RESEND_MINUTES",
+        30,
+        _int,
+        "A task sent to Redis that no worker has completed after this long is sent again by the "
+        "outbox relay (Redis lost it, e.g. restarted without persistence, or the task failed). "
+        "Must be larger than `TASK_VISIBILITY_TIMEOUT_MINUTES` and than the longest task plus "
+        "the longest wait in the queue.",
+    ),
+    Setting(
+        "OUTBOX_MAX_DELIVERIES",
+        5,
+        _int,
+        "After this many sends without completion a task is given up (state `failed` in "
+        "`flask outbox status`, with its last error) instead of being sent again; "
+        "`flask outbox retry` sends it again after the cause is fixed.",
+    ),
+    Setting(
         "SCHEDULER",
         "auto",
         _str,
@@ -372,3 +398,21 @@ def resolve_storage_dirs(config: MutableMapping[str, Any], instance_path: str) -
             prefix = "refusing to start in production: " if production else ""
             raise ConfigError(prefix + reason)
         config[name] = str(path)
+
+
+def check_task_settings(config: MutableMapping[str, Any]) -> None:
+    """The visibility time-out and the outbox's re-send time-out fit together; raises
+    ConfigError. A task the broker lost is re-sent only after a crashed worker's task would
+    have come back on its own (the visibility time-out), so the two never race."""
+    visibility = int(config.get("TASK_VISIBILITY_TIMEOUT_MINUTES") or 0)
+    resend = int(config.get("OUTBOX_RESEND_MINUTES") or 0)
+    deliveries = int(config.get("OUTBOX_MAX_DELIVERIES") or 0)
+    if visibility < 1:
+        raise ConfigError("TASK_VISIBILITY_TIMEOUT_MINUTES must be at least 1")
+    if resend <= visibility:
+        raise ConfigError(
+            f"OUTBOX_RESEND_MINUTES ({resend}) must be larger than "
+            f"TASK_VISIBILITY_TIMEOUT_MINUTES ({visibility})"
+        )
+    if deliveries < 1:
+        raise ConfigError("OUTBOX_MAX_DELIVERIES must be at least 1")

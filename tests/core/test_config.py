@@ -169,3 +169,27 @@ def test_development_keeps_attachments_and_reports_under_the_instance_folder(
     assert dev.config["UPLOAD_DIR"] == str(tmp_path / "uploads")
     assert dev.config["REPORT_DIR"] == str(tmp_path / "reports")
     assert (tmp_path / "uploads").is_dir() and (tmp_path / "reports").is_dir()
+
+
+# --- background tasks: visibility and re-send time-outs ----------------------------------------
+
+
+def test_a_task_of_a_dead_worker_comes_back_after_minutes_not_an_hour(app):
+    from app.extensions import celery
+
+    assert app.config["TASK_VISIBILITY_TIMEOUT_MINUTES"] == 10
+    assert celery.conf.broker_transport_options["visibility_timeout"] == 600
+    assert celery.conf.task_acks_late and celery.conf.task_reject_on_worker_lost
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"TASK_VISIBILITY_TIMEOUT_MINUTES": 0}, "at least 1"),
+        ({"OUTBOX_RESEND_MINUTES": 10}, "larger than TASK_VISIBILITY_TIMEOUT_MINUTES"),
+        ({"OUTBOX_MAX_DELIVERIES": 0}, "OUTBOX_MAX_DELIVERIES must be at least 1"),
+    ],
+)
+def test_task_time_outs_that_do_not_fit_together_are_refused(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"APP_ENV": "testing", "DATABASE_URL": database_url(), **overrides})

@@ -1,5 +1,5 @@
 """The deployment files of ``deploy/`` keep attachments and reports on persistent storage that
-every process shares and the backup covers."""
+every process shares and the backup covers, and Redis keeps its queue across a restart."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def test_the_image_creates_both_mount_points_for_the_service_user():
     assert UPLOADS in dockerfile and REPORTS in dockerfile
 
 
+def test_compose_redis_keeps_its_queue_across_a_restart(compose):
+    command = compose["services"]["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+
+
 def test_the_environment_example_sets_both_directories():
     example = (DEPLOY / "simpul.env.example").read_text()
     assert re.search(rf"^UPLOAD_DIR={UPLOADS}$", example, re.M)
@@ -62,5 +67,6 @@ def test_the_backup_job_and_the_restore_drill_cover_the_files():
     assert "--directory=/var/lib/simpul uploads reports" in runbook  # the backup job's tar
     assert "simpul_reports" in runbook  # the compose backup
     assert "attachments check" in runbook  # the restore drill compares files and rows
+    assert "appendonly yes" in runbook  # Redis persistence outside compose
     drill = (ROOT / "scripts" / "drills" / "backup_restore.sh").read_text()
     assert "attachments check" in drill
