@@ -68,11 +68,14 @@ def production_keys() -> dict[str, str]:
     """The settings a production app refuses to start without (besides SECRET_KEY and
     DATABASE_URL): field encryption, the audit seal, a mail server, and the attachment and
     report directories (fresh, writable temporary ones)."""
+    import atexit
     import base64
+    import shutil
     import tempfile
     from pathlib import Path
 
     files = Path(tempfile.mkdtemp(prefix="simpul-prod-files-"))
+    atexit.register(shutil.rmtree, files, True)  # removed when the test run ends
     (files / "uploads").mkdir()
     (files / "reports").mkdir()
     return {
