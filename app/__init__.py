@@ -11,7 +11,14 @@ from typing import Any
 from celery import Task
 from flask import Flask
 
-from app.config import ConfigError, check_secret_key, load_settings, resolve_mail_settings
+from app.config import (
+    ConfigError,
+    check_secret_key,
+    check_task_settings,
+    load_settings,
+    resolve_mail_settings,
+    resolve_storage_dirs,
+)
 
 
 def _instance_secret(app: Flask) -> str:
@@ -63,6 +70,11 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
             "PROXY_FIX_HOPS is set but TRUSTED_PROXIES names no proxy: set the proxy's address "
             "(127.0.0.1,::1 for nginx on the same machine)"
         )
+
+    # attachments and reports: explicit, persistent and writable in production (checked now,
+    # not at the first upload); the visibility and re-send time-outs of background tasks
+    resolve_storage_dirs(settings, app.instance_path)
+    check_task_settings(settings)
 
     database_url = settings["DATABASE_URL"] or "sqlite:///" + str(
         Path(app.instance_path) / "simpul.sqlite3"
@@ -120,12 +132,22 @@ def celery_init_app(app: Flask) -> None:
                     db.session.remove()
 
         def _run_and_commit(self, *args: object, **kwargs: object) -> object:
+            """Run, then commit; a task sent through the outbox marks its row completed in
+            that same commit (so "completed" means its work is in the database), and a failed
+            one leaves the error on the row for the relay to send it again later."""
+            from app.core.outbox import mark_completed, note_failure, task_outbox_id
+
+            outbox_id = task_outbox_id(self.request)
             try:
                 result = self.run(*args, **kwargs)
+                if outbox_id is not None:
+                    mark_completed(db.session, outbox_id)
                 db.session.commit()
                 return result
-            except Exception:
+            except Exception as error:
                 db.session.rollback()
+                if outbox_id is not None:
+                    note_failure(db.session, outbox_id, error)
                 raise
 
     redis_url = app.config["REDIS_URL"]
@@ -133,8 +155,15 @@ def celery_init_app(app: Flask) -> None:
         broker_url=redis_url or "memory://",
         result_backend=None,
         task_ignore_result=True,
+        # a task is acknowledged when it ends, so a worker that dies mid-task loses nothing:
+        # the pool's parent requeues it at once (reject_on_worker_lost), and when the whole
+        # worker is gone Redis hands it out again after the visibility time-out (every task is
+        # idempotent). The outbox relay re-sends what Redis itself lost (app/core/outbox.py).
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        broker_transport_options={
+            "visibility_timeout": app.config["TASK_VISIBILITY_TIMEOUT_MINUTES"] * 60
+        },
         worker_prefetch_multiplier=1,
         task_default_queue="simpul",
         broker_connection_retry_on_startup=True,

@@ -8,8 +8,10 @@ table is checked against this list by the test suite.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -102,8 +104,19 @@ SETTINGS: tuple[Setting, ...] = (
         "UPLOAD_DIR",
         None,
         _str,
-        "Where case attachments are kept, outside the web root, under random names. Unset: "
-        "`instance/uploads`.",
+        "Where case attachments are kept, outside the web root, under random names: a "
+        "persistent directory, included in the backup, that every web and worker process shares "
+        "(e.g. `/var/lib/simpul/uploads`). Required in production (an absolute path to an "
+        "existing, writable directory); elsewhere unset means `instance/uploads`.",
+    ),
+    Setting(
+        "REPORT_DIR",
+        None,
+        _str,
+        "Where the report files people download (XLSX/PDF) are kept: written by the worker, "
+        "served by the web, so both must share it (e.g. `/var/lib/simpul/reports`). Required in "
+        "production (an absolute path to an existing, writable directory, not `UPLOAD_DIR`); "
+        "elsewhere unset means `reports` beside the upload directory.",
     ),
     Setting(
         "PROXY_FIX_HOPS",
@@ -214,6 +227,32 @@ SETTINGS: tuple[Setting, ...] = (
         "forever.",
     ),
     Setting(
+        "TASK_VISIBILITY_TIMEOUT_MINUTES",
+        10,
+        _int,
+        "A task a worker took but never acknowledged (the worker crashed or was killed) is "
+        "handed to another worker after this long (Redis `visibility_timeout`; Celery's own "
+        "default is an hour). Keep it above the longest task, or a task still running is handed "
+        "out twice (harmless, every task is idempotent, but wasted work).",
+    ),
+    Setting(
+        "OUTBOX_RESEND_MINUTES",
+        30,
+        _int,
+        "A task sent to Redis that no worker has completed after this long is sent again by the "
+        "outbox relay (Redis lost it, e.g. restarted without persistence, or the task failed). "
+        "Must be larger than `TASK_VISIBILITY_TIMEOUT_MINUTES` and than the longest task plus "
+        "the longest wait in the queue.",
+    ),
+    Setting(
+        "OUTBOX_MAX_DELIVERIES",
+        5,
+        _int,
+        "After this many sends without completion a task is given up (state `failed` in "
+        "`flask outbox status`, with its last error) instead of being sent again; "
+        "`flask outbox retry` sends it again after the cause is fixed.",
+    ),
+    Setting(
         "SCHEDULER",
         "auto",
         _str,
@@ -310,3 +349,80 @@ def resolve_mail_settings(config: MutableMapping[str, Any]) -> None:
         raise ConfigError(
             "refusing to start in production: MAIL_BACKEND is smtp but MAIL_SERVER is not set"
         )
+
+
+WRITE_PROBE_PREFIX = ".simpul-write-check-"  # the start-up probe file; never an attachment
+
+
+def _usable_directory(name: str, path: Path) -> str | None:
+    """Why ``path`` cannot hold the application's files, or None: it must be a directory in
+    which this process can create (and remove) a file."""
+    if not path.is_dir():
+        return f"{name} {path} does not exist or is not a directory"
+    try:
+        descriptor, probe = tempfile.mkstemp(dir=path, prefix=WRITE_PROBE_PREFIX)
+    except OSError as error:
+        return f"{name} {path} is not writable by this process ({error.strerror or error})"
+    os.close(descriptor)
+    os.unlink(probe)
+    return None
+
+
+def resolve_storage_dirs(config: MutableMapping[str, Any], instance_path: str) -> None:
+    """Settle ``UPLOAD_DIR`` and ``REPORT_DIR`` and check both can be written, at start.
+
+    Production names both explicitly (absolute paths to existing, writable directories): a
+    default under the instance folder would put attachments where neither the backup nor a
+    container volume looks, and a worker writing reports into a folder the web cannot see would
+    make every report a 404. Elsewhere the defaults are ``instance/uploads`` and ``reports``
+    beside the upload directory, created when missing. Raises ConfigError."""
+    production = config.get("APP_ENV") == "production"
+    resolved: dict[str, Path] = {}
+    for name in ("UPLOAD_DIR", "REPORT_DIR"):
+        raw = str(config.get(name) or "").strip()
+        if production:
+            if not raw:
+                raise ConfigError(
+                    f"refusing to start in production: {name} is not set (attachments and "
+                    "reports must live on persistent storage that the web and worker processes "
+                    "share and the backup covers, e.g. "
+                    f"/var/lib/simpul/{'uploads' if name == 'UPLOAD_DIR' else 'reports'})"
+                )
+            if not Path(raw).is_absolute():
+                raise ConfigError(
+                    f"refusing to start in production: {name} must be an absolute path, not {raw!r}"
+                )
+        if raw:
+            resolved[name] = Path(raw)
+        elif name == "UPLOAD_DIR":
+            resolved[name] = Path(instance_path) / "uploads"
+        else:
+            resolved[name] = resolved["UPLOAD_DIR"].parent / "reports"
+    if resolved["UPLOAD_DIR"].resolve() == resolved["REPORT_DIR"].resolve():
+        raise ConfigError("UPLOAD_DIR and REPORT_DIR must be two different directories")
+    for name, path in resolved.items():
+        if not production:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        reason = _usable_directory(name, path)
+        if reason:
+            prefix = "refusing to start in production: " if production else ""
+            raise ConfigError(prefix + reason)
+        config[name] = str(path)
+
+
+def check_task_settings(config: MutableMapping[str, Any]) -> None:
+    """The visibility time-out and the outbox's re-send time-out fit together; raises
+    ConfigError. A task the broker lost is re-sent only after a crashed worker's task would
+    have come back on its own (the visibility time-out), so the two never race."""
+    visibility = int(config.get("TASK_VISIBILITY_TIMEOUT_MINUTES") or 0)
+    resend = int(config.get("OUTBOX_RESEND_MINUTES") or 0)
+    deliveries = int(config.get("OUTBOX_MAX_DELIVERIES") or 0)
+    if visibility < 1:
+        raise ConfigError("TASK_VISIBILITY_TIMEOUT_MINUTES must be at least 1")
+    if resend <= visibility:
+        raise ConfigError(
+            f"OUTBOX_RESEND_MINUTES ({resend}) must be larger than "
+            f"TASK_VISIBILITY_TIMEOUT_MINUTES ({visibility})"
+        )
+    if deliveries < 1:
+        raise ConfigError("OUTBOX_MAX_DELIVERIES must be at least 1")

@@ -65,14 +65,25 @@ def create_case() -> Callable[..., Any]:
 
 
 def production_keys() -> dict[str, str]:
-    """The keys a production app refuses to start without (besides SECRET_KEY and DATABASE_URL):
-    field encryption, the audit seal and a mail server."""
+    """The settings a production app refuses to start without (besides SECRET_KEY and
+    DATABASE_URL): field encryption, the audit seal, a mail server, and the attachment and
+    report directories (fresh, writable temporary ones)."""
+    import atexit
     import base64
+    import shutil
+    import tempfile
+    from pathlib import Path
 
+    files = Path(tempfile.mkdtemp(prefix="simpul-prod-files-"))
+    atexit.register(shutil.rmtree, files, True)  # removed when the test run ends
+    (files / "uploads").mkdir()
+    (files / "reports").mkdir()
     return {
         "DATA_ENCRYPTION_KEYS": "k1:" + base64.b64encode(bytes(range(32))).decode(),
         "AUDIT_HMAC_KEY": "kunci-audit-uji-Xq7-Lm2-Pz9-Rb4-Tc8-Vw1-Ys5-Nd3",
         "MAIL_SERVER": "smtp.example.go.id",
+        "UPLOAD_DIR": str(files / "uploads"),
+        "REPORT_DIR": str(files / "reports"),
     }
 
 

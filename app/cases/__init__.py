@@ -8,6 +8,7 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 
 def init_app(app: Flask) -> None:
     from app.cases import intake_views, labels, models, views  # noqa: F401  (tables, names, routes)
+    from app.cases.attachment_check import check_command
     from app.cases.cli import attachments_cli, cases_cli
     from app.core.templating import register_nav
     from app.services import models as service_models  # noqa: F401
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(cases_cli)
+    attachments_cli.add_command(check_command)
     app.cli.add_command(attachments_cli)
     register_nav("cases.new", _l("New complaint"), "cases:create")
     register_nav("cases.index", _l("Cases"), "cases:view_own")

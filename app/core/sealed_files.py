@@ -67,6 +67,12 @@ def is_sealed(head: bytes) -> bool:
     return head.startswith(MAGIC)
 
 
+def sealed_size(plain_size: int, chunk_size: int = CHUNK_SIZE) -> int:
+    """The length on disk of a sealed file holding ``plain_size`` bytes (header, and one tag per
+    chunk, the last chunk always written even when empty)."""
+    return HEADER_BYTES + plain_size + TAG_BYTES * (plain_size // chunk_size + 1)
+
+
 def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
     if index >= 2**32:
         raise SealedFileError("a sealed file has too many chunks")

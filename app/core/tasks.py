@@ -7,7 +7,10 @@ small worker thread with their own application context, so callers behave the sa
 
 With Redis every task is also written to the ``outbox`` table in the same transaction, and sent
 after the commit with a short broker time-out; what the broker does not take is sent later by
-the outbox relay (``app.core.outbox``). A web request never waits for an absent Redis.
+the outbox relay (``app.core.outbox``). A web request never waits for an absent Redis. The
+message carries the row's id (header ``simpul_outbox_id``) and the task marks its row completed
+in its own final commit (``FlaskTask`` in ``app/__init__.py``); the relay sends again what was
+sent and never completed. The in-process runner hands a task its row the same way.
 """
 
 from __future__ import annotations
@@ -105,32 +108,51 @@ def celery_dispatcher(app: Flask) -> Dispatcher:
     url = app.config["REDIS_URL"]
 
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from app.core.outbox import OUTBOX_HEADER, sending_id
         from app.extensions import celery
 
+        outbox_id = sending_id()
+        headers = {OUTBOX_HEADER: outbox_id} if outbox_id is not None else None
         with (
             celery.connection_for_write(
                 url, connect_timeout=1, transport_options=SEND_TRANSPORT_OPTIONS
             ) as connection,
             connection.Producer() as producer,
         ):
-            celery.send_task(name, args=args, kwargs=kwargs, producer=producer, retry=False)
+            celery.send_task(
+                name, args=args, kwargs=kwargs, producer=producer, retry=False, headers=headers
+            )
 
     return dispatch
 
 
+def run_inprocess(
+    app: Flask,
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    outbox_id: int | None = None,
+) -> None:
+    """Run a task here, in its own application context, as a worker would: the task commits its
+    work (and marks its outbox row completed, when it has one) or rolls back and is logged."""
+    from app.core.outbox import running
+    from app.extensions import celery
+
+    with app.app_context(), running(outbox_id):
+        try:
+            celery.tasks[name](*args, **kwargs)
+        except Exception:
+            log.exception("in-process task %s failed [error id %s]", name, new_error_id())
+
+
 def inprocess_dispatcher(app: Flask) -> Dispatcher:
+    """Tasks on one worker thread of this process (the embedded default, no Redis). No outbox
+    row is written there (docs/reliability.md §1); a task handed a row still marks it."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simpul-task")
 
-    def run(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        from app.extensions import celery
-
-        with app.app_context():
-            try:
-                celery.tasks[name](*args, **kwargs)
-            except Exception:
-                log.exception("in-process task %s failed [error id %s]", name, new_error_id())
-
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        executor.submit(run, name, args, kwargs)
+        from app.core.outbox import sending_id
+
+        executor.submit(run_inprocess, app, name, args, kwargs, sending_id())
 
     return dispatch

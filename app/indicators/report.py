@@ -671,11 +671,17 @@ def render_pdf(report: Report) -> tuple[bytes, str]:
 
 
 def reports_dir() -> Path:
-    """``reports`` next to the upload directory: outside the web root, private to the app."""
-    uploads = Path(
-        current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
-    )
-    path = uploads.parent / "reports"
+    """``REPORT_DIR`` (checked at start; in production explicit and shared by the web, which
+    serves the files, and the worker, which writes them), else ``reports`` next to the upload
+    directory: outside the web root, private to the app."""
+    configured = current_app.config.get("REPORT_DIR")
+    if configured:
+        path = Path(configured)
+    else:
+        uploads = Path(
+            current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+        )
+        path = uploads.parent / "reports"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

@@ -106,3 +106,90 @@ def test_readme_documents_every_setting():
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
     assert missing == []
+
+
+# --- where attachments and reports live ----------------------------------------------------------
+
+
+def _production(**overrides):
+    return create_app(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": GOOD_SECRET,
+            "DATABASE_URL": database_url(),
+            **production_keys(),
+            **overrides,
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["UPLOAD_DIR", "REPORT_DIR"])
+@pytest.mark.parametrize("value", [None, ""])
+def test_production_refuses_to_start_without_an_explicit_file_directory(name, value):
+    """Unset, attachments went to instance/uploads: outside the backup and the compose volume,
+    and the reports to a folder the web and the worker containers did not share."""
+    with pytest.raises(ConfigError, match=f"refusing to start in production: {name} is not set"):
+        _production(**{name: value})
+
+
+@pytest.mark.parametrize("name", ["UPLOAD_DIR", "REPORT_DIR"])
+def test_production_refuses_a_file_directory_that_is_missing_relative_or_not_writable(
+    name, tmp_path
+):
+    with pytest.raises(ConfigError, match=f"{name} .*does not exist"):
+        _production(**{name: str(tmp_path / "not-there")})
+    with pytest.raises(ConfigError, match=f"{name} must be an absolute path"):
+        _production(**{name: "uploads"})
+    # /proc: a directory in which nobody, root included, can create a file
+    with pytest.raises(ConfigError, match=f"{name} /proc is not writable"):
+        _production(**{name: "/proc"})
+
+
+def test_production_refuses_one_directory_for_attachments_and_reports(tmp_path):
+    with pytest.raises(ConfigError, match="two different directories"):
+        _production(UPLOAD_DIR=str(tmp_path), REPORT_DIR=str(tmp_path) + "/")
+
+
+def test_production_starts_with_both_directories_and_leaves_no_probe_behind(restore_celery):
+    keys = production_keys()
+    prod = _production(**keys)
+    assert prod.config["UPLOAD_DIR"] == keys["UPLOAD_DIR"]
+    assert prod.config["REPORT_DIR"] == keys["REPORT_DIR"]
+    from pathlib import Path
+
+    assert list(Path(keys["UPLOAD_DIR"]).iterdir()) == []  # the write check cleaned up
+    assert list(Path(keys["REPORT_DIR"]).iterdir()) == []
+
+
+def test_development_keeps_attachments_and_reports_under_the_instance_folder(
+    tmp_path, monkeypatch, restore_celery
+):
+    monkeypatch.setenv("SIMPUL_INSTANCE_PATH", str(tmp_path))
+    dev = create_app({"APP_ENV": "development", "DATABASE_URL": None, "REDIS_URL": None})
+    assert dev.config["UPLOAD_DIR"] == str(tmp_path / "uploads")
+    assert dev.config["REPORT_DIR"] == str(tmp_path / "reports")
+    assert (tmp_path / "uploads").is_dir() and (tmp_path / "reports").is_dir()
+
+
+# --- background tasks: visibility and re-send time-outs ----------------------------------------
+
+
+def test_a_task_of_a_dead_worker_comes_back_after_minutes_not_an_hour(app):
+    from app.extensions import celery
+
+    assert app.config["TASK_VISIBILITY_TIMEOUT_MINUTES"] == 10
+    assert celery.conf.broker_transport_options["visibility_timeout"] == 600
+    assert celery.conf.task_acks_late and celery.conf.task_reject_on_worker_lost
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"TASK_VISIBILITY_TIMEOUT_MINUTES": 0}, "at least 1"),
+        ({"OUTBOX_RESEND_MINUTES": 10}, "larger than TASK_VISIBILITY_TIMEOUT_MINUTES"),
+        ({"OUTBOX_MAX_DELIVERIES": 0}, "OUTBOX_MAX_DELIVERIES must be at least 1"),
+    ],
+)
+def test_task_time_outs_that_do_not_fit_together_are_refused(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"APP_ENV": "testing", "DATABASE_URL": database_url(), **overrides})

@@ -269,6 +269,7 @@ def test_json_keeps_exact_numbers_and_flags_from_the_module(
 @pytest.fixture
 def private_files(app: Any, tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setitem(app.config, "REPORT_DIR", str(tmp_path / "reports"))
 
 
 @pytest.fixture

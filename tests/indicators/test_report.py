@@ -51,8 +51,10 @@ def victim(sex: str, age: int, name: str | None = None) -> VictimData:
 
 @pytest.fixture(autouse=True)
 def private_files(app: Any, tmp_path: Any, monkeypatch: Any) -> None:
-    """Reports are written next to a temporary upload directory, not the instance folder."""
+    """Reports are written to a temporary report directory beside a temporary upload directory,
+    not the instance folder."""
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setitem(app.config, "REPORT_DIR", str(tmp_path / "reports"))
 
 
 @pytest.fixture
