@@ -208,9 +208,9 @@ SETTINGS: tuple[Setting, ...] = (
         "auto",
         _str,
         "Who runs the periodic work (the deadline check, the monthly rollup, retention, the "
-        "weekly access review, the outbox relay): `auto` (the server itself when `REDIS_URL` is "
-        "not set, Celery beat otherwise), `inprocess` (always the server), `off` (beat or cron "
-        "with `flask schedule run-due`).",
+        "weekly access review, the outbox relay, the daily audit-chain head in the log): `auto` "
+        "(the server itself when `REDIS_URL` is not set, Celery beat otherwise), `inprocess` "
+        "(always the server), `off` (beat or cron with `flask schedule run-due`).",
     ),
     Setting(
         "BASE_URL",
