@@ -74,6 +74,17 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLite file `instance/simpul.sqlite3` (development only).",
     ),
     Setting(
+        "DATABASE_OWNER_URL",
+        None,
+        _str,
+        "PostgreSQL URL of the role that owns the schema, for `flask db upgrade` (which then "
+        "grants the role of `DATABASE_URL` what it needs), `flask db grant-app-role` and `flask "
+        "keys rotate`; the same database as `DATABASE_URL`. Give it only to those commands, "
+        "never to the web, worker or beat processes. Unset: they use `DATABASE_URL` (one role, "
+        "as in development).",
+        secret=True,
+    ),
+    Setting(
         "REDIS_URL",
         None,
         _str,

@@ -202,11 +202,17 @@ def _forge(entry_id: int, prev_hash: str) -> None:
     )
 
 
+def test_the_database_refuses_an_entry_below_id_1(app):
+    _entries(1)
+    with pytest.raises(sa.exc.IntegrityError, match="id_positive"), db.session.begin_nested():
+        _forge(0, GENESIS_HASH)
+
+
 def test_an_entry_below_id_1_is_found(app):
     """Such a row sorts before the whole chain: verify used to start reading after id 0 and
     never saw it."""
     _entries(2)
-    raw("ALTER TABLE audit_entries DROP CONSTRAINT IF EXISTS ck_audit_entries_id_positive")
+    raw("ALTER TABLE audit_entries DROP CONSTRAINT ck_audit_entries_id_positive")  # rolled back
     _forge(-7, GENESIS_HASH)
     _forge(0, GENESIS_HASH)
     report = verify_chain()
