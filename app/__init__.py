@@ -192,6 +192,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.core.keys_cli import init_app as init_keys  # DATA_ENCRYPTION_KEYS, `flask keys`
 
     init_keys(app)
+    from app.core.db_roles import init_app as init_db_roles  # DATABASE_OWNER_URL
+
+    init_db_roles(app)
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         from app.core.proxy import TrustedProxyFix

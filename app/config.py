@@ -76,6 +76,17 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLite file `instance/simpul.sqlite3` (development only).",
     ),
     Setting(
+        "DATABASE_OWNER_URL",
+        None,
+        _str,
+        "PostgreSQL URL of the role that owns the schema, for `flask db upgrade` (which then "
+        "grants the role of `DATABASE_URL` what it needs), `flask db grant-app-role` and `flask "
+        "keys rotate`; the same database as `DATABASE_URL`. Give it only to those commands, "
+        "never to the web, worker or beat processes. Unset: they use `DATABASE_URL` (one role, "
+        "as in development).",
+        secret=True,
+    ),
+    Setting(
         "REDIS_URL",
         None,
         _str,
@@ -257,9 +268,9 @@ SETTINGS: tuple[Setting, ...] = (
         "auto",
         _str,
         "Who runs the periodic work (the deadline check, the monthly rollup, retention, the "
-        "weekly access review, the outbox relay): `auto` (the server itself when `REDIS_URL` is "
-        "not set, Celery beat otherwise), `inprocess` (always the server), `off` (beat or cron "
-        "with `flask schedule run-due`).",
+        "weekly access review, the outbox relay, the daily audit-chain head in the log): `auto` "
+        "(the server itself when `REDIS_URL` is not set, Celery beat otherwise), `inprocess` "
+        "(always the server), `off` (beat or cron with `flask schedule run-due`).",
     ),
     Setting(
         "BASE_URL",

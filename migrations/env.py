@@ -14,7 +14,18 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
+_owner_engine = None
+
+
 def get_engine():
+    """The owner's connection (DATABASE_OWNER_URL) when it is set, else the application's."""
+    global _owner_engine
+    if current_app.config.get("DATABASE_OWNER_URL"):
+        if _owner_engine is None:
+            from app.core.db_roles import owner_engine
+
+            _owner_engine = owner_engine(current_app.config)
+        return _owner_engine
     try:
         # this works with Flask-SQLAlchemy<3 and Alchemical
         return current_app.extensions["migrate"].db.engine
@@ -90,13 +101,50 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # The migrations applied by this run: after any, the application's role gets its grants
+    # again, in the same transaction (app/core/db_roles.py).
+    applied = []
+
+    def on_version_apply(ctx, step, heads, run_args):
+        applied.append(step)
+
     connectable = get_engine()
 
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+    try:
+        with connectable.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                on_version_apply=on_version_apply,
+                **conf_args,
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if applied:
+                    grant_app_role(connection)
+    finally:
+        if connectable is _owner_engine:
+            dispose_owner_engine()
+
+
+def grant_app_role(connection):
+    from app.core.db_roles import app_role_name, grant_app_role
+
+    role = app_role_name(current_app.config)
+    if role is None or connection.dialect.name != "postgresql":
+        return
+    report = grant_app_role(connection, role, get_metadata())
+    logger.info("Granted the application role %s its rights:", report.role)
+    for line in report.lines():
+        logger.info("  %s", line)
+
+
+def dispose_owner_engine():
+    global _owner_engine
+    if _owner_engine is not None:
+        _owner_engine.dispose()
+        _owner_engine = None
 
 
 if context.is_offline_mode():

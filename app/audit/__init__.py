@@ -54,11 +54,21 @@ def configure_hmac_key(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.audit import models, views  # noqa: F401  (table registration, routes)
+    from app.audit import models, tasks, views  # noqa: F401  (table registration, task, routes)
     from app.audit.cli import audit_cli
     from app.audit.web import init_request_hooks
+    from app.core.schedule import At, Periodic, register
 
     configure_hmac_key(app)
     app.register_blueprint(bp)
     app.cli.add_command(audit_cli)
     init_request_hooks(app)
+    register(
+        Periodic(
+            name="audit.log_head",
+            task="audit.log_head",
+            schedule=At(0, 30),
+            command="flask audit head",
+            description="write the audit chain's head to the log (kept off the server)",
+        )
+    )

@@ -4,7 +4,8 @@ Each entry is sealed: ``entry_hash`` is the SHA-256 of its fields and of the pre
 hash (a chain), ``hmac`` an HMAC-SHA256 of ``entry_hash`` with ``AUDIT_HMAC_KEY``, a key kept
 outside the database. ``flask audit verify`` recomputes both. Entries written before the chain
 existed keep NULL in the three columns. On PostgreSQL triggers refuse UPDATE, DELETE and
-TRUNCATE of the table, for its owner as well (see docs/security.md, "Audit log").
+TRUNCATE of the table, for its owner as well, and the application's role may only read and
+insert (see docs/security.md, "Audit log"); on SQLite triggers refuse UPDATE and DELETE.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
+from app.core.db_roles import APP_ACCESS, APPEND_ONLY
 from app.extensions import db
 
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
-    __table_args__ = (sa.Index("ix_audit_entries_object", "object_type", "object_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_entries_object", "object_type", "object_id"),
+        # the sequence starts at 1: a row at 0 or below was written past the application
+        sa.CheckConstraint("id > 0", name="id_positive"),
+        {"info": {APP_ACCESS: APPEND_ONLY}},
+    )
 
     id: Mapped[int] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True

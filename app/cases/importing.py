@@ -973,14 +973,6 @@ def _write(
         now=now,
         transition_kind="import",
     )
-    registration = db.session.scalar(
-        select(CaseTransition).where(
-            CaseTransition.case_id == case.id, CaseTransition.track_id.is_(None)
-        )
-    )
-    if registration is not None:  # written a moment ago by register_case: date it in history
-        registration.at = received
-        registration.data = {"external_id": parsed.external_id}
 
     state = CaseState(parsed.status)
     case.state = state

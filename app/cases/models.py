@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.cases.files import download_name
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.db_roles import APP_ACCESS, AppAccess
 from app.core.encryption import EncryptedText
 from app.core.enums import (
     AmpkCategory,
@@ -414,10 +415,17 @@ class Witness(db.Model):
 
 class ConsentEntry(db.Model):
     """One entry of a victim's consent ledger. Entries are only added, never edited: the latest
-    entry for a purpose is the one in force; a withdrawal is a new entry."""
+    entry for a purpose is the one in force; a withdrawal is a new entry.
+
+    The database holds to it (migration 21bb479f935a): an entry is never changed or removed,
+    except that erasing the victim's identity (once the erasure is recorded) empties
+    ``given_by_name`` and ``note``, and the entries of a victim taken off a draft that was never
+    registered go with the victim."""
 
     __tablename__ = "consent_entries"
-    __table_args__ = ()
+    __table_args__ = (
+        {"info": {APP_ACCESS: AppAccess(update=("given_by_name", "note"), delete=True)}},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     victim_id: Mapped[int] = mapped_column(

@@ -410,9 +410,17 @@ def _start_deadlines(case: Case) -> None:
 
 
 def _record_registration(case: Case, actor: Actor, *, kind: str = "workflow") -> None:
+    # imported history is dated by the record, from the start: the row is never changed
+    # afterwards (case_transitions is append-only)
+    dated: dict[str, Any] = (
+        {"at": case.received_at, "data": {"external_id": case.external_id}}
+        if kind == "import"
+        else {}
+    )
     db.session.add(
         CaseTransition(
             case_id=case.id,
+            **dated,
             actor_id=actor.id,
             actor_label="user" if isinstance(actor, User) else actor.label,
             kind=kind,

@@ -179,7 +179,16 @@ def generate(key_id: str | None) -> None:
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(1))
 @with_appcontext
 def rotate(email: str, batch_size: int) -> None:
-    """Re-encrypt every encrypted field with the current (first) key."""
+    """Re-encrypt every encrypted field with the current (first) key. Connects as the owner of
+    the tables when DATABASE_OWNER_URL is set: the history tables are append-only for the
+    application's role, and only their owner may re-encrypt their text."""
+    from app.core.db_roles import database_owner
+
+    with database_owner():
+        _rotate(email, batch_size)
+
+
+def _rotate(email: str, batch_size: int) -> None:
     from app.extensions import db
 
     check: OperatorCheck | None = current_app.extensions.get(OPERATOR_CHECK)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.db_roles import APP_ACCESS, APPEND_ONLY
 from app.core.encryption import EncryptedText
 from app.extensions import db
 
@@ -129,6 +130,8 @@ class VictimErasure(db.Model):
     (sex, age, types) and the case history stay."""
 
     __tablename__ = "victim_erasures"
+    # an erasure is never undone; the consent ledger relies on it (consent_entries)
+    __table_args__ = ({"info": {APP_ACCESS: APPEND_ONLY}},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     victim_id: Mapped[int] = mapped_column(

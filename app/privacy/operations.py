@@ -249,6 +249,17 @@ def erase_identity(
         at = victim.case.incident_date or victim.case.received_at.date()
         born = victim.birth_date
         victim.age_at_incident = at.year - born.year - ((at.month, at.day) < (born.month, born.day))
+    # The erasure is on record first: only then does the database let the consent ledger's
+    # names and notes go (the ledger is append-only otherwise; migration 21bb479f935a).
+    db.session.add(
+        VictimErasure(
+            victim_id=victim.id,
+            basis=basis,
+            request_id=request.id if request is not None else None,
+            erased_by_id=actor.id,
+        )
+    )
+    db.session.flush()
     for field in VICTIM_IDENTITY_FIELDS:
         setattr(victim, field, None)
     for guardian in db.session.scalars(db.select(Guardian).where(Guardian.victim_id == victim.id)):
@@ -264,14 +275,6 @@ def erase_identity(
     if case.reporter_kind is ReporterKind.KORBAN and (case.reporter_name or case.reporter_phone):
         case.reporter_name = ERASED if case.reporter_name else None
         case.reporter_phone = None
-    db.session.add(
-        VictimErasure(
-            victim_id=victim.id,
-            basis=basis,
-            request_id=request.id if request is not None else None,
-            erased_by_id=actor.id,
-        )
-    )
     db.session.flush()
     _clear_person(victim)
     record(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.db_roles import APP_ACCESS, APPEND_ONLY
 from app.core.encryption import EncryptedText
 from app.core.enums import ReferralState
 from app.extensions import db
@@ -132,6 +133,8 @@ class ReferralEvent(db.Model):
     (``note``) or the receiver opening it (``opened``). Rows are only ever inserted."""
 
     __tablename__ = "referral_events"
+    # the database refuses UPDATE, DELETE and TRUNCATE (migration 21bb479f935a)
+    __table_args__ = ({"info": {APP_ACCESS: APPEND_ONLY}},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(

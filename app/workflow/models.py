@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
+from app.core.db_roles import APP_ACCESS, APPEND_ONLY
 from app.core.encryption import EncryptedJSON, EncryptedText
 from app.core.enums import TransferState
 from app.extensions import db
@@ -23,11 +24,15 @@ class CaseTransition(db.Model):
     """One change of state of a case (``track_id`` NULL) or of one of its service tracks.
 
     ``kind`` is ``workflow`` for a transition made in the application and ``import`` for history
-    brought in by ``flask cases import``. Rows are only ever inserted.
+    brought in by ``flask cases import``. Rows are only ever inserted: the database refuses
+    anything else (migration 21bb479f935a; the application's role may only insert).
     """
 
     __tablename__ = "case_transitions"
-    __table_args__ = (sa.CheckConstraint("kind IN ('workflow', 'import')", name="kind_known"),)
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('workflow', 'import')", name="kind_known"),
+        {"info": {APP_ACCESS: APPEND_ONLY}},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
