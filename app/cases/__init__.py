@@ -9,11 +9,20 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 def init_app(app: Flask) -> None:
     from app.cases import intake_views, labels, models, views  # noqa: F401  (tables, names, routes)
     from app.cases.cli import cases_cli
+    from app.cases.queries import person_indexes, victim_indexes
+    from app.core.crypto import IndexedTable, register_indexed_table
     from app.core.templating import register_nav
     from app.services import models as service_models  # noqa: F401
     from app.workflow import models as workflow_models  # noqa: F401
 
     app.register_blueprint(bp)
+    # the blind indexes `flask keys reindex` recomputes (app.core.crypto)
+    register_indexed_table(
+        app, IndexedTable("victims", ("name_index", "nik_index"), victim_indexes)
+    )
+    register_indexed_table(
+        app, IndexedTable("persons", ("name_dob_index", "nik_index"), person_indexes)
+    )
     app.cli.add_command(cases_cli)
     register_nav("cases.new", _l("New complaint"), "cases:create")
     register_nav("cases.index", _l("Cases"), "cases:view_own")

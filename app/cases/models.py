@@ -49,6 +49,9 @@ class ConsentLike(Protocol):
 
 C = TypeVar("C", bound=ConsentLike)
 
+# A stored blind index: a key id of up to 40 characters, ":" and 64 hex digits.
+INDEX_LENGTH = 105
+
 
 def consent_in_force(entries: Iterable[C], purpose: str) -> C | None:
     """The ledger entry in force for ``purpose``: the latest decision (by its time; of two at the
@@ -82,8 +85,9 @@ class Person(db.Model):
     agency_id: Mapped[int] = mapped_column(
         sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
     )
-    name_dob_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    nik_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # blind indexes (app.core.crypto): "<key id>:<64 hex>"
+    name_dob_index: Mapped[str | None] = mapped_column(sa.String(INDEX_LENGTH), index=True)
+    nik_index: Mapped[str | None] = mapped_column(sa.String(INDEX_LENGTH), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -233,9 +237,9 @@ class Victim(db.Model):
         sa.ForeignKey("persons.id", ondelete="RESTRICT"), index=True
     )
     name: Mapped[str | None] = mapped_column(EncryptedText("victims.name"))
-    name_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    name_index: Mapped[str | None] = mapped_column(sa.String(INDEX_LENGTH), index=True)
     nik: Mapped[str | None] = mapped_column(EncryptedText("victims.nik"))
-    nik_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    nik_index: Mapped[str | None] = mapped_column(sa.String(INDEX_LENGTH), index=True)
     sex: Mapped[Sex] = mapped_column(enum_type(Sex, "victim_sex"))
     birth_date: Mapped[dt.date | None]
     age_at_incident: Mapped[int | None]
