@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
-from app.core.encryption import EncryptedText
+from app.core.encryption import EncryptedDate, EncryptedText
 from app.core.enums import (
     AmpkCategory,
     CaseState,
@@ -241,7 +241,9 @@ class Victim(db.Model):
     nik: Mapped[str | None] = mapped_column(EncryptedText("victims.nik"))
     nik_index: Mapped[str | None] = mapped_column(sa.String(INDEX_LENGTH), index=True)
     sex: Mapped[Sex] = mapped_column(enum_type(Sex, "victim_sex"))
-    birth_date: Mapped[dt.date | None]
+    # encrypted: with sex and region an exact birth date re-identifies nearly every victim of a
+    # dump. Statistics, filters and sorting use the clear age at the incident (and is_child).
+    birth_date: Mapped[dt.date | None] = mapped_column(EncryptedDate("victims.birth_date"))
     age_at_incident: Mapped[int | None]
     is_child: Mapped[bool]
     disability: Mapped[bool] = mapped_column(default=False)

@@ -10,9 +10,11 @@ their own, narrower views). Anything outside the scope is answered as not found.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
@@ -31,7 +33,7 @@ from app.cases.models import (
 )
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
-from app.core.enums import CaseState, Risk, Role
+from app.core.enums import AgencyType, CaseState, Risk, Role
 from app.extensions import db
 
 
@@ -323,6 +325,62 @@ def service_tracks_of(case_: Case) -> list[Any]:
             .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class HiddenShelter:
+    """What a viewer of the case page may not learn about where a victim is sheltered: the
+    tracks whose provider (and referrals) are hidden, and the agency codes whose consent
+    purposes (``rujukan:<code>``) are masked. Empty for the people working on the case."""
+
+    track_ids: frozenset[int] = frozenset()
+    agency_codes: frozenset[str] = frozenset()
+
+    def purpose_label(self, label: Callable[[str], str]) -> Callable[[str], str]:
+        if not self.agency_codes:
+            return label
+
+        def masked(purpose: str) -> str:
+            kind, _sep, code = purpose.partition(":")
+            if kind == "rujukan" and code in self.agency_codes:
+                return str(_l("Referral: a safe house (hidden)"))
+            return label(purpose)
+
+        return masked
+
+
+def shelter_hidden_from(user: Any, case_: Case, tracks: list[Any]) -> HiddenShelter:
+    """Domain.md §3.3: a shelter's location is seen only by its own staff and the people working
+    on the case (``permissions.can_see_shelter``)."""
+    from app.agencies.models import Agency
+    from app.cases.permissions import can_see_shelter
+    from app.referrals.models import Referral
+
+    shelter_tracks = [t for t in tracks if t.is_shelter]
+    if not shelter_tracks:
+        return HiddenShelter()
+    ids = [t.id for t in shelter_tracks]
+    agency_ids = {t.provider_id for t in shelter_tracks if t.provider_id is not None}
+    agency_ids |= set(
+        db.session.scalars(select(Referral.to_agency_id).where(Referral.track_id.in_(ids)))
+    )
+    agency_ids.discard(case_.agency_id)
+    took_over = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.transferred_from_id == case_.id, _own_scope(user, Case))
+        )
+        or 0
+    ) > 0
+    if can_see_shelter(user, case_, agency_ids, took_over=took_over):
+        return HiddenShelter()
+    codes = db.session.scalars(
+        select(Agency.code).where(
+            or_(Agency.id.in_(agency_ids), Agency.type == AgencyType.RUMAH_AMAN)
+        )
+    )
+    return HiddenShelter(frozenset(ids), frozenset(codes))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ A column of type ``EncryptedText("table.column")`` holds
 ``enc1:<key id>:<base64(12-byte nonce + AES-256-GCM ciphertext and tag)>``. The associated data
 is the column's ``table.column`` name, so a value copied into another column does not decrypt.
 A stored value without the ``enc1:`` prefix is legacy plaintext, returned as it is until
-``flask keys rotate`` encrypts it. NULL stays NULL.
+``flask keys rotate`` encrypts it. NULL stays NULL. ``EncryptedJSON`` and ``EncryptedDate`` store
+a JSON document and a date the same way, as text.
 
 Keys come from the setting ``DATA_ENCRYPTION_KEYS``: ``id:base64key`` pairs separated by commas,
 the current key (used to encrypt) first; every listed key decrypts. Exact-match search and
@@ -299,6 +300,34 @@ class EncryptedJSON(EncryptedText):
 
     def copy(self, **kwargs: Any) -> EncryptedJSON:
         return EncryptedJSON(self.context)
+
+
+class EncryptedDate(EncryptedText):
+    """A date encrypted as its ISO text (``YYYY-MM-DD``), like ``EncryptedText``. Legacy
+    plaintext (the text of a column that was a plain DATE) is read as it is. Like every encrypted
+    column it cannot be compared or sorted in SQL: keep what reports count or filter on in a clear
+    column derived from it (``victims.age_at_incident`` for a birth date)."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise EncryptionError(f"{self.context} takes a date")
+        return super().process_bind_param(value.isoformat(), dialect)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        text = super().process_result_value(value, dialect)
+        if text is None:
+            return None
+        try:
+            return dt.date.fromisoformat(text.strip()[:10])
+        except ValueError:
+            raise DecryptionError(f"a value of {self.context} is not a date") from None
+
+    def copy(self, **kwargs: Any) -> EncryptedDate:
+        return EncryptedDate(self.context)
 
 
 def encrypted_columns(metadata: sa.MetaData) -> Iterator[tuple[sa.Table, list[sa.Column[Any]]]]:
