@@ -17,11 +17,17 @@ def verify() -> None:
 
     Prints ``ok: N entries`` and the head of the chain (keep it somewhere else: an entry deleted
     from the end leaves no gap the chain can show), or ``entry ID: problem`` for each edited,
-    deleted, re-sealed or unsealed entry and exits 1.
+    deleted, re-sealed or unsealed entry and exits 1. Entries from which personal data was
+    removed later are counted as redacted when a sealed ``audit.redact`` entry attests exactly
+    what they hold now.
     """
     report = verify_chain()
     if report.unsealed_before:
         click.echo(f"{report.unsealed_before} earlier entries were written before the chain")
+    if report.redacted:
+        click.echo(
+            f"{len(report.redacted)} entries redacted, each attested by a sealed audit.redact entry"
+        )
     if not report.ok:
         for entry_id, problem in report.problems:
             click.echo(f"entry {entry_id}: {problem}")

@@ -118,3 +118,54 @@ def test_birth_dates_are_encrypted_by_the_upgrade_and_decrypted_by_the_downgrade
             assert stored[victim_id].startswith(f"enc1:{current}:")
             assert born[name].isoformat() not in stored[victim_id]
             assert db.session.get(Victim, victim_id).birth_date == born[name]
+
+
+REDACTION_REVISION = "eb63b99cce81"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_upgrade_redacts_break_the_glass_reasons_and_the_chain_verifies(app, kind):
+    if kind == "postgresql" and not uses_postgres():
+        pytest.skip("needs PostgreSQL")
+    from app.audit.models import AuditEntry
+    from app.audit.operations import record
+    from app.audit.queries import verify_chain
+    from app.breakglass.models import BreakGlassAttempt
+    from app.core.enums import Role
+    from app.extensions import db
+    from tests.factories import AgencyFactory, UserFactory
+
+    reason = "Korban Sekar Wulandari datang malam ini ke kantor kami."
+    with scratch_app(kind, app):
+        upgrade()
+        user = UserFactory(roles=[(Role.MANAJER_KASUS, AgencyFactory())])
+        db.session.flush()
+        user_id = user.id
+        # what the release before wrote
+        record(user, "break_glass.grant", "case", 1, {"grant": 1, "reason": reason})
+        record(
+            user,
+            "break_glass.no_match",
+            "case_reference",
+            "Sekar",
+            {"reference": "Sekar", "reason": reason},
+        )
+        record(user, "case.view", "case", 1, {})
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision=_before(REDACTION_REVISION))
+
+        upgrade()
+        log = " ".join(
+            f"{e.object_id} {e.changes}" for e in db.session.scalars(sa.select(AuditEntry))
+        )
+        assert "Sekar" not in log
+        attempt = db.session.scalar(sa.select(BreakGlassAttempt))
+        assert (attempt.user_id, attempt.reference, attempt.reason) == (user_id, "Sekar", reason)
+        report = verify_chain()
+        assert report.ok, report.problems
+        assert len(report.redacted) == 2
+        db.session.remove()
+        if kind == "postgresql":  # the append-only trigger is on again
+            with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM audit_entries"))

@@ -65,6 +65,7 @@ ENCRYPTED = {
     "data_subject_requests": {"requester", "reason"},
     "victim_restrictions": {"lift_reason"},
     "break_glass_grants": {"reason"},
+    "break_glass_attempts": {"reference", "reason"},  # a request that named no case
 }
 
 KEY_A = generate_key("ka")
