@@ -83,21 +83,33 @@ def _raw_birth_dates() -> dict[int, Any]:
 def test_birth_dates_are_encrypted_by_the_upgrade_and_decrypted_by_the_downgrade(app, kind):
     if kind == "postgresql" and not uses_postgres():
         pytest.skip("needs PostgreSQL")
-    from app.cases.intake import VictimData
-    from app.cases.models import Victim
+    from app.cases.intake import ConsentData, VictimData
+    from app.cases.models import ConsentEntry, Victim
     from app.core.encryption import keyring
     from app.extensions import db
     from tests.factories import AgencyFactory
-    from tests.factories.cases import create_case
+    from tests.factories.cases import RECEIVED, create_case
 
     with scratch_app(kind, app):
         upgrade()
         agency = AgencyFactory()
         born = {"Ayu": dt.date(1994, 5, 1), "Bunga": dt.date(2012, 2, 29)}
+        # rows referring to the victims (consents, a person): SQLite must copy the table
+        # without breaking them
         case = create_case(
             agency,
             victims=[
-                VictimData(sex="P", name=name, birth_date=day, violence_types=["fisik"])
+                VictimData(
+                    sex="P",
+                    name=name,
+                    birth_date=day,
+                    violence_types=["fisik"],
+                    consents=[
+                        ConsentData(
+                            purpose="layanan", decision="setuju", given_by="korban", at=RECEIVED
+                        )
+                    ],
+                )
                 for name, day in born.items()
             ],
         )
@@ -118,6 +130,8 @@ def test_birth_dates_are_encrypted_by_the_upgrade_and_decrypted_by_the_downgrade
             assert stored[victim_id].startswith(f"enc1:{current}:")
             assert born[name].isoformat() not in stored[victim_id]
             assert db.session.get(Victim, victim_id).birth_date == born[name]
+        consents = db.session.scalars(sa.select(ConsentEntry.victim_id)).all()
+        assert sorted(consents) == sorted(ids.values())
 
 
 REDACTION_REVISION = "eb63b99cce81"
