@@ -405,4 +405,7 @@ def status() -> None:
     if any(k != index_ring.current_id for k in indexes):
         click.echo("not yet reindexed: run `flask keys reindex`")
     else:
-        click.echo("every index uses the current blind-index key; older keys may be removed")
+        click.echo(
+            "every index uses the current blind-index key; older blind-index keys can leave "
+            "BLIND_INDEX_KEYS"
+        )
