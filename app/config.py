@@ -159,6 +159,18 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "BLIND_INDEX_KEYS",
+        None,
+        _str,
+        "Keys of the keyed hashes (blind indexes) that find a victim by name or NIK and detect "
+        "duplicates, as `id:base64key` pairs separated by commas (`flask keys generate`), the "
+        "current key first; an older key stays listed until `flask keys reindex` has recomputed "
+        "every index. Not `SECRET_KEY`: replacing that only ends sessions. Required in "
+        "production (and different from every `DATA_ENCRYPTION_KEYS` key); in development "
+        "generated once into `instance/`.",
+        secret=True,
+    ),
+    Setting(
         "AUDIT_HMAC_KEY",
         None,
         _str,

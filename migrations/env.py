@@ -79,6 +79,15 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _sqlite_pragma(connection, statement):
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(statement)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -112,6 +121,15 @@ def run_migrations_online():
 
     try:
         with connectable.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A batch migration copies a table into a new one and drops the old one; with
+                # foreign keys enforced, SQLite refuses to drop a table other rows refer to
+                # (victims, cases… of a database holding data). Enforcement is switched off for
+                # the migrations — the pragma only works outside a transaction, so on the
+                # driver's connection before the first statement (SQLAlchemy would open one) —
+                # and every reference is checked afterwards.
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
             context.configure(
                 connection=connection,
                 target_metadata=get_metadata(),
@@ -123,6 +141,15 @@ def run_migrations_online():
                 context.run_migrations()
                 if applied:
                     grant_app_role(connection)
+            if sqlite:
+                connection.commit()
+                broken = _sqlite_pragma(connection, "PRAGMA foreign_key_check")
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+                if broken:
+                    raise RuntimeError(
+                        f"the migrations left {len(broken)} rows referring to missing rows, "
+                        f"e.g. {broken[0][0]} row {broken[0][1]} -> {broken[0][2]}"
+                    )
     finally:
         if connectable is _owner_engine:
             dispose_owner_engine()

@@ -66,8 +66,8 @@ def create_case() -> Callable[..., Any]:
 
 def production_keys() -> dict[str, str]:
     """The settings a production app refuses to start without (besides SECRET_KEY and
-    DATABASE_URL): field encryption, the audit seal, a mail server, and the attachment and
-    report directories (fresh, writable temporary ones)."""
+    DATABASE_URL): field encryption, the blind indexes, the audit seal, a mail server, and the
+    attachment and report directories (fresh, writable temporary ones)."""
     import atexit
     import base64
     import shutil
@@ -80,6 +80,7 @@ def production_keys() -> dict[str, str]:
     (files / "reports").mkdir()
     return {
         "DATA_ENCRYPTION_KEYS": "k1:" + base64.b64encode(bytes(range(32))).decode(),
+        "BLIND_INDEX_KEYS": "b1:" + base64.b64encode(bytes(range(32, 64))).decode(),
         "AUDIT_HMAC_KEY": "kunci-audit-uji-Xq7-Lm2-Pz9-Rb4-Tc8-Vw1-Ys5-Nd3",
         "MAIL_SERVER": "smtp.example.go.id",
         "UPLOAD_DIR": str(files / "uploads"),

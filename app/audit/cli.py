@@ -46,11 +46,17 @@ def verify(expect: ChainHead | None) -> None:
     from the end leaves no gap the chain can show), or ``entry ID: problem`` for each edited,
     deleted, re-sealed, unsealed or forged entry and exits 1. With ``--expect ID:HASH`` (a head
     kept earlier) it also exits 1 when the chain no longer holds that entry with that hash: the
-    log was cut back at its end, or rebuilt.
+    log was cut back at its end, or rebuilt. Entries from which personal data was removed later
+    are counted as redacted when a sealed ``audit.redact`` entry attests exactly what they hold
+    now.
     """
     report = verify_chain(remember=expect.entry_id if expect is not None else None)
     if report.unsealed_before:
         click.echo(f"{report.unsealed_before} earlier entries were written before the chain")
+    if report.redacted:
+        click.echo(
+            f"{len(report.redacted)} entries redacted, each attested by a sealed audit.redact entry"
+        )
     head_problem = expected_head_problem(report, expect) if expect is not None else None
     if not report.ok or head_problem:
         for entry_id, problem in report.problems:

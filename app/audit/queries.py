@@ -58,12 +58,24 @@ class ChainHead:
         return cls(int(words[0]), entry_hash)
 
 
+# A redaction: personal data removed from an entry already sealed (the break-the-glass reasons
+# older releases wrote into the log). The redacted entry keeps its seal (entry_hash, hmac, its
+# place in the chain) but no longer hashes to it; a later sealed entry of this action attests
+# the change: ``{"entry": id, "sealed_hash": <its entry_hash>, "redacted_hash": <the hash of its
+# fields as they are now>, "fields": [...], "why": "..."}``. Only someone holding
+# AUDIT_HMAC_KEY can seal such an entry, and any other change to the redacted entry (or to the
+# attestation) is still reported as an edit.
+REDACT_ACTION = "audit.redact"
+
+
 @dataclass
 class ChainReport:
     sealed: int = 0
     # entries written before the chain existed (NULL seal, before the first sealed one)
     unsealed_before: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+    # (redacted entry, the audit.redact entry that attests it)
+    redacted: list[tuple[int, int]] = field(default_factory=list)
     head_id: int | None = None
     head_hash: str | None = None
     # id -> hash of the sealed entry verify_chain() was asked to remember
@@ -90,6 +102,22 @@ def _entries(batch: int) -> Iterator[sa.RowMapping]:
         last = rows[-1]["id"]
 
 
+def _attestations() -> dict[int, tuple[int, dict[str, Any]]]:
+    """The redactions recorded in the log: redacted entry id → (attesting entry id, changes).
+    The attesting entries are verified like every other entry."""
+    table = AuditEntry.__table__
+    found: dict[int, tuple[int, dict[str, Any]]] = {}
+    for entry_id, changes in db.session.execute(
+        sa.select(table.c.id, table.c.changes)
+        .where(table.c.action == REDACT_ACTION, table.c.entry_hash.is_not(None))
+        .order_by(table.c.id)
+    ):
+        target = (changes or {}).get("entry")
+        if isinstance(target, int):
+            found.setdefault(target, (entry_id, changes))
+    return found
+
+
 def verify_chain(
     key: str | None = None, *, batch: int = 2000, remember: int | None = None
 ) -> ChainReport:
@@ -97,8 +125,11 @@ def verify_chain(
     before. Problems per entry: edited (fields differ from the hash), hmac mismatch (hash
     recomputed without the key), previous entry missing (an entry before it was deleted, or
     the chain was re-linked), not sealed (inserted past the application), id 0 or below (the
-    sequence never gives one). ``remember``: keep the hash of that entry in ``seen``."""
+    sequence never gives one). An entry whose fields differ from its hash exactly as a later
+    sealed ``audit.redact`` entry attests is redacted, not edited. ``remember``: keep the hash
+    of that entry in ``seen``."""
     report = ChainReport()
+    attested = _attestations()
     expected_prev: str | None = None  # None: the chain has not started yet
     for entry in _entries(batch):
         entry_id, entry_hash = entry["id"], entry["entry_hash"]
@@ -116,8 +147,18 @@ def verify_chain(
         report.sealed += 1
         if entry["prev_hash"] != (expected_prev or GENESIS_HASH):
             report.problems.append((entry_id, PREVIOUS_MISSING))
-        if compute_entry_hash(entry, entry["prev_hash"]) != entry_hash:
-            report.problems.append((entry_id, EDITED))
+        now_hash = compute_entry_hash(entry, entry["prev_hash"])
+        if now_hash != entry_hash:
+            attestation = attested.get(entry_id)
+            if (
+                attestation is not None
+                and attestation[0] > entry_id
+                and attestation[1].get("sealed_hash") == entry_hash
+                and attestation[1].get("redacted_hash") == now_hash
+            ):
+                report.redacted.append((entry_id, attestation[0]))
+            else:
+                report.problems.append((entry_id, EDITED))
         if not hmac.compare_digest(compute_hmac(entry_hash, key), entry["hmac"]):
             report.problems.append((entry_id, HMAC_MISMATCH))
         expected_prev = entry_hash

@@ -1,4 +1,6 @@
-"""A break-the-glass grant: who opened which case outside their scope, why, and until when."""
+"""A break-the-glass grant: who opened which case outside their scope, why, and until when; and
+a request that named no case. The reasons (and a reference typed in vain, which may be a name)
+are encrypted here and only here: the audit log records the grant's or the attempt's id."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ if TYPE_CHECKING:
 
 
 class BreakGlassGrant(db.Model):
-    """Read-only access of one user to one case until ``expires_at``. Rows are never changed:
-    an expired grant stays as the record of the access (and the audit log holds it too)."""
+    """Read-only access of one user to one case until ``expires_at``. Rows are never changed —
+    but for the reason, emptied when the identity of a victim of the case is erased: an expired
+    grant stays as the record of the access (the audit log holds its id)."""
 
     __tablename__ = "break_glass_grants"
     __table_args__ = (
@@ -38,3 +41,23 @@ class BreakGlassGrant(db.Model):
 
     user: Mapped[User] = relationship(lazy="joined")
     case: Mapped[Case] = relationship(lazy="joined")
+
+
+class BreakGlassAttempt(db.Model):
+    """A request for break-the-glass access whose reference named no case: who, when, from where,
+    the reference typed and the reason given, for the requester's agency's weekly review."""
+
+    __tablename__ = "break_glass_attempts"
+    __table_args__ = (
+        sa.Index("ix_break_glass_attempts_user_at", "user_id", "at"),
+        sa.Index("ix_break_glass_attempts_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reference: Mapped[str] = mapped_column(EncryptedText("break_glass_attempts.reference"))
+    reason: Mapped[str] = mapped_column(EncryptedText("break_glass_attempts.reason"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+
+    user: Mapped[User] = relationship(lazy="joined")

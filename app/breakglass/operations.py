@@ -11,7 +11,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
-from app.breakglass.models import BreakGlassGrant
+from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
 from app.breakglass.queries import active_grant, in_own_scope
 from app.cases.models import Case
 from app.core.db import utcnow
@@ -70,11 +70,12 @@ def request_access(
     """Open the case named ``reference`` to ``user`` read-only for ``GRANT_DURATION``.
 
     The reason is checked first, whatever the reference. An unknown reference writes no grant:
-    the attempt is recorded (``break_glass.no_match``) and the caller answers as neutrally as
-    for any other outcome. A case already in the user's scope, or already opened by a grant
-    still running, is simply opened again: no new grant. Otherwise the grant is written, recorded
-    (``break_glass.grant``, with the reason) and the supervisors of the case's agency are
-    notified, all in the caller's transaction."""
+    the attempt is kept (``BreakGlassAttempt``, reference and reason encrypted), recorded
+    (``break_glass.no_match``, with its id) and the caller answers as neutrally as for any other
+    outcome. A case already in the user's scope, or already opened by a grant still running, is
+    simply opened again: no new grant. Otherwise the grant is written, recorded
+    (``break_glass.grant``, with the grant's id — never the reason) and the supervisors of the
+    case's agency are notified, all in the caller's transaction."""
     from app.deadlines.queries import agency_supervisors
     from app.notifications.operations import notify
 
@@ -82,12 +83,19 @@ def request_access(
     reference = " ".join((reference or "").split())[:60]
     case = _case_by_reference(reference) if reference else None
     if case is None:
+        # the reason — and the reference typed, which may be a name — are kept encrypted on the
+        # attempt; the audit entry (plaintext, hash-chained, never erased) holds its id only
+        attempt = BreakGlassAttempt(
+            user_id=user.id,
+            reference=reference or "-",
+            reason=text,
+            at=now or utcnow(),
+            ip=_client_ip(),
+        )
+        db.session.add(attempt)
+        db.session.flush()
         record(
-            user,
-            "break_glass.no_match",
-            "case_reference",
-            reference or "-",
-            {"reference": reference, "reason": text},
+            user, "break_glass.no_match", "break_glass_attempt", attempt.id, {"attempt": attempt.id}
         )
         return Outcome(case_id=None)
     if in_own_scope(user, case.id) or active_grant(user, case.id) is not None:
@@ -104,7 +112,7 @@ def request_access(
     )
     db.session.add(grant)
     db.session.flush()
-    record(
+    record(  # the reason stays encrypted on the grant: the audit log is plaintext and permanent
         user,
         "break_glass.grant",
         "case",
@@ -112,7 +120,6 @@ def request_access(
         {
             "grant": grant.id,
             "reference": case.reference,
-            "reason": text,
             "expires_at": grant.expires_at.isoformat(),
         },
     )

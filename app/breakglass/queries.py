@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app.audit.models import AuditEntry
 from app.auth.models import RoleGrant, User
-from app.breakglass.models import BreakGlassGrant
+from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
 from app.cases.models import Case
 from app.core.db import utcnow
 from app.core.enums import Role
@@ -99,7 +99,7 @@ class Review:
     monday: dt.date
     to_our_cases: list[ReviewedGrant]
     by_our_staff: list[ReviewedGrant]
-    unmatched: list[tuple[AuditEntry, str]]  # attempts of our staff that named no case, by whom
+    unmatched: list[BreakGlassAttempt]  # attempts of our staff that named no case
 
 
 def _views_under(grant: BreakGlassGrant) -> list[AuditEntry]:
@@ -144,18 +144,15 @@ def review_for(user: Any, monday: dt.date) -> Review:
     by_staff = _grants(
         sa.and_(BreakGlassGrant.user_id.in_(staff), Case.agency_id.not_in(agencies)), start, end
     )
-    unmatched = [
-        (entry, name or "—")
-        for entry, name in db.session.execute(
-            sa.select(AuditEntry, User.name)
-            .outerjoin(User, User.id == AuditEntry.actor_id)
+    unmatched = list(
+        db.session.scalars(
+            sa.select(BreakGlassAttempt)
             .where(
-                AuditEntry.action == "break_glass.no_match",
-                AuditEntry.actor_id.in_(staff),
-                AuditEntry.at >= start,
-                AuditEntry.at < end,
+                BreakGlassAttempt.user_id.in_(staff),
+                BreakGlassAttempt.at >= start,
+                BreakGlassAttempt.at < end,
             )
-            .order_by(AuditEntry.at, AuditEntry.id)
+            .order_by(BreakGlassAttempt.at, BreakGlassAttempt.id)
         )
-    ]
+    )
     return Review(monday, to_ours, by_staff, unmatched)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from app.cases.models import Case
@@ -47,3 +48,17 @@ def can_add_note(user: Any, case: Case) -> bool:
 def can_reveal_identity(user: Any, case: Case) -> bool:
     """People who work on the case see a child's identity on request (each reveal recorded)."""
     return can_edit_case(user, case)
+
+
+def can_see_shelter(
+    user: Any, case: Case, shelter_agency_ids: Iterable[int] = (), *, took_over: bool = False
+) -> bool:
+    """Where a victim of the case is sheltered (domain.md §3.3): only the people who work on the
+    case (its case manager, the agency's supervisors, the registering officer until a case
+    manager is assigned), those who work on the case it was transferred into (``took_over``:
+    the victim's case manager now) and the shelter's own staff. Not someone who opened the case
+    with break-the-glass, nor the receiving agency of another referral."""
+    if can_edit_case(user, case) or took_over:
+        return True
+    shelters = set(shelter_agency_ids)
+    return any(g.agency_id in shelters for g in user.grants)

@@ -10,9 +10,11 @@ their own, narrower views). Anything outside the scope is answered as not found.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
@@ -29,9 +31,9 @@ from app.cases.models import (
     Victim,
     VictimViolenceType,
 )
-from app.core.crypto import name_dob_index, name_index, nik_index
+from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
-from app.core.enums import CaseState, Risk, Role
+from app.core.enums import AgencyType, CaseState, Risk, Role
 from app.extensions import db
 
 
@@ -220,7 +222,7 @@ def list_cases_for(
         query = query.where(
             or_(
                 Case.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
-                Case.id.in_(select(Victim.case_id).where(Victim.name_index == name_index(term))),
+                Case.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
             )
         )
     order = SORTS.get(filters.sort, SORTS["-received_at"])
@@ -326,6 +328,62 @@ def service_tracks_of(case_: Case) -> list[Any]:
 
 
 @dataclass(frozen=True)
+class HiddenShelter:
+    """What a viewer of the case page may not learn about where a victim is sheltered: the
+    tracks whose provider (and referrals) are hidden, and the agency codes whose consent
+    purposes (``rujukan:<code>``) are masked. Empty for the people working on the case."""
+
+    track_ids: frozenset[int] = frozenset()
+    agency_codes: frozenset[str] = frozenset()
+
+    def purpose_label(self, label: Callable[[str], str]) -> Callable[[str], str]:
+        if not self.agency_codes:
+            return label
+
+        def masked(purpose: str) -> str:
+            kind, _sep, code = purpose.partition(":")
+            if kind == "rujukan" and code in self.agency_codes:
+                return str(_l("Referral: a safe house (hidden)"))
+            return label(purpose)
+
+        return masked
+
+
+def shelter_hidden_from(user: Any, case_: Case, tracks: list[Any]) -> HiddenShelter:
+    """Domain.md §3.3: a shelter's location is seen only by its own staff and the people working
+    on the case (``permissions.can_see_shelter``)."""
+    from app.agencies.models import Agency
+    from app.cases.permissions import can_see_shelter
+    from app.referrals.models import Referral
+
+    shelter_tracks = [t for t in tracks if t.is_shelter]
+    if not shelter_tracks:
+        return HiddenShelter()
+    ids = [t.id for t in shelter_tracks]
+    agency_ids = {t.provider_id for t in shelter_tracks if t.provider_id is not None}
+    agency_ids |= set(
+        db.session.scalars(select(Referral.to_agency_id).where(Referral.track_id.in_(ids)))
+    )
+    agency_ids.discard(case_.agency_id)
+    took_over = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.transferred_from_id == case_.id, _own_scope(user, Case))
+        )
+        or 0
+    ) > 0
+    if can_see_shelter(user, case_, agency_ids, took_over=took_over):
+        return HiddenShelter()
+    codes = db.session.scalars(
+        select(Agency.code).where(
+            or_(Agency.id.in_(agency_ids), Agency.type == AgencyType.RUMAH_AMAN)
+        )
+    )
+    return HiddenShelter(frozenset(ids), frozenset(codes))
+
+
+@dataclass(frozen=True)
 class TimelineItem:
     """One thing that happened to a case. ``kind`` is ``transition``, ``note``, ``attachment``
     or ``consent``; ``obj`` is the row itself, ``track`` the service track a transition moved.
@@ -409,20 +467,19 @@ def find_duplicates(
 ) -> list[DuplicateHit]:
     """Cases of the agency where the same person (NIK, or normalised name + birth date) is a
     victim. The agency's own intake staff may be told the reference even when the case is not in
-    their own scope: the duplicate check is there to stop a second file for one person."""
+    their own scope: the duplicate check is there to stop a second file for one person.
+
+    Matching goes through the blind indexes (under every blind-index key, so a reindexing in
+    progress finds everyone); the birth date is encrypted, so victims of the same name are
+    compared on it after decryption."""
     conditions = []
     if nik:
-        conditions.append(("nik", Victim.nik_index == nik_index(nik)))
+        conditions.append(("nik", nik_matches(Victim.nik_index, nik), None))
     if name and birth_date:
-        conditions.append(
-            (
-                "name_dob",
-                and_(Victim.name_index == name_index(name), Victim.birth_date == birth_date),
-            )
-        )
+        conditions.append(("name_dob", name_matches(Victim.name_index, name), birth_date))
     hits: list[DuplicateHit] = []
     seen: set[int] = set()
-    for matched_on, condition in conditions:
+    for matched_on, condition, born in conditions:
         query = (
             select(Victim)
             .join(Case)
@@ -432,6 +489,8 @@ def find_duplicates(
         if exclude_case_id:
             query = query.where(Case.id != exclude_case_id)
         for victim in db.session.scalars(query):
+            if born is not None and victim.birth_date != born:
+                continue
             if victim.id not in seen:
                 seen.add(victim.id)
                 hits.append(DuplicateHit(victim.case, victim, victim.person_id, matched_on))
@@ -443,7 +502,40 @@ def person_for_linking(agency_id: int, person_id: int) -> Person | None:
     return person if person is not None and person.agency_id == agency_id else None
 
 
-__all__ = ["name_dob_index"]
+def victim_indexes(ids: list[int]) -> dict[int, dict[str, str | None]]:
+    """The blind indexes victims ``ids`` should hold under the current blind-index key (what
+    ``flask keys reindex`` writes; the intake writes the same in ``operations._sync_victims``)."""
+    rows = db.session.execute(
+        select(Victim.id, Victim.name, Victim.nik).where(Victim.id.in_(ids))
+    ).all()
+    return {
+        victim_id: {
+            "name_index": name_index(name) if name else None,
+            "nik_index": nik_index(nik) if nik else None,
+        }
+        for victim_id, name, nik in rows
+    }
+
+
+def person_indexes(ids: list[int]) -> dict[int, dict[str, str | None]]:
+    """The blind indexes persons ``ids`` should hold under the current blind-index key, from the
+    first of their victim rows an index can be computed from (a person is made from the victim
+    row that first names them; an erased row names nobody). A person none of whose rows holds an
+    identity gets none; one without victim rows is left as it is."""
+    wanted: dict[int, dict[str, str | None]] = {}
+    rows = db.session.execute(
+        select(Victim.person_id, Victim.name, Victim.nik, Victim.birth_date)
+        .where(Victim.person_id.in_(ids))
+        .order_by(Victim.person_id, Victim.id)
+    ).all()
+    for person_id, name, nik, born in rows:
+        if person_id in wanted and any(wanted[person_id].values()):
+            continue
+        wanted[person_id] = {
+            "name_dob_index": name_dob_index(name, born.isoformat()) if name and born else None,
+            "nik_index": nik_index(nik) if nik else None,
+        }
+    return wanted
 
 
 def known_region_codes(intake: Any) -> set[str]:

@@ -286,6 +286,8 @@ def _render_detail(
         for v in case.victims
         if (not v.is_child or v.id in revealed) and may_see_identity(user, case, v)
     }
+    tracks = queries.service_tracks_of(case)
+    hidden_shelter = queries.shelter_hidden_from(user, case, tracks)
     notes = queries.notes_of(case)
     corrections: dict[int, list[CaseNote]] = {}
     for note in notes:
@@ -313,13 +315,16 @@ def _render_detail(
         notes=notes,
         corrections=corrections,
         attachments=queries.attachments_of(case),
-        tracks=queries.service_tracks_of(case),
+        tracks=tracks,
         timeline=queries.timeline_of(case),
+        # where a victim is sheltered, hidden from anyone but the people working on the case
+        # and the shelter (break-the-glass, a transfer's reader): the tracks and the agency codes
+        hidden_shelter_tracks=hidden_shelter.track_ids,
         note_form=note_form or NoteForm(formdata=None),
         attachment_form=attachment_form or AttachmentForm(formdata=None),
         consent_forms=consent_forms,
         reveal_form=ConfirmForm(formdata=None),
-        purpose_label=purpose_label,
+        purpose_label=hidden_shelter.purpose_label(purpose_label),
         initials=initials,
         file_size=file_size,
         format_date=format_date,

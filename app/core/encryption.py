@@ -4,7 +4,8 @@ A column of type ``EncryptedText("table.column")`` holds
 ``enc1:<key id>:<base64(12-byte nonce + AES-256-GCM ciphertext and tag)>``. The associated data
 is the column's ``table.column`` name, so a value copied into another column does not decrypt.
 A stored value without the ``enc1:`` prefix is legacy plaintext, returned as it is until
-``flask keys rotate`` encrypts it. NULL stays NULL.
+``flask keys rotate`` encrypts it. NULL stays NULL. ``EncryptedJSON`` and ``EncryptedDate`` store
+a JSON document and a date the same way, as text.
 
 Keys come from the setting ``DATA_ENCRYPTION_KEYS``: ``id:base64key`` pairs separated by commas,
 the current key (used to encrypt) first; every listed key decrypts. Exact-match search and
@@ -85,7 +86,7 @@ class KeyRing:
         )
 
 
-def _decode_key(text: str) -> bytes:
+def _decode_key(text: str, setting: str = SETTING) -> bytes:
     text = text.strip()
     for decode in (base64.b64decode, base64.urlsafe_b64decode):
         try:
@@ -94,13 +95,14 @@ def _decode_key(text: str) -> bytes:
             continue
         if len(raw) == KEY_BYTES:
             return raw
-    raise KeyConfigError(f"a key of {SETTING} is not the base64 of {KEY_BYTES} bytes")
+    raise KeyConfigError(f"a key of {setting} is not the base64 of {KEY_BYTES} bytes")
 
 
-def parse_keys(raw: str | None) -> KeyRing:
-    """``id:base64key,id:base64key`` → a KeyRing. Raises KeyConfigError (without the keys)."""
+def parse_keys(raw: str | None, setting: str = SETTING) -> KeyRing:
+    """``id:base64key,id:base64key`` → a KeyRing. Raises KeyConfigError (without the keys).
+    ``setting`` names the setting in the messages (``BLIND_INDEX_KEYS`` has the same format)."""
     if not raw or not raw.strip():
-        raise KeyConfigError(f"{SETTING} is not set")
+        raise KeyConfigError(f"{setting} is not set")
     keys: list[tuple[str, bytes]] = []
     for position, item in enumerate(raw.split(","), start=1):
         item = item.strip()
@@ -110,22 +112,22 @@ def parse_keys(raw: str | None) -> KeyRing:
         key_id = key_id.strip()
         if not sep or not KEY_ID.match(key_id):
             raise KeyConfigError(
-                f"entry {position} of {SETTING} is not `id:base64key` with an id of letters, "
+                f"entry {position} of {setting} is not `id:base64key` with an id of letters, "
                 "digits, - or _"
             )
         if any(key_id == seen for seen, _ in keys):
-            raise KeyConfigError(f"key id {key_id!r} is listed twice in {SETTING}")
+            raise KeyConfigError(f"key id {key_id!r} is listed twice in {setting}")
         try:
-            keys.append((key_id, _decode_key(key_text)))
+            keys.append((key_id, _decode_key(key_text, setting)))
         except KeyConfigError as exc:
             raise KeyConfigError(f"key {key_id!r}: {exc}") from None
     if not keys:
-        raise KeyConfigError(f"{SETTING} lists no key")
+        raise KeyConfigError(f"{setting} lists no key")
     return KeyRing(tuple(keys))
 
 
 def generate_key(key_id: str | None = None) -> str:
-    """A new ``id:base64key`` entry for ``DATA_ENCRYPTION_KEYS``."""
+    """A new ``id:base64key`` entry for ``DATA_ENCRYPTION_KEYS`` (or ``BLIND_INDEX_KEYS``)."""
     if key_id is None:
         key_id = f"k{dt.datetime.now(dt.UTC):%Y%m%d}{secrets.token_hex(2)}"
     if not KEY_ID.match(key_id):
@@ -133,13 +135,14 @@ def generate_key(key_id: str | None = None) -> str:
     return f"{key_id}:{base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode('ascii')}"
 
 
-def _instance_keys(app: Flask) -> str:
-    """Development and testing only: one key generated once into ``instance/data_keys`` (0600).
-    Concurrent first starts agree: the file is created atomically and never overwritten."""
-    path = Path(app.instance_path) / INSTANCE_FILE
+def instance_keys(app: Flask, filename: str = INSTANCE_FILE) -> str:
+    """Development and testing only: one key ``dev1`` generated once into ``instance/<filename>``
+    (0600). Concurrent first starts agree: the file is created atomically and never
+    overwritten."""
+    path = Path(app.instance_path) / filename
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{INSTANCE_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        temp = path.with_name(f".{filename}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "w") as handle:
@@ -160,7 +163,7 @@ def resolve_data_keys(app: Flask) -> None:
     if not raw:
         if app.config.get("APP_ENV") == "production":
             raise ConfigError(f"refusing to start in production: {SETTING} is not set")
-        raw = _instance_keys(app)
+        raw = instance_keys(app)
         app.config[SETTING] = raw
     try:
         parse_keys(raw)
@@ -297,6 +300,34 @@ class EncryptedJSON(EncryptedText):
 
     def copy(self, **kwargs: Any) -> EncryptedJSON:
         return EncryptedJSON(self.context)
+
+
+class EncryptedDate(EncryptedText):
+    """A date encrypted as its ISO text (``YYYY-MM-DD``), like ``EncryptedText``. Legacy
+    plaintext (the text of a column that was a plain DATE) is read as it is. Like every encrypted
+    column it cannot be compared or sorted in SQL: keep what reports count or filter on in a clear
+    column derived from it (``victims.age_at_incident`` for a birth date)."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise EncryptionError(f"{self.context} takes a date")
+        return super().process_bind_param(value.isoformat(), dialect)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        text = super().process_result_value(value, dialect)
+        if text is None:
+            return None
+        try:
+            return dt.date.fromisoformat(text.strip()[:10])
+        except ValueError:
+            raise DecryptionError(f"a value of {self.context} is not a date") from None
+
+    def copy(self, **kwargs: Any) -> EncryptedDate:
+        return EncryptedDate(self.context)
 
 
 def encrypted_columns(metadata: sa.MetaData) -> Iterator[tuple[sa.Table, list[sa.Column[Any]]]]:

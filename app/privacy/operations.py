@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import SystemActor, record
+from app.breakglass.models import BreakGlassGrant
 from app.cases.models import Case, ConsentEntry, Guardian, Person, Victim
 from app.core.db import utcnow
 from app.core.enums import ReporterKind
@@ -241,8 +242,9 @@ def erase_identity(
     request: DataSubjectRequest | None = None,
 ) -> bool:
     """Empty the identifying fields of ``victim`` and of the people around it who identify it
-    (guardians, a self-reporting victim's reporter fields, names in its consent ledger); the
-    statistical fields and the case history stay. False when already erased."""
+    (guardians, a self-reporting victim's reporter fields, names in its consent ledger) and the
+    reasons given for opening its case with break-the-glass; the statistical fields and the case
+    history stay. False when already erased."""
     if queries.erasure_of(victim) is not None:
         return False
     if victim.age_at_incident is None and victim.birth_date is not None:
@@ -275,6 +277,15 @@ def erase_identity(
     if case.reporter_kind is ReporterKind.KORBAN and (case.reporter_name or case.reporter_phone):
         case.reporter_name = ERASED if case.reporter_name else None
         case.reporter_phone = None
+    # why someone opened the case with break-the-glass is free text about the case (it names
+    # the victim more often than not): it goes too; the grant, its time and its views stay
+    break_glass_reasons = 0
+    for grant in db.session.scalars(
+        db.select(BreakGlassGrant).where(BreakGlassGrant.case_id == victim.case_id)
+    ):
+        if grant.reason != ERASED:
+            grant.reason = ERASED
+            break_glass_reasons += 1
     db.session.flush()
     _clear_person(victim)
     record(
@@ -286,6 +297,7 @@ def erase_identity(
             "victim": victim.label,
             "basis": basis.value,
             "request": request.id if request is not None else None,
+            "break_glass_reasons": break_glass_reasons,
         },
     )
     return True

@@ -209,13 +209,44 @@ def _victim_part(victim: Victim) -> dict[str, Any]:
     }
 
 
+SHELTER_WITHHELD = _l(
+    "Where the person is sheltered is not in this file (a safe house's location is known only to "
+    "its staff and the case manager): tell the person in person, once you are sure it is safe."
+)
+
+
+def _shelters(victim: Victim) -> tuple[set[int], set[str]]:
+    """The person's shelter tracks (``ServiceTrack.is_shelter``) and the codes of the agencies
+    that shelter them (or were asked to): left out of an access export, which is handed to
+    whoever asked — possibly under pressure from the person the victim fled."""
+    tracks = [
+        t
+        for t in db.session.scalars(select(ServiceTrack).where(ServiceTrack.victim_id == victim.id))
+        if t.is_shelter
+    ]
+    ids = {t.id for t in tracks}
+    agencies = {t.provider for t in tracks if t.provider is not None}
+    if ids:
+        agencies |= {
+            r.to_agency
+            for r in db.session.scalars(select(Referral).where(Referral.track_id.in_(ids)))
+        }
+    return ids, {a.code for a in agencies if a.id != victim.case.agency_id}
+
+
 def _consents(victim: Victim) -> list[dict[str, Any]]:
     entries = db.session.scalars(
         select(ConsentEntry).where(ConsentEntry.victim_id == victim.id).order_by(ConsentEntry.id)
     )
+    _tracks, shelter_codes = _shelters(victim)
+
+    def purpose(text: str) -> str:
+        kind, _sep, code = text.partition(":")
+        return f"{kind}:—" if kind == "rujukan" and code in shelter_codes else text
+
     return [
         {
-            "purpose": e.purpose,
+            "purpose": purpose(e.purpose),
             "decision": _iso(e.decision),
             "given_by": _iso(e.given_by),
             "at": _iso(e.at),
@@ -230,22 +261,25 @@ def _services(victim: Victim) -> list[dict[str, Any]]:
     tracks = db.session.scalars(
         select(ServiceTrack).where(ServiceTrack.victim_id == victim.id).order_by(ServiceTrack.id)
     )
+    shelter_tracks, _codes = _shelters(victim)
     result = []
     for track in tracks:
         referrals = db.session.scalars(
             select(Referral).where(Referral.track_id == track.id).order_by(Referral.id)
         )
+        shelter = track.id in shelter_tracks
         result.append(
             {
                 "service_type": _iso(track.service_type),
-                "provider": track.provider.name if track.provider else None,
+                "provider": None if shelter else track.provider.name if track.provider else None,
+                "withheld": [str(SHELTER_WITHHELD)] if shelter else [],
                 "state": _iso(track.state),
                 "started_at": _iso(track.started_at),
                 "ended_at": _iso(track.ended_at),
                 "end_reason": track.end_reason,
                 "referrals": [
                     {
-                        "to_agency": r.to_agency.name,
+                        "to_agency": None if shelter else r.to_agency.name,
                         "state": _iso(r.state),
                         "sent_at": _iso(r.sent_at),
                         "ended_at": _iso(r.ended_at),

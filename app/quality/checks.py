@@ -311,7 +311,9 @@ def duplicate_matches(cases: Sequence[Case]) -> dict[int, list[DuplicateMatch]]:
     """For each of ``cases``, the victims that match (blind-index NIK, or blind-index name and
     the same birth date) a victim of another registered case of the same agency received at most
     ``DUPLICATE_WINDOW_DAYS`` days apart. Cases closed as duplicates are left out on both sides:
-    that double registration is already resolved. Plaintext identity is never compared."""
+    that double registration is already resolved. No identity is compared in SQL: names and NIKs
+    through their blind indexes, and the (encrypted) birth dates of victims with the same name
+    index once decrypted."""
     found: dict[int, list[DuplicateMatch]] = {}
     candidates = [c for c in cases if c.id is not None and c.duplicate_of_id is None]
     by_id = {c.id: c for c in candidates}
@@ -321,13 +323,10 @@ def duplicate_matches(cases: Sequence[Case]) -> dict[int, list[DuplicateMatch]]:
     conditions = (
         ("nik", and_(Victim.nik_index.is_not(None), other_victim.nik_index == Victim.nik_index)),
         (
+            # the birth date is encrypted (and an encrypted column stays out of SQL conditions):
+            # victims of the same name are compared on it below, once decrypted
             "name_dob",
-            and_(
-                Victim.name_index.is_not(None),
-                Victim.birth_date.is_not(None),
-                other_victim.name_index == Victim.name_index,
-                other_victim.birth_date == Victim.birth_date,
-            ),
+            and_(Victim.name_index.is_not(None), other_victim.name_index == Victim.name_index),
         ),
     )
     seen: set[tuple[int, int, int]] = set()
@@ -342,6 +341,8 @@ def duplicate_matches(cases: Sequence[Case]) -> dict[int, list[DuplicateMatch]]:
                     other_case.id,
                     other_case.reference,
                     other_case.received_at,
+                    Victim.birth_date,
+                    other_victim.birth_date,
                 )
                 .join(other_victim, condition)
                 .join(other_case, other_case.id == other_victim.case_id)
@@ -355,9 +356,11 @@ def duplicate_matches(cases: Sequence[Case]) -> dict[int, list[DuplicateMatch]]:
                 )
                 .order_by(Victim.case_id, Victim.position, other_case.received_at)
             )
-            for case_id, position, other_id, other_reference, other_received in rows:
+            for case_id, position, other_id, other_reference, other_received, *born in rows:
                 case = by_id[case_id]
                 if abs(other_received - case.received_at) > window:
+                    continue
+                if matched_on == "name_dob" and (born[0] is None or born[0] != born[1]):
                     continue
                 key = (case_id, position, other_id)
                 if key in seen:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.encryption import EncryptedText
-from app.core.enums import ServiceType, TrackState
+from app.core.enums import AgencyType, ServiceType, TrackState
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -62,3 +62,12 @@ class ServiceTrack(db.Model):
     provider: Mapped[Agency | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_shelter(self) -> bool:
+        """The track says where the victim is sheltered: temporary shelter, or any service at a
+        safe house (domain.md §3.3: only its own staff and the people working on the case may
+        know the shelter)."""
+        return self.service_type is ServiceType.PENAMPUNGAN_SEMENTARA or (
+            self.provider is not None and self.provider.type is AgencyType.RUMAH_AMAN
+        )

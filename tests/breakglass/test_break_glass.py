@@ -9,10 +9,11 @@ import io
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
-from app.breakglass.models import BreakGlassGrant
+from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
 from app.breakglass.operations import GRANT_DURATION
 from app.breakglass.queries import week_label
 from app.cases import operations as case_ops
@@ -154,7 +155,12 @@ def test_the_supervisors_are_notified_once_and_it_is_audited(
     [granted] = actions("break_glass.grant")
     assert granted.actor_id == officer.id
     assert (granted.object_type, granted.object_id) == ("case", str(case_b.id))
-    assert granted.changes["reason"] == REASON and granted.changes["grant"] == grant.id
+    # the grant's id, never its reason: that stays encrypted on the grant (issue #14 item 12)
+    assert granted.changes == {
+        "grant": grant.id,
+        "reference": case_b.reference,
+        "expires_at": grant.expires_at.isoformat(),
+    }
     views = actions("break_glass.view")
     assert len(views) == 2  # every view, not once per ten minutes
     assert {v.changes["endpoint"] for v in views} == {"cases.detail"}
@@ -218,9 +224,46 @@ def test_an_unknown_reference_is_answered_neutrally_and_recorded(client, officer
     assert NEUTRAL in client.get("/akses-darurat").get_data(as_text=True)
     assert count(BreakGlassGrant) == 0
     assert count(Notification) == 0
-    [attempt] = actions("break_glass.no_match")
-    assert attempt.actor_id == officer.id
-    assert attempt.changes == {"reference": "UPTD-B-2025-99999", "reason": REASON}
+    [entry] = actions("break_glass.no_match")
+    assert entry.actor_id == officer.id
+    # the attempt's id only: the reference typed (perhaps a name) and the reason are kept
+    # encrypted on the attempt
+    attempt = db.session.scalar(select(BreakGlassAttempt))
+    assert (attempt.user_id, attempt.reference, attempt.reason) == (
+        officer.id,
+        "UPTD-B-2025-99999",
+        REASON,
+    )
+    assert (entry.object_type, entry.object_id) == ("break_glass_attempt", str(attempt.id))
+    assert entry.changes == {"attempt": attempt.id}
+
+
+def test_no_reason_reaches_the_audit_log(client, officer, case_b):
+    """The audit log is plaintext, hash-chained and never erased: a reason there was the only
+    identity readable in a dump, and outlived an erasure (issue #14 item 12)."""
+    reason = "Korban bernama Sekar Wulandari datang ke UPTD kami malam ini."
+    signed_in(client, officer)
+    ask(client, case_b.reference, reason=reason)
+    ask(client, "Sekar Wulandari", reason=reason)  # a name typed where a reference belongs
+
+    grant = db.session.scalar(select(BreakGlassGrant))
+    attempt = db.session.scalar(select(BreakGlassAttempt))
+    assert grant.reason == reason and attempt.reference == "Sekar Wulandari"
+    entries = db.session.scalars(select(AuditEntry)).all()
+    assert {"break_glass.grant", "break_glass.no_match"} <= {e.action for e in entries}
+    for entry in entries:
+        text = f"{entry.object_id} {entry.changes}"
+        assert "Sekar" not in text and "malam ini" not in text, entry.action
+    for table, column, row_id in (
+        ("break_glass_grants", "reason", grant.id),
+        ("break_glass_attempts", "reason", attempt.id),
+        ("break_glass_attempts", "reference", attempt.id),
+    ):
+        t = db.metadata.tables[table]
+        stored = db.session.scalar(
+            select(sa.type_coerce(t.c[column], sa.Text)).where(t.c.id == row_id)
+        )
+        assert stored.startswith("enc1:") and "Sekar" not in stored
 
 
 def test_a_draft_is_never_found(client, officer, agency_b, supervisor_b):

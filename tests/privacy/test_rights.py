@@ -321,3 +321,31 @@ def test_a_searched_name_never_appears_in_a_url(client, agency, staff):
     # the name is in the form's value only, sent back in the body of the next post
     assert NAME in pages[0]
     assert pages[0].count(NAME) == 1
+
+
+def test_erasure_leaves_no_break_the_glass_reason_behind(case, staff):
+    """Why someone opened the case with break-the-glass names the victim more often than not:
+    erasure empties it on the grant, and the audit log never held it (issue #14 item 12)."""
+    from app.breakglass.models import BreakGlassGrant
+    from app.breakglass.operations import request_access
+    from app.core.enums import Role
+    from tests.factories import AgencyFactory, UserFactory
+
+    k1 = case.victims[0]
+    close(case)
+    outsider = UserFactory(roles=[(Role.MANAJER_KASUS, AgencyFactory())])
+    reason = f"{NAME} datang malam ini ke kantor kami, butuh rujukan segera."
+    granted = request_access(outsider, case.reference, reason).grant
+    assert granted is not None and granted.reason == reason
+
+    req = make_request(case, k1, "penghapusan", staff)
+    assert ops.erase_for_request(k1, req, actor=staff["supervisor"]).erased
+    db.session.flush()
+    db.session.expire_all()
+    grant = db.session.get(BreakGlassGrant, granted.id)
+    assert grant.reason == ops.ERASED
+    assert (grant.user_id, grant.case_id) == (outsider.id, case.id)  # the access stays on record
+    for entry in db.session.scalars(select(AuditEntry)):
+        assert NAME.split()[0] not in f"{entry.object_id} {entry.changes}", entry.action
+    erased = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "privacy.erase"))
+    assert erased.changes["break_glass_reasons"] == 1

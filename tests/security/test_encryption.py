@@ -39,6 +39,7 @@ ENCRYPTED = {
     "victims": {
         "name",
         "nik",
+        "birth_date",  # with sex and region it re-identified nearly every victim of a dump
         "phone",
         "address",
         "disability_kind",
@@ -65,6 +66,7 @@ ENCRYPTED = {
     "data_subject_requests": {"requester", "reason"},
     "victim_restrictions": {"lift_reason"},
     "break_glass_grants": {"reason"},
+    "break_glass_attempts": {"reference", "reason"},  # a request that named no case
 }
 
 KEY_A = generate_key("ka")
@@ -238,6 +240,10 @@ def test_an_encrypted_column_cannot_be_compared_or_sorted_in_sql():
         Victim.name.ilike("%siti%")
     with pytest.raises(EncryptionError):
         Case.kronologi.desc()
+    with pytest.raises(EncryptionError):  # the birth date: sort or filter on the clear age
+        Victim.birth_date == dt.date(1994, 5, 1)  # noqa: B015
+    with pytest.raises(EncryptionError):
+        Victim.birth_date.asc()
     # NULL tests stay possible
     assert "IS NULL" in str(Victim.name.is_(None))
     assert "IS NOT NULL" in str(Victim.name != None)  # noqa: E711
@@ -272,6 +278,7 @@ def test_stored_values_are_ciphertext_and_read_back_as_plaintext(create_agency, 
         "name": _raw("victims", "name", victim.id),
         "nik": _raw("victims", "nik", victim.id),
         "address": _raw("victims", "address", victim.id),
+        "birth_date": _raw("victims", "birth_date", victim.id),
         "guardian": _raw("guardians", "name", victim.guardians[0].id),
     }
     current = parse_keys(current_app.config["DATA_ENCRYPTION_KEYS"]).current_id
@@ -280,13 +287,16 @@ def test_stored_values_are_ciphertext_and_read_back_as_plaintext(create_agency, 
         assert value.startswith(f"enc1:{current}:")
     assert "Wulan" not in " ".join(v for v in raw.values() if v)
     assert "3273014501940001" not in raw["nik"]
+    assert "2010" not in raw["birth_date"]
     db.session.expire_all()
     again = db.session.get(Victim, victim.id)
-    assert (again.name, again.nik, again.address) == (
+    assert (again.name, again.nik, again.address, again.birth_date) == (
         "Wulan Sekarsari",
         "3273014501940001",
         "Jl. Rahasia No. 7",
+        dt.date(2010, 5, 1),
     )
+    assert again.age_at_incident == 14 and again.is_child  # the clear age the statistics use
     assert again.case.kronologi == "Kronologi yang sangat rahasia."
     assert again.guardians[0].name == "Ibu Wulan"
     assert db.session.get(Victim, victim.id).nik_index  # the blind index is still written
@@ -391,7 +401,9 @@ def test_rotation_round_trips_every_encrypted_column_type_exactly(
     app, monkeypatch, create_agency, create_case
 ):
     """A rotation once wrote the decrypted text of an encrypted JSON column back through the
-    JSON type: the document came back as a string and every case page answered 500."""
+    JSON type: the document came back as a string and every case page answered 500. Every
+    column type (text, JSON, date) reads back exactly what it held before."""
+    from app.cases.intake import VictimData
     from app.workflow.models import CaseTransition
 
     monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
@@ -424,9 +436,21 @@ def test_rotation_round_trips_every_encrypted_column_type_exactly(
         .where(transitions.c.id == legacy.id)
         .values(data=sa.type_coerce('{"legacy": [1, 2]}', sa.Text))
     )
+    victims = db.metadata.tables["victims"]
+    other = create_case(
+        create_agency(), victims=[VictimData(sex="L", age=9, violence_types=["psikis"])]
+    ).victims[0]
+    db.session.commit()
+    db.session.execute(  # a birth date written before the column was encrypted: the ISO text
+        sa.update(victims)
+        .where(victims.c.id == other.id)
+        .values(birth_date=sa.type_coerce("2015-02-28", sa.Text))
+    )
     db.session.commit()
     before = _decrypted_everything()
     assert before[("case_transitions", "data", transition.id)] == document
+    assert before[("victims", "birth_date", case.victims[0].id)] == dt.date(1994, 5, 1)
+    assert before[("victims", "birth_date", other.id)] == dt.date(2015, 2, 28)
 
     monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
     db.session.expire_all()
@@ -437,6 +461,8 @@ def test_rotation_round_trips_every_encrypted_column_type_exactly(
     assert _decrypted_everything() == before
     assert db.session.get(CaseTransition, transition.id).data == document
     assert db.session.get(CaseTransition, legacy.id).data == {"legacy": [1, 2]}
+    assert _raw("victims", "birth_date", other.id).startswith("enc1:kb:")
+    assert db.session.get(Victim, other.id).birth_date == dt.date(2015, 2, 28)
 
 
 def test_rotation_rewraps_attachment_data_keys_and_the_files_still_download(
@@ -624,6 +650,25 @@ def test_free_text_about_a_case_is_stored_as_ciphertext(create_agency):
         )
     ]
     assert f"{secret}: luka memar, visum selesai" in outcomes
+
+
+def test_an_encrypted_date_round_trips_and_reads_legacy_dates():
+    from app.core.encryption import EncryptedDate
+
+    column = EncryptedDate("victims.birth_date")
+    dialect = db.engine.dialect
+    stored = column.process_bind_param(dt.date(2008, 12, 2), dialect)
+    assert stored is not None and stored.startswith("enc1:") and "2008" not in stored
+    assert column.process_result_value(stored, dialect) == dt.date(2008, 12, 2)
+    # a row written before the column was encrypted holds the ISO text of the date
+    assert column.process_result_value("2008-12-02", dialect) == dt.date(2008, 12, 2)
+    assert column.process_bind_param(None, dialect) is None
+    assert column.process_result_value(None, dialect) is None
+    for wrong in ("2008-12-02", dt.datetime(2008, 12, 2, tzinfo=dt.UTC)):
+        with pytest.raises(EncryptionError):
+            column.process_bind_param(wrong, dialect)
+    with pytest.raises(DecryptionError):
+        EncryptedDate("victims.name").process_result_value(stored, dialect)
 
 
 def test_an_encrypted_json_document_round_trips_and_reads_legacy_json():
