@@ -55,7 +55,14 @@ ENCRYPTED = {
     "case_notes": {"body"},
     "attachments": {"original_name", "description"},
     # free text staff type about a case: names and diagnoses end up there whatever they are told
-    "referrals": {"message", "override_reason", "decline_reason", "outcome", "withdraw_reason"},
+    "referrals": {
+        "message",
+        "incident_summary",
+        "override_reason",
+        "decline_reason",
+        "outcome",
+        "withdraw_reason",
+    },
     "referral_events": {"text"},
     "coordination_notes": {"body"},
     "case_transitions": {"reason", "data"},

@@ -131,8 +131,9 @@ HYPOTHESIS = settings(
 
 
 # audit entries written by design whatever the outcome: a refusal (403/404) is recorded apart
-# (app/audit/web.py) and opening a case page is recorded as a view
-RECORDED_ANYWAY = ("access.denied", "case.view")
+# (app/audit/web.py), opening a case page is recorded as a view, and the intake duplicate check
+# is recorded even when the form it ran on is refused (its result was shown)
+RECORDED_ANYWAY = ("access.denied", "case.view", "case.duplicate_check")
 
 
 def row_counts(ignored: Iterable[str] = ()) -> dict[str, int]:
