@@ -196,8 +196,13 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDupli
     if not rows:
         return {}
     user = _me()
+    where = ("case", page.case.id) if page.case is not None else ("agency", agency.id)
     limit = current_app.config["DUPLICATE_CHECK_RATE_LIMIT"]
     if not ratelimit.hit(limit, "duplicate-check", f"user:{user.id}", cost=len(rows)):
+        # nothing looked up; the attempt is kept (many of them is worth a supervisor's look)
+        record_whatever_the_answer(
+            user, "case.duplicate_check", *where, {"rows": len(rows), "paused": True}
+        )
         raise CheckPaused
     hits_by_row = {
         entry.name: queries.find_duplicates(
@@ -234,8 +239,7 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDupli
     record_whatever_the_answer(
         user,
         "case.duplicate_check",
-        "case" if page.case is not None else "agency",
-        page.case.id if page.case is not None else agency.id,
+        *where,
         {
             "rows": len(rows),
             "cases": sorted(matched & visible),

@@ -176,7 +176,9 @@ def test_the_check_is_rate_limited_per_user(app, client, agency, staff, monkeypa
     cases = db.session.query(Case).count()
     assert client.post(NEW, data=posting(victims__0__nik=NIK)).status_code == 429
     assert db.session.query(Case).count() == cases
-    assert len(entries("case.duplicate_check")) == 2
+    # the paused attempts are recorded too, as such
+    checks = entries("case.duplicate_check", actor_id=staff["officer"].id)
+    assert [c.changes.get("paused", False) for c in checks] == [False, False, True, True]
     # another user is not held back
     colleague = app.test_client()
     login(colleague, staff["colleague"])
