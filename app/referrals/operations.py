@@ -26,6 +26,7 @@ from app.cases.operations import ConflictError, add_consent
 from app.core.db import utcnow
 from app.core.enums import ConsentDecision, ReferralState, TrackState
 from app.core.errors import DomainError
+from app.core.forms import in_id_range
 from app.core.tasks import enqueue_after_commit
 from app.deadlines.operations import cancel_open, meet_open, open_deadline
 from app.deadlines.rules import DeadlineCode
@@ -193,6 +194,8 @@ def _attachments(case: Case, ids: Iterable[int]) -> list[Attachment]:
     wanted = set(ids)
     if not wanted:
         return []
+    if not all(in_id_range(i) for i in wanted):  # no such row; never a database error
+        raise DomainError(_l("Choose attachments of this case."), field="attachments")
     found = list(
         db.session.scalars(
             select(Attachment).where(Attachment.case_id == case.id, Attachment.id.in_(wanted))

@@ -7,16 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
 from app.auth.models import RoleGrant, User
 from app.cases.models import Attachment, Case, Victim
 from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType, age_band
+from app.core.labels import label
 from app.core.permissions import ROLE_PERMISSIONS
 from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
+from app.privacy.queries import may_see_identity
 from app.referrals.models import Referral
 
 RECEIVE = "referrals:receive"
@@ -211,8 +215,6 @@ def shared_view(referral: Referral, now: dt.datetime, user: Any) -> SharedView:
     """What ``user`` of the receiving agency sees. The identity passes the one rule of the case
     page too (``privacy.queries.may_see_identity``): a victim whose processing is restricted at
     their request shows no identity here, whatever was shared before the restriction."""
-    from app.privacy.queries import may_see_identity
-
     grace_days = sharing_grace().days
     if not sharing_active(referral, now):
         return SharedView(referral, False, None, False, None, None, None, False, [], [], grace_days)
@@ -265,11 +267,6 @@ def suggested_summary(track: Any) -> str:
     when — month and year — and where, and the case types when the victim is the case's only
     one). Never the chronology: it is the whole confidential narrative, often about other
     people (a mother's health referral must not carry her child's story)."""
-    from flask_babel import format_date
-    from flask_babel import gettext as _
-
-    from app.core.labels import label
-
     victim, case = track.victim, track.case
     parts = [_("Service requested: %(service)s.", service=label(track.service_type))]
     if len(case.victims) == 1 and case.case_types:

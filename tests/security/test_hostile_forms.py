@@ -563,6 +563,7 @@ def track(case: Any, manager: Any, provider: Any) -> Any:
 )
 @example(field="version", value="\u00b2", consent_now=False)
 @example(field="message", value="a\x00b", consent_now=False)
+@example(field="attachments", value="2147483648", consent_now=False)  # past PostgreSQL integer
 def test_referral_send(
     manager_client: Any,
     case: Any,
