@@ -112,6 +112,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Login attempts allowed per account and per address (Flask-Limiter syntax).",
     ),
     Setting(
+        "DUPLICATE_CHECK_RATE_LIMIT",
+        "120 per hour",
+        _str,
+        "Identities (victim rows) one user may look up with the intake duplicate check "
+        "(Flask-Limiter syntax). Each check is audit-logged; past the limit it is paused.",
+    ),
+    Setting(
         "UPLOAD_DIR",
         None,
         _str,

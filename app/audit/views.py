@@ -17,6 +17,8 @@ SUPERVISE = "cases:supervise"
 
 ACTION_LABELS = {
     "case.view": _l("Opened the case page"),
+    "intake_form.view": _l("Opened the intake form"),
+    "assessment.view": _l("Opened a victim's assessment"),
     "case.reveal_identity": _l("Revealed a child victim's identity"),
     "case.attachment_download": _l("Downloaded a file"),
     "referral.open": _l("Opened a referral of the case"),

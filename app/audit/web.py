@@ -1,7 +1,12 @@
 """Request hooks of the audit log: views of identifying pages, and refusals.
 
-* A case page opened (``cases.detail`` answered 200) is recorded as ``case.view`` in the
-  request's transaction, once per user and case per ``VIEW_WINDOW``.
+* A page showing identifying data opened (``VIEWED_PAGES``: the case page, the intake form of a
+  case, a victim's assessment; answered 200) is recorded in the request's transaction — the case
+  page as ``case.view`` once per user and case per ``VIEW_WINDOW``, the intake form and the
+  assessment every time they are opened.
+* An entry that must be kept whatever the answer (``record_whatever_the_answer``: the duplicate
+  check, whose result a refused form shows too) is written in the request's transaction when
+  it succeeds, else in one of its own once the request's is rolled back.
 * A 403 or 404 answered to a signed-in user on a known route is recorded as ``access.denied``
   (method, path without its query string, status) in a short transaction of its own: the
   request's is rolled back.
@@ -9,22 +14,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_login import current_user
 
-from app.audit.operations import record_apart, record_view
+from app.audit.operations import VIEW_WINDOW, record, record_apart, record_view
 from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-# endpoint: (action, object type, the view argument naming the object)
-VIEWED_PAGES: dict[str, tuple[str, str, str]] = {
-    "cases.detail": ("case.view", "case", "case_id"),
+
+@dataclass(frozen=True)
+class ViewedPage:
+    """How the opening of a page is recorded: the action, the object (its type and the view
+    argument naming it), view arguments kept in the entry too, and the window within which the
+    same user opening it again is not recorded again (zero: every time)."""
+
+    action: str
+    object_type: str
+    argument: str
+    details: tuple[str, ...] = ()
+    within: dt.timedelta = VIEW_WINDOW
+
+
+EVERY_TIME = dt.timedelta(0)
+VIEWED_PAGES: dict[str, ViewedPage] = {
+    "cases.detail": ViewedPage("case.view", "case", "case_id"),
+    # the intake form shows every identity of the case (a child's too) in its fields
+    "cases.edit": ViewedPage("intake_form.view", "case", "case_id", within=EVERY_TIME),
+    # health, psychological and social findings of one victim
+    "assessments.edit": ViewedPage(
+        "assessment.view", "case", "case_id", details=("victim_id",), within=EVERY_TIME
+    ),
 }
 DENIED_STATUSES = frozenset({403, 404})
+_PENDING = "audit_whatever_the_answer"
 
 
 def _signed_in_user_id() -> int | None:
@@ -47,12 +76,45 @@ def record_page_view(response: Response) -> Response:
         or not current_user.is_authenticated
     ):
         return response
-    action, object_type, argument = page
-    object_id = (request.view_args or {}).get(argument)
+    arguments = request.view_args or {}
+    object_id = arguments.get(page.argument)
     if object_id is not None:
         # in the request's transaction: an error here fails the request (nothing is shown
         # that is not recorded)
-        record_view(current_user._get_current_object(), action, object_type, object_id)
+        details = {name: arguments.get(name) for name in page.details} or None
+        record_view(
+            current_user._get_current_object(),
+            page.action,
+            page.object_type,
+            object_id,
+            details,
+            within=page.within,
+        )
+    return response
+
+
+def record_whatever_the_answer(
+    actor: Any, action: str, object_type: str, object_id: object, changes: dict[str, Any]
+) -> None:
+    """Record an entry when the request ends, whatever its answer: for a look-up whose result
+    is shown even when the rest of the request is refused (a form sent back with its errors)."""
+    g.setdefault(_PENDING, []).append((actor, actor.id, action, object_type, object_id, changes))
+
+
+def record_pending(response: Response) -> Response:
+    pending = g.pop(_PENDING, [])
+    if not pending:
+        return response
+    if response.status_code < 400:
+        # kept with the request's work, by the commit point
+        for actor, _, action, object_type, object_id, changes in pending:
+            record(actor, action, object_type, object_id, changes)
+        return response
+    # the request's work is rolled back: end its transaction first (it may hold the chain
+    # lock), then write the entries apart
+    db.session.rollback()
+    for _, actor_id, action, object_type, object_id, changes in pending:
+        record_apart(actor_id, "user", action, object_type, object_id, changes)
     return response
 
 
@@ -88,3 +150,4 @@ def init_request_hooks(app: Flask) -> None:
     # after the request's commit point (app.core.web), run before it, inside its transaction.
     app.after_request(record_denial)
     app.after_request(record_page_view)
+    app.after_request(record_pending)

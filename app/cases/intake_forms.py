@@ -915,3 +915,164 @@ def case_to_intake_form_data(case: Any) -> dict[str, Any]:
         "perpetrators": perpetrators,
         "witnesses": [{"name": w.name, "phone": w.phone or ""} for w in case.witnesses],
     }
+
+
+# --- identity the user may not see (a data-subject restriction) --------------------------------
+
+# What the case page masks of a victim whose identity the user may not see
+# (``privacy.queries.may_see_identity``): the same fields are masked on the intake form.
+MASKED_VICTIM_FIELDS = (
+    "name",
+    "nik",
+    "birth_date",
+    "age",
+    "phone",
+    "address",
+    "domicile_region_code",
+)
+MASKED_CASE_FIELDS = ("reporter_name", "reporter_phone")
+_ROW_ID = re.compile(r"^(victims|perpetrators)-(\d+)-id$")
+
+
+def _posted(value: Any) -> str:
+    """A stored value as the form posts it."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Masking:
+    """The identities of ``case`` the user may not see on its intake form, and how the form keeps
+    them: ``hidden`` are the victims (by id) whose identity is restricted from the user — their
+    name, NIK, birth date (and the age derived from it), phone, address and guardians are
+    neither shown nor taken from the post. While any is hidden, the people around them — the
+    reporter's name and phone, the witnesses, the recorded perpetrators' names — are kept the
+    same way, as the case page shortens them. Whatever the post says in those places, the stored
+    values are saved again: the form cannot reveal them, and cannot change them either."""
+
+    case: Any = None
+    hidden: frozenset[int] = frozenset()
+
+    @property
+    def people(self) -> bool:
+        return bool(self.hidden)
+
+    def _victims(self) -> dict[int, Any]:
+        if not self.hidden:
+            return {}
+        return {v.id: v for v in self.case.victims if v.id in self.hidden}
+
+    def _rows(self, formdata: MultiDict[str, str], kind: str) -> dict[int, int]:
+        """Row index → the stored id it names, for the rows of ``kind`` in the post."""
+        rows = {}
+        for key, value in formdata.items(multi=True):
+            match = _ROW_ID.match(key)
+            if match and match.group(1) == kind and (parsed := parse_id(value)) is not None:
+                rows[int(match.group(2))] = parsed
+        return rows
+
+    def missing(self, formdata: MultiDict[str, str]) -> list[Any]:
+        """Hidden victims the post leaves out: only someone who sees them may remove them."""
+        named = set(self._rows(formdata, "victims").values())
+        return [v for vid, v in self._victims().items() if vid not in named]
+
+    def keeps_row(self, formdata: MultiDict[str, str], action: str, value: str) -> bool:
+        """Whether a remove button must be ignored: it names a hidden victim, one of its
+        guardians, or a witness while the people around are masked."""
+        if not self.hidden:
+            return False
+        if action == "remove_witness":
+            return True
+        if action in ("remove_victim", "remove_guardian"):
+            index = value.split("-")[0]
+            if index.isdecimal() and len(index) < 6:
+                return self._rows(formdata, "victims").get(int(index)) in self.hidden
+        return False
+
+    def restore(self, formdata: MultiDict[str, str]) -> MultiDict[str, str]:
+        """The post with the stored values in every masked place."""
+        if not self.hidden:
+            return formdata
+        victims = self._victims()
+        replace: dict[str, list[str]] = {}
+        drop: list[str] = ["witnesses-"]
+        for index, victim_id in self._rows(formdata, "victims").items():
+            victim = victims.get(victim_id)
+            if victim is None:
+                continue
+            prefix = f"victims-{index}-"
+            stored = {
+                "name": victim.name,
+                "nik": victim.nik,
+                "birth_date": victim.birth_date,
+                "age": None if victim.birth_date else victim.age_at_incident,
+                "phone": victim.phone,
+                "address": victim.address,
+                "domicile_region_code": (
+                    victim.domicile_region.code if victim.domicile_region else None
+                ),
+            }
+            for field in MASKED_VICTIM_FIELDS:
+                replace[prefix + field] = [_posted(stored[field])]
+            drop.append(prefix + "guardians-")
+            for j, g in enumerate(victim.guardians):
+                row = f"{prefix}guardians-{j}-"
+                replace[row + "name"] = [g.name or ""]
+                replace[row + "relation"] = [g.relation or ""]
+                replace[row + "phone"] = [g.phone or ""]
+                replace[row + "perpetrator"] = [
+                    str(g.perpetrator.position) if g.perpetrator else ""
+                ]
+        replace["reporter_name"] = [_posted(self.case.reporter_name)]
+        replace["reporter_phone"] = [_posted(self.case.reporter_phone)]
+        for j, w in enumerate(self.case.witnesses):
+            replace[f"witnesses-{j}-name"] = [w.name or ""]
+            replace[f"witnesses-{j}-phone"] = [w.phone or ""]
+        perpetrators = {p.id: p for p in self.case.perpetrators}
+        for index, perpetrator_id in self._rows(formdata, "perpetrators").items():
+            if perpetrator_id in perpetrators:
+                replace[f"perpetrators-{index}-name"] = [_posted(perpetrators[perpetrator_id].name)]
+        pairs = [
+            (key, value)
+            for key, value in formdata.items(multi=True)
+            if key not in replace and not any(key.startswith(p) for p in drop)
+        ]
+        for key, values in replace.items():
+            pairs += [(key, v) for v in values]
+        return MultiDict(pairs)
+
+    def names(self, form: IntakeForm) -> set[str]:
+        """The fields of ``form`` that are masked (shown without their value)."""
+        if not self.hidden:
+            return set()
+        names = set(MASKED_CASE_FIELDS)
+        for entry in form.victims.entries:
+            f = entry.form
+            victim_id = parse_id(f.id.data)
+            if victim_id in self.hidden:
+                names |= {getattr(f, field).name for field in MASKED_VICTIM_FIELDS}
+                for g in f.guardians.entries:
+                    names |= {g.form.name.name, g.form.phone.name}
+        for w in form.witnesses.entries:
+            names |= {w.form.name.name, w.form.phone.name}
+        stored = {p.id for p in self.case.perpetrators}
+        for entry in form.perpetrators.entries:
+            if parse_id(entry.form.id.data) in stored:
+                names.add(entry.form.name.name)
+        return names
+
+    def hidden_rows(self, form: IntakeForm) -> set[str]:
+        """The victim rows (by name, ``victims-0``) whose identity is hidden."""
+        return {e.name for e in form.victims.entries if parse_id(e.form.id.data) in self.hidden}
+
+    def blank(self, form: IntakeForm) -> set[str]:
+        """Empty every masked field of ``form`` before it is shown; returns their names."""
+        names = self.names(form)
+        for field in all_fields(form):
+            if field.name in names and not isinstance(field, (FieldList, FormField)):
+                field.data = None
+                field.raw_data = []
+        return names

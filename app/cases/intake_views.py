@@ -3,11 +3,17 @@
 One page serves every path. A POST is one of:
 
 * a row button (``add_victim``, ``remove_perpetrator`` = 0, …): the form comes back with one row
-  more or less and nothing is saved. With htmx (``HX-Request``) only the form is sent back;
-* ``action=check_duplicates``: the form comes back with the other cases of the same person;
+  more or less, nothing is looked up and nothing is saved. With htmx (``HX-Request``) only the
+  form is sent back;
+* ``action=check_duplicates``: the form comes back with the other cases of the same person —
+  those in the user's scope by reference, the others only as "possible duplicate elsewhere —
+  ask a supervisor". Each check is audit-logged and rate-limited per user (429 past the limit);
 * ``action=save_draft`` / ``register`` / ``save``: the rules of ``check_intake`` are shown next
   to their fields (422), an undecided duplicate is asked about (200), a stale edit is refused
   with what changed (409), else the one operation runs and the page redirects to the case.
+
+On a case whose victim is restricted from the user (``privacy.queries.may_see_identity``) the
+identities are masked and saved again as stored (``intake_forms.Masking``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,11 +39,13 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
+from app.audit.web import record_whatever_the_answer
 from app.cases import bp, permissions, queries
 from app.cases import operations as ops
 from app.cases.intake import Intake, check_intake
 from app.cases.intake_forms import (
     IntakeForm,
+    Masking,
     add_error,
     add_row,
     attach_problems,
@@ -41,6 +58,7 @@ from app.cases.intake_forms import (
 )
 from app.cases.labels import consent_purpose_label
 from app.cases.models import Case
+from app.core import ratelimit
 from app.core.db import utcnow
 from app.core.enums import (
     CaseState,
@@ -74,6 +92,8 @@ class Page:
     mode: str  # "new", "draft" or "edit"
     agencies: list[Any] = field(default_factory=list)  # new: where the user may register
     case: Case | None = None
+    # identities of the case the user may not see (a data-subject restriction): masked
+    masking: Masking = field(default_factory=Masking)
 
     @property
     def submits(self) -> tuple[str, ...]:
@@ -115,57 +135,139 @@ class Page:
 
 @dataclass
 class PersonMatch:
-    """Another registered case of the agency where the same person is a victim. Only the
-    reference, date and state are shown: nothing about the other case's people."""
+    """Another registered case of the agency, in the user's own scope, where the same person is
+    a victim. Only the reference, date and state are shown: nothing about the other case's
+    people."""
 
     person_id: int | None
     cases: list[tuple[str, dt.datetime, CaseState]] = field(default_factory=list)
     matched_on: set[str] = field(default_factory=set)
 
 
-def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, list[PersonMatch]]:
-    """The matches of each victim row (by row name), and each row's link decision kept only
-    when it still names one of them ("" = not decided)."""
-    found: dict[str, list[PersonMatch]] = {}
+@dataclass
+class RowDuplicates:
+    """What the check says of one victim row: the matches in the user's scope (a question:
+    the same person?), and whether there are others outside it — of those only "possible
+    duplicate elsewhere — ask a supervisor", never which case, agency, date or state."""
+
+    matches: list[PersonMatch] = field(default_factory=list)
+    elsewhere: bool = False
+
+
+class CheckPaused(Exception):
+    """The user has looked up too many identities lately (``DUPLICATE_CHECK_RATE_LIMIT``)."""
+
+
+def _looked_up(form: IntakeForm, page: Page, agency: Any) -> list[Any]:
+    """The victim rows the check looks up: those with a NIK or a name and a birth date, of a
+    new complaint or a draft, or added now to a registered case."""
+    if agency is None:
+        return []
+    rows = []
+    for entry in form.victims.entries:
+        f = entry.form
+        if not page.checks_duplicates_of(parse_id(f.id.data)):
+            continue
+        if (f.name.data and f.birth_date.data) or f.nik.data:
+            rows.append(entry)
+    return rows
+
+
+def _keep_links(form: IntakeForm, page: Page) -> None:
+    """A victim already on a registered case keeps the person it is."""
     existing = {v.id: v for v in page.case.victims} if page.case is not None else {}
     for entry in form.victims.entries:
         f = entry.form
         victim_id = parse_id(f.id.data)
         if not page.checks_duplicates_of(victim_id):
-            known = existing[victim_id]  # keeps the person it already is
+            known = existing[victim_id]
             f.link_person.data = str(known.person_id) if known.person_id else ""
-            continue
-        name, birth_date, nik = f.name.data or None, f.birth_date.data, f.nik.data or None
-        hits = []
-        if agency is not None and ((name and birth_date) or nik):
-            hits = queries.find_duplicates(
-                agency.id,
-                name=name,
-                birth_date=birth_date,
-                nik=nik,
-                exclude_case_id=page.case.id if page.case is not None else None,
-            )
-        matches: dict[int | None, PersonMatch] = {}
-        for hit in hits:
-            match = matches.setdefault(hit.person_id, PersonMatch(hit.person_id))
+
+
+def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDuplicates]:
+    """The check of each victim row (by row name), and each row's link decision kept only when
+    it still names a match in the user's scope ("" = not decided).
+
+    Every check is audit-logged (``case.duplicate_check``: how many rows were looked up, the
+    matching cases in and out of the user's scope — never a NIK or name) and counted against
+    ``DUPLICATE_CHECK_RATE_LIMIT`` per user, one per row looked up; past it ``CheckPaused``."""
+    _keep_links(form, page)
+    rows = _looked_up(form, page, agency)
+    if not rows:
+        return {}
+    user = _me()
+    where = ("case", page.case.id) if page.case is not None else ("agency", agency.id)
+    limit = current_app.config["DUPLICATE_CHECK_RATE_LIMIT"]
+    if not ratelimit.hit(limit, "duplicate-check", f"user:{user.id}", cost=len(rows)):
+        # nothing looked up; the attempt is kept (many of them is worth a supervisor's look)
+        record_whatever_the_answer(
+            user, "case.duplicate_check", *where, {"rows": len(rows), "paused": True}
+        )
+        raise CheckPaused
+    hits_by_row = {
+        entry.name: queries.find_duplicates(
+            agency.id,
+            name=entry.form.name.data or None,
+            birth_date=entry.form.birth_date.data,
+            nik=entry.form.nik.data or None,
+            exclude_case_id=page.case.id if page.case is not None else None,
+        )
+        for entry in rows
+    }
+    matched = {hit.case.id for hits in hits_by_row.values() for hit in hits}
+    visible = queries.in_scope(user, matched)
+    found: dict[str, RowDuplicates] = {}
+    for entry in rows:
+        result = RowDuplicates()
+        by_person: dict[int | None, PersonMatch] = {}
+        for hit in hits_by_row[entry.name]:
+            if hit.case.id not in visible:
+                result.elsewhere = True
+                continue
+            match = by_person.setdefault(hit.person_id, PersonMatch(hit.person_id))
             if all(reference != hit.case.reference for reference, _, _ in match.cases):
                 match.cases.append((hit.case.reference or "", hit.case.received_at, hit.case.state))
             match.matched_on.add(hit.matched_on)
-        allowed = {"new"} | {str(p) for p in matches if p is not None}
+        result.matches = list(by_person.values())
+        f = entry.form
+        # a decision may only name a match the user was shown (or "new")
+        allowed = {"new"} | {str(p) for p in by_person if p is not None}
         if (f.link_person.data or "") not in allowed:
             f.link_person.data = ""
-        if matches:
-            found[entry.name] = list(matches.values())
+        if result.matches or result.elsewhere:
+            found[entry.name] = result
+    record_whatever_the_answer(
+        user,
+        "case.duplicate_check",
+        *where,
+        {
+            "rows": len(rows),
+            "cases": sorted(matched & visible),
+            "elsewhere": len(matched - visible),
+            "elsewhere_cases": sorted(matched - visible),
+        },
+    )
     return found
 
 
 def _first_question(
-    form: IntakeForm, duplicates: dict[str, list[PersonMatch]], *, undecided_only: bool
+    form: IntakeForm, duplicates: dict[str, RowDuplicates], *, undecided_only: bool
 ) -> str | None:
-    """The link decision to bring into view: the first victim with matches (not decided yet,
-    when ``undecided_only``)."""
+    """The link decision to bring into view: the first victim with matches in the user's scope
+    (not decided yet, when ``undecided_only``)."""
     for entry in form.victims.entries:
-        if entry.name in duplicates and not (undecided_only and entry.form.link_person.data):
+        found = duplicates.get(entry.name)
+        if found is None or not found.matches:
+            continue
+        if not (undecided_only and entry.form.link_person.data):
+            return str(entry.form.link_person.name)
+    return None
+
+
+def _first_elsewhere(form: IntakeForm, duplicates: dict[str, RowDuplicates]) -> str | None:
+    for entry in form.victims.entries:
+        found = duplicates.get(entry.name)
+        if found is not None and found.elsewhere:
             return str(entry.form.link_person.name)
     return None
 
@@ -235,7 +337,7 @@ def _render(
     form: IntakeForm,
     *,
     agency: Any,
-    duplicates: dict[str, list[PersonMatch]],
+    duplicates: dict[str, RowDuplicates],
     focus: str | None = None,
     notice: str | None = None,
     conflict: dict[str, Any] | None = None,
@@ -243,6 +345,8 @@ def _render(
 ) -> Any:
     partial = request.headers.get("HX-Request") == "true"
     ledger = {v.id: list(v.consents) for v in page.case.victims} if page.case is not None else {}
+    # what the user may not see is emptied before anything is drawn
+    masked = page.masking.blank(form)
     response = make_response(
         render_template(
             "cases/_intake_form.html" if partial else "cases/intake.html",
@@ -261,6 +365,9 @@ def _render(
             action_url=request.path,
             error_summary=error_summary(form),
             purpose_label=consent_purpose_label,
+            masked=masked,
+            hidden_rows=page.masking.hidden_rows(form),
+            people_masked=page.masking.people,
         ),
         status,
     )
@@ -271,25 +378,52 @@ def _render(
 # --- the routes --------------------------------------------------------------------------------
 
 
+PAUSED = _l(
+    "You have run many duplicate checks in the last hour: the check is paused and nothing was "
+    "saved. Try again later, or ask a supervisor."
+)
+
+
 def _submitted(page: Page) -> Any:
     """Handle a POST of the intake form (see the module's docstring)."""
     formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
+    # masked identities are never taken from the post: the stored ones are saved again
+    formdata = page.masking.restore(formdata)
     action = row_action(formdata)
-    if action is not None and action[0].startswith("remove_"):
+    if (
+        action is not None
+        and action[0].startswith("remove_")
+        and not page.masking.keeps_row(formdata, *action)
+    ):
         formdata = remove_row(formdata, *action)
     form = IntakeForm(formdata=formdata)
     page.prepare(form)
     focus = add_row(form, *action) if action and action[0].startswith("add_") else None
     agency = page.agency(form)
-    duplicates = _duplicates(form, page, agency)
     submit = formdata.get("action", "")
-    if action is not None or submit not in page.submits:
+    if action is not None or submit not in (*page.submits, "check_duplicates"):
+        # rows added or removed: nothing looked up, the decisions already made are kept
+        return _render(page, form, agency=agency, duplicates={}, focus=focus)
+    try:
+        duplicates = _duplicates(form, page, agency)
+    except CheckPaused:
+        return _render(
+            page,
+            form,
+            agency=agency,
+            duplicates={},
+            notice=str(PAUSED),
+            focus="intake-notice",
+            status=429,
+        )
+    if submit == "check_duplicates":
         notice = None
-        if submit == "check_duplicates":
-            focus = _first_question(form, duplicates, undecided_only=False)
-            if focus is None:
-                notice = _("No other case of this agency has the same person as a victim.")
-                focus = "intake-notice"
+        focus = _first_question(form, duplicates, undecided_only=False)
+        if focus is None:
+            focus = _first_elsewhere(form, duplicates)
+        if focus is None:
+            notice = _("No other case of this agency has the same person as a victim.")
+            focus = "intake-notice"
         return _render(page, form, agency=agency, duplicates=duplicates, focus=focus, notice=notice)
 
     draft = submit == "save_draft"
@@ -304,7 +438,18 @@ def _submitted(page: Page) -> Any:
     attach_problems(form, problems, conversion)
     if agency is None:
         add_error(form, "agency", _l("Choose the agency that receives the complaint."))
-    if not typed_well or problems or agency is None:
+    missing = page.masking.missing(formdata)
+    for victim in missing:
+        add_error(
+            form,
+            "victims",
+            _l(
+                "Victim %(label)s cannot be removed here: the identity is restricted at the "
+                "victim's request, and only the case manager or a supervisor may change it.",
+                label=victim.label,
+            ),
+        )
+    if not typed_well or problems or agency is None or missing:
         return _render(page, form, agency=agency, duplicates=duplicates, status=422)
     question = None if draft else _first_question(form, duplicates, undecided_only=True)
     if question is not None:
@@ -351,7 +496,7 @@ def _conflict(
     page: Page,
     form: IntakeForm,
     agency: Any,
-    duplicates: dict[str, list[PersonMatch]],
+    duplicates: dict[str, RowDuplicates],
     message: Any,
     changes: dict[str, list[Any]],
 ) -> Any:
@@ -392,12 +537,26 @@ def edit(case_id: int) -> Any:
     case = queries.get_case_for(user, case_id)
     if case is None or not permissions.can_edit_case(user, case):
         abort(404)
-    page = Page("draft" if case.state is CaseState.DRAFT else "edit", case=case)
+    from app.privacy.queries import may_see_identity
+
+    # the case page's rule: a restricted victim's identity only for the case manager and the
+    # supervisors; for anyone else it is masked on the form too, and kept as stored
+    hidden = frozenset(v.id for v in case.victims if not may_see_identity(user, case, v))
+    page = Page(
+        "draft" if case.state is CaseState.DRAFT else "edit",
+        case=case,
+        masking=Masking(case, hidden),
+    )
     if request.method == "POST":
         return _submitted(page)
     form = IntakeForm(formdata=None, data=case_to_intake_form_data(case))
     page.prepare(form)
+    notice = None
+    try:
+        duplicates = _duplicates(form, page, case.agency)
+    except CheckPaused:
+        duplicates, notice = {}, str(PAUSED)
     for victim in case.victims:  # the form shows a child's identity: every showing is recorded
-        if victim.is_child:
+        if victim.is_child and victim.id not in hidden:
             ops.record_identity_reveal(case, victim, actor=user)
-    return _render(page, form, agency=case.agency, duplicates=_duplicates(form, page, case.agency))
+    return _render(page, form, agency=case.agency, duplicates=duplicates, notice=notice)

@@ -253,6 +253,19 @@ def _sync_perpetrators(case: Case, intake: Intake) -> list[Perpetrator]:
     return result
 
 
+def _has_data_subject_rows(victim: Victim) -> bool:
+    from app.privacy.models import DataSubjectRequest, VictimRestriction
+
+    return bool(
+        db.session.scalar(
+            select(DataSubjectRequest.id).where(DataSubjectRequest.victim_id == victim.id).limit(1)
+        )
+        or db.session.scalar(
+            select(VictimRestriction.id).where(VictimRestriction.victim_id == victim.id).limit(1)
+        )
+    )
+
+
 def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
     from app.services.models import ServiceTrack
 
@@ -305,6 +318,16 @@ def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
         ]
         result.append(victim)
     for victim in removed:
+        if victim.id is not None and _has_data_subject_rows(victim):
+            # a request of the person (a restriction, an erasure) stays with the victim row
+            raise DomainError(
+                _l(
+                    "Victim %(label)s has data-subject requests recorded (UU 27/2022) and cannot "
+                    "be removed.",
+                    label=labels.get(victim.id, victim.label),
+                ),
+                field="victims",
+            )
         if victim.id is not None:
             has_history = db.session.scalar(
                 select(ConsentEntry.id).where(ConsentEntry.victim_id == victim.id).limit(1)

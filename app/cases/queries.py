@@ -466,8 +466,8 @@ def find_duplicates(
     exclude_case_id: int | None = None,
 ) -> list[DuplicateHit]:
     """Cases of the agency where the same person (NIK, or normalised name + birth date) is a
-    victim. The agency's own intake staff may be told the reference even when the case is not in
-    their own scope: the duplicate check is there to stop a second file for one person.
+    victim. What the user is told of a case outside their own scope is for the caller to decide
+    (the intake form says only "possible duplicate elsewhere — ask a supervisor").
 
     Matching goes through the blind indexes (under every blind-index key, so a reindexing in
     progress finds everyone); the birth date is encrypted, so victims of the same name are
@@ -495,6 +495,15 @@ def find_duplicates(
                 seen.add(victim.id)
                 hits.append(DuplicateHit(victim.case, victim, victim.person_id, matched_on))
     return hits
+
+
+def in_scope(user: Any, case_ids: set[int]) -> set[int]:
+    """Which of ``case_ids`` the user may see (``scope_condition``)."""
+    if not case_ids:
+        return set()
+    return set(
+        db.session.scalars(select(Case.id).where(Case.id.in_(case_ids), scope_condition(user)))
+    )
 
 
 def person_for_linking(agency_id: int, person_id: int) -> Person | None:

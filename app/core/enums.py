@@ -98,6 +98,17 @@ AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("45-59", 45, 59),
     ("60+", 60, None),
 )
+UNKNOWN_AGE = "?"
+
+
+def age_band(age: int | None) -> str:
+    """The SIMFONI age band of an age at the incident; ``?`` when it is unknown."""
+    if age is None or age < 0:
+        return UNKNOWN_AGE
+    for name, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return name
+    return UNKNOWN_AGE
 
 
 class Sex(enum.StrEnum):

@@ -71,6 +71,7 @@ from app.demo.cases import (
 from app.demo.clock import Step, replay
 from app.extensions import db
 from app.referrals import operations as referral_ops
+from app.referrals import queries as referral_queries
 from app.referrals.models import Referral
 from app.services.models import ServiceTrack
 from app.workflow import operations as workflow_ops
@@ -363,6 +364,9 @@ class ReferralStory:
                 incident=True,
                 assessment=self.partner.assessment,
                 attachment_ids=attachments,
+                # the sender keeps the form's first draft: facts about this victim, never the
+                # case's chronology
+                incident_summary=referral_queries.suggested_summary(self.track),
             ),
             message=self.partner.message,
             actor=self.sender,

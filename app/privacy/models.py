@@ -121,8 +121,16 @@ class VictimRestriction(db.Model):
     lift_reason: Mapped[str | None] = mapped_column(
         EncryptedText("victim_restrictions.lift_reason")
     )
+    # the restriction of the same person in the case this one was transferred from: the
+    # restriction follows the person to the agency that takes the case over
+    carried_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("victim_restrictions.id", ondelete="RESTRICT")
+    )
 
     victim: Mapped[Victim] = relationship()
+    carried_from: Mapped[VictimRestriction | None] = relationship(
+        remote_side="VictimRestriction.id"
+    )
 
 
 class VictimErasure(db.Model):

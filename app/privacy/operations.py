@@ -181,6 +181,34 @@ def restrict(victim: Victim, req: DataSubjectRequest, *, actor: Actor) -> list[V
     return made
 
 
+def carry_restrictions(source: Case, target: Case, *, actor: Actor) -> list[VictimRestriction]:
+    """A transfer opens ``target`` at another agency with the people of ``source`` (in the same
+    order): each restriction in force there follows its person, so the new case's victim is
+    restricted likewise (its identity shown only to the new case manager and supervisors, left
+    out of the indicators) until the agency that now serves the person lifts it, with a reason.
+    The request stays with the agency that received it; the new row points at the one it came
+    from."""
+    made = []
+    for old, new in zip(source.victims, target.victims, strict=True):
+        restriction = queries.active_restriction(old)
+        if restriction is None or queries.is_restricted(new):
+            continue
+        carried = VictimRestriction(
+            victim_id=new.id, carried_from_id=restriction.id, restricted_by_id=actor.id
+        )
+        db.session.add(carried)
+        made.append(carried)
+        db.session.flush()
+        record(
+            actor,
+            "privacy.restrict",
+            "case",
+            target.id,
+            {"victim": new.label, "carried_from": restriction.id, "from_case": source.id},
+        )
+    return made
+
+
 def lift_restriction(victim: Victim, *, reason: str, actor: Actor) -> int:
     """Lift the restrictions in force on the person's victim rows; how many were lifted."""
     if not reason.strip():

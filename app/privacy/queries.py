@@ -286,6 +286,8 @@ def _services(victim: Victim) -> list[dict[str, Any]]:
                         "shared": {
                             "identity": r.share_identity,
                             "incident": r.share_incident,
+                            # written for this person's referral (never the chronology)
+                            "incident_summary": r.incident_summary,
                             "assessment": r.share_assessment,
                             "attachments": len(r.attachments),
                         },

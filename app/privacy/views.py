@@ -83,6 +83,7 @@ def _render(
         victims=victims,
         requests=queries.requests_about(victims),
         restricted=any(queries.is_restricted(v) for v in victims),
+        restriction=queries.active_restriction(victim),
         erasure=queries.erasure_of(victim),
         proceedings=queries.proceedings_open_reason(victims),
         form=form or RequestForm(formdata=None),

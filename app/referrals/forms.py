@@ -28,6 +28,11 @@ class ReferralForm(FlaskForm):
     )
     share_identity = BooleanField(_l("Identity and contact of the victim"))
     share_incident = BooleanField(_l("Incident summary"))
+    incident_summary = TextAreaField(
+        _l("Incident summary for the receiving agency"),
+        validators=[Length(max=2000)],
+        render_kw={"rows": 4},
+    )
     share_assessment = BooleanField(_l("Assessment findings relevant to this service"))
     attachments = SelectMultipleField(_l("Attachments"), coerce=int, validate_choice=False)
     override_reason = TextAreaField(

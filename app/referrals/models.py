@@ -27,8 +27,9 @@ class Referral(db.Model):
 
     Its state follows the ``referral`` workflow (``workflows/referral_v1.py``); each step also
     moves the track through the engine. What the receiver may see is fixed when it is sent:
-    ``share_identity``, ``share_incident``, ``share_assessment`` and the attachments in
-    ``referral_attachments``. At most one referral of a track is open (not ended) at a time.
+    ``share_identity``, ``share_incident`` (the sender's ``incident_summary``, never the case's
+    chronology), ``share_assessment`` and the attachments in ``referral_attachments``. At most
+    one referral of a track is open (not ended) at a time.
     """
 
     __tablename__ = "referrals"
@@ -69,6 +70,11 @@ class Referral(db.Model):
         enum_type(ReferralState, "referral_state"), default=ReferralState.DRAF
     )
     message: Mapped[str | None] = mapped_column(EncryptedText("referrals.message"))
+    # what happened, in the sender's words for this receiver (shared with the incident section);
+    # never the case's chronology, which speaks of the whole case and often of other people
+    incident_summary: Mapped[str | None] = mapped_column(
+        EncryptedText("referrals.incident_summary")
+    )
     share_identity: Mapped[bool] = mapped_column(default=False)
     share_incident: Mapped[bool] = mapped_column(default=False)
     share_assessment: Mapped[bool] = mapped_column(default=False)

@@ -26,10 +26,12 @@ from app.cases.operations import ConflictError, add_consent
 from app.core.db import utcnow
 from app.core.enums import ConsentDecision, ReferralState, TrackState
 from app.core.errors import DomainError
+from app.core.forms import in_id_range
 from app.core.tasks import enqueue_after_commit
 from app.deadlines.operations import cancel_open, meet_open, open_deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
+from app.privacy.queries import is_restricted
 from app.referrals.models import Referral, ReferralEvent
 from app.services.models import ServiceTrack
 from app.workflow.operations import (
@@ -44,6 +46,7 @@ from workflows.registry import CURRENT, get_workflow
 
 TEXT_LIMIT = 1000
 MESSAGE_LIMIT = 2000
+SUMMARY_LIMIT = 2000
 OVERRIDE_MIN = 10
 
 _CHANGED = _l(
@@ -62,12 +65,15 @@ class ConsentNow:
 
 @dataclass
 class Sharing:
-    """What the receiving agency may see of the case (nothing else)."""
+    """What the receiving agency may see of the case (nothing else). With ``incident``, the
+    receiver reads ``incident_summary`` — what the sender wrote for this referral — and never the
+    case's chronology."""
 
     identity: bool = False
     incident: bool = False
     assessment: bool = False
     attachment_ids: tuple[int, ...] = ()
+    incident_summary: str | None = None
 
 
 def consent_for(track: ServiceTrack, agency: Agency) -> ConsentEntry | None:
@@ -188,6 +194,8 @@ def _attachments(case: Case, ids: Iterable[int]) -> list[Attachment]:
     wanted = set(ids)
     if not wanted:
         return []
+    if not all(in_id_range(i) for i in wanted):  # no such row; never a database error
+        raise DomainError(_l("Choose attachments of this case."), field="attachments")
     found = list(
         db.session.scalars(
             select(Attachment).where(Attachment.case_id == case.id, Attachment.id.in_(wanted))
@@ -245,7 +253,17 @@ def save_referral(
             field="to_agency",
         )
     message = _text(message, "message", MESSAGE_LIMIT)
+    summary = _text(sharing.incident_summary, "incident_summary", SUMMARY_LIMIT)
     attachments = _attachments(case, sharing.attachment_ids)
+    if sharing.identity and is_restricted(track.victim):
+        raise DomainError(
+            _l(
+                "The victim's identity is restricted at their request (UU 27/2022): it is shown "
+                "only to the case manager and the supervisors, and cannot be shared with another "
+                "agency."
+            ),
+            field="share_identity",
+        )
 
     referral = db.session.scalar(
         select(Referral)
@@ -271,6 +289,8 @@ def save_referral(
     referral.message = message
     referral.share_identity = sharing.identity
     referral.share_incident = sharing.incident
+    # the summary goes with the incident section: not kept when that section is not shared
+    referral.incident_summary = summary if sharing.incident else None
     referral.share_assessment = sharing.assessment
     referral.attachments = attachments
     _flush()

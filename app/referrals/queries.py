@@ -7,16 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
 from app.auth.models import RoleGrant, User
 from app.cases.models import Attachment, Case, Victim
-from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType
+from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType, age_band
+from app.core.labels import label
 from app.core.permissions import ROLE_PERMISSIONS
 from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
+from app.privacy.queries import may_see_identity
 from app.referrals.models import Referral
 
 RECEIVE = "referrals:receive"
@@ -175,25 +179,65 @@ def sharing_active(referral: Referral, now: dt.datetime) -> bool:
 
 
 @dataclass
+class SharedIncident:
+    """The incident section as the receiving agency reads it: the sender's summary for this
+    referral (``None``: none was written) and the facts about this victim. Never the case's
+    chronology; the case types only when the victim is the case's only one (they describe the
+    whole case, other victims included)."""
+
+    summary: str | None
+    case_types: list[Any]
+    violence_types: list[Any]
+    date: dt.date | None
+    date_precision: Any
+    place: Any
+    region: Any
+
+
+@dataclass
 class SharedView:
     """Exactly what the receiving agency may see of the case (nothing once sharing ended)."""
 
     referral: Referral
     active: bool  # False: sharing ended (withdrawn, declined, completed past the grace period)
-    victim: Victim | None  # with the identity section only
-    case: Case | None  # with the incident section only
+    victim: Victim | None  # with the identity section only, when the viewer may see it
+    identity_withheld: bool  # the identity was shared but is restricted at the victim's request
+    sex: Any  # the victim's sex and age band: always, to recognise the person served
+    age_band: str | None
+    incident: SharedIncident | None  # with the incident section only
     assessment: bool  # the assessment section is shared (and sharing is active)
     findings: list[Any]  # assessment findings of the relevant areas
     attachments: list[Attachment]
     grace_days: int
 
 
-def shared_view(referral: Referral, now: dt.datetime) -> SharedView:
+def shared_view(referral: Referral, now: dt.datetime, user: Any) -> SharedView:
+    """What ``user`` of the receiving agency sees. The identity passes the one rule of the case
+    page too (``privacy.queries.may_see_identity``): a victim whose processing is restricted at
+    their request shows no identity here, whatever was shared before the restriction."""
     grace_days = sharing_grace().days
     if not sharing_active(referral, now):
-        return SharedView(referral, False, None, None, False, [], [], grace_days)
-    victim = referral.track.victim if referral.share_identity else None
-    case = referral.case if referral.share_incident else None
+        return SharedView(referral, False, None, False, None, None, None, False, [], [], grace_days)
+    person = referral.track.victim
+    case = referral.case
+    victim = None
+    withheld = False
+    if referral.share_identity:
+        if may_see_identity(user, case, person):
+            victim = person
+        else:
+            withheld = True
+    incident = None
+    if referral.share_incident:
+        incident = SharedIncident(
+            summary=referral.incident_summary,
+            case_types=list(case.case_types) if len(case.victims) == 1 else [],
+            violence_types=[t.type for t in person.violence_types],
+            date=case.incident_date,
+            date_precision=case.incident_date_precision,
+            place=case.incident_place,
+            region=case.incident_region,
+        )
     findings: list[Any] = []
     if referral.share_assessment:
         assessment = db.session.scalar(
@@ -206,12 +250,47 @@ def shared_view(referral: Referral, now: dt.datetime) -> SharedView:
         referral,
         True,
         victim,
-        case,
+        withheld,
+        person.sex,
+        age_band(person.age_at_incident),
+        incident,
         referral.share_assessment,
         findings,
         list(referral.attachments),
         grace_days,
     )
+
+
+def suggested_summary(track: Any) -> str:
+    """A first draft of the incident summary the sender edits before sending: only facts about
+    this victim and this service (the service asked for, the violence this victim experienced,
+    when — month and year — and where, and the case types when the victim is the case's only
+    one). Never the chronology: it is the whole confidential narrative, often about other
+    people (a mother's health referral must not carry her child's story)."""
+    victim, case = track.victim, track.case
+    parts = [_("Service requested: %(service)s.", service=label(track.service_type))]
+    if len(case.victims) == 1 and case.case_types:
+        parts.append(
+            _("Case types: %(types)s.", types=", ".join(label(t) for t in case.case_types))
+        )
+    if victim.violence_types:
+        parts.append(
+            _(
+                "Violence experienced: %(types)s.",
+                types=", ".join(label(t.type) for t in victim.violence_types),
+            )
+        )
+    if case.incident_date is not None:
+        precision = getattr(case.incident_date_precision, "value", None)
+        when = (
+            str(case.incident_date.year)
+            if precision == "tahun"
+            else format_date(case.incident_date, "MMMM yyyy")
+        )
+        parts.append(_("Time of the incident: %(when)s.", when=when))
+    if case.incident_place is not None:
+        parts.append(_("Place of the incident: %(place)s.", place=label(case.incident_place)))
+    return " ".join(parts)
 
 
 def shared_attachment(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -85,6 +86,7 @@ def send(case_id: int, track_id: int) -> Any:
                 incident=bool(form.share_incident.data),
                 assessment=bool(form.share_assessment.data),
                 attachment_ids=tuple(form.attachments.data or ()),
+                incident_summary=form.incident_summary.data,
             ),
             message=form.message.data,
             actor=_me(),
@@ -154,12 +156,13 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
         render_template(
             "referrals/detail.html",
             referral=referral,
-            shared=queries.shared_view(referral, utcnow()),
+            shared=queries.shared_view(referral, utcnow(), _me()),
             step_form=ReferralStepForm(formdata=None),
             note_form=ReferralNoteForm(formdata=None),
             error=error,
             events=[e for e in referral.events if e.kind != "draft"],
             V={"ReferralState": ReferralState},
+            format_date=format_date,
         ),
         status,
     )

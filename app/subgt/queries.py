@@ -25,7 +25,6 @@ from app.auth.models import RoleGrant, User
 from app.cases.models import Case, CaseTypeEntry, Victim
 from app.core.db import utcnow
 from app.core.enums import (
-    AGE_BANDS,
     SERVICE_SUBTASKFORCE,
     TRACK_ENDED,
     CaseType,
@@ -35,24 +34,13 @@ from app.core.enums import (
     Sex,
     SubTaskForceKey,
     TrackState,
+    age_band,
 )
 from app.deadlines.models import Deadline
 from app.extensions import db
 from app.referrals.models import CoordinationNote, Referral, ReferralEvent
 from app.services.models import ServiceTrack
 from app.workflow.models import CaseTransition
-
-UNKNOWN_AGE = "?"
-
-
-def age_band(age: int | None) -> str:
-    """The SIMFONI age band of an age at the incident; ``?`` when it is unknown."""
-    if age is None or age < 0:
-        return UNKNOWN_AGE
-    for name, low, high in AGE_BANDS:
-        if age >= low and (high is None or age <= high):
-            return name
-    return UNKNOWN_AGE
 
 
 def services_of(key: SubTaskForceKey) -> list[ServiceType]:

@@ -546,8 +546,10 @@ def accept_transfer(
     ``dilimpahkan`` (its open deadlines stop) and the receiving agency gets a case of its own —
     a new reference, channel ``pelimpahan_masuk``, the same people and incident, linked to the
     original — registered now, so its own clocks start. The consent ledger is not copied: the
-    people's consent is asked again by the agency that now serves them."""
+    people's consent is asked again by the agency that now serves them. A data-subject
+    restriction in force is carried over: the restriction follows the person."""
     from app.cases.operations import intake_from_case, register_case
+    from app.privacy.operations import carry_restrictions
 
     transfer = _lock_transfer(transfer_id, expected_version)
     if not may_supervise_agency(actor, transfer.to_agency_id):
@@ -565,6 +567,8 @@ def accept_transfer(
     # counted once, where and when the people were first registered (domain.md §6)
     new_case.first_received_at = case.first_received_at
     new_case.first_agency_id = case.first_agency_id
+    # a data-subject restriction follows the person to the agency that now serves them
+    carry_restrictions(case, new_case, actor=actor)
     transfer.new_case_id = new_case.id
     transfer.state = TransferState.DITERIMA
     transfer.decided_by_id = actor.id

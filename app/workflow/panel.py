@@ -23,7 +23,8 @@ from app.core.enums import (
     TrackState,
 )
 from app.extensions import db
-from app.referrals.queries import referrals_of_case
+from app.privacy.queries import is_restricted
+from app.referrals.queries import referrals_of_case, suggested_summary
 from app.services.models import ServiceTrack
 from app.workflow.facts import (
     CLOSURE_APPROVED,
@@ -89,6 +90,10 @@ class TrackCard:
     can_refer: bool = False
     referral_targets: list[Agency] = field(default_factory=list)
     consented: frozenset[str] = frozenset()  # agency codes with rujukan consent in force
+    # the first draft of the incident summary the sender edits (never the chronology)
+    suggested_summary: str = ""
+    # the victim's identity is restricted at their request: it cannot be shared
+    identity_restricted: bool = False
 
     @property
     def draft(self) -> Any:
@@ -253,6 +258,8 @@ def _card(
         if can_refer
         else [],
         consented=_consented_agencies(track.victim_id) if can_refer else frozenset(),
+        suggested_summary=suggested_summary(track) if can_refer else "",
+        identity_restricted=can_refer and is_restricted(track.victim),
     )
 
 

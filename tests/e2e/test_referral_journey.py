@@ -57,6 +57,8 @@ HEALTH_COORDINATOR = "kesehatan@simpul.demo"
 RSUD = "RSUD-3273"  # app/demo/data.py: RSUD Kota Bandung, provides rehabilitasi_kesehatan
 VICTIM = "Laras Uji Rujukan"
 KRONOLOGI = "Korban dipukul di rumah dan mengalami luka di kepala."
+# what the case manager writes for the hospital (the referral's own incident summary)
+INCIDENT_SUMMARY = "Luka robek di kepala setelah dipukul; perlu visum dan perawatan luka."
 S = CaseState
 T = TrackState
 
@@ -156,6 +158,10 @@ def test_a_service_referred_to_the_hospital_and_completed_there(
     form.locator("select[name='to_agency']").select_option(str(rsud_id))
     assert not form.locator("input[name='share_identity']").is_checked()
     form.locator("input[name='share_incident']").check()
+    # the summary comes prefilled with a suggestion from this victim's facts: never the chronology
+    summary = form.locator("textarea[name='incident_summary']")
+    assert KRONOLOGI not in summary.input_value()
+    summary.fill(INCIDENT_SUMMARY)
     form.locator("textarea[name='message']").fill("Mohon pemeriksaan luka kepala dan visum.")
     # the victim agrees to this referral now: the consent goes into the ledger with the sending
     form.locator("input[name='consent_now']").check()
@@ -199,7 +205,8 @@ def test_a_service_referred_to_the_hospital_and_completed_there(
         row.click()
     assert page.url == f"{base}/rujukan/{referral_id}"
     content = page.content()
-    assert KRONOLOGI in content  # the incident summary was shared
+    assert INCIDENT_SUMMARY in content  # the incident summary was shared
+    assert KRONOLOGI not in content  # never the case's chronology
     assert VICTIM not in content  # the identity was not
     assert page.locator("section#kejadian").count() == 1
     assert page.locator("section#identitas").count() == 0

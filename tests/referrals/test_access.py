@@ -40,6 +40,8 @@ NIK = "3273015507940003"
 PHONE = "081298765432"
 ADDRESS = "Jalan Cempaka Putih Nomor 17"
 KRONOLOGI = "Korban dipukul dengan gagang sapu di dapur oleh suaminya."
+# what the sender writes for the receiving agency (the referral's own summary)
+INCIDENT_SUMMARY = "Memar di lengan kiri setelah kekerasan fisik, perlu visum."
 SUMMARY = "Ringkasan asesmen yang tidak dibagikan kepada siapa pun."
 SHARED_FILE = "foto-luka-lengan.png"
 UNSHARED_FILE = "surat-keterangan-rt.pdf"
@@ -106,6 +108,8 @@ def s() -> dict[str, Any]:
 
 
 def refer(s: dict[str, Any], **sharing: Any) -> Any:
+    if sharing.get("incident"):
+        sharing.setdefault("incident_summary", INCIDENT_SUMMARY)
     return ops.save_referral(
         s["track"].id,
         to_agency=s["rsud"],
@@ -123,7 +127,17 @@ def page_of(client: Any, user: Any, url: str) -> str:
     return response.get_data(as_text=True)
 
 
-SECRETS = (NAME, NIK, PHONE, ADDRESS, KRONOLOGI, SUMMARY, SHARED_FILE, UNSHARED_FILE)
+SECRETS = (
+    NAME,
+    NIK,
+    PHONE,
+    ADDRESS,
+    KRONOLOGI,
+    INCIDENT_SUMMARY,
+    SUMMARY,
+    SHARED_FILE,
+    UNSHARED_FILE,
+)
 
 
 # --- what the receiving agency sees ------------------------------------------------------------
@@ -150,11 +164,13 @@ def test_sharing_the_identity_only_shows_the_person_not_the_incident(client, s):
         assert secret not in page, secret
 
 
-def test_sharing_the_incident_shows_the_kronologi_without_the_identity(client, s):
+def test_sharing_the_incident_shows_the_senders_summary_never_the_kronologi(client, s):
+    """The incident section is the summary the sender wrote for this referral: the case's
+    chronology (the whole confidential narrative) never reaches the receiving agency."""
     referral = refer(s, incident=True)
     page = page_of(client, s["nurse"], f"/rujukan/{referral.id}")
-    assert KRONOLOGI in page
-    for secret in (NAME, NIK, PHONE, ADDRESS, SUMMARY, *NEEDS.values()):
+    assert INCIDENT_SUMMARY in page
+    for secret in (KRONOLOGI, NAME, NIK, PHONE, ADDRESS, SUMMARY, *NEEDS.values()):
         assert secret not in page, secret
 
 
@@ -487,7 +503,7 @@ def _completed(s: dict[str, Any], days_ago: int) -> Any:
     return referral
 
 
-SHARED = (NAME, NIK, PHONE, ADDRESS, KRONOLOGI, SHARED_FILE, NEEDS[AssessmentArea.FISIK])
+SHARED = (NAME, NIK, PHONE, ADDRESS, INCIDENT_SUMMARY, SHARED_FILE, NEEDS[AssessmentArea.FISIK])
 
 
 def _sender_still_sees_everything(app: Any, s: dict[str, Any]) -> None:
@@ -528,6 +544,7 @@ def test_a_completed_referral_shares_during_the_grace_period(client, s):
     for shown in SHARED:
         assert shown in page, shown
     assert ENDED not in page and OUTCOME in page
+    assert KRONOLOGI not in page
     ok = client.get(f"/rujukan/{referral.id}/lampiran/{s['shared'].id}")
     assert ok.status_code == 200 and ok.data == PNG
 

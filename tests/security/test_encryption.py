@@ -57,7 +57,14 @@ ENCRYPTED = {
     # the file's own data key (the file on disk is encrypted with it): envelope encryption
     "attachments": {"original_name", "description", "data_key"},
     # free text staff type about a case: names and diagnoses end up there whatever they are told
-    "referrals": {"message", "override_reason", "decline_reason", "outcome", "withdraw_reason"},
+    "referrals": {
+        "message",
+        "incident_summary",
+        "override_reason",
+        "decline_reason",
+        "outcome",
+        "withdraw_reason",
+    },
     "referral_events": {"text"},
     "coordination_notes": {"body"},
     "case_transitions": {"reason", "data"},
