@@ -264,6 +264,16 @@ def save_referral(
             ),
             field="share_identity",
         )
+    if attachments and is_restricted(track.victim):
+        # documents about the person (a visum, a police report) identify them as surely as the
+        # identity section does
+        raise DomainError(
+            _l(
+                "The victim's processing is restricted at their request (UU 27/2022): the case's "
+                "attachments cannot be shared with another agency."
+            ),
+            field="attachments",
+        )
 
     referral = db.session.scalar(
         select(Referral)

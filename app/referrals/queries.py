@@ -208,6 +208,7 @@ class SharedView:
     assessment: bool  # the assessment section is shared (and sharing is active)
     findings: list[Any]  # assessment findings of the relevant areas
     attachments: list[Attachment]
+    attachments_withheld: bool  # shared, but the victim is restricted at their request
     grace_days: int
 
 
@@ -217,13 +218,16 @@ def shared_view(referral: Referral, now: dt.datetime, user: Any) -> SharedView:
     their request shows no identity here, whatever was shared before the restriction."""
     grace_days = sharing_grace().days
     if not sharing_active(referral, now):
-        return SharedView(referral, False, None, False, None, None, None, False, [], [], grace_days)
+        return SharedView(
+            referral, False, None, False, None, None, None, False, [], [], False, grace_days
+        )
     person = referral.track.victim
     case = referral.case
+    restricted = not may_see_identity(user, case, person)
     victim = None
     withheld = False
     if referral.share_identity:
-        if may_see_identity(user, case, person):
+        if not restricted:
             victim = person
         else:
             withheld = True
@@ -256,7 +260,8 @@ def shared_view(referral: Referral, now: dt.datetime, user: Any) -> SharedView:
         incident,
         referral.share_assessment,
         findings,
-        list(referral.attachments),
+        [] if restricted else list(referral.attachments),
+        restricted and bool(referral.attachments),
         grace_days,
     )
 
@@ -294,10 +299,14 @@ def suggested_summary(track: Any) -> str:
 
 
 def shared_attachment(
-    referral: Referral, attachment_id: int, now: dt.datetime
+    referral: Referral, attachment_id: int, now: dt.datetime, user: Any
 ) -> Attachment | None:
-    """A shared attachment the receiver may download now, else None (404)."""
+    """A shared attachment ``user`` of the receiving agency may download now, else None (404):
+    not once sharing ended, and not while the victim's processing is restricted at their
+    request (a document about the person identifies them as the identity section does)."""
     if not sharing_active(referral, now):
+        return None
+    if not may_see_identity(user, referral.case, referral.track.victim):
         return None
     return next((a for a in referral.attachments if a.id == attachment_id), None)
 

@@ -255,7 +255,7 @@ def sender_note(case_id: int, referral_id: int) -> Any:
 @requires("referrals:receive")
 def download(referral_id: int, attachment_id: int) -> Response:
     referral = _received_or_404(referral_id)
-    attachment = queries.shared_attachment(referral, attachment_id, utcnow())
+    attachment = queries.shared_attachment(referral, attachment_id, utcnow(), _me())
     if attachment is None:
         abort(404)
     chunks = open_attachment(attachment)

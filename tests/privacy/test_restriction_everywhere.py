@@ -258,6 +258,47 @@ def test_a_restricted_identity_cannot_be_shared(client, referral_setup, staff):
     assert text_of(page, f"rsi-{track.id}-restricted") is not None
 
 
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def test_a_restriction_withholds_the_attachments_already_shared_with_the_receiver(
+    client, referral_setup, staff
+):
+    """A visum or a police report names the person as surely as the identity section: once
+    the victim is restricted the receiver neither sees nor downloads what was shared before."""
+    from app.cases import operations as case_ops
+
+    case = referral_setup["case"]
+    visum = case_ops.add_attachment(case, "visum.pdf", PDF, actor=staff["manager"])
+    referral = send(referral_setup, staff, attachment_ids=(visum.id,))
+    url = f"/rujukan/{referral.id}/lampiran/{visum.id}"
+    login(client, referral_setup["nurse"])
+    assert "visum.pdf" in client.get(f"/rujukan/{referral.id}").get_data(as_text=True)
+    assert client.get(url).status_code == 200  # shared, before the restriction
+
+    restrict(case, case.victims[0], staff)
+    page = client.get(f"/rujukan/{referral.id}").get_data(as_text=True)
+    assert "visum.pdf" not in page
+    assert "UU 27/2022" in text_of(page, "lampiran-dibatasi")
+    assert client.get(url).status_code == 404
+
+
+def test_a_restricted_victims_attachments_cannot_be_shared(client, referral_setup, staff):
+    from app.cases import operations as case_ops
+
+    case = referral_setup["case"]
+    visum = case_ops.add_attachment(case, "visum.pdf", PDF, actor=staff["manager"])
+    restrict(case, case.victims[0], staff)
+    with pytest.raises(DomainError) as refused:
+        send(referral_setup, staff, attachment_ids=(visum.id,))
+    assert refused.value.field == "attachments"
+    login(client, staff["manager"])
+    page = client.get(f"/kasus/{case.id}").get_data(as_text=True)
+    track = referral_setup["track"]
+    assert f'id="rsf-{track.id}-{visum.id}"' not in page  # the form does not offer it
+    assert text_of(page, f"rsf-{track.id}-restricted") is not None
+
+
 # --- a transfer ----------------------------------------------------------------------------
 
 
