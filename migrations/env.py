@@ -135,6 +135,9 @@ def run_migrations_online():
                 # they name them by the same name after the copy.
                 _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
                 _sqlite_pragma(connection, "PRAGMA legacy_alter_table=ON")
+                # rows that already referred to missing rows (written before foreign keys were
+                # enforced) are not the migrations' doing: only new ones stop the upgrade
+                broken_before = set(_sqlite_pragma(connection, "PRAGMA foreign_key_check"))
             context.configure(
                 connection=connection,
                 target_metadata=get_metadata(),
@@ -148,7 +151,11 @@ def run_migrations_online():
                     grant_app_role(connection)
             if sqlite:
                 connection.commit()
-                broken = _sqlite_pragma(connection, "PRAGMA foreign_key_check")
+                broken = [
+                    row
+                    for row in _sqlite_pragma(connection, "PRAGMA foreign_key_check")
+                    if row not in broken_before
+                ]
                 _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
                 _sqlite_pragma(connection, "PRAGMA legacy_alter_table=OFF")
                 if broken:
