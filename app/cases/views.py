@@ -37,6 +37,7 @@ from app.cases.forms import (
 )
 from app.cases.intake import ConsentData
 from app.cases.models import Case, CaseNote, Victim
+from app.core.bounds import parse_page
 from app.core.db import utcnow
 from app.core.enums import (
     AmpkCategory,
@@ -226,7 +227,7 @@ def index() -> Any:
     form = CaseListForm(formdata=request.args, managers=queries.case_manager_choices(user))
     form.validate()
     return _render_list(
-        user, form, page_number=request.args.get("page", 1, type=int) or 1, searched=False
+        user, form, page_number=parse_page(request.args.get("page")), searched=False
     )
 
 

@@ -30,6 +30,7 @@ from app.core.enums import CaseType, IncidentPlace, RegionLevel, Relationship, S
 from app.core.errors import DomainError
 from app.core.labels import label
 from app.core.permissions import permissions_for_roles, requires
+from app.core.web import ExplainedBadRequest
 from app.extensions import db
 from app.indicators import bp, disclosure, queries
 from app.indicators import operations as ops
@@ -163,8 +164,8 @@ def _below_kabkota(region: Region | None) -> bool:
 def _period_or_400(code: str | None) -> Period:
     try:
         return parse(code or "")
-    except PeriodError:
-        abort(400)
+    except PeriodError as error:
+        raise ExplainedBadRequest(str(error)) from None
 
 
 def _default_period(region: Region | None) -> str:

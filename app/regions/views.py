@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from app.core.bounds import parse_page
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
 from app.core.forms import parse_id
@@ -88,7 +89,7 @@ def index() -> Any:
         level=level or None,
         parent_id=parent_id,
         search=search or None,
-        page=_int_arg("page") or 1,
+        page=parse_page(request.args.get("page")),
         per_page=PER_PAGE,
     )
     return render_template(
@@ -153,10 +154,7 @@ def edit(region_id: int) -> Any:
         return _render_edit(region, form)
     form = RegionEditForm()
     if form.validate_on_submit():
-        try:
-            version = int(form.version.data or 0)
-        except ValueError:
-            version = 0
+        version = parse_id(form.version.data) or 0
         try:
             ops.update_region(
                 region,
