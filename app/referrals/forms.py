@@ -20,7 +20,8 @@ from app.core.labels import choices
 
 
 class ReferralForm(FlaskForm):
-    version = HiddenField()
+    version = HiddenField()  # of the track
+    draft_version = HiddenField()  # of the track's draft referral, when the form showed one
     to_agency = SelectField(_l("Refer to"), coerce=coerce_id, validate_choice=False)
     message = TextAreaField(
         _l("Message to the receiving agency"),

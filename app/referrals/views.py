@@ -91,6 +91,7 @@ def send(case_id: int, track_id: int) -> Any:
             send=sending,
             override_reason=form.override_reason.data,
             expected_version=_version(form),
+            expected_draft_version=parse_id(form.draft_version.data),
             consent_now=ops.ConsentNow(
                 given_by=form.given_by.data or "korban",
                 given_by_name=(form.given_by_name.data or "").strip() or None,
