@@ -191,6 +191,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.core.templating import init_templating
 
     init_templating(app)
+    from app.core.idempotency import init_app as init_idempotency  # one submission per form
+
+    init_idempotency(app)
 
     from app import (
         agencies,

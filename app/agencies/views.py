@@ -39,6 +39,7 @@ from app.agencies.queries import (
 from app.core.bounds import parse_id, parse_page
 from app.core.enums import AgencyType, ServiceType
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
 from app.extensions import db
@@ -105,6 +106,7 @@ def _render_agency_form(form: FlaskForm, agency: Agency | None, status: int = 20
 
 @bp.route("/admin/lembaga/baru", methods=["GET", "POST"])
 @requires("agencies:manage")
+@once_per_form
 def create() -> Any:
     form = AgencyCreateForm()
     if form.validate_on_submit():
@@ -211,6 +213,7 @@ def _task_force_create_form() -> TaskForceCreateForm:
 
 @bp.route("/admin/gugus-tugas/baru", methods=["GET", "POST"])
 @requires("taskforces:manage")
+@once_per_form
 def task_force_create() -> Any:
     form = _task_force_create_form()
     if form.validate_on_submit():

@@ -56,6 +56,7 @@ from app.auth.sessions import (
 from app.core.bounds import parse_id, parse_page
 from app.core.enums import Role
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.extensions import db, limiter
 
@@ -387,6 +388,7 @@ def users() -> Any:
 
 @bp.route("/admin/pengguna/baru", methods=["GET", "POST"])
 @requires("users:manage")
+@once_per_form
 def user_create() -> Any:
     form = UserCreateForm()
     if form.validate_on_submit():

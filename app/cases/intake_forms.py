@@ -600,7 +600,7 @@ def _blank_consent(row: Any) -> bool:
 
 
 def _blank_victim(v: VictimData) -> bool:
-    return dataclasses.replace(v, id=None, link_person_id=None) == VictimData()
+    return dataclasses.replace(v, id=None, link_person_id=None, new_person=False) == VictimData()
 
 
 def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
@@ -646,6 +646,7 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
         victim = VictimData(
             id=_int_or_none(f.id.data),
             link_person_id=_int_or_none(f.link_person.data),
+            new_person=(f.link_person.data or "") == "new",
             sex=f.sex.data or None,
             name=f.name.data or None,
             nik=f.nik.data or None,

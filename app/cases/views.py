@@ -50,6 +50,7 @@ from app.core.enums import (
 )
 from app.core.errors import DomainError
 from app.core.forms import parse_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import send_private_file
 from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK
@@ -371,6 +372,7 @@ def reveal_identity(case_id: int, victim_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/korban/<int:victim_id>/persetujuan", methods=["POST"])
 @requires("cases:view_own")
+@once_per_form
 def add_consent(case_id: int, victim_id: int) -> Any:
     case = _case_or_404(case_id)
     user = _me()
@@ -400,6 +402,7 @@ def add_consent(case_id: int, victim_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/catatan", methods=["POST"])
 @requires("cases:view_own")
+@once_per_form
 def add_note(case_id: int) -> Any:
     case = _case_or_404(case_id)
     user = _me()
@@ -429,6 +432,7 @@ def add_note(case_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/lampiran", methods=["POST"])
 @requires("cases:view_own")
+@once_per_form
 def upload_attachment(case_id: int) -> Any:
     case = _case_or_404(case_id)
     user = _me()

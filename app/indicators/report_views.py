@@ -22,6 +22,7 @@ from app.core.db import utcnow
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
 from app.core.forms import coerce_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import permissions_for_roles, requires
 from app.core.web import send_private_file
 from app.extensions import db
@@ -188,6 +189,7 @@ def _check(form: ReportForm, regions: list[Region]) -> tuple[str, Region, str] |
 
 @bp.route("/indikator/laporan", methods=["POST"])
 @requires("indicators:view")
+@once_per_form
 def report_create() -> Any:
     user = _me()
     regions = user_regions(user)

@@ -28,6 +28,7 @@ from app.auth.models import User
 from app.core.db import utcnow
 from app.core.enums import CaseType, IncidentPlace, RegionLevel, Relationship, Sex, ViolenceType
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import permissions_for_roles, requires
 from app.core.web import ExplainedBadRequest
@@ -574,6 +575,7 @@ def _category_of(definition: IndicatorDefinition, key: str) -> str:
 
 @bp.route("/indikator/rollup", methods=["POST"])
 @requires(MANAGE)
+@once_per_form
 def start_rollup() -> Any:
     form = RollupForm()
     if not form.validate():

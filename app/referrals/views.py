@@ -25,6 +25,7 @@ from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import send_private_file
 from app.extensions import db
@@ -57,6 +58,7 @@ def _case_or_404(case_id: int) -> Case:
 
 @bp.route("/kasus/<int:case_id>/layanan/<int:track_id>/rujukan", methods=["POST"])
 @requires("cases:manage")
+@once_per_form
 def send(case_id: int, track_id: int) -> Any:
     case = _case_or_404(case_id)
     track = db.session.scalar(
@@ -217,6 +219,7 @@ def take_step(referral_id: int, step: str) -> Any:
 
 @bp.route("/rujukan/<int:referral_id>/catatan", methods=["POST"])
 @requires("referrals:receive")
+@once_per_form
 def note(referral_id: int) -> Any:
     referral = _received_or_404(referral_id)
     form = ReferralNoteForm()
@@ -233,6 +236,7 @@ def note(referral_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/rujukan/<int:referral_id>/catatan", methods=["POST"])
 @requires("cases:manage")
+@once_per_form
 def sender_note(case_id: int, referral_id: int) -> Any:
     case = _case_or_404(case_id)
     referral = db.session.get(Referral, referral_id)

@@ -17,6 +17,7 @@ from app.core.bounds import parse_page
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
 from app.core.forms import parse_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.regions import bp
 from app.regions import operations as ops
@@ -106,6 +107,7 @@ def index() -> Any:
 
 @bp.route("/admin/wilayah/baru", methods=["GET", "POST"])
 @requires("regions:manage")
+@once_per_form
 def create() -> Any:
     parent_id = _int_arg("induk")
     parent = _region_or_404(parent_id) if parent_id is not None else None
@@ -227,6 +229,7 @@ def population() -> Any:
 
 @bp.route("/admin/penduduk/wilayah/<int:region_id>/baru", methods=["GET", "POST"])
 @requires("population:manage")
+@once_per_form
 def population_create(region_id: int) -> Any:
     region = _region_or_404(region_id)
     year = _year_arg() or _this_year()
