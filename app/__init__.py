@@ -185,9 +185,11 @@ def celery_init_app(app: Flask) -> None:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from app.core.web import ErrorPageMiddleware, SimpulFlask
+    from app.core.web import ErrorPageMiddleware, IdConverter, SimpulFlask
 
     app = SimpulFlask(__name__, instance_path=os.environ.get("SIMPUL_INSTANCE_PATH") or None)
+    # before any route is added: every <int:...> of the app is a bounded record id (404 else)
+    app.url_map.converters["int"] = IdConverter
     _configure(app, config)
     from app.core.keys_cli import init_app as init_keys  # DATA_ENCRYPTION_KEYS, `flask keys`
 
@@ -237,6 +239,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.core.templating import init_templating
 
     init_templating(app)
+    from app.core.idempotency import init_app as init_idempotency  # one submission per form
+
+    init_idempotency(app)
 
     from app import (
         agencies,

@@ -36,8 +36,10 @@ from app.agencies.queries import (
     services_reviewed_by,
     sub_task_forces_of_agency,
 )
+from app.core.bounds import parse_id, parse_page
 from app.core.enums import AgencyType, ServiceType
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
 from app.extensions import db
@@ -45,13 +47,6 @@ from app.extensions import db
 
 def _actor() -> Any:
     return current_user._get_current_object()
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _attach_error(form: FlaskForm, exc: DomainError) -> None:
@@ -94,7 +89,7 @@ def _filters(form: AgencyFilterForm) -> AgencyFilters:
 @requires("agencies:manage")
 def index() -> Any:
     form = AgencyFilterForm(request.args)
-    page = list_agencies(_filters(form), page=request.args.get("page", 1, type=int))
+    page = list_agencies(_filters(form), page=parse_page(request.args.get("page")))
     return render_template(
         "agencies/index.html", form=form, page=page, service_types=list(ServiceType)
     )
@@ -111,6 +106,7 @@ def _render_agency_form(form: FlaskForm, agency: Agency | None, status: int = 20
 
 @bp.route("/admin/lembaga/baru", methods=["GET", "POST"])
 @requires("agencies:manage")
+@once_per_form
 def create() -> Any:
     form = AgencyCreateForm()
     if form.validate_on_submit():
@@ -172,7 +168,7 @@ def edit(agency_id: int) -> Any:
                 region=form.region.data or "",
                 services=form.services.data or [],
                 active=bool(form.active.data),
-                expected_version=_int(form.version.data) or 0,
+                expected_version=parse_id(form.version.data) or 0,
                 actor=_actor(),
             )
         except DomainError as exc:
@@ -217,6 +213,7 @@ def _task_force_create_form() -> TaskForceCreateForm:
 
 @bp.route("/admin/gugus-tugas/baru", methods=["GET", "POST"])
 @requires("taskforces:manage")
+@once_per_form
 def task_force_create() -> Any:
     form = _task_force_create_form()
     if form.validate_on_submit():
@@ -287,7 +284,7 @@ def member_add(task_force_id: int, sub_task_force_id: int) -> Any:
     sub_task_force = _sub_task_force_or_404(task_force, sub_task_force_id)
     form = _member_add_form(sub_task_force)
     if form.validate_on_submit():
-        agency = get_agency(_int(form.agency.data) or 0)
+        agency = get_agency(parse_id(form.agency.data) or 0)
         if agency is None:
             abort(404)
         try:
@@ -326,7 +323,7 @@ def member_remove(task_force_id: int, sub_task_force_id: int) -> Response:
     form = MemberRemoveForm()
     if not form.validate_on_submit():
         abort(400)
-    agency = get_agency(_int(form.agency_id.data) or 0)
+    agency = get_agency(parse_id(form.agency_id.data) or 0)
     if agency is None:
         abort(404)
     try:

@@ -54,8 +54,10 @@ from app.auth.sessions import (
     start_pending_login,
     start_session,
 )
+from app.core.bounds import parse_id, parse_page
 from app.core.enums import Role
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.core.web import keep_on_refusal
 from app.extensions import db, limiter
@@ -403,12 +405,18 @@ def _load_user_or_404(user_id: int) -> Any:
 @requires("users:manage")
 def users() -> Any:
     search = request.args.get("q", "").strip()[:100]
-    page = db.paginate(users_query(search or None), per_page=50, error_out=False)
+    page = db.paginate(
+        users_query(search or None),
+        page=parse_page(request.args.get("page")),
+        per_page=50,
+        error_out=False,
+    )
     return render_template("auth/users.html", page=page, search=search)
 
 
 @bp.route("/admin/pengguna/baru", methods=["GET", "POST"])
 @requires("users:manage")
+@once_per_form
 def user_create() -> Any:
     form = UserCreateForm()
     if form.validate_on_submit():
@@ -478,7 +486,7 @@ def user_edit(user_id: int) -> Any:
                 email=form.email.data or "",
                 name=form.name.data or "",
                 active=bool(form.active.data),
-                expected_version=int(form.version.data or 0),
+                expected_version=parse_id(form.version.data) or 0,
                 actor=current_user,
             )
         except DomainError as exc:

@@ -17,6 +17,7 @@ from app.breakglass import bp, queries
 from app.breakglass import operations as ops
 from app.breakglass.forms import BreakGlassForm
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.extensions import limiter
 
@@ -42,6 +43,7 @@ def _user_key() -> str:
 @requires("cases:view_own")
 @require_recent_auth(minutes=5)
 @limiter.limit("20 per hour", methods=["POST"], key_func=_user_key)
+@once_per_form
 def request_access() -> Any:
     """The reason and a fresh re-authentication come before anything is looked up, so a guess
     costs as much as a real request, and a reference that names no case is answered without

@@ -11,8 +11,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -23,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.cases.intake import JAKARTA
 from app.cases.labels import consent_purpose_label as purpose_label
+from app.core.bounds import MAX_PAGE
 from app.core.enums import (
     CONSENT_PURPOSES_FIXED,
     CaseState,
@@ -33,6 +32,7 @@ from app.core.enums import (
     ServiceType,
     ViolenceType,
 )
+from app.core.forms import BoundedDateField, BoundedDateTimeLocalField
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")
@@ -63,8 +63,8 @@ class CaseListForm(FlaskForm):
     case_type = SelectField(_l("Case type"), validators=[Optional()])
     risk = SelectField(_l("Risk"), validators=[Optional()])
     violence_type = SelectField(_l("Violence type"), validators=[Optional()])
-    received_from = DateField(_l("Received from"), validators=[Optional()])
-    received_to = DateField(_l("Received until"), validators=[Optional()])
+    received_from = BoundedDateField(_l("Received from"), validators=[Optional()])
+    received_to = BoundedDateField(_l("Received until"), validators=[Optional()])
     case_manager = SelectField(_l("Case manager"), validators=[Optional()])
     overdue = BooleanField(_l("First response overdue"))
     sort = HiddenField()
@@ -90,7 +90,7 @@ class CaseSearchForm(CaseListForm):
         def csrf(self) -> bool:  # as every FlaskForm: on unless the deployment turns it off
             return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
 
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
 
 class NoteForm(FlaskForm):
@@ -111,7 +111,7 @@ class ConsentForm(FlaskForm):
     given_by_name = StringField(
         _l("Name of the guardian"), validators=[Optional(), Length(max=200)]
     )
-    at = DateTimeLocalField(
+    at = BoundedDateTimeLocalField(
         _l("Decided at"),
         format="%Y-%m-%dT%H:%M",
         default=lambda: dt.datetime.now(JAKARTA).replace(second=0, microsecond=0, tzinfo=None),

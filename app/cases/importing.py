@@ -41,9 +41,10 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -64,6 +65,7 @@ from app.cases.intake import (
 )
 from app.cases.models import Case
 from app.cases.operations import register_case
+from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
 from app.core.db import utcnow
 from app.core.enums import (
     CASE_CLOSED,
@@ -101,6 +103,7 @@ from app.services.operations import TrackSpec, check_track, consent_in_force, cr
 from app.workflow.models import CaseTransition
 
 Actor = User | SystemActor
+DateLike = TypeVar("DateLike", dt.date, dt.datetime)
 
 # Case states an imported case may be in (a draft is not a case yet).
 IMPORTABLE_STATES = [s for s in CaseState if s is not CaseState.DRAFT]
@@ -371,18 +374,19 @@ class _Obj:
                     example=value + "+07:00",
                 ),
             )
-        return parsed.astimezone(dt.UTC)
+        return _in_range(self.at(key), parsed).astimezone(dt.UTC)
 
     def date(self, key: str) -> dt.date | None:
         value = self.text(key)
         if value is None:
             return None
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise _fail(
                 self.at(key), _l('"%(value)s" is not a date (write e.g. 2025-03-10)', value=value)
             ) from None
+        return _in_range(self.at(key), day)
 
     def child(self, key: str, keys: tuple[str, ...]) -> _Obj | None:
         value = self.value.get(key)
@@ -390,6 +394,14 @@ class _Obj:
 
     def children(self, key: str, keys: tuple[str, ...]) -> list[_Obj]:
         return [_Obj(item, _join(self.at(key), i), keys) for i, item in enumerate(self.items(key))]
+
+
+def _in_range(path: str, value: DateLike) -> DateLike:
+    """A date or timestamp whose year is within ``app.core.bounds`` (1900-2100): year 1 is a
+    mistake, and its conversion to UTC would not even fit in a timestamp."""
+    if not year_in_range(value):
+        raise _fail(path, YEAR_OUT_OF_RANGE)
+    return value
 
 
 def _kind(value: Any) -> str:
@@ -424,10 +436,11 @@ def _incident_date(obj: _Obj) -> tuple[dt.date | None, str | None]:
         return None, None
     try:
         if len(value) == 4:
-            return dt.date(int(value), 1, 1), "tahun"
-        if len(value) == 7:
-            return dt.date(int(value[:4]), int(value[5:]), 1), "bulan"
-        return dt.date.fromisoformat(value), "hari"
+            day, precision = dt.date(int(value), 1, 1), "tahun"
+        elif len(value) == 7:
+            day, precision = dt.date(int(value[:4]), int(value[5:]), 1), "bulan"
+        else:
+            day, precision = dt.date.fromisoformat(value), "hari"
     except ValueError:
         raise _fail(
             obj.at("date"),
@@ -437,6 +450,7 @@ def _incident_date(obj: _Obj) -> tuple[dt.date | None, str | None]:
                 value=value,
             ),
         ) from None
+    return _in_range(obj.at("date"), day), precision
 
 
 def parse_line(obj: Any) -> ParsedCase:
@@ -1068,6 +1082,9 @@ class ImportResult:
         )
 
 
+TOO_DEEP = _l("lists or objects nested too deeply (a case record is only a few levels deep)")
+
+
 class _RepeatedKey(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -1085,7 +1102,9 @@ def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def read_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, object)`` for every non-blank line, or ``(line_number, RecordError)``
-    when the line is not UTF-8 or not JSON."""
+    when the line is not UTF-8 or not JSON — including JSON that Python refuses to read: lists
+    or objects nested deeper than the interpreter's recursion limit (``RecursionError``) and
+    whole numbers longer than its integer digit limit (``ValueError``, 4,300 digits)."""
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, bytes):
             try:
@@ -1115,6 +1134,19 @@ def read_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
                 number,
                 _fail("", _l("not valid JSON (%(error)s)", error=f"{exc.msg}, column {exc.colno}")),
             )
+        except RecursionError:
+            yield number, _fail("", TOO_DEEP)
+        except ValueError:  # a whole number past sys.get_int_max_str_digits()
+            yield (
+                number,
+                _fail(
+                    "",
+                    _l(
+                        "a number has more than %(n)d digits",
+                        n=sys.get_int_max_str_digits() or 4300,
+                    ),
+                ),
+            )
 
 
 def import_lines(
@@ -1130,10 +1162,14 @@ def import_lines(
             continue
         try:
             parsed = parse_line(obj)
+            outcome = import_case(parsed, actor=actor, now=now, lookups=lookups)
         except RecordError as exc:
             result.rejected.append((number, describe([Problem(exc.field or "", exc.message)])))
             continue
-        outcome = import_case(parsed, actor=actor, now=now, lookups=lookups)
+        except RecursionError:  # a value nested so deep that reading it recursed too far
+            # (a write in progress is inside import_case's savepoint, rolled back with it)
+            result.rejected.append((number, str(TOO_DEEP)))
+            continue
         if outcome.status == "imported":
             result.imported += 1
         elif outcome.status == "skipped":

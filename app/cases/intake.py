@@ -97,6 +97,7 @@ class VictimData:
     guardians: list[GuardianData] = field(default_factory=list)
     consents: list[ConsentData] = field(default_factory=list)
     link_person_id: int | None = None  # chosen in the duplicate check
+    new_person: bool = False  # "another person" chosen in the duplicate check
 
 
 @dataclass

@@ -48,6 +48,7 @@ from app.cases.intake import (
     VictimData,
 )
 from app.cases.labels import consent_purpose_label  # importing it registers the labels
+from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
 from app.core.enums import (
     CONSENT_PURPOSES_FIXED,
     AmpkCategory,
@@ -102,13 +103,28 @@ def _parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
+class _YearOutOfRange(ValueError):
+    pass
+
+
+def _bounded(day: dt.date) -> dt.date:
+    """The date, when its year is within ``app.core.bounds`` (a year 1 or 9999 is a typing
+    mistake, and would not survive the conversion from Jakarta time to UTC)."""
+    if not year_in_range(day):
+        raise _YearOutOfRange
+    return day
+
+
 class IntakeDateField(DateField):
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
         try:
-            self.data = _parse_date(valuelist[0])
+            self.data = _bounded(_parse_date(valuelist[0]))
+        except _YearOutOfRange:
+            self.data = None
+            raise ValueError(YEAR_OUT_OF_RANGE) from None
         except ValueError as exc:
             self.data = None
             raise ValueError(_l("Enter a date, e.g. 14-03-2025.")) from exc
@@ -129,7 +145,10 @@ class IntakeDateTimeField(DateTimeLocalField):
         day, _, time = valuelist[0].strip().replace("T", " ").partition(" ")
         try:
             hours, minutes = (int(part) for part in time.split(":")[:2])
-            self.data = dt.datetime.combine(_parse_date(day), dt.time(hours, minutes))
+            self.data = dt.datetime.combine(_bounded(_parse_date(day)), dt.time(hours, minutes))
+        except _YearOutOfRange:
+            self.data = None
+            raise ValueError(YEAR_OUT_OF_RANGE) from None
         except ValueError as exc:
             self.data = None
             raise ValueError(_l("Enter a date and time, e.g. 14-03-2025 09:30.")) from exc
@@ -581,7 +600,7 @@ def _blank_consent(row: Any) -> bool:
 
 
 def _blank_victim(v: VictimData) -> bool:
-    return dataclasses.replace(v, id=None, link_person_id=None) == VictimData()
+    return dataclasses.replace(v, id=None, link_person_id=None, new_person=False) == VictimData()
 
 
 def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
@@ -627,6 +646,7 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
         victim = VictimData(
             id=_int_or_none(f.id.data),
             link_person_id=_int_or_none(f.link_person.data),
+            new_person=(f.link_person.data or "") == "new",
             sex=f.sex.data or None,
             name=f.name.data or None,
             nik=f.nik.data or None,

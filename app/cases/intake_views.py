@@ -72,6 +72,7 @@ from app.core.enums import (
 )
 from app.core.errors import DomainError
 from app.core.forms import parse_id
+from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
 from app.extensions import db
@@ -121,13 +122,25 @@ class Page:
 
     def save(self, submit: str, intake: Intake, agency: Any, version: int) -> Case:
         actor = _me()
+        # recheck_duplicates: the duplicate check again, under a lock of each NIK (two intakes
+        # of one person sent at the same moment)
         if self.case is None:
-            return ops.register_case(intake, agency=agency, actor=actor, draft=submit != "register")
+            return ops.register_case(
+                intake,
+                agency=agency,
+                actor=actor,
+                draft=submit != "register",
+                recheck_duplicates=True,
+            )
         if self.mode == "draft" and submit == "register":
-            return ops.submit_draft(self.case, intake, expected_version=version, actor=actor)
+            return ops.submit_draft(
+                self.case, intake, expected_version=version, actor=actor, recheck_duplicates=True
+            )
         if self.mode == "draft":
             return ops.save_draft(self.case, intake, expected_version=version, actor=actor)
-        return ops.update_case(self.case, intake, expected_version=version, actor=actor)
+        return ops.update_case(
+            self.case, intake, expected_version=version, actor=actor, recheck_duplicates=True
+        )
 
 
 # --- the duplicate check ----------------------------------------------------------------------
@@ -518,6 +531,7 @@ def _conflict(
 
 @bp.route("/kasus/baru", methods=["GET", "POST"])
 @requires("cases:create")
+@once_per_form
 def new() -> Any:
     agencies = permissions.intake_agencies(_me())
     if not agencies:
@@ -532,6 +546,7 @@ def new() -> Any:
 
 @bp.route("/kasus/<int:case_id>/ubah", methods=["GET", "POST"])
 @requires("cases:view_own")
+@once_per_form
 def edit(case_id: int) -> Any:
     user = _me()
     case = queries.get_case_for(user, case_id)

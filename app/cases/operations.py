@@ -367,6 +367,65 @@ def _add_consent(victim: Victim, c: ConsentData, actor: Actor) -> ConsentEntry:
     return entry
 
 
+UNDECIDED_DUPLICATE = _l(
+    "A registered case of this agency already has a victim with this NIK. Check for duplicates "
+    "and choose whether it is the same person, then save again."
+)
+
+
+def _nik_lock_key(agency_id: int, index: str) -> int:
+    """The PostgreSQL advisory lock of one NIK at one agency: a signed 64-bit number."""
+    digest = hashlib.sha256(f"simpul-nik:{agency_id}:{index}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _recheck_duplicates(
+    intake: Intake, agency: Agency, case: Case | None, *, only_new_rows: bool = False
+) -> None:
+    """The intake's duplicate check again, inside the registering transaction: a victim whose
+    NIK a registered case of the agency already has must be decided on (linked to that person,
+    or declared another person) before the complaint is registered — as the intake form asks.
+
+    The view asks before saving, but two intakes with one NIK sent at the same moment both pass
+    that check. So each NIK is locked first, per agency (``pg_advisory_xact_lock``, held until
+    the transaction ends; on SQLite every transaction starts with ``BEGIN IMMEDIATE`` and is
+    alone already), then looked up: the first intake registers the person, the others find it
+    and are sent back to the form, where the question is asked. ``only_new_rows``: only victims
+    added now (an edit of a registered case)."""
+    wanted: dict[str, int] = {}
+    for i, v in enumerate(intake.victims):
+        if not v.nik or v.link_person_id is not None or v.new_person:
+            continue
+        if only_new_rows and v.id is not None:
+            continue
+        wanted.setdefault(nik_index(v.nik), i)
+    if not wanted:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        for index in sorted(wanted):  # one order for every transaction: no deadlock
+            db.session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": _nik_lock_key(agency.id, index)},
+            )
+    for index, i in wanted.items():
+        query = (
+            select(Victim.id)
+            .join(Case, Case.id == Victim.case_id)
+            .where(
+                Case.agency_id == agency.id,
+                Case.state != CaseState.DRAFT,
+                Victim.nik_index == index,
+            )
+            .limit(1)
+        )
+        if case is not None and case.id is not None:
+            query = query.where(Case.id != case.id)
+        with db.session.no_autoflush:
+            found = db.session.scalar(query)
+        if found is not None:
+            raise DomainError(UNDECIDED_DUPLICATE, field=f"victims-{i}-nik")
+
+
 def _notify_high_risk(case: Case) -> None:
     from app.cases.notifications import notify_supervisors_high_risk
 
@@ -382,12 +441,15 @@ def register_case(
     external_id: str | None = None,
     now: dt.datetime | None = None,
     transition_kind: str = "workflow",
+    recheck_duplicates: bool = False,
 ) -> Case:
     """Register a complaint (``diterima``), or keep it as a draft without a reference.
 
     ``transition_kind="import"`` records the registration as imported history (``flask cases
     import``): a transition from nothing to ``diterima``, under the rules of a legacy record
-    (interfaces.md §3: what old records lack is a data-quality finding, not a refusal)."""
+    (interfaces.md §3: what old records lack is a data-quality finding, not a refusal).
+    ``recheck_duplicates`` (the intake form): a victim whose NIK the agency has registered
+    already, with no decision on it, is refused (``_recheck_duplicates``)."""
     now = now or utcnow()
     raise_first(
         check_intake(
@@ -398,6 +460,8 @@ def register_case(
             legacy=transition_kind == "import",
         )
     )
+    if recheck_duplicates and not draft:
+        _recheck_duplicates(intake, agency, None)
     case = Case(
         agency=agency,
         state=CaseState.DRAFT if draft else CaseState.DITERIMA,
@@ -461,12 +525,16 @@ def submit_draft(
     expected_version: int,
     actor: Actor,
     now: dt.datetime | None = None,
+    recheck_duplicates: bool = False,
 ) -> Case:
-    """Complete a draft: every rule now applies, and the case gets its reference."""
+    """Complete a draft: every rule now applies, and the case gets its reference.
+    ``recheck_duplicates``: as for ``register_case``."""
     if case.state is not CaseState.DRAFT:
         raise DomainError(_l("This complaint is already registered."))
     _check_version(case, expected_version)
     raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
+    if recheck_duplicates:
+        _recheck_duplicates(intake, case.agency, case)
     reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
     case.state, case.reference = CaseState.DITERIMA, reference
     _fill(case, intake, case.agency, actor)
@@ -552,12 +620,16 @@ def update_case(
     expected_version: int,
     actor: Actor,
     now: dt.datetime | None = None,
+    recheck_duplicates: bool = False,
 ) -> Case:
-    """Save an edit of a registered case; refused when someone else saved in between."""
+    """Save an edit of a registered case; refused when someone else saved in between.
+    ``recheck_duplicates``: as for ``register_case``, for the victims added now."""
     if case.state is CaseState.DRAFT:
         raise DomainError(_l("Complete the draft to register it first."))
     _check_version(case, expected_version)
     raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
+    if recheck_duplicates:
+        _recheck_duplicates(intake, case.agency, case, only_new_rows=True)
     before = case_snapshot(case)
     _fill(case, intake, case.agency, actor)
     case.updated_at = utcnow()  # the case row changes even when only people changed

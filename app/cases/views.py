@@ -38,6 +38,7 @@ from app.cases.forms import (
 )
 from app.cases.intake import ConsentData
 from app.cases.models import Attachment, Case, CaseNote, Victim
+from app.core.bounds import parse_page
 from app.core.db import utcnow
 from app.core.enums import (
     AmpkCategory,
@@ -50,6 +51,7 @@ from app.core.enums import (
 )
 from app.core.errors import DomainError
 from app.core.forms import parse_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import send_private_stream
 from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK
@@ -227,7 +229,7 @@ def index() -> Any:
     form = CaseListForm(formdata=request.args, managers=queries.case_manager_choices(user))
     form.validate()
     return _render_list(
-        user, form, page_number=request.args.get("page", 1, type=int) or 1, searched=False
+        user, form, page_number=parse_page(request.args.get("page")), searched=False
     )
 
 
@@ -376,6 +378,7 @@ def reveal_identity(case_id: int, victim_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/korban/<int:victim_id>/persetujuan", methods=["POST"])
 @requires("cases:view_own")
+@once_per_form
 def add_consent(case_id: int, victim_id: int) -> Any:
     case = _case_or_404(case_id)
     user = _me()
@@ -405,6 +408,7 @@ def add_consent(case_id: int, victim_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/catatan", methods=["POST"])
 @requires("cases:view_own")
+@once_per_form
 def add_note(case_id: int) -> Any:
     case = _case_or_404(case_id)
     user = _me()
@@ -434,6 +438,7 @@ def add_note(case_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/lampiran", methods=["POST"])
 @requires("cases:view_own")
+@once_per_form
 def upload_attachment(case_id: int) -> Any:
     case = _case_or_404(case_id)
     user = _me()

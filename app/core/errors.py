@@ -6,6 +6,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
+from app.core.bounds import in_id_range
+
+FORM_OUT_OF_DATE = _l("This form is out of date, reload the page.")
+
 
 class DomainError(Exception):
     """An operation refused to change state; ``message`` says why in words a counselor reads.
@@ -21,6 +27,20 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     """The record does not exist or is outside the actor's scope (shown as 404)."""
+
+
+def require_version(expected_version: int | None) -> int:
+    """The version of the record the person saw, which every step on a case, a service, a
+    referral or a transfer must send (optimistic locking): missing or not a possible version
+    (not a whole number from 1 to 2^31 - 1) is refused — the form is out of date or was not
+    sent by the page — never taken as "whatever the record is now"."""
+    if (
+        isinstance(expected_version, bool)
+        or not isinstance(expected_version, int)
+        or not in_id_range(expected_version)
+    ):
+        raise DomainError(FORM_OUT_OF_DATE)
+    return expected_version
 
 
 class ImportRowError(Exception):

@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
-from wtforms import SelectMultipleField
+from typing import Any
+
+from wtforms import DateField, DateTimeLocalField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core.bounds import (
+    MAX_ID,
+    YEAR_OUT_OF_RANGE,
+    coerce_id,
+    in_id_range,
+    parse_id,
+    year_in_range,
+)
+
+__all__ = [
+    "MAX_ID",
+    "BoundedDateField",
+    "BoundedDateTimeLocalField",
+    "MultiCheckboxField",
+    "coerce_id",
+    "in_id_range",
+    "parse_id",
+]
 
 
 class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
@@ -13,19 +34,25 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
-MAX_ID = 2_147_483_647  # the largest value of an integer column
+def _check_year(field: Any) -> None:
+    if not year_in_range(field.data):
+        field.data = None
+        raise ValueError(YEAR_OUT_OF_RANGE)
 
 
-def parse_id(value: object) -> int | None:
-    """A record id or version typed into a form or an address: ASCII digits only (``"²"`` is a
-    digit to ``str.isdigit`` but not to ``int``), within the integer column's range; else None."""
-    text = str(value or "").strip()
-    if not (text.isascii() and text.isdecimal()) or len(text) > 10:
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
+class BoundedDateField(DateField):  # type: ignore[misc]
+    """A date whose year is within ``app.core.bounds`` (1900-2100); another year is a field
+    error, as a date that does not parse is."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        _check_year(self)
 
 
-def in_id_range(value: int | None) -> bool:
-    """An id that can be looked up (a WTForms ``coerce=int`` field accepts any size)."""
-    return value is not None and 0 < value <= MAX_ID
+class BoundedDateTimeLocalField(DateTimeLocalField):  # type: ignore[misc]
+    """A local date and time whose year is within ``app.core.bounds`` (1900-2100), so reading
+    it as Asia/Jakarta time and turning it into UTC never leaves what a datetime can hold."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        _check_year(self)

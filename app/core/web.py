@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 from flask import Flask, Response, abort, g, render_template, request, send_from_directory, session
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter, Map
 
+from app.core.bounds import MAX_ID
 from app.core.errors import new_error_id
 
 if TYPE_CHECKING:
@@ -49,6 +51,12 @@ CSP_DIRECTIVES = (
 REFERRER_POLICY = "same-origin"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+class ExplainedBadRequest(BadRequest):
+    """A 400 whose description is a sentence for people (translated), shown on the error page:
+    ``raise ExplainedBadRequest(_("..."))`` for a query argument that cannot be read (a period
+    ``0000-01``) where no form is there to carry the message."""
 
 
 def csp_nonce() -> str:
@@ -169,7 +177,13 @@ def init_request_handling(app: Flask) -> None:
         db.session.rollback()
         code = error.code or 500
         if code in (400, 403, 404, 405, 413, 429):
-            return render_template("errors/error.html", code=code, error=error), code
+            # the reason a view gave (``ExplainedBadRequest``), shown above the page's general
+            # explanation; werkzeug's and Flask-WTF's own English descriptions are not
+            detail = error.description if isinstance(error, ExplainedBadRequest) else None
+            return (
+                render_template("errors/error.html", code=code, error=error, detail=detail),
+                code,
+            )
         return error
 
     @app.errorhandler(InternalServerError)
@@ -206,6 +220,42 @@ def server_error_response(error: BaseException) -> Response:
     except Exception:
         log.exception("error page failed; the static page was sent [error id %s]", error_id)
         return Response(static_error_page(error_id), status=500, headers=STATIC_ERROR_HEADERS)
+
+
+def numbers_up_to(limit: int) -> str:
+    """A regular expression for the whole numbers 1 to ``limit``, written without leading
+    zeros: ``[1-9]\\d{0,8}|1\\d{9}|20\\d{8}|…|214748364[0-7]`` for 2^31 - 1."""
+    text = str(limit)
+    parts = [rf"[1-9]\d{{0,{len(text) - 2}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        low = 1 if i == 0 else 0
+        high = int(digit) - 1
+        if high >= low:
+            rest = len(text) - i - 1
+            tail = rf"\d{{{rest}}}" if rest else ""
+            parts.append(f"{text[:i]}[{low}-{high}]{tail}")
+    parts.append(text)
+    return "(?:" + "|".join(parts) + ")"
+
+
+class IdConverter(IntegerConverter):
+    """The ``int`` of every route (``/kasus/<int:case_id>``): a record id, 1 to ``MAX_ID`` (the
+    largest value of an integer column). Any other number — 0, 2^31, 10^20, a thousand digits,
+    a leading zero — matches no route (its pattern, not a check after matching: the answer is
+    the ordinary 404 whatever the method), before any view or query runs (a PostgreSQL integer
+    column would refuse such a value with an error, a 500)."""
+
+    regex = numbers_up_to(MAX_ID)
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = 1,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class SimpulFlask(Flask):

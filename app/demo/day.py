@@ -327,6 +327,7 @@ class ReferralStory:
             provider=self.agency,
             target_date=None,
             actor=self.people[SUPERVISOR],
+            expected_version=self.case.version,
         )
         if self.host.kind == "berjalan":
             case_ops.add_attachment(
@@ -372,6 +373,7 @@ class ReferralStory:
             actor=self.sender,
             send=True,
             consent_now=self._consent(),
+            expected_version=self.track.version,
         )
 
     def _consent(self) -> referral_ops.ConsentNow:
@@ -386,15 +388,24 @@ class ReferralStory:
         assert self.referral is not None
         return self.referral.id
 
+    def _version(self) -> int:
+        """The referral's version as the person acting would see it on the page."""
+        assert self.referral is not None
+        return self.referral.version
+
     def opened(self) -> None:
         assert self.referral is not None
         referral_ops.record_opened(self.referral, actor=self.receiver)
 
     def accept(self) -> None:
-        referral_ops.accept_referral(self._id(), actor=self.receiver)
+        referral_ops.accept_referral(
+            self._id(), actor=self.receiver, expected_version=self._version()
+        )
 
     def start(self) -> None:
-        referral_ops.start_referral(self._id(), actor=self.receiver)
+        referral_ops.start_referral(
+            self._id(), actor=self.receiver, expected_version=self._version()
+        )
 
     def progress(self) -> None:
         referral_ops.add_progress_note(self._id(), self.partner.progress, actor=self.receiver)
@@ -403,13 +414,19 @@ class ReferralStory:
         referral_ops.add_progress_note(self._id(), self.partner.reply, actor=self.sender)
 
     def complete(self) -> None:
-        referral_ops.complete_referral(self._id(), self.partner.outcome, actor=self.receiver)
+        referral_ops.complete_referral(
+            self._id(), self.partner.outcome, actor=self.receiver, expected_version=self._version()
+        )
 
     def decline(self) -> None:
-        referral_ops.decline_referral(self._id(), self.partner.declined, actor=self.receiver)
+        referral_ops.decline_referral(
+            self._id(), self.partner.declined, actor=self.receiver, expected_version=self._version()
+        )
 
     def withdraw(self) -> None:
-        referral_ops.withdraw_referral(self._id(), self.partner.withdrawn, actor=self.sender)
+        referral_ops.withdraw_referral(
+            self._id(), self.partner.withdrawn, actor=self.sender, expected_version=self._version()
+        )
 
     def note(self) -> None:
         name = self.agency.name
@@ -548,7 +565,11 @@ def load_transfers(
         def request(case: Case = case, asked: list[Any] = asked) -> None:
             asked.append(
                 workflow_ops.request_transfer(
-                    case.id, city, TRANSFER_REASON, actor=people[PROVINCE_SUPERVISOR]
+                    case.id,
+                    city,
+                    TRANSFER_REASON,
+                    actor=people[PROVINCE_SUPERVISOR],
+                    expected_version=case.version,
                 )
             )
 
@@ -558,12 +579,19 @@ def load_transfers(
             continue
 
         def accept(asked: list[Any] = asked) -> None:
-            workflow_ops.accept_transfer(asked[0].id, actor=people[SUPERVISOR])
+            workflow_ops.accept_transfer(
+                asked[0].id, actor=people[SUPERVISOR], expected_version=asked[0].version
+            )
 
         def triage(asked: list[Any] = asked) -> None:
             # the city's case manager takes the first step on the new case: first response
+            new_case = db.session.get(Case, asked[0].new_case_id)
+            assert new_case is not None
             workflow_ops.apply_case_event(
-                asked[0].new_case_id, "start_identification", actor=people[MANAGER]
+                new_case.id,
+                "start_identification",
+                actor=people[MANAGER],
+                expected_version=new_case.version,
             )
 
         def visit(asked: list[Any] = asked) -> None:
@@ -792,7 +820,10 @@ def load_complaints(report: Any, people: People, now: dt.datetime) -> None:
 
             def triage(made: list[Case] = made) -> None:
                 workflow_ops.apply_case_event(
-                    made[0].id, "start_identification", actor=people[MANAGER]
+                    made[0].id,
+                    "start_identification",
+                    actor=people[MANAGER],
+                    expected_version=made[0].version,
                 )
 
             steps.append((now - complaint.registered + complaint.triaged, triage))

@@ -1,6 +1,8 @@
 """Reporting periods (domain.md §6.6): month ``2025-07``, quarter ``2025-Q3``, semester
 ``2025-S1`` and year ``2025``. A case belongs to the period in which it was registered
-(``received_at``) in Asia/Jakarta; the bounds here are UTC instants of Jakarta midnights."""
+(``received_at``) in Asia/Jakarta; the bounds here are UTC instants of Jakarta midnights. The
+year is from 1900 to 2100 (``app.core.bounds``): ``0000-01`` or ``9999-12`` is a mistake, and its
+bounds would not fit in a date."""
 
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from app.core.bounds import YEAR_MAX, YEAR_MIN
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 PATTERN = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4])|-S([12]))?$")
@@ -54,8 +60,22 @@ class Period:
 def parse(code: str) -> Period:
     match = PATTERN.match((code or "").strip())
     if not match:
-        raise PeriodError(f"not a period: {code!r} (write 2025, 2025-S1, 2025-Q3 or 2025-07)")
+        raise PeriodError(
+            _l(
+                "not a period: %(code)s (write 2025, 2025-S1, 2025-Q3 or 2025-07)",
+                code=repr((code or "")[:40]),
+            )
+        )
     year = int(match.group(1))
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise PeriodError(
+            _l(
+                "not a period: %(code)s (the year must be between %(low)d and %(high)d)",
+                code=repr((code or "")[:40]),
+                low=YEAR_MIN,
+                high=YEAR_MAX,
+            )
+        )
     if match.group(2):
         return Period(code, "bulan", year, int(match.group(2)), 1)
     if match.group(3):

@@ -17,16 +17,19 @@ from wtforms import SelectField, StringField
 
 from app.audit.operations import record
 from app.auth.sessions import require_recent_auth
+from app.core.bounds import YEAR_OUT_OF_RANGE
 from app.core.db import utcnow
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
+from app.core.forms import coerce_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import permissions_for_roles, requires
 from app.core.web import send_private_file
 from app.extensions import db
 from app.indicators import bp
 from app.indicators.models import IndicatorValue, ReportJob
 from app.indicators.operations import retry_job, start_job
-from app.indicators.periods import JAKARTA, parse
+from app.indicators.periods import JAKARTA, PeriodError, parse
 from app.indicators.report import download_name, reports_dir
 from app.indicators.tasks import stall_after
 from app.regions.models import Region
@@ -49,7 +52,7 @@ STATE_LABELS: dict[str, Any] = {
 
 class ReportForm(FlaskForm):  # type: ignore[misc]
     period = StringField(_l("Month"), description=_l("For example 2025-07."))
-    region = SelectField(_l("Region"), coerce=int, validate_choice=False)
+    region = SelectField(_l("Region"), coerce=coerce_id, validate_choice=False)
     format = SelectField(_l("Format"), choices=FORMATS, validate_choice=False)
 
 
@@ -154,10 +157,15 @@ def _check(form: ReportForm, regions: list[Region]) -> tuple[str, Region, str] |
         form.period.errors = [_("Write a month as YYYY-MM, for example 2025-07.")]
         ok = False
     else:
-        today = utcnow().astimezone(JAKARTA).date()
-        if parse(period).start_date > today:
-            form.period.errors = [_("This month has not begun yet.")]
+        try:
+            month = parse(period)
+        except PeriodError:  # the year (0000-01, 9999-12)
+            form.period.errors = [str(YEAR_OUT_OF_RANGE)]
             ok = False
+        else:
+            if month.start_date > utcnow().astimezone(JAKARTA).date():
+                form.period.errors = [_("This month has not begun yet.")]
+                ok = False
     if region is None:
         form.region.errors = [_("Choose one of your regions.")]
         ok = False
@@ -181,6 +189,7 @@ def _check(form: ReportForm, regions: list[Region]) -> tuple[str, Region, str] |
 
 @bp.route("/indikator/laporan", methods=["POST"])
 @requires("indicators:view")
+@once_per_form
 def report_create() -> Any:
     user = _me()
     regions = user_regions(user)

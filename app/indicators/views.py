@@ -28,8 +28,10 @@ from app.auth.models import User
 from app.core.db import utcnow
 from app.core.enums import CaseType, IncidentPlace, RegionLevel, Relationship, Sex, ViolenceType
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import permissions_for_roles, requires
+from app.core.web import ExplainedBadRequest
 from app.extensions import db
 from app.indicators import bp, disclosure, queries
 from app.indicators import operations as ops
@@ -163,8 +165,8 @@ def _below_kabkota(region: Region | None) -> bool:
 def _period_or_400(code: str | None) -> Period:
     try:
         return parse(code or "")
-    except PeriodError:
-        abort(400)
+    except PeriodError as error:
+        raise ExplainedBadRequest(str(error)) from None
 
 
 def _default_period(region: Region | None) -> str:
@@ -573,6 +575,7 @@ def _category_of(definition: IndicatorDefinition, key: str) -> str:
 
 @bp.route("/indikator/rollup", methods=["POST"])
 @requires(MANAGE)
+@once_per_form
 def start_rollup() -> Any:
     form = RollupForm()
     if not form.validate():

@@ -6,10 +6,11 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.cases.intake import JAKARTA
+from app.core.forms import BoundedDateTimeLocalField
 from app.core.labels import choices
 from app.privacy.models import RequestKind
 
@@ -28,7 +29,7 @@ class RequestForm(FlaskForm):
         ),
         validators=[DataRequired(REQUIRED), Length(max=500)],
     )
-    received_at = DateTimeLocalField(
+    received_at = BoundedDateTimeLocalField(
         _l("Received at"),
         format="%Y-%m-%dT%H:%M",
         default=lambda: dt.datetime.now(JAKARTA).replace(second=0, microsecond=0, tzinfo=None),

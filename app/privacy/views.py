@@ -16,6 +16,7 @@ from app.auth.sessions import require_recent_auth
 from app.cases import queries as case_queries
 from app.cases.models import Case, Victim
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.extensions import db
 from app.privacy import bp, queries
@@ -102,6 +103,7 @@ def page(case_id: int, victim_id: int) -> Any:
 
 @bp.route(BASE, methods=["POST"])
 @requires(SUPERVISE)
+@once_per_form
 def record_request(case_id: int, victim_id: int) -> Any:
     case, victim = _load(case_id, victim_id)
     form = RequestForm()

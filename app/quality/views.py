@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.cases.operations import ConflictError
+from app.core.bounds import parse_page
 from app.core.errors import DomainError
 from app.core.permissions import requires
 from app.quality import bp, queries
@@ -31,7 +32,7 @@ def _render_queue(*, status: int = 200, error: Any = None, error_case_id: int | 
     tab = request.args.get("tab", queries.TAB_UNVERIFIED)
     if tab not in queries.TABS:
         tab = queries.TAB_UNVERIFIED
-    page = queries.queue_for(user, tab, request.args.get("page", 1, type=int) or 1)
+    page = queries.queue_for(user, tab, parse_page(request.args.get("page")))
     period_text = request.args.get("periode")
     period = queries.parse_period(period_text) or queries.current_month()
     agencies = queries.agencies_of(user)

@@ -15,12 +15,14 @@ from wtforms import (
 from wtforms.validators import Length
 
 from app.core.enums import ConsentGiver
+from app.core.forms import coerce_id
 from app.core.labels import choices
 
 
 class ReferralForm(FlaskForm):
-    version = HiddenField()
-    to_agency = SelectField(_l("Refer to"), coerce=int, validate_choice=False)
+    version = HiddenField()  # of the track
+    draft_version = HiddenField()  # of the track's draft referral, when the form showed one
+    to_agency = SelectField(_l("Refer to"), coerce=coerce_id, validate_choice=False)
     message = TextAreaField(
         _l("Message to the receiving agency"),
         validators=[Length(max=2000)],
@@ -34,7 +36,7 @@ class ReferralForm(FlaskForm):
         render_kw={"rows": 4},
     )
     share_assessment = BooleanField(_l("Assessment findings relevant to this service"))
-    attachments = SelectMultipleField(_l("Attachments"), coerce=int, validate_choice=False)
+    attachments = SelectMultipleField(_l("Attachments"), coerce=coerce_id, validate_choice=False)
     override_reason = TextAreaField(
         _l("Supervisor override: why send without the victim's consent"),
         validators=[Length(max=1000)],

@@ -1,6 +1,8 @@
 """Referrals (rujukan): the only writers. Nothing here commits.
 
-Every step locks the case (then the referral), checks the version the person saw, applies the
+Every step locks the case (then the referral), checks the version the person saw (required: a
+step without it, or with a version no record can have, is refused as an out-of-date form —
+``app.core.errors.require_version``), applies the
 ``referral`` workflow (permission held at the right agency, guards, reason) and the matching
 event of the service track through the workflow engine — so the track's history and guards are
 the same as for any other step — appends a ``referral_events`` row, keeps the deadline of the
@@ -25,7 +27,7 @@ from app.cases.models import Attachment, Case, ConsentEntry, consent_in_force
 from app.cases.operations import ConflictError, add_consent
 from app.core.db import utcnow
 from app.core.enums import ConsentDecision, ReferralState, TrackState
-from app.core.errors import DomainError
+from app.core.errors import DomainError, require_version
 from app.core.forms import in_id_range
 from app.core.tasks import enqueue_after_commit
 from app.deadlines.operations import cancel_open, meet_open, open_deadline
@@ -37,7 +39,7 @@ from app.services.models import ServiceTrack
 from app.workflow.operations import (
     REASONS,
     TransitionRefused,
-    apply_track_event,
+    apply_linked_track_event,
 )
 from app.workflow.permissions import may_supervise_agency, may_take_case_step
 from workflows import referral_v1
@@ -98,19 +100,25 @@ def _text(value: str | None, field: str, limit: int = TEXT_LIMIT) -> str | None:
 
 
 def _lock(referral_id: int, expected_version: int | None) -> Referral:
+    """The referral, locked (after its case), at the version the person saw (required)."""
+    expected_version = require_version(expected_version)
+    referral = _lock_row(referral_id)
+    if referral.version != expected_version:
+        raise ConflictError(_CHANGED, changes={})
+    return referral
+
+
+def _lock_row(referral_id: int) -> Referral:
     case_id = db.session.execute(
         select(Referral.case_id).where(Referral.id == referral_id)
     ).scalar_one()
     db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
-    referral = db.session.execute(
+    return db.session.execute(
         select(Referral)
         .where(Referral.id == referral_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-    if expected_version is not None and referral.version != expected_version:
-        raise ConflictError(_CHANGED, changes={})
-    return referral
 
 
 def _flush() -> None:
@@ -215,11 +223,17 @@ def save_referral(
     actor: User,
     send: bool,
     override_reason: str | None = None,
-    expected_version: int | None = None,
+    expected_version: int | None,
+    expected_draft_version: int | None = None,
     consent_now: ConsentNow | None = None,
 ) -> Referral:
     """Write the referral of a planned track to ``to_agency`` (its draft, if one exists), and
     with ``send`` send it.
+
+    ``expected_version`` is the version of the track the person saw (required);
+    ``expected_draft_version`` the version of the track's draft referral the form showed (None:
+    the form showed no draft). A track or a draft changed since — or a draft someone else
+    started meanwhile — is a ``ConflictError``: nothing is overwritten.
 
     Sending needs the victim's consent ``rujukan:<agency code>`` in force — or given now
     (``consent_now``: recorded in the ledger with the sending) — or a supervisor of the case's
@@ -227,13 +241,19 @@ def save_referral(
     provides the track's service; the track becomes that agency's (``provider_id``) and moves to
     ``dirujuk``; the receiving agency's answer is due by the ``referral_response`` rule.
     """
+    expected_version = require_version(expected_version)
     case_id = db.session.execute(
         select(ServiceTrack.case_id).where(ServiceTrack.id == track_id)
     ).scalar_one()
     case = db.session.execute(select(Case).where(Case.id == case_id).with_for_update()).scalar_one()
     track = db.session.execute(
-        select(ServiceTrack).where(ServiceTrack.id == track_id).with_for_update()
+        select(ServiceTrack)
+        .where(ServiceTrack.id == track_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
+    if track.version != expected_version:
+        raise ConflictError(_CHANGED, changes={})
     if not may_take_case_step(actor, case, referral_v1.MANAGE):
         raise TransitionRefused(_l("You may not refer this service."), event="send")
     if track.state is not TrackState.DIRENCANAKAN:
@@ -280,7 +300,8 @@ def save_referral(
         .where(Referral.track_id == track.id, Referral.state == ReferralState.DRAF)
         .with_for_update()
     )
-    if referral is not None and expected_version not in (None, referral.version):
+    seen = None if referral is None else referral.version
+    if seen != expected_draft_version:
         raise ConflictError(_CHANGED, changes={})
     if referral is None:
         referral = Referral(
@@ -346,7 +367,7 @@ def save_referral(
     if track.provider_id != to_agency.id:
         track.provider_id = to_agency.id
     _flush()
-    apply_track_event(track.id, TRACK_EVENT["send"], actor=actor)
+    apply_linked_track_event(track.id, TRACK_EVENT["send"], actor=actor)
     open_deadline(
         DeadlineCode.REFERRAL_RESPONSE,
         case=case,
@@ -398,7 +419,7 @@ def shared_sections(referral: Referral) -> list[str]:
 
 
 def withdraw_referral(
-    referral_id: int, reason: str | None, *, actor: User, expected_version: int | None = None
+    referral_id: int, reason: str | None, *, actor: User, expected_version: int | None
 ) -> Referral:
     """The sending side takes the referral back (reason required); the track is planned again,
     to be referred elsewhere or cancelled. Its answer is no longer awaited."""
@@ -408,7 +429,7 @@ def withdraw_referral(
     referral.withdraw_reason = reason
     referral.ended_at = utcnow()
     _flush()
-    apply_track_event(referral.track_id, TRACK_EVENT["withdraw"], actor=actor, reason=reason)
+    apply_linked_track_event(referral.track_id, TRACK_EVENT["withdraw"], actor=actor, reason=reason)
     cancel_open(
         referral.case,
         at=referral.ended_at,
@@ -466,7 +487,7 @@ def _answer(
     if field:
         setattr(referral, field, words)
     _flush()
-    apply_track_event(
+    apply_linked_track_event(
         referral.track_id, TRACK_EVENT[event], actor=actor, reason=reason, outcome=outcome
     )
     if event in ("accept", "decline"):
@@ -477,14 +498,12 @@ def _answer(
     return referral
 
 
-def accept_referral(
-    referral_id: int, *, actor: User, expected_version: int | None = None
-) -> Referral:
+def accept_referral(referral_id: int, *, actor: User, expected_version: int | None) -> Referral:
     return _answer(referral_id, "accept", actor=actor, expected_version=expected_version)
 
 
 def decline_referral(
-    referral_id: int, reason: str | None, *, actor: User, expected_version: int | None = None
+    referral_id: int, reason: str | None, *, actor: User, expected_version: int | None
 ) -> Referral:
     """Declined, with the reason; the track is planned again (to be referred elsewhere)."""
     return _answer(
@@ -492,14 +511,12 @@ def decline_referral(
     )
 
 
-def start_referral(
-    referral_id: int, *, actor: User, expected_version: int | None = None
-) -> Referral:
+def start_referral(referral_id: int, *, actor: User, expected_version: int | None) -> Referral:
     return _answer(referral_id, "start", actor=actor, expected_version=expected_version)
 
 
 def complete_referral(
-    referral_id: int, outcome: str | None, *, actor: User, expected_version: int | None = None
+    referral_id: int, outcome: str | None, *, actor: User, expected_version: int | None
 ) -> Referral:
     """Completed with its outcome: the track ends ``selesai``."""
     return _answer(
@@ -508,8 +525,9 @@ def complete_referral(
 
 
 def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> ReferralEvent:
-    """A progress note by either side while the referral is open."""
-    referral = _lock(referral_id, None)
+    """A progress note by either side while the referral is open (appended to its history: the
+    referral itself does not change, so no version is asked)."""
+    referral = _lock_row(referral_id)
     body = _text(text, "note", MESSAGE_LIMIT)
     if not body:
         raise DomainError(_l("Write the note."), field="note")

@@ -27,6 +27,7 @@ from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.extensions import db
 from app.referrals import bp, queries
@@ -58,6 +59,7 @@ def _case_or_404(case_id: int) -> Case:
 
 @bp.route("/kasus/<int:case_id>/layanan/<int:track_id>/rujukan", methods=["POST"])
 @requires("cases:manage")
+@once_per_form
 def send(case_id: int, track_id: int) -> Any:
     case = _case_or_404(case_id)
     track = db.session.scalar(
@@ -93,6 +95,7 @@ def send(case_id: int, track_id: int) -> Any:
             send=sending,
             override_reason=form.override_reason.data,
             expected_version=_version(form),
+            expected_draft_version=parse_id(form.draft_version.data),
             consent_now=ops.ConsentNow(
                 given_by=form.given_by.data or "korban",
                 given_by_name=(form.given_by_name.data or "").strip() or None,
@@ -219,6 +222,7 @@ def take_step(referral_id: int, step: str) -> Any:
 
 @bp.route("/rujukan/<int:referral_id>/catatan", methods=["POST"])
 @requires("referrals:receive")
+@once_per_form
 def note(referral_id: int) -> Any:
     referral = _received_or_404(referral_id)
     form = ReferralNoteForm()
@@ -235,6 +239,7 @@ def note(referral_id: int) -> Any:
 
 @bp.route("/kasus/<int:case_id>/rujukan/<int:referral_id>/catatan", methods=["POST"])
 @requires("cases:manage")
+@once_per_form
 def sender_note(case_id: int, referral_id: int) -> Any:
     case = _case_or_404(case_id)
     referral = db.session.get(Referral, referral_id)

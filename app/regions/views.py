@@ -13,9 +13,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from app.core.bounds import parse_page
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
 from app.core.forms import parse_id
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.regions import bp
 from app.regions import operations as ops
@@ -88,7 +90,7 @@ def index() -> Any:
         level=level or None,
         parent_id=parent_id,
         search=search or None,
-        page=_int_arg("page") or 1,
+        page=parse_page(request.args.get("page")),
         per_page=PER_PAGE,
     )
     return render_template(
@@ -105,6 +107,7 @@ def index() -> Any:
 
 @bp.route("/admin/wilayah/baru", methods=["GET", "POST"])
 @requires("regions:manage")
+@once_per_form
 def create() -> Any:
     parent_id = _int_arg("induk")
     parent = _region_or_404(parent_id) if parent_id is not None else None
@@ -153,10 +156,7 @@ def edit(region_id: int) -> Any:
         return _render_edit(region, form)
     form = RegionEditForm()
     if form.validate_on_submit():
-        try:
-            version = int(form.version.data or 0)
-        except ValueError:
-            version = 0
+        version = parse_id(form.version.data) or 0
         try:
             ops.update_region(
                 region,
@@ -229,6 +229,7 @@ def population() -> Any:
 
 @bp.route("/admin/penduduk/wilayah/<int:region_id>/baru", methods=["GET", "POST"])
 @requires("population:manage")
+@once_per_form
 def population_create(region_id: int) -> Any:
     region = _region_or_404(region_id)
     year = _year_arg() or _this_year()

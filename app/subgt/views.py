@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.extensions import db
 from app.referrals.metrics import MetricRow, referral_metrics
@@ -116,6 +117,7 @@ def history(track_id: int) -> Any:
 
 @bp.route("/subgt/layanan/<int:track_id>/catatan", methods=["POST"])
 @requires(REVIEW)
+@once_per_form
 def add_note(track_id: int) -> Any:
     found = queries.reviewable_track(_me(), track_id)
     if found is None:

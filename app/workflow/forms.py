@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.enums import ConsentGiver
+from app.core.forms import BoundedDateField, coerce_id
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")
@@ -46,12 +47,12 @@ class CaseStepForm(FlaskForm):
 
 class PlanForm(FlaskForm):
     version = HiddenField()
-    victim = SelectField(_l("Victim"), coerce=int, validate_choice=False)
+    victim = SelectField(_l("Victim"), coerce=coerce_id, validate_choice=False)
     service_type = SelectField(_l("Service"), validate_choice=False)
     provider = SelectField(
-        _l("Provided by"), coerce=int, validate_choice=False, validators=[Optional()]
+        _l("Provided by"), coerce=coerce_id, validate_choice=False, validators=[Optional()]
     )
-    target_date = DateField(_l("Target date"), validators=[Optional()])
+    target_date = BoundedDateField(_l("Target date"), validators=[Optional()])
 
 
 class TrackStepForm(FlaskForm):
@@ -69,7 +70,7 @@ class TrackStepForm(FlaskForm):
 
 class TransferForm(FlaskForm):
     version = HiddenField()
-    to_agency = SelectField(_l("Receiving agency"), coerce=int, validate_choice=False)
+    to_agency = SelectField(_l("Receiving agency"), coerce=coerce_id, validate_choice=False)
     reason = TextAreaField(
         _l("Why is the case transferred?"),
         validators=[DataRequired(REQUIRED), Length(max=1000)],
@@ -86,4 +87,4 @@ class TransferAnswerForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     version = HiddenField()
-    case_manager = SelectField(_l("Case manager"), coerce=int, validate_choice=False)
+    case_manager = SelectField(_l("Case manager"), coerce=coerce_id, validate_choice=False)

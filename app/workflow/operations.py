@@ -1,7 +1,9 @@
 """The workflow engine (architecture.md §2.6): the one place a case or a service track changes
 state.
 
-Each function locks the row (``SELECT … FOR UPDATE``), checks the version the person saw,
+Each function locks the row (``SELECT … FOR UPDATE``), checks the version the person saw
+(required: a step without it, or with a version no record can have, is refused as an out-of-date
+form — ``app.core.errors.require_version``),
 resolves the definition pinned on the record, checks the permission and the guards, appends the
 transition row, sets the dependent columns, flushes and writes the audit entry. Nothing here
 commits. Whether the actor may see the record at all (its agency scope) is checked before, where
@@ -35,7 +37,7 @@ from app.core.enums import (
     TrackState,
     TransferState,
 )
-from app.core.errors import DomainError
+from app.core.errors import DomainError, require_version
 from app.core.tasks import enqueue_after_commit
 from app.deadlines.models import Deadline
 from app.deadlines.operations import cancel_open, meet_first_response, meet_open, open_deadline
@@ -176,28 +178,46 @@ def apply_case_event(
     event: str,
     *,
     actor: Actor,
-    expected_version: int | None = None,
+    expected_version: int | None,
     reason: str | None = None,
     approvals: frozenset[str] = frozenset(),
     data: dict[str, Any] | None = None,
-    accepting: CaseTransfer | None = None,
 ) -> CaseTransition:
     """Apply ``event`` to the case: the case moves to the transition's target and a transition
     row is appended.
 
     The case follows the workflow (key, version) pinned on it. ``expected_version`` is the
-    version the person saw (``ConflictError`` when the case changed since). ``approvals`` are
+    version the person saw: required (``DomainError`` when it is missing or impossible),
+    ``ConflictError`` when the case changed since. ``approvals`` are
     the confirmations the caller vouches for (see :mod:`app.workflow.facts`); they are kept in
     the row's ``data`` under ``approvals``. Entering ``terminasi``, ``ditutup`` or
     ``dilimpahkan`` sets ``closed_at`` (and, for ``ditutup``, ``closed_reason``); leaving them
-    (``reopen``) clears both. ``accepting``: the transfer whose acceptance this ``transfer``
-    step is — the actor is then the receiving agency's supervisor (see ``accept_transfer``).
+    (``reopen``) clears both.
     Raises ``TransitionRefused`` with the reason when the event is not
     possible, not permitted or a guard does not hold.
     """
+    expected_version = require_version(expected_version)
     case = _lock_case(case_id)
-    if expected_version is not None and case.version != expected_version:
+    if case.version != expected_version:
         raise ConflictError(_CASE_CHANGED, changes={})
+    return _case_event(
+        case, event, actor=actor, reason=reason, approvals=approvals, data=data, accepting=None
+    )
+
+
+def _case_event(
+    case: Case,
+    event: str,
+    *,
+    actor: Actor,
+    reason: str | None,
+    approvals: frozenset[str],
+    data: dict[str, Any] | None,
+    accepting: CaseTransfer | None,
+) -> CaseTransition:
+    """``apply_case_event`` on the locked ``case``. ``accepting``: the transfer whose acceptance
+    this ``transfer`` step is — the actor is then the receiving agency's supervisor, and the
+    version checked is the transfer's (see ``accept_transfer``)."""
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     source = CaseState(case.state)
     t = _transition(workflow, source, event)
@@ -275,28 +295,61 @@ def apply_track_event(
     actor: Actor,
     reason: str | None = None,
     outcome: str | None = None,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> CaseTransition:
     """Apply ``event`` to a service track (workflow ``track`` v1) and append the transition row
     (with ``track_id``; the outcome, when given, in its ``data``).
 
-    The case row is locked first (then the track), so a track event and a case event of the
+    ``expected_version`` is the version of the track the person saw: required (``DomainError``
+    when it is missing or impossible), ``ConflictError`` when the track changed since. The case
+    row is locked first (then the track), so a track event and a case event of the
     same case (e.g. ``terminate``, which counts the open tracks) never interleave. Entering
     ``berjalan`` sets ``started_at`` when it is empty; entering an ended state sets ``ended_at``
     and ``end_reason`` (the reason, else the outcome).
     """
+    expected_version = require_version(expected_version)
+    track = _lock_track(track_id)
+    if track.version != expected_version:
+        raise ConflictError(_TRACK_CHANGED, changes={})
+    return _track_event(track, event, actor=actor, reason=reason, outcome=outcome)
+
+
+def apply_linked_track_event(
+    track_id: int,
+    event: str,
+    *,
+    actor: Actor,
+    reason: str | None = None,
+    outcome: str | None = None,
+) -> CaseTransition:
+    """The track step that a step of a record linked to the track implies (a referral sent,
+    accepted, withdrawn…: ``app.referrals.operations``). The caller has already checked the
+    version of the record the person saw (the referral's) under the case lock; the track's own
+    version is not asked, as the person acted on the referral, not on the track."""
+    return _track_event(_lock_track(track_id), event, actor=actor, reason=reason, outcome=outcome)
+
+
+def _lock_track(track_id: int) -> ServiceTrack:
     case_id = db.session.execute(
         select(ServiceTrack.case_id).where(ServiceTrack.id == track_id)
     ).scalar_one()
     _lock_case(case_id)
-    track = db.session.execute(
+    return db.session.execute(
         select(ServiceTrack)
         .where(ServiceTrack.id == track_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-    if expected_version is not None and track.version != expected_version:
-        raise ConflictError(_TRACK_CHANGED, changes={})
+
+
+def _track_event(
+    track: ServiceTrack,
+    event: str,
+    *,
+    actor: Actor,
+    reason: str | None,
+    outcome: str | None,
+) -> CaseTransition:
     workflow = get_workflow("track", track.workflow_version)
     source = TrackState(track.state)
     t = _transition(workflow, source, event)
@@ -387,16 +440,18 @@ def plan_service(
     provider: Agency | None,
     target_date: dt.date | None,
     actor: User,
-    expected_version: int | None = None,
+    expected_version: int | None,
     today: dt.date | None = None,
 ) -> ServiceTrack:
     """Add a service track to the intervention plan (domain.md §3.1): one per victim and
     service type, delivered by ``provider`` (the case's own agency, or another agency it will be
     referred to). The case manager plans at the assessment and plan stages; once the services
     run, only a supervisor may add one (the plan was approved without it). The rules of
-    ``check_track`` apply (``mediasi`` in a TPKS case, a provider of that service)."""
+    ``check_track`` apply (``mediasi`` in a TPKS case, a provider of that service).
+    ``expected_version``: the case's version the person saw (required)."""
+    expected_version = require_version(expected_version)
     case = _lock_case(case_id)
-    if expected_version is not None and case.version != expected_version:
+    if case.version != expected_version:
         raise ConflictError(_CASE_CHANGED, changes={})
     state = CaseState(case.state)
     if state in PLANNING:
@@ -477,13 +532,15 @@ def request_transfer(
     reason: str | None,
     *,
     actor: User,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> CaseTransfer:
     """Ask ``to_agency`` to take the case over (for instance a case outside this agency's
     competence). Nothing moves until the receiving agency accepts; meanwhile the case goes on as
-    before and the request can be withdrawn."""
+    before and the request can be withdrawn. ``expected_version``: the case's version the
+    person saw (required)."""
+    expected_version = require_version(expected_version)
     case = _lock_case(case_id)
-    if expected_version is not None and case.version != expected_version:
+    if case.version != expected_version:
         raise ConflictError(_CASE_CHANGED, changes={})
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     t = _transition(workflow, CaseState(case.state), "transfer")
@@ -521,13 +578,15 @@ def request_transfer(
 
 
 def _lock_transfer(transfer_id: int, expected_version: int | None) -> CaseTransfer:
+    """The transfer, locked, at the version the person saw (required)."""
+    expected_version = require_version(expected_version)
     transfer = db.session.execute(
         select(CaseTransfer)
         .where(CaseTransfer.id == transfer_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-    if expected_version is not None and transfer.version != expected_version:
+    if transfer.version != expected_version:
         raise ConflictError(_TRANSFER_CHANGED, changes={})
     if transfer.state is not TransferState.MENUNGGU:
         raise DomainError(_l("This transfer has already been answered or withdrawn."))
@@ -539,9 +598,7 @@ _TRANSFER_CHANGED = _l(
 )
 
 
-def accept_transfer(
-    transfer_id: int, *, actor: User, expected_version: int | None = None
-) -> CaseTransfer:
+def accept_transfer(transfer_id: int, *, actor: User, expected_version: int | None) -> CaseTransfer:
     """The receiving agency's supervisor takes the case over: the case moves to
     ``dilimpahkan`` (its open deadlines stop) and the receiving agency gets a case of its own —
     a new reference, channel ``pelimpahan_masuk``, the same people and incident, linked to the
@@ -574,8 +631,8 @@ def accept_transfer(
     transfer.decided_by_id = actor.id
     transfer.decided_at = now
     _flush(_TRANSFER_CHANGED)
-    apply_case_event(
-        case.id,
+    _case_event(
+        case,
         "transfer",
         actor=actor,
         reason=transfer.reason,
@@ -595,7 +652,7 @@ def accept_transfer(
 
 
 def decline_transfer(
-    transfer_id: int, reason: str | None, *, actor: User, expected_version: int | None = None
+    transfer_id: int, reason: str | None, *, actor: User, expected_version: int | None
 ) -> CaseTransfer:
     """The receiving agency's supervisor declines, with a reason; the case stays where it is."""
     transfer = _lock_transfer(transfer_id, expected_version)
@@ -616,7 +673,7 @@ def decline_transfer(
 
 
 def withdraw_transfer(
-    transfer_id: int, *, actor: User, expected_version: int | None = None
+    transfer_id: int, *, actor: User, expected_version: int | None
 ) -> CaseTransfer:
     """The sending side withdraws a request not answered yet."""
     transfer = _lock_transfer(transfer_id, expected_version)
@@ -675,12 +732,14 @@ def case_manager_candidates(case: Case) -> list[User]:
 
 
 def assign_case_manager(
-    case_id: int, manager: User, *, actor: User, expected_version: int | None = None
+    case_id: int, manager: User, *, actor: User, expected_version: int | None
 ) -> Case:
     """A supervisor of the case's agency (re)assigns its case manager: an active case manager or
-    supervisor of that agency. The case's open deadlines follow; the new manager is told."""
+    supervisor of that agency. The case's open deadlines follow; the new manager is told.
+    ``expected_version``: the case's version the person saw (required)."""
+    expected_version = require_version(expected_version)
     case = _lock_case(case_id)
-    if expected_version is not None and case.version != expected_version:
+    if case.version != expected_version:
         raise ConflictError(_CASE_CHANGED, changes={})
     if not may_supervise_agency(actor, case.agency_id):
         raise TransitionRefused(

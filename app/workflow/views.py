@@ -25,6 +25,7 @@ from app.core.db import utcnow
 from app.core.enums import CaseState, ConsentDecision, ServiceType, TransferState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
+from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
 from app.extensions import db
@@ -145,6 +146,7 @@ def case_step(case_id: int, event: str) -> Any:
 
 @bp.route("/kasus/<int:case_id>/rencana", methods=["POST"])
 @requires("cases:view_own")
+@once_per_form
 def plan_service(case_id: int) -> Any:
     case = _case_or_404(case_id)
     form = PlanForm()
@@ -237,6 +239,7 @@ def transfer_targets(case: Case) -> list[Agency]:
 
 @bp.route("/kasus/<int:case_id>/pelimpahan", methods=["POST"])
 @requires("cases:manage")
+@once_per_form
 def request_transfer(case_id: int) -> Any:
     case = _case_or_404(case_id)
     form = TransferForm()

@@ -56,8 +56,8 @@ def victim(name: str, sex: str = "P") -> VictimData:
 def case_in_assessment(agency: Any, manager: Any, **intake: Any) -> Case:
     case = create_case(agency, actor=manager, case_manager=manager, **intake)
     db.session.flush()
-    apply_case_event(case.id, "start_identification", actor=manager)
-    apply_case_event(case.id, "start_assessment", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=manager, expected_version=case.version)
     assert case.state is CaseState.ASESMEN
     return case
 
@@ -256,7 +256,7 @@ def test_completing_again_keeps_the_first_completion_time(agency, manager):
 def test_a_completed_assessment_lets_the_plan_be_proposed(agency, manager):
     case = case_in_assessment(agency, manager)
     complete(case, case.victims[0], manager)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     assert case.state is CaseState.RENCANA_INTERVENSI
 
 
@@ -268,7 +268,7 @@ def test_the_assessment_is_refused_before_the_assessment_stage(agency, manager, 
     case = create_case(agency, actor=manager, case_manager=manager)
     db.session.flush()
     for event in state_events:
-        apply_case_event(case.id, event, actor=manager)
+        apply_case_event(case.id, event, actor=manager, expected_version=case.version)
     domain_error(complete, case, case.victims[0], manager)
     assert db.session.scalar(select(Assessment).where(Assessment.case_id == case.id)) is None
 
@@ -276,7 +276,7 @@ def test_the_assessment_is_refused_before_the_assessment_stage(agency, manager, 
 def test_the_assessment_is_refused_after_the_assessment_stage(agency, manager):
     case = case_in_assessment(agency, manager)
     complete(case, case.victims[0], manager)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     completed_at = case.assessment_completed_at
     domain_error(
         save_assessment,

@@ -252,13 +252,23 @@ def test_filter_first_response_overdue(client, agency, staff):
     fresh_low = received("rendah", 2)
     late_medium = received("sedang", 7)
     answered = received("tinggi", 3)
-    apply_case_event(answered.id, "start_identification", actor=s["supervisor"])  # late, but done
+    apply_case_event(
+        answered.id,
+        "start_identification",
+        actor=s["supervisor"],
+        expected_version=answered.version,
+    )  # late, but done
     login(client, s["supervisor"])
     found = set(references(client.get("/kasus?overdue=y")))
     assert found == {late_high.reference, late_medium.reference}
     assert fresh_low.reference in references(client.get("/kasus"))
     # a first response recorded (the first step) ends the overdue state
-    apply_case_event(late_medium.id, "start_identification", actor=s["supervisor"])
+    apply_case_event(
+        late_medium.id,
+        "start_identification",
+        actor=s["supervisor"],
+        expected_version=late_medium.version,
+    )
     assert set(references(client.get("/kasus?overdue=y"))) == {late_high.reference}
 
 

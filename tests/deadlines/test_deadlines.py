@@ -291,7 +291,7 @@ def test_registration_starts_the_clocks_and_the_first_step_meets_the_first_respo
         d.code for d in db.session.scalars(sa.select(Deadline).where(Deadline.case_id == case.id))
     }
     assert codes == {DeadlineCode.FIRST_RESPONSE_TINGGI, DeadlineCode.POLICE_REPORT_TPKS}
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     first = db.session.scalar(
         sa.select(Deadline).where(
             Deadline.case_id == case.id, Deadline.code == DeadlineCode.FIRST_RESPONSE_TINGGI

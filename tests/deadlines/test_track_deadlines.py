@@ -77,12 +77,17 @@ def deadlines(case: Case, code: DeadlineCode | None = None) -> list[Deadline]:
 
 
 def to_intervention(case: Case, manager: Any, supervisor: Any) -> None:
-    apply_case_event(case.id, "start_identification", actor=manager)
-    apply_case_event(case.id, "start_assessment", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=manager, expected_version=case.version)
     case.assessment_completed_at = RECEIVED + 2 * DAY
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    db.session.flush()  # saved, as by the assessment page
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     apply_case_event(
-        case.id, "start_intervention", actor=supervisor, approvals=frozenset({PLAN_APPROVED})
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        approvals=frozenset({PLAN_APPROVED}),
+        expected_version=case.version,
     )
     assert case.state is CaseState.INTERVENSI
 
@@ -111,8 +116,8 @@ def test_a_planned_tppo_service_must_start_within_seven_days(agency, manager, se
 
 def test_a_tppo_service_planned_through_the_plan_starts_its_clock(agency, manager):
     case = tppo_case(agency, manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
-    apply_case_event(case.id, "start_assessment", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=manager, expected_version=case.version)
     planned = plan_service(
         case.id,
         case.victims[0].id,
@@ -120,6 +125,7 @@ def test_a_tppo_service_planned_through_the_plan_starts_its_clock(agency, manage
         provider=None,
         target_date=None,
         actor=manager,
+        expected_version=case.version,
     )
     (deadline,) = deadlines(case, DeadlineCode.TPPO_SERVICE_START)
     assert deadline.track_id == planned.id
@@ -156,7 +162,7 @@ def test_starting_the_tppo_service_meets_its_clock(agency, manager):
     case = tppo_case(agency, manager)
     first = track(case, manager, ServiceType.REHABILITASI_KESEHATAN)
     second = track(case, manager, ServiceType.REHABILITASI_SOSIAL)
-    row = apply_track_event(first.id, "start", actor=manager)
+    row = apply_track_event(first.id, "start", actor=manager, expected_version=first.version)
 
     by_track = {d.track_id: d for d in deadlines(case, DeadlineCode.TPPO_SERVICE_START)}
     met = by_track[first.id]
@@ -174,7 +180,9 @@ def test_a_shelter_stay_opens_the_decision_and_ending_it_meets_it(agency, manage
     shelter = track(case, manager, ServiceType.PENAMPUNGAN_SEMENTARA)
     assert deadlines(case, DeadlineCode.SHELTER_DECISION) == []  # planned: not yet
 
-    started = apply_track_event(shelter.id, "start", actor=manager)
+    started = apply_track_event(
+        shelter.id, "start", actor=manager, expected_version=shelter.version
+    )
     (deadline,) = deadlines(case, DeadlineCode.SHELTER_DECISION)
     assert deadline.track_id == shelter.id
     assert deadline.started_at == started.at
@@ -183,7 +191,13 @@ def test_a_shelter_stay_opens_the_decision_and_ending_it_meets_it(agency, manage
     assert deadline.is_open
     assert deadline in deadlines_for(manager)
 
-    ended = apply_track_event(shelter.id, "complete", actor=manager, outcome="Kembali ke keluarga")
+    ended = apply_track_event(
+        shelter.id,
+        "complete",
+        actor=manager,
+        outcome="Kembali ke keluarga",
+        expected_version=shelter.version,
+    )
     assert deadline.completed_at == ended.at
     assert deadline.met_at == ended.at
     assert deadline.cancelled_at is None
@@ -193,7 +207,7 @@ def test_a_shelter_stay_opens_the_decision_and_ending_it_meets_it(agency, manage
 def test_another_service_opens_no_shelter_decision(agency, manager):
     case = new_case(agency, manager)
     other = track(case, manager, ServiceType.PENDAMPINGAN)
-    apply_track_event(other.id, "start", actor=manager)
+    apply_track_event(other.id, "start", actor=manager, expected_version=other.version)
     assert deadlines(case, DeadlineCode.SHELTER_DECISION) == []
 
 
@@ -211,7 +225,7 @@ def test_starting_the_legal_process_meets_the_tpks_police_report(agency, manager
     legal = track(case, manager, ServiceType.PENEGAKAN_HUKUM)
     assert report.is_open  # planned is not yet reported
 
-    row = apply_track_event(legal.id, "start", actor=manager)
+    row = apply_track_event(legal.id, "start", actor=manager, expected_version=legal.version)
     assert report.completed_at == row.at
     assert report.met_at == row.at
     assert report.cancelled_at is None
@@ -223,7 +237,7 @@ def test_referring_the_legal_process_meets_the_tpks_police_report(agency, manage
     legal = create_track(
         case, case.victims[0], ServiceType.PENEGAKAN_HUKUM, provider=police, actor=manager
     )
-    row = apply_track_event(legal.id, "refer", actor=manager)
+    row = apply_track_event(legal.id, "refer", actor=manager, expected_version=legal.version)
     (report,) = deadlines(case, DeadlineCode.POLICE_REPORT_TPKS)
     assert report.met_at == row.at
 
@@ -231,7 +245,7 @@ def test_referring_the_legal_process_meets_the_tpks_police_report(agency, manage
 def test_another_service_started_does_not_meet_the_police_report(agency, manager):
     case = tpks_case(agency, manager)
     other = track(case, manager, ServiceType.PENDAMPINGAN)
-    apply_track_event(other.id, "start", actor=manager)
+    apply_track_event(other.id, "start", actor=manager, expected_version=other.version)
     (report,) = deadlines(case, DeadlineCode.POLICE_REPORT_TPKS)
     assert report.is_open
 
@@ -246,7 +260,13 @@ def test_cancelling_a_track_cancels_its_open_deadlines(agency, manager):
     by_track = {d.track_id: d for d in deadlines(case, DeadlineCode.TPPO_SERVICE_START)}
     assert by_track[cancelled.id] in deadlines_for(manager)
 
-    row = apply_track_event(cancelled.id, "cancel", actor=manager, reason="Korban menolak")
+    row = apply_track_event(
+        cancelled.id,
+        "cancel",
+        actor=manager,
+        reason="Korban menolak",
+        expected_version=cancelled.version,
+    )
     assert cancelled.state is TrackState.DIBATALKAN
     gone = by_track[cancelled.id]
     assert gone.cancelled_at == row.at
@@ -262,10 +282,12 @@ def test_cancelling_a_track_cancels_its_open_deadlines(agency, manager):
 def test_closing_the_case_cancels_every_open_deadline(agency, manager, supervisor):
     case = new_case(agency, manager, case_types=["tppo", "tpks"])
     case.victims[0].tppo_cara = ["penipuan"]
-    apply_case_event(case.id, "start_identification", actor=manager)  # first response met
+    apply_case_event(
+        case.id, "start_identification", actor=manager, expected_version=case.version
+    )  # first response met
     track(case, manager, ServiceType.REHABILITASI_KESEHATAN)
     shelter = track(case, manager, ServiceType.PENAMPUNGAN_SEMENTARA)
-    apply_track_event(shelter.id, "start", actor=manager)
+    apply_track_event(shelter.id, "start", actor=manager, expected_version=shelter.version)
     open_ones = [d for d in deadlines(case) if d.is_open]
     assert {d.code for d in open_ones} == {
         DeadlineCode.POLICE_REPORT_TPKS,
@@ -275,7 +297,13 @@ def test_closing_the_case_cancels_every_open_deadline(agency, manager, superviso
     (first_response,) = deadlines(case, DeadlineCode.FIRST_RESPONSE_SEDANG)
     met_at = first_response.met_at
 
-    row = apply_case_event(case.id, "close", actor=supervisor, reason="Korban pindah negara")
+    row = apply_case_event(
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban pindah negara",
+        expected_version=case.version,
+    )
     assert all(d.cancelled_at == row.at for d in open_ones)
     assert [d for d in deadlines(case) if d.is_open] == []
     assert (first_response.met_at, first_response.cancelled_at) == (met_at, None)
@@ -287,22 +315,34 @@ def test_terminating_the_case_cancels_what_is_still_open(agency, manager, superv
     case = tpks_case(agency, manager)
     service = track(case, manager, ServiceType.PENDAMPINGAN)
     to_intervention(case, manager, supervisor)
-    apply_track_event(service.id, "start", actor=manager)
-    apply_case_event(case.id, "start_monitoring", actor=manager)
-    apply_track_event(service.id, "complete", actor=manager, outcome="Selesai")
+    apply_track_event(service.id, "start", actor=manager, expected_version=service.version)
+    apply_case_event(case.id, "start_monitoring", actor=manager, expected_version=case.version)
+    apply_track_event(
+        service.id, "complete", actor=manager, outcome="Selesai", expected_version=service.version
+    )
     (report,) = deadlines(case, DeadlineCode.POLICE_REPORT_TPKS)
     assert report.is_open
     row = apply_case_event(
-        case.id, "terminate", actor=supervisor, approvals=frozenset({"closure_approved"})
+        case.id,
+        "terminate",
+        actor=supervisor,
+        approvals=frozenset({"closure_approved"}),
+        expected_version=case.version,
     )
     assert report.cancelled_at == row.at
 
 
 def test_the_periodic_check_ignores_cancelled_deadlines(agency, manager, supervisor):
     case = tppo_case(agency, manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     track(case, manager, ServiceType.REHABILITASI_KESEHATAN)
-    apply_case_event(case.id, "close", actor=supervisor, reason="Korban tidak bisa dihubungi")
+    apply_case_event(
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban tidak bisa dihubungi",
+        expected_version=case.version,
+    )
     cancelled = [d for d in deadlines(case) if d.cancelled_at is not None]
     assert [d.code for d in cancelled] == [DeadlineCode.TPPO_SERVICE_START]
 
@@ -322,7 +362,7 @@ def test_the_periodic_check_ignores_cancelled_deadlines(agency, manager, supervi
 def test_the_periodic_check_still_chases_an_open_track_deadline(agency, manager, supervisor):
     """The counterpart of the test above: the same deadline, not cancelled, is chased."""
     case = tppo_case(agency, manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     track(case, manager, ServiceType.REHABILITASI_KESEHATAN)
     (deadline,) = deadlines(case, DeadlineCode.TPPO_SERVICE_START)
     assert check_overdue.run(now=deadline.due_at + DAY)["missed"] == 1

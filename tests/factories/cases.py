@@ -8,6 +8,7 @@ from typing import Any
 from app.audit.operations import SystemActor
 from app.cases import operations as ops
 from app.cases.intake import ConsentData, Intake, PerpetratorData, VictimData
+from app.extensions import db
 
 RECEIVED = dt.datetime(2025, 3, 14, 2, 30, tzinfo=dt.UTC)  # 09:30 WIB
 
@@ -96,4 +97,5 @@ def create_case(
     )
     if case_manager is not None:
         case.case_manager_id = case_manager.id
+        db.session.flush()  # saved: the version a page shows next includes it
     return case

@@ -936,10 +936,14 @@ def test_a_transferred_victim_counts_once_where_and_when_first_registered(
     taker = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     original = case_by("pindah")
     transfer = request_transfer(
-        original.id, receiving, "Korban pindah domisili ke kota penerima.", actor=sender
+        original.id,
+        receiving,
+        "Korban pindah domisili ke kota penerima.",
+        actor=sender,
+        expected_version=original.version,
     )
     before = dt.datetime.now(dt.UTC)
-    accept_transfer(transfer.id, actor=taker)
+    accept_transfer(transfer.id, actor=taker, expected_version=transfer.version)
     db.session.commit()
 
     assert original.state is CaseState.DILIMPAHKAN

@@ -218,20 +218,33 @@ def test_no_email_names_the_victim(mailbox):
     db.session.flush()
     assert case.reference
     # workflow steps that tell someone: a plan proposed, approved; a transfer requested
-    apply_case_event(case.id, "start_identification", actor=manager)
-    apply_case_event(case.id, "start_emergency", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    apply_case_event(case.id, "start_emergency", actor=manager, expected_version=case.version)
     apply_case_event(
-        case.id, "start_assessment", actor=manager, approvals=frozenset({"emergency_handled"})
+        case.id,
+        "start_assessment",
+        actor=manager,
+        approvals=frozenset({"emergency_handled"}),
+        expected_version=case.version,
     )
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
-    proposed = apply_case_event(case.id, "propose_plan", actor=manager)
+    db.session.flush()  # saved, as by the assessment page
+    proposed = apply_case_event(
+        case.id, "propose_plan", actor=manager, expected_version=case.version
+    )
     notify_transition.run(proposed.id)
     create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     approved = apply_case_event(
-        case.id, "start_intervention", actor=supervisor, approvals=frozenset({PLAN_APPROVED})
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        approvals=frozenset({PLAN_APPROVED}),
+        expected_version=case.version,
     )
     notify_transition.run(approved.id)
-    transfer = request_transfer(case.id, receiving, "Korban pindah", actor=manager)
+    transfer = request_transfer(
+        case.id, receiving, "Korban pindah", actor=manager, expected_version=case.version
+    )
     notify_transfer.run(transfer.id)
 
     notes = list(

@@ -81,8 +81,8 @@ def s() -> dict[str, Any]:
     victim = case.victims[0]
     victim.name, victim.nik, victim.phone, victim.address = NAME, NIK, PHONE, ADDRESS
     db.session.flush()
-    apply_case_event(case.id, "start_identification", actor=manager)
-    apply_case_event(case.id, "start_assessment", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=manager, expected_version=case.version)
     save_assessment(
         case,
         victim,
@@ -117,6 +117,7 @@ def refer(s: dict[str, Any], **sharing: Any) -> Any:
         message="Mohon pemeriksaan",
         actor=s["manager"],
         send=True,
+        expected_version=s["track"].version,
     )
 
 
@@ -212,6 +213,7 @@ def test_a_draft_another_agencys_referral_and_a_guessed_id_are_404(client, s):
         message=None,
         actor=s["manager"],
         send=False,
+        expected_version=s["track"].version,
     )
     login(client, s["nurse"])
     assert client.get(f"/rujukan/{draft.id}").status_code == 404
@@ -236,6 +238,7 @@ def test_a_draft_another_agencys_referral_and_a_guessed_id_are_404(client, s):
         actor=s["supervisor"],
         send=True,
         override_reason="Korban tidak sadar, butuh visum segera",
+        expected_version=other_track.version,
     )
     assert client.get(f"/rujukan/{theirs.id}").status_code == 404
     assert theirs.id not in _inbox_ids(client)
@@ -473,7 +476,7 @@ def _refer_everything(s: dict[str, Any]) -> Any:
     referral = refer(
         s, identity=True, incident=True, assessment=True, attachment_ids=(s["shared"].id,)
     )
-    ops.accept_referral(referral.id, actor=s["nurse"])
+    ops.accept_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
     ops.add_progress_note(referral.id, NOTE, actor=s["nurse"])
     return referral
 
@@ -483,7 +486,12 @@ def _withdrawn(s: dict[str, Any]) -> Any:
         s, identity=True, incident=True, assessment=True, attachment_ids=(s["shared"].id,)
     )
     ops.add_progress_note(referral.id, NOTE, actor=s["nurse"])
-    return ops.withdraw_referral(referral.id, "Korban pindah ke kota lain", actor=s["manager"])
+    return ops.withdraw_referral(
+        referral.id,
+        "Korban pindah ke kota lain",
+        actor=s["manager"],
+        expected_version=referral.version,
+    )
 
 
 def _declined(s: dict[str, Any]) -> Any:
@@ -491,13 +499,18 @@ def _declined(s: dict[str, Any]) -> Any:
         s, identity=True, incident=True, assessment=True, attachment_ids=(s["shared"].id,)
     )
     ops.add_progress_note(referral.id, NOTE, actor=s["nurse"])
-    return ops.decline_referral(referral.id, "Dokter forensik tidak ada", actor=s["nurse"])
+    return ops.decline_referral(
+        referral.id,
+        "Dokter forensik tidak ada",
+        actor=s["nurse"],
+        expected_version=referral.version,
+    )
 
 
 def _completed(s: dict[str, Any], days_ago: int) -> Any:
     referral = _refer_everything(s)
-    ops.start_referral(referral.id, actor=s["nurse"])
-    ops.complete_referral(referral.id, OUTCOME, actor=s["nurse"])
+    ops.start_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    ops.complete_referral(referral.id, OUTCOME, actor=s["nurse"], expected_version=referral.version)
     referral.ended_at = utcnow() - dt.timedelta(days=days_ago)
     db.session.flush()
     return referral
@@ -563,8 +576,8 @@ def test_sharing_active_follows_the_state_and_the_grace_period(app, s):
     now = utcnow()
     referral = _refer_everything(s)
     assert sharing_active(referral, now)
-    ops.start_referral(referral.id, actor=s["nurse"])
-    ops.complete_referral(referral.id, OUTCOME, actor=s["nurse"])
+    ops.start_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    ops.complete_referral(referral.id, OUTCOME, actor=s["nurse"], expected_version=referral.version)
     ended = referral.ended_at
     assert sharing_active(referral, ended + dt.timedelta(days=30) - MINUTE)
     assert not sharing_active(referral, ended + dt.timedelta(days=30))

@@ -46,7 +46,9 @@ def sent():
         "legal_coordinator": UserFactory(roles=[(Role.KOORDINATOR_SUBGT, legal)]),
     }
     case = create_case(uptd, actor=people["manager"], case_manager=people["manager"])
-    apply_case_event(case.id, "start_identification", actor=people["manager"])  # answered
+    apply_case_event(
+        case.id, "start_identification", actor=people["manager"], expected_version=case.version
+    )  # answered
     assert db.session.scalars(select(Deadline).where(Deadline.completed_at.is_(None))).all() == []
     victim = case.victims[0]
     add_consent(
@@ -66,6 +68,7 @@ def sent():
         message=None,
         actor=people["manager"],
         send=True,
+        expected_version=track.version,
     )
     deadline = db.session.scalars(
         select(Deadline).where(Deadline.code == DeadlineCode.REFERRAL_RESPONSE)
@@ -112,7 +115,7 @@ def test_a_missed_answer_tells_the_receiving_staff_then_escalates_once(sent):
 
 def test_an_answer_in_time_stops_the_clock(sent):
     s = sent
-    accept_referral(s["referral"].id, actor=s["nurse"])
+    accept_referral(s["referral"].id, actor=s["nurse"], expected_version=s["referral"].version)
     assert s["deadline"].met_at is not None
     assert check_overdue(s["deadline"].due_at + dt.timedelta(days=3)) == {
         "missed": 0,

@@ -67,7 +67,12 @@ def test_a_referral_travels_to_the_hospital_and_back(client, setting):
     # no consent yet: refused, nothing written
     response = client.post(
         f"/kasus/{case.id}/layanan/{track.id}/rujukan",
-        data={"to_agency": s["rsud"].id, "action": "send", "share_incident": "y"},
+        data={
+            "to_agency": s["rsud"].id,
+            "action": "send",
+            "share_incident": "y",
+            "version": str(track.version),  # as the page renders it
+        },
     )
     assert response.status_code == 422
     assert db.session.scalars(select(Referral)).all() == []
@@ -80,6 +85,7 @@ def test_a_referral_travels_to_the_hospital_and_back(client, setting):
             "action": "send",
             "share_incident": "y",
             "message": "Mohon visum",
+            "version": str(track.version),
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]

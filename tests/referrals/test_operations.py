@@ -97,6 +97,13 @@ def send(s: dict[str, Any], *, to: Any = None, actor: Any = None, **kwargs: Any)
     kwargs.setdefault("sharing", ops.Sharing(incident=True))
     kwargs.setdefault("message", "Mohon visum et repertum")
     kwargs.setdefault("send", True)
+    # the versions the referral form carries: the track's, and its draft's when there is one
+    kwargs.setdefault("expected_version", track_of(s).version)
+    if "expected_draft_version" not in kwargs:
+        draft = db.session.scalar(
+            select(Referral).where(Referral.track_id == s["track"].id, Referral.state == R.DRAF)
+        )
+        kwargs["expected_draft_version"] = draft.version if draft is not None else None
     return ops.save_referral(
         s["track"].id, to_agency=to or s["rsud"], actor=actor or s["manager"], **kwargs
     )
@@ -169,7 +176,12 @@ def test_the_whole_life_moves_the_track_and_appends_the_events_in_order(s):
     assert referral.state is R.BERJALAN and referral.started_at is not None
     assert track_of(s).state is T.BERJALAN and track_of(s).started_at is not None
 
-    ops.complete_referral(referral.id, "  Visum selesai, dirawat dua hari  ", actor=s["nurse"])
+    ops.complete_referral(
+        referral.id,
+        "  Visum selesai, dirawat dua hari  ",
+        actor=s["nurse"],
+        expected_version=referral.version,
+    )
     assert referral.state is R.SELESAI
     assert referral.outcome == "Visum selesai, dirawat dua hari"
     assert referral.ended_at is not None and not referral.is_open
@@ -317,59 +329,131 @@ def test_only_the_case_side_sends(s):
 def test_declining_needs_a_reason(s):
     referral = sent(s)
     for reason in (None, "", "   "):
-        refused(ops.decline_referral, referral.id, reason, actor=s["nurse"])
+        refused(
+            ops.decline_referral,
+            referral.id,
+            reason,
+            actor=s["nurse"],
+            expected_version=referral.version,
+        )
     assert referral.state is R.DIKIRIM
     assert track_of(s).state is T.DIRUJUK
 
 
 def test_completing_needs_an_outcome(s):
     referral = sent(s)
-    ops.accept_referral(referral.id, actor=s["nurse"])
-    ops.start_referral(referral.id, actor=s["nurse"])
+    ops.accept_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    ops.start_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
     for outcome in (None, "", "  "):
-        refused(ops.complete_referral, referral.id, outcome, actor=s["nurse"])
+        refused(
+            ops.complete_referral,
+            referral.id,
+            outcome,
+            actor=s["nurse"],
+            expected_version=referral.version,
+        )
     assert referral.state is R.BERJALAN
     assert track_of(s).state is T.BERJALAN
 
 
 def test_only_the_receiving_agency_answers(s):
     referral = sent(s)
-    refused(ops.accept_referral, referral.id, actor=s["puskesmas_nurse"])
-    refused(ops.accept_referral, referral.id, actor=s["manager"])  # the sender
-    refused(ops.accept_referral, referral.id, actor=s["supervisor"])
-    refused(ops.decline_referral, referral.id, "Penuh", actor=s["manager"])
+    refused(
+        ops.accept_referral,
+        referral.id,
+        actor=s["puskesmas_nurse"],
+        expected_version=referral.version,
+    )
+    refused(
+        ops.accept_referral, referral.id, actor=s["manager"], expected_version=referral.version
+    )  # the sender
+    refused(
+        ops.accept_referral, referral.id, actor=s["supervisor"], expected_version=referral.version
+    )
+    refused(
+        ops.decline_referral,
+        referral.id,
+        "Penuh",
+        actor=s["manager"],
+        expected_version=referral.version,
+    )
     assert referral.state is R.DIKIRIM
-    ops.accept_referral(referral.id, actor=s["nurse"])
-    refused(ops.start_referral, referral.id, actor=s["puskesmas_nurse"])
-    refused(ops.start_referral, referral.id, actor=s["manager"])
-    ops.start_referral(referral.id, actor=s["nurse"])
-    refused(ops.complete_referral, referral.id, "Selesai", actor=s["manager"])
-    refused(ops.complete_referral, referral.id, "Selesai", actor=s["puskesmas_nurse"])
+    ops.accept_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    refused(
+        ops.start_referral,
+        referral.id,
+        actor=s["puskesmas_nurse"],
+        expected_version=referral.version,
+    )
+    refused(ops.start_referral, referral.id, actor=s["manager"], expected_version=referral.version)
+    ops.start_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    refused(
+        ops.complete_referral,
+        referral.id,
+        "Selesai",
+        actor=s["manager"],
+        expected_version=referral.version,
+    )
+    refused(
+        ops.complete_referral,
+        referral.id,
+        "Selesai",
+        actor=s["puskesmas_nurse"],
+        expected_version=referral.version,
+    )
     assert referral.state is R.BERJALAN
 
 
 def test_steps_out_of_order_are_refused(s):
     referral = sent(s)
-    refused(ops.start_referral, referral.id, actor=s["nurse"])
-    refused(ops.complete_referral, referral.id, "Selesai", actor=s["nurse"])
-    ops.accept_referral(referral.id, actor=s["nurse"])
-    refused(ops.accept_referral, referral.id, actor=s["nurse"])
-    refused(ops.decline_referral, referral.id, "Sudah diterima", actor=s["nurse"])
-    refused(ops.complete_referral, referral.id, "Selesai", actor=s["nurse"])
-    ops.start_referral(referral.id, actor=s["nurse"])
-    refused(ops.start_referral, referral.id, actor=s["nurse"])
-    ops.complete_referral(referral.id, "Selesai", actor=s["nurse"])
+    refused(ops.start_referral, referral.id, actor=s["nurse"], expected_version=referral.version)
+    refused(
+        ops.complete_referral,
+        referral.id,
+        "Selesai",
+        actor=s["nurse"],
+        expected_version=referral.version,
+    )
+    ops.accept_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    refused(ops.accept_referral, referral.id, actor=s["nurse"], expected_version=referral.version)
+    refused(
+        ops.decline_referral,
+        referral.id,
+        "Sudah diterima",
+        actor=s["nurse"],
+        expected_version=referral.version,
+    )
+    refused(
+        ops.complete_referral,
+        referral.id,
+        "Selesai",
+        actor=s["nurse"],
+        expected_version=referral.version,
+    )
+    ops.start_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    refused(ops.start_referral, referral.id, actor=s["nurse"], expected_version=referral.version)
+    ops.complete_referral(
+        referral.id, "Selesai", actor=s["nurse"], expected_version=referral.version
+    )
     for step in (ops.accept_referral, ops.start_referral):
-        refused(step, referral.id, actor=s["nurse"])
-    refused(ops.withdraw_referral, referral.id, "Sudah selesai", actor=s["manager"])
+        refused(step, referral.id, actor=s["nurse"], expected_version=referral.version)
+    refused(
+        ops.withdraw_referral,
+        referral.id,
+        "Sudah selesai",
+        actor=s["manager"],
+        expected_version=referral.version,
+    )
     assert referral.state is R.SELESAI and track_of(s).state is T.SELESAI
 
 
 def test_a_draft_cannot_be_answered(s):
     draft = send(s, send=False)
     assert draft.state is R.DRAF
-    refused(ops.accept_referral, draft.id, actor=s["nurse"])
-    refused(ops.decline_referral, draft.id, "Tidak", actor=s["nurse"])
+    refused(ops.accept_referral, draft.id, actor=s["nurse"], expected_version=draft.version)
+    refused(
+        ops.decline_referral, draft.id, "Tidak", actor=s["nurse"], expected_version=draft.version
+    )
     assert track_of(s).state is T.DIRENCANAKAN
 
 
@@ -388,11 +472,11 @@ def test_a_stale_version_is_a_conflict(s):
 def test_a_stale_draft_is_a_conflict(s):
     draft = send(s, send=False)
     seen = draft.version
-    send(s, send=False, message="Diubah orang lain", expected_version=seen)
+    send(s, send=False, message="Diubah orang lain", expected_draft_version=seen)
     assert draft.version > seen
     consent(s["victim"], s["rsud"], s["manager"])
     with pytest.raises(ConflictError):
-        send(s, expected_version=seen)
+        send(s, expected_draft_version=seen)
     assert draft.state is R.DRAF
 
 
@@ -423,7 +507,9 @@ def test_only_one_referral_of_a_track_is_open(s):
 
 def test_after_a_decline_the_track_is_planned_again_and_goes_elsewhere(s):
     first = sent(s)
-    ops.decline_referral(first.id, "  Tempat tidur penuh  ", actor=s["nurse"])
+    ops.decline_referral(
+        first.id, "  Tempat tidur penuh  ", actor=s["nurse"], expected_version=first.version
+    )
     assert first.state is R.DITOLAK and first.decline_reason == "Tempat tidur penuh"
     assert first.ended_at is not None
     assert track_of(s).state is T.DIRENCANAKAN
@@ -439,17 +525,41 @@ def test_after_a_decline_the_track_is_planned_again_and_goes_elsewhere(s):
         s["puskesmas"].id,
     ]
     # the first agency no longer acts on the track
-    refused(ops.accept_referral, first.id, actor=s["nurse"])
-    ops.accept_referral(second.id, actor=s["puskesmas_nurse"])
+    refused(ops.accept_referral, first.id, actor=s["nurse"], expected_version=first.version)
+    ops.accept_referral(second.id, actor=s["puskesmas_nurse"], expected_version=second.version)
     assert track_of(s).state is T.DITERIMA_PENYEDIA
 
 
 def test_withdrawing_needs_a_reason_and_only_the_case_side(s):
     referral = sent(s)
-    refused(ops.withdraw_referral, referral.id, None, actor=s["manager"])
-    refused(ops.withdraw_referral, referral.id, "  ", actor=s["manager"])
-    refused(ops.withdraw_referral, referral.id, "Bukan urusan", actor=s["nurse"])
-    refused(ops.withdraw_referral, referral.id, "Bukan kasusnya", actor=s["other_manager"])
+    refused(
+        ops.withdraw_referral,
+        referral.id,
+        None,
+        actor=s["manager"],
+        expected_version=referral.version,
+    )
+    refused(
+        ops.withdraw_referral,
+        referral.id,
+        "  ",
+        actor=s["manager"],
+        expected_version=referral.version,
+    )
+    refused(
+        ops.withdraw_referral,
+        referral.id,
+        "Bukan urusan",
+        actor=s["nurse"],
+        expected_version=referral.version,
+    )
+    refused(
+        ops.withdraw_referral,
+        referral.id,
+        "Bukan kasusnya",
+        actor=s["other_manager"],
+        expected_version=referral.version,
+    )
     assert referral.state is R.DIKIRIM
 
 
@@ -473,8 +583,13 @@ def test_withdrawing_cancels_the_answer_deadline_but_not_the_tppo_start(s):
         )
     )
     referral = sent(s)
-    ops.accept_referral(referral.id, actor=s["nurse"])
-    ops.withdraw_referral(referral.id, "Korban pindah ke luar kota", actor=s["manager"])
+    ops.accept_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    ops.withdraw_referral(
+        referral.id,
+        "Korban pindah ke luar kota",
+        actor=s["manager"],
+        expected_version=referral.version,
+    )
     assert referral.state is R.DITARIK
     assert referral.withdraw_reason == "Korban pindah ke luar kota"
     assert track_of(s).state is T.DIRENCANAKAN
@@ -484,12 +599,17 @@ def test_withdrawing_cancels_the_answer_deadline_but_not_the_tppo_start(s):
 def test_withdrawing_before_the_answer_cancels_the_answer_deadline(s):
     referral = sent(s)
     (due,) = response_deadlines(s)
-    ops.withdraw_referral(referral.id, "Salah lembaga tujuan", actor=s["supervisor"])
+    ops.withdraw_referral(
+        referral.id,
+        "Salah lembaga tujuan",
+        actor=s["supervisor"],
+        expected_version=referral.version,
+    )
     assert due.cancelled_at is not None and due.met_at is None and not due.is_open
     assert track_of(s).state is T.DIRENCANAKAN
     assert [e.kind for e in referral.events][-1] == "withdraw"
     # the receiver can no longer answer
-    refused(ops.accept_referral, referral.id, actor=s["nurse"])
+    refused(ops.accept_referral, referral.id, actor=s["nurse"], expected_version=referral.version)
 
 
 # --- progress notes and the first opening ------------------------------------------------------
@@ -504,10 +624,12 @@ def test_progress_notes_by_both_sides_while_open(s):
     refused(ops.add_progress_note, referral.id, "Ingin tahu", actor=s["puskesmas_nurse"])
     refused(ops.add_progress_note, referral.id, "Ingin tahu", actor=s["other_manager"])
     refused(ops.add_progress_note, referral.id, "   ", actor=s["manager"])
-    ops.accept_referral(referral.id, actor=s["nurse"])
-    ops.start_referral(referral.id, actor=s["nurse"])
+    ops.accept_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    ops.start_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
     ops.add_progress_note(referral.id, "Perawatan hari pertama", actor=s["nurse"])
-    ops.complete_referral(referral.id, "Selesai dirawat", actor=s["nurse"])
+    ops.complete_referral(
+        referral.id, "Selesai dirawat", actor=s["nurse"], expected_version=referral.version
+    )
     refused(ops.add_progress_note, referral.id, "Terlambat", actor=s["nurse"])
     refused(ops.add_progress_note, referral.id, "Terlambat", actor=s["manager"])
     assert [k for k in kinds(referral) if k == "note"] == ["note"] * 3
@@ -563,7 +685,7 @@ def test_notifications_go_to_the_other_side_once_and_name_no_one(app, s):
     assert notify_referral.run(referral.id, "sent") == 0  # idempotent
     assert len(notes(key)) == 2
 
-    ops.accept_referral(referral.id, actor=s["nurse"])
+    ops.accept_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
     assert notify_referral.run(referral.id, "accepted") == 1
     (note,) = notes(f"referral:{referral.id}:accepted")
     assert (note.user_id, note.kind, note.case_id) == (
@@ -573,8 +695,10 @@ def test_notifications_go_to_the_other_side_once_and_name_no_one(app, s):
     )
     assert notify_referral.run(referral.id, "accepted") == 0
 
-    ops.start_referral(referral.id, actor=s["nurse"])
-    ops.complete_referral(referral.id, "Visum selesai", actor=s["nurse"])
+    ops.start_referral(referral.id, actor=s["nurse"], expected_version=referral.version)
+    ops.complete_referral(
+        referral.id, "Visum selesai", actor=s["nurse"], expected_version=referral.version
+    )
     assert notify_referral.run(referral.id, "completed") == 1
     (note,) = notes(f"referral:{referral.id}:completed")
     assert (note.user_id, note.kind) == (s["manager"].id, "referral_completed")
@@ -584,7 +708,12 @@ def test_notifications_go_to_the_other_side_once_and_name_no_one(app, s):
 
 def test_a_decline_is_told_to_the_case_manager_and_the_sender(app, s):
     referral = sent(s, actor=s["supervisor"])
-    ops.decline_referral(referral.id, "Dokter forensik tidak ada", actor=s["nurse"])
+    ops.decline_referral(
+        referral.id,
+        "Dokter forensik tidak ada",
+        actor=s["nurse"],
+        expected_version=referral.version,
+    )
     assert notify_referral.run(referral.id, "declined") == 2
     told = notes(f"referral:{referral.id}:declined")
     assert {n.user_id for n in told} == {s["manager"].id, s["supervisor"].id}

@@ -246,7 +246,8 @@ def _refer_draft(w: Any, scope: str, role: Role) -> dict[str, Any]:
     b = w.bundle(scope, role)
     target = w.c if b.case.agency_id != w.c.id else w.b
     return {
-        "version": "",
+        "version": str(b.planned.version),  # the track's, as the referral form renders it
+        "draft_version": "",  # the form shows no draft yet
         "to_agency": str(target.id),
         "message": "Mohon layanan.",
         "action": "draft",

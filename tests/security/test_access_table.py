@@ -103,8 +103,12 @@ def _bundle(
     victim = case.victims[0]
     attachment = case_ops.add_attachment(case, "bukti.png", PNG, actor=manager)
     case_ops.add_note(case, "Catatan kasus.", actor=manager)
-    engine.apply_case_event(case.id, "start_identification", actor=manager)
-    engine.apply_case_event(case.id, "start_assessment", actor=manager)
+    engine.apply_case_event(
+        case.id, "start_identification", actor=manager, expected_version=case.version
+    )
+    engine.apply_case_event(
+        case.id, "start_assessment", actor=manager, expected_version=case.version
+    )
     referred = engine.plan_service(
         case.id,
         victim.id,
@@ -112,6 +116,7 @@ def _bundle(
         provider=None,
         target_date=None,
         actor=manager,
+        expected_version=case.version,
     )
     referral = referral_ops.save_referral(
         referred.id,
@@ -123,6 +128,7 @@ def _bundle(
         actor=supervisor,
         send=True,
         override_reason=OVERRIDE,
+        expected_version=referred.version,
     )
     planned = engine.plan_service(
         case.id,
@@ -131,10 +137,13 @@ def _bundle(
         provider=None,
         target_date=None,
         actor=manager,
+        expected_version=case.version,
     )
     moving = create_case(agency, actor=registrar, case_manager=manager)
     db.session.flush()
-    transfer = engine.request_transfer(moving.id, transfer_to, REASON, actor=manager)
+    transfer = engine.request_transfer(
+        moving.id, transfer_to, REASON, actor=manager, expected_version=moving.version
+    )
     db.session.flush()
     privacy_request = _privacy_request(case, victim, supervisor)
     return Bundle(

@@ -617,11 +617,17 @@ def test_free_text_about_a_case_is_stored_as_ciphertext(create_agency):
         message=f"{secret} perlu visum",
         actor=manager,
         send=True,
+        expected_version=track.version,
     )
-    accept_referral(referral.id, actor=nurse)
-    start_referral(referral.id, actor=nurse)
+    accept_referral(referral.id, actor=nurse, expected_version=referral.version)
+    start_referral(referral.id, actor=nurse, expected_version=referral.version)
     add_progress_note(referral.id, f"{secret} sudah diperiksa", actor=nurse)
-    complete_referral(referral.id, f"{secret}: luka memar, visum selesai", actor=nurse)
+    complete_referral(
+        referral.id,
+        f"{secret}: luka memar, visum selesai",
+        actor=nurse,
+        expected_version=referral.version,
+    )
     db.session.commit()
 
     raw_texts = [

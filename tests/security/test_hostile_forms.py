@@ -297,8 +297,8 @@ def manager_client(client: Any, manager: Any) -> Any:
 
 
 def in_assessment(case: Any, manager: Any) -> None:
-    apply_case_event(case.id, "start_identification", actor=manager)
-    apply_case_event(case.id, "start_assessment", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=manager, expected_version=case.version)
 
 
 def in_plan(case: Any, manager: Any) -> None:
@@ -306,7 +306,7 @@ def in_plan(case: Any, manager: Any) -> None:
     for victim in case.victims:
         findings = [FindingData(area=a, level="rendah") for a in AssessmentArea]
         save_assessment(case, victim, findings, "Ringkasan.", complete=True, actor=manager)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
 
 
 # --- the intake form (/kasus/baru) -------------------------------------------------------------

@@ -123,6 +123,7 @@ def test_no_identity_leaves_through_logs_urls_tasks_mail_or_audit(
         message="Mohon ditangani",
         actor=world["manager"],
         send=True,
+        expected_version=track.version,
     )
 
     # every task queued on the way, with its arguments — then run them (notifications, e-mails)

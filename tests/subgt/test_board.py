@@ -135,8 +135,11 @@ def world() -> dict[str, Any]:
         message=f"Mohon visum, {MESSAGE_WORD}.",
         actor=supervisor,
         send=True,
+        expected_version=referred.version,
     )
-    referral_ops.decline_referral(first.id, f"Dokter cuti; {REASON_WORD}.", actor=nurse)
+    referral_ops.decline_referral(
+        first.id, f"Dokter cuti; {REASON_WORD}.", actor=nurse, expected_version=first.version
+    )
     referral_ops.save_referral(
         referred.id,
         to_agency=rsud,
@@ -144,6 +147,7 @@ def world() -> dict[str, Any]:
         message=f"Kedua kali, {MESSAGE_WORD}.",
         actor=supervisor,
         send=True,
+        expected_version=referred.version,
     )
 
     # an overdue track (its target date has passed) of another case of a member agency
@@ -165,7 +169,13 @@ def world() -> dict[str, Any]:
         provider=None,
         actor=supervisor,
     )
-    apply_track_event(ended.id, "cancel", actor=supervisor, reason="Korban pindah kota")
+    apply_track_event(
+        ended.id,
+        "cancel",
+        actor=supervisor,
+        reason="Korban pindah kota",
+        expected_version=ended.version,
+    )
     # a track between agencies that are not members
     foreign_case = create_case(outsider_uptd, actor=outsider, case_manager=outsider)
     foreign = create_track(

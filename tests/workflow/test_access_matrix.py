@@ -64,8 +64,12 @@ def world() -> World:
     case = create_case(agency, actor=intake_officer, case_manager=manager)
     fresh_case = create_case(agency, actor=intake_officer, case_manager=manager)
     db.session.flush()
-    engine.apply_case_event(case.id, "start_identification", actor=manager)
-    engine.apply_case_event(case.id, "start_assessment", actor=manager)
+    engine.apply_case_event(
+        case.id, "start_identification", actor=manager, expected_version=case.version
+    )
+    engine.apply_case_event(
+        case.id, "start_assessment", actor=manager, expected_version=case.version
+    )
     track = engine.plan_service(
         case.id,
         case.victims[0].id,
@@ -73,8 +77,11 @@ def world() -> World:
         provider=None,
         target_date=None,
         actor=manager,
+        expected_version=case.version,
     )
-    transfer = engine.request_transfer(case.id, receiving, REASON, actor=manager)
+    transfer = engine.request_transfer(
+        case.id, receiving, REASON, actor=manager, expected_version=case.version
+    )
     db.session.flush()
     return World(
         agency=agency,

@@ -74,7 +74,7 @@ def test_only_a_supervisor_of_the_agency_assigns(agency, intake, manager, superv
     other_supervisor = UserFactory(roles=[(Role.SUPERVISOR, AgencyFactory())])
     for actor in (manager, intake, other_supervisor):
         with pytest.raises(TransitionRefused):
-            assign_case_manager(case.id, manager, actor=actor)
+            assign_case_manager(case.id, manager, actor=actor, expected_version=case.version)
     assert case.case_manager_id is None
 
 
@@ -82,17 +82,25 @@ def test_the_case_manager_must_work_at_the_agency(agency, intake, supervisor):
     case = create_case(agency, actor=intake)
     stranger = UserFactory(roles=[(Role.MANAJER_KASUS, AgencyFactory())])
     with pytest.raises(DomainError) as info:
-        assign_case_manager(case.id, stranger, actor=supervisor)
+        assign_case_manager(case.id, stranger, actor=supervisor, expected_version=case.version)
     assert info.value.field == "case_manager"
     with pytest.raises(DomainError):
-        assign_case_manager(case.id, intake, actor=supervisor)  # an intake officer manages none
+        assign_case_manager(
+            case.id, intake, actor=supervisor, expected_version=case.version
+        )  # an intake officer manages none
 
 
 def test_a_closed_case_is_not_reassigned(agency, intake, manager, supervisor):
     case = create_case(agency, actor=intake)
-    apply_case_event(case.id, "close", actor=supervisor, reason="Korban tidak dapat dihubungi")
+    apply_case_event(
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban tidak dapat dihubungi",
+        expected_version=case.version,
+    )
     with pytest.raises(DomainError):
-        assign_case_manager(case.id, manager, actor=supervisor)
+        assign_case_manager(case.id, manager, actor=supervisor, expected_version=case.version)
 
 
 def test_a_stale_version_is_a_conflict(agency, intake, manager, supervisor):
@@ -100,7 +108,9 @@ def test_a_stale_version_is_a_conflict(agency, intake, manager, supervisor):
 
     case = create_case(agency, actor=intake)
     stale = case.version
-    apply_case_event(case.id, "start_identification", actor=supervisor)
+    apply_case_event(
+        case.id, "start_identification", actor=supervisor, expected_version=case.version
+    )
     with pytest.raises(ConflictError):
         assign_case_manager(case.id, manager, actor=supervisor, expected_version=stale)
 
@@ -116,7 +126,9 @@ def test_a_case_manager_taking_the_first_step_becomes_its_manager(agency, manage
 
 def test_a_supervisor_taking_a_step_does_not_become_the_manager(agency, intake, supervisor):
     case = create_case(agency, actor=intake)
-    apply_case_event(case.id, "start_identification", actor=supervisor)
+    apply_case_event(
+        case.id, "start_identification", actor=supervisor, expected_version=case.version
+    )
     assert case.case_manager_id is None
 
 

@@ -97,8 +97,8 @@ def add_consent(case: Case, purpose: str, decision: str, days: int = 1) -> None:
 
 
 def to_assessment(case: Case, actor: Any) -> None:
-    apply_case_event(case.id, "start_identification", actor=actor)
-    apply_case_event(case.id, "start_assessment", actor=actor)
+    apply_case_event(case.id, "start_identification", actor=actor, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=actor, expected_version=case.version)
 
 
 # --- case events ----------------------------------------------------------------------------
@@ -136,7 +136,9 @@ def test_a_case_moves_from_registration_to_assessment(agency, manager):
 
 def test_a_system_actor_may_apply_any_event(agency):
     case = create_case(agency)
-    row = apply_case_event(case.id, "start_identification", actor=SystemActor("import"))
+    row = apply_case_event(
+        case.id, "start_identification", actor=SystemActor("import"), expected_version=case.version
+    )
     assert (row.actor_id, row.actor_label) == (None, "import")
 
 
@@ -148,6 +150,7 @@ def test_an_event_not_possible_in_the_state_is_refused(agency, manager):
         case.id,
         "start_assessment",
         actor=manager,
+        expected_version=case.version,
     )
     assert "start_assessment" in str(error.message)
     refused(
@@ -156,6 +159,7 @@ def test_an_event_not_possible_in_the_state_is_refused(agency, manager):
         case.id,
         "fly_away",
         actor=manager,
+        expected_version=case.version,
     )
     assert case.state is CaseState.DITERIMA
     assert transitions(case) == []
@@ -165,19 +169,32 @@ def test_an_event_not_possible_in_the_state_is_refused(agency, manager):
 def test_an_event_needs_its_permission(agency, manager, supervisor, intake_officer):
     case = create_case(agency, actor=manager)
     with pytest.raises(TransitionRefused, match="cases:manage"):
-        apply_case_event(case.id, "start_identification", actor=intake_officer)
+        apply_case_event(
+            case.id, "start_identification", actor=intake_officer, expected_version=case.version
+        )
     to_assessment(case, manager)
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    db.session.flush()  # saved, as by the assessment page
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     assert case.state is CaseState.RENCANA_INTERVENSI
 
     for actor in (intake_officer, manager):
         with pytest.raises(TransitionRefused, match="cases:supervise"):
             apply_case_event(
-                case.id, "start_intervention", actor=actor, approvals=frozenset({"plan_approved"})
+                case.id,
+                "start_intervention",
+                actor=actor,
+                approvals=frozenset({"plan_approved"}),
+                expected_version=case.version,
             )
         with pytest.raises(TransitionRefused, match="cases:supervise"):
-            apply_case_event(case.id, "close", actor=actor, reason="Korban tidak bisa dihubungi")
+            apply_case_event(
+                case.id,
+                "close",
+                actor=actor,
+                reason="Korban tidak bisa dihubungi",
+                expected_version=case.version,
+            )
     assert case.state is CaseState.RENCANA_INTERVENSI
     assert len(transitions(case)) == 3
 
@@ -185,23 +202,43 @@ def test_an_event_needs_its_permission(agency, manager, supervisor, intake_offic
 def test_a_plan_needs_the_victims_consent_to_services_and_a_complete_assessment(agency, manager):
     case = create_case(agency, actor=manager)
     to_assessment(case, manager)
-    refused(ktpa_v1.ASSESSMENT_INCOMPLETE, apply_case_event, case.id, "propose_plan", actor=manager)
+    refused(
+        ktpa_v1.ASSESSMENT_INCOMPLETE,
+        apply_case_event,
+        case.id,
+        "propose_plan",
+        actor=manager,
+        expected_version=case.version,
+    )
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
+    db.session.flush()  # saved, as by the assessment page
     add_consent(case, "layanan", "menolak")  # the latest decision is in force
     error = refused(
-        ktpa_v1.NO_SERVICE_CONSENT, apply_case_event, case.id, "propose_plan", actor=manager
+        ktpa_v1.NO_SERVICE_CONSENT,
+        apply_case_event,
+        case.id,
+        "propose_plan",
+        actor=manager,
+        expected_version=case.version,
     )
     assert error.message is engine.REASONS[ktpa_v1.NO_SERVICE_CONSENT]
     add_consent(case, "layanan", "setuju", days=2)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     assert case.state is CaseState.RENCANA_INTERVENSI
 
 
 def test_a_high_risk_case_goes_through_emergency_handling(agency, manager):
     case = create_case(agency, actor=manager, risk="tinggi")
-    apply_case_event(case.id, "start_identification", actor=manager)
-    refused(ktpa_v1.EMERGENCY_FIRST, apply_case_event, case.id, "start_assessment", actor=manager)
-    apply_case_event(case.id, "start_emergency", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    refused(
+        ktpa_v1.EMERGENCY_FIRST,
+        apply_case_event,
+        case.id,
+        "start_assessment",
+        actor=manager,
+        expected_version=case.version,
+    )
+    apply_case_event(case.id, "start_emergency", actor=manager, expected_version=case.version)
     assert case.state is CaseState.KEDARURATAN
     refused(
         ktpa_v1.EMERGENCY_NOT_HANDLED,
@@ -209,6 +246,7 @@ def test_a_high_risk_case_goes_through_emergency_handling(agency, manager):
         case.id,
         "start_assessment",
         actor=manager,
+        expected_version=case.version,
     )
     row = apply_case_event(
         case.id,
@@ -216,6 +254,7 @@ def test_a_high_risk_case_goes_through_emergency_handling(agency, manager):
         actor=manager,
         approvals=frozenset({"emergency_handled"}),
         data={"note": "rumah aman"},
+        expected_version=case.version,
     )
     assert case.state is CaseState.ASESMEN
     assert row.data == {"note": "rumah aman", "approvals": ["emergency_handled"]}
@@ -223,35 +262,74 @@ def test_a_high_risk_case_goes_through_emergency_handling(agency, manager):
 
 def test_emergency_handling_is_only_for_a_high_risk_case(agency, manager):
     case = create_case(agency, actor=manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
-    refused(ktpa_v1.NOT_HIGH_RISK, apply_case_event, case.id, "start_emergency", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    refused(
+        ktpa_v1.NOT_HIGH_RISK,
+        apply_case_event,
+        case.id,
+        "start_emergency",
+        actor=manager,
+        expected_version=case.version,
+    )
 
 
 def test_unknown_approvals_are_a_programming_error(agency, manager):
     case = create_case(agency, actor=manager)
     with pytest.raises(ValueError, match="unknown approvals"):
         apply_case_event(
-            case.id, "start_identification", actor=manager, approvals=frozenset({"approved"})
+            case.id,
+            "start_identification",
+            actor=manager,
+            approvals=frozenset({"approved"}),
+            expected_version=case.version,
         )
 
 
 def test_close_needs_a_reason_and_reopen_clears_the_closing(agency, manager, supervisor):
     case = create_case(agency, actor=manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
-    refused(definition.REASON_REQUIRED, apply_case_event, case.id, "close", actor=supervisor)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     refused(
-        definition.REASON_REQUIRED, apply_case_event, case.id, "close", actor=supervisor, reason=" "
+        definition.REASON_REQUIRED,
+        apply_case_event,
+        case.id,
+        "close",
+        actor=supervisor,
+        expected_version=case.version,
+    )
+    refused(
+        definition.REASON_REQUIRED,
+        apply_case_event,
+        case.id,
+        "close",
+        actor=supervisor,
+        reason=" ",
+        expected_version=case.version,
     )
 
-    row = apply_case_event(case.id, "close", actor=supervisor, reason="  Korban mencabut  ")
+    row = apply_case_event(
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="  Korban mencabut  ",
+        expected_version=case.version,
+    )
     assert case.state is CaseState.DITUTUP
     assert case.closed_at is not None
     assert case.closed_reason == "Korban mencabut"
     assert (row.from_state, row.to_state, row.reason) == ("identifikasi", "ditutup", row.reason)
     assert row.reason == "Korban mencabut"
 
-    refused(definition.REASON_REQUIRED, apply_case_event, case.id, "reopen", actor=supervisor)
-    apply_case_event(case.id, "reopen", actor=supervisor, reason="Korban kembali")
+    refused(
+        definition.REASON_REQUIRED,
+        apply_case_event,
+        case.id,
+        "reopen",
+        actor=supervisor,
+        expected_version=case.version,
+    )
+    apply_case_event(
+        case.id, "reopen", actor=supervisor, reason="Korban kembali", expected_version=case.version
+    )
     assert case.state is CaseState.ASESMEN
     assert (case.closed_at, case.closed_reason) == (None, None)
 
@@ -259,7 +337,9 @@ def test_close_needs_a_reason_and_reopen_clears_the_closing(agency, manager, sup
 def test_a_reason_longer_than_the_column_is_refused(agency, supervisor):
     case = create_case(agency, actor=supervisor)
     with pytest.raises(DomainError) as info:
-        apply_case_event(case.id, "close", actor=supervisor, reason="x" * 501)
+        apply_case_event(
+            case.id, "close", actor=supervisor, reason="x" * 501, expected_version=case.version
+        )
     assert info.value.field == "reason"
     assert case.state is CaseState.DITERIMA
 
@@ -268,7 +348,8 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
     case = create_case(agency, actor=manager)
     to_assessment(case, manager)
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    db.session.flush()  # saved, as by the assessment page
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     refused(
         ktpa_v1.NO_PLANNED_TRACK,
         apply_case_event,
@@ -276,16 +357,26 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
         "start_intervention",
         actor=supervisor,
         approvals=frozenset({"plan_approved"}),
+        expected_version=case.version,
     )
     track = create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     refused(
-        ktpa_v1.PLAN_NOT_APPROVED, apply_case_event, case.id, "start_intervention", actor=supervisor
+        ktpa_v1.PLAN_NOT_APPROVED,
+        apply_case_event,
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        expected_version=case.version,
     )
     apply_case_event(
-        case.id, "start_intervention", actor=supervisor, approvals=frozenset({"plan_approved"})
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        approvals=frozenset({"plan_approved"}),
+        expected_version=case.version,
     )
-    apply_track_event(track.id, "start", actor=manager)
-    apply_case_event(case.id, "start_monitoring", actor=manager)
+    apply_track_event(track.id, "start", actor=manager, expected_version=track.version)
+    apply_case_event(case.id, "start_monitoring", actor=manager, expected_version=case.version)
     closure = frozenset({"closure_approved"})
     refused(
         ktpa_v1.TRACKS_OPEN,
@@ -294,10 +385,26 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
         "terminate",
         actor=supervisor,
         approvals=closure,
+        expected_version=case.version,
     )
-    apply_track_event(track.id, "complete", actor=manager, outcome="Pendampingan selesai")
-    refused(ktpa_v1.CLOSURE_NOT_APPROVED, apply_case_event, case.id, "terminate", actor=supervisor)
-    apply_case_event(case.id, "terminate", actor=supervisor, approvals=closure)
+    apply_track_event(
+        track.id,
+        "complete",
+        actor=manager,
+        outcome="Pendampingan selesai",
+        expected_version=track.version,
+    )
+    refused(
+        ktpa_v1.CLOSURE_NOT_APPROVED,
+        apply_case_event,
+        case.id,
+        "terminate",
+        actor=supervisor,
+        expected_version=case.version,
+    )
+    apply_case_event(
+        case.id, "terminate", actor=supervisor, approvals=closure, expected_version=case.version
+    )
     assert case.state is CaseState.TERMINASI
     assert case.closed_at is not None and case.closed_reason is None
     assert [r.to_state for r in transitions(case)][-1] == "terminasi"
@@ -305,8 +412,21 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
 
 def test_a_transfer_needs_the_receiving_agency_to_accept(agency, manager):
     case = create_case(agency, actor=manager)
-    refused(ktpa_v1.TRANSFER_NOT_ACCEPTED, apply_case_event, case.id, "transfer", actor=manager)
-    apply_case_event(case.id, "transfer", actor=manager, approvals=frozenset({"transfer_accepted"}))
+    refused(
+        ktpa_v1.TRANSFER_NOT_ACCEPTED,
+        apply_case_event,
+        case.id,
+        "transfer",
+        actor=manager,
+        expected_version=case.version,
+    )
+    apply_case_event(
+        case.id,
+        "transfer",
+        actor=manager,
+        approvals=frozenset({"transfer_accepted"}),
+        expected_version=case.version,
+    )
     assert case.state is CaseState.DILIMPAHKAN
     assert case.closed_at is not None
 
@@ -314,12 +434,17 @@ def test_a_transfer_needs_the_receiving_agency_to_accept(agency, manager):
 def test_a_tppo_case_needs_the_screening_before_the_assessment(agency, manager):
     case = create_case(agency, actor=manager, case_types=["tppo"])
     assert case.workflow_key == "tppo"
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     refused(
-        tppo_v1.SCREENING_INCOMPLETE, apply_case_event, case.id, "start_assessment", actor=manager
+        tppo_v1.SCREENING_INCOMPLETE,
+        apply_case_event,
+        case.id,
+        "start_assessment",
+        actor=manager,
+        expected_version=case.version,
     )
     case.victims[0].tppo_cara = ["penipuan"]
-    apply_case_event(case.id, "start_assessment", actor=manager)
+    apply_case_event(case.id, "start_assessment", actor=manager, expected_version=case.version)
     assert case.state is CaseState.ASESMEN
 
 
@@ -355,7 +480,9 @@ def test_a_case_follows_the_workflow_version_it_is_pinned_to(agency, manager, mo
     on_v2.workflow_version = 2
     db.session.flush()
 
-    apply_case_event(on_v1.id, "start_identification", actor=manager)
+    apply_case_event(
+        on_v1.id, "start_identification", actor=manager, expected_version=on_v1.version
+    )
     assert on_v1.state is CaseState.IDENTIFIKASI
     refused(
         definition.REASON_REQUIRED,
@@ -363,8 +490,15 @@ def test_a_case_follows_the_workflow_version_it_is_pinned_to(agency, manager, mo
         on_v2.id,
         "start_identification",
         actor=manager,
+        expected_version=on_v2.version,
     )
-    apply_case_event(on_v2.id, "start_identification", actor=manager, reason="Sesuai SOP baru")
+    apply_case_event(
+        on_v2.id,
+        "start_identification",
+        actor=manager,
+        reason="Sesuai SOP baru",
+        expected_version=on_v2.version,
+    )
     assert on_v2.state is CaseState.IDENTIFIKASI
 
 
@@ -393,15 +527,35 @@ def test_a_track_with_another_provider_is_referred_accepted_started_and_complete
     db.session.flush()
     version = track.version
 
-    refused(track_v1.OTHER_AGENCY_PROVIDER, apply_track_event, track.id, "start", actor=manager)
+    refused(
+        track_v1.OTHER_AGENCY_PROVIDER,
+        apply_track_event,
+        track.id,
+        "start",
+        actor=manager,
+        expected_version=track.version,
+    )
     apply_track_event(track.id, "refer", actor=manager, expected_version=version)
     with pytest.raises(TransitionRefused, match="referrals:receive"):
-        apply_track_event(track.id, "accept", actor=manager)
-    apply_track_event(track.id, "accept", actor=lawyer)
-    apply_track_event(track.id, "start", actor=lawyer)
+        apply_track_event(track.id, "accept", actor=manager, expected_version=track.version)
+    apply_track_event(track.id, "accept", actor=lawyer, expected_version=track.version)
+    apply_track_event(track.id, "start", actor=lawyer, expected_version=track.version)
     assert track.state is TrackState.BERJALAN and track.started_at is not None
-    refused(track_v1.NO_OUTCOME, apply_track_event, track.id, "complete", actor=manager)
-    row = apply_track_event(track.id, "complete", actor=manager, outcome="Putusan dibacakan")
+    refused(
+        track_v1.NO_OUTCOME,
+        apply_track_event,
+        track.id,
+        "complete",
+        actor=manager,
+        expected_version=track.version,
+    )
+    row = apply_track_event(
+        track.id,
+        "complete",
+        actor=manager,
+        outcome="Putusan dibacakan",
+        expected_version=track.version,
+    )
 
     assert track.state is TrackState.SELESAI
     assert track.ended_at is not None and track.ended_at >= track.started_at
@@ -430,8 +584,15 @@ def test_a_track_with_another_provider_is_referred_accepted_started_and_complete
 def test_a_track_of_the_own_agency_starts_directly(agency, manager):
     case = create_case(agency, actor=manager)
     track = create_track(case, case.victims[0], "pendampingan", provider=agency, actor=manager)
-    refused(track_v1.OWN_AGENCY_PROVIDER, apply_track_event, track.id, "refer", actor=manager)
-    apply_track_event(track.id, "start", actor=manager)
+    refused(
+        track_v1.OWN_AGENCY_PROVIDER,
+        apply_track_event,
+        track.id,
+        "refer",
+        actor=manager,
+        expected_version=track.version,
+    )
+    apply_track_event(track.id, "start", actor=manager, expected_version=track.version)
     assert track.state is TrackState.BERJALAN
     assert track.started_at is not None and track.ended_at is None
 
@@ -440,10 +601,15 @@ def test_a_track_declined_by_the_victim_needs_the_refusal_in_the_ledger(agency, 
     case = create_case(agency, actor=manager)
     track = create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     refused(
-        track_v1.NO_REFUSAL_CONSENT, apply_track_event, track.id, "decline_by_victim", actor=manager
+        track_v1.NO_REFUSAL_CONSENT,
+        apply_track_event,
+        track.id,
+        "decline_by_victim",
+        actor=manager,
+        expected_version=track.version,
     )
     add_consent(case, "layanan:pendampingan", "menolak")
-    apply_track_event(track.id, "decline_by_victim", actor=manager)
+    apply_track_event(track.id, "decline_by_victim", actor=manager, expected_version=track.version)
     assert track.state is TrackState.DITOLAK_KORBAN
     assert track.ended_at is not None
 
@@ -452,7 +618,9 @@ def test_a_stale_track_version_is_a_conflict(agency, manager):
     case = create_case(agency, actor=manager)
     track = create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     version = track.version
-    apply_track_event(track.id, "cancel", actor=manager, reason="Rencana diubah")
+    apply_track_event(
+        track.id, "cancel", actor=manager, reason="Rencana diubah", expected_version=track.version
+    )
     assert track.end_reason == "Rencana diubah"
     with pytest.raises(ConflictError):
         apply_track_event(
@@ -592,9 +760,9 @@ def test_a_referred_track_of_version_2_is_completed_by_its_provider(agency, mana
     case = create_case(agency, actor=manager)
     track = create_track(case, case.victims[0], "bantuan_hukum", provider=provider, actor=manager)
     assert track.workflow_version == 2
-    apply_track_event(track.id, "refer", actor=manager)
-    apply_track_event(track.id, "accept", actor=lawyer)
-    apply_track_event(track.id, "start", actor=lawyer)
+    apply_track_event(track.id, "refer", actor=manager, expected_version=track.version)
+    apply_track_event(track.id, "accept", actor=lawyer, expected_version=track.version)
+    apply_track_event(track.id, "start", actor=lawyer, expected_version=track.version)
     refused(
         track_v1.OTHER_AGENCY_PROVIDER,
         apply_track_event,
@@ -602,11 +770,31 @@ def test_a_referred_track_of_version_2_is_completed_by_its_provider(agency, mana
         "complete",
         actor=manager,
         outcome="Selesai",
+        expected_version=track.version,
     )
     with pytest.raises(TransitionRefused, match="referrals:receive"):
-        apply_track_event(track.id, "complete_referred", actor=manager, outcome="Selesai")
-    refused(track_v1.NO_OUTCOME, apply_track_event, track.id, "complete_referred", actor=lawyer)
-    apply_track_event(track.id, "complete_referred", actor=lawyer, outcome="Putusan dibacakan")
+        apply_track_event(
+            track.id,
+            "complete_referred",
+            actor=manager,
+            outcome="Selesai",
+            expected_version=track.version,
+        )
+    refused(
+        track_v1.NO_OUTCOME,
+        apply_track_event,
+        track.id,
+        "complete_referred",
+        actor=lawyer,
+        expected_version=track.version,
+    )
+    apply_track_event(
+        track.id,
+        "complete_referred",
+        actor=lawyer,
+        outcome="Putusan dibacakan",
+        expected_version=track.version,
+    )
     assert track.state is TrackState.SELESAI and track.end_reason == "Putusan dibacakan"
 
 
@@ -615,15 +803,38 @@ def test_a_declined_or_withdrawn_referral_plans_the_track_again(agency, manager)
     lawyer = UserFactory(roles=[(Role.PETUGAS_LAYANAN, provider)])
     case = create_case(agency, actor=manager)
     track = create_track(case, case.victims[0], "bantuan_hukum", provider=provider, actor=manager)
-    apply_track_event(track.id, "refer", actor=manager)
+    apply_track_event(track.id, "refer", actor=manager, expected_version=track.version)
     refused(
-        definition.REASON_REQUIRED, apply_track_event, track.id, "referral_declined", actor=lawyer
+        definition.REASON_REQUIRED,
+        apply_track_event,
+        track.id,
+        "referral_declined",
+        actor=lawyer,
+        expected_version=track.version,
     )
-    apply_track_event(track.id, "referral_declined", actor=lawyer, reason="Tidak ada advokat")
+    apply_track_event(
+        track.id,
+        "referral_declined",
+        actor=lawyer,
+        reason="Tidak ada advokat",
+        expected_version=track.version,
+    )
     assert track.state is TrackState.DIRENCANAKAN
-    apply_track_event(track.id, "refer", actor=manager)
-    apply_track_event(track.id, "accept", actor=lawyer)
+    apply_track_event(track.id, "refer", actor=manager, expected_version=track.version)
+    apply_track_event(track.id, "accept", actor=lawyer, expected_version=track.version)
     with pytest.raises(TransitionRefused, match="cases:manage"):
-        apply_track_event(track.id, "referral_withdrawn", actor=lawyer, reason="Salah kirim")
-    apply_track_event(track.id, "referral_withdrawn", actor=manager, reason="Korban pindah kota")
+        apply_track_event(
+            track.id,
+            "referral_withdrawn",
+            actor=lawyer,
+            reason="Salah kirim",
+            expected_version=track.version,
+        )
+    apply_track_event(
+        track.id,
+        "referral_withdrawn",
+        actor=manager,
+        reason="Korban pindah kota",
+        expected_version=track.version,
+    )
     assert track.state is TrackState.DIRENCANAKAN

@@ -71,9 +71,10 @@ def new_case(agency: Any, manager: Any, **intake: Any) -> Case:
 
 
 def to_assessment(case: Case, actor: Any) -> None:
-    apply_case_event(case.id, "start_identification", actor=actor)
-    apply_case_event(case.id, "start_assessment", actor=actor)
+    apply_case_event(case.id, "start_identification", actor=actor, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=actor, expected_version=case.version)
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
+    db.session.flush()  # saved, as by the assessment page
 
 
 # --- notify_transition ----------------------------------------------------------------------
@@ -86,7 +87,7 @@ def test_a_proposed_plan_is_queued_and_tells_the_supervisors_but_not_the_actor(
     case = new_case(agency, manager)
     to_assessment(case, supervisor)
     before = len(workflow_tasks())
-    row = apply_case_event(case.id, "propose_plan", actor=supervisor)
+    row = apply_case_event(case.id, "propose_plan", actor=supervisor, expected_version=case.version)
 
     assert workflow_tasks()[before:] == [("workflow.notify_transition", (row.id,), {})]
     assert notes(other_supervisor) == []  # nothing before the task runs
@@ -105,7 +106,7 @@ def test_a_proposed_plan_is_queued_and_tells_the_supervisors_but_not_the_actor(
 def test_running_the_task_twice_notifies_once(agency, manager, supervisor):
     case = new_case(agency, manager)
     to_assessment(case, manager)
-    row = apply_case_event(case.id, "propose_plan", actor=manager)
+    row = apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     assert notify_transition.run(row.id) == 1
     assert notify_transition.run(row.id) == 0
     assert len(notes(supervisor)) == 1
@@ -123,7 +124,7 @@ def test_an_inactive_supervisor_is_not_notified(agency, manager, supervisor, oth
     other_supervisor.active = False
     case = new_case(agency, manager)
     to_assessment(case, manager)
-    row = apply_case_event(case.id, "propose_plan", actor=manager)
+    row = apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     assert notify_transition.run(row.id) == 1
     assert [n.kind for n in notes(supervisor)] == ["plan_awaiting_approval"]
     assert notes(other_supervisor) == []
@@ -132,10 +133,14 @@ def test_an_inactive_supervisor_is_not_notified(agency, manager, supervisor, oth
 def test_an_approved_plan_tells_the_case_manager(agency, manager, supervisor):
     case = new_case(agency, manager)
     to_assessment(case, manager)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     row = apply_case_event(
-        case.id, "start_intervention", actor=supervisor, approvals=frozenset({PLAN_APPROVED})
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        approvals=frozenset({PLAN_APPROVED}),
+        expected_version=case.version,
     )
     assert workflow_tasks()[-1] == ("workflow.notify_transition", (row.id,), {})
     assert notify_transition.run(row.id) == 1
@@ -147,15 +152,19 @@ def test_an_approved_plan_tells_the_case_manager(agency, manager, supervisor):
 
 def test_a_step_taken_by_the_case_manager_does_not_notify_them(agency, manager, supervisor):
     case = new_case(agency, manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
-    row = apply_case_event(case.id, "close", actor=supervisor, reason="Korban pindah")
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
+    row = apply_case_event(
+        case.id, "close", actor=supervisor, reason="Korban pindah", expected_version=case.version
+    )
     assert notify_transition.run(row.id) == 1
     assert [n.kind for n in notes(manager)] == ["case_closed"]
     # reopened by a supervisor who is also the case manager: nobody is told
     case.case_manager_id = supervisor.id
     db.session.flush()
     db.session.expire(case, ["case_manager"])
-    row = apply_case_event(case.id, "reopen", actor=supervisor, reason="Korban kembali")
+    row = apply_case_event(
+        case.id, "reopen", actor=supervisor, reason="Korban kembali", expected_version=case.version
+    )
     assert notify_transition.run(row.id) == 0
     assert notes(supervisor) == []
 
@@ -165,21 +174,33 @@ def test_the_last_service_ended_in_monitoring_tells_the_supervisors(
 ):
     case = new_case(agency, manager)
     to_assessment(case, manager)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     first = create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     second = create_track(case, case.victims[0], "bantuan_hukum", provider=None, actor=manager)
     apply_case_event(
-        case.id, "start_intervention", actor=supervisor, approvals=frozenset({PLAN_APPROVED})
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        approvals=frozenset({PLAN_APPROVED}),
+        expected_version=case.version,
     )
-    apply_track_event(first.id, "start", actor=manager)
-    apply_case_event(case.id, "start_monitoring", actor=manager)
+    apply_track_event(first.id, "start", actor=manager, expected_version=first.version)
+    apply_case_event(case.id, "start_monitoring", actor=manager, expected_version=case.version)
     assert case.state is CaseState.PEMANTAUAN
 
-    ended_first = apply_track_event(first.id, "complete", actor=manager, outcome="Selesai")
+    ended_first = apply_track_event(
+        first.id, "complete", actor=manager, outcome="Selesai", expected_version=first.version
+    )
     assert notify_transition.run(ended_first.id) == 0  # another service is still open
     assert notes(supervisor) == [] and notes(other_supervisor) == []
 
-    last = apply_track_event(second.id, "cancel", actor=manager, reason="Tidak diperlukan")
+    last = apply_track_event(
+        second.id,
+        "cancel",
+        actor=manager,
+        reason="Tidak diperlukan",
+        expected_version=second.version,
+    )
     assert workflow_tasks()[-1] == ("workflow.notify_transition", (last.id,), {})
     assert notify_transition.run(last.id) == 2
     for user in (supervisor, other_supervisor):
@@ -193,25 +214,31 @@ def test_a_service_ended_before_monitoring_tells_nobody(agency, manager, supervi
     case = new_case(agency, manager)
     to_assessment(case, manager)
     track = create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
-    row = apply_track_event(track.id, "cancel", actor=manager, reason="Rencana diubah")
+    row = apply_track_event(
+        track.id, "cancel", actor=manager, reason="Rencana diubah", expected_version=track.version
+    )
     assert notify_transition.run(row.id) == 0
     assert notes(supervisor) == []
 
 
 def test_a_refused_transition_queues_nothing(agency, manager, supervisor):
     case = new_case(agency, manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     queued = workflow_tasks()
     with pytest.raises(TransitionRefused):
-        apply_case_event(case.id, "propose_plan", actor=manager)  # not from identifikasi
+        apply_case_event(
+            case.id, "propose_plan", actor=manager, expected_version=case.version
+        )  # not from identifikasi
     with pytest.raises(TransitionRefused):
-        apply_case_event(case.id, "close", actor=manager, reason="Tidak berwenang")
+        apply_case_event(
+            case.id, "close", actor=manager, reason="Tidak berwenang", expected_version=case.version
+        )
     assert workflow_tasks() == queued
 
 
 def test_tasks_of_a_rolled_back_transaction_are_dropped(agency, manager):
     case = new_case(agency, manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     assert workflow_tasks() != []
     db.session.rollback()
     assert pending_tasks(db.session) == []
@@ -229,7 +256,13 @@ def test_a_transfer_request_tells_the_receiving_supervisors(agency, manager, sup
     first = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     second = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
     assert workflow_tasks()[-1] == ("workflow.notify_transfer", (transfer.id,), {})
 
     assert notify_transfer.run(transfer.id) == 2
@@ -248,9 +281,15 @@ def test_a_transfer_request_tells_the_receiving_supervisors(agency, manager, sup
 def test_an_accepted_transfer_tells_whoever_asked(agency, manager, receiving):
     answering = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
     notify_transfer.run(transfer.id)
-    accept_transfer(transfer.id, actor=answering)
+    accept_transfer(transfer.id, actor=answering, expected_version=transfer.version)
     transfer_tasks = [t for t in workflow_tasks() if t[0] == "workflow.notify_transfer"]
     assert transfer_tasks[-1] == ("workflow.notify_transfer", (transfer.id,), {})
 
@@ -269,8 +308,19 @@ def test_an_accepted_transfer_tells_whoever_asked(agency, manager, receiving):
 def test_a_declined_transfer_tells_whoever_asked(agency, manager, receiving):
     answering = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
-    decline_transfer(transfer.id, "Alamat di luar wilayah kami", actor=answering)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
+    decline_transfer(
+        transfer.id,
+        "Alamat di luar wilayah kami",
+        actor=answering,
+        expected_version=transfer.version,
+    )
     assert notify_transfer.run(transfer.id) == 1
     assert [n.kind for n in notes(manager)] == ["transfer_declined"]
     assert notify_transfer.run(transfer.id) == 0
@@ -279,9 +329,15 @@ def test_a_declined_transfer_tells_whoever_asked(agency, manager, receiving):
 def test_a_withdrawn_transfer_tells_the_receiving_supervisors(agency, manager, receiving):
     waiting = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
     notify_transfer.run(transfer.id)
-    withdraw_transfer(transfer.id, actor=manager)
+    withdraw_transfer(transfer.id, actor=manager, expected_version=transfer.version)
     assert workflow_tasks()[-1] == ("workflow.notify_transfer", (transfer.id,), {})
     assert notify_transfer.run(transfer.id) == 1
     assert [n.kind for n in notes(waiting)] == ["transfer_requested", "transfer_withdrawn"]

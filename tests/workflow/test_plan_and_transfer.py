@@ -75,21 +75,26 @@ def new_case(agency: Any, manager: Any, **intake: Any) -> Case:
 
 
 def to_assessment(case: Case, actor: Any) -> None:
-    apply_case_event(case.id, "start_identification", actor=actor)
-    apply_case_event(case.id, "start_assessment", actor=actor)
+    apply_case_event(case.id, "start_identification", actor=actor, expected_version=case.version)
+    apply_case_event(case.id, "start_assessment", actor=actor, expected_version=case.version)
 
 
 def to_plan(case: Case, actor: Any) -> None:
     to_assessment(case, actor)
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
-    apply_case_event(case.id, "propose_plan", actor=actor)
+    db.session.flush()  # saved, as by the assessment page
+    apply_case_event(case.id, "propose_plan", actor=actor, expected_version=case.version)
 
 
 def to_intervention(case: Case, manager: Any, supervisor: Any) -> ServiceTrack:
     to_plan(case, manager)
     track = plan(case, manager, ServiceType.PENDAMPINGAN)
     apply_case_event(
-        case.id, "start_intervention", actor=supervisor, approvals=frozenset({PLAN_APPROVED})
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        approvals=frozenset({PLAN_APPROVED}),
+        expected_version=case.version,
     )
     assert case.state is CaseState.INTERVENSI
     return track
@@ -112,6 +117,7 @@ def plan(
         target_date=target_date,
         actor=actor,
         today=TODAY,
+        expected_version=case.version,
     )
 
 
@@ -137,7 +143,8 @@ def test_the_case_manager_plans_services_at_assessment_and_plan_stages(agency, m
     assert first.target_date == TODAY
 
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
-    apply_case_event(case.id, "propose_plan", actor=manager)
+    db.session.flush()  # saved, as by the assessment page
+    apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
     second = plan(case, manager, ServiceType.BANTUAN_HUKUM, target_date=TODAY.replace(day=30))
     assert case.state is CaseState.RENCANA_INTERVENSI
     assert {t.id for t in tracks_of(case)} == {first.id, second.id}
@@ -170,8 +177,8 @@ def test_once_the_services_run_only_a_supervisor_adds_a_service(agency, manager,
     case = new_case(agency, manager)
     track = to_intervention(case, manager, supervisor)
     if state is CaseState.PEMANTAUAN:
-        apply_track_event(track.id, "start", actor=manager)
-        apply_case_event(case.id, "start_monitoring", actor=manager)
+        apply_track_event(track.id, "start", actor=manager, expected_version=track.version)
+        apply_case_event(case.id, "start_monitoring", actor=manager, expected_version=case.version)
         assert case.state is CaseState.PEMANTAUAN
 
     error = domain_error(plan, case, manager, ServiceType.BANTUAN_HUKUM)
@@ -187,7 +194,7 @@ def test_once_the_services_run_only_a_supervisor_adds_a_service(agency, manager,
 def test_services_are_not_planned_before_the_assessment(agency, manager, supervisor, events):
     case = new_case(agency, manager)
     for event in events:
-        apply_case_event(case.id, event, actor=manager)
+        apply_case_event(case.id, event, actor=manager, expected_version=case.version)
     for actor in (manager, supervisor):
         error = domain_error(plan, case, actor, ServiceType.PENDAMPINGAN)
         assert error.field == "service_type"
@@ -197,7 +204,13 @@ def test_services_are_not_planned_before_the_assessment(agency, manager, supervi
 def test_services_are_not_planned_in_a_closed_case(agency, manager, supervisor):
     case = new_case(agency, manager)
     to_assessment(case, manager)
-    apply_case_event(case.id, "close", actor=supervisor, reason="Korban pindah domisili")
+    apply_case_event(
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban pindah domisili",
+        expected_version=case.version,
+    )
     error = domain_error(plan, case, supervisor, ServiceType.PENDAMPINGAN)
     assert error.field == "service_type"
     assert tracks_of(case) == []
@@ -349,11 +362,20 @@ def deadlines_of(case: Case) -> list[Deadline]:
 def test_a_transfer_request_needs_a_reason_of_ten_characters(agency, manager, receiving):
     case = new_case(agency, manager)
     for reason in (None, "", "   pendek  ", "123456789"):
-        error = domain_error(request_transfer, case.id, receiving, reason, actor=manager)
+        error = domain_error(
+            request_transfer,
+            case.id,
+            receiving,
+            reason,
+            actor=manager,
+            expected_version=case.version,
+        )
         assert error.field == "reason"
     assert open_transfer_of(case.id) is None
 
-    transfer = request_transfer(case.id, receiving, "  Di luar wilayah  ", actor=manager)
+    transfer = request_transfer(
+        case.id, receiving, "  Di luar wilayah  ", actor=manager, expected_version=case.version
+    )
     assert transfer.reason == "Di luar wilayah"
     assert transfer.state is TransferState.MENUNGGU
     assert (transfer.from_agency_id, transfer.to_agency_id) == (agency.id, receiving.id)
@@ -369,21 +391,34 @@ def test_a_transfer_goes_to_another_active_agency_that_takes_complaints(agency, 
     inactive = AgencyFactory(services=[ServiceType.PENGADUAN])
     inactive.active = False
     for target in (agency, no_complaints, inactive):
-        error = domain_error(request_transfer, case.id, target, reason, actor=manager)
+        error = domain_error(
+            request_transfer, case.id, target, reason, actor=manager, expected_version=case.version
+        )
         assert error.field == "to_agency"
     assert open_transfer_of(case.id) is None
 
 
 def test_only_one_open_transfer_per_case(agency, manager, receiving):
     case = new_case(agency, manager)
-    first = request_transfer(case.id, receiving, "Di luar wilayah kerja", actor=manager)
+    first = request_transfer(
+        case.id, receiving, "Di luar wilayah kerja", actor=manager, expected_version=case.version
+    )
     another = AgencyFactory(services=[ServiceType.PENGADUAN])
-    error = domain_error(request_transfer, case.id, another, "Di luar wilayah kerja", actor=manager)
+    error = domain_error(
+        request_transfer,
+        case.id,
+        another,
+        "Di luar wilayah kerja",
+        actor=manager,
+        expected_version=case.version,
+    )
     assert error.field == "to_agency"
     assert open_transfer_of(case.id) == first
 
-    withdraw_transfer(first.id, actor=manager)
-    second = request_transfer(case.id, another, "Di luar wilayah kerja", actor=manager)
+    withdraw_transfer(first.id, actor=manager, expected_version=first.version)
+    second = request_transfer(
+        case.id, another, "Di luar wilayah kerja", actor=manager, expected_version=case.version
+    )
     assert open_transfer_of(case.id) == second
 
 
@@ -393,7 +428,13 @@ def test_who_may_not_request_a_transfer(agency, manager, receiving):
     colleague = UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
     for actor in (officer, colleague):
         with pytest.raises(TransitionRefused):
-            request_transfer(case.id, receiving, "Di luar wilayah kerja", actor=actor)
+            request_transfer(
+                case.id,
+                receiving,
+                "Di luar wilayah kerja",
+                actor=actor,
+                expected_version=case.version,
+            )
     assert open_transfer_of(case.id) is None
 
 
@@ -401,13 +442,17 @@ def test_only_a_supervisor_of_the_receiving_agency_answers(
     agency, manager, supervisor, receiving, receiving_supervisor
 ):
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Di luar wilayah kerja", actor=manager)
+    transfer = request_transfer(
+        case.id, receiving, "Di luar wilayah kerja", actor=manager, expected_version=case.version
+    )
     receiving_manager = UserFactory(roles=[(Role.MANAJER_KASUS, receiving)])
     for actor in (supervisor, manager, receiving_manager):
         with pytest.raises(TransitionRefused):
-            accept_transfer(transfer.id, actor=actor)
+            accept_transfer(transfer.id, actor=actor, expected_version=transfer.version)
         with pytest.raises(TransitionRefused):
-            decline_transfer(transfer.id, "Bukan wilayah kami", actor=actor)
+            decline_transfer(
+                transfer.id, "Bukan wilayah kami", actor=actor, expected_version=transfer.version
+            )
     assert transfer.state is TransferState.MENUNGGU
     assert case.state is CaseState.DITERIMA
     assert db.session.scalar(select(func.count(Case.id)).where(Case.agency_id == receiving.id)) == 0
@@ -436,12 +481,22 @@ def test_an_accepted_transfer_gives_the_receiving_agency_a_case_of_its_own(
         ],
         perpetrators=[PerpetratorData(name="Joko", sex="L", age=35, relationships={1: "lainnya"})],
     )
-    apply_case_event(case.id, "start_identification", actor=manager)  # first response met
+    apply_case_event(
+        case.id, "start_identification", actor=manager, expected_version=case.version
+    )  # first response met
     open_before = [d for d in deadlines_of(case) if d.is_open]
     assert [d.code for d in open_before] == [DeadlineCode.POLICE_REPORT_TPKS]
 
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
-    accepted = accept_transfer(transfer.id, actor=receiving_supervisor)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
+    accepted = accept_transfer(
+        transfer.id, actor=receiving_supervisor, expected_version=transfer.version
+    )
 
     assert accepted is transfer
     assert transfer.state is TransferState.DITERIMA
@@ -483,8 +538,14 @@ def test_the_transfer_transition_is_the_accepting_supervisors(
     agency, manager, receiving, receiving_supervisor
 ):
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
-    accept_transfer(transfer.id, actor=receiving_supervisor)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
+    accept_transfer(transfer.id, actor=receiving_supervisor, expected_version=transfer.version)
     (row,) = db.session.scalars(
         select(CaseTransition).where(
             CaseTransition.case_id == case.id, CaseTransition.event == "transfer"
@@ -501,15 +562,32 @@ def test_a_declined_transfer_needs_a_reason_and_leaves_the_case(
     agency, manager, receiving, receiving_supervisor
 ):
     case = new_case(agency, manager)
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     version = case.version
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
     for reason in (None, "", "tidak"):
-        error = domain_error(decline_transfer, transfer.id, reason, actor=receiving_supervisor)
+        error = domain_error(
+            decline_transfer,
+            transfer.id,
+            reason,
+            actor=receiving_supervisor,
+            expected_version=transfer.version,
+        )
         assert error.field == "decision_reason"
     assert transfer.state is TransferState.MENUNGGU
 
-    decline_transfer(transfer.id, "Alamat korban di luar wilayah kami", actor=receiving_supervisor)
+    decline_transfer(
+        transfer.id,
+        "Alamat korban di luar wilayah kami",
+        actor=receiving_supervisor,
+        expected_version=transfer.version,
+    )
     assert transfer.state is TransferState.DITOLAK
     assert transfer.decision_reason == "Alamat korban di luar wilayah kami"
     assert transfer.decided_by_id == receiving_supervisor.id
@@ -523,13 +601,19 @@ def test_a_declined_transfer_needs_a_reason_and_leaves_the_case(
 
 def test_the_sending_case_manager_withdraws_a_request(agency, manager, receiving):
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
     colleague = UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
     with pytest.raises(TransitionRefused):
-        withdraw_transfer(transfer.id, actor=colleague)
+        withdraw_transfer(transfer.id, actor=colleague, expected_version=transfer.version)
     assert transfer.state is TransferState.MENUNGGU
 
-    withdraw_transfer(transfer.id, actor=manager)
+    withdraw_transfer(transfer.id, actor=manager, expected_version=transfer.version)
     assert transfer.state is TransferState.DIBATALKAN
     assert transfer.decided_by_id == manager.id
     assert case.state is CaseState.DITERIMA
@@ -541,23 +625,40 @@ def test_a_transfer_is_answered_once(
     agency, manager, receiving, receiving_supervisor, first_answer
 ):
     case = new_case(agency, manager)
-    transfer = request_transfer(case.id, receiving, "Korban pindah ke wilayah lain", actor=manager)
+    transfer = request_transfer(
+        case.id,
+        receiving,
+        "Korban pindah ke wilayah lain",
+        actor=manager,
+        expected_version=case.version,
+    )
     if first_answer == "accept":
-        accept_transfer(transfer.id, actor=receiving_supervisor)
+        accept_transfer(transfer.id, actor=receiving_supervisor, expected_version=transfer.version)
     elif first_answer == "decline":
-        decline_transfer(transfer.id, "Alamat di luar wilayah", actor=receiving_supervisor)
+        decline_transfer(
+            transfer.id,
+            "Alamat di luar wilayah",
+            actor=receiving_supervisor,
+            expected_version=transfer.version,
+        )
     else:
-        withdraw_transfer(transfer.id, actor=manager)
+        withdraw_transfer(transfer.id, actor=manager, expected_version=transfer.version)
     state = transfer.state
     cases_at_receiving = db.session.scalar(
         select(func.count(Case.id)).where(Case.agency_id == receiving.id)
     )
 
-    domain_error(accept_transfer, transfer.id, actor=receiving_supervisor)
     domain_error(
-        decline_transfer, transfer.id, "Alamat di luar wilayah", actor=receiving_supervisor
+        accept_transfer, transfer.id, actor=receiving_supervisor, expected_version=transfer.version
     )
-    domain_error(withdraw_transfer, transfer.id, actor=manager)
+    domain_error(
+        decline_transfer,
+        transfer.id,
+        "Alamat di luar wilayah",
+        actor=receiving_supervisor,
+        expected_version=transfer.version,
+    )
+    domain_error(withdraw_transfer, transfer.id, actor=manager, expected_version=transfer.version)
     assert transfer.state is state
     assert (
         db.session.scalar(select(func.count(Case.id)).where(Case.agency_id == receiving.id))
@@ -572,16 +673,18 @@ def test_a_case_manager_not_managing_the_case_is_refused(agency, manager):
     colleague = UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
     case = new_case(agency, manager)
     with pytest.raises(TransitionRefused):
-        apply_case_event(case.id, "start_identification", actor=colleague)
+        apply_case_event(
+            case.id, "start_identification", actor=colleague, expected_version=case.version
+        )
     assert case.state is CaseState.DITERIMA
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     assert case.state is CaseState.IDENTIFIKASI
 
 
 def test_a_case_manager_may_pick_up_an_unmanaged_case(agency, manager):
     case = create_case(agency, actor=manager)  # nobody manages it
     db.session.flush()
-    apply_case_event(case.id, "start_identification", actor=manager)
+    apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     assert case.state is CaseState.IDENTIFIKASI
 
 
@@ -589,11 +692,17 @@ def test_a_supervisor_of_another_agency_is_refused(agency, manager, supervisor):
     outsider = UserFactory(roles=[(Role.SUPERVISOR, AgencyFactory())])
     case = new_case(agency, manager)
     with pytest.raises(TransitionRefused):
-        apply_case_event(case.id, "start_identification", actor=outsider)
+        apply_case_event(
+            case.id, "start_identification", actor=outsider, expected_version=case.version
+        )
     with pytest.raises(TransitionRefused):
-        apply_case_event(case.id, "close", actor=outsider, reason="Kasus ganda")
+        apply_case_event(
+            case.id, "close", actor=outsider, reason="Kasus ganda", expected_version=case.version
+        )
     assert case.state is CaseState.DITERIMA
-    apply_case_event(case.id, "start_identification", actor=supervisor)  # own supervisor may
+    apply_case_event(
+        case.id, "start_identification", actor=supervisor, expected_version=case.version
+    )  # own supervisor may
     assert case.state is CaseState.IDENTIFIKASI
 
 
@@ -602,7 +711,9 @@ def test_an_intake_officer_is_refused(agency, manager):
     case = create_case(agency, actor=officer)  # nobody manages it yet
     db.session.flush()
     with pytest.raises(TransitionRefused):
-        apply_case_event(case.id, "start_identification", actor=officer)
+        apply_case_event(
+            case.id, "start_identification", actor=officer, expected_version=case.version
+        )
     assert case.state is CaseState.DITERIMA
 
 
@@ -618,6 +729,7 @@ def test_closing_as_a_duplicate_links_the_case_and_reopening_clears_it(agency, m
         actor=supervisor,
         reason="Pengaduan ganda",
         data={"duplicate_of": original.id},
+        expected_version=duplicate.version,
     )
     assert duplicate.state is CaseState.DITUTUP
     assert duplicate.duplicate_of_id == original.id
@@ -625,7 +737,13 @@ def test_closing_as_a_duplicate_links_the_case_and_reopening_clears_it(agency, m
     db.session.expire(duplicate)
     assert duplicate.duplicate_of_id == original.id
 
-    apply_case_event(duplicate.id, "reopen", actor=supervisor, reason="Ternyata bukan ganda")
+    apply_case_event(
+        duplicate.id,
+        "reopen",
+        actor=supervisor,
+        reason="Ternyata bukan ganda",
+        expected_version=duplicate.version,
+    )
     assert duplicate.state is CaseState.ASESMEN
     assert duplicate.duplicate_of_id is None
     assert original.duplicate_of_id is None
@@ -633,7 +751,13 @@ def test_closing_as_a_duplicate_links_the_case_and_reopening_clears_it(agency, m
 
 def test_closing_without_duplicate_data_links_nothing(agency, manager, supervisor):
     case = new_case(agency, manager)
-    apply_case_event(case.id, "close", actor=supervisor, reason="Korban tidak bisa dihubungi")
+    apply_case_event(
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban tidak bisa dihubungi",
+        expected_version=case.version,
+    )
     assert case.duplicate_of_id is None
 
 
@@ -647,14 +771,20 @@ def test_the_receiving_agency_reads_the_history_of_the_case_it_took_over(
     other_manager = UserFactory(roles=[(Role.MANAJER_KASUS, receiving)])
     case = create_case(agency, actor=manager, case_manager=manager)
     transfer = request_transfer(
-        case.id, receiving, "Korban pulang ke kabupaten asal", actor=manager
+        case.id,
+        receiving,
+        "Korban pulang ke kabupaten asal",
+        actor=manager,
+        expected_version=case.version,
     )
     assert get_case_for(answering, case.id) is None  # not before accepting
-    accept_transfer(transfer.id, actor=answering)
+    accept_transfer(transfer.id, actor=answering, expected_version=transfer.version)
     assert get_case_for(answering, case.id) is not None  # the original, read-only
     assert get_case_for(answering, transfer.new_case_id) is not None
     assert get_case_for(other_manager, case.id) is None  # not their case over there
     assert get_case_for(manager, case.id) is not None  # the sender keeps what it wrote
     assert get_case_for(manager, transfer.new_case_id) is None
     with pytest.raises(TransitionRefused):
-        apply_case_event(case.id, "reopen", actor=answering, reason="Dibuka lagi")
+        apply_case_event(
+            case.id, "reopen", actor=answering, reason="Dibuka lagi", expected_version=case.version
+        )

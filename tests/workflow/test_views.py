@@ -223,8 +223,10 @@ def findings(level: str = "rendah") -> list[FindingData]:
 
 
 def to_assessment(case: Any, actor: Any) -> None:
-    engine.apply_case_event(case.id, "start_identification", actor=actor)
-    engine.apply_case_event(case.id, "start_assessment", actor=actor)
+    engine.apply_case_event(
+        case.id, "start_identification", actor=actor, expected_version=case.version
+    )
+    engine.apply_case_event(case.id, "start_assessment", actor=actor, expected_version=case.version)
 
 
 def complete_assessments(case: Any, actor: Any) -> None:
@@ -235,12 +237,18 @@ def complete_assessments(case: Any, actor: Any) -> None:
 def to_plan(case: Any, manager: Any) -> None:
     to_assessment(case, manager)
     complete_assessments(case, manager)
-    engine.apply_case_event(case.id, "propose_plan", actor=manager)
+    engine.apply_case_event(case.id, "propose_plan", actor=manager, expected_version=case.version)
 
 
 def plan(case: Any, actor: Any, service: ServiceType = ServiceType.PENDAMPINGAN) -> ServiceTrack:
     return engine.plan_service(
-        case.id, case.victims[0].id, service, provider=None, target_date=None, actor=actor
+        case.id,
+        case.victims[0].id,
+        service,
+        provider=None,
+        target_date=None,
+        actor=actor,
+        expected_version=case.version,
     )
 
 
@@ -248,7 +256,11 @@ def to_intervention(case: Any, manager: Any, supervisor: Any) -> ServiceTrack:
     to_plan(case, manager)
     track = plan(case, manager)
     engine.apply_case_event(
-        case.id, "start_intervention", actor=supervisor, approvals=frozenset({PLAN_APPROVED})
+        case.id,
+        "start_intervention",
+        actor=supervisor,
+        approvals=frozenset({PLAN_APPROVED}),
+        expected_version=case.version,
     )
     return track
 
@@ -574,7 +586,7 @@ def test_a_track_is_started_then_completed_with_its_outcome(app, case, manager, 
 
 def test_completing_a_track_needs_the_outcome(app, case, manager, supervisor):
     track = to_intervention(case, manager, supervisor)
-    engine.apply_track_event(track.id, "start", actor=manager)
+    engine.apply_track_event(track.id, "start", actor=manager, expected_version=track.version)
     db.session.flush()
     client = signed_in(app, manager)
     url = track_url(case, track, "complete")
@@ -652,8 +664,10 @@ def test_a_refusal_stated_by_someone_outside_the_list_is_refused(app, case, mana
 
 def test_a_refused_refusal_step_writes_no_consent_entry(app, case, manager, supervisor):
     track = to_intervention(case, manager, supervisor)
-    engine.apply_track_event(track.id, "start", actor=manager)
-    engine.apply_track_event(track.id, "complete", actor=manager, outcome="Selesai.")
+    engine.apply_track_event(track.id, "start", actor=manager, expected_version=track.version)
+    engine.apply_track_event(
+        track.id, "complete", actor=manager, outcome="Selesai.", expected_version=track.version
+    )
     db.session.flush()
     client = signed_in(app, manager)
     consents, rows = count(ConsentEntry), case_rows(case)
