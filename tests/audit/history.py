@@ -56,6 +56,7 @@ def write_history() -> History:
     )
     referral = referrals.save_referral(
         track.id,
+        expected_version=track.version,
         to_agency=rsud,
         sharing=referrals.Sharing(incident=True),
         message="Mohon visum et repertum",

@@ -66,6 +66,7 @@ def world() -> dict[str, Any]:
         db.session.flush()
         referrals[agency.code] = save_referral(
             track.id,
+            expected_version=track.version,
             to_agency=agency,
             sharing=Sharing(identity=True),
             message="Mohon layanan.",

@@ -219,6 +219,7 @@ def referral_setup(agency: Any, staff: dict[str, Any]) -> dict[str, Any]:
 def send(setup: dict[str, Any], staff: dict[str, Any], **sharing: Any) -> Any:
     return referral_ops.save_referral(
         setup["track"].id,
+        expected_version=setup["track"].version,
         to_agency=setup["rsud"],
         sharing=referral_ops.Sharing(**sharing),
         message="Mohon pemeriksaan",
@@ -309,9 +310,13 @@ def test_a_transfer_carries_the_restriction_to_the_new_case(client, case, staff)
     receiving = AgencyFactory(services=[ServiceType.PENGADUAN])
     receiving_supervisor = UserFactory(roles=[(Role.SUPERVISOR, receiving)])
     transfer = request_transfer(
-        case.id, receiving, "Korban pindah domisili ke kota lain", actor=staff["manager"]
+        case.id,
+        receiving,
+        "Korban pindah domisili ke kota lain",
+        actor=staff["manager"],
+        expected_version=case.version,
     )
-    accept_transfer(transfer.id, actor=receiving_supervisor)
+    accept_transfer(transfer.id, actor=receiving_supervisor, expected_version=transfer.version)
     new = transfer.new_case
     n1, n2 = new.victims
     assert n1.name == NAME and queries.is_restricted(n1) and not queries.is_restricted(n2)

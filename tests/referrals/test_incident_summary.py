@@ -111,6 +111,7 @@ def test_the_mothers_health_referral_never_shows_her_childs_story(client, app, s
         f"/kasus/{case.id}/layanan/{track.id}/rujukan",
         data={
             "to_agency": s["rsud"].id,
+            "version": track.version,
             "action": "send",
             "share_incident": "y",
             "incident_summary": WRITTEN,
@@ -132,6 +133,7 @@ def test_the_summary_is_stored_encrypted(s):
     mother = s["mother"]
     referral = ops.save_referral(
         s["tracks"][mother.id].id,
+        expected_version=s["tracks"][mother.id].version,
         to_agency=s["rsud"],
         sharing=ops.Sharing(incident=True, incident_summary=WRITTEN),
         message=None,
@@ -149,6 +151,7 @@ def test_the_summary_is_stored_encrypted(s):
 def test_without_the_incident_section_no_summary_is_kept(s):
     referral = ops.save_referral(
         s["tracks"][s["mother"].id].id,
+        expected_version=s["tracks"][s["mother"].id].version,
         to_agency=s["rsud"],
         sharing=ops.Sharing(incident=False, incident_summary=WRITTEN),
         message=None,
@@ -163,6 +166,7 @@ def test_a_referral_without_a_written_summary_says_so(client, s):
     the chronology): the receiver reads that no summary was written."""
     referral = ops.save_referral(
         s["tracks"][s["mother"].id].id,
+        expected_version=s["tracks"][s["mother"].id].version,
         to_agency=s["rsud"],
         sharing=ops.Sharing(incident=True),
         message=None,
@@ -179,6 +183,7 @@ def test_a_child_referred_without_identity_shows_sex_and_age_band(client, s):
     child = s["child"]
     referral = ops.save_referral(
         s["tracks"][child.id].id,
+        expected_version=s["tracks"][child.id].version,
         to_agency=s["rsud"],
         sharing=ops.Sharing(),
         message="Mohon pemeriksaan",
