@@ -46,8 +46,8 @@ from app.cases.models import (
     VictimViolenceType,
     Witness,
 )
-from app.cases.queries import known_region_codes
-from app.core.crypto import name_dob_index, name_index, nik_index, normalise_name
+from app.cases.queries import known_region_codes, scope_condition
+from app.core.crypto import name_dob_index, name_index, nik_index, nik_matches, normalise_name
 from app.core.db import model_diff, utcnow
 from app.core.enums import (
     AmpkCategory,
@@ -380,7 +380,12 @@ def _nik_lock_key(agency_id: int, index: str) -> int:
 
 
 def _recheck_duplicates(
-    intake: Intake, agency: Agency, case: Case | None, *, only_new_rows: bool = False
+    intake: Intake,
+    agency: Agency,
+    case: Case | None,
+    *,
+    actor: Actor,
+    only_new_rows: bool = False,
 ) -> None:
     """The intake's duplicate check again, inside the registering transaction: a victim whose
     NIK a registered case of the agency already has must be decided on (linked to that person,
@@ -391,14 +396,19 @@ def _recheck_duplicates(
     the transaction ends; on SQLite every transaction starts with ``BEGIN IMMEDIATE`` and is
     alone already), then looked up: the first intake registers the person, the others find it
     and are sent back to the form, where the question is asked. ``only_new_rows``: only victims
-    added now (an edit of a registered case)."""
-    wanted: dict[str, int] = {}
+    added now (an edit of a registered case).
+
+    Only cases in ``actor``'s own scope count, as on the form: a match outside it is shown there
+    as "possible duplicate elsewhere — ask a supervisor", with nothing to choose, so it cannot
+    hold the registration back (the data-quality queue flags the pair). Matching is on the NIK's
+    index under every blind-index key, as the form's check does."""
+    wanted: dict[str, tuple[int, str]] = {}
     for i, v in enumerate(intake.victims):
         if not v.nik or v.link_person_id is not None or v.new_person:
             continue
         if only_new_rows and v.id is not None:
             continue
-        wanted.setdefault(nik_index(v.nik), i)
+        wanted.setdefault(nik_index(v.nik), (i, v.nik))
     if not wanted:
         return
     if db.session.get_bind().dialect.name == "postgresql":
@@ -407,14 +417,15 @@ def _recheck_duplicates(
                 sa.text("SELECT pg_advisory_xact_lock(:key)"),
                 {"key": _nik_lock_key(agency.id, index)},
             )
-    for index, i in wanted.items():
+    for i, nik in wanted.values():
         query = (
             select(Victim.id)
             .join(Case, Case.id == Victim.case_id)
             .where(
                 Case.agency_id == agency.id,
                 Case.state != CaseState.DRAFT,
-                Victim.nik_index == index,
+                nik_matches(Victim.nik_index, nik),
+                scope_condition(actor),
             )
             .limit(1)
         )
@@ -461,7 +472,7 @@ def register_case(
         )
     )
     if recheck_duplicates and not draft:
-        _recheck_duplicates(intake, agency, None)
+        _recheck_duplicates(intake, agency, None, actor=actor)
     case = Case(
         agency=agency,
         state=CaseState.DRAFT if draft else CaseState.DITERIMA,
@@ -534,7 +545,7 @@ def submit_draft(
     _check_version(case, expected_version)
     raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
     if recheck_duplicates:
-        _recheck_duplicates(intake, case.agency, case)
+        _recheck_duplicates(intake, case.agency, case, actor=actor)
     reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
     case.state, case.reference = CaseState.DITERIMA, reference
     _fill(case, intake, case.agency, actor)
@@ -629,7 +640,7 @@ def update_case(
     _check_version(case, expected_version)
     raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
     if recheck_duplicates:
-        _recheck_duplicates(intake, case.agency, case, only_new_rows=True)
+        _recheck_duplicates(intake, case.agency, case, actor=actor, only_new_rows=True)
     before = case_snapshot(case)
     _fill(case, intake, case.agency, actor)
     case.updated_at = utcnow()  # the case row changes even when only people changed
