@@ -208,11 +208,17 @@ def task_outbox_id(request: Any) -> int | None:
     """The outbox row of the task now running: from the message header on a Celery worker,
     from the in-process runner otherwise; None for a task not sent through the outbox (beat's
     periodic tasks, the embedded default)."""
+    # the in-process runner says which row it runs: that comes first, whatever request
+    # context Celery has lying about in this thread (its default request is kept per task
+    # object, for the life of the process); a worker never sets it and reads the header
+    running_id = _running.get()
+    if running_id is not None:
+        return running_id
     value = getattr(request, OUTBOX_HEADER, None)
     if value is None:
         value = (getattr(request, "headers", None) or {}).get(OUTBOX_HEADER)
     if value is None:
-        return _running.get()
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):
