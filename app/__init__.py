@@ -8,7 +8,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from celery import Task
 from flask import Flask
 
 from app.config import (
@@ -112,44 +111,12 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
 
 def celery_init_app(app: Flask) -> None:
     """Bind the Celery app to Flask as the Flask docs describe: every task runs in an app context
-    and ends with one commit (or a rollback on error)."""
-    from flask import has_app_context
+    and ends with one commit (or a rollback on error) — the task class is
+    ``app.core.celery_task.FlaskTask``, given to Celery when it is created."""
+    from app.core.celery_task import bind_worker_app
+    from app.extensions import celery
 
-    from app.extensions import celery, db
-
-    class FlaskTask(Task):  # type: ignore[misc]
-        """A task in the application context of whoever runs it: the in-process worker pushes
-        its own application's context first (several applications may share this process, as
-        in the tests); a Celery worker has none, and gets this application's."""
-
-        def __call__(self, *args: object, **kwargs: object) -> object:
-            if has_app_context():
-                return self._run_and_commit(*args, **kwargs)
-            with app.app_context():
-                try:
-                    return self._run_and_commit(*args, **kwargs)
-                finally:
-                    db.session.remove()
-
-        def _run_and_commit(self, *args: object, **kwargs: object) -> object:
-            """Run, then commit; a task sent through the outbox marks its row completed in
-            that same commit (so "completed" means its work is in the database), and a failed
-            one leaves the error on the row for the relay to send it again later."""
-            from app.core.outbox import mark_completed, note_failure, task_outbox_id
-
-            outbox_id = task_outbox_id(self.request)
-            try:
-                result = self.run(*args, **kwargs)
-                if outbox_id is not None:
-                    mark_completed(db.session, outbox_id)
-                db.session.commit()
-                return result
-            except Exception as error:
-                db.session.rollback()
-                if outbox_id is not None:
-                    note_failure(db.session, outbox_id, error)
-                raise
-
+    bind_worker_app(app)
     redis_url = app.config["REDIS_URL"]
     celery.conf.update(
         broker_url=redis_url or "memory://",
@@ -170,7 +137,6 @@ def celery_init_app(app: Flask) -> None:
         timezone="Asia/Jakarta",
         enable_utc=True,
     )
-    celery.Task = FlaskTask
     celery.set_default()
     app.extensions["celery"] = celery
 

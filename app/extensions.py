@@ -11,6 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from app.core.celery_task import FlaskTask
 from app.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -27,4 +28,5 @@ limiter = Limiter(
     in_memory_fallback_enabled=True,
     swallow_errors=True,
 )
-celery = Celery("simpul")
+# every task is a FlaskTask from the start, whenever Celery creates it (app/core/celery_task.py)
+celery = Celery("simpul", task_cls=FlaskTask)
