@@ -15,7 +15,7 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
-from tests.conftest import TEST_DB_NAME, database_url, make_app, uses_postgres
+from tests.conftest import TEST_DB_NAME, database_url, make_app
 
 # these tests build databases of their own and commit to them
 pytestmark = pytest.mark.demo_database
@@ -81,8 +81,6 @@ def _raw_birth_dates() -> dict[int, Any]:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_birth_dates_are_encrypted_by_the_upgrade_and_decrypted_by_the_downgrade(app, kind):
-    if kind == "postgresql" and not uses_postgres():
-        pytest.skip("needs PostgreSQL")
     from app.cases.intake import ConsentData, VictimData
     from app.cases.models import ConsentEntry, Victim
     from app.core.encryption import keyring
@@ -139,8 +137,6 @@ REDACTION_REVISION = "eb63b99cce81"
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_upgrade_redacts_break_the_glass_reasons_and_the_chain_verifies(app, kind):
-    if kind == "postgresql" and not uses_postgres():
-        pytest.skip("needs PostgreSQL")
     from app.audit.models import AuditEntry
     from app.audit.operations import record
     from app.audit.queries import verify_chain
