@@ -15,6 +15,7 @@ from app.core.bounds import (
     parse_id,
     year_in_range,
 )
+from app.core.errors import DomainError
 
 __all__ = [
     "MAX_ID",
@@ -22,6 +23,7 @@ __all__ = [
     "BoundedDateTimeLocalField",
     "MultiCheckboxField",
     "coerce_id",
+    "field_error",
     "in_id_range",
     "parse_id",
 ]
@@ -56,3 +58,15 @@ class BoundedDateTimeLocalField(DateTimeLocalField):  # type: ignore[misc]
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         _check_year(self)
+
+
+def field_error(form: Any, exc: DomainError, default: str, *, prefix: str = "") -> None:
+    """Show an operation's refusal (``DomainError``) on the form field it names (``exc.field``,
+    less ``prefix``), else on the field ``default``: the one way views turn a refusal into a
+    field error."""
+    name = (exc.field or "").removeprefix(prefix)
+    target = getattr(form, name, None) if name else None
+    if target is None or not hasattr(target, "errors"):
+        target = getattr(form, default)
+    errors = target.errors if isinstance(target.errors, list) else list(target.errors)
+    target.errors = [*errors, str(exc.message)]
