@@ -20,11 +20,11 @@ from openpyxl import load_workbook
 from app.core.enums import Role
 from app.extensions import db
 from app.indicators import disclosure
-from app.indicators import report as report_module
 from app.indicators.definitions import sync_definitions
 from app.indicators.disclosure import State
 from app.indicators.models import ReportJob
-from app.indicators.report import generate_report, reports_dir
+from app.indicators.report import generate_report, report_files
+from app.indicators.report import pdf as report_module
 from tests.factories import AgencyFactory, KabkotaFactory, KecamatanFactory, UserFactory
 from tests.fixtures import login
 from tests.indicators.test_views import cell, page, put
@@ -295,7 +295,7 @@ def make_report(world: dict[str, Any], file_format: str) -> bytes:
     db.session.add(job)
     db.session.flush()
     generate_report(job, progress=lambda p: None)
-    return (reports_dir() / job.stored_name).read_bytes()
+    return (report_files().root / job.stored_name).read_bytes()
 
 
 def test_xlsx_shows_small_hidden_marked_and_zero(month: dict[str, Any]) -> None:
