@@ -88,7 +88,7 @@ def render_pdf(report: Report) -> tuple[bytes, str]:
     family = "DejaVu" if fonts else "Helvetica"
     clean: Callable[[str], str] = (lambda s: s) if fonts else transliterate
 
-    class ReportPDF(FPDF):  # type: ignore[misc]
+    class ReportPDF(FPDF):
         def header(self) -> None:
             self.set_font(family, "B", 11)
             self.set_text_color(192, 0, 0)

@@ -35,7 +35,7 @@ def render_xlsx(report: Report) -> bytes:
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     workbook.properties.title = safe_text(f"{CONFIDENTIAL} — {report.title}")
     workbook.properties.creator = "Simpul"
     red = Font(bold=True, color="C00000", size=12)

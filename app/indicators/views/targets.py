@@ -206,10 +206,12 @@ def _too_large(content: bytes) -> bool:
 
 
 def _too_large_message() -> str:
-    return _(
-        "The file is too large for the page (at most %(n)d lines): split it, or ask for it to be "
-        "imported with flask indicators targets import.",
-        n=UPLOAD_MAX_LINES,
+    return str(
+        _(
+            "The file is too large for the page (at most %(n)d lines): split it, or ask for "
+            "it to be imported with flask indicators targets import.",
+            n=UPLOAD_MAX_LINES,
+        )
     )
 
 
