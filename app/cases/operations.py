@@ -47,6 +47,7 @@ from app.cases.models import (
     Witness,
 )
 from app.cases.queries import known_region_codes, scope_condition
+from app.core import storage as file_storage
 from app.core.crypto import name_dob_index, name_index, nik_index, nik_matches, normalise_name
 from app.core.db import model_diff, utcnow
 from app.core.enums import (
@@ -725,9 +726,8 @@ def add_note(case: Case, body: str, *, actor: Actor, corrects: CaseNote | None =
 
 
 def upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"] or Path(current_app.instance_path) / "uploads")
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    """The attachments' directory (``UPLOAD_DIR``; ``app.core.storage.uploads``)."""
+    return file_storage.uploads().root
 
 
 REFUSALS = {

@@ -3,7 +3,9 @@ file, AES-256-GCM in chunks, the data key wrapped in ``attachments.data_key`` un
 ``DATA_ENCRYPTION_KEYS``), read back as a stream after the whole file has been checked.
 
 Every attachment file goes through ``write_file`` and ``open_file``; the directory is the one of
-``operations.upload_dir()`` (``UPLOAD_DIR``), passed in by the caller.
+``operations.upload_dir()`` (``UPLOAD_DIR``), passed in by the caller, and the files in it are a
+``app.core.storage.FileStore`` (random names, created exclusively with mode 0600, names checked to
+stay in the directory).
 
 Files written before encryption (plaintext, ``data_key`` NULL) are still served until
 ``flask attachments encrypt-existing`` has sealed them: a file is read as sealed when it starts
@@ -16,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from app.core.sealed_files import (
     seal,
     unseal,
 )
+from app.core.storage import FileStore, UnsafeName
 from app.extensions import db
 
 READ_CHUNK = 64 * 1024
@@ -56,24 +58,20 @@ def _create(directory: Path, name: str) -> IO[bytes]:
     return os.fdopen(descriptor, "wb")
 
 
-def write_file(directory: Path, content: bytes) -> StoredFile:
-    """Write ``content`` sealed under a new random name (mode 0600), synced to disk."""
-    key = new_data_key()
-    while True:
-        stored_name = secrets.token_hex(24)
-        try:
-            handle = _create(directory, stored_name)
-        except FileExistsError:
-            continue
-        break
+def _path(directory: Path, attachment: Attachment) -> Path:
     try:
-        with handle:
-            seal(_pieces(content), handle, key, stored_name)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        (directory / stored_name).unlink(missing_ok=True)  # never a half-written file
-        raise
+        return FileStore(directory).path(attachment.stored_name)
+    except UnsafeName:
+        raise StoredFileError(f"attachment {attachment.id}: not a stored file's name") from None
+
+
+def write_file(directory: Path, content: bytes) -> StoredFile:
+    """Write ``content`` sealed under a new random name (mode 0600), synced to disk; the file
+    store removes a file whose writing failed."""
+    key = new_data_key()
+    stored_name = FileStore(directory).put(
+        lambda handle, name: seal(_pieces(content), handle, key, name)
+    )
     return StoredFile(stored_name, encode_key(key))
 
 
@@ -108,7 +106,7 @@ def verify(directory: Path, attachment: Attachment) -> None:
     digest = hashlib.sha256()
     size = 0
     try:
-        for chunk in _chunks(directory / attachment.stored_name, attachment):
+        for chunk in _chunks(_path(directory, attachment), attachment):
             digest.update(chunk)
             size += len(chunk)
     except SealedFileError as error:
@@ -121,7 +119,7 @@ def open_file(directory: Path, attachment: Attachment) -> Iterator[bytes]:
     """The attachment's bytes as a stream for a download, after the whole file has been
     verified (so a damaged file is an error page, not a cut-off download)."""
     verify(directory, attachment)
-    chunks = _chunks(directory / attachment.stored_name, attachment)
+    chunks = _chunks(_path(directory, attachment), attachment)
     try:
         first = next(chunks, b"")  # opens the file now, not when the response starts
     except SealedFileError as error:
@@ -189,7 +187,7 @@ def _seal_beside(path: Path, key: bytes, stored_name: str) -> tuple[Path, int, s
 def _finish(directory: Path, attachment: Attachment) -> bool:
     """A row that already has its data key while its file is still plaintext (an interrupted
     run): put the sealed copy in place if it is complete and right."""
-    path = directory / attachment.stored_name
+    path = _path(directory, attachment)
     temp = path.with_name(path.name + SEALING_SUFFIX)
     if not temp.exists():
         return False
@@ -242,7 +240,10 @@ def seal_existing(directory: Path, echo: object = None) -> SealingReport:
 
 
 def _seal_one(directory: Path, table: sa.Table, attachment: Attachment) -> str:
-    path = directory / attachment.stored_name
+    try:
+        path = _path(directory, attachment)
+    except StoredFileError:
+        return "damaged"
     try:
         with path.open("rb") as handle:
             sealed = is_sealed(handle.read(HEADER_BYTES))

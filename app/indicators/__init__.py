@@ -11,13 +11,7 @@ def init_app(app: Flask) -> None:
 
     from app.core.schedule import At, Periodic, register
     from app.core.templating import register_nav
-    from app.indicators import (  # noqa: F401  (tables, tasks)
-        models,
-        report_views,
-        target_views,
-        tasks,
-        views,
-    )
+    from app.indicators import models, tasks, views  # noqa: F401  (tables, tasks, routes)
     from app.indicators.cli import indicators_cli
 
     app.register_blueprint(bp)

@@ -19,7 +19,13 @@ The rules:
 - a chart draws only what is shown: a hidden cell is ``None`` (a gap), never a zero bar.
 
 A median (hours) is a measure, not a count: it is never ``<5``; it is marked when the number of
-referrals it is the median of is small (where that number is known)."""
+referrals it is the median of is small (where that number is known).
+
+The renderers ask in terms of what they show — a figure (:func:`figure_cells`), the categories of
+a breakdown (:func:`breakdown`), a receiving agency's referrals (:func:`referral_cells`), a
+data-quality score (:func:`score`) — so the dashboard and the report cannot differ. "Below the
+kabupaten/kota level" (``low``) is a rule of the dashboards (:func:`dashboard_low`); the monthly
+report, an export, applies the rules of every publication."""
 
 from __future__ import annotations
 
@@ -29,11 +35,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from app.core.enums import RegionLevel
 from app.indicators.math import format_id, value_of
 
 if TYPE_CHECKING:
     from app.indicators.models import IndicatorDefinition
     from app.indicators.queries import Figure
+    from app.referrals.metrics import MetricRow
+    from app.regions.models import Region
 
 SUPPRESS_BELOW = 5  # counts of 1-4 are shown as "<5"
 
@@ -241,6 +250,16 @@ def cell_of(figure: Figure, *, low: bool = False, words: Words = INDONESIAN) -> 
     )
 
 
+def below_kabkota(region: Region | None) -> bool:
+    """A kecamatan (or lower); None is the national level."""
+    return region is not None and region.level.depth > RegionLevel.KABKOTA.depth
+
+
+def dashboard_low(region: Region | None) -> bool:
+    """Whether a dashboard of ``region`` shows no cell under 5 (zero too): below kab/kota."""
+    return below_kabkota(region)
+
+
 def capaian(of: Cell, achieved: Decimal | None, *, words: Words = INDONESIAN) -> Cell:
     """The achievement against the target of a value: hidden with it (it would give the value
     back), marked with it."""
@@ -250,6 +269,69 @@ def capaian(of: Cell, achieved: Decimal | None, *, words: Words = INDONESIAN) ->
         return _cell(achieved, State.WITHHELD, words.hidden, words, places=2)
     state = State.ZERO if achieved == 0 else State.SHOWN
     return _cell(achieved, state, format_id(achieved), words, of.marked, 2)
+
+
+@dataclass(frozen=True)
+class FigureCells:
+    """A stored figure as a person may see it: its value and its capaian against the target."""
+
+    value: Cell
+    achieved: Cell
+
+
+def figure_cells(figure: Figure, *, low: bool = False, words: Words = INDONESIAN) -> FigureCells:
+    """The cells of a figure (the dashboard's card and table, the report's row)."""
+    value = cell_of(figure, low=low, words=words)
+    return FigureCells(value, capaian(value, figure.capaian, words=words))
+
+
+@dataclass(frozen=True)
+class ReferralCells:
+    """One row of referral figures (per receiving agency or per Sub GT)."""
+
+    sent: Cell
+    accepted: Cell
+    declined: Cell
+    decline_rate: Cell  # a percentage of the answered referrals
+    overdue: Cell
+    median_hours: Cell  # a measure, marked when few were accepted
+
+    def export(self) -> list[int | Decimal | str]:
+        return [
+            c.export()
+            for c in (
+                self.sent,
+                self.accepted,
+                self.declined,
+                self.decline_rate,
+                self.overdue,
+                self.median_hours,
+            )
+        ]
+
+
+def referral_cells(
+    metric: MetricRow, *, low: bool = False, words: Words = INDONESIAN
+) -> ReferralCells:
+    return ReferralCells(
+        count(metric.sent, low=low, words=words),
+        count(metric.accepted, low=low, words=words),
+        count(metric.declined, low=low, words=words),
+        rate(
+            metric.decline_rate,
+            numerator=metric.declined,
+            denominator=metric.accepted + metric.declined,
+            low=low,
+            words=words,
+        ),
+        count(metric.overdue, low=low, words=words),
+        measure(metric.median_hours_to_accept, base=metric.accepted, words=words),
+    )
+
+
+def score(percent: Decimal | None, *, cases: int, words: Words = INDONESIAN) -> Cell:
+    """A data-quality score: the percentage of ``cases`` cases without a problem."""
+    return rate(percent, numerator=None, denominator=cases, words=words)
 
 
 # --- rows of a breakdown -----------------------------------------------------------------------
@@ -340,6 +422,14 @@ def row(
 
     cells = {key: make(n, states[key]) for key, n in counts.items()}
     return Row(cells, make(sum(Decimal(n) for n in counts.values()), total_state))
+
+
+def breakdown(items: Iterable[Figure], *, low: bool = False, words: Words = INDONESIAN) -> Row:
+    """The cells of the categories of one breakdown (the figures of one code, region and
+    period), protected as if its total were published: it is for the disjoint dimensions, and
+    the number of victims is published beside the others."""
+    counts = {f.breakdown: int(f.numerator or 0) for f in items if f.breakdown}
+    return row(counts, total_shown=True, low=low, words=words)
 
 
 def suppress_table(

@@ -8,7 +8,7 @@ import decimal
 import hashlib
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,6 +291,28 @@ def set_target(
         )
     )
     return _write_target(target, code, region, year, value, actor)
+
+
+def save_targets(
+    values: Mapping[str, decimal.Decimal | None], region: Region, year: int, *, actor: Actor
+) -> int:
+    """Set the region's targets of ``year`` from the targets page (code → target; None: left as
+    it is); only those that differ from the stored ones are written. The number written."""
+    stored = {
+        t.code: t.value
+        for t in db.session.scalars(
+            select(IndicatorTarget).where(
+                IndicatorTarget.region_id == region.id, IndicatorTarget.year == year
+            )
+        )
+    }
+    saved = 0
+    for code, value in values.items():
+        if value is None or stored.get(code) == value:
+            continue
+        set_target(code, region, year, value, actor=actor)
+        saved += 1
+    return saved
 
 
 def _write_target(

@@ -8,8 +8,9 @@ import decimal
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app.auth.models import User
 from app.extensions import db
 from app.indicators.disclosure import published_suppressed
 from app.indicators.math import capaian, round_half_up, suppressed, value_of
@@ -19,8 +20,10 @@ from app.indicators.models import (
     IndicatorTarget,
     IndicatorValue,
     PeriodClose,
+    ReportJob,
 )
 from app.indicators.periods import parse
+from app.indicators.scope import may_see_job
 from app.regions.models import Region
 
 
@@ -183,3 +186,86 @@ def as_json(items: list[Figure]) -> list[dict[str, Any]]:
         row["capaian"] = _two_places(f.capaian)
         out.append(row)
     return out
+
+
+# --- what the pages look up ---------------------------------------------------------------------
+
+
+def latest_year(region_id: int | None) -> str | None:
+    """The latest year with stored values of the region (None: the national level)."""
+    where = (
+        IndicatorValue.region_id.is_(None)
+        if region_id is None
+        else IndicatorValue.region_id == region_id
+    )
+    latest = db.session.scalar(
+        select(func.max(func.substr(IndicatorValue.period, 1, 4))).where(where)
+    )
+    return str(latest) if latest else None
+
+
+def stored_years() -> set[int]:
+    """Every year with stored values, anywhere."""
+    return {
+        int(y)
+        for y in db.session.scalars(select(func.substr(IndicatorValue.period, 1, 4)).distinct())
+        if y and y.isdigit()
+    }
+
+
+def headline_definitions() -> list[IndicatorDefinition]:
+    return list(db.session.scalars(select(IndicatorDefinition).where(IndicatorDefinition.headline)))
+
+
+def latest_definition(code: str) -> IndicatorDefinition | None:
+    """The newest version of the definition ``code``."""
+    return db.session.scalar(
+        select(IndicatorDefinition)
+        .where(IndicatorDefinition.code == code)
+        .order_by(IndicatorDefinition.version.desc())
+        .limit(1)
+    )
+
+
+def targets_of(region_id: int, year: int) -> dict[str, decimal.Decimal]:
+    """The stored yearly targets of a region: code → target."""
+    return {
+        t.code: t.value
+        for t in db.session.scalars(
+            select(IndicatorTarget).where(
+                IndicatorTarget.region_id == region_id, IndicatorTarget.year == year
+            )
+        )
+    }
+
+
+def has_values(region_id: int, period: str) -> bool:
+    found = db.session.scalar(
+        select(IndicatorValue.id)
+        .where(IndicatorValue.region_id == region_id, IndicatorValue.period == period)
+        .limit(1)
+    )
+    return found is not None
+
+
+def job_for(
+    user: User, job_id: int, *, permission: str, kind: str | None = None
+) -> ReportJob | None:
+    """A job ``user`` may see (``scope.may_see_job``), of ``kind`` when given; None otherwise —
+    the page answers 404 whether it exists or not."""
+    job = db.session.get(ReportJob, job_id)
+    if job is None or (kind is not None and job.kind != kind):
+        return None
+    return job if may_see_job(user, job, permission) else None
+
+
+def recent_reports(user: User, limit: int) -> list[ReportJob]:
+    """The monthly reports ``user`` asked for, the newest first."""
+    return list(
+        db.session.scalars(
+            select(ReportJob)
+            .where(ReportJob.kind == "report", ReportJob.requested_by_id == user.id)
+            .order_by(ReportJob.requested_at.desc(), ReportJob.id.desc())
+            .limit(limit)
+        )
+    )

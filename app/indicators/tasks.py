@@ -18,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 
 from app.audit.operations import SystemActor
 from app.core.db import utcnow
@@ -99,7 +101,7 @@ def claim(job_id: int) -> bool:
         .values(state="berjalan", progress=1, heartbeat_at=now, message=None)
     )
     db.session.commit()
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 @celery.task(name="indicators.monthly_rollup")

@@ -346,6 +346,6 @@ def test_the_data_officer_finds_findings_in_the_quality_queue(demo):
     } <= codes
     assert all(row.case.agency.code == "UPTDPPA-3273" for row in page.items)
     # the dashboard still reaches the city
-    from app.indicators.views import reach_of
+    from app.indicators.scope import reach_of
 
     assert data.KABKOTA[0] in {r.code for r in reach_of(officer).home}

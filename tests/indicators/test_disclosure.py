@@ -20,11 +20,11 @@ from openpyxl import load_workbook
 from app.core.enums import Role
 from app.extensions import db
 from app.indicators import disclosure
-from app.indicators import report as report_module
 from app.indicators.definitions import sync_definitions
 from app.indicators.disclosure import State
 from app.indicators.models import ReportJob
-from app.indicators.report import generate_report, reports_dir
+from app.indicators.report import generate_report, report_files
+from app.indicators.report import pdf as report_module
 from tests.factories import AgencyFactory, KabkotaFactory, KecamatanFactory, UserFactory
 from tests.fixtures import login
 from tests.indicators.test_views import cell, page, put
@@ -295,7 +295,7 @@ def make_report(world: dict[str, Any], file_format: str) -> bytes:
     db.session.add(job)
     db.session.flush()
     generate_report(job, progress=lambda p: None)
-    return (reports_dir() / job.stored_name).read_bytes()
+    return (report_files().root / job.stored_name).read_bytes()
 
 
 def test_xlsx_shows_small_hidden_marked_and_zero(month: dict[str, Any]) -> None:
@@ -325,3 +325,29 @@ def test_pdf_text_shows_small_and_hidden(month: dict[str, Any], monkeypatch: Any
     assert b"<5" in texts
     assert b"34" not in texts
     assert b"Laki-laki" in texts and b"Perempuan" in texts
+
+
+def test_the_dashboard_and_the_report_suppress_identically(
+    month: dict[str, Any], client: Any
+) -> None:
+    """Both renderers take their cells from disclosure.py: the same category is small, hidden
+    or shown with the same text on the dashboard and in the XLSX of the same region and month."""
+    kab = month["kab"]
+    put("korban_menurut_kelompok_umur", kab, 2, breakdown="6-12", period=MONTH)
+    put("korban_menurut_kelompok_umur", kab, 9, breakdown="13-17", period=MONTH)
+    login(client, month["analyst"])
+    body = page(client, f"/indikator?region={kab.code}&period={MONTH}")
+    workbook = load_workbook(io.BytesIO(make_report(month, "xlsx")))
+    rows = [list(r) for r in workbook["Rincian korban"].iter_rows(values_only=True)]
+    for dimension, title, count in (
+        ("jenis_kelamin", "Korban menurut jenis kelamin", 2),
+        ("kelompok_umur", "Korban menurut kelompok umur", 4),
+    ):
+        start = next(i for i, r in enumerate(rows) if r[0] == title)
+        in_report = [str(r[1]) for r in rows[start + 2 : start + 2 + count]]
+        on_dashboard = [t.replace("&lt;", "<") for t in breakdown_table(body, dimension)[:count]]
+        assert on_dashboard == in_report, dimension
+    # small, hidden, zero and shown all occur, so the comparison covers every state
+    assert in_report == ["0", "<5", "dirahasiakan", "37"]
+    sex_start = next(i for i, r in enumerate(rows) if r[0] == "Korban menurut jenis kelamin")
+    assert [r[1] for r in rows[sex_start + 2 : sex_start + 4]] == ["<5", "dirahasiakan"]

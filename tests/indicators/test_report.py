@@ -20,12 +20,12 @@ from app.audit.operations import SystemActor
 from app.cases.intake import ConsentData, PerpetratorData, VictimData
 from app.core.enums import Role
 from app.extensions import db
-from app.indicators import report as report_module
 from app.indicators import tasks
 from app.indicators.models import IndicatorTarget, ReportJob
 from app.indicators.operations import rollup
 from app.indicators.queries import figures
-from app.indicators.report import generate_report, reports_dir
+from app.indicators.report import generate_report, report_files
+from app.indicators.report import pdf as report_module
 from tests.factories import AgencyFactory, KabkotaFactory, PopulationFactory, UserFactory
 from tests.fixtures import login
 
@@ -138,8 +138,8 @@ def test_xlsx_report_content(world: dict[str, Any]) -> None:
     message = generate_report(job, progress=seen.append)
     assert "siap" in message
     assert seen == sorted(seen) and seen[-1] >= 90
-    path = reports_dir() / job.stored_name
-    assert path.parent.name == "reports" and path.parent.parent == reports_dir().parent
+    path = report_files().root / job.stored_name
+    assert path.parent.name == "reports" and path.parent.parent == report_files().root.parent
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert re.fullmatch(r"[0-9a-f]{32}\.xlsx", job.stored_name)
@@ -204,7 +204,7 @@ def test_pdf_with_unicode_font(world: dict[str, Any]) -> None:
     )
     job = new_job(world, "pdf")
     message = generate_report(job, progress=lambda p: None)
-    content = (reports_dir() / job.stored_name).read_bytes()
+    content = (report_files().root / job.stored_name).read_bytes()
     assert content.startswith(b"%PDF")
     assert b"DejaVuSans" in content
     assert "Helvetica" not in message
@@ -217,7 +217,7 @@ def test_pdf_marks_every_page_rahasia(world: dict[str, Any], monkeypatch: Any) -
     job = new_job(world, "pdf")
     message = generate_report(job, progress=lambda p: None)
     assert "Helvetica" in message
-    content = (reports_dir() / job.stored_name).read_bytes()
+    content = (report_files().root / job.stored_name).read_bytes()
     assert content.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type /Page\b(?!s)", content))
     assert pages >= 2
@@ -237,7 +237,7 @@ def test_job_runs_to_done(world: dict[str, Any]) -> None:
     job = run(new_job(world))
     assert job.state == "selesai"
     assert job.progress == 100
-    assert job.stored_name and (reports_dir() / job.stored_name).is_file()
+    assert job.stored_name and (report_files().root / job.stored_name).is_file()
     assert "siap diunduh" in (job.message or "")
 
 

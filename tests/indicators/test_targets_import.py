@@ -411,7 +411,7 @@ def test_a_region_outside_the_users_is_refused_and_nothing_is_written(
     assert f"baris 4: region_code: {kec.code} {refused}" in body
     assert stored() == {}
     # an apply form forged with that content is checked again and writes nothing
-    from app.indicators.target_views import _pack
+    from app.indicators.views.targets import _pack
 
     forged = {"content": _pack(text.encode()), "digest": "0" * 64, "name": "x.csv"}
     response = client.post("/indikator/target/unggah", data=forged)
@@ -471,7 +471,7 @@ def test_a_stale_preview_is_not_applied(world: dict[str, Any], client: Any) -> N
 def test_a_file_too_large_for_the_page_is_refused(
     world: dict[str, Any], client: Any, monkeypatch: Any
 ) -> None:
-    from app.indicators import target_views
+    from app.indicators.views import targets as target_views
 
     monkeypatch.setattr(target_views, "UPLOAD_MAX_LINES", 2)
     kab = world["kab"]

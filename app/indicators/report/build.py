@@ -1,4 +1,5 @@
-"""The monthly report of a region (domain.md §6, §7), in Bahasa Indonesia, as XLSX or PDF.
+"""The content of the monthly report of a region (domain.md §6, §7), in Bahasa Indonesia, as
+plain data (:class:`Report`: sections of tables) that ``xlsx.py`` and ``pdf.py`` write.
 
 Every figure comes from ``queries.figures`` (the stored numerator and denominator, the latest
 revision of a closed value): nothing here recomputes an indicator. Disclosure control (§6.7) is
@@ -6,36 +7,26 @@ applied to what is written, by ``disclosure.py`` as on the dashboard: counts of 
 second cell of a breakdown is "dirahasiakan" when it would let a hidden one be recomputed from the
 total, and rates computed from small counts are marked. The file is marked RAHASIA (top of every
 PDF page, first row of every sheet), stored outside the web root under a random name with mode
-0600 and served only through the scoped, audited download in ``report_views``.
+0600 (``storage.py``) and served only through the scoped, audited download in
+``views/reports.py``.
 
 The report names no person: only regions, agencies and categories."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import os
 import re
-import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.core.db import utcnow
 from app.extensions import db
 from app.indicators import disclosure
-from app.indicators.math import format_id
 from app.indicators.periods import JAKARTA, Period, parse
 from app.indicators.queries import Figure, closed, figures
-
-if TYPE_CHECKING:
-    from app.indicators.models import ReportJob
 
 Progress = Callable[[int], None]
 CellValue = str | int | Decimal | None
@@ -77,18 +68,8 @@ NOTES = (
     "Nilai dibulatkan setengah ke atas sampai 2 desimal.",
 )
 
-# Where a Unicode TTF font is looked for (Debian: fonts-dejavu-core). Without one, the PDF uses
-# the core Helvetica font and the text is transliterated to Latin-1.
-FONT_DIRS: tuple[Path, ...] = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/local/share/fonts/dejavu"),
-)
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
-PDF_COMPRESS = True  # tests switch it off to read the page text
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # --- the report as plain data ------------------------------------------------------------------
@@ -120,7 +101,7 @@ class Report:
 def safe_text(text: str) -> str:
     """Text as written into a cell or a page: control characters removed, and — against formula
     injection in spreadsheets — a leading ``'`` before ``= + - @``, tab or CR."""
-    text = _ILLEGAL.sub("", text)
+    text = ILLEGAL.sub("", text)
     if text.startswith(_FORMULA_START):
         return "'" + text
     return text
@@ -152,10 +133,6 @@ def category_label(dimension: str, category: str) -> str:
     return category.replace("_", " ").capitalize()
 
 
-def _as_int(value: Decimal | None) -> int:
-    return int(value) if value is not None else 0
-
-
 def _number(cell: disclosure.Cell) -> CellValue:
     """A shown cell as a number (whole for a count), else its text: ``<5``, ``dirahasiakan``."""
     if not cell.shown or cell.value is None:
@@ -166,13 +143,13 @@ def _number(cell: disclosure.Cell) -> CellValue:
 def _figure_row(f: Figure, *, with_target: bool) -> list[CellValue]:
     """Name, realisasi, unit, [target, capaian, direction], note."""
     notes: list[str] = []
-    cell = disclosure.cell_of(f, words=WORDS)
+    # the capaian of a hidden value is hidden too: it would give the value back
+    cells = disclosure.figure_cells(f, words=WORDS)
+    cell, achieved = cells.value, cells.achieved
     if cell.state is disclosure.State.NONE:
         notes.append(f.reason or "Tidak dapat dihitung.")
     elif cell.marked:
         notes.append(f"{MARK} dihitung dari jumlah kecil (<5)")
-    # the capaian of a hidden value is hidden too: it would give the value back
-    achieved = disclosure.capaian(cell, f.capaian, words=WORDS)
     if f.revisions:
         original = disclosure.figure_cell(
             f.definition, f.original.numerator, f.original.denominator, words=WORDS
@@ -227,8 +204,8 @@ def _breakdown_section(items: list[Figure]) -> Section:
     )
     for code, rows in by_code.items():
         dimension = code.removeprefix("korban_menurut_")
-        counts = {f.breakdown: _as_int(f.numerator) for f in rows if f.breakdown}
-        shown = disclosure.row(counts, total_shown=True, words=WORDS)
+        shown = disclosure.breakdown(rows, words=WORDS)
+        counts = shown.cells
         table = Table(["Kategori", "Jumlah korban"], title=rows[0].definition.name_id)
         table.widths = [4.0, 2.0]
         # in the order of the categories, never by count: the order would give hidden ones away
@@ -284,24 +261,7 @@ def _referral_section(items: list[Figure], period: Period, agency_ids: list[int]
                 name = r.agency_name or NO_VALUE
             else:
                 name = label(r.subgt_key) if r.subgt_key is not None else "Tanpa Sub GT"
-            table.rows.append(
-                [
-                    name,
-                    _count_cell(r.sent),
-                    _count_cell(r.accepted),
-                    _count_cell(r.declined),
-                    disclosure.rate(
-                        r.decline_rate,
-                        numerator=r.declined,
-                        denominator=r.accepted + r.declined,
-                        words=WORDS,
-                    ).export(),
-                    _count_cell(r.overdue),
-                    disclosure.measure(
-                        r.median_hours_to_accept, base=r.accepted, words=WORDS
-                    ).export(),
-                ]
-            )
+            table.rows.append([name, *disclosure.referral_cells(r, words=WORDS).export()])
         if not table.rows:
             table.rows.append(["Tidak ada rujukan terkirim pada periode ini", *[""] * 6])
         section.tables.append(table)
@@ -339,9 +299,7 @@ def _quality_section(period: Period, agency_ids: list[int]) -> Section:
                 s.agency_name,
                 _count_cell(s.cases),
                 *(
-                    disclosure.rate(
-                        score.percent, numerator=None, denominator=s.cases, words=WORDS
-                    ).export()
+                    disclosure.score(score.percent, cases=s.cases, words=WORDS).export()
                     for score in (s.timeliness, s.completeness, s.uniqueness, s.validity)
                 ),
             ]
@@ -466,264 +424,3 @@ def build_report(region_id: int | None, period_code: str, progress: Progress) ->
     report.sections.append(_definitions_section(items))
     progress(80)
     return report
-
-
-# --- XLSX ----------------------------------------------------------------------------------------
-
-
-def _xlsx_value(value: CellValue) -> tuple[Any, str | None]:
-    if value is None:
-        return "", None
-    if isinstance(value, bool):
-        return safe_text(str(value)), None
-    if isinstance(value, int):
-        return value, "#,##0"
-    if isinstance(value, Decimal):
-        return value, "#,##0.00"
-    return safe_text(str(value)), None
-
-
-def render_xlsx(report: Report) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
-    workbook.properties.title = safe_text(f"{CONFIDENTIAL} — {report.title}")
-    workbook.properties.creator = "Simpul"
-    red = Font(bold=True, color="C00000", size=12)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDDDDD")
-    for section in report.sections:
-        sheet = workbook.create_sheet(section.sheet[:31])
-        sheet.oddHeader.center.text = CONFIDENTIAL  # printed pages carry the marking too
-        sheet.append([CONFIDENTIAL_NOTE])
-        sheet["A1"].font = red
-        sheet.append([safe_text(report.title)])
-        sheet["A2"].font = bold
-        sheet.append([safe_text(report.subtitle)])
-        sheet.append([safe_text(section.title)])
-        sheet["A4"].font = bold
-        for line in section.lines:
-            sheet.append([safe_text(line)])
-        widths: dict[int, int] = {}
-        for table in section.tables:
-            sheet.append([])
-            if table.title:
-                sheet.append([safe_text(table.title)])
-                sheet.cell(sheet.max_row, 1).font = bold
-            sheet.append([safe_text(h) for h in table.header])
-            for column in range(1, len(table.header) + 1):
-                cell = sheet.cell(sheet.max_row, column)
-                cell.font, cell.fill = bold, fill
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            for row in table.rows:
-                values = [_xlsx_value(v) for v in row]
-                sheet.append([v for v, _ in values])
-                for column, (v, number_format) in enumerate(values, start=1):
-                    cell = sheet.cell(sheet.max_row, column)
-                    if number_format:
-                        cell.number_format = number_format
-                    else:
-                        cell.data_type = "s"  # never a formula, whatever the text
-                    length = len(str(v))
-                    widths[column] = max(widths.get(column, 0), min(length, 60))
-        for column, width in widths.items():
-            sheet.column_dimensions[get_column_letter(column)].width = max(width + 2, 10)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-# --- PDF -----------------------------------------------------------------------------------------
-
-
-def find_font() -> tuple[Path, Path] | None:
-    """The regular and bold DejaVu Sans files, or None when they are not installed."""
-    for directory in FONT_DIRS:
-        regular, bold = (directory / name for name in FONT_FILES)
-        if regular.is_file():
-            return regular, bold if bold.is_file() else regular
-    return None
-
-
-_LATIN = {
-    "\u2014": "-",  # em dash
-    "\u2013": "-",  # en dash
-    "\u2018": "'",
-    "\u2019": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u2026": "...",
-    "\u2265": ">=",
-    "\u2264": "<=",
-    "\u00d7": "x",
-}
-
-
-def transliterate(text: str) -> str:
-    """Text the core (Latin-1) fonts can draw."""
-    for source, target in _LATIN.items():
-        text = text.replace(source, target)
-    out = []
-    for char in text:
-        try:
-            char.encode("latin-1")
-            out.append(char)
-        except UnicodeEncodeError:
-            plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
-            out.append(plain or "?")
-    return "".join(out)
-
-
-def _pdf_text(value: CellValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return format_id(Decimal(value), 0)
-    if isinstance(value, Decimal):
-        return format_id(value)
-    return _ILLEGAL.sub("", str(value))
-
-
-def render_pdf(report: Report) -> tuple[bytes, str]:
-    """The PDF and the font used (``DejaVuSans`` or ``Helvetica``)."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
-    fonts = find_font()
-    family = "DejaVu" if fonts else "Helvetica"
-    clean: Callable[[str], str] = (lambda s: s) if fonts else transliterate
-
-    class ReportPDF(FPDF):  # type: ignore[misc]
-        def header(self) -> None:
-            self.set_font(family, "B", 11)
-            self.set_text_color(192, 0, 0)
-            self.cell(0, 6, CONFIDENTIAL, align="C", new_x="LMARGIN", new_y="NEXT")
-            self.set_font(family, "", 7)
-            self.cell(0, 4, clean(CONFIDENTIAL_NOTE), align="C", new_x="LMARGIN", new_y="NEXT")
-            self.set_text_color(0, 0, 0)
-            self.ln(2)
-
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(family, "", 7)
-            self.cell(
-                0,
-                5,
-                clean(f"{CONFIDENTIAL} — {report.subtitle} — halaman {self.page_no()}/{{nb}}"),
-                align="C",
-            )
-
-    pdf = ReportPDF(orientation="L", format="A4")
-    pdf.set_compression(PDF_COMPRESS)
-    if fonts:
-        pdf.add_font("DejaVu", "", str(fonts[0]))
-        pdf.add_font("DejaVu", "B", str(fonts[1]))
-    pdf.set_title(clean(f"{CONFIDENTIAL} — {report.title}"))
-    pdf.set_creator("Simpul")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font(family, "B", 14)
-    pdf.multi_cell(0, 7, clean(report.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 11)
-    pdf.multi_cell(0, 6, clean(report.subtitle), new_x="LMARGIN", new_y="NEXT")
-    heading = FontFace(emphasis="BOLD", fill_color=(221, 221, 221))
-    for section in report.sections:
-        if pdf.get_y() > pdf.h - 50:
-            pdf.add_page()
-        pdf.ln(4)
-        pdf.set_font(family, "B", 12)
-        pdf.multi_cell(0, 7, clean(section.title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, "", 9)
-        for line in section.lines:
-            pdf.multi_cell(0, 5, clean(line), new_x="LMARGIN", new_y="NEXT")
-        for table in section.tables:
-            pdf.ln(2)
-            if table.title:
-                pdf.set_font(family, "B", 10)
-                pdf.multi_cell(0, 6, clean(table.title), new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font(family, "", 8)
-            widths = table.widths or [1.0] * len(table.header)
-            with pdf.table(
-                col_widths=tuple(widths),
-                headings_style=heading,
-                line_height=4.5,
-                text_align="LEFT",
-                first_row_as_headings=True,
-            ) as grid:
-                head = grid.row()
-                for text in table.header:
-                    head.cell(clean(text))
-                for values in table.rows:
-                    row = grid.row()
-                    for value in values:
-                        text = clean(_pdf_text(value))
-                        align = "RIGHT" if isinstance(value, int | Decimal) else "LEFT"
-                        row.cell(text, align=align)
-    return bytes(pdf.output()), "DejaVuSans" if fonts else "Helvetica"
-
-
-# --- storage and the job -------------------------------------------------------------------------
-
-
-def reports_dir() -> Path:
-    """``REPORT_DIR`` (checked at start; in production explicit and shared by the web, which
-    serves the files, and the worker, which writes them), else ``reports`` next to the upload
-    directory: outside the web root, private to the app."""
-    configured = current_app.config.get("REPORT_DIR")
-    if configured:
-        path = Path(configured)
-    else:
-        uploads = Path(
-            current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
-        )
-        path = uploads.parent / "reports"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-def store(content: bytes, extension: str) -> Path:
-    """Write ``content`` under a new random name, readable by the application only (0600)."""
-    directory = reports_dir()
-    while True:
-        path = directory / f"{secrets.token_hex(16)}.{extension}"
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        break
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-    os.chmod(path, 0o600)
-    return path
-
-
-def download_name(job: ReportJob) -> str:
-    region = job.region.code.replace(".", "") if job.region is not None else "nasional"
-    return f"laporan-{region}-{job.period}.{job.format}"
-
-
-def generate_report(job: ReportJob, progress: Progress) -> str:
-    """Build the monthly report of ``job.period`` for ``job.region`` as ``job.format``, store it
-    and set ``job.stored_name``; a short message for the job page."""
-    from app.core.tasks import delete_on_rollback
-
-    period = parse(job.period)
-    if period.kind != "bulan":
-        raise ValueError(f"a monthly report needs a month, not {job.period!r}")
-    report = build_report(job.region_id, period.code, progress)
-    if job.format == "pdf":
-        content, font = render_pdf(report)
-        note = "" if font == "DejaVuSans" else " (huruf Helvetica, tanpa Unicode)"
-    else:
-        content, note = render_xlsx(report), ""
-    progress(90)
-    path = store(content, job.format)
-    delete_on_rollback(db.session, path)  # a job that fails in the end leaves no file behind
-    job.stored_name = path.name
-    progress(99)
-    return f"Laporan {job.format.upper()} {month_name(period)} siap diunduh{note}."

@@ -1,8 +1,10 @@
-"""Yearly targets uploaded as a CSV file on the targets page (the file of a Renstra or Perjanjian
-Kinerja: years x indicators x regions), with the checks of ``flask indicators targets import``.
+"""Yearly targets (domain.md §6.5): the targets page of one region and year, and targets
+uploaded as a CSV file (the file of a Renstra or Perjanjian Kinerja: years x indicators x
+regions), with the checks of ``flask indicators targets import``.
 
-Two steps, because a data officer replacing official targets wants to see what the file does
-before it does it (a year column shifted by one would silently overwrite a whole Renstra):
+An upload takes two steps, because a data officer replacing official targets wants to see what
+the file does before it does it (a year column shifted by one would silently overwrite a whole
+Renstra):
 
 1. **Unggah** — the file is checked and nothing is written: the page lists the targets that would
    be added or changed (stored value → new value), counts those already stored, and names every
@@ -11,8 +13,10 @@ before it does it (a year column shifted by one would silently overwrite a whole
    again and written, audit-logged line by line. If the stored targets changed since the preview
    (a colleague saved some), nothing is written and the new preview is shown.
 
-Permission and scope are those of the targets page: ``indicators:manage``, and only the regions
-that page offers the user (``target_regions``); a line for another region is a bad line.
+Permission and scope: ``indicators:manage``, and only the regions the targets page offers the
+user (``Reach.target_regions``); a line for another region is a bad line. A refused save is
+answered with an error status, whose transaction the commit point rolls back: nothing of it is
+kept.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import decimal
 import zlib
 from pathlib import Path
 from typing import Any
@@ -27,13 +32,22 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app.core.errors import DomainError
 from app.core.permissions import requires
-from app.extensions import db
-from app.indicators import bp
+from app.indicators import bp, queries
 from app.indicators import operations as ops
 from app.indicators.definitions import current_definitions
-from app.indicators.forms import TargetApplyForm, TargetUploadForm, decimal_text
-from app.indicators.views import MANAGE, _me, _name, reach_of, target_regions
+from app.indicators.forms import (
+    TargetApplyForm,
+    TargetUploadForm,
+    decimal_text,
+    parse_decimal,
+    target_form,
+)
+from app.indicators.models import IndicatorDefinition
+from app.indicators.periods import JAKARTA
+from app.indicators.scope import MANAGE, reach_of
+from app.indicators.views.common import BREAKDOWN_PREFIX, definition_name, me, region_or_404
 
 # A page request must end well within the server's timeout (gunicorn: 60 s); every changed line
 # is a write and a sealed audit entry. Larger files go through the command.
@@ -66,11 +80,77 @@ def _shown_name(filename: str | None) -> str:
     return Path(filename or "").name[:100] or "targets.csv"
 
 
+# --- the targets page ---------------------------------------------------------------------------
+
+
+def _target_definitions(year: int) -> list[IndicatorDefinition]:
+    return [
+        d
+        for d in current_definitions(dt.date(year, 1, 1))
+        if d.direction in ("higher", "lower") and not d.code.startswith(BREAKDOWN_PREFIX)
+    ]
+
+
+@bp.route("/indikator/target", methods=["GET", "POST"])
+@requires(MANAGE)
+def targets() -> Any:
+    user = me()
+    reach = reach_of(user, MANAGE)
+    source = request.form if request.method == "POST" else request.args
+    region = region_or_404(reach, source.get("region"))
+    if region is None:  # targets belong to a region; the national level has none
+        if not reach.home:
+            abort(404)
+        region = reach.home[0]
+    try:
+        year = int(source.get("year") or dt.datetime.now(JAKARTA).year)
+    except ValueError:
+        abort(400)
+    if not 2000 <= year <= 2100:
+        abort(400)
+    definitions = _target_definitions(year)
+    status, error = 200, None
+    if request.method == "POST":
+        form = target_form(definitions, request.form)
+        if form.validate():
+            values: dict[str, decimal.Decimal | None] = {
+                d.code: parse_decimal(getattr(form, d.code).data) for d in definitions
+            }
+            try:
+                saved = ops.save_targets(values, region, year, actor=user)
+            except DomainError as refused:
+                status, error = 422, str(refused.message)
+            else:
+                flash(_("%(n)d targets saved.", n=saved), "success")
+                return redirect(url_for("indicators.targets", region=region.code, year=year))
+        else:
+            status, error = 422, _("Nothing was saved: correct the marked fields.")
+    else:
+        form = target_form(definitions)
+        form.year.data = year
+        stored = queries.targets_of(region.id, year)
+        for d in definitions:
+            getattr(form, d.code).data = decimal_text(stored.get(d.code))
+    return render_template(
+        "indicators/targets.html",
+        form=form,
+        definitions=definitions,
+        region=region,
+        regions=reach.target_regions(),
+        year=year,
+        name=definition_name,
+        error=error,
+    ), status
+
+
+# --- a file of targets --------------------------------------------------------------------------
+
+
 @bp.route("/indikator/target/unggah", methods=["POST"])
 @requires(MANAGE)
 def targets_upload() -> Any:
-    me = _me()
-    regions = target_regions(reach_of(me, MANAGE))
+    user = me()
+    regions = reach_of(user, MANAGE).target_regions()
     if not regions:
         abort(404)
     applying = "content" in request.form
@@ -91,7 +171,7 @@ def targets_upload() -> Any:
         content = upload.stream.read(UPLOAD_MAX_BYTES + 1)
         if _too_large(content):
             return _preview(None, name, [(None, _too_large_message())], 422)
-    result = ops.import_targets(content, name=name, actor=me, regions=regions, write=applying)
+    result = ops.import_targets(content, name=name, actor=user, regions=regions, write=applying)
     if applying:
         if result.ok and result.digest == apply_form.digest.data:
             flash(
@@ -111,8 +191,7 @@ def targets_upload() -> Any:
             return redirect(
                 url_for("indicators.targets", region=first.region.code, year=first.year)
             )
-        db.session.rollback()  # nothing of a refused file is kept
-        stale = result.ok
+        stale = result.ok  # answered 409 or 422: nothing of a refused file is kept
     packed = _pack(content)
     if result.ok and result.changes and len(packed) > CARRY_MAX_CHARS:
         return _preview(None, name, [(None, _too_large_message())], 422)
@@ -127,10 +206,12 @@ def _too_large(content: bytes) -> bool:
 
 
 def _too_large_message() -> str:
-    return _(
-        "The file is too large for the page (at most %(n)d lines): split it, or ask for it to be "
-        "imported with flask indicators targets import.",
-        n=UPLOAD_MAX_LINES,
+    return str(
+        _(
+            "The file is too large for the page (at most %(n)d lines): split it, or ask for "
+            "it to be imported with flask indicators targets import.",
+            n=UPLOAD_MAX_LINES,
+        )
     )
 
 
@@ -157,7 +238,7 @@ def _preview(
         changes=changes[:SHOWN_MAX],
         more_changes=max(0, len(changes) - SHOWN_MAX),
         definitions=definitions,
-        indicator_name=_name,
+        indicator_name=definition_name,
         number=decimal_text,
         form=form,
         stale=stale,

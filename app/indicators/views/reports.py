@@ -1,5 +1,7 @@
 """The monthly report pages (domain.md §6): ask for a report of a month and one of one's regions,
-follow its progress, download the finished file (scoped and audited)."""
+follow its progress, download the finished file (scoped and audited). Scope:
+``scope.reach_of`` with ``indicators:view`` — the regions offered are those it reaches, and a
+report job is seen by the one who asked for it and by whoever reaches its region."""
 
 from __future__ import annotations
 
@@ -8,30 +10,29 @@ import re
 from typing import Any
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField
 
 from app.audit.operations import record
 from app.auth.sessions import require_recent_auth
 from app.core.bounds import YEAR_OUT_OF_RANGE
 from app.core.db import utcnow
-from app.core.enums import RegionLevel
 from app.core.errors import DomainError
 from app.core.forms import coerce_id
 from app.core.idempotency import once_per_form
-from app.core.permissions import permissions_for_roles, requires
+from app.core.permissions import requires
 from app.core.web import send_private_file
-from app.extensions import db
-from app.indicators import bp
-from app.indicators.models import IndicatorValue, ReportJob
+from app.indicators import bp, queries
+from app.indicators.models import ReportJob
 from app.indicators.operations import retry_job, start_job
 from app.indicators.periods import JAKARTA, PeriodError, parse
-from app.indicators.report import download_name, reports_dir
+from app.indicators.report.storage import download_name, report_files, stored
+from app.indicators.scope import VIEW, reach_of
 from app.indicators.tasks import stall_after
+from app.indicators.views.common import me
 from app.regions.models import Region
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -41,7 +42,7 @@ MIMETYPES = {
     "pdf": "application/pdf",
 }
 RECENT = 20
-STATE_LABELS: dict[str, Any] = {
+STATE_LABELS: dict[str, LazyString] = {
     "antre": _l("Queued"),
     "berjalan": _l("Running"),
     "selesai": _l("Done"),
@@ -56,67 +57,16 @@ class ReportForm(FlaskForm):  # type: ignore[misc]
     format = SelectField(_l("Format"), choices=FORMATS, validate_choice=False)
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _regions() -> list[Region]:
+    """The regions the user may ask for a report of."""
+    return reach_of(me(), VIEW).ordered()
 
 
-def user_region_ids(user: Any) -> set[int]:
-    """The regions of the agencies where ``user`` holds a role that may view indicators, and
-    every region under them."""
-    from app.indicators.compute import descendants, region_tree
-
-    if not user.active:
-        return set()
-    roots = {
-        g.agency.region_id
-        for g in user.grants
-        if g.agency is not None
-        and g.agency.region_id is not None
-        and "indicators:view" in permissions_for_roles([g.role])
-    }
-    if not roots:
-        return set()
-    tree = region_tree()
-    found: set[int] = set()
-    for root in roots:
-        found |= descendants(root, tree)
-    return found
-
-
-def user_regions(user: Any) -> list[Region]:
-    ids = user_region_ids(user)
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Region)
-            .where(Region.id.in_(ids), Region.level != RegionLevel.DESA)
-            .order_by(Region.code)
-        )
-    )
-
-
-def job_for(user: Any, job_id: int) -> ReportJob | None:
-    """A report job ``user`` may see: one they asked for, or one of a region of theirs."""
-    job = db.session.get(ReportJob, job_id)
-    if job is None or job.kind != "report":
-        return None
-    if job.requested_by_id == user.id:
-        return job
-    if job.region_id is not None and job.region_id in user_region_ids(user):
-        return job
-    return None
-
-
-def _recent_jobs(user: Any) -> list[ReportJob]:
-    return list(
-        db.session.scalars(
-            select(ReportJob)
-            .where(ReportJob.kind == "report", ReportJob.requested_by_id == user.id)
-            .order_by(ReportJob.requested_at.desc(), ReportJob.id.desc())
-            .limit(RECENT)
-        )
-    )
+def _job_or_404(job_id: int) -> ReportJob:
+    job = queries.job_for(me(), job_id, permission=VIEW, kind="report")
+    if job is None:
+        abort(404)
+    return job
 
 
 def _render_form(form: ReportForm, regions: list[Region], *, status: int = 200) -> Any:
@@ -125,7 +75,7 @@ def _render_form(form: ReportForm, regions: list[Region], *, status: int = 200) 
             "indicators/report.html",
             form=form,
             regions=regions,
-            jobs=_recent_jobs(_me()),
+            jobs=queries.recent_reports(me(), RECENT),
             state_labels=STATE_LABELS,
         ),
         status,
@@ -137,9 +87,9 @@ def _choices(form: ReportForm, regions: list[Region]) -> None:
 
 
 @bp.route("/indikator/laporan", methods=["GET"])
-@requires("indicators:view")
+@requires(VIEW)
 def report_form() -> Any:
-    regions = user_regions(_me())
+    regions = _regions()
     form = ReportForm(formdata=None)
     _choices(form, regions)
     now = utcnow().astimezone(JAKARTA).date().replace(day=1) - dt.timedelta(days=1)
@@ -174,12 +124,7 @@ def _check(form: ReportForm, regions: list[Region]) -> tuple[str, Region, str] |
         ok = False
     if not ok or region is None:
         return None
-    has_values = db.session.scalar(
-        select(IndicatorValue.id)
-        .where(IndicatorValue.region_id == region.id, IndicatorValue.period == period)
-        .limit(1)
-    )
-    if has_values is None:
+    if not queries.has_values(region.id, period):
         form.period.errors = [
             _("There are no indicator values for this region and month yet: run the rollup first.")
         ]
@@ -188,11 +133,11 @@ def _check(form: ReportForm, regions: list[Region]) -> tuple[str, Region, str] |
 
 
 @bp.route("/indikator/laporan", methods=["POST"])
-@requires("indicators:view")
+@requires(VIEW)
 @once_per_form
 def report_create() -> Any:
-    user = _me()
-    regions = user_regions(user)
+    user = me()
+    regions = _regions()
     form = ReportForm()
     _choices(form, regions)
     form.validate_on_submit()  # the CSRF token; the fields are checked below
@@ -223,11 +168,9 @@ def _status(job: ReportJob) -> dict[str, Any]:
 
 
 @bp.route("/indikator/laporan/<int:job_id>")
-@requires("indicators:view")
+@requires(VIEW)
 def report_job(job_id: int) -> Any:
-    job = job_for(_me(), job_id)
-    if job is None:
-        abort(404)
+    job = _job_or_404(job_id)
     return render_template(
         "indicators/report_job.html",
         job=job,
@@ -237,41 +180,32 @@ def report_job(job_id: int) -> Any:
 
 
 @bp.route("/indikator/laporan/<int:job_id>.json")
-@requires("indicators:view")
+@requires(VIEW)
 def report_job_status(job_id: int) -> Any:
-    job = job_for(_me(), job_id)
-    if job is None:
-        abort(404)
-    return jsonify(_status(job))
+    return jsonify(_status(_job_or_404(job_id)))
 
 
 @bp.route("/indikator/laporan/<int:job_id>/ulangi", methods=["POST"])
-@requires("indicators:view")
+@requires(VIEW)
 def report_job_retry(job_id: int) -> Any:
     """Start a stalled or failed report job again."""
-    user = _me()
-    job = job_for(user, job_id)
-    if job is None:
-        abort(404)
+    job = _job_or_404(job_id)
     try:
-        retry_job(job, actor=user, now=utcnow(), stall_after=stall_after())
+        retry_job(job, actor=me(), now=utcnow(), stall_after=stall_after())
     except DomainError as error:
         flash(str(error.message), "warning")
     return redirect(url_for("indicators.report_job", job_id=job.id))
 
 
 @bp.route("/indikator/laporan/<int:job_id>/unduh")
-@requires("indicators:view")
+@requires(VIEW)
 @require_recent_auth()  # a bulk export: the password (and code) again within 5 minutes
 def report_download(job_id: int) -> Response:
-    user = _me()
-    job = job_for(user, job_id)
-    if job is None or job.state != "selesai" or not job.stored_name:
-        abort(404)
-    if not (reports_dir() / job.stored_name).is_file():
+    job = _job_or_404(job_id)
+    if job.state != "selesai" or job.stored_name is None or not stored(job):
         abort(404)
     record(
-        user,
+        me(),
         "indicators.report_download",
         "report_job",
         job.id,
@@ -282,7 +216,7 @@ def report_download(job_id: int) -> Response:
         },
     )
     return send_private_file(
-        reports_dir(),
+        report_files().root,
         job.stored_name,
         mimetype=MIMETYPES[job.format],
         download_name=download_name(job),

@@ -1,0 +1,105 @@
+"""What every indicator page shares: the signed-in user, the region asked for within the user's
+reach (``scope.py``; anything else is a 404), the period asked for, and their names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, request
+from flask_babel import LazyString, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.auth.models import User
+from app.core.web import ExplainedBadRequest
+from app.indicators import queries
+from app.indicators.models import IndicatorDefinition
+from app.indicators.periods import JAKARTA, Period, PeriodError, parse
+from app.indicators.scope import NATIONAL, OutOfReach, Reach
+from app.regions.models import Region
+
+BREAKDOWN_PREFIX = "korban_menurut_"
+PERIOD_PARTS: list[tuple[str, LazyString]] = [
+    ("", _l("Whole year")),
+    ("S1", _l("Semester 1")),
+    ("S2", _l("Semester 2")),
+    ("Q1", _l("Quarter 1")),
+    ("Q2", _l("Quarter 2")),
+    ("Q3", _l("Quarter 3")),
+    ("Q4", _l("Quarter 4")),
+]
+MONTHS: list[LazyString] = [
+    _l("January"),
+    _l("February"),
+    _l("March"),
+    _l("April"),
+    _l("May"),
+    _l("June"),
+    _l("July"),
+    _l("August"),
+    _l("September"),
+    _l("October"),
+    _l("November"),
+    _l("December"),
+]
+
+
+def me() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def region_or_404(reach: Reach, code: str | None) -> Region | None:
+    """The region named by ``code`` (``nasional``: None) when the user may see it; no code: the
+    user's own top region."""
+    try:
+        return reach.pick(code)
+    except OutOfReach:
+        abort(404)
+
+
+def region_code(region: Region | None) -> str:
+    return region.code if region is not None else NATIONAL
+
+
+def region_name(region: Region | None) -> str:
+    return region.label if region is not None else str(_("National"))
+
+
+def period_or_400(code: str | None) -> Period:
+    try:
+        return parse(code or "")
+    except PeriodError as error:
+        raise ExplainedBadRequest(str(error)) from None
+
+
+def default_period(region: Region | None) -> str:
+    """The latest year with values of the region, else the current year."""
+    latest = queries.latest_year(region.id if region is not None else None)
+    return latest or str(dt.datetime.now(JAKARTA).year)
+
+
+def requested_period(region: Region | None) -> Period:
+    """``?period=2025-07``, or ``?year=2025&part=Q3`` from the picker, else the latest year."""
+    if request.args.get("period"):
+        return period_or_400(request.args["period"])
+    year = (request.args.get("year") or "").strip()
+    if year:
+        part = (request.args.get("part") or "").strip()
+        return period_or_400(f"{year}-{part}" if part else year)
+    return period_or_400(default_period(region))
+
+
+def period_name(period: Period) -> str:
+    if period.kind == "bulan":
+        return f"{MONTHS[period.first_month - 1]} {period.year}"
+    if period.kind == "triwulan":
+        return str(_("Quarter %(n)d %(year)d", n=(period.first_month + 2) // 3, year=period.year))
+    if period.kind == "semester":
+        return str(_("Semester %(n)d %(year)d", n=(period.first_month + 5) // 6, year=period.year))
+    return str(period.year)
+
+
+def definition_name(definition: IndicatorDefinition) -> str:
+    return definition.name_en if str(get_locale()) == "en" else definition.name_id
