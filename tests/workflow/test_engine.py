@@ -240,24 +240,36 @@ def test_a_high_risk_case_goes_through_emergency_handling(agency, manager):
     )
     apply_case_event(case.id, "start_emergency", actor=manager, expected_version=case.version)
     assert case.state is CaseState.KEDARURATAN
+    # the step asks what was done and the confirmation that the emergency is handled (declared
+    # on the transition, checked by the engine whoever calls it)
     refused(
-        ktpa_v1.EMERGENCY_NOT_HANDLED,
+        definition.NOTE_REQUIRED,
         apply_case_event,
         case.id,
         "start_assessment",
         actor=manager,
         expected_version=case.version,
     )
+    refused(
+        definition.APPROVAL_REQUIRED,
+        apply_case_event,
+        case.id,
+        "start_assessment",
+        actor=manager,
+        reason="rumah aman",
+        expected_version=case.version,
+    )
     row = apply_case_event(
         case.id,
         "start_assessment",
         actor=manager,
-        approvals=frozenset({"emergency_handled"}),
-        data={"note": "rumah aman"},
+        reason="rumah aman",
+        approve=True,
         expected_version=case.version,
     )
     assert case.state is CaseState.ASESMEN
-    assert row.data == {"note": "rumah aman", "approvals": ["emergency_handled"]}
+    assert row.reason == "rumah aman"
+    assert row.data == {"approvals": ["emergency_handled"]}
 
 
 def test_emergency_handling_is_only_for_a_high_risk_case(agency, manager):
@@ -305,12 +317,22 @@ def test_close_needs_a_reason_and_reopen_clears_the_closing(agency, manager, sup
         reason=" ",
         expected_version=case.version,
     )
+    refused(
+        ktpa_v1.CLOSURE_KIND_MISSING,
+        apply_case_event,
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban mencabut",
+        expected_version=case.version,
+    )
 
     row = apply_case_event(
         case.id,
         "close",
         actor=supervisor,
         reason="  Korban mencabut  ",
+        data={"closure": "korban_mundur"},
         expected_version=case.version,
     )
     assert case.state is CaseState.DITUTUP
@@ -361,7 +383,7 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
     )
     track = create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     refused(
-        ktpa_v1.PLAN_NOT_APPROVED,
+        definition.APPROVAL_REQUIRED,
         apply_case_event,
         case.id,
         "start_intervention",
@@ -395,7 +417,7 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
         expected_version=track.version,
     )
     refused(
-        ktpa_v1.CLOSURE_NOT_APPROVED,
+        definition.APPROVAL_REQUIRED,
         apply_case_event,
         case.id,
         "terminate",
