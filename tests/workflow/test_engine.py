@@ -191,6 +191,7 @@ def test_an_event_needs_its_permission(agency, manager, supervisor, intake_offic
             apply_case_event(
                 case.id,
                 "close",
+                data={"closure": "lainnya"},
                 actor=actor,
                 reason="Korban tidak bisa dihubungi",
                 expected_version=case.version,
@@ -330,6 +331,7 @@ def test_close_needs_a_reason_and_reopen_clears_the_closing(agency, manager, sup
     row = apply_case_event(
         case.id,
         "close",
+        data={"closure": "lainnya"},
         actor=supervisor,
         reason="  Korban mencabut  ",
         data={"closure": "korban_mundur"},
@@ -360,7 +362,12 @@ def test_a_reason_longer_than_the_column_is_refused(agency, supervisor):
     case = create_case(agency, actor=supervisor)
     with pytest.raises(DomainError) as info:
         apply_case_event(
-            case.id, "close", actor=supervisor, reason="x" * 501, expected_version=case.version
+            case.id,
+            "close",
+            actor=supervisor,
+            reason="x" * 501,
+            data={"closure": "lainnya"},
+            expected_version=case.version,
         )
     assert info.value.field == "reason"
     assert case.state is CaseState.DITERIMA
