@@ -331,7 +331,6 @@ def test_close_needs_a_reason_and_reopen_clears_the_closing(agency, manager, sup
     row = apply_case_event(
         case.id,
         "close",
-        data={"closure": "lainnya"},
         actor=supervisor,
         reason="  Korban mencabut  ",
         data={"closure": "korban_mundur"},

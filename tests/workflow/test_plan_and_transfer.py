@@ -732,10 +732,10 @@ def test_closing_as_a_duplicate_links_the_case_and_reopening_clears_it(agency, m
     row = apply_case_event(
         duplicate.id,
         "close",
-        data={"closure": "lainnya"},
         actor=supervisor,
         reason="Pengaduan ganda",
-        data={"duplicate_of": original.id},
+        # the duplicated case by its reference (among those the actor may see), kept by its id
+        data={"closure": "duplikat", "duplicate_of": original.reference},
         expected_version=duplicate.version,
     )
     assert duplicate.state is CaseState.DITUTUP
