@@ -990,8 +990,6 @@ def _write(
 
     state = CaseState(parsed.status)
     case.assessment_completed_at = parsed.assessment_completed_at
-    case.closed_at = parsed.closed_at
-    case.closed_reason = parsed.closed_reason
     if manager is not None:
         case.case_manager_id = manager.id
     db.session.flush()
@@ -1022,6 +1020,9 @@ def _write(
         at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
         # the case arrives in the state its record gives: an engine event of its own
         engine.import_state(case, state, actor=actor, at=at, reason=parsed.closed_reason)
+    # with its state (CHECK closed_iff_closed_at)
+    case.closed_at = parsed.closed_at
+    case.closed_reason = parsed.closed_reason
     db.session.flush()
     record(
         actor,
