@@ -529,9 +529,11 @@ def submit_draft(
         _recheck_duplicates(intake, case.agency, case, actor=actor)
     from app.workflow import engine
 
-    case.reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
-    _fill(case, intake, case.agency, actor)
+    reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
+    # registered with its reference (CHECK reference_unless_draft): one flush
     engine.register(case, actor=actor)
+    case.reference = reference
+    _fill(case, intake, case.agency, actor)
     db.session.flush()
     _start_deadlines(case)
     record(actor, "case.register", "case", case.id, {"reference": case.reference})
