@@ -2,9 +2,13 @@
 
 A :class:`Workflow` is a table of :class:`Transition` rows. Each row names an event (a verb in
 snake_case), the state(s) it leaves, the state it enters, the one permission it needs, the guards
-that must hold and whether a reason must be given. Guards are pure functions of a frozen facts
-snapshot (see :mod:`workflows.facts`): they return ``None`` when satisfied, otherwise a refusal
-reason — a plain English sentence kept as a module constant so the application can translate it.
+that must hold, and what the person taking the step must give: a reason (``requires_reason``), a
+note of what was done (``requires_note``), a confirmation (``approval``: the named approval the
+step vouches for) and typed step data (``data``: e.g. the closure kind with the case a duplicate
+duplicates). Guards are pure functions of a frozen facts snapshot (see :mod:`workflows.facts`):
+they return ``None`` when satisfied, otherwise a refusal reason — a plain English sentence kept
+as a module constant so the application can translate it. The application's engine checks the
+inputs (:meth:`Transition.missing_input`) before the guards, for every caller alike.
 
 Nothing here imports the application, Flask or SQLAlchemy.
 """
@@ -21,6 +25,8 @@ from typing import Generic, Protocol, TypeVar
 # Refusal reasons of the engine itself (guards keep theirs next to their definition).
 NOT_POSSIBLE = "Event {event} is not possible from state {state}."
 REASON_REQUIRED = "A reason is required."
+NOTE_REQUIRED = "Write briefly what was done."
+APPROVAL_REQUIRED = "Tick the confirmation to take this step."
 
 _SNAKE = re.compile(r"^[a-z]+(_[a-z0-9]+)*$")
 _PERMISSION = re.compile(r"^[a-z_]+:[a-z_]+$")
@@ -49,6 +55,23 @@ Guard = Callable[[F], str | None]
 
 
 @dataclass(frozen=True)
+class Choice:
+    """Typed step data: ``name`` takes one of ``values`` (``missing`` when none is given); a value
+    in ``references`` also needs the record named by that reference (e.g. the case a duplicate
+    duplicates), ``reference_missing`` when it is not given or not found."""
+
+    name: str
+    values: tuple[str, ...]
+    missing: str
+    references: tuple[tuple[str, str], ...] = ()  # (value, reference name)
+    reference_missing: str = ""
+
+    def reference_for(self, value: str | None) -> str | None:
+        """The reference ``value`` needs, if any."""
+        return dict(self.references).get(value or "")
+
+
+@dataclass(frozen=True)
 class Transition(Generic[S, F]):
     """One row of the table: ``event`` takes the workflow from ``source`` to ``target``."""
 
@@ -58,12 +81,43 @@ class Transition(Generic[S, F]):
     permission: str
     guards: tuple[Guard[F], ...] = ()
     requires_reason: bool = False
+    # the step asks what was done (kept as its reason): a note, not a justification
+    requires_note: bool = False
+    # the named confirmation the person gives by taking the step (a tick on the form)
+    approval: str | None = None
+    data: tuple[Choice, ...] = ()
 
     @property
     def sources(self) -> frozenset[S]:
         if isinstance(self.source, frozenset):
             return self.source
         return frozenset({self.source})
+
+    @property
+    def asks_text(self) -> bool:
+        """Whether the step's form must be given a text (a reason or a note)."""
+        return self.requires_reason or self.requires_note
+
+    def missing_input(
+        self, *, reason: str | None, approved: bool, data: dict[str, str | None]
+    ) -> tuple[str, str] | None:
+        """What the person has not given that this step asks for: ``(field, refusal reason)``,
+        or None. ``data`` holds the step data by name (a reference by its reference name);
+        whether a reference names a record the person may see is the application's to check."""
+        if self.requires_reason and not _reason_given(reason):
+            return "reason", REASON_REQUIRED
+        if self.requires_note and not _reason_given(reason):
+            return "reason", NOTE_REQUIRED
+        if self.approval is not None and not approved:
+            return "approve", APPROVAL_REQUIRED
+        for choice in self.data:
+            value = data.get(choice.name)
+            if value not in choice.values:
+                return choice.name, choice.missing
+            reference = choice.reference_for(value)
+            if reference is not None and not (data.get(reference) or "").strip():
+                return reference, choice.reference_missing
+        return None
 
     def with_guard(self, guard: Guard[F]) -> Transition[S, F]:
         """This transition with one more guard, checked after the existing ones."""
@@ -144,6 +198,14 @@ class Workflow(Generic[S, F]):
             for guard in t.guards:
                 if not callable(guard):
                     raise self._fail(f"event {t.event} has a guard that is not a function")
+            if t.requires_reason and t.requires_note:
+                raise self._fail(f"event {t.event} asks for both a reason and a note")
+            for choice in t.data:
+                if not choice.values or not choice.missing:
+                    raise self._fail(f"event {t.event}: the data {choice.name} has no values")
+                for value, _reference in choice.references:
+                    if value not in choice.values or not choice.reference_missing:
+                        raise self._fail(f"event {t.event}: the data {choice.name} refers badly")
             for source in t.sources:
                 if source in self.final_states:
                     raise self._fail(f"the final state {source} has an outgoing event {t.event}")
@@ -195,6 +257,8 @@ class Workflow(Generic[S, F]):
             return Decision.refuse(NOT_POSSIBLE.format(event=event, state=state))
         if t.requires_reason and not _reason_given(facts.reason):
             return Decision.refuse(REASON_REQUIRED)
+        if t.requires_note and not _reason_given(facts.reason):
+            return Decision.refuse(NOTE_REQUIRED)
         for guard in t.guards:
             reason = guard(facts)
             if reason is not None:

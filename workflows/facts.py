@@ -13,6 +13,13 @@ RISK_TINGGI = "tinggi"  # app.core.enums.Risk.TINGGI (workflows/ cannot import a
 CASE_TYPE_TPKS = "tpks"  # app.core.enums.CaseType.TPKS
 ADULT_AGE = 18
 
+# The named approvals a step vouches for (``Transition.approval``; the transfer's acceptance is
+# given by the receiving agency's answer, not by a tick).
+EMERGENCY_HANDLED = "emergency_handled"
+PLAN_APPROVED = "plan_approved"
+CLOSURE_APPROVED = "closure_approved"
+TRANSFER_ACCEPTED = "transfer_accepted"
+
 
 @dataclass(frozen=True)
 class CaseFacts:

@@ -9,8 +9,14 @@ to ``asesmen`` (reason required).
 
 from __future__ import annotations
 
-from workflows.definition import Transition, Workflow
-from workflows.facts import RISK_TINGGI, CaseFacts
+from workflows.definition import Choice, Transition, Workflow
+from workflows.facts import (
+    CLOSURE_APPROVED,
+    EMERGENCY_HANDLED,
+    PLAN_APPROVED,
+    RISK_TINGGI,
+    CaseFacts,
+)
 from workflows.states import CaseState
 
 S = CaseState
@@ -32,6 +38,18 @@ PLAN_NOT_APPROVED = "The intervention plan has not been approved by a supervisor
 TRACKS_OPEN = "Some service tracks have not ended."
 CLOSURE_NOT_APPROVED = "The termination has not been approved by a supervisor."
 TRANSFER_NOT_ACCEPTED = "The receiving agency has not accepted the transfer."
+CLOSURE_KIND_MISSING = "Choose why the case is closed."
+DUPLICATE_MISSING = "Give the reference of the case it duplicates (a case you can see)."
+
+# Why a case is closed without completion; a duplicate names the case it duplicates (by its
+# reference: the engine finds it among the cases the person may see, and keeps its id).
+CLOSURE = Choice(
+    "closure",
+    ("korban_mundur", "tidak_dapat_dihubungi", "duplikat", "lainnya"),
+    CLOSURE_KIND_MISSING,
+    references=(("duplikat", "duplicate_of"),),
+    reference_missing=DUPLICATE_MISSING,
+)
 
 
 def risk_is_high(f: CaseFacts) -> str | None:
@@ -101,7 +119,15 @@ TRANSITIONS: tuple[CaseTransition, ...] = (
         MANAGE,
         (emergency_handled_if_high_risk,),
     ),
-    Transition("start_assessment", S.KEDARURATAN, S.ASESMEN, MANAGE, (emergency_handled,)),
+    Transition(
+        "start_assessment",
+        S.KEDARURATAN,
+        S.ASESMEN,
+        MANAGE,
+        (emergency_handled,),
+        requires_note=True,
+        approval=EMERGENCY_HANDLED,
+    ),
     Transition(
         "propose_plan",
         S.ASESMEN,
@@ -115,6 +141,7 @@ TRANSITIONS: tuple[CaseTransition, ...] = (
         S.INTERVENSI,
         SUPERVISE,
         (has_planned_tracks, plan_approved),
+        approval=PLAN_APPROVED,
     ),
     Transition("start_monitoring", S.INTERVENSI, S.PEMANTAUAN, MANAGE),
     Transition(
@@ -123,8 +150,9 @@ TRANSITIONS: tuple[CaseTransition, ...] = (
         S.TERMINASI,
         SUPERVISE,
         (all_tracks_ended, closure_approved),
+        approval=CLOSURE_APPROVED,
     ),
-    Transition("close", OPEN, S.DITUTUP, SUPERVISE, requires_reason=True),
+    Transition("close", OPEN, S.DITUTUP, SUPERVISE, requires_reason=True, data=(CLOSURE,)),
     Transition("transfer", OPEN, S.DILIMPAHKAN, MANAGE, (transfer_accepted,)),
     Transition(
         "reopen",

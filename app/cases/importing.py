@@ -100,7 +100,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.regions.models import Region
 from app.services.operations import TrackSpec, check_track, consent_in_force, create_tracks
-from app.workflow.models import CaseTransition
+from app.workflow import engine
 
 Actor = User | SystemActor
 DateLike = TypeVar("DateLike", dt.date, dt.datetime)
@@ -989,10 +989,7 @@ def _write(
     )
 
     state = CaseState(parsed.status)
-    case.state = state
     case.assessment_completed_at = parsed.assessment_completed_at
-    case.closed_at = parsed.closed_at
-    case.closed_reason = parsed.closed_reason
     if manager is not None:
         case.case_manager_id = manager.id
     db.session.flush()
@@ -1021,20 +1018,11 @@ def _write(
         known = [received, parsed.assessment_completed_at]
         known += [t.started_at for t in tracks] + [t.ended_at for t in tracks]
         at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
-        db.session.add(
-            CaseTransition(
-                case_id=case.id,
-                at=at,
-                actor_id=actor.id,
-                actor_label="user" if isinstance(actor, User) else actor.label,
-                kind="import",
-                event="import",
-                from_state=CaseState.DITERIMA.value,
-                to_state=state.value,
-                reason=parsed.closed_reason,
-                data={"external_id": parsed.external_id},
-            )
-        )
+        # the case arrives in the state its record gives: an engine event of its own
+        engine.import_state(case, state, actor=actor, at=at, reason=parsed.closed_reason)
+    # with its state (CHECK closed_iff_closed_at)
+    case.closed_at = parsed.closed_at
+    case.closed_reason = parsed.closed_reason
     db.session.flush()
     record(
         actor,

@@ -75,7 +75,6 @@ from app.core.errors import DomainError
 from app.core.tasks import delete_on_rollback
 from app.extensions import db
 from app.regions.models import Region
-from app.workflow.models import CaseTransition
 
 Actor = User | SystemActor
 
@@ -474,20 +473,24 @@ def register_case(
     )
     if recheck_duplicates and not draft:
         _recheck_duplicates(intake, agency, None, actor=actor)
+    from app.workflow import engine
+
     case = Case(
         agency=agency,
-        state=CaseState.DRAFT if draft else CaseState.DITERIMA,
         reference=None if draft else next_reference(agency, intake.received_at),  # type: ignore[arg-type]
         registered_by_id=actor.id,
         external_id=external_id,
+        workflow_key=workflow_key_for(intake.case_types),
         workflow_version=1,
     )
+    engine.open_draft(case)
+    if not draft:
+        imported = transition_kind == "import"
+        engine.register(case, actor=actor, imported=imported, at=intake.received_at)
     db.session.add(case)
     _fill(case, intake, agency, actor)
-    if not draft:
-        _record_registration(case, actor, kind=transition_kind)
-        if transition_kind != "import":  # imported history starts no clocks
-            _start_deadlines(case)
+    if not draft and transition_kind != "import":  # imported history starts no clocks
+        _start_deadlines(case)
     db.session.flush()
     record(
         actor,
@@ -508,28 +511,6 @@ def _start_deadlines(case: Case) -> None:
     deadlines_for_registration(case, at=utcnow())
 
 
-def _record_registration(case: Case, actor: Actor, *, kind: str = "workflow") -> None:
-    # imported history is dated by the record, from the start: the row is never changed
-    # afterwards (case_transitions is append-only)
-    dated: dict[str, Any] = (
-        {"at": case.received_at, "data": {"external_id": case.external_id}}
-        if kind == "import"
-        else {}
-    )
-    db.session.add(
-        CaseTransition(
-            case_id=case.id,
-            **dated,
-            actor_id=actor.id,
-            actor_label="user" if isinstance(actor, User) else actor.label,
-            kind=kind,
-            event="register",
-            from_state=None if kind == "import" else CaseState.DRAFT.value,
-            to_state=CaseState.DITERIMA.value,
-        )
-    )
-
-
 def submit_draft(
     case: Case,
     intake: Intake,
@@ -547,11 +528,14 @@ def submit_draft(
     raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
     if recheck_duplicates:
         _recheck_duplicates(intake, case.agency, case, actor=actor)
+    from app.workflow import engine
+
     reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
-    case.state, case.reference = CaseState.DITERIMA, reference
+    # registered with its reference (CHECK reference_unless_draft): one flush
+    engine.register(case, actor=actor)
+    case.reference = reference
     _fill(case, intake, case.agency, actor)
     db.session.flush()
-    _record_registration(case, actor)
     _start_deadlines(case)
     record(actor, "case.register", "case", case.id, {"reference": case.reference})
     if case.risk is Risk.TINGGI:

@@ -1,23 +1,22 @@
 """Referrals (rujukan): the only writers. Nothing here commits.
 
-Every step locks the case (then the referral), checks the version the person saw (required: a
-step without it, or with a version no record can have, is refused as an out-of-date form —
-``app.core.errors.require_version``), applies the
-``referral`` workflow (permission held at the right agency, guards, reason) and the matching
-event of the service track through the workflow engine — so the track's history and guards are
-the same as for any other step — appends a ``referral_events`` row, keeps the deadline of the
-receiving agency's answer, writes the audit entry and, after commit, tells the other side.
+Every step goes through the workflow engine (:func:`app.workflow.engine.apply`): it locks the
+case (then the referral), checks the version the person saw (required: a step without it, or with
+a version no record can have, is refused as an out-of-date form —
+``app.core.errors.require_version``), applies the ``referral`` workflow (permission held at the
+right agency, guards, reason) and the matching event of the service track — so the track's
+history and guards are the same as for any other step — appends a ``referral_events`` row, keeps
+the deadline of the receiving agency's answer, writes the audit entry and, after commit, tells
+the other side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.agencies.models import Agency
 from app.audit.operations import record
@@ -30,21 +29,14 @@ from app.core.enums import ConsentDecision, ReferralState, TrackState
 from app.core.errors import DomainError, require_version
 from app.core.forms import in_id_range
 from app.core.tasks import enqueue_after_commit
-from app.deadlines.operations import cancel_open, meet_open, open_deadline
-from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.privacy.queries import is_restricted
 from app.referrals.models import Referral, ReferralEvent
 from app.services.models import ServiceTrack
-from app.workflow.operations import (
-    REASONS,
-    TransitionRefused,
-    apply_linked_track_event,
-)
+from app.workflow import engine
+from app.workflow.engine import TransitionRefused
 from app.workflow.permissions import may_supervise_agency, may_take_case_step
 from workflows import referral_v1
-from workflows.referral_v1 import TRACK_EVENT, ReferralFacts
-from workflows.registry import CURRENT, get_workflow
 
 TEXT_LIMIT = 1000
 MESSAGE_LIMIT = 2000
@@ -99,100 +91,15 @@ def _text(value: str | None, field: str, limit: int = TEXT_LIMIT) -> str | None:
     return text or None
 
 
-def _lock(referral_id: int, expected_version: int | None) -> Referral:
-    """The referral, locked (after its case), at the version the person saw (required)."""
-    expected_version = require_version(expected_version)
-    referral = _lock_row(referral_id)
-    if referral.version != expected_version:
-        raise ConflictError(_CHANGED, changes={})
+def _referral(referral_id: int) -> Referral:
+    referral = db.session.get(Referral, referral_id)
+    if referral is None:
+        raise LookupError(f"no referral {referral_id}")
     return referral
 
 
-def _lock_row(referral_id: int) -> Referral:
-    case_id = db.session.execute(
-        select(Referral.case_id).where(Referral.id == referral_id)
-    ).scalar_one()
-    db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
-    return db.session.execute(
-        select(Referral)
-        .where(Referral.id == referral_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
 def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ConflictError(_CHANGED, changes={}) from None
-
-
-def _allowed(actor: User, referral: Referral, permission: str) -> bool:
-    if permission == referral_v1.RECEIVE:
-        return permission in actor.permissions_at(referral.to_agency_id)
-    return may_take_case_step(actor, referral.case, permission)
-
-
-def _step(
-    referral: Referral,
-    event: str,
-    *,
-    actor: User,
-    reason: str | None = None,
-    outcome: str | None = None,
-    consent_or_override: bool = True,
-) -> tuple[ReferralState, ReferralState]:
-    """Apply ``event`` of the referral workflow; returns (from, to). Raises TransitionRefused."""
-    workflow = get_workflow("referral", CURRENT["referral"])
-    source = ReferralState(referral.state)
-    t = workflow.transition(source, event)
-    if t is None:
-        raise TransitionRefused(
-            _l("This referral cannot take that step now (it is %(state)s).", state=source.value),
-            event=event,
-        )
-    if not _allowed(actor, referral, t.permission):
-        raise TransitionRefused(_l("You may not take this step on this referral."), event=event)
-    decision = workflow.decide(
-        source,
-        event,
-        ReferralFacts(consent_or_override=consent_or_override, outcome=outcome, reason=reason),
-    )
-    if not decision.allowed:
-        why = decision.reason or ""
-        raise TransitionRefused(REASONS.get(why, why), event=event, reason=why)
-    target = ReferralState(decision.target)
-    referral.state = target
-    return source, target
-
-
-def _event(
-    referral: Referral,
-    kind: str,
-    actor: User,
-    *,
-    agency_id: int | None,
-    states: tuple[ReferralState, ReferralState] | None = None,
-    text: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> ReferralEvent:
-    row = ReferralEvent(
-        referral_id=referral.id,
-        actor_id=actor.id,
-        agency_id=agency_id,
-        kind=kind,
-        from_state=states[0].value if states else None,
-        to_state=states[1].value if states else None,
-        text=text,
-        data=data or {},
-    )
-    db.session.add(row)
-    return row
-
-
-def _notify(referral: Referral, what: str) -> None:
-    enqueue_after_commit(db.session, "referrals.notify", referral.id, what)
+    engine.flush(_CHANGED)
 
 
 # --- the sending side --------------------------------------------------------------------------
@@ -242,16 +149,8 @@ def save_referral(
     ``dirujuk``; the receiving agency's answer is due by the ``referral_response`` rule.
     """
     expected_version = require_version(expected_version)
-    case_id = db.session.execute(
-        select(ServiceTrack.case_id).where(ServiceTrack.id == track_id)
-    ).scalar_one()
-    case = db.session.execute(select(Case).where(Case.id == case_id).with_for_update()).scalar_one()
-    track = db.session.execute(
-        select(ServiceTrack)
-        .where(ServiceTrack.id == track_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    track = engine.lock_track(track_id)
+    case = track.case
     if track.version != expected_version:
         raise ConflictError(_CHANGED, changes={})
     if not may_take_case_step(actor, case, referral_v1.MANAGE):
@@ -310,7 +209,6 @@ def save_referral(
             from_agency_id=case.agency_id,
             to_agency_id=to_agency.id,
             created_by_id=actor.id,
-            state=ReferralState.DRAF,
         )
         db.session.add(referral)
     referral.case = case
@@ -326,7 +224,7 @@ def save_referral(
     referral.attachments = attachments
     _flush()
     if not send:
-        _event(referral, "draft", actor, agency_id=case.agency_id)
+        engine.referral_note(referral, "draft", actor, agency_id=case.agency_id)
         record(actor, "referral.draft", "case", case.id, {"referral": referral.id})
         return referral
 
@@ -358,50 +256,32 @@ def save_referral(
                 _l("Give the reason in at least %(n)d characters.", n=OVERRIDE_MIN),
                 field="override_reason",
             )
-    states = _step(referral, "send", actor=actor, consent_or_override=bool(consent or override))
-    now = utcnow()
     referral.consent_entry_id = consent.id if consent is not None else None
     referral.override_reason = override
     referral.override_by_id = actor.id if override else None
-    referral.sent_at = now
     if track.provider_id != to_agency.id:
         track.provider_id = to_agency.id
     _flush()
-    apply_linked_track_event(track.id, TRACK_EVENT["send"], actor=actor)
-    open_deadline(
-        DeadlineCode.REFERRAL_RESPONSE,
-        case=case,
-        start=now,
-        agency=to_agency,
-        track=track,
-    )
-    _event(
+    # the draft's version was checked above, under the case lock
+    engine.apply(
         referral,
         "send",
-        actor,
-        agency_id=case.agency_id,
-        states=states,
-        text=override,
-        data={
-            "shared": shared_sections(referral),
-            "attachments": [a.id for a in attachments],
-            "consent": consent.id if consent is not None else None,
-        },
+        actor=actor,
+        inputs=engine.Inputs(
+            extra={
+                "shared": shared_sections(referral),
+                "attachments": [a.id for a in attachments],
+                "consent": consent.id if consent is not None else None,
+            },
+            audit={
+                "to_agency": to_agency.code,
+                "service_type": track.service_type.value,
+                "shared": shared_sections(referral),
+                "override": bool(override),
+            },
+        ),
+        linked=True,
     )
-    record(
-        actor,
-        "referral.send",
-        "case",
-        case.id,
-        {
-            "referral": referral.id,
-            "to_agency": to_agency.code,
-            "service_type": track.service_type.value,
-            "shared": shared_sections(referral),
-            "override": bool(override),
-        },
-    )
-    _notify(referral, "sent")
     return referral
 
 
@@ -423,47 +303,18 @@ def withdraw_referral(
 ) -> Referral:
     """The sending side takes the referral back (reason required); the track is planned again,
     to be referred elsewhere or cancelled. Its answer is no longer awaited."""
-    referral = _lock(referral_id, expected_version)
     reason = _text(reason, "reason")
-    states = _step(referral, "withdraw", actor=actor, reason=reason)
-    referral.withdraw_reason = reason
-    referral.ended_at = utcnow()
-    _flush()
-    apply_linked_track_event(referral.track_id, TRACK_EVENT["withdraw"], actor=actor, reason=reason)
-    cancel_open(
-        referral.case,
-        at=referral.ended_at,
-        track=referral.track,
-        codes=[DeadlineCode.REFERRAL_RESPONSE],
+    step = engine.apply(
+        _referral(referral_id),
+        "withdraw",
+        actor=actor,
+        inputs=engine.Inputs(reason=reason),
+        expected_version=expected_version,
     )
-    _event(
-        referral, "withdraw", actor, agency_id=referral.from_agency_id, states=states, text=reason
-    )
-    record(actor, "referral.withdraw", "case", referral.case_id, {"referral": referral.id})
-    _notify(referral, "withdrawn")
-    return referral
+    return step.record
 
 
 # --- the receiving side ------------------------------------------------------------------------
-
-
-def _answered(referral: Referral) -> None:
-    meet_open(
-        referral.case,
-        [DeadlineCode.REFERRAL_RESPONSE],
-        at=utcnow(),
-        track=referral.track,
-    )
-
-
-# what each of the receiving agency's steps stamps, what it asks to be written, and what the
-# sending side is told
-ANSWERS: dict[str, tuple[str, str | None, str]] = {
-    "accept": ("accepted_at", None, "accepted"),
-    "decline": ("ended_at", "decline_reason", "declined"),
-    "start": ("started_at", None, "started"),
-    "complete": ("ended_at", "outcome", "completed"),
-}
 
 
 def _answer(
@@ -474,28 +325,21 @@ def _answer(
     expected_version: int | None,
     text: str | None = None,
 ) -> Referral:
-    """One step of the receiving agency: the referral's own step, the matching track step
-    through the engine, the event row, the audit entry and, after commit, the sender is told.
+    """One step of the receiving agency through the engine: the referral's own step, the
+    matching track step, the event row, the audit entry and, after commit, the sender is told.
     Accepting or declining is the answer the ``referral_response`` deadline waits for."""
-    stamp, field, told = ANSWERS[event]
-    referral = _lock(referral_id, expected_version)
-    words = _text(text, "reason" if field == "decline_reason" else "outcome") if field else None
-    reason = words if field == "decline_reason" else None
-    outcome = words if field == "outcome" else None
-    states = _step(referral, event, actor=actor, reason=reason, outcome=outcome)
-    setattr(referral, stamp, utcnow())
-    if field:
-        setattr(referral, field, words)
-    _flush()
-    apply_linked_track_event(
-        referral.track_id, TRACK_EVENT[event], actor=actor, reason=reason, outcome=outcome
+    words = _text(text, "reason" if event == "decline" else "outcome")
+    step = engine.apply(
+        _referral(referral_id),
+        event,
+        actor=actor,
+        inputs=engine.Inputs(
+            reason=words if event == "decline" else None,
+            outcome=words if event == "complete" else None,
+        ),
+        expected_version=expected_version,
     )
-    if event in ("accept", "decline"):
-        _answered(referral)
-    _event(referral, event, actor, agency_id=referral.to_agency_id, states=states, text=words)
-    record(actor, f"referral.{event}", "case", referral.case_id, {"referral": referral.id})
-    _notify(referral, told)
-    return referral
+    return step.record
 
 
 def accept_referral(referral_id: int, *, actor: User, expected_version: int | None) -> Referral:
@@ -527,7 +371,7 @@ def complete_referral(
 def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> ReferralEvent:
     """A progress note by either side while the referral is open (appended to its history: the
     referral itself does not change, so no version is asked)."""
-    referral = _lock_row(referral_id)
+    referral = engine.lock_referral(referral_id)
     body = _text(text, "note", MESSAGE_LIMIT)
     if not body:
         raise DomainError(_l("Write the note."), field="note")
@@ -537,7 +381,7 @@ def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> Ref
         raise TransitionRefused(_l("You may not write on this referral."), event="note")
     if not referral.is_open:
         raise DomainError(_l("This referral has ended; no more notes."), field="note")
-    row = _event(
+    row = engine.referral_note(
         referral,
         "note",
         actor,
@@ -546,7 +390,7 @@ def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> Ref
     )
     _flush()
     record(actor, "referral.note", "case", referral.case_id, {"referral": referral.id})
-    _notify(referral, f"note:{row.id}")
+    enqueue_after_commit(db.session, "referrals.notify", referral.id, f"note:{row.id}")
     return row
 
 
@@ -555,6 +399,6 @@ def record_opened(referral: Referral, *, actor: User) -> None:
     if referral.first_opened_at is not None:
         return
     referral.first_opened_at = utcnow()
-    _event(referral, "opened", actor, agency_id=referral.to_agency_id)
+    engine.referral_note(referral, "opened", actor, agency_id=referral.to_agency_id)
     record(actor, "referral.open", "case", referral.case_id, {"referral": referral.id})
     _flush()

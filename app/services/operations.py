@@ -24,7 +24,6 @@ from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision, ServiceType, 
 from app.core.errors import DomainError
 from app.extensions import db
 from app.services.models import ServiceTrack
-from app.workflow.models import CaseTransition
 
 Actor = User | SystemActor
 
@@ -192,7 +191,10 @@ def create_tracks(
     case_types = [t.value for t in case.case_types]
     perpetrator_ages = [x.age for x in case.perpetrators]
 
+    from app.workflow import engine
+
     tracks = []
+    states: list[TrackState] = []
     now = utcnow()
     for i, spec in enumerate(specs):
         path = f"tracks-{i}-"
@@ -228,7 +230,6 @@ def create_tracks(
                 victim_id=spec.victim.id,
                 service_type=service_type,
                 provider_id=spec.provider.id if spec.provider is not None else None,
-                state=state,
                 target_date=spec.target_date,
                 started_at=spec.started_at,
                 ended_at=spec.ended_at,
@@ -236,30 +237,30 @@ def create_tracks(
                 planned_at=spec.planned_at or now,
             )
         )
-    db.session.add_all(tracks)
-    db.session.flush()
-    actor_label = "user" if isinstance(actor, User) else actor.label
+        states.append(state)
+    # the tracks enter their state through the engine: one row each, from nothing
+    engine.begin_tracks(
+        [
+            (
+                track,
+                engine.TrackStart(
+                    state=state,
+                    at=spec.at or spec.ended_at or spec.started_at or now,
+                    reason=spec.reason,
+                    data={
+                        "service_type": track.service_type.value,
+                        "victim": spec.victim.label,
+                        "provider": spec.provider.code if spec.provider is not None else None,
+                    },
+                ),
+            )
+            for spec, track, state in zip(specs, tracks, states, strict=True)
+        ],
+        actor=actor,
+        imported=kind == "import",
+    )
     for spec, track in zip(specs, tracks, strict=True):
         provider_code = spec.provider.code if spec.provider is not None else None
-        db.session.add(
-            CaseTransition(
-                case_id=case.id,
-                track_id=track.id,
-                at=spec.at or track.ended_at or track.started_at or now,
-                actor_id=actor.id,
-                actor_label=actor_label,
-                kind=kind,
-                event="import" if kind == "import" else "plan",
-                from_state=None,
-                to_state=track.state.value,
-                reason=spec.reason,
-                data={
-                    "service_type": track.service_type.value,
-                    "victim": spec.victim.label,
-                    "provider": provider_code,
-                },
-            )
-        )
         record(
             actor,
             "track.create",

@@ -15,12 +15,15 @@ from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision
 from app.extensions import db
 from app.services.models import ServiceTrack
 from app.services.operations import consent_in_force
-from workflows.facts import CaseFacts, TrackFacts
+from workflows.facts import (
+    CLOSURE_APPROVED,
+    EMERGENCY_HANDLED,
+    PLAN_APPROVED,
+    TRANSFER_ACCEPTED,
+    CaseFacts,
+    TrackFacts,
+)
 
-EMERGENCY_HANDLED = "emergency_handled"
-PLAN_APPROVED = "plan_approved"
-CLOSURE_APPROVED = "closure_approved"
-TRANSFER_ACCEPTED = "transfer_accepted"
 APPROVALS = frozenset({EMERGENCY_HANDLED, PLAN_APPROVED, CLOSURE_APPROVED, TRANSFER_ACCEPTED})
 
 SERVICE_CONSENT_PURPOSE = "layanan"

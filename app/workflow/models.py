@@ -53,6 +53,8 @@ class CaseTransition(db.Model):
     )
 
     actor: Mapped[User | None] = relationship()
+    # a case registered in the same flush has no id yet when its first row is written
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
 
 
 class CaseTransfer(db.Model):

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.agencies.models import Agency
 from app.assessments.models import Assessment
+from app.auth.models import User
 from app.cases.models import Case, ConsentEntry, Victim, consent_in_force
 from app.core.enums import (
     CASE_CLOSED,
@@ -26,13 +28,7 @@ from app.extensions import db
 from app.privacy.queries import is_restricted
 from app.referrals.queries import referrals_of_case, suggested_summary
 from app.services.models import ServiceTrack
-from app.workflow.facts import (
-    CLOSURE_APPROVED,
-    EMERGENCY_HANDLED,
-    PLAN_APPROVED,
-    case_facts,
-    track_facts,
-)
+from app.workflow.facts import case_facts, track_facts
 from app.workflow.labels import CASE_STAGES, event_label
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.operations import (
@@ -42,7 +38,13 @@ from app.workflow.operations import (
     case_manager_candidates,
     open_transfer_of,
 )
-from app.workflow.permissions import may_take_case_step, may_take_track_step
+from app.workflow.permissions import (
+    MANAGE,
+    SUPERVISE,
+    may_take_case_step,
+    may_take_track_step,
+)
+from workflows.definition import Transition
 from workflows.referral_v1 import TRACK_EVENT
 from workflows.registry import get_workflow
 
@@ -55,18 +57,19 @@ SEPARATE = frozenset({"register", "transfer"})
 # Events that leave the main path: shown apart, in a "more" menu.
 SIDE = frozenset({"close", "reopen"})
 
-# What each step asks the person to confirm (the engine's approvals).
-APPROVALS_ASKED: dict[tuple[str, CaseState | None], str] = {
-    ("start_assessment", CaseState.KEDARURATAN): EMERGENCY_HANDLED,
-    ("start_intervention", None): PLAN_APPROVED,
-    ("terminate", None): CLOSURE_APPROVED,
-}
-# Steps that ask what was done, even though the definition does not require a reason.
-ASKS_NOTE = frozenset({("start_assessment", CaseState.KEDARURATAN)})
 
-
-def approval_for(event: str, state: CaseState) -> str | None:
-    return APPROVALS_ASKED.get((event, state)) or APPROVALS_ASKED.get((event, None))
+def taken_by(user: User, case: Case, t: Transition[Any, Any], allowed: bool) -> Any:
+    """Who may take the step ``t``, truthfully: "you" when this user may; else the role(s) the
+    permission needs where it counts, naming the case manager when there is one."""
+    if allowed:
+        return _l("you")
+    if t.permission == MANAGE:
+        if case.case_manager is not None and case.case_manager_id != user.id:
+            return _l("the case manager (%(name)s) or a supervisor", name=case.case_manager.name)
+        return _l("a case manager or a supervisor")
+    if t.permission == SUPERVISE:
+        return _l("a supervisor")
+    return _l("someone with the permission %(p)s", p=t.permission)
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Action:
     approval: str | None = None
     asks_note: bool = False
     side: bool = False
+    taken_by: Any = ""  # who may take it ("you", or the role(s): see ``taken_by``)
 
 
 @dataclass
@@ -139,17 +143,17 @@ def _reasons(decision_reason: str | None) -> list[str]:
     return [str(REASONS.get(decision_reason, decision_reason))] if decision_reason else []
 
 
-def _case_actions(user: Any, case: Case, state: CaseState) -> list[Action]:
+def _case_actions(user: User, case: Case, state: CaseState) -> list[Action]:
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     actions = []
     for t in workflow.events_from(state):
         if t.event in SEPARATE:
             continue
         allowed = may_take_case_step(user, case, t.permission)
-        approval = approval_for(t.event, state)
-        approvals = frozenset({approval}) if approval else frozenset()
-        # the reason is asked on the form: assume it is given, and report what else is missing
-        facts = case_facts(case, reason="…" if t.requires_reason else None, approvals=approvals)
+        approvals = frozenset({t.approval}) if t.approval else frozenset()
+        # the reason or note and the confirmation are asked on the form (as the definition
+        # declares them): assume they are given, and report what else is missing
+        facts = case_facts(case, reason="…" if t.asks_text else None, approvals=approvals)
         blocked = []
         for guard in t.guards:
             why = guard(facts)
@@ -162,9 +166,10 @@ def _case_actions(user: Any, case: Case, state: CaseState) -> list[Action]:
                 allowed=allowed,
                 blocked=blocked,
                 requires_reason=t.requires_reason,
-                approval=approval,
-                asks_note=(t.event, state) in ASKS_NOTE,
+                approval=t.approval,
+                asks_note=t.requires_note,
                 side=t.event in SIDE,
+                taken_by=taken_by(user, case, t, allowed),
             )
         )
     return actions

@@ -22,7 +22,7 @@ from app.cases.intake import ConsentData
 from app.cases.models import Case
 from app.cases.operations import ConflictError, add_consent
 from app.core.db import utcnow
-from app.core.enums import CaseState, ConsentDecision, ServiceType, TransferState
+from app.core.enums import ConsentDecision, ServiceType, TransferState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
 from app.core.idempotency import once_per_form
@@ -33,7 +33,6 @@ from app.services.models import ServiceTrack
 from app.workflow import bp
 from app.workflow import operations as ops
 from app.workflow.forms import (
-    CLOSURE_KINDS,
     AssignForm,
     CaseStepForm,
     PlanForm,
@@ -43,11 +42,9 @@ from app.workflow.forms import (
 )
 from app.workflow.labels import event_label
 from app.workflow.models import CaseTransfer
-from app.workflow.panel import ASKS_NOTE, approval_for
 from app.workflow.permissions import may_supervise_agency
 
 TRANSFERS_NAV = _l("Incoming transfers")
-CLOSURE_KIND_VALUES = frozenset(value for value, _text in CLOSURE_KINDS)
 
 
 def _me() -> Any:
@@ -96,44 +93,20 @@ def case_step(case_id: int, event: str) -> Any:
     form = CaseStepForm()
     if not form.validate_on_submit():
         return refused_on_case_page(case, event, _form_errors(form), form)
-    state = CaseState(case.state)
-    approval = approval_for(event, state)
-    if approval and not form.approve.data:
-        return refused_on_case_page(
-            case, event, _("Tick the confirmation to take this step."), form
-        )
-    reason = (form.reason.data or "").strip() or None
-    if (event, state) in ASKS_NOTE and not reason:
-        return refused_on_case_page(case, event, _("Write briefly what was done."), form)
-    data: dict[str, Any] = {}
-    if event == "close":
-        if form.closure_kind.data not in CLOSURE_KIND_VALUES:
-            return refused_on_case_page(case, event, _("Choose why the case is closed."), form)
-        data["closure"] = form.closure_kind.data
-        if form.closure_kind.data == "duplikat":
-            reference = (form.duplicate_reference.data or "").strip()
-            other = db.session.scalar(
-                queries.cases_visible_to(_me()).where(
-                    Case.reference == reference, Case.id != case.id
-                )
-            )
-            if other is None:
-                return refused_on_case_page(
-                    case,
-                    event,
-                    _("Give the reference of the case it duplicates (a case you can see)."),
-                    form,
-                )
-            data["duplicate_of"] = other.id
+    # what the step asks for (reason, note, confirmation, closure kind…) is the definition's,
+    # checked by the engine: the view only passes what the form holds
     try:
         ops.apply_case_event(
             case.id,
             event,
             actor=_me(),
             expected_version=_version(form),
-            reason=reason,
-            approvals=frozenset({approval}) if approval else frozenset(),
-            data=data,
+            reason=form.reason.data,
+            approve=bool(form.approve.data),
+            data={
+                "closure": form.closure_kind.data if event == "close" else None,
+                "duplicate_of": form.duplicate_reference.data,
+            },
         )
     except (DomainError, ConflictError) as error:
         return refused_on_case_page(case, event, error.message, form)

@@ -300,6 +300,7 @@ def test_closing_the_case_cancels_every_open_deadline(agency, manager, superviso
     row = apply_case_event(
         case.id,
         "close",
+        data={"closure": "lainnya"},
         actor=supervisor,
         reason="Korban pindah negara",
         expected_version=case.version,
@@ -339,6 +340,7 @@ def test_the_periodic_check_ignores_cancelled_deadlines(agency, manager, supervi
     apply_case_event(
         case.id,
         "close",
+        data={"closure": "lainnya"},
         actor=supervisor,
         reason="Korban tidak bisa dihubungi",
         expected_version=case.version,

@@ -95,6 +95,7 @@ def test_a_closed_case_is_not_reassigned(agency, intake, manager, supervisor):
     apply_case_event(
         case.id,
         "close",
+        data={"closure": "lainnya"},
         actor=supervisor,
         reason="Korban tidak dapat dihubungi",
         expected_version=case.version,

@@ -191,6 +191,7 @@ def test_an_event_needs_its_permission(agency, manager, supervisor, intake_offic
             apply_case_event(
                 case.id,
                 "close",
+                data={"closure": "lainnya"},
                 actor=actor,
                 reason="Korban tidak bisa dihubungi",
                 expected_version=case.version,
@@ -240,24 +241,36 @@ def test_a_high_risk_case_goes_through_emergency_handling(agency, manager):
     )
     apply_case_event(case.id, "start_emergency", actor=manager, expected_version=case.version)
     assert case.state is CaseState.KEDARURATAN
+    # the step asks what was done and the confirmation that the emergency is handled (declared
+    # on the transition, checked by the engine whoever calls it)
     refused(
-        ktpa_v1.EMERGENCY_NOT_HANDLED,
+        definition.NOTE_REQUIRED,
         apply_case_event,
         case.id,
         "start_assessment",
         actor=manager,
         expected_version=case.version,
     )
+    refused(
+        definition.APPROVAL_REQUIRED,
+        apply_case_event,
+        case.id,
+        "start_assessment",
+        actor=manager,
+        reason="rumah aman",
+        expected_version=case.version,
+    )
     row = apply_case_event(
         case.id,
         "start_assessment",
         actor=manager,
-        approvals=frozenset({"emergency_handled"}),
-        data={"note": "rumah aman"},
+        reason="rumah aman",
+        approve=True,
         expected_version=case.version,
     )
     assert case.state is CaseState.ASESMEN
-    assert row.data == {"note": "rumah aman", "approvals": ["emergency_handled"]}
+    assert row.reason == "rumah aman"
+    assert row.data == {"approvals": ["emergency_handled"]}
 
 
 def test_emergency_handling_is_only_for_a_high_risk_case(agency, manager):
@@ -305,12 +318,22 @@ def test_close_needs_a_reason_and_reopen_clears_the_closing(agency, manager, sup
         reason=" ",
         expected_version=case.version,
     )
+    refused(
+        ktpa_v1.CLOSURE_KIND_MISSING,
+        apply_case_event,
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban mencabut",
+        expected_version=case.version,
+    )
 
     row = apply_case_event(
         case.id,
         "close",
         actor=supervisor,
         reason="  Korban mencabut  ",
+        data={"closure": "korban_mundur"},
         expected_version=case.version,
     )
     assert case.state is CaseState.DITUTUP
@@ -338,7 +361,12 @@ def test_a_reason_longer_than_the_column_is_refused(agency, supervisor):
     case = create_case(agency, actor=supervisor)
     with pytest.raises(DomainError) as info:
         apply_case_event(
-            case.id, "close", actor=supervisor, reason="x" * 501, expected_version=case.version
+            case.id,
+            "close",
+            actor=supervisor,
+            reason="x" * 501,
+            data={"closure": "lainnya"},
+            expected_version=case.version,
         )
     assert info.value.field == "reason"
     assert case.state is CaseState.DITERIMA
@@ -361,7 +389,7 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
     )
     track = create_track(case, case.victims[0], "pendampingan", provider=None, actor=manager)
     refused(
-        ktpa_v1.PLAN_NOT_APPROVED,
+        definition.APPROVAL_REQUIRED,
         apply_case_event,
         case.id,
         "start_intervention",
@@ -395,7 +423,7 @@ def test_a_case_runs_its_course_to_termination(agency, manager, supervisor):
         expected_version=track.version,
     )
     refused(
-        ktpa_v1.CLOSURE_NOT_APPROVED,
+        definition.APPROVAL_REQUIRED,
         apply_case_event,
         case.id,
         "terminate",

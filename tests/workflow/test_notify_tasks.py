@@ -154,7 +154,12 @@ def test_a_step_taken_by_the_case_manager_does_not_notify_them(agency, manager, 
     case = new_case(agency, manager)
     apply_case_event(case.id, "start_identification", actor=manager, expected_version=case.version)
     row = apply_case_event(
-        case.id, "close", actor=supervisor, reason="Korban pindah", expected_version=case.version
+        case.id,
+        "close",
+        actor=supervisor,
+        reason="Korban pindah",
+        data={"closure": "lainnya"},
+        expected_version=case.version,
     )
     assert notify_transition.run(row.id) == 1
     assert [n.kind for n in notes(manager)] == ["case_closed"]
@@ -231,7 +236,12 @@ def test_a_refused_transition_queues_nothing(agency, manager, supervisor):
         )  # not from identifikasi
     with pytest.raises(TransitionRefused):
         apply_case_event(
-            case.id, "close", actor=manager, reason="Tidak berwenang", expected_version=case.version
+            case.id,
+            "close",
+            actor=manager,
+            reason="Tidak berwenang",
+            data={"closure": "lainnya"},
+            expected_version=case.version,
         )
     assert workflow_tasks() == queued
 

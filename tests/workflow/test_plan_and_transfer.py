@@ -207,6 +207,7 @@ def test_services_are_not_planned_in_a_closed_case(agency, manager, supervisor):
     apply_case_event(
         case.id,
         "close",
+        data={"closure": "lainnya"},
         actor=supervisor,
         reason="Korban pindah domisili",
         expected_version=case.version,
@@ -697,7 +698,12 @@ def test_a_supervisor_of_another_agency_is_refused(agency, manager, supervisor):
         )
     with pytest.raises(TransitionRefused):
         apply_case_event(
-            case.id, "close", actor=outsider, reason="Kasus ganda", expected_version=case.version
+            case.id,
+            "close",
+            actor=outsider,
+            reason="Kasus ganda",
+            data={"closure": "lainnya"},
+            expected_version=case.version,
         )
     assert case.state is CaseState.DITERIMA
     apply_case_event(
@@ -728,7 +734,8 @@ def test_closing_as_a_duplicate_links_the_case_and_reopening_clears_it(agency, m
         "close",
         actor=supervisor,
         reason="Pengaduan ganda",
-        data={"duplicate_of": original.id},
+        # the duplicated case by its reference (among those the actor may see), kept by its id
+        data={"closure": "duplikat", "duplicate_of": original.reference},
         expected_version=duplicate.version,
     )
     assert duplicate.state is CaseState.DITUTUP
@@ -754,6 +761,7 @@ def test_closing_without_duplicate_data_links_nothing(agency, manager, superviso
     apply_case_event(
         case.id,
         "close",
+        data={"closure": "lainnya"},
         actor=supervisor,
         reason="Korban tidak bisa dihubungi",
         expected_version=case.version,
