@@ -58,7 +58,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
-from app.extensions import celery, db
+from app.extensions import Model, celery, db
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ OUTBOX_HEADER = "simpul_outbox_id"
 _UNFINISHED = "sent_at IS NOT NULL AND completed_at IS NULL AND failed_at IS NULL"
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(Model):
     """A task to send to the broker: ``sent_at`` stays empty until the broker has it, and
     ``completed_at`` until the task itself has run to its end; ``failed_at`` when given up."""
 
