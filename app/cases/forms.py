@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -32,7 +31,7 @@ from app.core.enums import (
     ServiceType,
     ViolenceType,
 )
-from app.core.forms import BoundedDateField, BoundedDateTimeLocalField
+from app.core.forms import BoundedDateField, BoundedDateTimeLocalField, Form
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")
@@ -50,7 +49,7 @@ def _any(enum_cls: Any) -> list[tuple[str, Any]]:
     return [("", _l("All")), *choices(enum_cls)]
 
 
-class CaseListForm(FlaskForm):
+class CaseListForm(Form):
     """The filters of the case list, read from the query string (no CSRF: a GET form). The
     search term ``q`` is never read from the query string: a victim's name in a URL would stay
     in browser history, proxies and server logs; searches are posted (``CaseSearchForm``)."""
@@ -93,14 +92,14 @@ class CaseSearchForm(CaseListForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(
         _l("Note"), validators=[DataRequired(REQUIRED), Length(max=10_000)], render_kw={"rows": 4}
     )
     corrects_id = HiddenField()
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     purpose = SelectField(_l("Purpose"), validators=[InputRequired(REQUIRED)])
     decision = SelectField(
         _l("Decision"), choices=choices(ConsentDecision), validators=[InputRequired(REQUIRED)]
@@ -128,10 +127,10 @@ class ConsentForm(FlaskForm):
         return self.at.data.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("File"), validators=[FileRequired(REQUIRED)])
     description = StringField(_l("Description"), validators=[Optional(), Length(max=500)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that only needs the CSRF token (reveal an identity)."""

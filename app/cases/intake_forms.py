@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -27,7 +26,6 @@ from wtforms import (
     DateTimeLocalField,
     Field,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -73,7 +71,7 @@ from app.core.enums import (
     TppoTujuan,
     ViolenceType,
 )
-from app.core.forms import MultiCheckboxField, parse_id
+from app.core.forms import Form, MultiCheckboxField, SubForm, parse_id
 from app.core.labels import choices
 
 # --- fields: coercion only, with messages people can read -----------------------------------
@@ -115,7 +113,7 @@ def _bounded(day: dt.date) -> dt.date:
     return day
 
 
-class IntakeDateField(DateField):
+class IntakeDateField(DateField):  # type: ignore[misc]  # WTForms ships no types
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
@@ -130,7 +128,7 @@ class IntakeDateField(DateField):
             raise ValueError(_l("Enter a date, e.g. 14-03-2025.")) from exc
 
 
-class IntakeDateTimeField(DateTimeLocalField):
+class IntakeDateTimeField(DateTimeLocalField):  # type: ignore[misc]  # WTForms ships no types
     """A local date and time as people in Indonesia read it (Asia/Jakarta), kept naive here;
     ``jakarta_to_utc`` turns it into the stored UTC time."""
 
@@ -154,7 +152,7 @@ class IntakeDateTimeField(DateTimeLocalField):
             raise ValueError(_l("Enter a date and time, e.g. 14-03-2025 09:30.")) from exc
 
 
-class IntakeIntegerField(IntegerField):
+class IntakeIntegerField(IntegerField):  # type: ignore[misc]  # WTForms ships no types
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
@@ -174,7 +172,7 @@ def _tristate(value: Any) -> bool | None:
     return str(value) in ("1", "true", "True", "ya")
 
 
-class TriStateField(SelectField):
+class TriStateField(SelectField):  # type: ignore[misc]  # WTForms ships no types
     """Yes / no / not known."""
 
     def __init__(self, label: Any = None, **kwargs: Any) -> None:
@@ -222,7 +220,7 @@ def _consent_purposes() -> list[tuple[str, str]]:
 # --- the rows -------------------------------------------------------------------------------
 
 
-class GuardianRowForm(Form):
+class GuardianRowForm(SubForm):
     name = _text(_l("Name"), 200)
     relation = _text(_l("Relation to the victim"), 100)
     phone = _text(_l("Phone"), 40, render_kw={"type": "tel", "autocomplete": "off"})
@@ -234,7 +232,7 @@ class GuardianRowForm(Form):
     )
 
 
-class ConsentRowForm(Form):
+class ConsentRowForm(SubForm):
     purpose = SelectField(
         _l("Purpose"), choices=_consent_purposes, validate_choice=False, default="layanan"
     )
@@ -244,7 +242,7 @@ class ConsentRowForm(Form):
     at = IntakeDateTimeField(_l("Date and time of the decision"))
 
 
-class VictimRowForm(Form):
+class VictimRowForm(SubForm):
     id = HiddenField()  # an existing victim (editing); empty for a new one
     # "" = not decided, "new" = a different person, "<id>" = the same person as in another case
     link_person = HiddenField()
@@ -311,7 +309,7 @@ class VictimRowForm(Form):
     )
 
 
-class PerpetratorRowForm(Form):
+class PerpetratorRowForm(SubForm):
     id = HiddenField()
     name = _text(_l("Name"), 200, render_kw={"autocomplete": "off"})
     sex = _select(_l("Sex"), Sex, blank=NOT_KNOWN)
@@ -325,7 +323,7 @@ class PerpetratorRowForm(Form):
     notes = TextAreaField(_l("Notes"), filters=[_strip], render_kw={"rows": 2})
 
 
-class WitnessRowForm(Form):
+class WitnessRowForm(SubForm):
     name = _text(_l("Name"), 200, render_kw={"autocomplete": "off"})
     phone = _text(_l("Phone"), 40, render_kw={"type": "tel", "autocomplete": "off"})
 
@@ -333,7 +331,7 @@ class WitnessRowForm(Form):
 # --- the form -------------------------------------------------------------------------------
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(Form):
     agency = SelectField(_l("Agency"), choices=[], validate_choice=False)
     version = HiddenField()
 
