@@ -23,7 +23,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.core.db import utcnow
+from app.core.db import AnySession, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -91,11 +91,11 @@ def compute_hmac(entry_hash: str, key: str | None = None) -> str:
     return hmac_lib.new(secret, entry_hash.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def _is_postgres(session: Session) -> bool:
+def _is_postgres(session: AnySession) -> bool:
     return session.get_bind(mapper=AuditEntry.__mapper__).dialect.name == "postgresql"
 
 
-def chain_tail(session: Session) -> str:
+def chain_tail(session: AnySession) -> str:
     """Take the chain lock (PostgreSQL) and return the hash the next entry chains onto: the
     latest sealed entry by id, GENESIS_HASH when there is none."""
     if _is_postgres(session):
@@ -111,7 +111,7 @@ def chain_tail(session: Session) -> str:
     return tail or GENESIS_HASH
 
 
-def _seal(session: Session, entry: AuditEntry) -> None:
+def _seal(session: AnySession, entry: AuditEntry) -> None:
     entry.prev_hash = chain_tail(session)
     entry.entry_hash = compute_entry_hash(entry, entry.prev_hash)
     entry.hmac = compute_hmac(entry.entry_hash)

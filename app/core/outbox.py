@@ -57,7 +57,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import AnySession, UTCDateTime, utcnow
 from app.extensions import Model, celery, db
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,9 @@ class Breaker:
 breaker = Breaker()
 
 
-def record(session: Any, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+def record(
+    session: AnySession, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> int:
     """Write the outbox row of a task in the session's transaction; its id."""
     return int(
         session.execute(
@@ -226,7 +228,7 @@ def task_outbox_id(request: Any) -> int | None:
         return None
 
 
-def mark_completed(session: Any, message_id: int) -> None:
+def mark_completed(session: AnySession, message_id: int) -> None:
     """The task of row ``message_id`` ran to its end: called by the task itself just before its
     final commit, so the row says completed exactly when the task's work is committed."""
     session.execute(
@@ -236,7 +238,7 @@ def mark_completed(session: Any, message_id: int) -> None:
     )
 
 
-def note_failure(session: Any, message_id: int, error: BaseException) -> None:
+def note_failure(session: AnySession, message_id: int, error: BaseException) -> None:
     """The task of row ``message_id`` failed (its work is rolled back): keep the error on the row
     in a transaction of its own. The row stays unfinished, so the relay sends it again after
     ``OUTBOX_RESEND_MINUTES`` until ``OUTBOX_MAX_DELIVERIES``. Never raises."""

@@ -25,6 +25,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.db import AnySession
 from app.core.errors import new_error_id
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ _PENDING_KEY = "simpul_after_commit"
 _OUTBOX_KEY = "simpul_outbox_ids"  # the outbox row of each pending task, in the same order
 
 
-def enqueue_after_commit(session: Session, task_name: str, *args: Any, **kwargs: Any) -> None:
+def enqueue_after_commit(session: AnySession, task_name: str, *args: Any, **kwargs: Any) -> None:
     """Send ``task_name(*args, **kwargs)`` once ``session`` commits; forget it on rollback.
 
     Arguments must be ids and plain values, never model objects.
@@ -49,7 +50,7 @@ def enqueue_after_commit(session: Session, task_name: str, *args: Any, **kwargs:
     session.info.setdefault(_OUTBOX_KEY, []).append(outbox_id)
 
 
-def pending_tasks(session: Session) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+def pending_tasks(session: AnySession) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
     return list(session.info.get(_PENDING_KEY, []))
 
 
@@ -73,7 +74,7 @@ def _send_after_commit(session: Session) -> None:
 _FILES_KEY = "simpul_files_written"
 
 
-def delete_on_rollback(session: Session, path: Path) -> None:
+def delete_on_rollback(session: AnySession, path: Path) -> None:
     """A file written for a change that is not committed in the end is removed again."""
     session.connection()
     session.info.setdefault(_FILES_KEY, []).append(path)
