@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -22,6 +22,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # every model is mapped to a table of its own (SQLAlchemy allows any FROM clause)
+        __table__: ClassVar[sa.Table]
 
 
 # A session to work in: a plain SQLAlchemy session, or Flask-SQLAlchemy's ``db.session``, the

@@ -58,7 +58,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import AnySession, UTCDateTime, utcnow
-from app.extensions import Model, celery, db
+from app.core.tasks import task
+from app.extensions import Model, db
 
 log = logging.getLogger(__name__)
 
@@ -583,7 +584,7 @@ def retry_command(ids: tuple[int, ...]) -> None:
     click.echo(f"pending again {result.rowcount}")  # type: ignore[attr-defined]
 
 
-@celery.task(name="outbox.relay")  # type: ignore[untyped-decorator]
+@task(name="outbox.relay")
 def relay_task(now: str | None = None) -> dict[str, int]:
     """The periodic relay (beat, the scheduler or ``flask schedule run-due``): what is pending,
     and what was sent and never completed."""

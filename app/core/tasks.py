@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -27,8 +27,35 @@ from sqlalchemy.orm import Session
 
 from app.core.db import AnySession
 from app.core.errors import new_error_id
+from app.extensions import celery
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class TypedTask(Protocol[P, R_co]):
+    """A Celery task as the type checker sees it: called, or ``run``, with its function's
+    arguments, giving the function's result."""
+
+    name: str
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def run(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+
+def task(*, name: str, **options: Any) -> Callable[[Callable[P, R]], TypedTask[P, R]]:
+    """``@celery.task(name=..., **options)`` keeping the function's signature: Celery ships no
+    types, so its decorator would make every task ``Any``."""
+
+    def register(function: Callable[P, R]) -> TypedTask[P, R]:
+        return cast("TypedTask[P, R]", celery.task(name=name, **options)(function))
+
+    return register
+
 
 Dispatcher = Callable[[str, tuple[Any, ...], dict[str, Any]], None]
 _PENDING_KEY = "simpul_after_commit"
@@ -110,7 +137,6 @@ def celery_dispatcher(app: Flask) -> Dispatcher:
 
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         from app.core.outbox import OUTBOX_HEADER, sending_id
-        from app.extensions import celery
 
         outbox_id = sending_id()
         headers = {OUTBOX_HEADER: outbox_id} if outbox_id is not None else None
@@ -137,7 +163,6 @@ def run_inprocess(
     """Run a task here, in its own application context, as a worker would: the task commits its
     work (and marks its outbox row completed, when it has one) or rolls back and is logged."""
     from app.core.outbox import running
-    from app.extensions import celery
 
     with app.app_context(), running(outbox_id):
         try:

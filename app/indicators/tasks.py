@@ -25,7 +25,8 @@ from flask import current_app
 from app.audit.operations import SystemActor
 from app.core.db import utcnow
 from app.core.errors import new_error_id
-from app.extensions import celery, db
+from app.core.tasks import task
+from app.extensions import db
 from app.indicators.models import ReportJob
 from app.indicators.periods import periods_containing_month, previous_month
 
@@ -102,7 +103,7 @@ def claim(job_id: int) -> bool:
     return bool(result.rowcount)
 
 
-@celery.task(name="indicators.monthly_rollup")
+@task(name="indicators.monthly_rollup")
 def monthly_rollup(now: str | None = None) -> list[str]:
     """After a month ends (the beat runs it on days 1-5 of the next month, so a late case still
     counts before the 5th): the month and its quarter, semester and year, for every region. Closed
@@ -122,7 +123,7 @@ def monthly_rollup(now: str | None = None) -> list[str]:
     return done
 
 
-@celery.task(name="indicators.run_job")
+@task(name="indicators.run_job")
 def run_job(job_id: int) -> str:
     """Run a job someone started: ``rollup`` (with its progress) or ``report``."""
     if not claim(job_id):
