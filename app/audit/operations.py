@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
@@ -55,11 +56,15 @@ class SystemActor:
 # --- the seal -------------------------------------------------------------------------------
 
 
+# an entry read as a row (verification reads the columns, not the model)
+EntryRow = Mapping[str, Any] | RowMapping
+
+
 def _timestamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> bytes:
+def canonical_bytes(entry: AuditEntry | EntryRow, prev_hash: str) -> bytes:
     """The canonical JSON an entry's hash is computed over."""
 
     def get(name: str) -> Any:
@@ -82,7 +87,7 @@ def canonical_bytes(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> by
     ).encode("utf-8")
 
 
-def compute_entry_hash(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> str:
+def compute_entry_hash(entry: AuditEntry | EntryRow, prev_hash: str) -> str:
     return hashlib.sha256(canonical_bytes(entry, prev_hash)).hexdigest()
 
 

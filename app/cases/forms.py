@@ -123,8 +123,9 @@ class ConsentForm(Form):
 
     def decided_at(self) -> dt.datetime:
         """The decision time the person typed, read as Asia/Jakarta time."""
-        assert self.at.data is not None
-        return self.at.data.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
+        typed: dt.datetime | None = self.at.data
+        assert typed is not None
+        return typed.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
 class AttachmentForm(Form):

@@ -613,7 +613,7 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
         for g in v.form.guardians.entries
     }
     victims: list[VictimData] = []
-    victim_entries = []
+    victim_entries: list[object | None] = []  # the form's rows, None for a row left out
     for entry in form.victims.entries:
         f = entry.form
         guardians, guardian_entries = [], []
@@ -701,7 +701,7 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
         for r, rel in enumerate(f.relationships.entries):
             if rel.data and r in victim_position:
                 relationships[victim_position[r]] = rel.data
-        data = PerpetratorData(
+        perpetrator = PerpetratorData(
             id=_int_or_none(f.id.data),
             name=f.name.data or None,
             sex=f.sex.data or None,
@@ -709,11 +709,11 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
             notes=f.notes.data or None,
             relationships=relationships,
         )
-        blank = dataclasses.replace(data, id=None) == PerpetratorData()
+        blank = dataclasses.replace(perpetrator, id=None) == PerpetratorData()
         if blank and (i + 1) not in named_by_guardian:
             continue
         rows[f"perpetrators-{len(perpetrators)}"] = entry.name
-        perpetrators.append(data)
+        perpetrators.append(perpetrator)
         perpetrator_position[i + 1] = len(perpetrators)
     for victim in victims:
         for g in victim.guardians:

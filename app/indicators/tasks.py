@@ -18,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 
 from app.audit.operations import SystemActor
 from app.core.db import utcnow
@@ -85,19 +87,23 @@ def claim(job_id: int) -> bool:
     worker died). One runner wins; the others find nothing to take."""
     now = utcnow()
     stale = now - stall_after()
-    result = db.session.execute(
-        sa.update(ReportJob)
-        .where(
-            ReportJob.id == job_id,
-            sa.or_(
-                ReportJob.state == "antre",
-                sa.and_(
-                    ReportJob.state == "berjalan",
-                    sa.or_(ReportJob.heartbeat_at.is_(None), ReportJob.heartbeat_at < stale),
+    # an UPDATE answers a CursorResult, whose rowcount says whether this runner took the job
+    result = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            sa.update(ReportJob)
+            .where(
+                ReportJob.id == job_id,
+                sa.or_(
+                    ReportJob.state == "antre",
+                    sa.and_(
+                        ReportJob.state == "berjalan",
+                        sa.or_(ReportJob.heartbeat_at.is_(None), ReportJob.heartbeat_at < stale),
+                    ),
                 ),
-            ),
-        )
-        .values(state="berjalan", progress=1, heartbeat_at=now, message=None)
+            )
+            .values(state="berjalan", progress=1, heartbeat_at=now, message=None)
+        ),
     )
     db.session.commit()
     return bool(result.rowcount)

@@ -36,8 +36,9 @@ class RequestForm(Form):
     )
 
     def received_utc(self) -> dt.datetime:
-        assert self.received_at.data is not None
-        return self.received_at.data.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
+        typed: dt.datetime | None = self.received_at.data
+        assert typed is not None
+        return typed.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
 class ReasonForm(Form):

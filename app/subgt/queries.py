@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -454,8 +454,8 @@ def track_history(user: Any, track_id: int, now: dt.datetime) -> TrackHistory | 
     ]
 
     to_agency = {r.id: r.to_agency_id for r in referrals}
-    event_agencies = set()
-    events = []
+    event_agencies: set[int] = set()
+    events: Sequence[sa.Row[tuple[dt.datetime, str, int, int | None]]] = []
     if referrals:
         events = db.session.execute(
             sa.select(
