@@ -46,6 +46,7 @@ from app.cases.intake import (
     VictimData,
 )
 from app.cases.labels import consent_purpose_label  # importing it registers the labels
+from app.cases.models import Case
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
 from app.core.enums import (
     CONSENT_PURPOSES_FIXED,
@@ -839,7 +840,7 @@ def _jakarta(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(JAKARTA).replace(tzinfo=None) if value is not None else None
 
 
-def case_to_intake_form_data(case: Any) -> dict[str, Any]:
+def case_to_intake_form_data(case: Case) -> dict[str, Any]:
     """What the intake form shows for an existing case. Consent decisions already recorded are
     not rows of the form: the ledger only grows, and the form adds to it."""
     positions = {v.id: i for i, v in enumerate(case.victims)}
