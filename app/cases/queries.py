@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
 
@@ -121,7 +121,7 @@ _RISK_RANK = sql_case(
     (Case.risk == Risk.TINGGI, 3), (Case.risk == Risk.SEDANG, 2), (Case.risk == Risk.RENDAH, 1)
 )
 
-SORTS = {
+SORTS: dict[str, ColumnElement[Any]] = {
     "received_at": Case.received_at.asc(),
     "-received_at": Case.received_at.desc(),
     "reference": Case.reference.asc(),
@@ -472,7 +472,7 @@ def find_duplicates(
     Matching goes through the blind indexes (under every blind-index key, so a reindexing in
     progress finds everyone); the birth date is encrypted, so victims of the same name are
     compared on it after decryption."""
-    conditions = []
+    conditions: list[tuple[str, ColumnElement[bool], dt.date | None]] = []
     if nik:
         conditions.append(("nik", nik_matches(Victim.nik_index, nik), None))
     if name and birth_date:
