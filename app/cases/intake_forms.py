@@ -46,7 +46,7 @@ from app.cases.intake import (
     VictimData,
 )
 from app.cases.labels import consent_purpose_label  # importing it registers the labels
-from app.cases.models import Case
+from app.cases.models import Case, Victim
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
 from app.core.enums import (
     CONSENT_PURPOSES_FIXED,
@@ -972,17 +972,23 @@ class Masking:
     same way, as the case page shortens them. Whatever the post says in those places, the stored
     values are saved again: the form cannot reveal them, and cannot change them either."""
 
-    case: Any = None
+    case: Case | None = None
     hidden: frozenset[int] = frozenset()
 
     @property
     def people(self) -> bool:
         return bool(self.hidden)
 
-    def _victims(self) -> dict[int, Any]:
+    @property
+    def _case(self) -> Case:
+        """The case, asked for only while something is hidden (which needs a case)."""
+        assert self.case is not None
+        return self.case
+
+    def _victims(self) -> dict[int, Victim]:
         if not self.hidden:
             return {}
-        return {v.id: v for v in self.case.victims if v.id in self.hidden}
+        return {v.id: v for v in self._case.victims if v.id in self.hidden}
 
     def _rows(self, formdata: MultiDict[str, str], kind: str) -> dict[int, int]:
         """Row index → the stored id it names, for the rows of ``kind`` in the post."""
@@ -993,7 +999,7 @@ class Masking:
                 rows[int(match.group(2))] = parsed
         return rows
 
-    def missing(self, formdata: MultiDict[str, str]) -> list[Any]:
+    def missing(self, formdata: MultiDict[str, str]) -> list[Victim]:
         """Hidden victims the post leaves out: only someone who sees them may remove them."""
         named = set(self._rows(formdata, "victims").values())
         return [v for vid, v in self._victims().items() if vid not in named]
@@ -1045,12 +1051,12 @@ class Masking:
                 replace[row + "perpetrator"] = [
                     str(g.perpetrator.position) if g.perpetrator else ""
                 ]
-        replace["reporter_name"] = [_posted(self.case.reporter_name)]
-        replace["reporter_phone"] = [_posted(self.case.reporter_phone)]
-        for j, w in enumerate(self.case.witnesses):
+        replace["reporter_name"] = [_posted(self._case.reporter_name)]
+        replace["reporter_phone"] = [_posted(self._case.reporter_phone)]
+        for j, w in enumerate(self._case.witnesses):
             replace[f"witnesses-{j}-name"] = [w.name or ""]
             replace[f"witnesses-{j}-phone"] = [w.phone or ""]
-        perpetrators = {p.id: p for p in self.case.perpetrators}
+        perpetrators = {p.id: p for p in self._case.perpetrators}
         for index, perpetrator_id in self._rows(formdata, "perpetrators").items():
             if perpetrator_id in perpetrators:
                 replace[f"perpetrators-{index}-name"] = [_posted(perpetrators[perpetrator_id].name)]
@@ -1077,7 +1083,7 @@ class Masking:
                     names |= {g.form.name.name, g.form.phone.name}
         for w in form.witnesses.entries:
             names |= {w.form.name.name, w.form.phone.name}
-        stored = {p.id for p in self.case.perpetrators}
+        stored = {p.id for p in self._case.perpetrators}
         for entry in form.perpetrators.entries:
             if parse_id(entry.form.id.data) in stored:
                 names.add(entry.form.name.name)
