@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,9 @@ from app.core.enums import (
 )
 from app.core.forms import BoundedDateField, BoundedDateTimeLocalField, Form
 from app.core.labels import choices
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 REQUIRED = _l("This field is required.")
 
@@ -68,7 +72,7 @@ class CaseListForm(Form):
     overdue = BooleanField(_l("First response overdue"))
     sort = HiddenField()
 
-    def __init__(self, *args: Any, managers: list[Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, managers: Sequence[User] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.state.choices = _any(CaseState)
         self.case_type.choices = _any(CaseType)
