@@ -9,8 +9,8 @@ With Redis every task is also written to the ``outbox`` table in the same transa
 after the commit with a short broker time-out; what the broker does not take is sent later by
 the outbox relay (``app.core.outbox``). A web request never waits for an absent Redis. The
 message carries the row's id (header ``simpul_outbox_id``) and the task marks its row completed
-in its own final commit (``FlaskTask`` in ``app/__init__.py``); the relay sends again what was
-sent and never completed. The in-process runner hands a task its row the same way.
+in its own final commit (``FlaskTask`` in ``app/core/celery_task.py``); the relay sends again
+what was sent and never completed. The in-process runner hands a task its row the same way.
 
 Tasks are declared with ``@task(name="domain.what")``: Celery's decorator, with the function's
 signature kept for the type checker.
