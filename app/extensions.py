@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from celery import Celery
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -15,6 +17,13 @@ from app.core.celery_task import FlaskTask
 from app.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
+# The base class of every model: at run time Flask-SQLAlchemy's ``db.Model`` (``Base`` with its
+# table-name and bind mixins); for the type checker ``Base`` itself, a typed declarative base
+# (``db.Model`` is an attribute, which mypy cannot take as a base class).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

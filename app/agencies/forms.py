@@ -3,12 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.enums import AgencyType, ServiceType
-from app.core.forms import MultiCheckboxField
+from app.core.forms import Form, MultiCheckboxField
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")
@@ -22,7 +21,7 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-class AgencyFormBase(FlaskForm):
+class AgencyFormBase(Form):
     name = StringField(
         _l("Name"), filters=[_strip], validators=[DataRequired(REQUIRED), Length(max=200)]
     )
@@ -59,7 +58,7 @@ class AgencyEditForm(AgencyFormBase):
     active = BooleanField(_l("Active (may receive cases and referrals)"))
 
 
-class AgencyFilterForm(FlaskForm):
+class AgencyFilterForm(Form):
     """The filters of the agency list (GET, no CSRF)."""
 
     class Meta:
@@ -88,7 +87,7 @@ class AgencyFilterForm(FlaskForm):
     )
 
 
-class TaskForceCreateForm(FlaskForm):
+class TaskForceCreateForm(Form):
     region = SelectField(_l("Region"), coerce=str, validators=[DataRequired(REQUIRED)])
     name = StringField(
         _l("Name"),
@@ -98,9 +97,9 @@ class TaskForceCreateForm(FlaskForm):
     )
 
 
-class MemberAddForm(FlaskForm):
+class MemberAddForm(Form):
     agency = SelectField(_l("Add a member agency"), coerce=str, validators=[DataRequired(REQUIRED)])
 
 
-class MemberRemoveForm(FlaskForm):
+class MemberRemoveForm(Form):
     agency_id = HiddenField(validators=[DataRequired()])

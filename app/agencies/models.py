@@ -10,13 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.enums import AgencyType, ServiceType, SubTaskForceKey
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.regions.models import Region
 
 
-class Agency(db.Model):
+class Agency(Model):
     __tablename__ = "agencies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +52,7 @@ class Agency(db.Model):
         return service_type in self.service_types
 
 
-class AgencyService(db.Model):
+class AgencyService(Model):
     """A service type an agency declares it provides; referrals go only to such agencies."""
 
     __tablename__ = "agency_services"
@@ -67,7 +67,7 @@ class AgencyService(db.Model):
     agency: Mapped[Agency] = relationship(back_populates="services")
 
 
-class TaskForce(db.Model):
+class TaskForce(Model):
     """Gugus Tugas Pencegahan dan Penanganan TPPO of one kabupaten/kota or province."""
 
     __tablename__ = "task_forces"
@@ -85,7 +85,7 @@ class TaskForce(db.Model):
     )
 
 
-class SubTaskForce(db.Model):
+class SubTaskForce(Model):
     __tablename__ = "sub_task_forces"
     __table_args__ = (sa.UniqueConstraint("task_force_id", "key"),)
 
@@ -105,7 +105,7 @@ class SubTaskForce(db.Model):
         return self.task_force.region.code
 
 
-class SubTaskForceMember(db.Model):
+class SubTaskForceMember(Model):
     __tablename__ = "sub_task_force_members"
 
     sub_task_force_id: Mapped[int] = mapped_column(

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, TextAreaField
+from wtforms import BooleanField, FormField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.core.enums import AssessmentArea, NeedLevel
+from app.core.forms import Form, SubForm
 from app.core.labels import choices
 
 
-class FindingForm(Form):
+class FindingForm(SubForm):
     level = RadioField(_l("Level of need"), choices=[], validators=[Optional()])
     needs = TextAreaField(_l("Needs"), validators=[Length(max=4000)], render_kw={"rows": 2})
     risks = TextAreaField(_l("Risks"), validators=[Length(max=4000)], render_kw={"rows": 2})
@@ -23,7 +23,7 @@ class FindingForm(Form):
         self.level.choices = choices(NeedLevel)
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(Form):
     version = HiddenField()
     summary = TextAreaField(
         _l("Summary and recommended services"),

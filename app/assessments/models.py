@@ -11,14 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.encryption import EncryptedText
 from app.core.enums import AssessmentArea, NeedLevel
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.auth.models import User
     from app.cases.models import Case, Victim
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     """The biopsikososial assessment of one victim of a case.
 
     It is edited while the case is at the assessment stage; ``completed_at`` is set when the
@@ -65,7 +65,7 @@ class Assessment(db.Model):
         return next((f for f in self.findings if f.area == area), None)
 
 
-class AssessmentFinding(db.Model):
+class AssessmentFinding(Model):
     """What the assessment found in one area: the needs, the risks and how pressing they are."""
 
     __tablename__ = "assessment_findings"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask.cli import with_appcontext
 
@@ -16,7 +18,13 @@ from app.audit.queries import (
 audit_cli = click.Group("audit", help="The audit log.")
 
 
-class HeadParam(click.ParamType):
+if TYPE_CHECKING:
+    _HeadParamBase = click.ParamType[ChainHead]
+else:  # click's ParamType takes the value's type only since click 8.3
+    _HeadParamBase = click.ParamType
+
+
+class HeadParam(_HeadParamBase):
     name = "ID:HASH"
 
     def convert(

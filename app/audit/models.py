@@ -18,10 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
 from app.core.db_roles import APP_ACCESS, APPEND_ONLY
-from app.extensions import db
+from app.extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
     __table_args__ = (
         sa.Index("ix_audit_entries_object", "object_type", "object_id"),

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.core.db import utcnow
+from app.core.db import AnySession, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -55,11 +56,15 @@ class SystemActor:
 # --- the seal -------------------------------------------------------------------------------
 
 
+# an entry read as a row (verification reads the columns, not the model)
+EntryRow = Mapping[str, Any] | RowMapping
+
+
 def _timestamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> bytes:
+def canonical_bytes(entry: AuditEntry | EntryRow, prev_hash: str) -> bytes:
     """The canonical JSON an entry's hash is computed over."""
 
     def get(name: str) -> Any:
@@ -82,7 +87,7 @@ def canonical_bytes(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> by
     ).encode("utf-8")
 
 
-def compute_entry_hash(entry: AuditEntry | Mapping[str, Any], prev_hash: str) -> str:
+def compute_entry_hash(entry: AuditEntry | EntryRow, prev_hash: str) -> str:
     return hashlib.sha256(canonical_bytes(entry, prev_hash)).hexdigest()
 
 
@@ -91,11 +96,11 @@ def compute_hmac(entry_hash: str, key: str | None = None) -> str:
     return hmac_lib.new(secret, entry_hash.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def _is_postgres(session: Session) -> bool:
+def _is_postgres(session: AnySession) -> bool:
     return session.get_bind(mapper=AuditEntry.__mapper__).dialect.name == "postgresql"
 
 
-def chain_tail(session: Session) -> str:
+def chain_tail(session: AnySession) -> str:
     """Take the chain lock (PostgreSQL) and return the hash the next entry chains onto: the
     latest sealed entry by id, GENESIS_HASH when there is none."""
     if _is_postgres(session):
@@ -111,7 +116,7 @@ def chain_tail(session: Session) -> str:
     return tail or GENESIS_HASH
 
 
-def _seal(session: Session, entry: AuditEntry) -> None:
+def _seal(session: AnySession, entry: AuditEntry) -> None:
     entry.prev_hash = chain_tail(session)
     entry.entry_hash = compute_entry_hash(entry, entry.prev_hash)
     entry.hmac = compute_hmac(entry.entry_hash)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from app.audit.queries import chain_head
-from app.extensions import celery
+from app.core.tasks import task
 
 log = logging.getLogger(__name__)
 
 
-@celery.task(name="audit.log_head")
+@task(name="audit.log_head")
 def log_head(now: str | None = None) -> dict[str, str]:
     """Write the head of the chain to the application log, which leaves the server (journald
     forwarded to a log host, docs/operations.md): a later ``flask audit verify --expect`` holds

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,17 +13,18 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.enums import Role
+from app.core.forms import Form
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     locale = SelectField(
         _l("Language"),
         choices=[("id", "Bahasa Indonesia"), ("en", "English")],
@@ -32,7 +32,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)])
     confirm_password = PasswordField(
@@ -46,7 +46,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError(_l("The two passwords are not the same."))
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
     name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     password = PasswordField(
@@ -54,18 +54,18 @@ class UserCreateForm(FlaskForm):
     )
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     version = HiddenField()
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
     name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     active = BooleanField(_l("Account active"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)])
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     role = SelectField(_l("Role"), choices=choices(Role), validators=[InputRequired(REQUIRED)])
     agency = SelectField(_l("Agency"), coerce=str, validators=[Optional()])
     sub_task_force = SelectField(
@@ -73,11 +73,11 @@ class GrantForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     grant_id = IntegerField(validators=[InputRequired()])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """The second step of sign-in: a code of the authenticator app or a recovery code."""
 
     code = StringField(
@@ -87,7 +87,7 @@ class CodeForm(FlaskForm):
     )
 
 
-class TotpConfirmForm(FlaskForm):
+class TotpConfirmForm(Form):
     code = StringField(
         _l("Code from the app"),
         validators=[DataRequired(REQUIRED), Length(max=16)],
@@ -95,13 +95,13 @@ class TotpConfirmForm(FlaskForm):
     )
 
 
-class PasswordConfirmForm(FlaskForm):
+class PasswordConfirmForm(Form):
     """Turning the second factor off or replacing the recovery codes: the password again."""
 
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
     code = StringField(
         _l("Code"),

@@ -12,13 +12,13 @@ from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.encryption import EncryptedText
 from app.core.enums import Role
 from app.core.permissions import permissions_for_roles
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.agencies.models import Agency, SubTaskForce
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
@@ -109,7 +109,7 @@ class User(db.Model):
         return [g.agency for g in self.grants if g.role in roles and g.agency is not None]
 
 
-class RoleGrant(db.Model):
+class RoleGrant(Model):
     """A role held at one agency, or (Sub GT coordinators) at one Sub GT."""
 
     __tablename__ = "role_grants"
@@ -143,7 +143,7 @@ class RoleGrant(db.Model):
     sub_task_force: Mapped[SubTaskForce | None] = relationship()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use recovery code for the second factor, kept only as a salted SHA-256 hash
     (the codes are random, 50 bits each, so a slow hash adds nothing)."""
 

@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.breakglass.operations import MAX_REASON_LENGTH, MIN_REASON_LENGTH
+from app.core.forms import Form
 
 REQUIRED = _l("This field is required.")
 REASON_TOO_SHORT = _l("Write the reason in at least %(min)d characters.")
 REASON_TOO_LONG = _l("Keep the reason under %(max)d characters.")
 
 
-class BreakGlassForm(FlaskForm):
+class BreakGlassForm(Form):
     reference = StringField(
         _l("Case reference"), validators=[DataRequired(REQUIRED), Length(max=60)]
     )

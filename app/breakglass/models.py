@@ -12,14 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.core.encryption import EncryptedText
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.auth.models import User
     from app.cases.models import Case
 
 
-class BreakGlassGrant(db.Model):
+class BreakGlassGrant(Model):
     """Read-only access of one user to one case until ``expires_at``. Rows are never changed —
     but for the reason, emptied when the identity of a victim of the case is erased: an expired
     grant stays as the record of the access (the audit log holds its id)."""
@@ -43,7 +43,7 @@ class BreakGlassGrant(db.Model):
     case: Mapped[Case] = relationship(lazy="joined")
 
 
-class BreakGlassAttempt(db.Model):
+class BreakGlassAttempt(Model):
     """A request for break-the-glass access whose reference named no case: who, when, from where,
     the reference typed and the reason given, for the requester's agency's weekly review."""
 

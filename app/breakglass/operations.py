@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
+from app.auth.models import User
 from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
 from app.breakglass.queries import active_grant, in_own_scope
 from app.cases.models import Case
@@ -65,7 +65,7 @@ def _case_by_reference(reference: str) -> Case | None:
 
 
 def request_access(
-    user: Any, reference: str, reason: str, *, now: dt.datetime | None = None
+    user: User, reference: str, reason: str, *, now: dt.datetime | None = None
 ) -> Outcome:
     """Open the case named ``reference`` to ``user`` read-only for ``GRANT_DURATION``.
 

@@ -24,7 +24,7 @@ WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def active_grant(
-    user: Any, case_id: int, *, now: dt.datetime | None = None
+    user: User, case_id: int, *, now: dt.datetime | None = None
 ) -> BreakGlassGrant | None:
     """The user's grant on the case that is still running (the latest), or None."""
     return db.session.scalar(
@@ -39,7 +39,7 @@ def active_grant(
     )
 
 
-def in_own_scope(user: Any, case_id: int) -> bool:
+def in_own_scope(user: User, case_id: int) -> bool:
     """The case is the user's to see without any break-the-glass grant."""
     from app.cases.queries import scope_condition
 
@@ -82,7 +82,7 @@ def week_bounds(monday: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), (start + dt.timedelta(days=7)).astimezone(dt.UTC)
 
 
-def supervised_agency_ids(user: Any) -> set[int]:
+def supervised_agency_ids(user: User) -> set[int]:
     return {
         g.agency_id for g in user.grants if g.role is Role.SUPERVISOR and g.agency_id is not None
     }
@@ -131,7 +131,7 @@ def _grants(condition: Any, start: dt.datetime, end: dt.datetime) -> list[Review
     return [ReviewedGrant(g, _views_under(g)) for g in grants]
 
 
-def review_for(user: Any, monday: dt.date) -> Review:
+def review_for(user: User, monday: dt.date) -> Review:
     """The week's access review of a supervisor: every grant to a case of their agencies, every
     grant their agencies' staff used on another agency's case, and their staff's attempts that
     named no case."""

@@ -13,8 +13,9 @@ from app.breakglass import queries
 from app.breakglass.models import BreakGlassGrant
 from app.cases.models import Case
 from app.core.db import utcnow
+from app.core.tasks import task
 from app.deadlines.queries import agency_supervisors
-from app.extensions import celery, db
+from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.operations import notify
 
@@ -41,7 +42,7 @@ def agencies_to_review(monday: dt.date) -> set[int]:
     return {a for a in [*owners, *users] if a is not None}
 
 
-@celery.task(name="breakglass.weekly_review")
+@task(name="breakglass.weekly_review")
 def weekly_review(now: str | None = None) -> dict[str, int]:
     """Tell the supervisors of each agency with grants last week to review them."""
     moment = dt.datetime.fromisoformat(now) if now else utcnow()

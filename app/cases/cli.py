@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale, gettext
 
 from app.audit.operations import SystemActor
+from app.auth.models import User
 from app.cases.importing import find_user, import_lines
 from app.extensions import db
 
@@ -37,7 +38,7 @@ def import_cases(file: Path, dry_run: bool, as_email: str | None) -> None:
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         if not file.is_file():
             raise click.ClickException(gettext("%(path)s: no such file", path=file))
-        actor: object = SystemActor("import")
+        actor: User | SystemActor = SystemActor("import")
         if as_email:
             user = find_user(as_email)
             if user is None or not user.active:
@@ -47,7 +48,7 @@ def import_cases(file: Path, dry_run: bool, as_email: str | None) -> None:
             actor = user
         try:
             with file.open("rb") as lines:
-                result = import_lines(lines, actor=actor)  # type: ignore[arg-type]
+                result = import_lines(lines, actor=actor)
         except Exception:
             db.session.rollback()
             raise

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -32,8 +32,11 @@ from app.core.enums import (
     ServiceType,
     ViolenceType,
 )
-from app.core.forms import BoundedDateField, BoundedDateTimeLocalField
+from app.core.forms import BoundedDateField, BoundedDateTimeLocalField, Form
 from app.core.labels import choices
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 REQUIRED = _l("This field is required.")
 
@@ -50,7 +53,7 @@ def _any(enum_cls: Any) -> list[tuple[str, Any]]:
     return [("", _l("All")), *choices(enum_cls)]
 
 
-class CaseListForm(FlaskForm):
+class CaseListForm(Form):
     """The filters of the case list, read from the query string (no CSRF: a GET form). The
     search term ``q`` is never read from the query string: a victim's name in a URL would stay
     in browser history, proxies and server logs; searches are posted (``CaseSearchForm``)."""
@@ -69,7 +72,7 @@ class CaseListForm(FlaskForm):
     overdue = BooleanField(_l("First response overdue"))
     sort = HiddenField()
 
-    def __init__(self, *args: Any, managers: list[Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, managers: Sequence[User] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.state.choices = _any(CaseState)
         self.case_type.choices = _any(CaseType)
@@ -93,14 +96,14 @@ class CaseSearchForm(CaseListForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(
         _l("Note"), validators=[DataRequired(REQUIRED), Length(max=10_000)], render_kw={"rows": 4}
     )
     corrects_id = HiddenField()
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     purpose = SelectField(_l("Purpose"), validators=[InputRequired(REQUIRED)])
     decision = SelectField(
         _l("Decision"), choices=choices(ConsentDecision), validators=[InputRequired(REQUIRED)]
@@ -124,14 +127,15 @@ class ConsentForm(FlaskForm):
 
     def decided_at(self) -> dt.datetime:
         """The decision time the person typed, read as Asia/Jakarta time."""
-        assert self.at.data is not None
-        return self.at.data.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
+        typed: dt.datetime | None = self.at.data
+        assert typed is not None
+        return typed.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("File"), validators=[FileRequired(REQUIRED)])
     description = StringField(_l("Description"), validators=[Optional(), Length(max=500)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that only needs the CSRF token (reveal an identity)."""

@@ -8,6 +8,7 @@ found, each tied to a field path (``victims-0-birth_date``) so the form can show
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -165,11 +166,11 @@ def victim_age(victim: VictimData, intake: Intake) -> int | None:
     return victim.age
 
 
-def _in(value: str | None, vocabulary: type) -> bool:
+def _in(value: str | None, vocabulary: type[enum.StrEnum]) -> bool:
     return value is None or value in {m.value for m in vocabulary}
 
 
-def _all_in(values: list[str], vocabulary: type) -> bool:
+def _all_in(values: list[str], vocabulary: type[enum.StrEnum]) -> bool:
     return all(v in {m.value for m in vocabulary} for v in values)
 
 
@@ -364,13 +365,13 @@ def _check_victim(
     ):
         if not _all_in(values, vocab):
             p.append(Problem(f"{path}-{name}", unknown))
-    for key, vocab in (
+    for key, vocabulary in (
         ("education", Education),
         ("marital_status", MaritalStatus),
         ("religion", Religion),
         ("nationality", Nationality),
     ):
-        if not _in(getattr(v, key), vocab):
+        if not _in(getattr(v, key), vocabulary):
             p.append(Problem(f"{path}-{key}", unknown))
     if v.phone and not PHONE_RE.match(v.phone):
         p.append(Problem(f"{path}-phone", _l("Enter a phone number of digits.")))

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -27,7 +26,6 @@ from wtforms import (
     DateTimeLocalField,
     Field,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -48,6 +46,7 @@ from app.cases.intake import (
     VictimData,
 )
 from app.cases.labels import consent_purpose_label  # importing it registers the labels
+from app.cases.models import Case, Victim
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
 from app.core.enums import (
     CONSENT_PURPOSES_FIXED,
@@ -73,7 +72,7 @@ from app.core.enums import (
     TppoTujuan,
     ViolenceType,
 )
-from app.core.forms import MultiCheckboxField, parse_id
+from app.core.forms import Form, MultiCheckboxField, SubForm, parse_id
 from app.core.labels import choices
 
 # --- fields: coercion only, with messages people can read -----------------------------------
@@ -115,7 +114,7 @@ def _bounded(day: dt.date) -> dt.date:
     return day
 
 
-class IntakeDateField(DateField):
+class IntakeDateField(DateField):  # type: ignore[misc]  # WTForms ships no types
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
@@ -130,7 +129,7 @@ class IntakeDateField(DateField):
             raise ValueError(_l("Enter a date, e.g. 14-03-2025.")) from exc
 
 
-class IntakeDateTimeField(DateTimeLocalField):
+class IntakeDateTimeField(DateTimeLocalField):  # type: ignore[misc]  # WTForms ships no types
     """A local date and time as people in Indonesia read it (Asia/Jakarta), kept naive here;
     ``jakarta_to_utc`` turns it into the stored UTC time."""
 
@@ -154,7 +153,7 @@ class IntakeDateTimeField(DateTimeLocalField):
             raise ValueError(_l("Enter a date and time, e.g. 14-03-2025 09:30.")) from exc
 
 
-class IntakeIntegerField(IntegerField):
+class IntakeIntegerField(IntegerField):  # type: ignore[misc]  # WTForms ships no types
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
@@ -174,7 +173,7 @@ def _tristate(value: Any) -> bool | None:
     return str(value) in ("1", "true", "True", "ya")
 
 
-class TriStateField(SelectField):
+class TriStateField(SelectField):  # type: ignore[misc]  # WTForms ships no types
     """Yes / no / not known."""
 
     def __init__(self, label: Any = None, **kwargs: Any) -> None:
@@ -222,7 +221,7 @@ def _consent_purposes() -> list[tuple[str, str]]:
 # --- the rows -------------------------------------------------------------------------------
 
 
-class GuardianRowForm(Form):
+class GuardianRowForm(SubForm):
     name = _text(_l("Name"), 200)
     relation = _text(_l("Relation to the victim"), 100)
     phone = _text(_l("Phone"), 40, render_kw={"type": "tel", "autocomplete": "off"})
@@ -234,7 +233,7 @@ class GuardianRowForm(Form):
     )
 
 
-class ConsentRowForm(Form):
+class ConsentRowForm(SubForm):
     purpose = SelectField(
         _l("Purpose"), choices=_consent_purposes, validate_choice=False, default="layanan"
     )
@@ -244,7 +243,7 @@ class ConsentRowForm(Form):
     at = IntakeDateTimeField(_l("Date and time of the decision"))
 
 
-class VictimRowForm(Form):
+class VictimRowForm(SubForm):
     id = HiddenField()  # an existing victim (editing); empty for a new one
     # "" = not decided, "new" = a different person, "<id>" = the same person as in another case
     link_person = HiddenField()
@@ -311,7 +310,7 @@ class VictimRowForm(Form):
     )
 
 
-class PerpetratorRowForm(Form):
+class PerpetratorRowForm(SubForm):
     id = HiddenField()
     name = _text(_l("Name"), 200, render_kw={"autocomplete": "off"})
     sex = _select(_l("Sex"), Sex, blank=NOT_KNOWN)
@@ -325,7 +324,7 @@ class PerpetratorRowForm(Form):
     notes = TextAreaField(_l("Notes"), filters=[_strip], render_kw={"rows": 2})
 
 
-class WitnessRowForm(Form):
+class WitnessRowForm(SubForm):
     name = _text(_l("Name"), 200, render_kw={"autocomplete": "off"})
     phone = _text(_l("Phone"), 40, render_kw={"type": "tel", "autocomplete": "off"})
 
@@ -333,7 +332,7 @@ class WitnessRowForm(Form):
 # --- the form -------------------------------------------------------------------------------
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(Form):
     agency = SelectField(_l("Agency"), choices=[], validate_choice=False)
     version = HiddenField()
 
@@ -615,7 +614,7 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
         for g in v.form.guardians.entries
     }
     victims: list[VictimData] = []
-    victim_entries = []
+    victim_entries: list[object | None] = []  # the form's rows, None for a row left out
     for entry in form.victims.entries:
         f = entry.form
         guardians, guardian_entries = [], []
@@ -703,7 +702,7 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
         for r, rel in enumerate(f.relationships.entries):
             if rel.data and r in victim_position:
                 relationships[victim_position[r]] = rel.data
-        data = PerpetratorData(
+        perpetrator = PerpetratorData(
             id=_int_or_none(f.id.data),
             name=f.name.data or None,
             sex=f.sex.data or None,
@@ -711,11 +710,11 @@ def form_to_intake(form: IntakeForm, *, draft: bool = False) -> Conversion:
             notes=f.notes.data or None,
             relationships=relationships,
         )
-        blank = dataclasses.replace(data, id=None) == PerpetratorData()
+        blank = dataclasses.replace(perpetrator, id=None) == PerpetratorData()
         if blank and (i + 1) not in named_by_guardian:
             continue
         rows[f"perpetrators-{len(perpetrators)}"] = entry.name
-        perpetrators.append(data)
+        perpetrators.append(perpetrator)
         perpetrator_position[i + 1] = len(perpetrators)
     for victim in victims:
         for g in victim.guardians:
@@ -841,7 +840,7 @@ def _jakarta(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(JAKARTA).replace(tzinfo=None) if value is not None else None
 
 
-def case_to_intake_form_data(case: Any) -> dict[str, Any]:
+def case_to_intake_form_data(case: Case) -> dict[str, Any]:
     """What the intake form shows for an existing case. Consent decisions already recorded are
     not rows of the form: the ledger only grows, and the form adds to it."""
     positions = {v.id: i for i, v in enumerate(case.victims)}
@@ -973,17 +972,23 @@ class Masking:
     same way, as the case page shortens them. Whatever the post says in those places, the stored
     values are saved again: the form cannot reveal them, and cannot change them either."""
 
-    case: Any = None
+    case: Case | None = None
     hidden: frozenset[int] = frozenset()
 
     @property
     def people(self) -> bool:
         return bool(self.hidden)
 
-    def _victims(self) -> dict[int, Any]:
+    @property
+    def _case(self) -> Case:
+        """The case, asked for only while something is hidden (which needs a case)."""
+        assert self.case is not None
+        return self.case
+
+    def _victims(self) -> dict[int, Victim]:
         if not self.hidden:
             return {}
-        return {v.id: v for v in self.case.victims if v.id in self.hidden}
+        return {v.id: v for v in self._case.victims if v.id in self.hidden}
 
     def _rows(self, formdata: MultiDict[str, str], kind: str) -> dict[int, int]:
         """Row index → the stored id it names, for the rows of ``kind`` in the post."""
@@ -994,7 +999,7 @@ class Masking:
                 rows[int(match.group(2))] = parsed
         return rows
 
-    def missing(self, formdata: MultiDict[str, str]) -> list[Any]:
+    def missing(self, formdata: MultiDict[str, str]) -> list[Victim]:
         """Hidden victims the post leaves out: only someone who sees them may remove them."""
         named = set(self._rows(formdata, "victims").values())
         return [v for vid, v in self._victims().items() if vid not in named]
@@ -1046,12 +1051,12 @@ class Masking:
                 replace[row + "perpetrator"] = [
                     str(g.perpetrator.position) if g.perpetrator else ""
                 ]
-        replace["reporter_name"] = [_posted(self.case.reporter_name)]
-        replace["reporter_phone"] = [_posted(self.case.reporter_phone)]
-        for j, w in enumerate(self.case.witnesses):
+        replace["reporter_name"] = [_posted(self._case.reporter_name)]
+        replace["reporter_phone"] = [_posted(self._case.reporter_phone)]
+        for j, w in enumerate(self._case.witnesses):
             replace[f"witnesses-{j}-name"] = [w.name or ""]
             replace[f"witnesses-{j}-phone"] = [w.phone or ""]
-        perpetrators = {p.id: p for p in self.case.perpetrators}
+        perpetrators = {p.id: p for p in self._case.perpetrators}
         for index, perpetrator_id in self._rows(formdata, "perpetrators").items():
             if perpetrator_id in perpetrators:
                 replace[f"perpetrators-{index}-name"] = [_posted(perpetrators[perpetrator_id].name)]
@@ -1078,7 +1083,7 @@ class Masking:
                     names |= {g.form.name.name, g.form.phone.name}
         for w in form.witnesses.entries:
             names |= {w.form.name.name, w.form.phone.name}
-        stored = {p.id for p in self.case.perpetrators}
+        stored = {p.id for p in self._case.perpetrators}
         for entry in form.perpetrators.entries:
             if parse_id(entry.form.id.data) in stored:
                 names.add(entry.form.name.name)

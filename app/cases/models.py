@@ -35,7 +35,7 @@ from app.core.enums import (
     VerificationStatus,
     ViolenceType,
 )
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.agencies.models import Agency
@@ -65,7 +65,7 @@ def consent_in_force(entries: Iterable[C], purpose: str) -> C | None:
     return latest
 
 
-class CaseCounter(db.Model):
+class CaseCounter(Model):
     """The last case number used per agency and year; the row is locked while numbering."""
 
     __tablename__ = "case_counters"
@@ -77,7 +77,7 @@ class CaseCounter(db.Model):
     last_number: Mapped[int] = mapped_column(default=0)
 
 
-class Person(db.Model):
+class Person(Model):
     """One human being across cases, linked by the intake duplicate check. Holds only the keyed
     hashes used for matching, never the identity itself."""
 
@@ -93,7 +93,7 @@ class Person(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "external_id"),
@@ -211,7 +211,7 @@ class Case(db.Model):
         return [t.type for t in self.types]
 
 
-class CaseTypeEntry(db.Model):
+class CaseTypeEntry(Model):
     __tablename__ = "case_types"
 
     case_id: Mapped[int] = mapped_column(
@@ -222,7 +222,7 @@ class CaseTypeEntry(db.Model):
     case: Mapped[Case] = relationship(back_populates="types")
 
 
-class Victim(db.Model):
+class Victim(Model):
     __tablename__ = "victims"
     __table_args__ = (
         sa.UniqueConstraint("case_id", "position"),
@@ -312,7 +312,7 @@ class Victim(db.Model):
         return consent_in_force(self.consents, purpose)
 
 
-class VictimViolenceType(db.Model):
+class VictimViolenceType(Model):
     __tablename__ = "victim_violence_types"
 
     victim_id: Mapped[int] = mapped_column(
@@ -325,7 +325,7 @@ class VictimViolenceType(db.Model):
     victim: Mapped[Victim] = relationship(back_populates="violence_types")
 
 
-class VictimAmpkCategory(db.Model):
+class VictimAmpkCategory(Model):
     __tablename__ = "victim_ampk_categories"
 
     victim_id: Mapped[int] = mapped_column(
@@ -338,7 +338,7 @@ class VictimAmpkCategory(db.Model):
     victim: Mapped[Victim] = relationship(back_populates="ampk_categories")
 
 
-class Perpetrator(db.Model):
+class Perpetrator(Model):
     __tablename__ = "perpetrators"
     __table_args__ = (
         sa.UniqueConstraint("case_id", "position"),
@@ -368,7 +368,7 @@ class Perpetrator(db.Model):
         return self.age is not None and self.age < 18
 
 
-class PerpetratorRelation(db.Model):
+class PerpetratorRelation(Model):
     """How a perpetrator is related to one victim of the case."""
 
     __tablename__ = "perpetrator_relations"
@@ -387,7 +387,7 @@ class PerpetratorRelation(db.Model):
     victim: Mapped[Victim] = relationship()
 
 
-class Guardian(db.Model):
+class Guardian(Model):
     """Wali/keluarga of a (child) victim."""
 
     __tablename__ = "guardians"
@@ -407,7 +407,7 @@ class Guardian(db.Model):
     perpetrator: Mapped[Perpetrator | None] = relationship()
 
 
-class Witness(db.Model):
+class Witness(Model):
     __tablename__ = "witnesses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -419,7 +419,7 @@ class Witness(db.Model):
     case: Mapped[Case] = relationship(back_populates="witnesses")
 
 
-class ConsentEntry(db.Model):
+class ConsentEntry(Model):
     """One entry of a victim's consent ledger. Entries are only added, never edited: the latest
     entry for a purpose is the one in force; a withdrawal is a new entry.
 
@@ -462,7 +462,7 @@ class ConsentEntry(db.Model):
     recorded_by: Mapped[User | None] = relationship()
 
 
-class CaseNote(db.Model):
+class CaseNote(Model):
     """Append-only notes; a correction is a new note that references the one it corrects."""
 
     __tablename__ = "case_notes"
@@ -480,7 +480,7 @@ class CaseNote(db.Model):
     corrects: Mapped[CaseNote | None] = relationship(remote_side="CaseNote.id")
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file kept outside the web root under a random name, encrypted with a data key of its
     own (``data_key``, itself encrypted under ``DATA_ENCRYPTION_KEYS``; NULL for a file stored
     before encryption), served only after a permission check."""

@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.cases.models import Case
 from app.core.enums import CaseState, Role
 
+if TYPE_CHECKING:
+    from app.agencies.models import Agency
+    from app.auth.models import User
 
-def _roles_at(user: Any, agency_id: int) -> set[Role]:
+
+def _roles_at(user: User, agency_id: int) -> set[Role]:
     return {g.role for g in user.grants if g.agency_id == agency_id}
 
 
-def can_create_case(user: Any) -> bool:
+def can_create_case(user: User) -> bool:
     return user.has_permission("cases:create")
 
 
-def intake_agencies(user: Any) -> list[Any]:
+def intake_agencies(user: User) -> list[Agency]:
     """Agencies the user may register complaints for."""
     roles = (Role.PETUGAS_PENGADUAN, Role.MANAJER_KASUS, Role.SUPERVISOR)
-    seen: dict[int, Any] = {}
+    seen: dict[int, Agency] = {}
     for grant in user.grants:
         if grant.role in roles and grant.agency is not None and grant.agency.active:
             seen.setdefault(grant.agency.id, grant.agency)
     return list(seen.values())
 
 
-def can_edit_case(user: Any, case: Case) -> bool:
+def can_edit_case(user: User, case: Case) -> bool:
     """The intake record may be edited by whoever may work on the case."""
     roles = _roles_at(user, case.agency_id)
     if Role.SUPERVISOR in roles:
@@ -41,17 +45,17 @@ def can_edit_case(user: Any, case: Case) -> bool:
     return False
 
 
-def can_add_note(user: Any, case: Case) -> bool:
+def can_add_note(user: User, case: Case) -> bool:
     return case.state is not CaseState.DRAFT and can_edit_case(user, case)
 
 
-def can_reveal_identity(user: Any, case: Case) -> bool:
+def can_reveal_identity(user: User, case: Case) -> bool:
     """People who work on the case see a child's identity on request (each reveal recorded)."""
     return can_edit_case(user, case)
 
 
 def can_see_shelter(
-    user: Any, case: Case, shelter_agency_ids: Iterable[int] = (), *, took_over: bool = False
+    user: User, case: Case, shelter_agency_ids: Iterable[int] = (), *, took_over: bool = False
 ) -> bool:
     """Where a victim of the case is sheltered (domain.md §3.3): only the people who work on the
     case (its case manager, the agency's supervisors, the registering officer until a case

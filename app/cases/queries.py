@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
 
@@ -37,7 +37,7 @@ from app.core.enums import AgencyType, CaseState, Risk, Role
 from app.extensions import db
 
 
-def _own_scope(user: Any, entity: Any) -> Any:
+def _own_scope(user: User, entity: Any) -> Any:
     """The cases of ``entity`` (``Case`` or an alias) the user works on: a supervisor's agency;
     a case manager's own cases and unassigned ones they registered; an intake officer's own
     registrations until a case manager is assigned."""
@@ -88,11 +88,11 @@ def scope_condition(user: Any, *, break_glass: bool = True) -> Any:
     return or_(own, Case.id.in_(transferred_from), Case.id.in_(granted))
 
 
-def cases_visible_to(user: Any) -> Select[tuple[Case]]:
+def cases_visible_to(user: User) -> Select[tuple[Case]]:
     return select(Case).where(scope_condition(user))
 
 
-def get_case_for(user: Any, case_id: int) -> Case | None:
+def get_case_for(user: User, case_id: int) -> Case | None:
     """The case, or None when it does not exist or the user may not see it."""
     return db.session.scalar(
         cases_visible_to(user)
@@ -121,7 +121,7 @@ _RISK_RANK = sql_case(
     (Case.risk == Risk.TINGGI, 3), (Case.risk == Risk.SEDANG, 2), (Case.risk == Risk.RENDAH, 1)
 )
 
-SORTS = {
+SORTS: dict[str, ColumnElement[Any]] = {
     "received_at": Case.received_at.asc(),
     "-received_at": Case.received_at.desc(),
     "reference": Case.reference.asc(),
@@ -180,7 +180,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def list_cases_for(
-    user: Any, filters: CaseFilters, *, now: dt.datetime | None = None
+    user: User, filters: CaseFilters, *, now: dt.datetime | None = None
 ) -> Select[tuple[Case]]:
     """The user's cases matching ``filters``. A draft is listed only for its author: it is
     unfinished work, not yet a case of the agency."""
@@ -243,7 +243,7 @@ def victim_counts(case_ids: list[int]) -> dict[int, int]:
     return {case_id: count for case_id, count in rows}
 
 
-def case_manager_choices(user: Any) -> list[User]:
+def case_manager_choices(user: User) -> list[User]:
     """People who manage cases (case managers, supervisors) in the agencies where ``user``
     works on cases: the choices of the list's case-manager filter."""
     agency_ids = {
@@ -349,7 +349,7 @@ class HiddenShelter:
         return masked
 
 
-def shelter_hidden_from(user: Any, case_: Case, tracks: list[Any]) -> HiddenShelter:
+def shelter_hidden_from(user: User, case_: Case, tracks: list[Any]) -> HiddenShelter:
     """Domain.md §3.3: a shelter's location is seen only by its own staff and the people working
     on the case (``permissions.can_see_shelter``)."""
     from app.agencies.models import Agency
@@ -472,7 +472,7 @@ def find_duplicates(
     Matching goes through the blind indexes (under every blind-index key, so a reindexing in
     progress finds everyone); the birth date is encrypted, so victims of the same name are
     compared on it after decryption."""
-    conditions = []
+    conditions: list[tuple[str, ColumnElement[bool], dt.date | None]] = []
     if nik:
         conditions.append(("nik", nik_matches(Victim.nik_index, nik), None))
     if name and birth_date:
@@ -497,7 +497,7 @@ def find_duplicates(
     return hits
 
 
-def in_scope(user: Any, case_ids: set[int]) -> set[int]:
+def in_scope(user: User, case_ids: set[int]) -> set[int]:
     """Which of ``case_ids`` the user may see (``scope_condition``)."""
     if not case_ids:
         return set()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -86,7 +86,7 @@ def _plain_chunks(handle: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _chunks(path: Path, attachment: Attachment) -> Iterator[bytes]:
+def _chunks(path: Path, attachment: Attachment) -> Generator[bytes]:
     """The stored file's plaintext, chunk by chunk; sealed or (legacy) plaintext by its header."""
     with path.open("rb") as handle:
         if is_sealed(handle.read(HEADER_BYTES)):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,6 +22,15 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # every model is mapped to a table of its own (SQLAlchemy allows any FROM clause)
+        __table__: ClassVar[sa.Table]
+
+
+# A session to work in: a plain SQLAlchemy session, or Flask-SQLAlchemy's ``db.session``, the
+# scoped session that stands for the current one (it passes every call on to it).
+AnySession: TypeAlias = Session | scoped_session[FlaskSession]
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):

@@ -1,10 +1,17 @@
-"""Form fields shared by the domains' forms."""
+"""The base of every form, and form fields shared by the domains' forms.
+
+Neither Flask-WTF nor WTForms ships type information, so their classes are ``Any`` to mypy:
+subclassing them is allowed here, once, with the reason; the domains' forms subclass ``Form``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectMultipleField
+from wtforms import Form as WTForm
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.bounds import (
@@ -21,7 +28,9 @@ __all__ = [
     "MAX_ID",
     "BoundedDateField",
     "BoundedDateTimeLocalField",
+    "Form",
     "MultiCheckboxField",
+    "SubForm",
     "coerce_id",
     "field_error",
     "in_id_range",
@@ -29,7 +38,28 @@ __all__ = [
 ]
 
 
-class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+ExtraValidators = Mapping[str, Sequence[Any]] | None
+
+
+class Form(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types: FlaskForm is Any
+    """Flask-WTF's form (CSRF token, the request's data), with the checks the views call typed.
+    The fields a form declares stay untyped (WTForms ships no types)."""
+
+    if TYPE_CHECKING:
+
+        def validate_on_submit(self, extra_validators: ExtraValidators = None) -> bool: ...
+
+        def validate(self, extra_validators: ExtraValidators = None) -> bool: ...
+
+        def is_submitted(self) -> bool: ...
+
+
+class SubForm(WTForm):  # type: ignore[misc]  # WTForms ships no types: its Form is Any
+    """A form nested in another (``FormField``, ``FieldList``): its fields only, the CSRF token
+    is the enclosing form's."""
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]  # WTForms ships no types
     """A multiple choice shown as checkboxes (the ``field`` macro renders it by type name)."""
 
     widget = ListWidget(prefix_label=False)
@@ -42,7 +72,7 @@ def _check_year(field: Any) -> None:
         raise ValueError(YEAR_OUT_OF_RANGE)
 
 
-class BoundedDateField(DateField):  # type: ignore[misc]
+class BoundedDateField(DateField):  # type: ignore[misc]  # WTForms ships no types
     """A date whose year is within ``app.core.bounds`` (1900-2100); another year is a field
     error, as a date that does not parse is."""
 
@@ -51,7 +81,7 @@ class BoundedDateField(DateField):  # type: ignore[misc]
         _check_year(self)
 
 
-class BoundedDateTimeLocalField(DateTimeLocalField):  # type: ignore[misc]
+class BoundedDateTimeLocalField(DateTimeLocalField):  # type: ignore[misc]  # WTForms: no types
     """A local date and time whose year is within ``app.core.bounds`` (1900-2100), so reading
     it as Asia/Jakarta time and turning it into UTC never leaves what a datetime can hold."""
 

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.wrappers import Response
 
 from app.core.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 FIELD = "idempotency_key"
 KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -51,7 +51,7 @@ KEEP = dt.timedelta(days=1)
 View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
 
 
-class FormSubmission(db.Model):  # type: ignore[name-defined,misc]
+class FormSubmission(Model):
     """A form key a user has sent, and where its first submission led (``result_url``)."""
 
     __tablename__ = "form_submissions"

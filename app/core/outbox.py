@@ -57,8 +57,9 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import UTCDateTime, utcnow
-from app.extensions import celery, db
+from app.core.db import AnySession, UTCDateTime, utcnow
+from app.core.tasks import task
+from app.extensions import Model, db
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ OUTBOX_HEADER = "simpul_outbox_id"
 _UNFINISHED = "sent_at IS NOT NULL AND completed_at IS NULL AND failed_at IS NULL"
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(Model):
     """A task to send to the broker: ``sent_at`` stays empty until the broker has it, and
     ``completed_at`` until the task itself has run to its end; ``failed_at`` when given up."""
 
@@ -137,7 +138,9 @@ class Breaker:
 breaker = Breaker()
 
 
-def record(session: Any, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+def record(
+    session: AnySession, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> int:
     """Write the outbox row of a task in the session's transaction; its id."""
     return int(
         session.execute(
@@ -226,7 +229,7 @@ def task_outbox_id(request: Any) -> int | None:
         return None
 
 
-def mark_completed(session: Any, message_id: int) -> None:
+def mark_completed(session: AnySession, message_id: int) -> None:
     """The task of row ``message_id`` ran to its end: called by the task itself just before its
     final commit, so the row says completed exactly when the task's work is committed."""
     session.execute(
@@ -236,7 +239,7 @@ def mark_completed(session: Any, message_id: int) -> None:
     )
 
 
-def note_failure(session: Any, message_id: int, error: BaseException) -> None:
+def note_failure(session: AnySession, message_id: int, error: BaseException) -> None:
     """The task of row ``message_id`` failed (its work is rolled back): keep the error on the row
     in a transaction of its own. The row stays unfinished, so the relay sends it again after
     ``OUTBOX_RESEND_MINUTES`` until ``OUTBOX_MAX_DELIVERIES``. Never raises."""
@@ -581,7 +584,7 @@ def retry_command(ids: tuple[int, ...]) -> None:
     click.echo(f"pending again {result.rowcount}")  # type: ignore[attr-defined]
 
 
-@celery.task(name="outbox.relay")  # type: ignore[untyped-decorator]
+@task(name="outbox.relay")
 def relay_task(now: str | None = None) -> dict[str, int]:
     """The periodic relay (beat, the scheduler or ``flask schedule run-due``): what is pending,
     and what was sent and never completed."""

@@ -83,6 +83,16 @@ CASE_DATA_ROLES: frozenset[Role] = frozenset(
 holds one (``auth.operations.grant_role``): administration has no access to case content."""
 
 
+class Visitor(Protocol):
+    """Whoever opens a page, as the core sees them (the core imports no domain): the user's
+    model, or Flask-Login's anonymous visitor, who is not authenticated."""
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    def has_permission(self, permission: str) -> bool: ...
+
+
 class HasRoles(Protocol):
     @property
     def role_set(self) -> frozenset[Role]: ...

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
 from app.core.errors import new_error_id
-from app.extensions import celery, db
+from app.extensions import Model, celery, db
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def register(job: Periodic) -> None:
     celery.conf.beat_schedule[job.name] = {"task": job.task, "schedule": job.schedule.beat()}
 
 
-class ScheduledRun(db.Model):  # type: ignore[name-defined,misc]
+class ScheduledRun(Model):
     """One run of a periodic job for one due time; the primary key makes it happen once."""
 
     __tablename__ = "scheduled_runs"

@@ -9,8 +9,11 @@ With Redis every task is also written to the ``outbox`` table in the same transa
 after the commit with a short broker time-out; what the broker does not take is sent later by
 the outbox relay (``app.core.outbox``). A web request never waits for an absent Redis. The
 message carries the row's id (header ``simpul_outbox_id``) and the task marks its row completed
-in its own final commit (``FlaskTask`` in ``app/__init__.py``); the relay sends again what was
-sent and never completed. The in-process runner hands a task its row the same way.
+in its own final commit (``FlaskTask`` in ``app/core/celery_task.py``); the relay sends again
+what was sent and never completed. The in-process runner hands a task its row the same way.
+
+Tasks are declared with ``@task(name="domain.what")``: Celery's decorator, with the function's
+signature kept for the type checker.
 """
 
 from __future__ import annotations
@@ -19,22 +22,50 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.db import AnySession
 from app.core.errors import new_error_id
+from app.extensions import celery
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class TypedTask(Protocol[P, R_co]):
+    """A Celery task as the type checker sees it: called, or ``run``, with its function's
+    arguments, giving the function's result."""
+
+    name: str
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def run(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+
+def task(*, name: str, **options: Any) -> Callable[[Callable[P, R]], TypedTask[P, R]]:
+    """``@celery.task(name=..., **options)`` keeping the function's signature: Celery ships no
+    types, so its decorator would make every task ``Any``."""
+
+    def register(function: Callable[P, R]) -> TypedTask[P, R]:
+        return cast("TypedTask[P, R]", celery.task(name=name, **options)(function))
+
+    return register
+
 
 Dispatcher = Callable[[str, tuple[Any, ...], dict[str, Any]], None]
 _PENDING_KEY = "simpul_after_commit"
 _OUTBOX_KEY = "simpul_outbox_ids"  # the outbox row of each pending task, in the same order
 
 
-def enqueue_after_commit(session: Session, task_name: str, *args: Any, **kwargs: Any) -> None:
+def enqueue_after_commit(session: AnySession, task_name: str, *args: Any, **kwargs: Any) -> None:
     """Send ``task_name(*args, **kwargs)`` once ``session`` commits; forget it on rollback.
 
     Arguments must be ids and plain values, never model objects.
@@ -49,7 +80,7 @@ def enqueue_after_commit(session: Session, task_name: str, *args: Any, **kwargs:
     session.info.setdefault(_OUTBOX_KEY, []).append(outbox_id)
 
 
-def pending_tasks(session: Session) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+def pending_tasks(session: AnySession) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
     return list(session.info.get(_PENDING_KEY, []))
 
 
@@ -73,7 +104,7 @@ def _send_after_commit(session: Session) -> None:
 _FILES_KEY = "simpul_files_written"
 
 
-def delete_on_rollback(session: Session, path: Path) -> None:
+def delete_on_rollback(session: AnySession, path: Path) -> None:
     """A file written for a change that is not committed in the end is removed again."""
     session.connection()
     session.info.setdefault(_FILES_KEY, []).append(path)
@@ -109,7 +140,6 @@ def celery_dispatcher(app: Flask) -> Dispatcher:
 
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         from app.core.outbox import OUTBOX_HEADER, sending_id
-        from app.extensions import celery
 
         outbox_id = sending_id()
         headers = {OUTBOX_HEADER: outbox_id} if outbox_id is not None else None
@@ -136,7 +166,6 @@ def run_inprocess(
     """Run a task here, in its own application context, as a worker would: the task commits its
     work (and marks its outbox row completed, when it has one) or rolls back and is logged."""
     from app.core.outbox import running
-    from app.extensions import celery
 
     with app.app_context(), running(outbox_id):
         try:

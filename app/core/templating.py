@@ -11,6 +11,7 @@ from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
 from app.core.labels import label
+from app.core.permissions import Visitor
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def register_nav(endpoint: str, label_: Any, permission: str, group: str = "main
         _NAV.append(NavItem(endpoint, label_, permission, group))
 
 
-def nav_for(user: Any, group: str) -> list[NavItem]:
+def nav_for(user: Visitor | None, group: str) -> list[NavItem]:
     if not user or not user.is_authenticated:
         return []
     from flask import current_app

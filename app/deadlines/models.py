@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.deadlines.rules import DeadlineCode
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.agencies.models import Agency
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from app.cases.models import Case
 
 
-class DeadlineRule(db.Model):
+class DeadlineRule(Model):
     """One agency's local standard for one rule: only the limit differs from the national default
     (``app.deadlines.rules.DEFAULT_RULES``), on the default's clock. A limit looser than the
     default carries the admin's ``reason``."""
@@ -45,7 +45,7 @@ class DeadlineRule(db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
-class Deadline(db.Model):
+class Deadline(Model):
     """Something that must happen by ``due_at``.
 
     ``completed_at``: when the action was done (at any time). ``met_at``: done in time.

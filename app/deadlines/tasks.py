@@ -27,10 +27,11 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.cases.models import Case
 from app.core.db import utcnow
+from app.core.tasks import task
 from app.deadlines.models import Deadline
 from app.deadlines.queries import agency_supervisors
 from app.deadlines.rules import DeadlineCode
-from app.extensions import celery, db
+from app.extensions import db
 from app.notifications.operations import notify
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def escalate(now: dt.datetime) -> int:
     return len(due)
 
 
-@celery.task(name="deadlines.check_overdue")
+@task(name="deadlines.check_overdue")
 def check_overdue(now: str | dt.datetime | None = None) -> dict[str, int]:
     """Mark, notify and escalate missed deadlines. ``now`` (aware datetime or ISO string) is
     for tests and replays; the beat schedule sends nothing and the current time is used."""

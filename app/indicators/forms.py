@@ -9,11 +9,11 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Field, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
+from app.core.forms import Form
 from app.indicators.models import IndicatorDefinition
 from app.indicators.operations import MAX_TARGET
 
@@ -64,7 +64,7 @@ class _DecimalInput:
             raise ValidationError(_l("Write at most 4 decimals and a smaller number."))
 
 
-class PeriodRegionForm(FlaskForm):
+class PeriodRegionForm(Form):
     """The period and region a management action applies to."""
 
     period = HiddenField(validators=[DataRequired()])
@@ -85,11 +85,11 @@ class CloseForm(PeriodRegionForm):
     )
 
 
-class TargetYearForm(FlaskForm):
+class TargetYearForm(Form):
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
 
 
-def target_form(definitions: list[IndicatorDefinition], formdata: Any = None) -> FlaskForm:
+def target_form(definitions: list[IndicatorDefinition], formdata: Any = None) -> Form:
     """A form with one text field per indicator (named by its code) and the year."""
 
     class TargetForm(TargetYearForm):
@@ -104,13 +104,13 @@ def target_form(definitions: list[IndicatorDefinition], formdata: Any = None) ->
     return TargetForm(formdata=formdata) if formdata is not None else TargetForm()
 
 
-class TargetUploadForm(FlaskForm):
+class TargetUploadForm(Form):
     """A CSV file of targets (``region_code,year,code,target``) to check and preview."""
 
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
 
 
-class TargetApplyForm(FlaskForm):
+class TargetApplyForm(Form):
     """Apply a previewed file: its content (compressed, base64) travels back with the preview's
     digest; everything is checked again before anything is written."""
 

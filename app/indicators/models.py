@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.auth.models import User
     from app.regions.models import Region
 
 
-class IndicatorDefinition(db.Model):
+class IndicatorDefinition(Model):
     """One version of an indicator's definition. A released version is never changed: a new
     version gets a new row with its own ``valid_from``."""
 
@@ -47,7 +47,7 @@ class IndicatorDefinition(db.Model):
     headline: Mapped[bool] = mapped_column(default=False)
 
 
-class IndicatorValue(db.Model):
+class IndicatorValue(Model):
     """The value of one indicator (definition version) for one region and period, and one
     breakdown category (``""`` for the whole). Numerator and denominator are stored exactly; the
     value is derived from them. ``numerator`` NULL: not computable, ``reason`` says why."""
@@ -83,7 +83,7 @@ class IndicatorValue(db.Model):
     region: Mapped[Region | None] = relationship()
 
 
-class PeriodClose(db.Model):
+class PeriodClose(Model):
     """A data officer closed a period for a region: its values are frozen; later corrections
     are revisions."""
 
@@ -102,7 +102,7 @@ class PeriodClose(db.Model):
     closed_by: Mapped[User | None] = relationship()
 
 
-class IndicatorRevision(db.Model):
+class IndicatorRevision(Model):
     """A correction of a closed value: the new numerator and denominator, the difference, who
     and why. The original value row stays as it was; the latest revision is the current
     figure. Rows are only ever inserted."""
@@ -126,7 +126,7 @@ class IndicatorRevision(db.Model):
     revised_by: Mapped[User | None] = relationship()
 
 
-class IndicatorTarget(db.Model):
+class IndicatorTarget(Model):
     """The yearly target of an indicator for a region (``value`` in the indicator's unit)."""
 
     __tablename__ = "indicator_targets"
@@ -143,7 +143,7 @@ class IndicatorTarget(db.Model):
     region: Mapped[Region] = relationship()
 
 
-class ReportJob(db.Model):
+class ReportJob(Model):
     """A monthly report generated in the background (XLSX or PDF), with its progress."""
 
     __tablename__ = "report_jobs"

@@ -27,7 +27,8 @@ from sqlalchemy.engine import CursorResult
 from app.audit.operations import SystemActor
 from app.core.db import utcnow
 from app.core.errors import new_error_id
-from app.extensions import celery, db
+from app.core.tasks import task
+from app.extensions import db
 from app.indicators.models import ReportJob
 from app.indicators.periods import periods_containing_month, previous_month
 
@@ -86,25 +87,29 @@ def claim(job_id: int) -> bool:
     worker died). One runner wins; the others find nothing to take."""
     now = utcnow()
     stale = now - stall_after()
-    result = db.session.execute(
-        sa.update(ReportJob)
-        .where(
-            ReportJob.id == job_id,
-            sa.or_(
-                ReportJob.state == "antre",
-                sa.and_(
-                    ReportJob.state == "berjalan",
-                    sa.or_(ReportJob.heartbeat_at.is_(None), ReportJob.heartbeat_at < stale),
+    # an UPDATE answers a CursorResult, whose rowcount says whether this runner took the job
+    result = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            sa.update(ReportJob)
+            .where(
+                ReportJob.id == job_id,
+                sa.or_(
+                    ReportJob.state == "antre",
+                    sa.and_(
+                        ReportJob.state == "berjalan",
+                        sa.or_(ReportJob.heartbeat_at.is_(None), ReportJob.heartbeat_at < stale),
+                    ),
                 ),
-            ),
-        )
-        .values(state="berjalan", progress=1, heartbeat_at=now, message=None)
+            )
+            .values(state="berjalan", progress=1, heartbeat_at=now, message=None)
+        ),
     )
     db.session.commit()
     return bool(cast("CursorResult[Any]", result).rowcount)
 
 
-@celery.task(name="indicators.monthly_rollup")
+@task(name="indicators.monthly_rollup")
 def monthly_rollup(now: str | None = None) -> list[str]:
     """After a month ends (the beat runs it on days 1-5 of the next month, so a late case still
     counts before the 5th): the month and its quarter, semester and year, for every region. Closed
@@ -124,7 +129,7 @@ def monthly_rollup(now: str | None = None) -> list[str]:
     return done
 
 
-@celery.task(name="indicators.run_job")
+@task(name="indicators.run_job")
 def run_job(job_id: int) -> str:
     """Run a job someone started: ``rollup`` (with its progress) or ``report``."""
     if not claim(job_id):

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 
+from app.auth.models import User
 from app.extensions import db
 from app.notifications.models import Notification
 
 
-def unread_count(user: Any) -> int:
+def unread_count(user: User) -> int:
     return (
         db.session.scalar(
             select(func.count()).where(
@@ -19,7 +18,7 @@ def unread_count(user: Any) -> int:
     )
 
 
-def notifications_for(user: Any, limit: int = 100) -> list[Notification]:
+def notifications_for(user: User, limit: int = 100) -> list[Notification]:
     return list(
         db.session.scalars(
             select(Notification)

@@ -30,7 +30,8 @@ from flask_babel import gettext as _
 
 from app.auth.models import User
 from app.core.db import utcnow
-from app.extensions import celery, db
+from app.core.tasks import task
+from app.extensions import db
 from app.notifications.labels import ABOUT_ACCOUNT, kind_label, link_endpoint
 from app.notifications.mail import send_message
 from app.notifications.models import Notification
@@ -64,7 +65,7 @@ def compose(note: Notification, locale: str) -> tuple[str, str]:
     return f"[Simpul] {label}", "\n".join(lines) + "\n"
 
 
-@celery.task(
+@task(
     name="notifications.send_email",
     # an unreachable or refusing mail server (smtplib's errors are OSErrors): try again later,
     # backing off up to ten minutes, six times; emailed_at stays empty until one attempt succeeds

@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.cases.intake import JAKARTA
-from app.core.forms import BoundedDateTimeLocalField
+from app.core.forms import BoundedDateTimeLocalField, Form
 from app.core.labels import choices
 from app.privacy.models import RequestKind
 
 REQUIRED = _l("This field is required.")
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     kind = SelectField(
         _l("Request"), choices=choices(RequestKind), validators=[InputRequired(REQUIRED)]
     )
@@ -37,15 +36,16 @@ class RequestForm(FlaskForm):
     )
 
     def received_utc(self) -> dt.datetime:
-        assert self.received_at.data is not None
-        return self.received_at.data.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
+        typed: dt.datetime | None = self.received_at.data
+        assert typed is not None
+        return typed.replace(tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(
         _l("Reason"), validators=[DataRequired(REQUIRED), Length(max=1000)], render_kw={"rows": 2}
     )
 
 
-class ActForm(FlaskForm):
+class ActForm(Form):
     """A confirmation button (CSRF only)."""

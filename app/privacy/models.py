@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.db_roles import APP_ACCESS, APPEND_ONLY
 from app.core.encryption import EncryptedText
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -35,7 +35,7 @@ class ErasureBasis(enum.StrEnum):
     RETENSI = "retensi"  # the retention period ended
 
 
-class DataSubjectRequest(db.Model):
+class DataSubjectRequest(Model):
     """A request of the person behind ``victim`` (all of that person's victim rows in the
     agency when the victim is linked to a ``Person``). ``requester`` says who asked and how,
     without more identity than needed ("korban sendiri, datang langsung")."""
@@ -86,7 +86,7 @@ class DataSubjectRequest(db.Model):
         return self.decided_at is None
 
 
-class VictimRestriction(db.Model):
+class VictimRestriction(Model):
     """The victim's identity is restricted from ``restricted_at`` until ``lifted_at``: left out
     of the indicators, shown only to the case manager and the agency's supervisors."""
 
@@ -133,7 +133,7 @@ class VictimRestriction(db.Model):
     )
 
 
-class VictimErasure(db.Model):
+class VictimErasure(Model):
     """The victim's identifying fields were erased at ``erased_at``; its statistical fields
     (sex, age, types) and the case history stay."""
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import SystemActor, record
+from app.auth.models import User
 from app.breakglass.models import BreakGlassGrant
 from app.cases.models import Case, ConsentEntry, Guardian, Person, Victim
 from app.core.db import utcnow
@@ -29,7 +30,7 @@ from app.privacy.models import (
     VictimRestriction,
 )
 
-Actor = Any
+Actor = User | SystemActor
 ERASED = "dihapus"
 REQUESTER_LIMIT = 500  # "who asked, and how" (the form says the same)
 """What a required identifying text field holds once erased (nullable ones become NULL)."""
@@ -89,7 +90,7 @@ def record_request(
         case=case,
         start=received_at,
         agency=case.agency,
-        responsible_user=actor if getattr(actor, "is_authenticated", False) else None,
+        responsible_user=actor if isinstance(actor, User) else None,
     )
     req.deadline_id = deadline.id
     record(
@@ -355,7 +356,7 @@ class RetentionResult:
 
 
 def run_retention(
-    *, years: int, dry_run: bool, now: dt.datetime | None = None, actor: Actor = None
+    *, years: int, dry_run: bool, now: dt.datetime | None = None, actor: Actor | None = None
 ) -> RetentionResult:
     """Erase (unless ``dry_run``) the identities of victims of cases closed more than ``years``
     ago with no legal proceedings open. Counts only: never names."""

@@ -12,6 +12,7 @@ from sqlalchemy import exists, not_, select
 from sqlalchemy.orm import selectinload
 
 from app.assessments.models import Assessment
+from app.auth.models import User
 from app.cases.models import Case, CaseNote, ConsentEntry, Victim
 from app.core.enums import ServiceType
 from app.extensions import db
@@ -50,7 +51,7 @@ def erasure_of(victim: Victim) -> VictimErasure | None:
     return db.session.scalar(select(VictimErasure).where(VictimErasure.victim_id == victim.id))
 
 
-def may_see_identity(user: Any, case: Case, victim: Victim) -> bool:
+def may_see_identity(user: User, case: Case, victim: Victim) -> bool:
     """While a victim is restricted only the case's case manager and the agency's supervisors
     see the identity; otherwise the case page's usual rules apply (this adds nothing)."""
     if not is_restricted(victim):

@@ -7,11 +7,11 @@ import datetime as dt
 from flask import current_app
 
 from app.audit.operations import SystemActor
-from app.extensions import celery
+from app.core.tasks import task
 from app.privacy.operations import run_retention
 
 
-@celery.task(name="privacy.retention")
+@task(name="privacy.retention")
 def retention(now: str | None = None) -> dict[str, int]:
     """Erase the identities the retention period has reached (none while proceedings are open)."""
     moment = dt.datetime.fromisoformat(now) if now else None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from app.core.forms import parse_id
+from app.core.forms import Form, parse_id
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     version = HiddenField()
 
     def expected_version(self) -> int | None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from app.agencies.models import Agency
+from app.auth.models import User
 from app.cases.intake import JAKARTA
 from app.cases.models import Case, ConsentEntry, Perpetrator, Victim
 from app.cases.queries import scope_condition
@@ -139,7 +140,7 @@ class QueuePage:
 
 
 def queue_for(
-    user: Any, tab: str = TAB_UNVERIFIED, page: int = 1, *, now: dt.datetime | None = None
+    user: User, tab: str = TAB_UNVERIFIED, page: int = 1, *, now: dt.datetime | None = None
 ) -> QueuePage:
     """The cases of the user's agencies (where they are analis_data or supervisor) to look at:
     ``belum`` — registered and not yet verified, with every issue; ``masalah`` — verified, but
@@ -161,7 +162,7 @@ def queue_for(
     return QueuePage(rows[start : start + PER_PAGE], page, len(rows))
 
 
-def queue_case_for(user: Any, case_id: int) -> Case | None:
+def queue_case_for(user: User, case_id: int) -> Case | None:
     """A registered case of one of the user's data-quality agencies, or None (shown as 404)."""
     agency_ids = quality_agency_ids(user)
     if not agency_ids:
@@ -173,7 +174,7 @@ def queue_case_for(user: Any, case_id: int) -> Case | None:
     )
 
 
-def visible_case_ids(user: Any, case_ids: Iterable[int]) -> set[int]:
+def visible_case_ids(user: User, case_ids: Iterable[int]) -> set[int]:
     """Which of ``case_ids`` the user may open (need-to-know scope of the case pages)."""
     ids = list(case_ids)
     if not ids:
@@ -181,7 +182,7 @@ def visible_case_ids(user: Any, case_ids: Iterable[int]) -> set[int]:
     return set(db.session.scalars(select(Case.id).where(Case.id.in_(ids), scope_condition(user))))
 
 
-def agencies_of(user: Any) -> list[Agency]:
+def agencies_of(user: User) -> list[Agency]:
     ids = quality_agency_ids(user)
     if not ids:
         return []

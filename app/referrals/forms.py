@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -15,11 +14,11 @@ from wtforms import (
 from wtforms.validators import Length
 
 from app.core.enums import ConsentGiver
-from app.core.forms import coerce_id
+from app.core.forms import Form, coerce_id
 from app.core.labels import choices
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     version = HiddenField()  # of the track
     draft_version = HiddenField()  # of the track's draft referral, when the form showed one
     to_agency = SelectField(_l("Refer to"), coerce=coerce_id, validate_choice=False)
@@ -50,7 +49,7 @@ class ReferralForm(FlaskForm):
     action = HiddenField()  # "send" or "draft" (the button pressed)
 
 
-class ReferralStepForm(FlaskForm):
+class ReferralStepForm(Form):
     version = HiddenField()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)], render_kw={"rows": 2})
     outcome = TextAreaField(
@@ -58,5 +57,5 @@ class ReferralStepForm(FlaskForm):
     )
 
 
-class ReferralNoteForm(FlaskForm):
+class ReferralNoteForm(Form):
     note = TextAreaField(_l("Progress note"), validators=[Length(max=2000)], render_kw={"rows": 2})

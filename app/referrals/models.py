@@ -13,7 +13,7 @@ from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.db_roles import APP_ACCESS, APPEND_ONLY
 from app.core.encryption import EncryptedText
 from app.core.enums import ReferralState
-from app.extensions import db
+from app.extensions import Model, db
 
 if TYPE_CHECKING:
     from app.agencies.models import Agency, SubTaskForce
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from app.services.models import ServiceTrack
 
 
-class Referral(db.Model):
+class Referral(Model):
     """One referral of a service track to a provider agency.
 
     Its state follows the ``referral`` workflow (``workflows/referral_v1.py``); each step also
@@ -134,7 +134,7 @@ referral_attachments = sa.Table(
 )
 
 
-class ReferralEvent(db.Model):
+class ReferralEvent(Model):
     """Something that happened to a referral: a step (``kind`` = the event), a progress note
     (``note``) or the receiver opening it (``opened``). Rows are only ever inserted."""
 
@@ -160,7 +160,7 @@ class ReferralEvent(db.Model):
     agency: Mapped[Agency | None] = relationship()
 
 
-class CoordinationNote(db.Model):
+class CoordinationNote(Model):
     """A Sub GT coordinator's note on a service track (never about a person's identity);
     ``escalated`` notes told the supervisors of the agencies involved. Append-only."""
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.extensions import celery, db
+from app.core.tasks import task
+from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.operations import notify
 from app.referrals.models import Referral, ReferralEvent
@@ -46,7 +47,7 @@ def _sending_side(referral: Referral) -> list[User]:
     return list(people.values())
 
 
-@celery.task(name="referrals.notify")
+@task(name="referrals.notify")
 def notify_referral(referral_id: int, what: str) -> int:
     """Notify the people concerned by ``what`` happened to the referral; the number told."""
     referral = db.session.get(Referral, referral_id)

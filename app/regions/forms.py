@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.enums import RegionLevel, Sex
+from app.core.forms import Form
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")
 WHOLE_NUMBER = _l("Enter a whole number.")
 
 
-class RegionCreateForm(FlaskForm):
+class RegionCreateForm(Form):
     level = SelectField(
         _l("Level"), choices=choices(RegionLevel), validators=[InputRequired(REQUIRED)]
     )
@@ -23,12 +23,12 @@ class RegionCreateForm(FlaskForm):
     )
 
 
-class RegionEditForm(FlaskForm):
+class RegionEditForm(Form):
     version = HiddenField()
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
-class PopulationCreateForm(FlaskForm):
+class PopulationCreateForm(Form):
     year = IntegerField(
         _l("Year"), validators=[InputRequired(REQUIRED)], invalid_value_message=WHOLE_NUMBER
     )
@@ -46,7 +46,7 @@ class PopulationCreateForm(FlaskForm):
     )
 
 
-class PopulationEditForm(FlaskForm):
+class PopulationEditForm(Form):
     count = IntegerField(
         _l("Number of residents"),
         validators=[InputRequired(REQUIRED)],
@@ -54,5 +54,5 @@ class PopulationEditForm(FlaskForm):
     )
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     """A bare form: the CSRF token of a delete button."""

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.enums import RegionLevel, Sex
-from app.extensions import db
+from app.extensions import Model
 
 # Length of a Kemendagri code at each level: 32, 32.73, 32.73.01, 32.73.01.1001
 CODE_LENGTH = {
@@ -20,7 +20,7 @@ CODE_LENGTH = {
 }
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
     __table_args__ = (
         sa.CheckConstraint(
@@ -59,7 +59,7 @@ class Region(db.Model):
         return f"{self.code} {self.name}"
 
 
-class Population(db.Model):
+class Population(Model):
     """Residents of a region in one year, by sex and age range (``age_to`` None = open-ended)."""
 
     __tablename__ = "population"

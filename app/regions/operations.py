@@ -262,8 +262,8 @@ def _whole_number(value: Any, field: str, name: Any) -> int:
     return value
 
 
-def _check_year(year: Any) -> int:
-    year = _whole_number(year, "year", _l("The year"))
+def _check_year(value: Any) -> int:
+    year = _whole_number(value, "year", _l("The year"))
     if not YEAR_MIN <= year <= YEAR_MAX:
         raise DomainError(
             _l("The year must be between %(lo)d and %(hi)d.", lo=YEAR_MIN, hi=YEAR_MAX),
@@ -303,8 +303,8 @@ def _check_ages(age_from: Any, age_to: Any) -> tuple[int, int | None]:
     return age_from, age_to
 
 
-def _check_count(count: Any) -> int:
-    count = _whole_number(count, "count", _l("The number of residents"))
+def _check_count(value: Any) -> int:
+    count = _whole_number(value, "count", _l("The number of residents"))
     if count < 0:
         raise DomainError(_l("The number of residents cannot be negative."), field="count")
     if count > COUNT_MAX:

@@ -12,14 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.encryption import EncryptedText
 from app.core.enums import AgencyType, ServiceType, TrackState
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.agencies.models import Agency
     from app.cases.models import Case, Victim
 
 
-class ServiceTrack(db.Model):
+class ServiceTrack(Model):
     __tablename__ = "service_tracks"
     __table_args__ = (
         sa.UniqueConstraint("victim_id", "service_type"),

@@ -6,18 +6,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from app.core.enums import ServiceType, TrackState
+from app.core.forms import Form
 from app.core.labels import label
 from app.subgt.queries import BoardFilters
 
 ALL_STATES = "semua"
 
 
-class BoardFilterForm(FlaskForm):
+class BoardFilterForm(Form):
     """The filters of the board, read from the query string (no CSRF: a GET form)."""
 
     class Meta:
@@ -67,7 +67,7 @@ class BoardFilterForm(FlaskForm):
         return self.filters() != BoardFilters()
 
 
-class CoordinationNoteForm(FlaskForm):
+class CoordinationNoteForm(Form):
     # required and at most 2000 characters: checked by the operation (one message, 422)
     body = TextAreaField(_l("Coordination note"), render_kw={"rows": 3, "maxlength": 2000})
     escalate = BooleanField(_l("Escalate to the supervisors of both agencies"))

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -103,7 +102,7 @@ class Summary:
     overdue: int
 
 
-def boards_of(user: Any) -> list[Board]:
+def boards_of(user: User) -> list[Board]:
     """The Sub GTs ``user`` coordinates (none when the account is inactive)."""
     if not user or not getattr(user, "active", False):
         return []
@@ -278,7 +277,7 @@ def _ordered(rows: list[BoardRow]) -> list[BoardRow]:
     return sorted(rows, key=lambda r: (not r.overdue, r.waiting_since, r.track_id))
 
 
-def board(user: Any, filters: BoardFilters, now: dt.datetime) -> list[BoardRow]:
+def board(user: User, filters: BoardFilters, now: dt.datetime) -> list[BoardRow]:
     """Every row of every Sub GT ``user`` coordinates, filtered; overdue first, then the longest
     waiting. A track on two of the user's boards (two regions) appears once per board."""
     rows: list[BoardRow] = []
@@ -298,7 +297,7 @@ def summary(rows: Iterable[BoardRow]) -> Summary:
     )
 
 
-def reviewable_track(user: Any, track_id: int) -> tuple[ServiceTrack, SubTaskForce] | None:
+def reviewable_track(user: User, track_id: int) -> tuple[ServiceTrack, SubTaskForce] | None:
     """The track and the (first) Sub GT of the user on whose board it is; ``None`` (404) when it
     is on none of them. The track object carries no identity (the victim is never loaded)."""
     for b in boards_of(user):
@@ -326,7 +325,7 @@ def on_board(sub_task_force: SubTaskForce, track: ServiceTrack) -> bool:
     return agency_id in members or (track.provider_id is not None and track.provider_id in members)
 
 
-def coordinates(user: Any, sub_task_force: SubTaskForce) -> bool:
+def coordinates(user: User, sub_task_force: SubTaskForce) -> bool:
     return any(b.id == sub_task_force.id for b in boards_of(user))
 
 
@@ -380,7 +379,7 @@ def _state(value: str | None) -> TrackState | None:
         return None
 
 
-def track_history(user: Any, track_id: int, now: dt.datetime) -> TrackHistory | None:
+def track_history(user: User, track_id: int, now: dt.datetime) -> TrackHistory | None:
     """The row with its transitions, referral events and coordination notes; ``None`` (404)
     unless the track is on one of the user's boards."""
     row: BoardRow | None = None
@@ -454,8 +453,8 @@ def track_history(user: Any, track_id: int, now: dt.datetime) -> TrackHistory | 
     ]
 
     to_agency = {r.id: r.to_agency_id for r in referrals}
-    event_agencies = set()
-    events = []
+    event_agencies: set[int] = set()
+    events: Sequence[sa.Row[tuple[dt.datetime, str, int, int | None]]] = []
     if referrals:
         events = db.session.execute(
             sa.select(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.cases.models import Case
+from app.core.tasks import task
 from app.deadlines.queries import agency_supervisors
-from app.extensions import celery, db
+from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.operations import notify
 from app.referrals.models import CoordinationNote
@@ -22,7 +23,7 @@ from app.services.models import ServiceTrack
 KIND = "subgt_escalation"
 
 
-@celery.task(name="subgt.notify_escalation")
+@task(name="subgt.notify_escalation")
 def notify_escalation(note_id: int) -> int:
     """Notify the supervisors of both agencies of an escalated note; the number told."""
     note = db.session.get(CoordinationNote, note_id)

@@ -12,7 +12,7 @@ from app.core.db import UTCDateTime, enum_type, utcnow
 from app.core.db_roles import APP_ACCESS, APPEND_ONLY
 from app.core.encryption import EncryptedJSON, EncryptedText
 from app.core.enums import TransferState
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.agencies.models import Agency
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from app.cases.models import Case
 
 
-class CaseTransition(db.Model):
+class CaseTransition(Model):
     """One change of state of a case (``track_id`` NULL) or of one of its service tracks.
 
     ``kind`` is ``workflow`` for a transition made in the application and ``import`` for history
@@ -57,7 +57,7 @@ class CaseTransition(db.Model):
     case: Mapped[Case] = relationship(foreign_keys=[case_id])
 
 
-class CaseTransfer(db.Model):
+class CaseTransfer(Model):
     """A request to hand a case over to another agency (*pelimpahan*, domain.md §4).
 
     The receiving agency sees the request (reference, case types, risk, the reason; no person)

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.cases.models import Case
 from app.core.enums import TRACK_ENDED, CaseState, TrackState, TransferState
+from app.core.tasks import task
 from app.deadlines.queries import agency_supervisors
-from app.extensions import celery, db
+from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.operations import notify
 from app.services.models import ServiceTrack
@@ -57,7 +58,7 @@ def _recipients(transition: CaseTransition, case: Case) -> tuple[str | None, lis
     return None, []
 
 
-@celery.task(name="workflow.notify_transition")
+@task(name="workflow.notify_transition")
 def notify_transition(transition_id: int) -> int:
     """Notify the people who act next on the step ``transition_id``; the number notified."""
     transition = db.session.get(CaseTransition, transition_id)
@@ -91,7 +92,7 @@ TRANSFER_KINDS = {
 }
 
 
-@celery.task(name="workflow.notify_transfer")
+@task(name="workflow.notify_transfer")
 def notify_transfer(transfer_id: int) -> int:
     """A transfer requested or withdrawn → the receiving agency's supervisors (the message leads
     to their transfer inbox: they cannot open the case); answered → whoever asked. Idempotent per
@@ -120,7 +121,7 @@ def notify_transfer(transfer_id: int) -> int:
     return sent
 
 
-@celery.task(name="workflow.notify_assignment")
+@task(name="workflow.notify_assignment")
 def notify_assignment(case_id: int, user_id: int) -> int:
     """The new case manager hears of the case (once per case and manager)."""
     case = db.session.get(Case, case_id)
