@@ -63,7 +63,7 @@ from app.cases.intake import (
     VictimData,
     check_intake,
 )
-from app.cases.models import Case
+from app.cases.models import Case, consent_in_force
 from app.cases.operations import register_case
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
 from app.core.db import utcnow
@@ -99,7 +99,7 @@ from app.core.enums import (
 from app.core.errors import DomainError
 from app.extensions import db
 from app.regions.models import Region
-from app.services.operations import TrackSpec, check_track, consent_in_force, create_tracks
+from app.services.operations import TrackSpec, check_track, create_tracks
 from app.workflow import engine
 
 Actor = User | SystemActor
@@ -1018,6 +1018,7 @@ def _write(
         known = [received, parsed.assessment_completed_at]
         known += [t.started_at for t in tracks] + [t.ended_at for t in tracks]
         at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
+        assert at is not None, "a case past diterima has a closing or a track time (parse_case)"
         # the case arrives in the state its record gives: an engine event of its own
         engine.import_state(case, state, actor=actor, at=at, reason=parsed.closed_reason)
     # with its state (CHECK closed_iff_closed_at)

@@ -152,6 +152,7 @@ def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     case.received_at = intake.received_at  # type: ignore[assignment]
     if case.transferred_from_id is None:  # its own registration is the first one
         case.first_received_at = case.received_at
+    assert intake.channel is not None, "check_intake refuses an intake without its channel"
     case.channel = Channel(intake.channel)
     case.risk = Risk(intake.risk) if intake.risk else None  # type: ignore[assignment]
     case.kewenangan = Kewenangan(intake.kewenangan)
@@ -285,6 +286,7 @@ def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
         victim.name_index = name_index(v.name) if v.name else None
         victim.nik = v.nik or None
         victim.nik_index = nik_index(v.nik) if v.nik else None
+        assert v.sex is not None, "check_intake refuses a victim without sex"
         victim.sex = Sex(v.sex)
         victim.birth_date = v.birth_date
         victim.age_at_incident = age

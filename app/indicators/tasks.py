@@ -106,7 +106,7 @@ def claim(job_id: int) -> bool:
         ),
     )
     db.session.commit()
-    return bool(cast("CursorResult[Any]", result).rowcount)
+    return bool(result.rowcount)
 
 
 @task(name="indicators.monthly_rollup")

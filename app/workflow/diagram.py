@@ -594,20 +594,20 @@ def render_svg(workflow: Workflow[Any, Any], *, current: Any = None, track: bool
         parts.extend(_node(c, note, text, ["wf-note"], tooltip=f"{text}: {sources}", dashed=True))
     for state in workflow.states:
         value = str(state)
-        classes = ["wf-node"]
+        node_classes = ["wf-node"]
         if state == workflow.initial:
-            classes.append("wf-initial")
+            node_classes.append("wf-initial")
         if _ended(workflow, state, layout):
-            classes.append("wf-final")
+            node_classes.append("wf-final")
         is_current = value == current_value
         if is_current:
-            classes.append("wf-current")
+            node_classes.append("wf-current")
         parts.extend(
             _node(
                 c,
                 layout.boxes[value],
                 state_label(state, track=track),
-                classes,
+                node_classes,
                 current=is_current,
                 state=value,
             )

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.cases.models import Case, ConsentEntry
+from app.cases.models import Case, ConsentEntry, consent_in_force
 from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision
 from app.extensions import db
 from app.services.models import ServiceTrack
-from app.services.operations import consent_in_force
 from workflows.facts import (
     CLOSURE_APPROVED,
     EMERGENCY_HANDLED,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.enums import ConsentGiver
-from app.core.forms import BoundedDateField, coerce_id
+from app.core.forms import BoundedDateField, Form, coerce_id
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")
@@ -32,7 +31,7 @@ APPROVAL_TEXT = {
 }
 
 
-class CaseStepForm(FlaskForm):
+class CaseStepForm(Form):
     version = HiddenField()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)], render_kw={"rows": 2})
     approve = BooleanField(_l("I confirm"))
@@ -45,7 +44,7 @@ class CaseStepForm(FlaskForm):
     )
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     version = HiddenField()
     victim = SelectField(_l("Victim"), coerce=coerce_id, validate_choice=False)
     service_type = SelectField(_l("Service"), validate_choice=False)
@@ -55,7 +54,7 @@ class PlanForm(FlaskForm):
     target_date = BoundedDateField(_l("Target date"), validators=[Optional()])
 
 
-class TrackStepForm(FlaskForm):
+class TrackStepForm(Form):
     version = HiddenField()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)], render_kw={"rows": 2})
     outcome = TextAreaField(
@@ -68,7 +67,7 @@ class TrackStepForm(FlaskForm):
     given_by_name = StringField(_l("Name of the guardian"), validators=[Length(max=200)])
 
 
-class TransferForm(FlaskForm):
+class TransferForm(Form):
     version = HiddenField()
     to_agency = SelectField(_l("Receiving agency"), coerce=coerce_id, validate_choice=False)
     reason = TextAreaField(
@@ -78,13 +77,13 @@ class TransferForm(FlaskForm):
     )
 
 
-class TransferAnswerForm(FlaskForm):
+class TransferAnswerForm(Form):
     version = HiddenField()
     decision_reason = TextAreaField(
         _l("Reason for declining"), validators=[Length(max=1000)], render_kw={"rows": 2}
     )
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     version = HiddenField()
     case_manager = SelectField(_l("Case manager"), coerce=coerce_id, validate_choice=False)

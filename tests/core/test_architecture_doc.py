@@ -9,7 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "architecture.md"
-ROW = re.compile(r"^\| `(?P<folder>app/[a-z_]+|workflows/)` \| (?P<modules>[^|]*) \| (?P<holds>.*) \|$")
+ROW = re.compile(
+    r"^\| `(?P<folder>app/[a-z_]+|workflows/)` \| (?P<modules>[^|]*) \| (?P<holds>.*) \|$"
+)
 
 
 def _table() -> dict[str, set[str]]:
@@ -43,7 +45,10 @@ def test_every_domain_folder_has_a_row_and_every_row_a_folder() -> None:
 def test_each_row_lists_exactly_the_modules_of_its_folder() -> None:
     table, folders = _table(), _folders()
     wrong = {
-        folder: {"missing": sorted(modules - table[folder]), "extra": sorted(table[folder] - modules)}
+        folder: {
+            "missing": sorted(modules - table[folder]),
+            "extra": sorted(table[folder] - modules),
+        }
         for folder, modules in folders.items()
         if folder in table and table[folder] != modules
     }
