@@ -59,9 +59,7 @@ def test_a_direct_engine_call_without_note_approval_or_closure_data_is_refused(a
     # closing: a reason, then the closure kind, then the case a duplicate duplicates
     _refused(definition.REASON_REQUIRED, case, "close")
     _refused(ktpa_v1.CLOSURE_KIND_MISSING, case, "close", reason="ganda", data={"closure": "x"})
-    _refused(
-        ktpa_v1.DUPLICATE_MISSING, case, "close", reason="ganda", data={"closure": "duplikat"}
-    )
+    _refused(ktpa_v1.DUPLICATE_MISSING, case, "close", reason="ganda", data={"closure": "duplikat"})
     error = _refused(
         ktpa_v1.DUPLICATE_MISSING,
         case,
