@@ -79,11 +79,13 @@ def update_user(
         raise DomainError(
             _l("Someone else changed this account while you were editing. Reload and try again.")
         )
-    before = {"email": user.email, "name": user.name, "active": user.active}
-    user.email = _check_email(email, exclude_user_id=user.id)
-    user.name = _check_name(name)
+    # every check before the first change: a refusal leaves the account as it was
+    email = _check_email(email, exclude_user_id=user.id)
+    name = _check_name(name)
     if not active and user.id == getattr(actor, "id", None):
         raise DomainError(_l("You cannot disable your own account."), field="active")
+    before = {"email": user.email, "name": user.name, "active": user.active}
+    user.email, user.name = email, name
     if user.active and not active:
         user.session_generation += 1
     user.active = active

@@ -18,8 +18,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from app.agencies.models import Agency, SubTaskForce
-from app.agencies.queries import agency_choices, sub_task_force_choices
+from app.agencies.queries import (
+    agency_choices,
+    get_agency,
+    get_sub_task_force_by_id,
+    sub_task_force_choices,
+)
 from app.audit.operations import record
 from app.auth import bp, totp
 from app.auth import operations as ops
@@ -38,7 +42,7 @@ from app.auth.forms import (
     UserEditForm,
 )
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.queries import admin_with_case_roles, get_user, get_user_for_login, users_query
+from app.auth.queries import admin_with_case_roles, get_user, get_user_for_login, list_users
 from app.auth.sessions import (
     SESSION_LAST_SEEN,  # noqa: F401  (kept importable from here)
     clear_pending_login,
@@ -57,10 +61,11 @@ from app.auth.sessions import (
 from app.core.bounds import parse_id, parse_page
 from app.core.enums import Role
 from app.core.errors import DomainError
+from app.core.forms import field_error
 from app.core.idempotency import once_per_form
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.core.web import keep_on_refusal
-from app.extensions import db, limiter
+from app.extensions import limiter
 
 __all__ = ["safe_next"]
 
@@ -405,12 +410,7 @@ def _load_user_or_404(user_id: int) -> Any:
 @requires("users:manage")
 def users() -> Any:
     search = request.args.get("q", "").strip()[:100]
-    page = db.paginate(
-        users_query(search or None),
-        page=parse_page(request.args.get("page")),
-        per_page=50,
-        error_out=False,
-    )
+    page = list_users(search or None, page=parse_page(request.args.get("page")))
     return render_template("auth/users.html", page=page, search=search)
 
 
@@ -490,13 +490,7 @@ def user_edit(user_id: int) -> Any:
                 actor=current_user,
             )
         except DomainError as exc:
-            db.session.rollback()
-            user = _load_user_or_404(user_id)
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is not None:
-                target.errors.append(str(exc.message))
-            else:
-                form.form_errors.append(str(exc.message))
+            field_error(form, exc)
         else:
             flash(_("The account has been saved."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))
@@ -511,19 +505,16 @@ def user_grant(user_id: int) -> Any:
     form = _grant_form()
     if form.validate_on_submit():
         role = Role(form.role.data)
-        agency = db.session.get(Agency, int(form.agency.data)) if form.agency.data else None
+        agency = get_agency(int(form.agency.data)) if form.agency.data else None
         stf = (
-            db.session.get(SubTaskForce, int(form.sub_task_force.data))
+            get_sub_task_force_by_id(int(form.sub_task_force.data))
             if form.sub_task_force.data
             else None
         )
         try:
             ops.grant_role(user, role, agency=agency, sub_task_force=stf, actor=current_user)
         except DomainError as exc:
-            db.session.rollback()
-            user = _load_user_or_404(user_id)
-            target = getattr(form, exc.field, None) if exc.field else None
-            (target.errors if target is not None else form.role.errors).append(str(exc.message))
+            field_error(form, exc, "role")
         else:
             flash(_("The role has been granted."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))
