@@ -6,6 +6,7 @@ import logging
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -102,6 +103,19 @@ def keep_on_refusal(work: Callable[[], object]) -> None:
     not called again. (The rollback expires the objects of the request's session; they load again
     when ``work`` uses them.)"""
     g.setdefault(_KEPT_ON_REFUSAL, []).append(work)
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Work in the ``with`` block is kept only if the block ends without an exception: it runs
+    in a savepoint, rolled back when an operation refuses after it has written something (the
+    refusal is raised on), so the page that shows the refusal sees the records as stored and
+    the request's session stays usable. For operations that cannot check everything before
+    their first write; the request's commit point still commits (or not) the whole request."""
+    from app.extensions import db
+
+    with db.session.begin_nested():
+        yield
 
 
 def init_request_handling(app: Flask) -> None:

@@ -76,6 +76,14 @@ def referral_for_receiver(user: Any, referral_id: int) -> Referral | None:
     )
 
 
+def referral_of(case: Case, referral_id: int) -> Referral | None:
+    """The referral when it was made from ``case`` (a case already loaded through the scope);
+    another case's id is not found."""
+    return db.session.scalar(
+        select(Referral).where(Referral.id == referral_id, Referral.case_id == case.id)
+    )
+
+
 def receiving_staff(agency_id: int) -> list[User]:
     """Active users who receive the agency's referrals."""
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if RECEIVE in perms]
