@@ -13,11 +13,12 @@ from urllib.parse import quote
 
 from flask import Flask, Response, abort, g, render_template, request, send_from_directory, session
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter, Map
 
 from app.core.bounds import MAX_ID
-from app.core.errors import new_error_id
+from app.core.errors import ConcurrentChange, new_error_id
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -110,12 +111,18 @@ def all_or_nothing() -> Iterator[None]:
     """Work in the ``with`` block is kept only if the block ends without an exception: it runs
     in a savepoint, rolled back when an operation refuses after it has written something (the
     refusal is raised on), so the page that shows the refusal sees the records as stored and
-    the request's session stays usable. For operations that cannot check everything before
-    their first write; the request's commit point still commits (or not) the whole request."""
+    the request's session stays usable. The block's changes are flushed before it ends; a
+    concurrent change found by a flush (``StaleDataError``) is refused as ``ConcurrentChange``.
+    For operations that cannot check everything before their first write; the request's commit
+    point still commits (or not) the whole request."""
     from app.extensions import db
 
-    with db.session.begin_nested():
-        yield
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except StaleDataError:
+        raise ConcurrentChange() from None
 
 
 def init_request_handling(app: Flask) -> None:

@@ -17,7 +17,6 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
-from app.extensions import db
 from app.referrals.metrics import MetricRow, referral_metrics
 from app.subgt import bp, queries
 from app.subgt.forms import BoardFilterForm, CoordinationNoteForm
@@ -135,7 +134,6 @@ def add_note(track_id: int) -> Any:
             actor=_me(),
         )
     except DomainError as error:
-        db.session.rollback()
         return _render_history(track_id, form=form, error=str(error.message), status=422)
     flash(
         _("The note has been added and the supervisors of both agencies will be told.")
