@@ -13,11 +13,11 @@ from app.audit.operations import record
 from app.auth.models import User
 from app.cases.models import Case, Victim
 from app.cases.operations import ConflictError
+from app.cases.permissions import may_manage
 from app.core.db import utcnow
 from app.core.enums import AssessmentArea, CaseState, NeedLevel
 from app.core.errors import DomainError
 from app.extensions import db
-from app.workflow.permissions import may_manage
 
 TEXT_LIMIT = 4000
 NEEDS_DESCRIBED = frozenset({NeedLevel.SEDANG, NeedLevel.TINGGI})

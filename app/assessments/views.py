@@ -16,11 +16,11 @@ from app.assessments.operations import FindingData, assessment_of, save_assessme
 from app.auth.models import User
 from app.cases import queries
 from app.cases.models import Case, Victim
+from app.cases.permissions import may_manage
 from app.cases.routing import case_route
 from app.core.enums import AssessmentArea, CaseState
 from app.core.errors import DomainError
 from app.core.forms import field_error, parse_id
-from app.workflow.permissions import may_manage
 
 
 def _me() -> User:

@@ -489,7 +489,7 @@ def _notify_supervisors_of_grant(
     """Tell the supervisors of the agency where a case role was granted (for a Sub GT
     coordinator: of the Sub GT's member agencies), the grantee excepted. The notification names
     the account by its e-mail address; its e-mail copy goes out after the commit."""
-    from app.deadlines.queries import agency_supervisors
+    from app.auth.grants import supervisors_of
     from app.notifications.operations import notify
 
     if agency is not None:
@@ -500,7 +500,7 @@ def _notify_supervisors_of_grant(
         agency_ids = []
     told: set[int] = set()
     for agency_id in agency_ids:
-        for supervisor in agency_supervisors(agency_id):
+        for supervisor in supervisors_of(agency_id):
             if supervisor.id in told or supervisor.id == user.id:
                 continue
             told.add(supervisor.id)

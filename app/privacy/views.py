@@ -16,6 +16,7 @@ from app.auth.models import User
 from app.auth.sessions import require_recent_auth
 from app.cases import queries as case_queries
 from app.cases.models import Case, Victim
+from app.cases.permissions import may_supervise
 from app.cases.routing import case_route
 from app.core.errors import DomainError
 from app.core.forms import field_error
@@ -24,7 +25,6 @@ from app.privacy import bp, queries
 from app.privacy import operations as ops
 from app.privacy.forms import ActForm, ReasonForm, RequestForm
 from app.privacy.models import DataSubjectRequest
-from app.workflow.permissions import may_supervise
 
 SUPERVISE = "cases:supervise"
 BASE = "/kasus/<int:case_id>/korban/<int:victim_id>/hak-subjek"

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
+from app.auth.grants import agencies_where
 from app.auth.models import RoleGrant, User
 from app.cases.models import Attachment, Case, Victim
 from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType, age_band
@@ -49,22 +50,9 @@ RELEVANT_AREAS: dict[ServiceType, tuple[AssessmentArea, ...]] = {
 }
 
 
-def receiving_agency_ids(user: Any) -> list[int]:
-    """The agencies whose referrals ``user`` receives (a role holding ``referrals:receive``)."""
-    if not user.active:
-        return []
-    return sorted(
-        {
-            g.agency_id
-            for g in user.grants
-            if g.agency_id is not None and RECEIVE in ROLE_PERMISSIONS[g.role]
-        }
-    )
-
-
 def referral_for_receiver(user: Any, referral_id: int) -> Referral | None:
     """A referral sent to one of the user's agencies (never a draft), else None (404)."""
-    agencies = receiving_agency_ids(user)
+    agencies = sorted(agencies_where(user, RECEIVE))
     if not agencies:
         return None
     return db.session.scalar(
@@ -129,7 +117,7 @@ def inbox(user: Any, now: dt.datetime) -> dict[str, list[InboxRow]]:
     """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
     overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
     "baru" and also in "segera" or "terlambat" when that applies; oldest due first."""
-    agencies = receiving_agency_ids(user)
+    agencies = sorted(agencies_where(user, RECEIVE))
     tabs: dict[str, list[InboxRow]] = {tab: [] for tab in TABS}
     if not agencies:
         return tabs
