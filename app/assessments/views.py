@@ -13,12 +13,12 @@ from app.assessments import bp
 from app.assessments.forms import AssessmentForm
 from app.assessments.labels import HINTS
 from app.assessments.operations import FindingData, assessment_of, save_assessment
+from app.assessments.permissions import can_edit_assessment
 from app.auth.models import User
 from app.cases import queries
 from app.cases.models import Case, Victim
-from app.cases.permissions import may_manage
 from app.cases.routing import case_route
-from app.core.enums import AssessmentArea, CaseState
+from app.core.enums import AssessmentArea
 from app.core.errors import DomainError
 from app.core.forms import field_error, parse_id
 
@@ -36,7 +36,7 @@ def _victim_or_404(case: Case, victim_id: int) -> Victim:
 
 def _render(case: Case, victim: Victim, form: AssessmentForm, status: int = 200) -> Any:
     assessment = assessment_of(victim)
-    editable = case.state is CaseState.ASESMEN and may_manage(_me(), case)
+    editable = can_edit_assessment(_me(), case)
     return (
         render_template(
             "assessments/edit.html",
@@ -59,7 +59,7 @@ def edit(case: Case, victim_id: int) -> Any:
     assessment = assessment_of(victim)
     form = AssessmentForm()
     if form.is_submitted():
-        if not (case.state is CaseState.ASESMEN and may_manage(_me(), case)):
+        if not can_edit_assessment(_me(), case):
             abort(404)
         if form.validate():
             version = (form.version.data or "").strip()

@@ -263,7 +263,7 @@ def totp_confirm() -> Any:
         try:
             codes = ops.enable_totp(user, form.code.data or "")
         except DomainError as exc:
-            form.code.errors.append(str(exc.message))
+            field_error(form, exc, "code")
         else:
             login_user(user)  # enabling ended every session; keep this one going
             return render_template("auth/recovery_codes.html", codes=codes, first=True)
@@ -377,7 +377,7 @@ def change_password() -> Any:
                 password_form.new_password.data or "",
             )
         except DomainError as exc:
-            password_form.new_password.errors.append(str(exc.message))
+            field_error(password_form, exc, "new_password")
         else:
             if outcome == "locked":
                 return _locked_out()
@@ -428,7 +428,7 @@ def user_create() -> Any:
                 actor=current_user,
             )
         except DomainError as exc:
-            getattr(form, exc.field or "email").errors.append(str(exc.message))
+            field_error(form, exc, "email")
         else:
             flash(_("The account has been created. Now give it one or more roles."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))
@@ -550,7 +550,7 @@ def user_reset_password(user_id: int) -> Any:
         try:
             ops.reset_password(user, form.password.data or "", actor=current_user)
         except DomainError as exc:
-            form.password.errors.append(str(exc.message))
+            field_error(form, exc, "password")
         else:
             flash(_("The password has been set and the user's sessions were ended."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))

@@ -17,6 +17,7 @@ from app.breakglass import bp, queries
 from app.breakglass import operations as ops
 from app.breakglass.forms import BreakGlassForm
 from app.core.errors import DomainError
+from app.core.forms import field_error
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.extensions import limiter
@@ -54,7 +55,7 @@ def request_access() -> Any:
     try:
         outcome = ops.request_access(_me(), form.reference.data or "", form.reason.data or "")
     except DomainError as exc:
-        form.reason.errors = [*form.reason.errors, str(exc.message)]
+        field_error(form, exc, "reason")
         return _render(form, 422)
     if outcome.case_id is None:
         flash(

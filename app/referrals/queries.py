@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
-from app.auth.grants import agencies_where
 from app.auth.models import RoleGrant, User
 from app.cases.models import Attachment, Case, Victim
 from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType, age_band
@@ -23,8 +22,8 @@ from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.privacy.queries import may_see_identity
 from app.referrals.models import Referral
+from app.referrals.permissions import RECEIVE, receiving_agency_ids
 
-RECEIVE = "referrals:receive"
 DUE_SOON = dt.timedelta(hours=24)
 
 TABS = ("baru", "segera", "terlambat", "berjalan", "selesai")
@@ -52,7 +51,7 @@ RELEVANT_AREAS: dict[ServiceType, tuple[AssessmentArea, ...]] = {
 
 def referral_for_receiver(user: Any, referral_id: int) -> Referral | None:
     """A referral sent to one of the user's agencies (never a draft), else None (404)."""
-    agencies = sorted(agencies_where(user, RECEIVE))
+    agencies = receiving_agency_ids(user)
     if not agencies:
         return None
     return db.session.scalar(
@@ -117,7 +116,7 @@ def inbox(user: Any, now: dt.datetime) -> dict[str, list[InboxRow]]:
     """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
     overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
     "baru" and also in "segera" or "terlambat" when that applies; oldest due first."""
-    agencies = sorted(agencies_where(user, RECEIVE))
+    agencies = receiving_agency_ids(user)
     tabs: dict[str, list[InboxRow]] = {tab: [] for tab in TABS}
     if not agencies:
         return tabs
