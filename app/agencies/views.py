@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -36,6 +36,7 @@ from app.agencies.queries import (
     services_reviewed_by,
     sub_task_forces_of_agency,
 )
+from app.auth.models import User
 from app.core.bounds import parse_id, parse_page
 from app.core.enums import AgencyType, ServiceType
 from app.core.errors import DomainError
@@ -45,8 +46,8 @@ from app.core.labels import label
 from app.core.permissions import requires
 
 
-def _actor() -> Any:
-    return current_user._get_current_object()
+def _actor() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 # --- agencies -------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from app.auth.forms import (
     UserCreateForm,
     UserEditForm,
 )
+from app.auth.models import User
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.queries import admin_with_case_roles, get_user, get_user_for_login, list_users
 from app.auth.sessions import (
@@ -224,7 +225,7 @@ def logout() -> Response:
 
 
 def _render_totp(
-    user: Any,
+    user: User,
     *,
     confirm_form: TotpConfirmForm | None = None,
     disable_form: PasswordConfirmForm | None = None,
@@ -281,7 +282,7 @@ def totp_restart() -> Any:
     return redirect(url_for("auth.totp_setup"))
 
 
-def _password_checked(user: Any, form: PasswordConfirmForm, step: str) -> bool | None:
+def _password_checked(user: User, form: PasswordConfirmForm, step: str) -> bool | None:
     """The password of the signed-in user, counted towards the lockout when wrong. None when
     this failure locked the account (the user's sessions have ended)."""
     if not form.validate_on_submit():
@@ -443,7 +444,7 @@ def _grant_form() -> GrantForm:
 
 
 def _render_user_edit(
-    user: Any,
+    user: User,
     form: UserEditForm | None = None,
     grant_form: GrantForm | None = None,
     reset_form: ResetPasswordForm | None = None,

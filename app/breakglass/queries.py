@@ -25,7 +25,7 @@ WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def active_grant(
-    user: Any, case_id: int, *, now: dt.datetime | None = None
+    user: User, case_id: int, *, now: dt.datetime | None = None
 ) -> BreakGlassGrant | None:
     """The user's grant on the case that is still running (the latest), or None."""
     return db.session.scalar(
@@ -40,7 +40,7 @@ def active_grant(
     )
 
 
-def in_own_scope(user: Any, case_id: int) -> bool:
+def in_own_scope(user: User, case_id: int) -> bool:
     """The case is the user's to see without any break-the-glass grant."""
     from app.cases.queries import scope_condition
 

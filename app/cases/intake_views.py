@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     abort,
@@ -39,6 +39,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from app.audit.web import record_whatever_the_answer
+from app.auth.models import User
 from app.cases import bp, permissions, queries
 from app.cases import operations as ops
 from app.cases.intake import Intake, check_intake
@@ -81,8 +82,8 @@ from app.regions.queries import region_options
 REGION_OPTIONS_LIMIT = 3000
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 # --- what differs between a new complaint, a draft and a registered case ----------------------
@@ -192,7 +193,7 @@ def _keep_links(form: IntakeForm, page: Page) -> None:
     for entry in form.victims.entries:
         f = entry.form
         victim_id = parse_id(f.id.data)
-        if not page.checks_duplicates_of(victim_id):
+        if victim_id is not None and not page.checks_duplicates_of(victim_id):
             known = existing[victim_id]
             f.link_person.data = str(known.person_id) if known.person_id else ""
 
@@ -209,12 +210,12 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDupli
     if not rows:
         return {}
     user = _me()
-    where = ("case", page.case.id) if page.case is not None else ("agency", agency.id)
+    kind, where = ("case", page.case.id) if page.case is not None else ("agency", agency.id)
     limit = current_app.config["DUPLICATE_CHECK_RATE_LIMIT"]
     if not ratelimit.hit(limit, "duplicate-check", f"user:{user.id}", cost=len(rows)):
         # nothing looked up; the attempt is kept (many of them is worth a supervisor's look)
         record_whatever_the_answer(
-            user, "case.duplicate_check", *where, {"rows": len(rows), "paused": True}
+            user, "case.duplicate_check", kind, where, {"rows": len(rows), "paused": True}
         )
         raise CheckPaused
     hits_by_row = {
@@ -252,7 +253,8 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDupli
     record_whatever_the_answer(
         user,
         "case.duplicate_check",
-        *where,
+        kind,
+        where,
         {
             "rows": len(rows),
             "cases": sorted(matched & visible),
@@ -330,7 +332,7 @@ def _shown_value(key: str, value: Any) -> str:
         return label(value, CHANGE_VOCABULARIES[key])
     if key == "received_at":
         try:
-            return format_datetime(dt.datetime.fromisoformat(value), "short")
+            return str(format_datetime(dt.datetime.fromisoformat(value), "short"))
         except (TypeError, ValueError):
             return str(value)
     text = str(value)

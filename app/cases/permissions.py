@@ -43,11 +43,11 @@ def may_supervise_agency(user: User, agency_id: int) -> bool:
     return SUPERVISE in user.permissions_at(agency_id)
 
 
-def can_create_case(user: Any) -> bool:
-    return user.has_permission("cases:create")
+def can_create_case(user: User) -> bool:
+    return bool(user.has_permission("cases:create"))
 
 
-def intake_agencies(user: Any) -> list[Any]:
+def intake_agencies(user: User) -> list[Any]:
     """Agencies the user may register complaints for."""
     roles = (Role.PETUGAS_PENGADUAN, Role.MANAJER_KASUS, Role.SUPERVISOR)
     seen: dict[int, Any] = {}
@@ -57,7 +57,7 @@ def intake_agencies(user: Any) -> list[Any]:
     return list(seen.values())
 
 
-def can_edit_case(user: Any, case: Case) -> bool:
+def can_edit_case(user: User, case: Case) -> bool:
     """The intake record may be edited by whoever may work on the case."""
     roles = roles_at(user, case.agency_id)
     if Role.SUPERVISOR in roles:
@@ -71,17 +71,17 @@ def can_edit_case(user: Any, case: Case) -> bool:
     return False
 
 
-def can_add_note(user: Any, case: Case) -> bool:
+def can_add_note(user: User, case: Case) -> bool:
     return case.state is not CaseState.DRAFT and can_edit_case(user, case)
 
 
-def can_reveal_identity(user: Any, case: Case) -> bool:
+def can_reveal_identity(user: User, case: Case) -> bool:
     """People who work on the case see a child's identity on request (each reveal recorded)."""
     return can_edit_case(user, case)
 
 
 def can_see_shelter(
-    user: Any, case: Case, shelter_agency_ids: Iterable[int] = (), *, took_over: bool = False
+    user: User, case: Case, shelter_agency_ids: Iterable[int] = (), *, took_over: bool = False
 ) -> bool:
     """Where a victim of the case is sheltered (domain.md §3.3): only the people who work on the
     case (its case manager, the agency's supervisors, the registering officer until a case

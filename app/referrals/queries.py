@@ -49,7 +49,7 @@ RELEVANT_AREAS: dict[ServiceType, tuple[AssessmentArea, ...]] = {
 }
 
 
-def referral_for_receiver(user: Any, referral_id: int) -> Referral | None:
+def referral_for_receiver(user: User, referral_id: int) -> Referral | None:
     """A referral sent to one of the user's agencies (never a draft), else None (404)."""
     agencies = receiving_agency_ids(user)
     if not agencies:
@@ -112,7 +112,7 @@ def _answer_deadlines(referrals: list[Referral]) -> dict[int, Deadline]:
     return {d.track_id: d for d in rows if d.track_id is not None}  # the latest per track
 
 
-def inbox(user: Any, now: dt.datetime) -> dict[str, list[InboxRow]]:
+def inbox(user: User, now: dt.datetime) -> dict[str, list[InboxRow]]:
     """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
     overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
     "baru" and also in "segera" or "terlambat" when that applies; oldest due first."""
@@ -207,7 +207,7 @@ class SharedView:
     grace_days: int
 
 
-def shared_view(referral: Referral, now: dt.datetime, user: Any) -> SharedView:
+def shared_view(referral: Referral, now: dt.datetime, user: User) -> SharedView:
     """What ``user`` of the receiving agency sees. The identity passes the one rule of the case
     page too (``privacy.queries.may_see_identity``): a victim whose processing is restricted at
     their request shows no identity here, whatever was shared before the restriction."""
@@ -294,7 +294,7 @@ def suggested_summary(track: Any) -> str:
 
 
 def shared_attachment(
-    referral: Referral, attachment_id: int, now: dt.datetime, user: Any
+    referral: Referral, attachment_id: int, now: dt.datetime, user: User
 ) -> Attachment | None:
     """A shared attachment ``user`` of the receiving agency may download now, else None (404):
     not once sharing ended, and not while the victim's processing is restricted at their

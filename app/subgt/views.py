@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,6 +13,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth.models import User
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.idempotency import once_per_form
@@ -26,8 +27,8 @@ from app.subgt.operations import add_coordination_note
 REVIEW = "subgt:review"
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 def fmt_decimal(value: Decimal) -> str:
