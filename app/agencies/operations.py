@@ -265,15 +265,18 @@ def update_agency(
     type_ = _check_type(type)
     region_obj = _check_region(region)
     wanted = _check_services(services)
-    _apply(
-        agency,
-        name=name,
-        type_=type_,
-        region=region_obj,
-        services=wanted,
-        active=bool(active),
-        actor=actor,
-    )
+    # in a savepoint: a concurrent change found at the flush (refused) leaves the agency as
+    # stored, and the session usable for the page that shows the refusal
+    with db.session.begin_nested():
+        _apply(
+            agency,
+            name=name,
+            type_=type_,
+            region=region_obj,
+            services=wanted,
+            active=bool(active),
+            actor=actor,
+        )
     return agency
 
 

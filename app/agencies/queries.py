@@ -221,6 +221,10 @@ def sub_task_force_choices() -> list[tuple[str, str]]:
     return [(str(s.id), f"{s.task_force.region.code} — {label(s.key)}") for s in rows]
 
 
+def get_sub_task_force_by_id(sub_task_force_id: int) -> SubTaskForce | None:
+    return db.session.get(SubTaskForce, sub_task_force_id)
+
+
 def get_sub_task_force(region_code: str, key: str) -> SubTaskForce | None:
     return db.session.scalar(
         select(SubTaskForce)

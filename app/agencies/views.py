@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -36,26 +36,18 @@ from app.agencies.queries import (
     services_reviewed_by,
     sub_task_forces_of_agency,
 )
+from app.auth.models import User
 from app.core.bounds import parse_id, parse_page
 from app.core.enums import AgencyType, ServiceType
 from app.core.errors import DomainError
+from app.core.forms import field_error
 from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
-from app.extensions import db
 
 
-def _actor() -> Any:
-    return current_user._get_current_object()
-
-
-def _attach_error(form: FlaskForm, exc: DomainError) -> None:
-    """Show a refused operation's message on its field, or above the form."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, str(exc.message)]
-    else:
-        form.form_errors.append(str(exc.message))
+def _actor() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 # --- agencies -------------------------------------------------------------------------------
@@ -120,8 +112,7 @@ def create() -> Any:
                 actor=_actor(),
             )
         except DomainError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
+            field_error(form, exc)
         else:
             flash(_("The agency %(code)s has been created.", code=agency.code), "success")
             return redirect(url_for("agencies.detail", agency_id=agency.id))
@@ -172,9 +163,7 @@ def edit(agency_id: int) -> Any:
                 actor=_actor(),
             )
         except DomainError as exc:
-            db.session.rollback()
-            agency = _agency_or_404(agency_id)
-            _attach_error(form, exc)
+            field_error(form, exc)
         else:
             flash(_("The agency has been saved."), "success")
             return redirect(url_for("agencies.detail", agency_id=agency.id))
@@ -222,8 +211,7 @@ def task_force_create() -> Any:
                 form.region.data or "", name=form.name.data or None, actor=_actor()
             )
         except DomainError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
+            field_error(form, exc)
         else:
             flash(_("The task force has been created with its six Sub GTs."), "success")
             return redirect(url_for("agencies.task_force_detail", task_force_id=task_force.id))
@@ -290,9 +278,7 @@ def member_add(task_force_id: int, sub_task_force_id: int) -> Any:
         try:
             ops.add_member(sub_task_force, agency, actor=_actor())
         except DomainError as exc:
-            db.session.rollback()
-            task_force = _task_force_or_404(task_force_id)
-            _attach_error(form, exc)
+            field_error(form, exc)
         else:
             flash(
                 _(
@@ -329,7 +315,6 @@ def member_remove(task_force_id: int, sub_task_force_id: int) -> Response:
     try:
         ops.remove_member(sub_task_force, agency, actor=_actor())
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
     else:
         flash(

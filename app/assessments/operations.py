@@ -13,11 +13,11 @@ from app.audit.operations import record
 from app.auth.models import User
 from app.cases.models import Case, Victim
 from app.cases.operations import ConflictError
+from app.cases.permissions import may_manage
 from app.core.db import utcnow
 from app.core.enums import AssessmentArea, CaseState, NeedLevel
 from app.core.errors import DomainError
 from app.extensions import db
-from app.workflow.permissions import may_manage
 
 TEXT_LIMIT = 4000
 NEEDS_DESCRIBED = frozenset({NeedLevel.SEDANG, NeedLevel.TINGGI})
@@ -40,6 +40,36 @@ def _clean(text: str | None, field: str) -> str | None:
 
 def assessment_of(victim: Victim) -> Assessment | None:
     return db.session.scalar(select(Assessment).where(Assessment.victim_id == victim.id))
+
+
+def _write(
+    assessment: Assessment | None,
+    case: Case,
+    victim: Victim,
+    cleaned: dict[AssessmentArea, tuple[NeedLevel | None, str | None, str | None]],
+    summary: str | None,
+    complete: bool,
+    actor: User,
+) -> Assessment:
+    if assessment is None:
+        assessment = Assessment(case_id=case.id, victim_id=victim.id)
+        db.session.add(assessment)
+    now = utcnow()
+    for area, (level, needs, risks) in cleaned.items():
+        finding = assessment.finding(area)
+        if finding is None:
+            finding = AssessmentFinding(area=area)
+            assessment.findings.append(finding)
+        finding.level, finding.needs, finding.risks = level, needs, risks
+    assessment.summary = summary
+    assessment.updated_by_id = actor.id
+    assessment.updated_at = now
+    if complete and assessment.completed_at is None:
+        assessment.completed_at, assessment.completed_by_id = now, actor.id
+    elif not complete:
+        assessment.completed_at, assessment.completed_by_id = None, None
+    db.session.flush()
+    return assessment
 
 
 def save_assessment(
@@ -103,25 +133,11 @@ def save_assessment(
     if complete and not summary:
         raise DomainError(_l("Write the summary to complete the assessment."), field="summary")
 
-    if assessment is None:
-        assessment = Assessment(case_id=case.id, victim_id=victim.id)
-        db.session.add(assessment)
-    now = utcnow()
-    for area, (level, needs, risks) in cleaned.items():
-        finding = assessment.finding(area)
-        if finding is None:
-            finding = AssessmentFinding(area=area)
-            assessment.findings.append(finding)
-        finding.level, finding.needs, finding.risks = level, needs, risks
-    assessment.summary = summary
-    assessment.updated_by_id = actor.id
-    assessment.updated_at = now
-    if complete and assessment.completed_at is None:
-        assessment.completed_at, assessment.completed_by_id = now, actor.id
-    elif not complete:
-        assessment.completed_at, assessment.completed_by_id = None, None
     try:
-        db.session.flush()
+        # in a savepoint: a concurrent save found at the flush (refused) leaves the assessment
+        # as stored, and the session usable for the page that shows the refusal
+        with db.session.begin_nested():
+            assessment = _write(assessment, case, victim, cleaned, summary, complete, actor)
     except StaleDataError:
         raise ConflictError(
             _l("Someone else saved this assessment in the meantime. Nothing was saved."),

@@ -3,7 +3,7 @@ or a supervisor while the case is at the assessment stage."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -13,33 +13,30 @@ from app.assessments import bp
 from app.assessments.forms import AssessmentForm
 from app.assessments.labels import HINTS
 from app.assessments.operations import FindingData, assessment_of, save_assessment
+from app.assessments.permissions import can_edit_assessment
+from app.auth.models import User
 from app.cases import queries
-from app.cases.operations import ConflictError
-from app.core.enums import AssessmentArea, CaseState
+from app.cases.models import Case, Victim
+from app.cases.routing import case_route
+from app.core.enums import AssessmentArea
 from app.core.errors import DomainError
-from app.core.forms import parse_id
-from app.core.permissions import requires
-from app.extensions import db
-from app.workflow.permissions import may_manage
+from app.core.forms import field_error, parse_id
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
-def _load(case_id: int, victim_id: int) -> tuple[Any, Any]:
-    case = queries.get_case_for(_me(), case_id)
-    if case is None:
-        abort(404)
+def _victim_or_404(case: Case, victim_id: int) -> Victim:
     victim = queries.victim_of(case, victim_id)
     if victim is None:
         abort(404)
-    return case, victim
+    return victim
 
 
-def _render(case: Any, victim: Any, form: AssessmentForm, status: int = 200) -> Any:
+def _render(case: Case, victim: Victim, form: AssessmentForm, status: int = 200) -> Any:
     assessment = assessment_of(victim)
-    editable = case.state is CaseState.ASESMEN and may_manage(_me(), case)
+    editable = can_edit_assessment(_me(), case)
     return (
         render_template(
             "assessments/edit.html",
@@ -56,13 +53,13 @@ def _render(case: Any, victim: Any, form: AssessmentForm, status: int = 200) -> 
 
 
 @bp.route("/kasus/<int:case_id>/korban/<int:victim_id>/asesmen", methods=["GET", "POST"])
-@requires("cases:view_own")
-def edit(case_id: int, victim_id: int) -> Any:
-    case, victim = _load(case_id, victim_id)
+@case_route("cases:view_own")
+def edit(case: Case, victim_id: int) -> Any:
+    victim = _victim_or_404(case, victim_id)
     assessment = assessment_of(victim)
     form = AssessmentForm()
     if form.is_submitted():
-        if not (case.state is CaseState.ASESMEN and may_manage(_me(), case)):
+        if not can_edit_assessment(_me(), case):
             abort(404)
         if form.validate():
             version = (form.version.data or "").strip()
@@ -84,17 +81,8 @@ def edit(case_id: int, victim_id: int) -> Any:
                     actor=_me(),
                     expected_version=parse_id(version),
                 )
-            except (DomainError, ConflictError) as error:
-                db.session.rollback()
-                case, victim = _load(case_id, victim_id)
-                name = (error.field or "").split("-")
-                target: Any = form
-                for part in name:
-                    target = getattr(target, part, None) if target is not None else None
-                if target is not None and hasattr(target, "errors") and error.field:
-                    target.errors = [*target.errors, str(error.message)]
-                else:
-                    form.form_errors.append(str(error.message))
+            except DomainError as error:
+                field_error(form, error)
                 return _render(case, victim, form, 422)
             flash(
                 _("The assessment is complete.")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template
+from flask import render_template
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from app.audit import bp
 from app.audit.queries import views_of_case
-from app.cases import queries as case_queries
-from app.core.permissions import requires
+from app.cases.models import Case
+from app.cases.permissions import may_supervise
+from app.cases.routing import case_route
 
 SUPERVISE = "cases:supervise"
 
@@ -28,15 +28,11 @@ ACTION_LABELS = {
 
 
 @bp.route("/kasus/<int:case_id>/akses")
-@requires(SUPERVISE)
-def case_access(case_id: int) -> Any:
+# Out of scope, or seen only as the history of a case transferred to one's own agency: not
+# found. Only a supervisor of the case's own agency reads who has seen it.
+@case_route(SUPERVISE, can=may_supervise)
+def case_access(case: Case) -> Any:
     """Every view of the case's identifying data: who, when, from where, newest first."""
-    user = current_user._get_current_object()
-    case = case_queries.get_case_for(user, case_id)
-    # Out of scope, or seen only as the history of a case transferred to one's own agency:
-    # not found. Only a supervisor of the case's own agency reads who has seen it.
-    if case is None or SUPERVISE not in user.permissions_at(case.agency_id):
-        abort(404)
     return render_template(
         "audit/case_access.html",
         case=case,

@@ -79,11 +79,13 @@ def update_user(
         raise DomainError(
             _l("Someone else changed this account while you were editing. Reload and try again.")
         )
-    before = {"email": user.email, "name": user.name, "active": user.active}
-    user.email = _check_email(email, exclude_user_id=user.id)
-    user.name = _check_name(name)
+    # every check before the first change: a refusal leaves the account as it was
+    email = _check_email(email, exclude_user_id=user.id)
+    name = _check_name(name)
     if not active and user.id == getattr(actor, "id", None):
         raise DomainError(_l("You cannot disable your own account."), field="active")
+    before = {"email": user.email, "name": user.name, "active": user.active}
+    user.email, user.name = email, name
     if user.active and not active:
         user.session_generation += 1
     user.active = active
@@ -487,7 +489,7 @@ def _notify_supervisors_of_grant(
     """Tell the supervisors of the agency where a case role was granted (for a Sub GT
     coordinator: of the Sub GT's member agencies), the grantee excepted. The notification names
     the account by its e-mail address; its e-mail copy goes out after the commit."""
-    from app.deadlines.queries import agency_supervisors
+    from app.auth.grants import supervisors_of
     from app.notifications.operations import notify
 
     if agency is not None:
@@ -498,7 +500,7 @@ def _notify_supervisors_of_grant(
         agency_ids = []
     told: set[int] = set()
     for agency_id in agency_ids:
-        for supervisor in agency_supervisors(agency_id):
+        for supervisor in supervisors_of(agency_id):
             if supervisor.id in told or supervisor.id == user.id:
                 continue
             told.add(supervisor.id)

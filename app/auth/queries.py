@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Select, or_, select
 
 from app.auth.models import User
 from app.core.enums import Role
 from app.core.permissions import CASE_DATA_ROLES
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.pagination import Pagination
+
+USERS_PER_PAGE = 50
 
 
 def get_user_for_login(email: str) -> User | None:
@@ -32,6 +39,11 @@ def users_query(search: str | None = None) -> Select[tuple[User]]:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(or_(User.email.like(pattern), User.name.ilike(pattern)))
     return query
+
+
+def list_users(search: str | None = None, *, page: int = 1) -> Pagination:
+    """One page of accounts whose e-mail address or name contains ``search``, by name."""
+    return db.paginate(users_query(search), page=page, per_page=USERS_PER_PAGE, error_out=False)
 
 
 def get_user(user_id: int) -> User | None:

@@ -18,8 +18,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from app.agencies.models import Agency, SubTaskForce
-from app.agencies.queries import agency_choices, sub_task_force_choices
+from app.agencies.queries import (
+    agency_choices,
+    get_agency,
+    get_sub_task_force_by_id,
+    sub_task_force_choices,
+)
 from app.audit.operations import record
 from app.auth import bp, totp
 from app.auth import operations as ops
@@ -37,8 +41,9 @@ from app.auth.forms import (
     UserCreateForm,
     UserEditForm,
 )
+from app.auth.models import User
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.queries import admin_with_case_roles, get_user, get_user_for_login, users_query
+from app.auth.queries import admin_with_case_roles, get_user, get_user_for_login, list_users
 from app.auth.sessions import (
     SESSION_LAST_SEEN,  # noqa: F401  (kept importable from here)
     clear_pending_login,
@@ -57,10 +62,11 @@ from app.auth.sessions import (
 from app.core.bounds import parse_id, parse_page
 from app.core.enums import Role
 from app.core.errors import DomainError
+from app.core.forms import field_error
 from app.core.idempotency import once_per_form
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.core.web import keep_on_refusal
-from app.extensions import db, limiter
+from app.extensions import limiter
 
 __all__ = ["safe_next"]
 
@@ -219,7 +225,7 @@ def logout() -> Response:
 
 
 def _render_totp(
-    user: Any,
+    user: User,
     *,
     confirm_form: TotpConfirmForm | None = None,
     disable_form: PasswordConfirmForm | None = None,
@@ -258,7 +264,7 @@ def totp_confirm() -> Any:
         try:
             codes = ops.enable_totp(user, form.code.data or "")
         except DomainError as exc:
-            form.code.errors.append(str(exc.message))
+            field_error(form, exc, "code")
         else:
             login_user(user)  # enabling ended every session; keep this one going
             return render_template("auth/recovery_codes.html", codes=codes, first=True)
@@ -276,7 +282,7 @@ def totp_restart() -> Any:
     return redirect(url_for("auth.totp_setup"))
 
 
-def _password_checked(user: Any, form: PasswordConfirmForm, step: str) -> bool | None:
+def _password_checked(user: User, form: PasswordConfirmForm, step: str) -> bool | None:
     """The password of the signed-in user, counted towards the lockout when wrong. None when
     this failure locked the account (the user's sessions have ended)."""
     if not form.validate_on_submit():
@@ -372,7 +378,7 @@ def change_password() -> Any:
                 password_form.new_password.data or "",
             )
         except DomainError as exc:
-            password_form.new_password.errors.append(str(exc.message))
+            field_error(password_form, exc, "new_password")
         else:
             if outcome == "locked":
                 return _locked_out()
@@ -405,12 +411,7 @@ def _load_user_or_404(user_id: int) -> Any:
 @requires("users:manage")
 def users() -> Any:
     search = request.args.get("q", "").strip()[:100]
-    page = db.paginate(
-        users_query(search or None),
-        page=parse_page(request.args.get("page")),
-        per_page=50,
-        error_out=False,
-    )
+    page = list_users(search or None, page=parse_page(request.args.get("page")))
     return render_template("auth/users.html", page=page, search=search)
 
 
@@ -428,7 +429,7 @@ def user_create() -> Any:
                 actor=current_user,
             )
         except DomainError as exc:
-            getattr(form, exc.field or "email").errors.append(str(exc.message))
+            field_error(form, exc, "email")
         else:
             flash(_("The account has been created. Now give it one or more roles."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))
@@ -443,7 +444,7 @@ def _grant_form() -> GrantForm:
 
 
 def _render_user_edit(
-    user: Any,
+    user: User,
     form: UserEditForm | None = None,
     grant_form: GrantForm | None = None,
     reset_form: ResetPasswordForm | None = None,
@@ -490,13 +491,7 @@ def user_edit(user_id: int) -> Any:
                 actor=current_user,
             )
         except DomainError as exc:
-            db.session.rollback()
-            user = _load_user_or_404(user_id)
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is not None:
-                target.errors.append(str(exc.message))
-            else:
-                form.form_errors.append(str(exc.message))
+            field_error(form, exc)
         else:
             flash(_("The account has been saved."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))
@@ -511,19 +506,16 @@ def user_grant(user_id: int) -> Any:
     form = _grant_form()
     if form.validate_on_submit():
         role = Role(form.role.data)
-        agency = db.session.get(Agency, int(form.agency.data)) if form.agency.data else None
+        agency = get_agency(int(form.agency.data)) if form.agency.data else None
         stf = (
-            db.session.get(SubTaskForce, int(form.sub_task_force.data))
+            get_sub_task_force_by_id(int(form.sub_task_force.data))
             if form.sub_task_force.data
             else None
         )
         try:
             ops.grant_role(user, role, agency=agency, sub_task_force=stf, actor=current_user)
         except DomainError as exc:
-            db.session.rollback()
-            user = _load_user_or_404(user_id)
-            target = getattr(form, exc.field, None) if exc.field else None
-            (target.errors if target is not None else form.role.errors).append(str(exc.message))
+            field_error(form, exc, "role")
         else:
             flash(_("The role has been granted."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))
@@ -559,7 +551,7 @@ def user_reset_password(user_id: int) -> Any:
         try:
             ops.reset_password(user, form.password.data or "", actor=current_user)
         except DomainError as exc:
-            form.password.errors.append(str(exc.message))
+            field_error(form, exc, "password")
         else:
             flash(_("The password has been set and the user's sessions were ended."), "success")
             return redirect(url_for("auth.user_edit", user_id=user.id))

@@ -76,7 +76,7 @@ def request_access(
     simply opened again: no new grant. Otherwise the grant is written, recorded
     (``break_glass.grant``, with the grant's id — never the reason) and the supervisors of the
     case's agency are notified, all in the caller's transaction."""
-    from app.deadlines.queries import agency_supervisors
+    from app.auth.grants import supervisors_of
     from app.notifications.operations import notify
 
     text = _clean_reason(reason)
@@ -123,7 +123,7 @@ def request_access(
             "expires_at": grant.expires_at.isoformat(),
         },
     )
-    for supervisor in agency_supervisors(case.agency_id):
+    for supervisor in supervisors_of(case.agency_id):
         if supervisor.id != user.id:
             notify(
                 supervisor,

@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit.models import AuditEntry
+from app.auth.grants import agencies_where
 from app.auth.models import RoleGrant, User
 from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
 from app.cases.models import Case
+from app.cases.permissions import SUPERVISE
 from app.core.db import utcnow
-from app.core.enums import Role
 from app.extensions import db
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -82,12 +83,6 @@ def week_bounds(monday: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), (start + dt.timedelta(days=7)).astimezone(dt.UTC)
 
 
-def supervised_agency_ids(user: User) -> set[int]:
-    return {
-        g.agency_id for g in user.grants if g.role is Role.SUPERVISOR and g.agency_id is not None
-    }
-
-
 @dataclass
 class ReviewedGrant:
     grant: BreakGlassGrant
@@ -135,7 +130,7 @@ def review_for(user: User, monday: dt.date) -> Review:
     """The week's access review of a supervisor: every grant to a case of their agencies, every
     grant their agencies' staff used on another agency's case, and their staff's attempts that
     named no case."""
-    agencies = supervised_agency_ids(user)
+    agencies = agencies_where(user, SUPERVISE)
     start, end = week_bounds(monday)
     if not agencies:
         return Review(monday, [], [], [])

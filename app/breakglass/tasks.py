@@ -8,13 +8,13 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from app.auth.grants import supervisors_of
 from app.auth.models import RoleGrant
 from app.breakglass import queries
 from app.breakglass.models import BreakGlassGrant
 from app.cases.models import Case
 from app.core.db import utcnow
 from app.core.tasks import task
-from app.deadlines.queries import agency_supervisors
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.operations import notify
@@ -51,7 +51,7 @@ def weekly_review(now: str | None = None) -> dict[str, int]:
     told = 0
     agencies = agencies_to_review(monday)
     for agency_id in sorted(agencies):
-        for supervisor in agency_supervisors(agency_id):
+        for supervisor in supervisors_of(agency_id):
             key = f"breakglass:review:{label}"
             exists = db.session.scalar(
                 sa.select(Notification.id).where(

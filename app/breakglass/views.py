@@ -4,7 +4,7 @@ supervisors' weekly access review."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -12,11 +12,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.auth.models import User
 from app.auth.sessions import require_recent_auth
 from app.breakglass import bp, queries
 from app.breakglass import operations as ops
 from app.breakglass.forms import BreakGlassForm
 from app.core.errors import DomainError
+from app.core.forms import field_error
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.extensions import limiter
@@ -29,8 +31,8 @@ VIEW_LABELS: dict[str, Any] = {
 WEEK = dt.timedelta(days=7)
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 def _user_key() -> str:
@@ -54,7 +56,7 @@ def request_access() -> Any:
     try:
         outcome = ops.request_access(_me(), form.reference.data or "", form.reason.data or "")
     except DomainError as exc:
-        form.reason.errors = [*form.reason.errors, str(exc.message)]
+        field_error(form, exc, "reason")
         return _render(form, 422)
     if outcome.case_id is None:
         flash(

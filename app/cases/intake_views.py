@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     abort,
@@ -36,10 +36,10 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from app.audit.web import record_whatever_the_answer
+from app.auth.models import User
 from app.cases import bp, permissions, queries
 from app.cases import operations as ops
 from app.cases.intake import Intake, check_intake
@@ -58,6 +58,7 @@ from app.cases.intake_forms import (
 )
 from app.cases.labels import consent_purpose_label
 from app.cases.models import Case
+from app.cases.routing import case_route
 from app.core import ratelimit
 from app.core.db import utcnow
 from app.core.enums import (
@@ -70,19 +71,19 @@ from app.core.enums import (
     ReporterKind,
     Risk,
 )
-from app.core.errors import DomainError
+from app.core.errors import ConcurrentChange, DomainError
 from app.core.forms import parse_id
 from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
-from app.extensions import db
-from app.regions.queries import regions_query
+from app.core.web import all_or_nothing
+from app.regions.queries import region_options
 
 REGION_OPTIONS_LIMIT = 3000
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 # --- what differs between a new complaint, a draft and a registered case ----------------------
@@ -192,7 +193,7 @@ def _keep_links(form: IntakeForm, page: Page) -> None:
     for entry in form.victims.entries:
         f = entry.form
         victim_id = parse_id(f.id.data)
-        if not page.checks_duplicates_of(victim_id):
+        if victim_id is not None and not page.checks_duplicates_of(victim_id):
             known = existing[victim_id]
             f.link_person.data = str(known.person_id) if known.person_id else ""
 
@@ -209,12 +210,12 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDupli
     if not rows:
         return {}
     user = _me()
-    where = ("case", page.case.id) if page.case is not None else ("agency", agency.id)
+    kind, where = ("case", page.case.id) if page.case is not None else ("agency", agency.id)
     limit = current_app.config["DUPLICATE_CHECK_RATE_LIMIT"]
     if not ratelimit.hit(limit, "duplicate-check", f"user:{user.id}", cost=len(rows)):
         # nothing looked up; the attempt is kept (many of them is worth a supervisor's look)
         record_whatever_the_answer(
-            user, "case.duplicate_check", *where, {"rows": len(rows), "paused": True}
+            user, "case.duplicate_check", kind, where, {"rows": len(rows), "paused": True}
         )
         raise CheckPaused
     hits_by_row = {
@@ -252,7 +253,8 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDupli
     record_whatever_the_answer(
         user,
         "case.duplicate_check",
-        *where,
+        kind,
+        where,
         {
             "rows": len(rows),
             "cases": sorted(matched & visible),
@@ -292,8 +294,7 @@ def _region_options(agency: Any) -> list[tuple[str, str]]:
     """Suggestions for the region fields: the regions of the agency's own area."""
     if agency is None:
         return []
-    query = regions_query(search=agency.region.code).limit(REGION_OPTIONS_LIMIT)
-    return [(r.code, r.name) for r in db.session.scalars(query)]
+    return region_options(agency.region.code, limit=REGION_OPTIONS_LIMIT)
 
 
 CHANGE_LABELS: dict[str, Any] = {
@@ -331,7 +332,7 @@ def _shown_value(key: str, value: Any) -> str:
         return label(value, CHANGE_VOCABULARIES[key])
     if key == "received_at":
         try:
-            return format_datetime(dt.datetime.fromisoformat(value), "short")
+            return str(format_datetime(dt.datetime.fromisoformat(value), "short"))
         except (TypeError, ValueError):
             return str(value)
     text = str(value)
@@ -480,14 +481,14 @@ def _submitted(page: Page) -> Any:
 
     version = parse_id(form.version.data) or 0
     try:
-        case = page.save(submit, conversion.intake, agency, version)
-        db.session.flush()
+        # all or nothing: a refusal, or a concurrent save found at the flush, keeps no change
+        with all_or_nothing():
+            case = page.save(submit, conversion.intake, agency, version)
     except ops.ConflictError as exc:
         return _conflict(page, form, agency, duplicates, exc.message, exc.changes)
-    except StaleDataError:
+    except ConcurrentChange:
         return _conflict(page, form, agency, duplicates, _l("Someone else saved this case."), {})
     except DomainError as exc:
-        db.session.rollback()
         add_error(form, conversion.form_path(exc.field or ""), exc.message)
         return _render(page, form, agency=agency, duplicates=duplicates, status=422)
 
@@ -514,10 +515,10 @@ def _conflict(
     changes: dict[str, list[Any]],
 ) -> Any:
     """Someone else saved first: nothing of this save is kept, the person's input stays in the
-    form, and the form now carries the current version so that saving again applies it."""
-    db.session.rollback()
+    form, and the form now carries the current version so that saving again applies it (the
+    case as stored: loaded by this request, and loaded again when the refused save had changed
+    it)."""
     assert page.case is not None
-    db.session.refresh(page.case)
     form.version.data = str(page.case.version)
     return _render(
         page,
@@ -545,13 +546,10 @@ def new() -> Any:
 
 
 @bp.route("/kasus/<int:case_id>/ubah", methods=["GET", "POST"])
-@requires("cases:view_own")
+@case_route("cases:view_own", can=permissions.can_edit_case)
 @once_per_form
-def edit(case_id: int) -> Any:
+def edit(case: Case) -> Any:
     user = _me()
-    case = queries.get_case_for(user, case_id)
-    if case is None or not permissions.can_edit_case(user, case):
-        abort(404)
     from app.privacy.queries import may_see_identity
 
     # the case page's rule: a restricted victim's identity only for the case manager and the

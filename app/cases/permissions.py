@@ -1,20 +1,49 @@
-"""Who may do what with a case. Visibility itself is decided in ``queries.cases_visible_to``."""
+"""Who may do what with a case. Visibility itself is decided in ``queries.cases_visible_to``.
+
+The predicates about the case's workflow (``may_take_case_step``, ``may_manage``,
+``may_supervise``, ``may_supervise_agency``) live here, for every domain that acts on a case."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from app.auth.grants import roles_at
+from app.auth.models import User
 from app.cases.models import Case
 from app.core.enums import CaseState, Role
 
 if TYPE_CHECKING:
     from app.agencies.models import Agency
-    from app.auth.models import User
+
+MANAGE = "cases:manage"
+SUPERVISE = "cases:supervise"
 
 
-def _roles_at(user: User, agency_id: int) -> set[Role]:
-    return {g.role for g in user.grants if g.agency_id == agency_id}
+def may_take_case_step(user: User, case: Case, permission: str) -> bool:
+    """``permission`` held through a role at the case's agency; for ``cases:manage`` only by
+    the case's own case manager or a supervisor of the agency (a case manager may also pick up
+    a case nobody manages yet)."""
+    if permission not in user.permissions_at(case.agency_id):
+        return False
+    roles = roles_at(user, case.agency_id)
+    if permission == MANAGE:
+        return Role.SUPERVISOR in roles or (
+            Role.MANAJER_KASUS in roles and case.case_manager_id in (None, user.id)
+        )
+    return True
+
+
+def may_manage(user: User, case: Case) -> bool:
+    return may_take_case_step(user, case, MANAGE)
+
+
+def may_supervise(user: User, case: Case) -> bool:
+    return may_supervise_agency(user, case.agency_id)
+
+
+def may_supervise_agency(user: User, agency_id: int) -> bool:
+    return SUPERVISE in user.permissions_at(agency_id)
 
 
 def can_create_case(user: User) -> bool:
@@ -33,7 +62,7 @@ def intake_agencies(user: User) -> list[Agency]:
 
 def can_edit_case(user: User, case: Case) -> bool:
     """The intake record may be edited by whoever may work on the case."""
-    roles = _roles_at(user, case.agency_id)
+    roles = roles_at(user, case.agency_id)
     if Role.SUPERVISOR in roles:
         return True
     if Role.MANAJER_KASUS in roles and case.case_manager_id == user.id:

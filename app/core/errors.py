@@ -29,6 +29,14 @@ class NotFound(DomainError):
     """The record does not exist or is outside the actor's scope (shown as 404)."""
 
 
+class ConcurrentChange(DomainError):
+    """Saving found a record changed by someone else since this request loaded it (the
+    flush's ``StaleDataError``, raised by ``core.web.all_or_nothing``)."""
+
+    def __init__(self, message: Any = FORM_OUT_OF_DATE) -> None:
+        super().__init__(message)
+
+
 def require_version(expected_version: int | None) -> int:
     """The version of the record the person saw, which every step on a case, a service, a
     referral or a transfer must send (optimistic locking): missing or not a possible version

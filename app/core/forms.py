@@ -90,13 +90,23 @@ class BoundedDateTimeLocalField(DateTimeLocalField):  # type: ignore[misc]  # WT
         _check_year(self)
 
 
-def field_error(form: Any, exc: DomainError, default: str, *, prefix: str = "") -> None:
+def field_error(
+    form: Any, exc: DomainError, default: str | None = None, *, prefix: str = ""
+) -> None:
     """Show an operation's refusal (``DomainError``) on the form field it names (``exc.field``,
-    less ``prefix``), else on the field ``default``: the one way views turn a refusal into a
-    field error."""
+    less ``prefix``), else on the field ``default``, else above the form (``form_errors``): the
+    one way views turn a refusal into a field error. A dotted or dashed name (``physical-level``)
+    reaches into a subform."""
     name = (exc.field or "").removeprefix(prefix)
-    target = getattr(form, name, None) if name else None
-    if target is None or not hasattr(target, "errors"):
-        target = getattr(form, default)
+    target: Any = form if name else None
+    for part in name.replace(".", "-").split("-") if name else ():
+        target = getattr(target, part, None)
+        if target is None:
+            break
+    if target is None or not hasattr(target, "errors") or target is form:
+        target = getattr(form, default) if default else None
+    if target is None:
+        form.form_errors.append(str(exc.message))
+        return
     errors = target.errors if isinstance(target.errors, list) else list(target.errors)
     target.errors = [*errors, str(exc.message)]

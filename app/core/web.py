@@ -6,17 +6,19 @@ import logging
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask import Flask, Response, abort, g, render_template, request, send_from_directory, session
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter, Map
 
 from app.core.bounds import MAX_ID
-from app.core.errors import new_error_id
+from app.core.errors import ConcurrentChange, new_error_id
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -102,6 +104,25 @@ def keep_on_refusal(work: Callable[[], object]) -> None:
     not called again. (The rollback expires the objects of the request's session; they load again
     when ``work`` uses them.)"""
     g.setdefault(_KEPT_ON_REFUSAL, []).append(work)
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Work in the ``with`` block is kept only if the block ends without an exception: it runs
+    in a savepoint, rolled back when an operation refuses after it has written something (the
+    refusal is raised on), so the page that shows the refusal sees the records as stored and
+    the request's session stays usable. The block's changes are flushed before it ends; a
+    concurrent change found by a flush (``StaleDataError``) is refused as ``ConcurrentChange``.
+    For operations that cannot check everything before their first write; the request's commit
+    point still commits (or not) the whole request."""
+    from app.extensions import db
+
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except StaleDataError:
+        raise ConcurrentChange() from None
 
 
 def init_request_handling(app: Flask) -> None:

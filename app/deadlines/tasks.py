@@ -24,12 +24,12 @@ import logging
 
 import sqlalchemy as sa
 
+from app.auth.grants import supervisors_of
 from app.auth.models import User
 from app.cases.models import Case
 from app.core.db import utcnow
 from app.core.tasks import task
 from app.deadlines.models import Deadline
-from app.deadlines.queries import agency_supervisors
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.notifications.operations import notify
@@ -88,18 +88,18 @@ def _responsible(deadline: Deadline) -> list[User]:
         staff = receiving_staff(deadline.responsible_agency_id)
         if staff:
             return staff
-    return agency_supervisors(deadline.responsible_agency_id)
+    return supervisors_of(deadline.responsible_agency_id)
 
 
 def _escalation(deadline: Deadline) -> list[User]:
     """Who hears of a deadline still missed after the grace period: the responsible agency's
     supervisors; for a referral's answer also the sending agency's supervisors and the
     coordinators of the Sub GT that reviews the service (domain.md §5)."""
-    people = {u.id: u for u in agency_supervisors(deadline.responsible_agency_id)}
+    people = {u.id: u for u in supervisors_of(deadline.responsible_agency_id)}
     if deadline.code is DeadlineCode.REFERRAL_RESPONSE:
         case = db.session.get(Case, deadline.case_id)
         if case is not None:
-            people.update({u.id: u for u in agency_supervisors(case.agency_id)})
+            people.update({u.id: u for u in supervisors_of(case.agency_id)})
         for user in _subgt_coordinators(deadline):
             people.setdefault(user.id, user)
     return list(people.values())

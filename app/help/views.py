@@ -26,10 +26,8 @@ class WorkflowHelp:
 
 def _workflow_help(anchor: str, key: str, *, track: bool) -> WorkflowHelp:
     workflow = get_workflow(key, CURRENT[key])
-    descriptions: dict[Any, Any] = {
-        "track": TRACK_STAGES,
-        "referral": REFERRAL_STAGES,
-    }.get(key, CASE_STAGES)
+    stages_of: dict[str, dict[Any, Any]] = {"track": TRACK_STAGES, "referral": REFERRAL_STAGES}
+    descriptions = stages_of.get(key, CASE_STAGES)
     vocabulary: Any = {"track": TrackState, "referral": ReferralState}.get(key, CaseState)
     stages = [
         (state_label(state, track=track), str(descriptions[vocabulary(state)]))

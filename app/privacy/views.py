@@ -5,44 +5,40 @@ one operation."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.auth.models import User
 from app.auth.sessions import require_recent_auth
 from app.cases import queries as case_queries
 from app.cases.models import Case, Victim
+from app.cases.permissions import may_supervise
+from app.cases.routing import case_route
 from app.core.errors import DomainError
+from app.core.forms import field_error
 from app.core.idempotency import once_per_form
-from app.core.permissions import requires
-from app.extensions import db
 from app.privacy import bp, queries
 from app.privacy import operations as ops
 from app.privacy.forms import ActForm, ReasonForm, RequestForm
 from app.privacy.models import DataSubjectRequest
-from app.workflow.permissions import may_supervise
 
 SUPERVISE = "cases:supervise"
 BASE = "/kasus/<int:case_id>/korban/<int:victim_id>/hak-subjek"
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
-def _load(case_id: int, victim_id: int) -> tuple[Case, Victim]:
-    """The case and victim, when the user supervises the case's agency; else 404."""
-    user = _me()
-    case = case_queries.get_case_for(user, case_id)
-    if case is None or not may_supervise(user, case):
-        abort(404)
+def _victim(case: Case, victim_id: int) -> Victim:
     victim = case_queries.victim_of(case, victim_id)
     if victim is None:
         abort(404)
-    return case, victim
+    return victim
 
 
 def _request(victim: Victim, request_id: int) -> DataSubjectRequest:
@@ -53,19 +49,19 @@ def _request(victim: Victim, request_id: int) -> DataSubjectRequest:
 
 
 def _confirmed_request(
-    case_id: int, victim_id: int, request_id: int
+    case: Case, victim_id: int, request_id: int
 ) -> tuple[Victim, DataSubjectRequest]:
     """The victim and the request a confirmation button acts on (404 out of scope, 400
     without its CSRF token)."""
-    _case, victim = _load(case_id, victim_id)
+    victim = _victim(case, victim_id)
     req = _request(victim, request_id)
     if not ActForm().validate_on_submit():
         abort(400)
     return victim, req
 
 
-def _page(case_id: int, victim_id: int) -> Response:
-    return redirect(url_for("privacy.page", case_id=case_id, victim_id=victim_id))
+def _page(case: Case, victim_id: int) -> Response:
+    return redirect(url_for("privacy.page", case_id=case.id, victim_id=victim_id))
 
 
 def _render(
@@ -95,17 +91,17 @@ def _render(
 
 
 @bp.route(BASE)
-@requires(SUPERVISE)
-def page(case_id: int, victim_id: int) -> Any:
-    case, victim = _load(case_id, victim_id)
+@case_route(SUPERVISE, can=may_supervise)
+def page(case: Case, victim_id: int) -> Any:
+    victim = _victim(case, victim_id)
     return _render(case, victim)
 
 
 @bp.route(BASE, methods=["POST"])
-@requires(SUPERVISE)
+@case_route(SUPERVISE, can=may_supervise)
 @once_per_form
-def record_request(case_id: int, victim_id: int) -> Any:
-    case, victim = _load(case_id, victim_id)
+def record_request(case: Case, victim_id: int) -> Any:
+    victim = _victim(case, victim_id)
     form = RequestForm()
     if not form.validate_on_submit():
         return _render(case, victim, form=form, status=422)
@@ -119,25 +115,22 @@ def record_request(case_id: int, victim_id: int) -> Any:
             actor=_me(),
         )
     except DomainError as exc:
-        form.received_at.errors = [*form.received_at.errors, str(exc.message)]
-        db.session.rollback()
+        field_error(form, exc, "received_at")
         return _render(case, victim, form=form, status=422)
-    db.session.commit()
     flash(_("The request was recorded; it must be answered within 3 x 24 hours."), "success")
-    return _page(case_id, victim_id)
+    return _page(case, victim_id)
 
 
 @bp.route(f"{BASE}/<int:request_id>/ekspor", methods=["POST"])
-@requires(SUPERVISE)
+@case_route(SUPERVISE, can=may_supervise)
 @require_recent_auth()  # a person's whole file leaves the system
-def export(case_id: int, victim_id: int, request_id: int) -> Any:
-    victim, req = _confirmed_request(case_id, victim_id, request_id)
+def export(case: Case, victim_id: int, request_id: int) -> Any:
+    victim, req = _confirmed_request(case, victim_id, request_id)
     try:
         data = ops.export_for_request(victim, req, actor=_me())
     except DomainError as exc:
         flash(str(exc.message), "danger")
-        return _page(case_id, victim_id)
-    db.session.commit()
+        return _page(case, victim_id)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     # no identity in the file name either: the request's number only
@@ -148,23 +141,22 @@ def export(case_id: int, victim_id: int, request_id: int) -> Any:
 
 
 @bp.route(f"{BASE}/<int:request_id>/batasi", methods=["POST"])
-@requires(SUPERVISE)
-def restrict(case_id: int, victim_id: int, request_id: int) -> Any:
-    victim, req = _confirmed_request(case_id, victim_id, request_id)
+@case_route(SUPERVISE, can=may_supervise)
+def restrict(case: Case, victim_id: int, request_id: int) -> Any:
+    victim, req = _confirmed_request(case, victim_id, request_id)
     try:
         ops.restrict(victim, req, actor=_me())
     except DomainError as exc:
         flash(str(exc.message), "danger")
-        return _page(case_id, victim_id)
-    db.session.commit()
+        return _page(case, victim_id)
     flash(_("The processing of this person's data is restricted."), "success")
-    return _page(case_id, victim_id)
+    return _page(case, victim_id)
 
 
 @bp.route(f"{BASE}/cabut-pembatasan", methods=["POST"])
-@requires(SUPERVISE)
-def lift(case_id: int, victim_id: int) -> Any:
-    case, victim = _load(case_id, victim_id)
+@case_route(SUPERVISE, can=may_supervise)
+def lift(case: Case, victim_id: int) -> Any:
+    victim = _victim(case, victim_id)
     form = ReasonForm(prefix="lift")
     if not form.validate_on_submit():
         return _render(case, victim, lift_form=form, status=422)
@@ -172,23 +164,21 @@ def lift(case_id: int, victim_id: int) -> Any:
         ops.lift_restriction(victim, reason=form.reason.data or "", actor=_me())
     except DomainError as exc:
         flash(str(exc.message), "danger")
-        return _page(case_id, victim_id)
-    db.session.commit()
+        return _page(case, victim_id)
     flash(_("The restriction was lifted."), "success")
-    return _page(case_id, victim_id)
+    return _page(case, victim_id)
 
 
 @bp.route(f"{BASE}/<int:request_id>/hapus", methods=["POST"])
-@requires(SUPERVISE)
+@case_route(SUPERVISE, can=may_supervise)
 @require_recent_auth()  # erasure cannot be undone
-def erase(case_id: int, victim_id: int, request_id: int) -> Any:
-    victim, req = _confirmed_request(case_id, victim_id, request_id)
+def erase(case: Case, victim_id: int, request_id: int) -> Any:
+    victim, req = _confirmed_request(case, victim_id, request_id)
     try:
         result = ops.erase_for_request(victim, req, actor=_me())
     except DomainError as exc:
         flash(str(exc.message), "danger")
-        return _page(case_id, victim_id)
-    db.session.commit()
+        return _page(case, victim_id)
     if result.refused_reason:
         flash(_("Erasure refused: %(reason)s", reason=result.refused_reason), "warning")
     else:
@@ -196,23 +186,22 @@ def erase(case_id: int, victim_id: int, request_id: int) -> Any:
             _("The identity was erased; the statistical fields and the case history stay."),
             "success",
         )
-    return _page(case_id, victim_id)
+    return _page(case, victim_id)
 
 
 @bp.route(f"{BASE}/<int:request_id>/tolak", methods=["POST"])
-@requires(SUPERVISE)
-def refuse(case_id: int, victim_id: int, request_id: int) -> Any:
-    _case, victim = _load(case_id, victim_id)
+@case_route(SUPERVISE, can=may_supervise)
+def refuse(case: Case, victim_id: int, request_id: int) -> Any:
+    victim = _victim(case, victim_id)
     req = _request(victim, request_id)
     form = ReasonForm(prefix="refuse")
     if not form.validate_on_submit():
         flash(_("Give the reason for the refusal."), "danger")
-        return _page(case_id, victim_id)
+        return _page(case, victim_id)
     try:
         ops.refuse_request(req, reason=form.reason.data or "", actor=_me())
     except DomainError as exc:
         flash(str(exc.message), "danger")
-        return _page(case_id, victim_id)
-    db.session.commit()
+        return _page(case, victim_id)
     flash(_("The request was refused; the reason is kept with it."), "success")
-    return _page(case_id, victim_id)
+    return _page(case, victim_id)

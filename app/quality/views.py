@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth.models import User
 from app.cases.operations import ConflictError
 from app.core.bounds import parse_page
 from app.core.errors import DomainError
@@ -18,11 +19,11 @@ from app.quality.forms import VerifyForm
 from app.quality.operations import verify_case
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
-def _queue_args() -> dict[str, str]:
+def _queue_args() -> dict[str, Any]:
     """The queue's own query arguments (tab, page, period), carried through a verification."""
     return {k: v for k, v in request.args.items() if k in ("tab", "page", "periode")}
 

@@ -22,8 +22,8 @@ from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.privacy.queries import may_see_identity
 from app.referrals.models import Referral
+from app.referrals.permissions import RECEIVE, receiving_agency_ids
 
-RECEIVE = "referrals:receive"
 DUE_SOON = dt.timedelta(hours=24)
 
 TABS = ("baru", "segera", "terlambat", "berjalan", "selesai")
@@ -49,20 +49,7 @@ RELEVANT_AREAS: dict[ServiceType, tuple[AssessmentArea, ...]] = {
 }
 
 
-def receiving_agency_ids(user: Any) -> list[int]:
-    """The agencies whose referrals ``user`` receives (a role holding ``referrals:receive``)."""
-    if not user.active:
-        return []
-    return sorted(
-        {
-            g.agency_id
-            for g in user.grants
-            if g.agency_id is not None and RECEIVE in ROLE_PERMISSIONS[g.role]
-        }
-    )
-
-
-def referral_for_receiver(user: Any, referral_id: int) -> Referral | None:
+def referral_for_receiver(user: User, referral_id: int) -> Referral | None:
     """A referral sent to one of the user's agencies (never a draft), else None (404)."""
     agencies = receiving_agency_ids(user)
     if not agencies:
@@ -73,6 +60,14 @@ def referral_for_receiver(user: Any, referral_id: int) -> Referral | None:
             Referral.to_agency_id.in_(agencies),
             Referral.state != ReferralState.DRAF,
         )
+    )
+
+
+def referral_of(case: Case, referral_id: int) -> Referral | None:
+    """The referral when it was made from ``case`` (a case already loaded through the scope);
+    another case's id is not found."""
+    return db.session.scalar(
+        select(Referral).where(Referral.id == referral_id, Referral.case_id == case.id)
     )
 
 
@@ -117,7 +112,7 @@ def _answer_deadlines(referrals: list[Referral]) -> dict[int, Deadline]:
     return {d.track_id: d for d in rows if d.track_id is not None}  # the latest per track
 
 
-def inbox(user: Any, now: dt.datetime) -> dict[str, list[InboxRow]]:
+def inbox(user: User, now: dt.datetime) -> dict[str, list[InboxRow]]:
     """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
     overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
     "baru" and also in "segera" or "terlambat" when that applies; oldest due first."""
@@ -212,7 +207,7 @@ class SharedView:
     grace_days: int
 
 
-def shared_view(referral: Referral, now: dt.datetime, user: Any) -> SharedView:
+def shared_view(referral: Referral, now: dt.datetime, user: User) -> SharedView:
     """What ``user`` of the receiving agency sees. The identity passes the one rule of the case
     page too (``privacy.queries.may_see_identity``): a victim whose processing is restricted at
     their request shows no identity here, whatever was shared before the restriction."""
@@ -299,7 +294,7 @@ def suggested_summary(track: Any) -> str:
 
 
 def shared_attachment(
-    referral: Referral, attachment_id: int, now: dt.datetime, user: Any
+    referral: Referral, attachment_id: int, now: dt.datetime, user: User
 ) -> Attachment | None:
     """A shared attachment ``user`` of the receiving agency may download now, else None (404):
     not once sharing ended, and not while the victim's processing is restricted at their

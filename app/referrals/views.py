@@ -9,19 +9,19 @@ works from the case page (the case loaded through the case scope).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.agencies.models import Agency
-from app.cases import queries as case_queries
+from app.agencies.queries import get_agency
+from app.auth.models import User
 from app.cases.models import Case
-from app.cases.operations import ConflictError, record_attachment_download
+from app.cases.operations import record_attachment_download
+from app.cases.routing import case_route
 from app.cases.views import open_attachment, send_attachment
 from app.core.db import utcnow
 from app.core.enums import ReferralState
@@ -29,17 +29,17 @@ from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
-from app.extensions import db
+from app.core.web import all_or_nothing
 from app.referrals import bp, queries
 from app.referrals import operations as ops
 from app.referrals.forms import ReferralForm, ReferralNoteForm, ReferralStepForm
 from app.referrals.models import Referral
-from app.services.models import ServiceTrack
+from app.services.queries import track_of
 from app.workflow.views import refused_on_case_page
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 def _version(form: Any) -> int | None:
@@ -47,24 +47,21 @@ def _version(form: Any) -> int | None:
     return parse_id(value)
 
 
-def _case_or_404(case_id: int) -> Case:
-    case = case_queries.get_case_for(_me(), case_id)
-    if case is None:
+def _referral_of_or_404(case: Case, referral_id: int) -> Referral:
+    referral = queries.referral_of(case, referral_id)
+    if referral is None:
         abort(404)
-    return case
+    return referral
 
 
 # --- the sending side (from the case page) -----------------------------------------------------
 
 
 @bp.route("/kasus/<int:case_id>/layanan/<int:track_id>/rujukan", methods=["POST"])
-@requires("cases:manage")
+@case_route("cases:manage")
 @once_per_form
-def send(case_id: int, track_id: int) -> Any:
-    case = _case_or_404(case_id)
-    track = db.session.scalar(
-        select(ServiceTrack).where(ServiceTrack.id == track_id, ServiceTrack.case_id == case.id)
-    )
+def send(case: Case, track_id: int) -> Any:
+    track = track_of(case, track_id)
     if track is None:
         abort(404)
     where = f"referral-{track.id}"
@@ -73,9 +70,7 @@ def send(case_id: int, track_id: int) -> Any:
         return refused_on_case_page(
             case, where, _("The form has expired. Reload the page and try again.")
         )
-    agency = (
-        db.session.get(Agency, form.to_agency.data) if in_id_range(form.to_agency.data) else None
-    )
+    agency = get_agency(form.to_agency.data) if in_id_range(form.to_agency.data) else None
     if agency is None:
         return refused_on_case_page(case, where, _("Choose the agency to refer to."))
     sending = form.action.data != "draft"
@@ -103,7 +98,7 @@ def send(case_id: int, track_id: int) -> Any:
             if form.consent_now.data and sending
             else None,
         )
-    except (DomainError, ConflictError) as error:
+    except DomainError as error:
         return refused_on_case_page(case, where, error.message)
     flash(
         _("Referral sent to %(agency)s.", agency=agency.name)
@@ -115,12 +110,9 @@ def send(case_id: int, track_id: int) -> Any:
 
 
 @bp.route("/kasus/<int:case_id>/rujukan/<int:referral_id>/tarik", methods=["POST"])
-@requires("cases:manage")
-def withdraw(case_id: int, referral_id: int) -> Any:
-    case = _case_or_404(case_id)
-    referral = db.session.get(Referral, referral_id)
-    if referral is None or referral.case_id != case.id:
-        abort(404)
+@case_route("cases:manage")
+def withdraw(case: Case, referral_id: int) -> Any:
+    referral = _referral_of_or_404(case, referral_id)
     form = ReferralStepForm()
     if not form.validate_on_submit():
         return refused_on_case_page(case, f"referral-{referral.track_id}", _("Give the reason."))
@@ -128,7 +120,7 @@ def withdraw(case_id: int, referral_id: int) -> Any:
         ops.withdraw_referral(
             referral.id, form.reason.data, actor=_me(), expected_version=_version(form)
         )
-    except (DomainError, ConflictError) as error:
+    except DomainError as error:
         return refused_on_case_page(case, f"referral-{referral.track_id}", error.message)
     flash(_("The referral was withdrawn."), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{referral.track_id}"))
@@ -195,27 +187,29 @@ def take_step(referral_id: int, step: str) -> Any:
         abort(404)
     form = ReferralStepForm()
     if not form.validate_on_submit():
-        db.session.rollback()
         return _render_referral(
-            _received_or_404(referral_id),
+            referral,
             error=_("The form has expired. Reload the page and try again."),
             status=422,
         )
     me, version = _me(), _version(form)
     try:
-        if step == "terima":
-            ops.accept_referral(referral.id, actor=me, expected_version=version)
-        elif step == "tolak":
-            ops.decline_referral(referral.id, form.reason.data, actor=me, expected_version=version)
-        elif step == "mulai":
-            ops.start_referral(referral.id, actor=me, expected_version=version)
-        else:
-            ops.complete_referral(
-                referral.id, form.outcome.data, actor=me, expected_version=version
-            )
-    except (DomainError, ConflictError) as error:
-        db.session.rollback()
-        return _render_referral(_received_or_404(referral_id), error=str(error.message), status=422)
+        # a step may be refused after the referral's own change was written (the track's step)
+        with all_or_nothing():
+            if step == "terima":
+                ops.accept_referral(referral.id, actor=me, expected_version=version)
+            elif step == "tolak":
+                ops.decline_referral(
+                    referral.id, form.reason.data, actor=me, expected_version=version
+                )
+            elif step == "mulai":
+                ops.start_referral(referral.id, actor=me, expected_version=version)
+            else:
+                ops.complete_referral(
+                    referral.id, form.outcome.data, actor=me, expected_version=version
+                )
+    except DomainError as error:
+        return _render_referral(referral, error=str(error.message), status=422)
     flash(_("Step recorded."), "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id))
 
@@ -231,20 +225,16 @@ def note(referral_id: int) -> Any:
             raise DomainError(_("The form has expired. Reload the page and try again."))
         ops.add_progress_note(referral.id, form.note.data, actor=_me())
     except DomainError as error:
-        db.session.rollback()
-        return _render_referral(_received_or_404(referral_id), error=str(error.message), status=422)
+        return _render_referral(referral, error=str(error.message), status=422)
     flash(_("The note has been added."), "success")
     return redirect(url_for("referrals.detail", referral_id=referral.id, _anchor="riwayat"))
 
 
 @bp.route("/kasus/<int:case_id>/rujukan/<int:referral_id>/catatan", methods=["POST"])
-@requires("cases:manage")
+@case_route("cases:manage")
 @once_per_form
-def sender_note(case_id: int, referral_id: int) -> Any:
-    case = _case_or_404(case_id)
-    referral = db.session.get(Referral, referral_id)
-    if referral is None or referral.case_id != case.id:
-        abort(404)
+def sender_note(case: Case, referral_id: int) -> Any:
+    referral = _referral_of_or_404(case, referral_id)
     form = ReferralNoteForm()
     try:
         if not form.validate_on_submit():

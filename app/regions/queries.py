@@ -78,6 +78,12 @@ def regions_query(
     return query
 
 
+def region_options(search: str, *, limit: int) -> list[tuple[str, str]]:
+    """(code, name) of at most ``limit`` regions found by ``regions_query(search=...)``."""
+    query = regions_query(search=search).limit(limit)
+    return [(r.code, r.name) for r in db.session.scalars(query)]
+
+
 def list_regions(
     *,
     level: RegionLevel | str | None = None,

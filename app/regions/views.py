@@ -10,13 +10,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.core.bounds import parse_page
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
-from app.core.forms import parse_id
+from app.core.forms import field_error, parse_id
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.regions import bp
@@ -52,15 +51,6 @@ def _template_helpers() -> dict[str, Any]:
         "can_manage_regions": can_manage_regions,
         "can_manage_population": can_manage_population,
     }
-
-
-def _put_error(form: FlaskForm, exc: DomainError) -> None:
-    """Show an operation's refusal on the field it names, or above the form."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors.append(str(exc.message))
-    else:
-        form.form_errors.append(str(exc.message))
 
 
 def _int_arg(name: str) -> int | None:
@@ -128,7 +118,7 @@ def create() -> Any:
                 actor=current_user._get_current_object(),
             )
         except DomainError as exc:
-            _put_error(form, exc)
+            field_error(form, exc)
         else:
             flash(_("The region %(code)s has been created.", code=region.code), "success")
             return redirect(url_for("regions.edit", region_id=region.id))
@@ -165,7 +155,7 @@ def edit(region_id: int) -> Any:
                 actor=current_user._get_current_object(),
             )
         except DomainError as exc:
-            _put_error(form, exc)
+            field_error(form, exc)
         else:
             flash(_("The region has been saved."), "success")
             return redirect(url_for("regions.edit", region_id=region.id))
@@ -248,7 +238,7 @@ def population_create(region_id: int) -> Any:
                 actor=current_user._get_current_object(),
             )
         except DomainError as exc:
-            _put_error(form, exc)
+            field_error(form, exc)
         else:
             flash(_("The population figure has been added."), "success")
             return redirect(_population_url(region, pop.year))
@@ -276,7 +266,7 @@ def population_edit(population_id: int) -> Any:
                 pop, count=form.count.data, actor=current_user._get_current_object()
             )
         except DomainError as exc:
-            _put_error(form, exc)
+            field_error(form, exc)
         else:
             flash(_("The population figure has been saved."), "success")
             return redirect(_population_url(pop.region, pop.year))

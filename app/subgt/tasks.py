@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.auth.grants import supervisors_of
 from app.cases.models import Case
 from app.core.tasks import task
-from app.deadlines.queries import agency_supervisors
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.operations import notify
@@ -46,7 +46,7 @@ def notify_escalation(note_id: int) -> int:
         recipients.append((provider_id, None))
     sent = 0
     for agency, link_case_id in recipients:
-        for user in agency_supervisors(agency):
+        for user in supervisors_of(agency):
             if user.id in already or user.id == note.author_id:
                 continue
             notify(user, KIND, case_id=link_case_id, reference=reference, key=key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,11 +13,11 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth.models import User
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
-from app.extensions import db
 from app.referrals.metrics import MetricRow, referral_metrics
 from app.subgt import bp, queries
 from app.subgt.forms import BoardFilterForm, CoordinationNoteForm
@@ -27,8 +27,8 @@ from app.subgt.operations import add_coordination_note
 REVIEW = "subgt:review"
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
+def _me() -> User:
+    return cast(User, current_user._get_current_object())
 
 
 def fmt_decimal(value: Decimal) -> str:
@@ -135,7 +135,6 @@ def add_note(track_id: int) -> Any:
             actor=_me(),
         )
     except DomainError as error:
-        db.session.rollback()
         return _render_history(track_id, form=form, error=str(error.message), status=422)
     flash(
         _("The note has been added and the supervisors of both agencies will be told.")

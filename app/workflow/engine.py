@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.operations import SystemActor, record
+from app.auth.grants import roles_at
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.operations import ConflictError
@@ -343,7 +344,7 @@ class CaseAdapter(Adapter[Case]):
             isinstance(actor, User)
             and not step.accepting
             and case.case_manager_id is None
-            and Role.MANAJER_KASUS in _roles_at(actor, case.agency_id)
+            and Role.MANAJER_KASUS in roles_at(actor, case.agency_id)
         ):
             set_case_manager(case, actor, actor)  # in the same flush: one step, one version
 
@@ -420,10 +421,6 @@ class TrackAdapter(Adapter[ServiceTrack]):
             },
         )
         enqueue_after_commit(db.session, "workflow.notify_transition", step.row.id)
-
-
-def _roles_at(user: User, agency_id: int) -> set[Role]:
-    return {g.role for g in user.grants if g.agency_id == agency_id}
 
 
 def _track_deadlines(

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.auth.grants import supervisors_of
 from app.auth.models import User
 from app.cases.models import Case
 from app.core.enums import TRACK_ENDED, CaseState, TrackState, TransferState
 from app.core.tasks import task
-from app.deadlines.queries import agency_supervisors
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.operations import notify
@@ -42,7 +42,7 @@ TO_CASE_MANAGER = {
 def _recipients(transition: CaseTransition, case: Case) -> tuple[str | None, list[User]]:
     if transition.track_id is None:
         if transition.event == "propose_plan":
-            return "plan_awaiting_approval", agency_supervisors(case.agency_id)
+            return "plan_awaiting_approval", supervisors_of(case.agency_id)
         kind = TO_CASE_MANAGER.get(transition.event)
         if kind and case.case_manager is not None:
             return kind, [case.case_manager]
@@ -54,7 +54,7 @@ def _recipients(transition: CaseTransition, case: Case) -> tuple[str | None, lis
             )
         )
         if not still_open:
-            return "ready_for_termination", agency_supervisors(case.agency_id)
+            return "ready_for_termination", supervisors_of(case.agency_id)
     return None, []
 
 
@@ -103,7 +103,7 @@ def notify_transfer(transfer_id: int) -> int:
     kind = TRANSFER_KINDS[transfer.state]
     reference = transfer.case.reference
     if transfer.state in (TransferState.MENUNGGU, TransferState.DIBATALKAN):
-        users, case_id = agency_supervisors(transfer.to_agency_id), None
+        users, case_id = supervisors_of(transfer.to_agency_id), None
     else:
         users = [transfer.requested_by] if transfer.requested_by is not None else []
         case_id = transfer.case_id

@@ -1,0 +1,48 @@
+"""Who holds which role where: the one place that reads role grants to answer "what may this
+person do at this agency", "where may this person do X" and "who supervises this agency".
+
+Every domain's ``permissions.py`` and scoped ``queries`` build on these three functions instead
+of walking ``user.grants`` themselves. An inactive account holds nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth.models import RoleGrant, User
+from app.core.enums import Role
+from app.core.permissions import ROLE_PERMISSIONS
+from app.extensions import db
+
+
+def roles_at(user: User, agency_id: int | None) -> frozenset[Role]:
+    """The roles ``user`` holds at the agency (none when inactive or without an agency)."""
+    if not user.active or agency_id is None:
+        return frozenset()
+    return frozenset(g.role for g in user.grants if g.agency_id == agency_id)
+
+
+def agencies_where(user: User, permission: str) -> set[int]:
+    """The ids of the agencies where ``user`` holds a role granting ``permission``."""
+    if not user.active:
+        return set()
+    return {
+        g.agency_id
+        for g in user.grants
+        if g.agency_id is not None and permission in ROLE_PERMISSIONS[g.role]
+    }
+
+
+def supervisors_of(agency_id: int) -> list[User]:
+    """The active supervisors of an agency, in a stable order (by account)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.role == Role.SUPERVISOR,
+                RoleGrant.agency_id == agency_id,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
