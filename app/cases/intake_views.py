@@ -58,6 +58,7 @@ from app.cases.intake_forms import (
 )
 from app.cases.labels import consent_purpose_label
 from app.cases.models import Case
+from app.cases.page import may_see_identity
 from app.core import ratelimit
 from app.core.db import utcnow
 from app.core.enums import (
@@ -552,8 +553,6 @@ def edit(case_id: int) -> Any:
     case = queries.get_case_for(user, case_id)
     if case is None or not permissions.can_edit_case(user, case):
         abort(404)
-    from app.privacy.queries import may_see_identity
-
     # the case page's rule: a restricted victim's identity only for the case manager and the
     # supervisors; for anyone else it is masked on the form too, and kept as stored
     hidden = frozenset(v.id for v in case.victims if not may_see_identity(user, case, v))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, false, func, or_, select
@@ -35,6 +35,9 @@ from app.core.crypto import name_dob_index, name_index, name_matches, nik_index,
 from app.core.db import utcnow
 from app.core.enums import AgencyType, CaseState, Risk, Role
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.pagination import Pagination
 
 
 def _own_scope(user: Any, entity: Any) -> Any:
@@ -228,6 +231,15 @@ def list_cases_for(
     order = SORTS.get(filters.sort, SORTS["-received_at"])
     return query.options(selectinload(Case.types), selectinload(Case.case_manager)).order_by(
         order, Case.id.desc()
+    )
+
+
+def page_of_cases_for(
+    user: Any, filters: CaseFilters, *, page: int, per_page: int, now: dt.datetime | None = None
+) -> Pagination:
+    """One page of ``list_cases_for`` (a page past the end is empty, not an error)."""
+    return db.paginate(
+        list_cases_for(user, filters, now=now), page=page, per_page=per_page, error_out=False
     )
 
 
