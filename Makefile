@@ -49,11 +49,11 @@ logins: install ## print the demo accounts and their password
 test: $(DEV_STAMP) compile-translations ## run the whole suite (PostgreSQL and Redis when they answer)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(DEV_STAMP) ## ruff check and format check, import contracts, mypy on workflows/ and app/core/
+lint: $(DEV_STAMP) ## ruff check and format check, import contracts, mypy (workflows/, app/core/, the case page)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy workflows app/core
+	$(BIN)/mypy workflows app/core app/cases/page.py app/cases/views.py
 
 fmt: $(DEV_STAMP) ## format the code
 	$(BIN)/ruff check --fix .

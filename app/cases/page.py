@@ -30,7 +30,8 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.cases import permissions, queries
-from app.cases.forms import AttachmentForm, ConfirmForm, ConsentForm, NoteForm, purpose_label
+from app.cases.forms import AttachmentForm, ConfirmForm, ConsentForm, NoteForm
+from app.cases.labels import consent_purpose_label
 from app.cases.models import Case, CaseNote, Victim
 from app.core.db import utcnow
 from app.core.enums import (
@@ -216,7 +217,7 @@ def _case_context(user: User, case: Case) -> dict[str, object]:
         # where a victim is sheltered, hidden from anyone but the people working on the case
         # and the shelter (break-the-glass, a transfer's reader): the tracks and the agency codes
         "hidden_shelter_tracks": hidden_shelter.track_ids,
-        "purpose_label": hidden_shelter.purpose_label(purpose_label),
+        "purpose_label": hidden_shelter.purpose_label(consent_purpose_label),
         "initials": initials,
         "file_size": file_size,
         "format_date": format_date,

@@ -114,7 +114,7 @@ def _sort_targets(current: str) -> dict[str, str]:
 
 
 def _sort_urls(current: str) -> dict[str, str]:
-    args = {k: v for k, v in request.args.items() if k not in ("page", "sort", "q")}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "sort", "q")}
     return {
         column: url_for("cases.index", **args, sort=target)
         for column, target in _sort_targets(current).items()
@@ -166,7 +166,7 @@ def _render_list(user: User, form: CaseListForm, *, page_number: int, searched: 
 def index() -> str | Response:
     if "q" in request.args:
         # A search term never travels in a URL (history, logs): dropped, the filters kept.
-        kept = {k: v for k, v in request.args.items() if k not in ("q", "page")}
+        kept: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("q", "page")}
         return redirect(url_for("cases.index", **kept), 303)
     user = _me()
     form = CaseListForm(formdata=request.args, managers=queries.case_manager_choices(user))
@@ -190,7 +190,7 @@ def search() -> str | Response:
     if sort_to in queries.SORTS:
         form.sort.data = sort_to
     if not (form.q.data or "").strip():
-        kept = {k: request.form[k] for k in FILTER_FIELDS if request.form.get(k)}
+        kept: dict[str, Any] = {k: request.form[k] for k in FILTER_FIELDS if request.form.get(k)}
         if sort_to in queries.SORTS:
             kept["sort"] = sort_to
         return redirect(url_for("cases.index", **kept), 303)
