@@ -15,6 +15,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import RoleGrant, User
 from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
 from app.cases.models import Case
+from app.cases.queries import scope_condition
 from app.core.db import utcnow
 from app.core.enums import Role
 from app.extensions import db
@@ -41,8 +42,6 @@ def active_grant(
 
 def in_own_scope(user: Any, case_id: int) -> bool:
     """The case is the user's to see without any break-the-glass grant."""
-    from app.cases.queries import scope_condition
-
     return (
         db.session.scalar(
             sa.select(Case.id).where(Case.id == case_id, scope_condition(user, break_glass=False))

@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
 
+from app.agencies.models import Agency
 from app.auth.models import RoleGrant, User
 from app.cases.intake import JAKARTA
 from app.cases.models import (
@@ -31,10 +32,12 @@ from app.cases.models import (
     Victim,
     VictimViolenceType,
 )
+from app.cases.permissions import can_see_shelter
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
 from app.core.enums import AgencyType, CaseState, Risk, Role
 from app.extensions import db
+from app.regions.models import Region
 
 if TYPE_CHECKING:
     from flask_sqlalchemy.pagination import Pagination
@@ -364,8 +367,6 @@ class HiddenShelter:
 def shelter_hidden_from(user: Any, case_: Case, tracks: list[Any]) -> HiddenShelter:
     """Domain.md §3.3: a shelter's location is seen only by its own staff and the people working
     on the case (``permissions.can_see_shelter``)."""
-    from app.agencies.models import Agency
-    from app.cases.permissions import can_see_shelter
     from app.referrals.models import Referral
 
     shelter_tracks = [t for t in tracks if t.is_shelter]
@@ -561,8 +562,6 @@ def person_indexes(ids: list[int]) -> dict[int, dict[str, str | None]]:
 
 def known_region_codes(intake: Any) -> set[str]:
     """Which of the region codes an intake names exist (only those are looked up)."""
-    from app.regions.models import Region
-
     wanted = {intake.incident_region_code} | {v.domicile_region_code for v in intake.victims}
     wanted = {code for code in wanted if code}
     if not wanted:
