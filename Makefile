@@ -49,9 +49,10 @@ logins: install ## print the demo accounts and their password
 test: $(DEV_STAMP) compile-translations ## run the whole suite (PostgreSQL and Redis when they answer)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(DEV_STAMP) ## ruff check and format check, mypy --strict on app/ and workflows/
+lint: $(DEV_STAMP) ## ruff check and format check, import contracts, mypy --strict on app/ and workflows/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy app workflows
 
 fmt: $(DEV_STAMP) ## format the code

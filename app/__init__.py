@@ -229,6 +229,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         subgt,
         workflow,
     )
+    from app.services import models as service_models  # noqa: F401  (tables; no blueprint)
 
     for module in (
         auth,

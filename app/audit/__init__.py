@@ -54,7 +54,7 @@ def configure_hmac_key(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.audit import models, tasks, views  # noqa: F401  (table registration, task, routes)
+    from app.audit import case_page, models, tasks, views  # noqa: F401  (tables, task, routes)
     from app.audit.cli import audit_cli
     from app.audit.web import init_request_hooks
     from app.core.schedule import At, Periodic, register
@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(audit_cli)
     init_request_hooks(app)
+    case_page.register_sections()
     register(
         Periodic(
             name="audit.log_head",

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.models import User
 from app.auth.totp import totp_required
+from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,8 +106,6 @@ def pending_login() -> dict[str, Any] | None:
 
 def pending_user() -> User | None:
     """The user whose sign-in waits for a code, while the marker is fresh and still valid."""
-    from app.extensions import db
-
     pending = pending_login()
     if pending is None:
         return None

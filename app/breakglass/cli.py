@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.core.schedule import REGISTRY, run_job
+
 breakglass_cli = click.Group("breakglass", help="Emergency access (break-the-glass).")
 
 
@@ -13,7 +15,5 @@ breakglass_cli = click.Group("breakglass", help="Emergency access (break-the-gla
 def review_reminder_command() -> None:
     """Tell the supervisors of every agency with emergency access last week to review it (once
     per supervisor and week)."""
-    from app.core.schedule import REGISTRY, run_job
-
     result = run_job(REGISTRY["breakglass.weekly_review"])
     click.echo(f"agencies {result['agencies']}, supervisors told {result['notified']}")

@@ -17,6 +17,7 @@ from app.auth.models import RoleGrant, User
 from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
 from app.cases.models import Case
 from app.cases.permissions import SUPERVISE
+from app.cases.queries import scope_condition
 from app.core.db import utcnow
 from app.extensions import db
 
@@ -42,8 +43,6 @@ def active_grant(
 
 def in_own_scope(user: User, case_id: int) -> bool:
     """The case is the user's to see without any break-the-glass grant."""
-    from app.cases.queries import scope_condition
-
     return (
         db.session.scalar(
             sa.select(Case.id).where(Case.id == case_id, scope_condition(user, break_glass=False))

@@ -10,13 +10,13 @@ def init_app(app: Flask) -> None:
     from app.cases import intake_views, labels, models, views  # noqa: F401  (tables, names, routes)
     from app.cases.attachment_check import check_command
     from app.cases.cli import attachments_cli, cases_cli
+    from app.cases.page import register_case_sections
     from app.cases.queries import person_indexes, victim_indexes
     from app.core.crypto import IndexedTable, register_indexed_table
     from app.core.templating import register_nav
-    from app.services import models as service_models  # noqa: F401
-    from app.workflow import models as workflow_models  # noqa: F401
 
     app.register_blueprint(bp)
+    register_case_sections()
     # the blind indexes `flask keys reindex` recomputes (app.core.crypto)
     register_indexed_table(
         app, IndexedTable("victims", ("name_index", "nik_index"), victim_indexes)

@@ -9,9 +9,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale, gettext
 
-from app.audit.operations import SystemActor
+from app.audit.operations import SystemActor, record
 from app.auth.models import User
 from app.cases.importing import find_user, import_lines
+from app.cases.operations import upload_dir
+from app.cases.storage import seal_existing
 from app.extensions import db
 
 cases_cli = click.Group("cases", help="Cases.")
@@ -78,10 +80,6 @@ def encrypt_existing() -> None:
     damaged`` and the ids of missing or damaged files; exits 1 when there are any. Safe to run
     while the application serves downloads, and to interrupt and run again.
     """
-    from app.audit.operations import record
-    from app.cases.operations import upload_dir
-    from app.cases.storage import seal_existing
-
     try:
         report = seal_existing(upload_dir(), echo=click.echo)
     except Exception:

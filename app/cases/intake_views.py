@@ -58,6 +58,7 @@ from app.cases.intake_forms import (
 )
 from app.cases.labels import consent_purpose_label
 from app.cases.models import Case
+from app.cases.page import may_see_identity
 from app.cases.routing import case_route
 from app.core import ratelimit
 from app.core.db import utcnow
@@ -550,8 +551,6 @@ def new() -> Any:
 @once_per_form
 def edit(case: Case) -> Any:
     user = _me()
-    from app.privacy.queries import may_see_identity
-
     # the case page's rule: a restricted victim's identity only for the case manager and the
     # supervisors; for anyone else it is masked on the form too, and kept as stored
     hidden = frozenset(v.id for v in case.victims if not may_see_identity(user, case, v))

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.agencies.models import Agency
+from app.audit.models import AuditEntry
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
 from app.cases import storage
@@ -46,6 +47,7 @@ from app.cases.models import (
     VictimViolenceType,
     Witness,
 )
+from app.cases.notifications import notify_supervisors_high_risk
 from app.cases.queries import known_region_codes, scope_condition
 from app.core import storage as file_storage
 from app.core.crypto import name_dob_index, name_index, nik_index, nik_matches, normalise_name
@@ -440,8 +442,6 @@ def _recheck_duplicates(
 
 
 def _notify_high_risk(case: Case) -> None:
-    from app.cases.notifications import notify_supervisors_high_risk
-
     notify_supervisors_high_risk(case)
 
 
@@ -591,8 +591,6 @@ def _check_version(case: Case, expected_version: int, before: dict[str, Any] | N
 
 def _changed_since(case: Case, version: int) -> dict[str, list[Any]]:
     """The audit entries written since ``version`` say what changed and who changed it."""
-    from app.audit.models import AuditEntry
-
     entries = db.session.scalars(
         select(AuditEntry)
         .where(

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
 
+from app.agencies.models import Agency
 from app.auth.models import RoleGrant, User
 from app.cases.intake import JAKARTA
 from app.cases.models import (
@@ -31,10 +32,15 @@ from app.cases.models import (
     Victim,
     VictimViolenceType,
 )
+from app.cases.permissions import can_see_shelter
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
 from app.core.enums import AgencyType, CaseState, Risk, Role
 from app.extensions import db
+from app.regions.models import Region
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.pagination import Pagination
 
 
 def _own_scope(user: User, entity: Any) -> Any:
@@ -231,6 +237,15 @@ def list_cases_for(
     )
 
 
+def page_of_cases_for(
+    user: Any, filters: CaseFilters, *, page: int, per_page: int, now: dt.datetime | None = None
+) -> Pagination:
+    """One page of ``list_cases_for`` (a page past the end is empty, not an error)."""
+    return db.paginate(
+        list_cases_for(user, filters, now=now), page=page, per_page=per_page, error_out=False
+    )
+
+
 def victim_counts(case_ids: list[int]) -> dict[int, int]:
     """How many victims each of ``case_ids`` has (the list shows numbers, never names)."""
     if not case_ids:
@@ -352,8 +367,6 @@ class HiddenShelter:
 def shelter_hidden_from(user: User, case_: Case, tracks: list[Any]) -> HiddenShelter:
     """Domain.md §3.3: a shelter's location is seen only by its own staff and the people working
     on the case (``permissions.can_see_shelter``)."""
-    from app.agencies.models import Agency
-    from app.cases.permissions import can_see_shelter
     from app.referrals.models import Referral
 
     shelter_tracks = [t for t in tracks if t.is_shelter]
@@ -549,8 +562,6 @@ def person_indexes(ids: list[int]) -> dict[int, dict[str, str | None]]:
 
 def known_region_codes(intake: Any) -> set[str]:
     """Which of the region codes an intake names exist (only those are looked up)."""
-    from app.regions.models import Region
-
     wanted = {intake.incident_region_code} | {v.domicile_region_code for v in intake.victims}
     wanted = {code for code in wanted if code}
     if not wanted:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.core.schedule import REGISTRY, run_job
+
 deadlines_cli = click.Group("deadlines", help="Deadlines (domain.md §5).")
 
 
@@ -13,7 +15,5 @@ deadlines_cli = click.Group("deadlines", help="Deadlines (domain.md §5).")
 def check_command() -> None:
     """Mark missed deadlines, notify once and escalate once (what the scheduler runs every 5
     minutes); running it again does nothing new."""
-    from app.core.schedule import REGISTRY, run_job
-
     result = run_job(REGISTRY["deadlines.check_overdue"])
     click.echo(f"missed {result['missed']}, escalated {result['escalated']}")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
+from app.auth.models import User
 from app.core.db import utcnow
 from app.core.enums import CaseType, Role, ServiceType
 from app.core.errors import DomainError
@@ -163,7 +164,6 @@ def deadlines_for_registration(case: Case, *, at: dt.datetime | None = None) -> 
     manager, clocks started at ``at`` (now). Calling it again adds nothing already there."""
     if case.risk is None:
         raise DomainError(_l("A case without a risk level cannot be given deadlines yet."))
-    from app.auth.models import User
 
     start = at or utcnow()
     manager = db.session.get(User, case.case_manager_id) if case.case_manager_id else None
@@ -272,7 +272,6 @@ def deadlines_for_track(track: ServiceTrack, *, at: dt.datetime) -> list[Deadlin
     case = track.case
     if CaseType.TPPO not in case.case_types or track.service_type not in TPPO_TIMED_SERVICES:
         return []
-    from app.auth.models import User
 
     manager = db.session.get(User, case.case_manager_id) if case.case_manager_id else None
     return [

@@ -24,15 +24,18 @@ import logging
 
 import sqlalchemy as sa
 
+from app.agencies.models import SubTaskForce, SubTaskForceMember
 from app.auth.grants import supervisors_of
-from app.auth.models import User
+from app.auth.models import RoleGrant, User
 from app.cases.models import Case
 from app.core.db import utcnow
+from app.core.enums import SERVICE_SUBTASKFORCE, Role
 from app.core.tasks import task
 from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.notifications.operations import notify
+from app.services.models import ServiceTrack
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +109,6 @@ def _escalation(deadline: Deadline) -> list[User]:
 
 
 def _subgt_coordinators(deadline: Deadline) -> list[User]:
-    from app.agencies.models import SubTaskForce, SubTaskForceMember
-    from app.auth.models import RoleGrant
-    from app.core.enums import SERVICE_SUBTASKFORCE, Role
-    from app.services.models import ServiceTrack
-
     track = db.session.get(ServiceTrack, deadline.track_id) if deadline.track_id else None
     key = SERVICE_SUBTASKFORCE.get(track.service_type) if track is not None else None
     if track is None or key is None:

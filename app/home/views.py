@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.core.db import utcnow
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.core.templating import nav_for
+from app.deadlines.queries import deadlines_for
 from app.home import bp
 
 MY_DEADLINES_SHOWN = 20
@@ -24,8 +25,6 @@ def root() -> Any:
 @bp.route("/beranda")
 @requires(AUTHENTICATED)
 def index() -> Any:
-    from app.deadlines.queries import deadlines_for
-
     sections = nav_for(current_user, "main") + nav_for(current_user, "admin")
     deadlines = deadlines_for(current_user)[:MY_DEADLINES_SHOWN]
     return render_template("home/index.html", sections=sections, deadlines=deadlines, now=utcnow())

@@ -9,11 +9,12 @@ bp = Blueprint("privacy", __name__, template_folder="templates")
 
 def init_app(app: Flask) -> None:
     from app.core.schedule import At, Periodic, register
-    from app.privacy import labels, models, tasks, views  # noqa: F401  (names, tables, routes)
+    from app.privacy import case_page, labels, models, tasks, views  # noqa: F401  (names, tables, routes)
     from app.privacy.cli import privacy_cli
 
     app.register_blueprint(bp)
     app.cli.add_command(privacy_cli)
+    case_page.register_sections()
     register(
         Periodic(
             name="privacy.retention",

@@ -7,6 +7,9 @@ from typing import Any
 
 import click
 
+from app.core.permissions import PERMISSIONS
+from workflows.definition import WorkflowError
+
 workflows_cli = click.Group("workflows", help="Workflow definitions (workflows/).")
 
 
@@ -20,9 +23,6 @@ def _load() -> tuple[Any, ...]:
 @workflows_cli.command("check")
 def check() -> None:
     """Load and validate every workflow definition and its permissions; exit 1 on an error."""
-    from app.core.permissions import PERMISSIONS
-    from workflows.definition import WorkflowError
-
     try:
         definitions = _load()
     except WorkflowError as error:

@@ -21,6 +21,7 @@ from app.cases import queries
 from app.cases.intake import ConsentData
 from app.cases.models import Case
 from app.cases.operations import ConflictError, add_consent
+from app.cases.page import render_case_page
 from app.core.db import utcnow
 from app.core.enums import ConsentDecision, ServiceType, TransferState
 from app.core.errors import DomainError
@@ -66,11 +67,9 @@ def _version(form: Any) -> int | None:
 def refused_on_case_page(case: Case, where: str, message: Any, form: Any = None) -> Any:
     """Show the case page again with ``message`` at ``where`` (an event, ``plan``,
     ``track-<id>-<event>`` or ``transfer``); the request's writes are rolled back (422)."""
-    from app.cases.views import _render_detail
-
     db.session.rollback()
     case = _case_or_404(case.id)
-    return _render_detail(
+    return render_case_page(
         case, status=422, workflow_error={"where": where, "message": str(message), "form": form}
     )
 
