@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, request
@@ -25,6 +25,9 @@ from flask_login import current_user
 
 from app.audit.operations import VIEW_WINDOW, record, record_apart, record_view
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ def record_page_view(response: Response) -> Response:
 
 
 def record_whatever_the_answer(
-    actor: Any, action: str, object_type: str, object_id: object, changes: dict[str, Any]
+    actor: User, action: str, object_type: str, object_id: object, changes: dict[str, Any]
 ) -> None:
     """Record an entry when the request ends, whatever its answer: for a look-up whose result
     is shown even when the rest of the request is refused (a form sent back with its errors)."""

@@ -238,7 +238,7 @@ def list_cases_for(
 
 
 def page_of_cases_for(
-    user: Any, filters: CaseFilters, *, page: int, per_page: int, now: dt.datetime | None = None
+    user: User, filters: CaseFilters, *, page: int, per_page: int, now: dt.datetime | None = None
 ) -> Pagination:
     """One page of ``list_cases_for`` (a page past the end is empty, not an error)."""
     return db.paginate(

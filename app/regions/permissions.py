@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from app.core.permissions import Visitor
 
 
-def can_manage_regions(user: Any) -> bool:
+def can_manage_regions(user: Visitor | None) -> bool:
     return bool(user and user.is_authenticated and user.has_permission("regions:manage"))
 
 
-def can_manage_population(user: Any) -> bool:
+def can_manage_population(user: Visitor | None) -> bool:
     return bool(user and user.is_authenticated and user.has_permission("population:manage"))

@@ -13,7 +13,6 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, ur
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from app.audit.operations import record
@@ -21,7 +20,7 @@ from app.auth.sessions import require_recent_auth
 from app.core.bounds import YEAR_OUT_OF_RANGE
 from app.core.db import utcnow
 from app.core.errors import DomainError
-from app.core.forms import coerce_id
+from app.core.forms import Form, coerce_id
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import send_private_file
@@ -51,7 +50,7 @@ STATE_LABELS: dict[str, LazyString] = {
 }
 
 
-class ReportForm(FlaskForm):  # type: ignore[misc]
+class ReportForm(Form):
     period = StringField(_l("Month"), description=_l("For example 2025-07."))
     region = SelectField(_l("Region"), coerce=coerce_id, validate_choice=False)
     format = SelectField(_l("Format"), choices=FORMATS, validate_choice=False)
