@@ -323,12 +323,12 @@ def test_imported_history_starts_no_clocks():
 
 
 def test_my_deadlines_on_the_home_page(client):
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
     agency = AgencyFactory()
     boss = UserFactory(roles=[(Role.SUPERVISOR, agency)])
     case = register(agency, risk="sedang")
-    login(client, boss)
+    login_as(client, boss)
     page = client.get("/beranda").get_data(as_text=True)
     assert case.reference in page
     assert "Respons pertama (risiko sedang)" in page

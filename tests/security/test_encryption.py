@@ -483,7 +483,7 @@ def test_rotation_rewraps_attachment_data_keys_and_the_files_still_download(
     from app.cases.models import Attachment
     from app.core.enums import Role
     from tests.factories import UserFactory
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
     uploads = tmp_path / "uploads"
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(uploads))
@@ -493,7 +493,7 @@ def test_rotation_rewraps_attachment_data_keys_and_the_files_still_download(
     case = create_case(agency, actor=manager, case_manager=manager)
     content = b"%PDF-1.7\n" + os.urandom(200_000) + b"\n%%EOF\n"
     db.session.commit()
-    login(client, manager)
+    login_as(client, manager)
     response = client.post(
         f"/kasus/{case.id}/lampiran",
         data={"file": (io.BytesIO(content), "visum.pdf")},
