@@ -104,16 +104,23 @@ def uses_postgres() -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    workers = bool(getattr(config.option, "numprocesses", None))  # pytest-xdist's controller
     if _PG_SERVER:
         u = make_url(_PG_SERVER)
-        db_line = f"database: PostgreSQL at {u.host}:{u.port or 5432}, database {TEST_DB_NAME}"
+        name = (
+            f"{TEST_DB_NAME}_gw0, {TEST_DB_NAME}_gw1, … (one per worker)"
+            if workers
+            else TEST_DB_NAME
+        )
+        db_line = f"database: PostgreSQL at {u.host}:{u.port or 5432}, database {name}"
     else:
         db_line = "database: SQLite (PostgreSQL did not answer; PostgreSQL-only tests are skipped)"
-    redis_line = (
-        f"redis: {_REDIS_URL}"
-        if _REDIS_URL
-        else "redis: not available (in-memory rate limits; Redis tests are skipped)"
-    )
+    if _REDIS_URL:
+        redis_line = f"redis: {_REDIS_URL}" + (
+            " for gw0, the next databases for the others" if workers else ""
+        )
+    else:
+        redis_line = "redis: not available (in-memory rate limits; Redis tests are skipped)"
     return [db_line, redis_line]
 
 
