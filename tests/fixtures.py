@@ -1,4 +1,5 @@
-"""Fixtures named create_<thing>, shared by every test module."""
+"""Fixtures shared by every test module: factories named create_<thing>, the staff of an
+agency, and signing in."""
 
 from __future__ import annotations
 
@@ -36,6 +37,34 @@ def create_task_force() -> Callable[..., Any]:
 @pytest.fixture
 def create_user() -> Callable[..., Any]:
     return UserFactory
+
+
+def staff(agency: Any, *roles: Role, **fields: Any) -> Any:
+    """A user holding each of ``roles`` at ``agency``: ``staff(agency, Role.MANAJER_KASUS)``;
+    ``fields`` go to the factory (``name=...``)."""
+    return UserFactory(roles=[(role, agency) for role in roles], **fields)
+
+
+# The people most tests start from; a module with an agency of its own (its services, its code)
+# defines its own ``agency`` fixture, and these are then that agency's staff.
+@pytest.fixture
+def agency() -> Any:
+    return AgencyFactory()
+
+
+@pytest.fixture
+def manager(agency: Any) -> Any:
+    return staff(agency, Role.MANAJER_KASUS)
+
+
+@pytest.fixture
+def supervisor(agency: Any) -> Any:
+    return staff(agency, Role.SUPERVISOR)
+
+
+@pytest.fixture
+def officer(agency: Any) -> Any:
+    return staff(agency, Role.PETUGAS_PENGADUAN)
 
 
 @pytest.fixture

@@ -19,21 +19,6 @@ from tests.fixtures import login_as
 
 
 @pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
 def child_case(agency, manager):
     return create_case(
         agency,

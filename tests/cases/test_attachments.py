@@ -13,7 +13,7 @@ from app.cases import operations as ops
 from app.cases.models import Attachment
 from app.core.enums import Role
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import png_bytes
 from tests.fixtures import login_as
@@ -29,11 +29,6 @@ TEXT = b"Ini hanya teks biasa, bukan PDF.\n"
 def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     return tmp_path / "uploads"
-
-
-@pytest.fixture
-def agency():
-    return AgencyFactory()
 
 
 @pytest.fixture

@@ -83,11 +83,6 @@ def agency() -> Any:
 
 
 @pytest.fixture
-def officer(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-
-
-@pytest.fixture
 def manager(agency: Any) -> Any:
     return UserFactory(roles=[(Role.MANAJER_KASUS, agency), (Role.SUPERVISOR, agency)])
 

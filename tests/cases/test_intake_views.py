@@ -216,11 +216,6 @@ def agency() -> Any:
 
 
 @pytest.fixture
-def officer(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-
-
-@pytest.fixture
 def officer_client(client: FlaskClient, officer: Any) -> FlaskClient:
     login_as(client, officer)
     return client

@@ -12,14 +12,9 @@ from app.cases.intake import ConsentData, GuardianData, PerpetratorData, VictimD
 from app.cases.models import CaseNote, ConsentEntry
 from app.core.enums import Role
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import UserFactory
 from tests.factories.cases import RECEIVED, create_case
 from tests.fixtures import login_as
-
-
-@pytest.fixture
-def agency():
-    return AgencyFactory()
 
 
 @pytest.fixture

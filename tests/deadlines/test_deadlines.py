@@ -38,21 +38,6 @@ START = dt.datetime(2025, 3, 14, 2, 30, tzinfo=dt.UTC)  # Friday 09:30 WIB
 HOUR = dt.timedelta(hours=1)
 
 
-@pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
 def notes(user, kind=None):
     """The user's deadline notifications (registration sends others of its own)."""
     query = sa.select(Notification).where(

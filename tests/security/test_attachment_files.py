@@ -21,10 +21,8 @@ from app.cases import operations as ops
 from app.cases import storage
 from app.cases.models import Attachment
 from app.core.encryption import parse_keys
-from app.core.enums import Role
 from app.core.sealed_files import CHUNK_SIZE, MAGIC
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import docx_bytes, png_bytes
 from tests.fixtures import login_as
@@ -39,16 +37,6 @@ BIG_PDF = b"%PDF-1.7\n" + secrets.token_bytes(3 * CHUNK_SIZE + 123) + b"\n%%EOF\
 def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     return tmp_path / "uploads"
-
-
-@pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
 
 
 @pytest.fixture

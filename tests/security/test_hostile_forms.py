@@ -270,18 +270,8 @@ def provider() -> Any:
 
 
 @pytest.fixture
-def manager(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
 def case(agency: Any, manager: Any) -> Any:
     return create_case(agency, actor=manager, case_manager=manager)
-
-
-@pytest.fixture
-def officer(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
 
 
 @pytest.fixture

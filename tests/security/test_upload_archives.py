@@ -27,10 +27,8 @@ from app.cases.files import (
     check_content,
 )
 from app.cases.models import Attachment
-from app.core.enums import Role
 from app.core.errors import DomainError
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import (
     OFFICE_REL,
@@ -80,16 +78,6 @@ def odt_bomb() -> bytes:
 def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     return tmp_path / "uploads"
-
-
-@pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
 
 
 @pytest.fixture

@@ -79,11 +79,6 @@ def uploads(app, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
 def manager(agency):
     return UserFactory(name="Dewi Manajer", roles=[(Role.MANAJER_KASUS, agency)])
 

@@ -30,16 +30,6 @@ def intake(agency):
     return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
 
 
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
 def open_deadlines(case):
     return list(
         db.session.scalars(
