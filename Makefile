@@ -46,8 +46,13 @@ run: install ## migrate the embedded database, load demo data, serve on http://1
 logins: install ## print the demo accounts and their password
 	@$(FLASK) demo logins
 
+# Parallel test processes (pytest-xdist); each has its own database. `loadgroup` keeps the tests
+# on the committed demo database (and the browser tests served from it) on one of them, so the
+# demo city is built once per run.
+TEST_WORKERS ?= 2
+
 test: $(DEV_STAMP) compile-translations ## run the whole suite (PostgreSQL and Redis when they answer)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff check and format check, import contracts, mypy --strict on app/ and workflows/
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ import socket
 import tempfile
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +18,28 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-TEST_DB_NAME = os.environ.get("SIMPUL_TEST_DB", "simpul_test")
+_BASE_DB_NAME = os.environ.get("SIMPUL_TEST_DB", "simpul_test")
+# Under pytest-xdist each worker (gw0, gw1, …) has a database of its own, and every database a
+# test creates is named after it; a run without workers keeps the plain name.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_DB_NAME = f"{_BASE_DB_NAME}_{WORKER}" if WORKER else _BASE_DB_NAME
 # No application built in this process runs the periodic work in a thread of its own against
 # the test database (tests run the jobs themselves); a server the tests start as another
 # process, as `make run` does, is given the setting it should have.
 os.environ["SCHEDULER"] = "off"
-# Redis database of the test run; a run on another test database (SIMPUL_TEST_DB) gets its own,
-# so two runs on one machine never reset each other's rate-limit counters.
-TEST_REDIS_DB = 15 if TEST_DB_NAME == "simpul_test" else 1 + zlib.crc32(TEST_DB_NAME.encode()) % 14
+
+
+def redis_db_number(base_name: str, worker: str) -> int:
+    """Redis database of the test run: 15 for ``simpul_test``; a run on another test database
+    (SIMPUL_TEST_DB) gets its own, so two runs on one machine never reset each other's
+    rate-limit counters. The workers of one run take the databases after it, each its own
+    (databases 1 to 15; 0 is left to the application)."""
+    first = 14 if base_name == "simpul_test" else zlib.crc32(base_name.encode()) % 14
+    index = int(worker.removeprefix("gw")) if worker else 0
+    return 1 + (first + index) % 15
+
+
+TEST_REDIS_DB = redis_db_number(_BASE_DB_NAME, WORKER)
 
 
 def _answers(host: str, port: int) -> bool:
@@ -71,6 +86,7 @@ _PG_SERVER = _postgres_server_url()
 _DB_URL: str | None = None
 _REDIS_URL = _redis_url()
 _SQLITE_DIR = tempfile.mkdtemp(prefix="simpul-test-")
+_FILES_DIR = Path(_SQLITE_DIR) / "files"
 
 
 def database_url() -> str:
@@ -88,20 +104,38 @@ def uses_postgres() -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    workers = bool(getattr(config.option, "numprocesses", None))  # pytest-xdist's controller
     if _PG_SERVER:
         u = make_url(_PG_SERVER)
-        db_line = f"database: PostgreSQL at {u.host}:{u.port or 5432}, database {TEST_DB_NAME}"
+        name = (
+            f"{TEST_DB_NAME}_gw0, {TEST_DB_NAME}_gw1, … (one per worker)"
+            if workers
+            else TEST_DB_NAME
+        )
+        db_line = f"database: PostgreSQL at {u.host}:{u.port or 5432}, database {name}"
     else:
         db_line = "database: SQLite (PostgreSQL did not answer; PostgreSQL-only tests are skipped)"
-    redis_line = (
-        f"redis: {_REDIS_URL}"
-        if _REDIS_URL
-        else "redis: not available (in-memory rate limits; Redis tests are skipped)"
-    )
+    if _REDIS_URL:
+        redis_line = f"redis: {_REDIS_URL}" + (
+            " for gw0, the next databases for the others" if workers else ""
+        )
+    else:
+        redis_line = "redis: not available (in-memory rate limits; Redis tests are skipped)"
     return [db_line, redis_line]
 
 
+# Session fixtures built once by the worker that needs them: every test using them is sent to
+# one worker (``--dist loadgroup``), so the demo database (and the browser tests' servers on
+# it) is built once per run, not once per worker.
+DEMO_FIXTURES = frozenset({"demo_app", "server"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if DEMO_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+                item.add_marker(pytest.mark.xdist_group("demo_database"))
     if not uses_postgres():
         skip = pytest.mark.skip(reason="needs PostgreSQL, which did not answer on 127.0.0.1:5432")
         for item in items:
@@ -124,6 +158,9 @@ def make_app(**overrides: Any) -> Flask:
         "DATABASE_URL": database_url(),
         "REDIS_URL": _REDIS_URL,
         "WTF_CSRF_ENABLED": False,
+        # attachments and reports of this test process (a worker's own under xdist)
+        "UPLOAD_DIR": str(_FILES_DIR / "uploads"),
+        "REPORT_DIR": str(_FILES_DIR / "reports"),
     }
     config.update(overrides)
     return create_app(config)

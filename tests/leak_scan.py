@@ -14,13 +14,17 @@ import hashlib
 import html
 import json
 import logging
+import pickle
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -258,6 +262,28 @@ class IdentityScanner:
                             identities[value], mask(value), channel, hider(where), hider(test)
                         )
             return list(found.values())
+
+    def export(self) -> dict[str, Any]:
+        """What a pytest-xdist worker hands to the controller: its identities, counts and
+        outputs (compressed)."""
+        with self._lock:
+            if self._texts:
+                self._compress()
+            return {
+                "identities": dict(self.identities),
+                "counts": dict(self.counts),
+                "chunks": [(c.blob, c.starts, c.meta) for c in self._chunks],
+            }
+
+    def absorb(self, exported: dict[str, Any]) -> None:
+        """Add a worker's identities and outputs, so that one scan covers the whole run: an
+        identity one worker wrote is looked for in the outputs of every worker."""
+        with self._lock:
+            for value, column in exported["identities"].items():
+                self.identities.setdefault(value, column)
+            for channel, count in exported["counts"].items():
+                self.counts[channel] = self.counts.get(channel, 0) + count
+            self._chunks.extend(_Chunk(*chunk) for chunk in exported["chunks"])
 
     def summary(self, findings: list[Finding]) -> str:
         failing = sum(not f.noted for f in findings)
@@ -567,15 +593,40 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: Any) -> No
         _capture.demo_loaded = True
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist controller, for each worker: where the worker leaves its scanner."""
+    node.workerinput["identity_scan_dir"] = _exports_dir(node.config)
+
+
+def _exports_dir(config: pytest.Config) -> str:
+    if not hasattr(config, "_identity_scan_dir"):
+        config._identity_scan_dir = tempfile.mkdtemp(prefix="simpul-identity-scan-")  # type: ignore[attr-defined]
+    return str(config._identity_scan_dir)  # type: ignore[attr-defined]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The scan at the end of the run. Under pytest-xdist each worker leaves what it learned
+    and saw in a file, and the controller scans them all together at its own end."""
     global _capture
     capture, _capture = _capture, None
-    if capture is not None:
-        capture.uninstall()
-        if capture.demo_loaded:
-            capture.learn_demo()
-        conclude(capture.scanner, session)
+    if capture is None:
+        return
+    capture.uninstall()
+    if capture.demo_loaded:
+        capture.learn_demo()
+    worker_input = getattr(session.config, "workerinput", None)
+    if worker_input is not None:
+        path = Path(worker_input["identity_scan_dir"]) / f"{worker_input['workerid']}.pickle"
+        path.write_bytes(pickle.dumps(capture.scanner.export()))
+        return
+    exports = getattr(session.config, "_identity_scan_dir", None)
+    if exports is not None:
+        for path in sorted(Path(exports).glob("*.pickle")):
+            capture.scanner.absorb(pickle.loads(path.read_bytes()))  # noqa: S301 (our workers')
+        shutil.rmtree(exports, ignore_errors=True)
+    conclude(capture.scanner, session)
 
 
 def conclude(scanner: IdentityScanner, session: Any) -> list[Finding]:

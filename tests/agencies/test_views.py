@@ -11,7 +11,7 @@ from app.core.enums import AgencyType, Role, ServiceType, SubTaskForceKey
 from app.core.permissions import route_permission
 from app.extensions import db
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 
 def html(response) -> str:
@@ -73,7 +73,7 @@ def test_user_without_the_permission_gets_403(client, kota_gt):
     agency = AgencyFactory(region=kota_gt.region)
     user = UserFactory(roles=[(Role.MANAJER_KASUS, agency), (Role.SUPERVISOR, agency)])
     db.session.commit()
-    login(client, user)
+    login_as(client, user)
     for method, url in _urls(agency.id, kota_gt.id, kota_gt.sub_task_forces[0].id):
         assert getattr(client, method)(url).status_code == 403, url
     assert b"/admin/lembaga" not in client.get("/beranda").data

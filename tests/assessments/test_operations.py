@@ -26,21 +26,6 @@ from tests.factories.cases import RECEIVED, create_case
 AREAS = list(AssessmentArea)
 
 
-@pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
 def victim(name: str, sex: str = "P") -> VictimData:
     return VictimData(
         sex=sex,

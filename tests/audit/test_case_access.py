@@ -15,22 +15,7 @@ from app.core.enums import Role
 from app.extensions import db
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
-
-
-@pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
+from tests.fixtures import login_as
 
 
 @pytest.fixture
@@ -59,11 +44,11 @@ def test_the_supervisor_sees_who_revealed_the_childs_identity(
     app, client, supervisor, manager, child_case
 ):
     manager_client = app.test_client()
-    login(manager_client, manager)
+    login_as(manager_client, manager)
     victim = child_case.victims[0]
     response = manager_client.post(f"/kasus/{child_case.id}/korban/{victim.id}/identitas")
     assert response.status_code == 200
-    login(client, supervisor)
+    login_as(client, supervisor)
     response = client.get(f"/kasus/{child_case.id}/akses")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -77,7 +62,7 @@ def test_the_supervisor_sees_who_revealed_the_childs_identity(
 def test_opening_the_case_page_is_recorded_once_per_ten_minutes(
     app, client, supervisor, child_case
 ):
-    login(client, supervisor)
+    login_as(client, supervisor)
     assert client.get(f"/kasus/{child_case.id}").status_code == 200
     assert client.get(f"/kasus/{child_case.id}").status_code == 200
     [view] = _entries("case.view", object_id=str(child_case.id), actor_id=supervisor.id)
@@ -106,7 +91,7 @@ def test_the_recorded_page_exists(app):
 def test_a_case_manager_may_not_see_it_and_the_refusal_is_recorded(
     app, client, manager, child_case
 ):
-    login(client, manager)
+    login_as(client, manager)
     response = client.get(f"/kasus/{child_case.id}/akses?q=Ani")
     assert response.status_code == 403
     [denial] = _entries("access.denied", actor_id=manager.id)
@@ -123,7 +108,7 @@ def test_a_case_manager_may_not_see_it_and_the_refusal_is_recorded(
 
 def test_another_agencys_supervisor_gets_not_found_and_it_is_recorded(app, client, child_case):
     stranger = UserFactory(roles=[(Role.SUPERVISOR, AgencyFactory())])
-    login(client, stranger)
+    login_as(client, stranger)
     assert client.get(f"/kasus/{child_case.id}/akses").status_code == 404
     assert client.get(f"/kasus/{child_case.id}").status_code == 404
     denials = _entries("access.denied", actor_id=stranger.id)
@@ -140,7 +125,7 @@ def test_a_supervisor_who_only_manages_a_case_elsewhere_gets_not_found(app, clie
     other = AgencyFactory()
     user = UserFactory(roles=[(Role.SUPERVISOR, other), (Role.MANAJER_KASUS, child_case.agency)])
     child_case.case_manager_id = user.id
-    login(client, user)
+    login_as(client, user)
     assert client.get(f"/kasus/{child_case.id}").status_code == 200
     assert client.get(f"/kasus/{child_case.id}/akses").status_code == 404
 
@@ -150,6 +135,6 @@ def test_refusals_of_anonymous_visitors_and_unknown_addresses_are_not_recorded(
 ):
     before = len(_entries("access.denied"))
     assert client.get("/kasus/999999/akses").status_code in (302, 401)
-    login(client, supervisor)
+    login_as(client, supervisor)
     assert client.get("/no-such-page").status_code == 404
     assert len(_entries("access.denied")) == before

@@ -1,16 +1,41 @@
 import pytest
+from flask import Flask
 
 from app.auth import operations as ops
-from app.auth.passwords import hash_password, verify_password
+from app.auth.passwords import TESTING_HASHER, hash_password, needs_rehash, verify_password
 from app.core.errors import DomainError
 
 
-def test_hash_is_argon2id_with_the_required_cost():
-    encoded = hash_password("sungai panjang mengalir ke laut")
+def argon2_parameters(encoded: str) -> dict[str, int]:
     assert encoded.startswith("$argon2id$")
-    params = dict(p.split("=") for p in encoded.split("$")[3].split(","))
-    assert int(params["m"]) >= 19 * 1024
-    assert int(params["t"]) >= 2
+    return {k: int(v) for k, v in (p.split("=") for p in encoded.split("$")[3].split(","))}
+
+
+@pytest.mark.parametrize("app_env", ["production", "development"])
+def test_hash_is_argon2id_with_the_required_cost(app_env):
+    """Production and development hash with the OWASP minimum, and a hash made with less is
+    rehashed at the next sign-in."""
+    other = Flask("passwords")
+    other.config["APP_ENV"] = app_env
+    with other.app_context():
+        encoded = hash_password("sungai panjang mengalir ke laut")
+        assert verify_password(encoded, "sungai panjang mengalir ke laut")
+        assert not needs_rehash(encoded)
+        assert needs_rehash(TESTING_HASHER.hash("sungai panjang mengalir ke laut"))
+    params = argon2_parameters(encoded)
+    assert params["m"] >= 19 * 1024
+    assert params["t"] >= 2
+    assert params["p"] == 1
+
+
+def test_the_test_suite_hashes_cheaply(app):
+    """APP_ENV=testing only: the cheapest argon2id parameters, and no rehash of its hashes."""
+    assert app.config["APP_ENV"] == "testing"
+    with app.app_context():
+        encoded = hash_password("sungai panjang mengalir ke laut")
+        assert argon2_parameters(encoded) == {"m": 8, "t": 1, "p": 1}
+        assert verify_password(encoded, "sungai panjang mengalir ke laut")
+        assert not needs_rehash(encoded)
 
 
 def test_verify():

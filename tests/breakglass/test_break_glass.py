@@ -27,7 +27,7 @@ from app.workflow.models import CaseTransition
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import png_bytes
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 PNG = png_bytes()
 REASON = "Korban datang malam hari ke UPTD kami dan butuh rujukan segera."
@@ -79,7 +79,7 @@ def english(client: Any) -> Any:
 
 
 def signed_in(client: Any, user: Any) -> Any:
-    login(client, user)
+    login_as(client, user)
     return english(client)
 
 

@@ -13,10 +13,10 @@ from app.cases import operations as ops
 from app.cases.models import Attachment
 from app.core.enums import Role
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import png_bytes
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 PNG = png_bytes()
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -32,11 +32,6 @@ def uploads(app, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
 def manager(agency):
     return UserFactory(name="Dewi Manajer", roles=[(Role.MANAJER_KASUS, agency)])
 
@@ -48,7 +43,7 @@ def case(agency, manager):
 
 @pytest.fixture
 def signed_in(client, manager):
-    login(client, manager)
+    login_as(client, manager)
     client.post("/bahasa", data={"locale": "en"})
     return client
 
@@ -132,7 +127,7 @@ def test_a_spoofed_file_is_refused_and_nothing_is_stored(
 
 
 def test_refusal_is_in_indonesian_by_default(client, manager, case, uploads):
-    login(client, manager)
+    login_as(client, manager)
     html = upload(client, case, HTML, "foto.jpg").get_data(as_text=True)
     assert 'lang="id"' in html and "is-invalid" in html
     assert stored_files(uploads) == []

@@ -16,7 +16,7 @@ from app.services.models import ServiceTrack
 from app.workflow.models import CaseTransition
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 CHILD_NAME = "Ani Lestari Wulandari"
 CHILD_NIK = "3273015501140002"
@@ -94,7 +94,7 @@ def english(client):
 
 
 def test_header_shows_reference_state_risk_types_owner(app, client, adult_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     page = english(client).get(f"/kasus/{adult_case.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -108,7 +108,7 @@ def test_header_shows_reference_state_risk_types_owner(app, client, adult_case, 
 
 
 def test_adult_victim_identity_is_shown_to_people_in_scope(client, adult_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     html = client.get(f"/kasus/{adult_case.id}").get_data(as_text=True)
     assert "Siti Aminah" in html
     assert "Joko" in html  # perpetrator of an adult victim
@@ -116,7 +116,7 @@ def test_adult_victim_identity_is_shown_to_people_in_scope(client, adult_case, m
 
 
 def test_child_identity_is_masked_by_default(client, child_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     html = client.get(f"/kasus/{child_case.id}").get_data(as_text=True)
     for secret in (
         CHILD_NAME,
@@ -141,7 +141,7 @@ def test_child_identity_is_masked_by_default(client, child_case, manager):
 
 
 def test_reveal_shows_the_identity_once_and_records_it(client, child_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     victim = child_case.victims[0]
     response = client.post(f"/kasus/{child_case.id}/korban/{victim.id}/identitas")
     assert response.status_code == 200
@@ -161,7 +161,7 @@ def test_reveal_shows_the_identity_once_and_records_it(client, child_case, manag
 
 
 def test_each_reveal_is_recorded(client, child_case, supervisor):
-    login(client, supervisor)
+    login_as(client, supervisor)
     victim = child_case.victims[0]
     for _ in range(2):
         client.post(f"/kasus/{child_case.id}/korban/{victim.id}/identitas")
@@ -178,7 +178,7 @@ def test_reveal_refused_as_not_found_without_the_right(client, child_case, manag
     # the rule it is built on is taken away (the page asks the same predicate)
     monkeypatch.setattr(permissions, "can_edit_case", lambda user, case: False)
     assert not permissions.can_reveal_identity(manager, child_case)
-    login(client, manager)
+    login_as(client, manager)
     victim = child_case.victims[0]
     html = client.get(f"/kasus/{child_case.id}").get_data(as_text=True)
     assert "/identitas" not in html
@@ -192,7 +192,7 @@ def test_reveal_refused_as_not_found_without_the_right(client, child_case, manag
 
 
 def test_revealing_an_adult_records_nothing(client, adult_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     victim = adult_case.victims[0]
     response = client.post(f"/kasus/{adult_case.id}/korban/{victim.id}/identitas")
     assert response.status_code == 302
@@ -203,7 +203,7 @@ def test_revealing_an_adult_records_nothing(client, adult_case, manager):
 
 
 def test_reveal_of_a_victim_of_another_case_is_not_found(client, child_case, adult_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     other = adult_case.victims[0]
     assert client.post(f"/kasus/{child_case.id}/korban/{other.id}/identitas").status_code == 404
 
@@ -216,21 +216,21 @@ def test_perpetrator_under_18_is_marked(client, agency, manager):
         victims=[child_victim(consents=[])],
         perpetrators=[PerpetratorData(name="Remaja Pelaku", sex="L", age=16)],
     )
-    login(client, manager)
+    login_as(client, manager)
     html = english(client).get(f"/kasus/{case.id}").get_data(as_text=True)
     assert "Child in conflict with the law" in html
     assert "Remaja Pelaku" not in html
 
 
 def test_kronologi_is_collapsed(client, adult_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     html = client.get(f"/kasus/{adult_case.id}").get_data(as_text=True)
     start = html.index('<details class="border rounded p-2">')
     assert "Korban datang dengan luka memar." in html[start : html.index("</details>", start)]
 
 
 def test_service_tracks_are_listed(client, adult_case, manager):
-    login(client, manager)
+    login_as(client, manager)
     html = english(client).get(f"/kasus/{adult_case.id}").get_data(as_text=True)
     assert "No services planned yet" in html
     provider = AgencyFactory(name="RSUD Kota Uji")
@@ -270,7 +270,7 @@ def test_timeline_merges_everything_in_time_order(
             at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
         )
     )
-    login(client, manager)
+    login_as(client, manager)
     client.post(f"/kasus/{adult_case.id}/korban/{victim.id}/identitas")
     html = client.get(f"/kasus/{adult_case.id}").get_data(as_text=True)
     timeline = html[html.index('id="timeline"') :]
@@ -283,7 +283,7 @@ def test_timeline_merges_everything_in_time_order(
 
 def test_draft_page_for_its_author(client, agency, intake_officer):
     draft = create_case(agency, actor=intake_officer, draft=True)
-    login(client, intake_officer)
+    login_as(client, intake_officer)
     response = client.get(f"/kasus/{draft.id}")
     assert response.status_code == 200
     assert f'action="/kasus/{draft.id}/catatan"' not in response.get_data(as_text=True)

@@ -33,7 +33,7 @@ from app.workflow.models import CaseTransfer
 from tests.factories import TEST_PASSWORD, AgencyFactory, UserFactory
 from tests.factories.cases import INTAKE_FORM, create_case, make_intake
 from tests.factories.files import png_bytes
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 ALREADY_SENT = "Formulir ini sudah dikirim."
 NIK = "3273014105940001"  # the default victim: a woman born on 1 May 1994
@@ -83,11 +83,6 @@ def agency() -> Any:
 
 
 @pytest.fixture
-def officer(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-
-
-@pytest.fixture
 def manager(agency: Any) -> Any:
     return UserFactory(roles=[(Role.MANAJER_KASUS, agency), (Role.SUPERVISOR, agency)])
 
@@ -124,11 +119,11 @@ def test_every_create_view_takes_its_form_once(app: Any) -> None:
 def test_the_create_forms_of_the_case_page_and_the_intake_carry_a_fresh_key(
     client: FlaskClient, officer: Any, manager: Any, case: Any
 ) -> None:
-    login(client, officer)
+    login_as(client, officer)
     first, second = keys_on(client.get("/kasus/baru")), keys_on(client.get("/kasus/baru"))
     assert len(first) == 1 and len(second) == 1 and first != second
     client.post("/keluar")
-    login(client, manager)
+    login_as(client, manager)
     page = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     for endpoint in ("catatan", "persetujuan", "lampiran", "pelimpahan"):
         form = re.search(rf'<form[^>]*action="[^"]*/{endpoint}[^"]*"[^>]*>(.*?)</form>', page, re.S)
@@ -141,7 +136,7 @@ def test_the_create_forms_of_the_case_page_and_the_intake_carry_a_fresh_key(
 
 
 def test_the_intake_form_sent_twice_registers_one_case(client: FlaskClient, officer: Any) -> None:
-    login(client, officer)
+    login_as(client, officer)
     (key,) = keys_on(client.get("/kasus/baru"))
     before = count(Case)
     first = client.post("/kasus/baru", data=anonymous_intake(idempotency_key=key))
@@ -161,7 +156,7 @@ def test_the_intake_form_sent_twice_registers_one_case(client: FlaskClient, offi
 
 
 def test_a_refused_sending_keeps_no_claim_on_its_key(client: FlaskClient, officer: Any) -> None:
-    login(client, officer)
+    login_as(client, officer)
     (key,) = keys_on(client.get("/kasus/baru"))
     refused = client.post("/kasus/baru", data=anonymous_intake(idempotency_key=key, risk=""))
     assert refused.status_code == 422
@@ -174,7 +169,7 @@ def test_a_refused_sending_keeps_no_claim_on_its_key(client: FlaskClient, office
 def test_a_page_that_only_asks_again_keeps_no_claim(client: FlaskClient, officer: Any) -> None:
     """A row button or the duplicate check answers 200 with the form again: nothing was
     created, so the key is not taken."""
-    login(client, officer)
+    login_as(client, officer)
     (key,) = keys_on(client.get("/kasus/baru"))
     again = client.post(
         "/kasus/baru", data=anonymous_intake(idempotency_key=key, action="check_duplicates")
@@ -185,11 +180,11 @@ def test_a_page_that_only_asks_again_keeps_no_claim(client: FlaskClient, officer
 
 def test_a_key_is_per_user(client: FlaskClient, officer: Any, agency: Any) -> None:
     colleague = UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-    login(client, officer)
+    login_as(client, officer)
     (key,) = keys_on(client.get("/kasus/baru"))
     assert client.post("/kasus/baru", data=anonymous_intake(idempotency_key=key)).status_code == 302
     client.post("/keluar")
-    login(client, colleague)
+    login_as(client, colleague)
     before = count(Case)
     response = client.post("/kasus/baru", data=anonymous_intake(idempotency_key=key))
     assert response.status_code == 302
@@ -198,7 +193,7 @@ def test_a_key_is_per_user(client: FlaskClient, officer: Any, agency: Any) -> No
 
 @pytest.mark.parametrize("key", ["pendek", "x" * 65, "<script>", "a b c d e f g h i j"])
 def test_a_key_we_did_not_make_is_refused(client: FlaskClient, officer: Any, key: str) -> None:
-    login(client, officer)
+    login_as(client, officer)
     before = count(Case)
     response = client.post("/kasus/baru", data=anonymous_intake(idempotency_key=key))
     assert response.status_code == 400
@@ -251,7 +246,7 @@ def test_a_create_form_of_the_case_page_sent_twice_creates_once(
 ) -> None:
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
     receiving = AgencyFactory(services=[ServiceType.PENGADUAN])
-    login(client, manager)
+    login_as(client, manager)
     url, data, model = _case_forms(case)[name]
     if name == "transfer request":
         data = {**data, "to_agency": str(receiving.id)}
@@ -305,7 +300,7 @@ def test_the_intake_form_asks_again_when_the_nik_was_registered_meanwhile(
 ) -> None:
     """The form's own duplicate check saw nothing; the person was registered by someone else
     before this intake was saved: refused beside the NIK (422), nothing saved."""
-    login(client, officer)
+    login_as(client, officer)
     original = ops.register_case
 
     def meanwhile(*args: Any, **kwargs: Any) -> Any:  # the same officer, on another device

@@ -20,7 +20,7 @@ from app.extensions import db
 from tests.cases.test_intake_views import NEW, msg, posting, text_of
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 NIK = "3273014105940001"
 NAME = "Siti Aminah"  # the name of the standard posting (tests.factories.cases.INTAKE_FORM)
@@ -65,7 +65,7 @@ def assigned_case(agency: Any, staff: dict[str, Any]) -> Any:
 
 def test_opening_the_intake_form_is_recorded_every_time(client, agency, staff):
     case = create_case(agency, actor=staff["officer"])
-    login(client, staff["officer"])
+    login_as(client, staff["officer"])
     for _ in range(2):
         assert client.get(f"/kasus/{case.id}/ubah").status_code == 200
     views = entries("intake_form.view", object_id=str(case.id))
@@ -77,14 +77,14 @@ def test_opening_the_intake_form_is_recorded_every_time(client, agency, staff):
 def test_opening_an_assessment_is_recorded_with_the_victim(client, agency, staff):
     case = create_case(agency, actor=staff["manager"], case_manager=staff["manager"])
     victim = case.victims[0]
-    login(client, staff["manager"])
+    login_as(client, staff["manager"])
     assert client.get(f"/kasus/{case.id}/korban/{victim.id}/asesmen").status_code == 200
     [view] = entries("assessment.view", object_id=str(case.id))
     assert view.actor_id == staff["manager"].id
     assert view.changes == {"victim_id": victim.id}
     # on the "who has seen this case" page of the supervisors
     supervisor = client.application.test_client()
-    login(supervisor, staff["supervisor"])
+    login_as(supervisor, staff["supervisor"])
     page = supervisor.get(f"/kasus/{case.id}/akses").get_data(as_text=True)
     assert msg("Opened a victim's assessment") in page
 
@@ -96,7 +96,7 @@ def test_a_match_outside_the_users_scope_says_only_possible_duplicate_elsewhere(
     client, agency, staff
 ):
     other = assigned_case(agency, staff)
-    login(client, staff["officer"])
+    login_as(client, staff["officer"])
     response = client.post(NEW, data=posting(victims__0__nik=NIK, action="check_duplicates"))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -117,7 +117,7 @@ def test_a_match_outside_the_users_scope_says_only_possible_duplicate_elsewhere(
 
 def test_a_supervisor_sees_the_reference(client, agency, staff):
     other = assigned_case(agency, staff)
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     page = client.post(NEW, data=posting(victims__0__nik=NIK, action="check_duplicates")).get_data(
         as_text=True
     )
@@ -128,7 +128,7 @@ def test_a_supervisor_sees_the_reference(client, agency, staff):
 def test_every_check_is_audited_without_the_identity(client, agency, staff):
     other = assigned_case(agency, staff)
     own = create_case(agency, actor=staff["officer"])  # in the officer's scope (same name)
-    login(client, staff["officer"])
+    login_as(client, staff["officer"])
     client.post(NEW, data=posting(victims__0__nik=NIK, action="check_duplicates"))
     [check] = entries("case.duplicate_check")
     assert check.actor_id == staff["officer"].id
@@ -151,7 +151,7 @@ def test_every_check_is_audited_without_the_identity(client, agency, staff):
 
 def test_row_buttons_look_nothing_up(client, agency, staff):
     assigned_case(agency, staff)
-    login(client, staff["officer"])
+    login_as(client, staff["officer"])
     response = client.post(NEW, data=posting(victims__0__nik=NIK, add_witness=""))
     assert response.status_code == 200
     assert entries("case.duplicate_check") == []
@@ -160,7 +160,7 @@ def test_row_buttons_look_nothing_up(client, agency, staff):
 def test_the_check_is_rate_limited_per_user(app, client, agency, staff, monkeypatch):
     monkeypatch.setitem(app.config, "DUPLICATE_CHECK_RATE_LIMIT", "2 per hour")
     assigned_case(agency, staff)
-    login(client, staff["officer"])
+    login_as(client, staff["officer"])
     for _ in range(2):
         ok = client.post(NEW, data=posting(victims__0__nik=NIK, action="check_duplicates"))
         assert ok.status_code == 200
@@ -181,7 +181,7 @@ def test_the_check_is_rate_limited_per_user(app, client, agency, staff, monkeypa
     assert [c.changes.get("paused", False) for c in checks] == [False, False, True, True]
     # another user is not held back
     colleague = app.test_client()
-    login(colleague, staff["colleague"])
+    login_as(colleague, staff["colleague"])
     assert (
         colleague.post(
             NEW, data=posting(victims__0__nik=NIK, action="check_duplicates")

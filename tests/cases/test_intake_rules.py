@@ -30,7 +30,7 @@ from tests.cases.test_intake_views import (
     value_of,
 )
 from tests.factories import AgencyFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 CHILD = {
     "case_types": ["kta"],
@@ -238,7 +238,7 @@ RULES = [
 @pytest.fixture
 def officer_client(client: Any) -> Any:
     agency = AgencyFactory(code="UPTDPPA-3273")
-    login(client, UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)]))
+    login_as(client, UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)]))
     return client
 
 

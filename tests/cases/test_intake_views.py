@@ -24,7 +24,7 @@ from app.notifications.models import Notification
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import INTAKE_FORM as VALID
 from tests.factories.cases import RECEIVED
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 
 def posting(**changes: Any) -> dict[str, Any]:
@@ -216,13 +216,8 @@ def agency() -> Any:
 
 
 @pytest.fixture
-def officer(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-
-
-@pytest.fixture
 def officer_client(client: FlaskClient, officer: Any) -> FlaskClient:
-    login(client, officer)
+    login_as(client, officer)
     return client
 
 
@@ -353,7 +348,7 @@ def test_a_high_risk_complaint_alerts_the_supervisor(officer_client, agency):
 def test_several_agencies_choose_one(client, agency):
     other = AgencyFactory(code="UPTDPPA-3201")
     user = UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency), (Role.MANAJER_KASUS, other)])
-    login(client, user)
+    login_as(client, user)
     page = client.get(NEW).get_data(as_text=True)
     assert selected_of(page, "agency") == ""
     assert f'value="{other.id}"' in page and f'value="{agency.id}"' in page
@@ -373,7 +368,7 @@ def test_an_agency_not_in_the_users_list_is_refused(client, agency):
     user = UserFactory(
         roles=[(Role.PETUGAS_PENGADUAN, agency), (Role.PETUGAS_PENGADUAN, AgencyFactory())]
     )
-    login(client, user)
+    login_as(client, user)
     stranger = AgencyFactory()
     response = client.post(NEW, data=posting(agency=str(stranger.id)))
     assert response.status_code == 422 and case_count() == 0
@@ -841,7 +836,7 @@ def test_the_second_of_two_concurrent_edits_is_refused_and_nothing_is_lost(
     case = create_case(agency, actor=officer)
     supervisor = UserFactory(roles=[(Role.SUPERVISOR, agency)])
     other = app.test_client()
-    login(other, supervisor)
+    login_as(other, supervisor)
     first_page = officer_client.get(edit_url(case)).get_data(as_text=True)
     second_page = other.get(edit_url(case)).get_data(as_text=True)
     loaded = value_of(second_page, "version")
@@ -890,7 +885,7 @@ def test_anonymous_is_sent_to_sign_in(client):
     "role", [Role.PETUGAS_LAYANAN, Role.ANALIS_DATA, Role.ADMIN, Role.PIMPINAN]
 )
 def test_roles_without_intake_cannot_open_the_form(client, agency, role):
-    login(client, UserFactory(roles=[(role, agency)]))
+    login_as(client, UserFactory(roles=[(role, agency)]))
     assert client.get(NEW).status_code == 403
     assert client.post(NEW, data=posting()).status_code == 403
     assert case_count() == 0
@@ -898,13 +893,13 @@ def test_roles_without_intake_cannot_open_the_form(client, agency, role):
 
 def test_without_an_active_agency_the_form_is_refused(client):
     closed = AgencyFactory(active=False)
-    login(client, UserFactory(roles=[(Role.PETUGAS_PENGADUAN, closed)]))
+    login_as(client, UserFactory(roles=[(Role.PETUGAS_PENGADUAN, closed)]))
     assert client.get(NEW).status_code == 403
 
 
 def test_another_agencys_case_is_not_found(client, agency, officer, create_case):
     case = create_case(agency, actor=officer)
-    login(client, UserFactory(roles=[(Role.SUPERVISOR, AgencyFactory())]))
+    login_as(client, UserFactory(roles=[(Role.SUPERVISOR, AgencyFactory())]))
     assert client.get(edit_url(case)).status_code == 404
     assert client.post(edit_url(case), data=posting(action="save")).status_code == 404
 
@@ -913,7 +908,7 @@ def test_a_colleagues_complaint_is_not_found_by_another_intake_officer(
     client, agency, officer, create_case
 ):
     case = create_case(agency, actor=officer)
-    login(client, UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)]))
+    login_as(client, UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)]))
     assert client.get(edit_url(case)).status_code == 404
 
 
@@ -922,7 +917,7 @@ def test_a_case_manager_of_another_case_cannot_edit(client, agency, officer, cre
     case = create_case(
         agency, actor=officer, case_manager=UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
     )
-    login(client, manager)
+    login_as(client, manager)
     assert client.get(edit_url(case)).status_code == 404
     assert client.get("/kasus/999999/ubah").status_code == 404
 

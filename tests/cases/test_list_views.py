@@ -15,7 +15,7 @@ from app.extensions import db
 from app.workflow.operations import apply_case_event
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 REF = re.compile(r">([A-Z0-9-]+-\d{4}-\d{5})<")
 
@@ -80,7 +80,7 @@ def cases(agency, other_agency, staff):
     ],
 )
 def test_list_shows_only_cases_in_scope(client, staff, cases, who, expected):
-    login(client, staff[who])
+    login_as(client, staff[who])
     shown = set(references(client.get("/kasus")))
     assert shown == {cases[k].reference for k in expected}
 
@@ -97,7 +97,7 @@ def test_roles_without_case_access_are_forbidden(client, agency, cases, role):
         ).first()
     else:
         scope = agency
-    login(client, UserFactory(roles=[(role, scope)]))
+    login_as(client, UserFactory(roles=[(role, scope)]))
     assert client.get("/kasus").status_code == 403
 
 
@@ -107,7 +107,7 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 
 def test_list_never_shows_victim_names(client, staff, cases):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     html = client.get("/kasus").get_data(as_text=True)
     assert "Siti Aminah" not in html
     assert "Joko" not in html  # nor perpetrators
@@ -122,7 +122,7 @@ def test_list_columns(client, agency, staff):
         case_types=["ktp", "tpks"],
         victims=[adult(), adult(name="Rina")],
     )
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     client.post("/bahasa", data={"locale": "en"})
     html = client.get("/kasus").get_data(as_text=True)
     row = html[html.index(case.reference) :]
@@ -140,13 +140,13 @@ def test_drafts_are_listed_for_their_author_only(client, app, agency, staff):
     draft = create_case(agency, actor=staff["intake"], draft=True)
     with app.test_request_context():
         link = f'href="{_draft_url(draft)}"'  # the intake form once it exists, else the page
-    login(client, staff["intake"])
+    login_as(client, staff["intake"])
     html = client.get("/kasus").get_data(as_text=True)
     assert link in html
     assert "badge text-bg-secondary" in html  # the draft badge
 
     supervisor = app.test_client()
-    login(supervisor, staff["supervisor"])
+    login_as(supervisor, staff["supervisor"])
     html = supervisor.get("/kasus").get_data(as_text=True)
     assert link not in html and "badge text-bg-secondary" not in html
 
@@ -209,19 +209,19 @@ def varied(agency, staff):
     ],
 )
 def test_filters(client, staff, varied, query, expected):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     assert set(references(client.get(f"/kasus?{query}"))) == {varied[k].reference for k in expected}
 
 
 def test_filter_by_state(client, staff, varied):
     varied["sedang_ktp"].state = CaseState.IDENTIFIKASI
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     assert references(client.get("/kasus?state=identifikasi")) == [varied["sedang_ktp"].reference]
     assert varied["sedang_ktp"].reference not in references(client.get("/kasus?state=diterima"))
 
 
 def test_filter_by_case_manager_offers_the_agency_s_managers(client, staff, varied):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     html = client.get("/kasus").get_data(as_text=True)
     assert "Manajer Satu" in html and "Manajer Dua" in html
     assert f'value="{staff["other_supervisor"].id}"' not in html
@@ -258,7 +258,7 @@ def test_filter_first_response_overdue(client, agency, staff):
         actor=s["supervisor"],
         expected_version=answered.version,
     )  # late, but done
-    login(client, s["supervisor"])
+    login_as(client, s["supervisor"])
     found = set(references(client.get("/kasus?overdue=y")))
     assert found == {late_high.reference, late_medium.reference}
     assert fresh_low.reference in references(client.get("/kasus"))
@@ -288,20 +288,20 @@ def test_filter_first_response_overdue(client, agency, staff):
     ],
 )
 def test_sorting(client, staff, varied, sort, order):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     assert references(client.get(f"/kasus?sort={sort}")) == [varied[k].reference for k in order]
 
 
 def test_sort_by_state(client, staff, varied):
     varied["tinggi_kta"].state = CaseState.IDENTIFIKASI
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     found = references(client.get("/kasus?sort=state"))
     assert found[0] != varied["tinggi_kta"].reference  # diterima < identifikasi
     assert references(client.get("/kasus?sort=-state"))[0] == varied["tinggi_kta"].reference
 
 
 def test_sort_links_keep_the_filters_and_flip_direction(client, staff, varied):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     html = client.get("/kasus?risk=tinggi&sort=reference").get_data(as_text=True)
     assert "risk=tinggi&amp;sort=-reference" in html
     assert "risk=tinggi&amp;sort=-risk" in html
@@ -313,7 +313,7 @@ def search(client, term, **fields):
 
 
 def test_search_by_part_of_the_reference(client, staff, varied):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     target = varied["sedang_ktp"].reference
     assert references(search(client, target[-5:])) == [target]
     assert references(search(client, "%")) == []  # a wildcard is a plain character
@@ -325,7 +325,7 @@ def test_search_by_the_exact_full_name_of_a_victim(client, agency, other_agency,
     theirs = create_case(
         other_agency, actor=staff["other_supervisor"], victims=[adult(name="Maria Ulfa Susanti")]
     )
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     assert references(search(client, "maria  ulfa SUSANTI")) == [mine.reference]
     assert references(search(client, "Maria")) == []  # never a part of a name
     html = search(client, "Maria Ulfa Susanti").get_data(as_text=True)
@@ -333,7 +333,7 @@ def test_search_by_the_exact_full_name_of_a_victim(client, agency, other_agency,
 
 
 def test_search_keeps_the_filters_and_sorts_and_pages_by_post(client, agency, staff, varied):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     ref = varied["tinggi_kta"].reference
     assert references(search(client, ref[:-6], risk="tinggi")) == [ref]
     assert references(search(client, ref, risk="rendah")) == []
@@ -349,21 +349,21 @@ def test_search_keeps_the_filters_and_sorts_and_pages_by_post(client, agency, st
 
 
 def test_an_empty_search_goes_to_the_filters_by_get(client, staff, varied):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     response = client.post("/kasus/cari", data={"q": "  ", "risk": "tinggi"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/kasus?risk=tinggi")
 
 
 def test_a_search_term_in_the_url_is_dropped(client, staff, varied):
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     response = client.get("/kasus?q=Siti+Aminah&risk=tinggi")
     assert response.status_code == 303 and "Siti" not in response.headers["Location"]
     assert response.headers["Location"].endswith("/kasus?risk=tinggi")
 
 
 def test_the_search_needs_the_csrf_token(app, client, staff, varied):
-    login(client, staff["supervisor"])  # the suite runs with CSRF off; on for this request
+    login_as(client, staff["supervisor"])  # the suite runs with CSRF off; on for this request
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         assert client.post("/kasus/cari", data={"q": "x"}).status_code == 400
@@ -374,7 +374,7 @@ def test_the_search_needs_the_csrf_token(app, client, staff, varied):
 def test_pages_of_25(client, agency, staff):
     for _ in range(26):
         create_case(agency, actor=staff["intake"])
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     assert len(references(client.get("/kasus"))) == 25
     assert len(references(client.get("/kasus?page=2"))) == 1
     assert references(client.get("/kasus?page=9")) == []

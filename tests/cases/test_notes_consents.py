@@ -12,14 +12,9 @@ from app.cases.intake import ConsentData, GuardianData, PerpetratorData, VictimD
 from app.cases.models import CaseNote, ConsentEntry
 from app.core.enums import Role
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import UserFactory
 from tests.factories.cases import RECEIVED, create_case
-from tests.fixtures import login
-
-
-@pytest.fixture
-def agency():
-    return AgencyFactory()
+from tests.fixtures import login_as
 
 
 @pytest.fixture
@@ -34,7 +29,7 @@ def case(agency, manager):
 
 @pytest.fixture
 def signed_in(client, manager):
-    login(client, manager)
+    login_as(client, manager)
     client.post("/bahasa", data={"locale": "en"})
     return client
 
@@ -112,7 +107,7 @@ def test_notes_cannot_be_edited_or_deleted(app):
 
 def test_a_draft_takes_no_notes(client, agency, manager):
     draft = create_case(agency, actor=manager, draft=True)
-    login(client, manager)
+    login_as(client, manager)
     assert client.post(f"/kasus/{draft.id}/catatan", data={"body": "x"}).status_code == 404
 
 

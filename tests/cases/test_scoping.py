@@ -15,7 +15,7 @@ from app.extensions import db
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import png_bytes
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 PNG = png_bytes()
 
@@ -104,7 +104,7 @@ def call(client, method, url, data):
 def test_another_agency_s_case_is_not_found_on_every_route(
     client, agency_a, case_b, role, index, uploads
 ):
-    login(client, UserFactory(roles=[(role, agency_a)]))
+    login_as(client, UserFactory(roles=[(role, agency_a)]))
     method, url, data = routes(case_b)[index]
     before, refused = counts(), denials()
     stored = sorted(uploads.iterdir())
@@ -120,7 +120,7 @@ def test_another_agency_s_case_is_not_found_on_every_route(
 def test_guessed_ids_are_not_found(client, agency_a, index):
     user = UserFactory(roles=[(Role.SUPERVISOR, agency_a)])
     own = create_case(agency_a, actor=user)
-    login(client, user)
+    login_as(client, user)
     method, url, data = routes(own, attachment_id=987654)[index]
     if index == 2:  # an attachment id that does not exist, on an own case
         assert call(client, method, url, data).status_code == 404
@@ -134,7 +134,7 @@ def test_a_victim_of_another_case_is_not_found(client, agency_a, case_b, index):
     """The case is the user's own; the victim id in the address is B's."""
     user = UserFactory(roles=[(Role.SUPERVISOR, agency_a)])
     own = create_case(agency_a, actor=user)
-    login(client, user)
+    login_as(client, user)
     method, url, data = routes(own, victim_id=case_b.victims[0].id, attachment_id=0)[index]
     assert call(client, method, url, data).status_code == 404
 
@@ -145,7 +145,7 @@ def test_a_case_managed_by_someone_else_is_not_found(client, agency_a, index, up
     colleague = UserFactory(roles=[(Role.MANAJER_KASUS, agency_a)])
     case = create_case(agency_a, actor=manager, case_manager=colleague)
     ops.add_attachment(case, "bukti.png", PNG, actor=colleague)
-    login(client, manager)  # registered it, but it has a case manager now
+    login_as(client, manager)  # registered it, but it has a case manager now
     method, url, data = routes(case)[index]
     assert call(client, method, url, data).status_code == 404
 
@@ -156,7 +156,7 @@ def test_intake_officer_loses_the_case_once_assigned(client, agency_a, index):
     manager = UserFactory(roles=[(Role.MANAJER_KASUS, agency_a)])
     case = create_case(agency_a, actor=officer)
     ops.add_attachment(case, "bukti.png", PNG, actor=officer)
-    login(client, officer)
+    login_as(client, officer)
     assert client.get(f"/kasus/{case.id}").status_code == 200
     case.case_manager_id = manager.id
     method, url, data = routes(case)[index]
@@ -171,7 +171,7 @@ def test_roles_without_case_access_are_forbidden_everywhere(client, agency_a, ro
     owner = UserFactory(roles=[(Role.SUPERVISOR, agency_a)])
     case = create_case(agency_a, actor=owner)
     ops.add_attachment(case, "bukti.png", PNG, actor=owner)
-    login(client, UserFactory(roles=[(role, agency_a)]))
+    login_as(client, UserFactory(roles=[(role, agency_a)]))
     method, url, data = routes(case)[index]
     assert call(client, method, url, data).status_code == 403
 
@@ -180,6 +180,6 @@ def test_supervisor_of_the_agency_reaches_every_route(client, agency_a):
     officer = UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency_a)])
     case = create_case(agency_a, actor=officer)
     ops.add_attachment(case, "bukti.png", PNG, actor=officer)
-    login(client, UserFactory(roles=[(Role.SUPERVISOR, agency_a)]))
+    login_as(client, UserFactory(roles=[(Role.SUPERVISOR, agency_a)]))
     for method, url, data in routes(case):
         assert call(client, method, url, data).status_code in (200, 302), url

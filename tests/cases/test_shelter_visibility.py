@@ -18,7 +18,7 @@ from app.referrals.operations import Sharing, save_referral
 from app.services.operations import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 SHELTER_NAME = "Rumah Aman Melati Tersembunyi"
 SHELTER_CODE = "RA-MELATI"
@@ -87,7 +87,7 @@ def world() -> dict[str, Any]:
 
 
 def _page(client: Any, user: Any, url: str) -> str:
-    login(client, user)
+    login_as(client, user)
     response = client.get(url)
     assert response.status_code == 200, url
     return response.get_data(as_text=True)
@@ -102,7 +102,7 @@ def test_the_people_working_on_the_case_see_the_shelter(client, world, who):
 
 def test_a_break_the_glass_viewer_does_not_learn_the_shelter(client, world):
     outsider = UserFactory(roles=[(Role.MANAJER_KASUS, AgencyFactory(code="UPTD-A"))])
-    login(client, outsider)
+    login_as(client, outsider)
     client.post("/akses-darurat", data={"reference": world["case"].reference, "reason": REASON})
     response = client.get(f"/kasus/{world['case'].id}")
     assert response.status_code == 200

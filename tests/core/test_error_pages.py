@@ -146,9 +146,9 @@ def test_a_failing_commit_shows_the_500_page_and_keeps_nothing(
     back."""
     from app.audit.models import AuditEntry
     from app.audit.operations import SystemActor, record
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
-    login(client, admin_user)
+    login_as(client, admin_user)
     before = db.session.query(AuditEntry).count()
     session = db.session()
 

@@ -61,9 +61,9 @@ def test_login_page_in_both_languages(client):
 
 
 def test_language_choice_is_kept_on_the_account(client, admin_user):
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
-    login(client, admin_user)
+    login_as(client, admin_user)
     client.post("/bahasa", data={"locale": "en"})
     assert admin_user.locale == "en"
     assert "Welcome" in client.get("/beranda").get_data(as_text=True)
@@ -77,10 +77,10 @@ def test_unknown_language_is_refused(client):
 def test_error_pages_in_both_languages(client, admin_user, code):
     from app.core.enums import Role
     from tests.factories import AgencyFactory, UserFactory
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
     user = UserFactory(roles=[(Role.MANAJER_KASUS, AgencyFactory())])
-    login(client, user)
+    login_as(client, user)
     url = "/admin/pengguna" if code == 403 else "/tidak-ada"
     id_page = client.get(url)
     assert id_page.status_code == code

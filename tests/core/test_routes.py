@@ -51,9 +51,9 @@ def test_security_headers_on_pages(client):
 def test_unexpected_error_shows_the_500_page_and_writes_nothing(app, client, admin_user):
     from app.audit.models import AuditEntry
     from app.extensions import db
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
-    login(client, admin_user)
+    login_as(client, admin_user)
     before = db.session.query(AuditEntry).count()
 
     def explode():

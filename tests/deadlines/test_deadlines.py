@@ -38,21 +38,6 @@ START = dt.datetime(2025, 3, 14, 2, 30, tzinfo=dt.UTC)  # Friday 09:30 WIB
 HOUR = dt.timedelta(hours=1)
 
 
-@pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
 def notes(user, kind=None):
     """The user's deadline notifications (registration sends others of its own)."""
     query = sa.select(Notification).where(
@@ -323,12 +308,12 @@ def test_imported_history_starts_no_clocks():
 
 
 def test_my_deadlines_on_the_home_page(client):
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
     agency = AgencyFactory()
     boss = UserFactory(roles=[(Role.SUPERVISOR, agency)])
     case = register(agency, risk="sedang")
-    login(client, boss)
+    login_as(client, boss)
     page = client.get("/beranda").get_data(as_text=True)
     assert case.reference in page
     assert "Respons pertama (risiko sedang)" in page

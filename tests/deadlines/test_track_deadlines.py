@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.cases.models import Case
-from app.core.enums import CaseState, Role, ServiceType, TrackState
+from app.core.enums import CaseState, ServiceType, TrackState
 from app.deadlines.models import Deadline
 from app.deadlines.queries import deadlines_for
 from app.deadlines.rules import DeadlineCode
@@ -22,7 +22,7 @@ from app.services.models import ServiceTrack
 from app.services.operations import create_track
 from app.workflow.facts import PLAN_APPROVED
 from app.workflow.operations import apply_case_event, apply_track_event, plan_service
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import AgencyFactory
 from tests.factories.cases import RECEIVED, create_case
 
 DAY = dt.timedelta(days=1)
@@ -40,16 +40,6 @@ def agency():
             ServiceType.PENDAMPINGAN,
         ]
     )
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
 
 
 def new_case(agency: Any, manager: Any, **intake: Any) -> Case:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from app.core.enums import Role
 from tests.factories import AgencyFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 from workflows.registry import CURRENT, get_workflow
 
 URL = "/bantuan/alur-kasus"
@@ -20,7 +20,7 @@ SVG_BLOCK = re.compile(r"<svg\b.*?</svg>", re.S)
 
 def signed_in(client: FlaskClient, role: Role) -> Any:
     user = UserFactory(roles=[(role, AgencyFactory())])
-    login(client, user)
+    login_as(client, user)
     return user
 
 

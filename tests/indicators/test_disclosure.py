@@ -26,7 +26,7 @@ from app.indicators.models import ReportJob
 from app.indicators.report import generate_report, report_files
 from app.indicators.report import pdf as report_module
 from tests.factories import AgencyFactory, KabkotaFactory, KecamatanFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 from tests.indicators.test_views import cell, page, put
 
 YEAR = "2025"
@@ -150,7 +150,7 @@ def test_dashboard_shows_a_secondary_cell_as_hidden(world: dict[str, Any], clien
     kab = world["kab"]
     put(BY_SEX, kab, 3, breakdown="L")
     put(BY_SEX, kab, 34, breakdown="P")
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     body = page(client, f"/indikator?region={kab.code}&period={YEAR}")
     assert cell(body, "Laki-laki") == "&lt;5"
     assert cell(body, "Perempuan") == "dirahasiakan"  # not "<5": it holds 34
@@ -188,7 +188,7 @@ def test_dashboard_zero_is_zero_and_nothing_small_is_drawn(
     put("pct_perempuan_layanan_komprehensif", kab, 35, 40)  # 87,50: not marked
     for month, numerator in (("01", 2), ("02", 30)):
         put("pct_anak_layanan_komprehensif", kab, numerator, 40, period=f"{YEAR}-{month}")
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     body = page(client, f"/indikator?region={kab.code}&period={YEAR}")
     assert breakdown_table(body, "jenis_kelamin") == ["0", "20", "20"]
     assert chart_data(body, "bd-jenis_kelamin")["series"][0]["data"] == ["0", "20"]
@@ -220,7 +220,7 @@ def test_below_kabkota_no_cell_under_five(world: dict[str, Any], client: Any) ->
     put("jumlah_korban", kec, 3)
     put("pct_anak_layanan_komprehensif", kec, 2, 5)  # 40,00 from 2 children
     put("pct_perempuan_layanan_komprehensif", kec, 0, 7)  # 0,00: a count of 0
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     body = page(client, f"/indikator?region={kec.code}&period={YEAR}")
     assert breakdown_table(body, "jenis_kelamin") == ["&lt;5", "dirahasiakan", "12"]
     assert breakdown_table(body, "kelompok_umur") == ["&lt;5", "&lt;5", "dirahasiakan", "12"]
@@ -335,7 +335,7 @@ def test_the_dashboard_and_the_report_suppress_identically(
     kab = month["kab"]
     put("korban_menurut_kelompok_umur", kab, 2, breakdown="6-12", period=MONTH)
     put("korban_menurut_kelompok_umur", kab, 9, breakdown="13-17", period=MONTH)
-    login(client, month["analyst"])
+    login_as(client, month["analyst"])
     body = page(client, f"/indikator?region={kab.code}&period={MONTH}")
     workbook = load_workbook(io.BytesIO(make_report(month, "xlsx")))
     rows = [list(r) for r in workbook["Rincian korban"].iter_rows(values_only=True)]

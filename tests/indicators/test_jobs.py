@@ -23,7 +23,7 @@ from app.indicators import tasks
 from app.indicators.definitions import sync_definitions
 from app.indicators.models import ReportJob
 from tests.factories import AgencyFactory, KabkotaFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -78,7 +78,7 @@ def test_a_job_without_a_sign_of_life_is_shown_stalled_and_can_be_started_again(
 ) -> None:
     old = utcnow() - 11 * MINUTE  # JOB_STALLED_MINUTES is 10
     queued = job_of(world, requested_at=old)  # its in-process worker went with a restart
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     status = client.get(f"/indikator/pekerjaan/{queued.id}.json").get_json()
     assert (status["state"], status["done"], status["can_retry"]) == ("macet", False, True)
     html = client.get(f"/indikator/pekerjaan/{queued.id}").get_data(as_text=True)
@@ -97,7 +97,7 @@ def test_a_running_job_with_a_fresh_heartbeat_is_neither_stalled_nor_taken_twice
 ) -> None:
     running = job_of(world, state="berjalan", progress=40, heartbeat_at=utcnow() - MINUTE)
     assert tasks.claim(running.id) is False  # another worker is on it
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     status = client.get(f"/indikator/pekerjaan/{running.id}.json").get_json()
     assert (status["state"], status["can_retry"]) == ("berjalan", False)
     assert client.post(f"/indikator/pekerjaan/{running.id}/ulangi").status_code == 302
@@ -111,7 +111,7 @@ def test_a_running_job_with_a_fresh_heartbeat_is_neither_stalled_nor_taken_twice
 
 def test_a_stalled_report_job_offers_to_start_again(world: dict[str, Any], client: Any) -> None:
     report = job_of(world, kind="report", requested_at=utcnow() - 30 * MINUTE)
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     status = client.get(f"/indikator/laporan/{report.id}.json").get_json()
     assert (status["state"], status["can_retry"]) == ("macet", True)
     assert client.post(f"/indikator/laporan/{report.id}/ulangi").status_code == 302

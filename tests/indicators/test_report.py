@@ -27,7 +27,7 @@ from app.indicators.queries import figures
 from app.indicators.report import generate_report, report_files
 from app.indicators.report import pdf as report_module
 from tests.factories import AgencyFactory, KabkotaFactory, PopulationFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 pytestmark = pytest.mark.postgres
 
@@ -244,7 +244,7 @@ def test_job_runs_to_done(world: dict[str, Any]) -> None:
 def test_download(world: dict[str, Any], client: Any) -> None:
     job = run(new_job(world))
     url = f"/indikator/laporan/{job.id}/unduh"
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     response = client.get(url)
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -269,21 +269,21 @@ def test_download(world: dict[str, Any], client: Any) -> None:
 def test_download_by_someone_else_of_the_region(world: dict[str, Any], client: Any) -> None:
     job = run(new_job(world))
     colleague = UserFactory(roles=[(Role.PIMPINAN, world["agency"])])
-    login(client, colleague)
+    login_as(client, colleague)
     assert client.get(f"/indikator/laporan/{job.id}/unduh").status_code == 200
 
 
 def test_download_refused(world: dict[str, Any], client: Any) -> None:
     done = run(new_job(world))
     waiting = new_job(world)
-    login(client, world["stranger"])
+    login_as(client, world["stranger"])
     assert client.get(f"/indikator/laporan/{done.id}/unduh").status_code == 404
     assert client.get(f"/indikator/laporan/{done.id}.json").status_code == 404
     client.post("/keluar")
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     assert client.get(f"/indikator/laporan/{waiting.id}/unduh").status_code == 404
     client.post("/keluar")
-    login(client, world["manager"])
+    login_as(client, world["manager"])
     assert client.get(f"/indikator/laporan/{done.id}/unduh").status_code == 403
     assert client.get("/indikator/laporan").status_code == 403
     assert not db.session.scalars(
@@ -305,7 +305,7 @@ def jobs_count() -> int:
 
 
 def test_request_a_report(world: dict[str, Any], client: Any, sent: list[Any]) -> None:
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     page = client.get("/indikator/laporan")
     assert page.status_code == 200
     assert "Kabupaten Laporan" in page.get_data(as_text=True)
@@ -339,7 +339,7 @@ def test_request_a_report(world: dict[str, Any], client: Any, sent: list[Any]) -
 def test_bad_request_creates_nothing(
     world: dict[str, Any], client: Any, sent: list[Any], period: str, region_key: str, text: str
 ) -> None:
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     world["analyst"].locale = "en"
     before = jobs_count()
     response = client.post(

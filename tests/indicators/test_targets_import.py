@@ -22,7 +22,7 @@ from app.indicators.models import IndicatorDefinition, IndicatorTarget, Indicato
 from app.indicators.operations import set_target
 from app.regions.models import Region
 from tests.factories import AgencyFactory, KabkotaFactory, KecamatanFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 HEADER = "region_code,year,code,target\n"
 
@@ -318,7 +318,7 @@ def test_upload_previews_then_applies(world: dict[str, Any], client: Any) -> Non
     set_target("rasio_kekerasan_perempuan", kab, 2025, Decimal("3.5"), actor=analyst)
     set_target("pct_anak_layanan_komprehensif", kab, 2025, Decimal("90"), actor=analyst)
     before = len(audited())
-    login(client, analyst)
+    login_as(client, analyst)
     assert 'action="/indikator/target/unggah"' in client.get("/indikator/target").get_data(
         as_text=True
     )
@@ -359,7 +359,7 @@ def test_an_upload_with_bad_lines_shows_them_and_cannot_be_applied(
     world: dict[str, Any], client: Any
 ) -> None:
     kab = world["kab"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     text = (
         HEADER
         + f"{kab.code},2025,rasio_kekerasan_perempuan,3.20\n"
@@ -378,14 +378,14 @@ def test_an_upload_with_bad_lines_shows_them_and_cannot_be_applied(
 
 
 def test_a_wrong_header_on_the_page_is_one_error(world: dict[str, Any], client: Any) -> None:
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     response = upload(client, "wilayah,tahun,kode,target\n")
     assert response.status_code == 422
     assert "baris 1: " in response.get_data(as_text=True)
 
 
 def test_an_upload_without_a_file_is_refused(world: dict[str, Any], client: Any) -> None:
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     response = client.post("/indikator/target/unggah", data={})
     assert response.status_code == 422
     assert "Pilih berkas CSV." in response.get_data(as_text=True)
@@ -395,7 +395,7 @@ def test_a_region_outside_the_users_is_refused_and_nothing_is_written(
     world: dict[str, Any], client: Any
 ) -> None:
     kab, kec, other = world["kab"], world["kec"], world["other_region"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     text = (
         HEADER
         + f"{kab.code},2025,rasio_kekerasan_perempuan,3.20\n"
@@ -421,7 +421,7 @@ def test_a_region_outside_the_users_is_refused_and_nothing_is_written(
 
 def test_the_upload_needs_indicators_manage(world: dict[str, Any], client: Any) -> None:
     kab = world["kab"]
-    login(client, world["leader"])  # pimpinan: indicators:view, not indicators:manage
+    login_as(client, world["leader"])  # pimpinan: indicators:view, not indicators:manage
     response = upload(client, HEADER + f"{kab.code},2025,rasio_kekerasan_perempuan,3.20\n")
     assert response.status_code == 403
     assert stored() == {}
@@ -431,7 +431,7 @@ def test_the_upload_needs_the_csrf_token(
     app: Flask, world: dict[str, Any], client: Any, monkeypatch: Any
 ) -> None:
     kab = world["kab"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     text = HEADER + f"{kab.code},2025,rasio_kekerasan_perempuan,3.20\n"
     assert upload(client, text).status_code == 400
@@ -453,7 +453,7 @@ def test_the_upload_needs_the_csrf_token(
 
 def test_a_stale_preview_is_not_applied(world: dict[str, Any], client: Any) -> None:
     kab = world["kab"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     text = HEADER + f"{kab.code},2025,rasio_kekerasan_perempuan,3.20\n"
     body = upload(client, text).get_data(as_text=True)
     # a colleague saves a target after the preview
@@ -475,7 +475,7 @@ def test_a_file_too_large_for_the_page_is_refused(
 
     monkeypatch.setattr(target_views, "UPLOAD_MAX_LINES", 2)
     kab = world["kab"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     lines = [f"{kab.code},{year},rasio_kekerasan_perempuan,3.20\n" for year in (2025, 2026, 2027)]
     response = upload(client, HEADER + "".join(lines))
     assert response.status_code == 422
@@ -485,7 +485,7 @@ def test_a_file_too_large_for_the_page_is_refused(
 
 
 def test_a_tampered_apply_form_is_refused(world: dict[str, Any], client: Any) -> None:
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     data = {"content": "not base64!", "digest": "0" * 64, "name": "x.csv"}
     assert client.post("/indikator/target/unggah", data=data).status_code == 400
 

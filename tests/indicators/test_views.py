@@ -26,7 +26,7 @@ from app.indicators.models import (
     ReportJob,
 )
 from tests.factories import AgencyFactory, KabkotaFactory, KecamatanFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 pytestmark = pytest.mark.postgres
 
@@ -119,7 +119,7 @@ def test_dashboard_shows_values_in_indonesian_format(
     put("pct_perempuan_layanan_komprehensif", kab, 11, 36)  # 30.555… → 30,56
     put("rasio_kekerasan_perempuan", kab, 36, 298079)  # 12.077… → 12,08
     put("jumlah_korban", kab, 1234)
-    login(client, world[who])
+    login_as(client, world[who])
     body = page(client, f"/indikator?region={kab.code}&period={PERIOD}")
     assert "30,56" in body
     assert "12,08" in body
@@ -132,13 +132,13 @@ def test_dashboard_shows_values_in_indonesian_format(
 
 
 def test_dashboard_needs_indicators_view(world: dict[str, Any], client: Any) -> None:
-    login(client, world["supervisor"])
+    login_as(client, world["supervisor"])
     assert client.get("/indikator").status_code == 403
     assert client.get(f"/indikator/jumlah_korban?region={world['kab'].code}").status_code == 403
 
 
 def test_region_outside_the_users_is_404(world: dict[str, Any], client: Any) -> None:
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     other = world["other_region"]
     assert client.get(f"/indikator?region={other.code}&period={PERIOD}").status_code == 404
     assert client.get(f"/indikator?region=nasional&period={PERIOD}").status_code == 404
@@ -151,7 +151,7 @@ def test_small_counts_are_suppressed_with_a_second_cell(world: dict[str, Any], c
     put("korban_menurut_kelompok_umur", kab, 3, breakdown="0-5")
     put("korban_menurut_kelompok_umur", kab, 7, breakdown="6-12")
     put("korban_menurut_kelompok_umur", kab, 20, breakdown="13-17")
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     body = page(client, f"/indikator?region={kab.code}&period={PERIOD}")
     assert cell(body, "0-5") == "&lt;5"
     assert cell(body, "6-12") == "dirahasiakan"  # secondary (7): the total would give 3 away
@@ -165,7 +165,7 @@ def test_below_kabkota_no_count_under_five(world: dict[str, Any], client: Any) -
     put("korban_menurut_jenis_kelamin", kec, 0, breakdown="L")
     put("korban_menurut_jenis_kelamin", kec, 12, breakdown="P")
     put("korban_menurut_jenis_kelamin", kec, 30, breakdown="P", period="2024")
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     body = page(client, f"/indikator?region={kec.code}&period={PERIOD}")
     table = body.split('id="bd-jenis_kelamin"')[1].split("</table>")[0]
     # zero is hidden like 1-4, so 12 is hidden as the second cell; the total (12) is shown
@@ -181,7 +181,7 @@ def test_a_null_value_shows_its_reason(world: dict[str, Any], client: Any) -> No
     kab = world["kab"]
     reason = "Data penduduk untuk wilayah dan tahun ini belum ada."
     put("rasio_kekerasan_anak", kab, None, reason=reason)
-    login(client, world["leader"])
+    login_as(client, world["leader"])
     body = page(client, f"/indikator?region={kab.code}&period={PERIOD}")
     assert reason in body
     assert '<span class="ind-number">—</span>' in body
@@ -195,7 +195,7 @@ def test_capaian_of_a_lower_is_better_indicator(world: dict[str, Any], client: A
             code="rasio_kekerasan_perempuan_anak", region_id=kab.id, year=2025, value=Decimal("3.2")
         )
     )
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     body = page(client, f"/indikator?region={kab.code}&period={PERIOD}")
     assert "2,80" in body and "3,20" in body
     assert "112,50" in body  # (2 x 3,20 - 2,80) ÷ 3,20 x 100, not 87,50
@@ -216,7 +216,7 @@ def test_detail_shows_the_figure_and_its_revisions(world: dict[str, Any], client
             revised_by_id=world["analyst"].id,
         )
     )
-    login(client, world["leader"])
+    login_as(client, world["leader"])
     body = page(client, f"/indikator/pct_anak_layanan_komprehensif?region={kab.code}&period=2025")
     assert "55,00" in body  # current (revised)
     assert "50,00" in body  # original
@@ -232,7 +232,7 @@ def test_rollup_job_runs_and_reports_progress(
     world: dict[str, Any], client: Any, sent: list[Any]
 ) -> None:
     kab = world["kab"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     response = client.post("/indikator/rollup", data={"period": PERIOD, "region": kab.code})
     assert response.status_code == 302
     job = db.session.scalars(sa.select(ReportJob).order_by(ReportJob.id.desc())).first()
@@ -254,7 +254,7 @@ def test_rollup_job_runs_and_reports_progress(
 
 
 def test_jobs_and_rollups_are_scoped(world: dict[str, Any], client: Any, sent: list[Any]) -> None:
-    login(client, world["outsider"])
+    login_as(client, world["outsider"])
     response = client.post(
         "/indikator/rollup", data={"period": PERIOD, "region": world["kab"].code}
     )
@@ -265,10 +265,10 @@ def test_jobs_and_rollups_are_scoped(world: dict[str, Any], client: Any, sent: l
     assert client.get(f"/indikator/pekerjaan/{job.id}").status_code == 404
     assert client.get(f"/indikator/pekerjaan/{job.id}.json").status_code == 404
     client.post("/keluar")
-    login(client, world["leader"])  # pimpinan: no indicators:manage
+    login_as(client, world["leader"])  # pimpinan: no indicators:manage
     assert client.post("/indikator/rollup", data={"period": PERIOD}).status_code == 403
     client.post("/keluar")
-    login(client, world["analyst"])  # same region, not the requester
+    login_as(client, world["analyst"])  # same region, not the requester
     assert client.get(f"/indikator/pekerjaan/{job.id}.json").status_code == 200
     assert sent == []
 
@@ -286,7 +286,7 @@ def test_close_a_period(world: dict[str, Any], client: Any) -> None:
     kab = world["kab"]
     put("jumlah_korban", kab, 10)
     put("jumlah_korban", kab, 10, period="2099")
-    login(client, world["leader"])
+    login_as(client, world["leader"])
     assert "confirm" in page(client, f"/indikator/tutup?region={kab.code}&period={PERIOD}")
 
     early = client.post(
@@ -316,11 +316,11 @@ def test_close_a_period(world: dict[str, Any], client: Any) -> None:
 
 
 def test_close_is_scoped_and_needs_the_permission(world: dict[str, Any], client: Any) -> None:
-    login(client, world["supervisor"])
+    login_as(client, world["supervisor"])
     data = {"region": world["kab"].code, "period": PERIOD, "confirm": "y"}
     assert client.post("/indikator/tutup", data=data).status_code == 403
     client.post("/keluar")
-    login(client, world["outsider"])
+    login_as(client, world["outsider"])
     assert client.post("/indikator/tutup", data=data).status_code == 404
 
 
@@ -338,7 +338,7 @@ def targets(region: Any) -> dict[str, Decimal]:
 
 def test_targets_saved_from_indonesian_numbers(world: dict[str, Any], client: Any) -> None:
     kab = world["kab"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     assert "rasio_kekerasan_perempuan" in page(client, f"/indikator/target?region={kab.code}")
     response = client.post(
         "/indikator/target",
@@ -361,7 +361,7 @@ def test_targets_saved_from_indonesian_numbers(world: dict[str, Any], client: An
 @pytest.mark.parametrize("bad", ["3,2x", "-1", "1,2,3", "abc"])
 def test_invalid_targets_save_nothing(world: dict[str, Any], client: Any, bad: str) -> None:
     kab = world["kab"]
-    login(client, world["analyst"])
+    login_as(client, world["analyst"])
     response = client.post(
         "/indikator/target",
         data={
@@ -377,7 +377,7 @@ def test_invalid_targets_save_nothing(world: dict[str, Any], client: Any, bad: s
 
 
 def test_targets_need_indicators_manage(world: dict[str, Any], client: Any) -> None:
-    login(client, world["leader"])
+    login_as(client, world["leader"])
     assert client.get("/indikator/target").status_code == 403
 
 

@@ -27,7 +27,7 @@ from app.workflow.operations import accept_transfer, request_transfer
 from tests.cases.test_intake_views import browser_form, text_of
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 from tests.privacy.conftest import NAME, OTHER, victim
 
 NIK = "3273014404910007"
@@ -107,7 +107,7 @@ def test_the_intake_form_masks_a_restricted_victim_from_whoever_may_not_see_it(
 ):
     k1 = people_case.victims[0]
     restrict(people_case, k1, staff)
-    login(client, staff["intake"])
+    login_as(client, staff["intake"])
     response = client.get(f"/kasus/{people_case.id}/ubah")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -119,7 +119,7 @@ def test_the_intake_form_masks_a_restricted_victim_from_whoever_may_not_see_it(
 
     # the case manager and the supervisors see it, as on the case page
     supervisor = app.test_client()
-    login(supervisor, staff["supervisor"])
+    login_as(supervisor, staff["supervisor"])
     page = supervisor.get(f"/kasus/{people_case.id}/ubah").get_data(as_text=True)
     for shown in HIDDEN:
         assert shown in page, shown
@@ -128,7 +128,7 @@ def test_the_intake_form_masks_a_restricted_victim_from_whoever_may_not_see_it(
 def test_a_masked_identity_is_kept_as_stored_whatever_is_posted(client, people_case, staff):
     k1, k2 = people_case.victims
     restrict(people_case, k1, staff)
-    login(client, staff["intake"])
+    login_as(client, staff["intake"])
     page = client.get(f"/kasus/{people_case.id}/ubah").get_data(as_text=True)
     posted = browser_form(
         page,
@@ -160,7 +160,7 @@ def test_a_restricted_victim_cannot_be_removed_by_someone_who_may_not_see_it(
 ):
     k1 = people_case.victims[0]
     restrict(people_case, k1, staff)
-    login(client, staff["intake"])
+    login_as(client, staff["intake"])
     url = f"/kasus/{people_case.id}/ubah"
     page = client.get(url).get_data(as_text=True)
     assert 'name="remove_victim" value="0"' not in page
@@ -185,7 +185,7 @@ def test_opening_the_masked_form_reveals_no_restricted_child(client, agency, sta
         victims=[victim(NAME, NIK, birth_date=dt.date(2013, 2, 3), violence_types=["psikis"])],
     )
     restrict(child, child.victims[0], staff)
-    login(client, staff["intake"])
+    login_as(client, staff["intake"])
     assert client.get(f"/kasus/{child.id}/ubah").status_code == 200
     reveals = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "case.reveal_identity")
@@ -233,7 +233,7 @@ def test_a_restriction_hides_an_identity_already_shared_with_the_receiver(
     client, referral_setup, staff
 ):
     referral = send(referral_setup, staff, identity=True)
-    login(client, referral_setup["nurse"])
+    login_as(client, referral_setup["nurse"])
     page = client.get(f"/rujukan/{referral.id}").get_data(as_text=True)
     assert NAME in page and NIK in page  # shared, before the restriction
 
@@ -252,7 +252,7 @@ def test_a_restricted_identity_cannot_be_shared(client, referral_setup, staff):
     with pytest.raises(DomainError) as refused:
         send(referral_setup, staff, identity=True)
     assert refused.value.field == "share_identity"
-    login(client, staff["manager"])
+    login_as(client, staff["manager"])
     page = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     track = referral_setup["track"]
     assert f'id="rsi-{track.id}"' not in page  # the form does not offer it
@@ -273,7 +273,7 @@ def test_a_restriction_withholds_the_attachments_already_shared_with_the_receive
     visum = case_ops.add_attachment(case, "visum.pdf", PDF, actor=staff["manager"])
     referral = send(referral_setup, staff, attachment_ids=(visum.id,))
     url = f"/rujukan/{referral.id}/lampiran/{visum.id}"
-    login(client, referral_setup["nurse"])
+    login_as(client, referral_setup["nurse"])
     assert "visum.pdf" in client.get(f"/rujukan/{referral.id}").get_data(as_text=True)
     assert client.get(url).status_code == 200  # shared, before the restriction
 
@@ -293,7 +293,7 @@ def test_a_restricted_victims_attachments_cannot_be_shared(client, referral_setu
     with pytest.raises(DomainError) as refused:
         send(referral_setup, staff, attachment_ids=(visum.id,))
     assert refused.value.field == "attachments"
-    login(client, staff["manager"])
+    login_as(client, staff["manager"])
     page = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     track = referral_setup["track"]
     assert f'id="rsf-{track.id}-{visum.id}"' not in page  # the form does not offer it
@@ -338,7 +338,7 @@ def test_a_transfer_carries_the_restriction_to_the_new_case(client, case, staff)
     assert queries.may_see_identity(officer, new, n2)
     assert queries.may_see_identity(receiving_supervisor, new, n1)
     # the supervisor there is told where it came from, and may lift it (their decision now)
-    login(client, receiving_supervisor)
+    login_as(client, receiving_supervisor)
     page = client.get(f"/kasus/{new.id}/korban/{n1.id}/hak-subjek").get_data(as_text=True)
     assert case.reference in text_of(page, "pembatasan-dibawa")
 
@@ -350,7 +350,7 @@ def test_a_victim_with_a_data_subject_request_is_not_removed_even_by_a_superviso
     reason, never a database error."""
     k1 = people_case.victims[0]
     restrict(people_case, k1, staff)
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     url = f"/kasus/{people_case.id}/ubah"
     page = client.get(url).get_data(as_text=True)
     response = client.post(url, data=browser_form(page, remove_victim="0"))

@@ -22,7 +22,7 @@ from app.privacy import operations as ops
 from app.privacy import queries
 from app.privacy.models import DataSubjectRequest, RequestKind, RequestOutcome, VictimErasure
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 from tests.privacy.conftest import NAME, OTHER, close, end, law_track, victim
 
 
@@ -71,7 +71,7 @@ def test_a_request_without_a_requester_or_with_an_overlong_one_is_refused(case, 
 
 def test_recording_a_request_opens_the_3x24_hour_deadline(client, case, staff):
     k1 = case.victims[0]
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     assert client.get(url(case, k1)).status_code == 200
     response = client.post(
         url(case, k1),
@@ -95,14 +95,14 @@ def test_recording_a_request_opens_the_3x24_hour_deadline(client, case, staff):
 
 def test_only_the_agency_s_supervisors_reach_the_page(client, app, case, staff):
     k1 = case.victims[0]
-    login(client, staff["other_supervisor"])
+    login_as(client, staff["other_supervisor"])
     assert client.get(url(case, k1)).status_code == 404  # out of scope
     for who in ("manager", "intake"):
         other = app.test_client()
-        login(other, staff[who])
+        login_as(other, staff[who])
         assert other.get(url(case, k1)).status_code == 403
     mine = app.test_client()
-    login(mine, staff["supervisor"])
+    login_as(mine, staff["supervisor"])
     assert mine.get(f"/kasus/{case.id}/korban/999999/hak-subjek").status_code == 404
 
 
@@ -121,7 +121,7 @@ def test_export_holds_the_person_s_data_and_no_one_else_s(client, agency, case, 
         victims=[victim(NAME, "3273010101900001")],
     )
     req = make_request(case, k1, "akses", staff)
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     response = client.post(url(case, k1, f"/{req.id}/ekspor"))
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -150,7 +150,7 @@ def test_export_holds_the_person_s_data_and_no_one_else_s(client, agency, case, 
 def test_export_needs_a_recent_authentication(client, case, staff):
     k1 = case.victims[0]
     req = make_request(case, k1, "akses", staff)
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     with client.session_transaction() as sess:
         sess[SESSION_REAUTH_AT] = int(time.time()) - 10 * 60
     response = client.post(url(case, k1, f"/{req.id}/ekspor"))
@@ -167,7 +167,7 @@ def test_restriction_hides_the_identity_from_the_intake_officer_until_lifted(cli
     k1, k2 = case.victims
     req = make_request(case, k1, "pembatasan", staff)
     assert queries.may_see_identity(staff["intake"], case, k1)
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     assert client.post(url(case, k1, f"/{req.id}/batasi")).status_code == 302
     assert queries.is_restricted(k1) and not queries.is_restricted(k2)
     assert not queries.may_see_identity(staff["intake"], case, k1)
@@ -195,7 +195,7 @@ def test_restricted_identity_is_not_on_the_intake_officer_s_case_page(client, ap
     k1 = case.victims[0]
     req = make_request(case, k1, "pembatasan", staff)
     ops.restrict(k1, req, actor=staff["supervisor"])
-    login(client, staff["intake"])
+    login_as(client, staff["intake"])
     html = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     assert NAME not in html and OTHER in html
 
@@ -208,7 +208,7 @@ def test_erasure_refused_while_proceedings_are_open_then_done(client, case, staf
     close(case)
     track = law_track(case, k1, ended=False)
     req = make_request(case, k1, "penghapusan", staff)
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     response = client.post(url(case, k1, f"/{req.id}/hapus"), follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Legal proceedings are open" in html or "Proses hukum" in html
@@ -298,7 +298,7 @@ def test_retention_dry_run_lists_and_the_real_run_erases_only_the_eligible(app, 
 def test_a_searched_name_never_appears_in_a_url(client, agency, staff):
     for _ in range(26):  # two pages of results for the search
         create_case(agency, actor=staff["intake"], victims=[victim(NAME, "3273010101900001")])
-    login(client, staff["supervisor"])
+    login_as(client, staff["supervisor"])
     seen_urls: list[str] = []
     pages = []
     for data in (

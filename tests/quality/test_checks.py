@@ -48,11 +48,6 @@ def codes(issues: list[Any]) -> set[str]:
     return {i.code for i in issues}
 
 
-@pytest.fixture
-def agency() -> Any:
-    return AgencyFactory()
-
-
 def test_a_complete_timely_unique_case_has_no_issue(agency: Any) -> None:
     assert check_case(good_case(agency)) == []
 

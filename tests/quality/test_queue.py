@@ -29,7 +29,7 @@ from app.quality.queries import (
 )
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 from tests.quality.test_checks import good_case, victim
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -247,7 +247,7 @@ def test_supervisor_of_the_agency_may_verify_others_may_not(agency: Any, other_a
 
 def test_verify_through_the_page(client: Any, agency: Any, analyst: Any) -> None:
     case = good_case(agency)
-    login(client, analyst)
+    login_as(client, analyst)
     response = client.post(f"/kualitas-data/{case.id}/verifikasi", data={"version": case.version})
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/kualitas-data")
@@ -257,7 +257,7 @@ def test_verify_through_the_page(client: Any, agency: Any, analyst: Any) -> None
 
 def test_verify_refused_through_the_page(client: Any, agency: Any, analyst: Any) -> None:
     case = good_case(agency, incident_place=None)
-    login(client, analyst)
+    login_as(client, analyst)
     response = client.post(f"/kualitas-data/{case.id}/verifikasi", data={"version": case.version})
     assert response.status_code == 422
     assert 'id="verify-error"' in response.get_data(as_text=True)
@@ -267,7 +267,7 @@ def test_verify_refused_through_the_page(client: Any, agency: Any, analyst: Any)
 
 def test_stale_verify_through_the_page(client: Any, agency: Any, analyst: Any) -> None:
     case = good_case(agency)
-    login(client, analyst)
+    login_as(client, analyst)
     response = client.post(
         f"/kualitas-data/{case.id}/verifikasi", data={"version": case.version - 1}
     )
@@ -281,7 +281,7 @@ def test_case_of_another_agency_is_not_found(
 ) -> None:
     case = good_case(other_agency)
     draft = create_case(agency, draft=True, victims=[victim()])
-    login(client, analyst)
+    login_as(client, analyst)
     for target in (case, draft):
         response = client.post(f"/kualitas-data/{target.id}/verifikasi", data={"version": 1})
         assert response.status_code == 404
@@ -322,7 +322,7 @@ def test_the_queue_shows_no_identity(client: Any, agency: Any, analyst: Any) -> 
     verified = good_case(agency, victims=[victim("Wulandari Kusumawardhani")])
     verify_case(verified, actor=analyst, expected_version=verified.version)
     verified.incident_place = None
-    login(client, analyst)
+    login_as(client, analyst)
     for tab in ("belum", "masalah"):
         response = client.get(f"/kualitas-data?tab={tab}&periode=2025-03")
         assert response.status_code == 200
@@ -337,20 +337,20 @@ def test_reference_links_to_the_case_only_for_who_may_see_it(
     client: Any, agency: Any, analyst: Any
 ) -> None:
     case = good_case(agency)
-    login(client, analyst)
+    login_as(client, analyst)
     html = client.get("/kualitas-data").get_data(as_text=True)
     assert case.reference in html and f"/kasus/{case.id}" not in html
 
     both = UserFactory(roles=[(Role.ANALIS_DATA, agency), (Role.SUPERVISOR, agency)])
     client.post("/keluar")
-    login(client, both)
+    login_as(client, both)
     html = client.get("/kualitas-data").get_data(as_text=True)
     assert f'href="/kasus/{case.id}"' in html
 
 
 def test_scores_table_on_the_page(client: Any, agency: Any, analyst: Any) -> None:
     _january_world(agency)
-    login(client, analyst)
+    login_as(client, analyst)
     response = client.get("/kualitas-data?periode=2025-01")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -372,7 +372,7 @@ def test_roles_without_quality_review_are_forbidden(client: Any, agency: Any, ro
     scope = TaskForceFactory().sub_task_forces[0] if role is Role.KOORDINATOR_SUBGT else agency
     user = UserFactory(roles=[(role, scope)])
     case = good_case(agency)
-    login(client, user)
+    login_as(client, user)
     assert client.get("/kualitas-data").status_code == 403
     response = client.post(f"/kualitas-data/{case.id}/verifikasi", data={"version": case.version})
     assert response.status_code == 403
@@ -391,14 +391,14 @@ def test_anonymous_is_sent_to_sign_in(client: Any, agency: Any) -> None:
 
 
 def test_nav_entry_for_data_officers(client: Any, agency: Any, analyst: Any) -> None:
-    login(client, analyst)
+    login_as(client, analyst)
     assert 'href="/kualitas-data"' in client.get("/beranda").get_data(as_text=True)
 
 
 def test_a_supervisor_verifies_from_the_queue(client: Any, agency: Any) -> None:
     supervisor = UserFactory(roles=[(Role.SUPERVISOR, agency)])
     case = good_case(agency)
-    login(client, supervisor)
+    login_as(client, supervisor)
     assert client.get("/kualitas-data").status_code == 200
     response = client.post(f"/kualitas-data/{case.id}/verifikasi", data={"version": case.version})
     assert response.status_code == 302

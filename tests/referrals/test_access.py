@@ -29,7 +29,7 @@ from app.workflow.operations import apply_case_event
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import png_bytes
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 MINUTE = dt.timedelta(minutes=1)
 PNG = png_bytes()
@@ -122,7 +122,7 @@ def refer(s: dict[str, Any], **sharing: Any) -> Any:
 
 
 def page_of(client: Any, user: Any, url: str) -> str:
-    login(client, user)
+    login_as(client, user)
     response = client.get(url)
     assert response.status_code == 200, url
     return response.get_data(as_text=True)
@@ -215,7 +215,7 @@ def test_a_draft_another_agencys_referral_and_a_guessed_id_are_404(client, s):
         send=False,
         expected_version=s["track"].version,
     )
-    login(client, s["nurse"])
+    login_as(client, s["nurse"])
     assert client.get(f"/rujukan/{draft.id}").status_code == 404
     assert client.post(f"/rujukan/{draft.id}/terima", data={"version": "1"}).status_code == 404
     assert draft.id not in _inbox_ids(client)
@@ -281,7 +281,7 @@ def case_routes(s: dict[str, Any], referral: Any) -> list[tuple[str, str]]:
 
 def test_the_receiving_staff_reach_nothing_of_the_case(client, s):
     referral = refer(s, identity=True, incident=True, assessment=True)
-    login(client, s["nurse"])
+    login_as(client, s["nurse"])
     for method, url in case_routes(s, referral):
         response = client.open(url, method=method, data={"version": "1", "note": "x"})
         assert response.status_code in (403, 404), (method, url, response.status_code)
@@ -304,7 +304,7 @@ def referral_routes(referral: Any, attachment: Any) -> list[tuple[str, str]]:
 
 def test_a_third_agency_receiving_referrals_gets_404_everywhere(client, s):
     referral = refer(s, identity=True, attachment_ids=(s["shared"].id,))
-    login(client, s["puskesmas_nurse"])
+    login_as(client, s["puskesmas_nurse"])
     for method, url in referral_routes(referral, s["shared"]):
         response = client.open(
             url,
@@ -319,7 +319,7 @@ def test_a_third_agency_receiving_referrals_gets_404_everywhere(client, s):
 
 def test_the_case_side_has_no_receiving_pages(client, s):
     referral = refer(s, identity=True, attachment_ids=(s["shared"].id,))
-    login(client, s["manager"])
+    login_as(client, s["manager"])
     for method, url in referral_routes(referral, s["shared"]):
         response = client.open(url, method=method, data={"version": str(referral.version)})
         assert response.status_code in (403, 404), (method, url, response.status_code)
@@ -343,7 +343,7 @@ def sending_routes(s: dict[str, Any], referral: Any) -> list[tuple[str, dict[str
 @pytest.mark.parametrize("who", ["other_manager", "other_supervisor"])
 def test_the_sending_routes_are_404_for_other_agencies(client, s, who):
     referral = refer(s)
-    login(client, s[who])
+    login_as(client, s[who])
     for url, data in sending_routes(s, referral):
         data = {**data, "version": str(referral.version)}
         assert client.post(url, data=data).status_code == 404, url
@@ -355,7 +355,7 @@ def test_the_sending_routes_are_404_for_other_agencies(client, s, who):
 @pytest.mark.parametrize("who", ["intake_officer", "nurse", "puskesmas_nurse"])
 def test_the_sending_routes_are_403_without_cases_manage(client, s, who):
     referral = refer(s)
-    login(client, s[who])
+    login_as(client, s[who])
     for url, data in sending_routes(s, referral):
         data = {**data, "version": str(referral.version)}
         assert client.post(url, data=data).status_code == 403, url
@@ -364,7 +364,7 @@ def test_the_sending_routes_are_403_without_cases_manage(client, s, who):
 
 def test_the_case_side_withdraws_and_writes_notes_through_its_routes(client, s):
     referral = refer(s)
-    login(client, s["manager"])
+    login_as(client, s["manager"])
     c = s["case"].id
     response = client.post(f"/kasus/{c}/rujukan/{referral.id}/catatan", data={"note": "Kabar?"})
     assert response.status_code == 302

@@ -24,7 +24,7 @@ from app.referrals.models import Referral
 from app.services.operations import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 MOTHER = "Ratna Kusumawardani"
 CHILD = "Putri Anjani Lestari"
@@ -99,7 +99,7 @@ def textarea(page: str, element_id: str) -> str:
 def test_the_mothers_health_referral_never_shows_her_childs_story(client, app, s):
     case, mother = s["case"], s["mother"]
     track = s["tracks"][mother.id]
-    login(client, s["manager"])
+    login_as(client, s["manager"])
     page = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     suggestion = textarea(page, f"rsum-{track.id}")
     # the suggestion: facts about the mother and this service only
@@ -122,7 +122,7 @@ def test_the_mothers_health_referral_never_shows_her_childs_story(client, app, s
     assert referral.incident_summary == WRITTEN
 
     nurse = app.test_client()
-    login(nurse, s["nurse"])
+    login_as(nurse, s["nurse"])
     detail = nurse.get(f"/rujukan/{referral.id}").get_data(as_text=True)
     assert WRITTEN in detail
     for secret in ("dicabuli", "ayah tirinya", CHILD, MOTHER, "TPKS", "Kekerasan Seksual"):
@@ -173,7 +173,7 @@ def test_a_referral_without_a_written_summary_says_so(client, s):
         actor=s["manager"],
         send=True,
     )
-    login(client, s["nurse"])
+    login_as(client, s["nurse"])
     page = client.get(f"/rujukan/{referral.id}").get_data(as_text=True)
     assert "Tidak ada ringkasan" in page
     assert "dicabuli" not in page
@@ -190,7 +190,7 @@ def test_a_child_referred_without_identity_shows_sex_and_age_band(client, s):
         actor=s["manager"],
         send=True,
     )
-    login(client, s["nurse"])
+    login_as(client, s["nurse"])
     page = client.get(f"/rujukan/{referral.id}").get_data(as_text=True)
     section = re.search(r'id="penerima-layanan".*?</section>', page, re.S)
     assert section is not None

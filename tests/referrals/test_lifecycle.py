@@ -18,7 +18,7 @@ from app.referrals.models import Referral
 from app.services.operations import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 NAME = "Sulastri Wulandari Pratiwi"
 
@@ -60,7 +60,7 @@ def consent(victim, agency, actor):
 def test_a_referral_travels_to_the_hospital_and_back(client, setting):
     s = setting
     case, track = s["case"], s["track"]
-    login(client, s["manager"])
+    login_as(client, s["manager"])
     page = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     assert f'action="/kasus/{case.id}/layanan/{track.id}/rujukan"' in page
 
@@ -98,7 +98,7 @@ def test_a_referral_travels_to_the_hospital_and_back(client, setting):
     assert due.responsible_agency_id == s["rsud"].id
 
     client.post("/keluar")
-    login(client, s["nurse"])
+    login_as(client, s["nurse"])
     inbox = client.get("/rujukan").get_data(as_text=True)
     assert case.reference in inbox and NAME not in inbox
     detail = client.get(f"/rujukan/{referral.id}").get_data(as_text=True)
@@ -128,7 +128,7 @@ def test_a_referral_travels_to_the_hospital_and_back(client, setting):
     assert due.met_at is not None or db.session.get(Deadline, due.id).met_at is not None
 
     client.post("/keluar")
-    login(client, s["manager"])
+    login_as(client, s["manager"])
     page = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     assert "Visum selesai" in page
     assert re.search(r"opened|dibuka", page)

@@ -14,7 +14,7 @@ from app.regions import operations as ops
 from app.regions.models import Population
 from app.regions.queries import get_region_by_code
 from tests.factories import AgencyFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_user_without_the_permission_is_refused(client, data, method, template
     user = UserFactory(
         roles=[(Role.MANAJER_KASUS, AgencyFactory()), (Role.ANALIS_DATA, AgencyFactory())]
     )
-    login(client, user)
+    login_as(client, user)
     response = client.open(url(template, data), method=method, data={"count": "1"})
     assert response.status_code == 403
     assert data.pop.count == 20_000
@@ -106,7 +106,7 @@ def test_admin_navigation_links_to_both_pages(admin_client):
 
 
 def test_other_roles_do_not_see_the_links(client):
-    login(client, UserFactory(roles=[(Role.MANAJER_KASUS, AgencyFactory())]))
+    login_as(client, UserFactory(roles=[(Role.MANAJER_KASUS, AgencyFactory())]))
     home = page(client.get("/beranda"))
     assert "/admin/wilayah" not in home and "/admin/penduduk" not in home
 

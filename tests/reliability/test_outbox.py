@@ -19,7 +19,7 @@ from app.core.outbox import OutboxMessage, relay
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.workflow.models import CaseTransition
-from tests.fixtures import login
+from tests.fixtures import login, login_as
 from tests.reliability.conftest import PrivateRedis
 from tests.workflow.test_views import form_for, page, step_url
 
@@ -46,7 +46,7 @@ def queued(server: PrivateRedis) -> list[tuple[str, list[Any], dict[str, Any]]]:
 
 def take_a_step(app: Any, case: Any, manager: Any) -> tuple[Any, float]:
     client = app.test_client()
-    login(client, manager)
+    login_as(client, manager)
     url = step_url(case, "start_identification")
     data = form_for(page(client, case), url).data(reason="Telepon korban, risiko dikonfirmasi.")
     started = time.monotonic()

@@ -25,7 +25,7 @@ from app.referrals import operations as referral_ops
 from app.workflow import operations as engine
 from tests.factories import AgencyFactory, PopulationFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 from tests.security.access_table import (
     ANONYMOUS,
     DENIED,
@@ -395,7 +395,7 @@ def test_every_cell(app, uploads, group):
     clients: dict[Role | None, Any] = {}
     for role in Role:
         clients[role] = app.test_client()
-        login(clients[role], world.users[role])
+        login_as(clients[role], world.users[role])
     clients[None] = app.test_client()
     db.session.commit()
     connection = db.session.get_bind()

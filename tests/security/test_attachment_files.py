@@ -21,13 +21,11 @@ from app.cases import operations as ops
 from app.cases import storage
 from app.cases.models import Attachment
 from app.core.encryption import parse_keys
-from app.core.enums import Role
 from app.core.sealed_files import CHUNK_SIZE, MAGIC
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import docx_bytes, png_bytes
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 SECRET_TEXT = b"Keterangan visum: Wulan Sekarsari, luka memar di lengan kiri."
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n(" + SECRET_TEXT + b")\ntrailer\n%%EOF\n"
@@ -39,16 +37,6 @@ BIG_PDF = b"%PDF-1.7\n" + secrets.token_bytes(3 * CHUNK_SIZE + 123) + b"\n%%EOF\
 def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     return tmp_path / "uploads"
-
-
-@pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
 
 
 @pytest.fixture
@@ -96,7 +84,7 @@ def raw_data_key(attachment_id):
 def test_a_download_keeps_the_name_but_takes_the_extension_of_the_recognised_type(
     client, manager, case, content, filename, expected_name, mimetype
 ):
-    login(client, manager)
+    login_as(client, manager)
     assert upload(client, case, content, filename).status_code == 302
     attachment = db.session.scalar(select(Attachment))
     assert attachment.original_name == filename  # what the counselor uploaded, as a record
@@ -112,7 +100,7 @@ def test_a_download_keeps_the_name_but_takes_the_extension_of_the_recognised_typ
 
 
 def test_a_name_outside_ascii_is_kept_in_the_utf8_form(client, manager, case):
-    login(client, manager)
+    login_as(client, manager)
     upload(client, case, PDF, "hasil visum Ñoña.hta")
     response = download(client, case, db.session.scalar(select(Attachment)))
     disposition = response.headers["Content-Disposition"]
@@ -132,7 +120,7 @@ def test_a_shared_attachment_is_named_the_same_way_for_the_receiving_agency(case
 def test_the_file_on_disk_is_encrypted_and_its_data_key_wrapped_with_the_current_key(
     client, manager, case, uploads
 ):
-    login(client, manager)
+    login_as(client, manager)
     assert upload(client, case, PDF, "visum.pdf").status_code == 302
     attachment = db.session.scalar(select(Attachment))
     on_disk = (uploads / attachment.stored_name).read_bytes()
@@ -182,7 +170,7 @@ def test_a_damaged_file_is_refused_whole_and_no_download_is_recorded(
     attachment = ops.add_attachment(case, "visum.pdf", BIG_PDF, actor=manager)
     db.session.commit()
     damage(uploads / attachment.stored_name)
-    login(client, manager)
+    login_as(client, manager)
     response = download(client, case, attachment)
     assert response.status_code == 500
     assert b"%PDF" not in response.data
@@ -205,7 +193,7 @@ def test_a_file_moved_under_another_attachment_s_name_does_not_decrypt(
     )
     db.session.commit()
     db.session.expire_all()
-    login(client, manager)
+    login_as(client, manager)
     assert download(client, case, db.session.get(Attachment, other.id)).status_code == 500
 
 
@@ -236,7 +224,7 @@ def test_a_plaintext_file_from_before_is_served_only_while_it_is_the_recorded_by
     client, manager, case, uploads
 ):
     old = legacy_attachment(case, manager, uploads, PDF)
-    login(client, manager)
+    login_as(client, manager)
     response = download(client, case, old)
     assert response.status_code == 200 and response.data == PDF
     (uploads / old.stored_name).write_bytes(PDF.replace(b"Wulan", b"Sari!"))  # swapped
@@ -261,7 +249,7 @@ def test_encrypt_existing_seals_the_old_files_once_and_they_still_download(
         attachment = db.session.get(Attachment, attachment.id)
         assert (uploads / attachment.stored_name).read_bytes().startswith(MAGIC)
         assert raw_data_key(attachment.id).startswith("enc1:")
-        login(client, manager)
+        login_as(client, manager)
         assert download(client, case, attachment).data == content
     assert not list(uploads.glob("*.sealing"))
     again = _encrypt_existing(app)
@@ -303,7 +291,7 @@ def test_encrypt_existing_finishes_a_run_interrupted_after_its_commit(
     temp, _, _ = storage._seal_beside(path, key, old.stored_name)
     old.data_key = storage.encode_key(key)
     db.session.commit()
-    login(client, manager)
+    login_as(client, manager)
     assert download(client, case, old).data == BIG_PDF  # meanwhile: still served
     result = _encrypt_existing(app)
     assert result.exit_code == 0, result.output

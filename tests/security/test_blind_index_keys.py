@@ -33,7 +33,7 @@ from app.core.keys_cli import count_index_keys, reindex_blind_indexes
 from app.extensions import db
 from tests.factories import TEST_PASSWORD, AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 KEY_A = generate_key("ba")
 KEY_B = generate_key("bb")
@@ -97,7 +97,7 @@ def test_replacing_secret_key_ends_sessions_and_nothing_else(
 ) -> None:
     agency, manager, supervisor = staff
     cases = _victims(agency, manager)
-    login(client, supervisor)
+    login_as(client, supervisor)
     assert client.get("/kasus").status_code == 200
     _all_found(agency, supervisor, cases)
 

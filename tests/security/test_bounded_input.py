@@ -29,7 +29,7 @@ from tests.cases.test_import import EXAMPLE
 from tests.cases.test_import import world as import_world
 from tests.factories import AgencyFactory, PopulationFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import INTAKE_FORM, create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 world = import_world
 
@@ -89,7 +89,7 @@ def test_every_route_with_an_id_answers_404_for_an_id_past_the_column(
 ) -> None:
     """A crawl over every route with an ``<int:...>`` part and every method it takes, the id
     (all of them at once) past 2^31 - 1: the route does not match, 404, nothing runs."""
-    login(client, everyone)
+    login_as(client, everyone)
     tried = 0
     for rule in app.url_map.iter_rules():
         if "<int:" not in rule.rule:
@@ -105,14 +105,14 @@ def test_every_route_with_an_id_answers_404_for_an_id_past_the_column(
 
 @pytest.mark.parametrize("path", ["/kasus/0", "/kasus/-1", "/kasus/" + "9" * 5000, "/kasus/01"])
 def test_other_impossible_ids_in_an_address_are_404(client: Any, everyone: Any, path: str) -> None:
-    login(client, everyone)
+    login_as(client, everyone)
     assert client.get(path).status_code == 404
 
 
 def test_an_id_at_the_top_of_the_column_is_an_ordinary_404(
     client: Any, everyone: Any, case: Any
 ) -> None:
-    login(client, everyone)
+    login_as(client, everyone)
     assert client.get(f"/kasus/{MAX_ID}").status_code == 404
     assert client.get(f"/kasus/{case.id}").status_code == 200
 
@@ -123,7 +123,7 @@ def test_an_id_at_the_top_of_the_column_is_an_ordinary_404(
 def test_ids_past_the_column_in_form_fields_are_refused_not_500(
     app: Any, client: Any, agency: Any, everyone: Any, case: Any
 ) -> None:
-    login(client, everyone)
+    login_as(client, everyone)
     task_force = TaskForceFactory(region=AgencyFactory().region)
     stf = task_force.sub_task_forces[0]
     db.session.flush()
@@ -174,7 +174,7 @@ def test_ids_past_the_column_in_form_fields_are_refused_not_500(
 def test_an_impossible_page_number_shows_the_first_page(
     client: Any, everyone: Any, case: Any, path: str, page: str
 ) -> None:
-    login(client, everyone)
+    login_as(client, everyone)
     response = client.get(path, query_string={"page": page})
     assert response.status_code == 200, (path, page, response.status_code)
 
@@ -191,7 +191,7 @@ def test_parse_page_keeps_real_pages() -> None:
 def test_a_consent_time_in_year_1_is_a_field_error(
     client: Any, everyone: Any, case: Any, moment: str
 ) -> None:
-    login(client, everyone)
+    login_as(client, everyone)
     victim = case.victims[0]
     before = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentEntry))
     prefix = f"consent{victim.id}-"
@@ -214,7 +214,7 @@ def test_a_consent_time_in_year_1_is_a_field_error(
 )
 def test_a_year_1_on_the_intake_form_is_a_field_error(client: Any, agency: Any, field: str) -> None:
     officer = UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-    login(client, officer)
+    login_as(client, officer)
     value = "0001-01-01T00:00" if field.endswith("at") else "0001-01-01"
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
     response = client.post("/kasus/baru", data=MultiDict({**INTAKE_FORM, field: value}))
@@ -226,7 +226,7 @@ def test_a_year_1_on_the_intake_form_is_a_field_error(client: Any, agency: Any, 
 def test_dates_out_of_range_in_the_case_filters_and_the_privacy_form(
     client: Any, everyone: Any, case: Any
 ) -> None:
-    login(client, everyone)
+    login_as(client, everyone)
     for day in ("0001-01-01", "9999-12-31"):
         response = client.get("/kasus", query_string={"received_from": day, "received_to": day})
         assert response.status_code == 200
@@ -260,7 +260,7 @@ def analyst(agency: Any) -> Any:
 def test_the_period_0000_01_on_the_indicator_pages_is_a_400_saying_why(
     client: Any, analyst: Any, code: str
 ) -> None:
-    login(client, analyst)
+    login_as(client, analyst)
     for query in ({"period": code}, {"year": code[:4]}):
         response = client.get("/indikator", query_string=query)
         assert response.status_code == 400, (query, response.status_code)
@@ -272,7 +272,7 @@ def test_the_period_0000_01_on_the_indicator_pages_is_a_400_saying_why(
 def test_the_period_0000_01_on_the_report_form_is_a_field_error(
     client: Any, analyst: Any, agency: Any
 ) -> None:
-    login(client, analyst)
+    login_as(client, analyst)
     response = client.post(
         "/indikator/laporan",
         data={"period": "0000-01", "region": agency.region.id, "format": "xlsx"},

@@ -16,7 +16,7 @@ from app.core.enums import Role
 from app.extensions import db
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -72,7 +72,7 @@ def world(app, client, monkeypatch):
     agency = AgencyFactory()
     user = user_with_every_role(agency)
     case = create_case(agency, actor=user, case_manager=user)
-    login(client, user)  # signed in while CSRF is off: the session holds no token yet
+    login_as(client, user)  # signed in while CSRF is off: the session holds no token yet
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     ids = {"case_id": case.id, "victim_id": case.victims[0].id, "user_id": user.id}
     ids["agency_id"] = agency.id

@@ -160,6 +160,8 @@ def test_legacy_plaintext_is_returned_as_it_is():
         f"{KEY_A},{KEY_A}",
         "ka:%%%%",
     ],
+    # KEY_A is random: ids of their own keep the test ids the same in every pytest-xdist worker
+    ids=["unset", "empty", "id-only", "no-key", "short-key", "space-in-id", "id-twice", "not-b64"],
 )
 def test_malformed_key_settings_are_refused_without_showing_the_key(raw):
     with pytest.raises(KeyConfigError) as caught:
@@ -483,7 +485,7 @@ def test_rotation_rewraps_attachment_data_keys_and_the_files_still_download(
     from app.cases.models import Attachment
     from app.core.enums import Role
     from tests.factories import UserFactory
-    from tests.fixtures import login
+    from tests.fixtures import login_as
 
     uploads = tmp_path / "uploads"
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(uploads))
@@ -493,7 +495,7 @@ def test_rotation_rewraps_attachment_data_keys_and_the_files_still_download(
     case = create_case(agency, actor=manager, case_manager=manager)
     content = b"%PDF-1.7\n" + os.urandom(200_000) + b"\n%%EOF\n"
     db.session.commit()
-    login(client, manager)
+    login_as(client, manager)
     response = client.post(
         f"/kasus/{case.id}/lampiran",
         data={"file": (io.BytesIO(content), "visum.pdf")},

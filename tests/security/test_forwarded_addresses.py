@@ -21,7 +21,7 @@ from app.core.proxy import TrustedProxyFix, is_trusted_peer, parse_trusted_proxi
 from app.extensions import db, limiter
 from tests.conftest import FreshGlobalsClient, make_app
 from tests.factories import TEST_PASSWORD, AgencyFactory, UserFactory
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 DIRECT = "203.0.113.7"  # a client that reaches gunicorn without the proxy
 PROXY = "127.0.0.1"  # nginx on the same machine (the default TRUSTED_PROXIES)
@@ -145,7 +145,7 @@ def test_hops_without_a_trusted_proxy_refuse_to_start(app):
 
 def test_a_password_change_does_not_reset_the_break_glass_limit(client):
     officer = UserFactory(roles=[(Role.PETUGAS_PENGADUAN, AgencyFactory())])
-    login(client, officer)
+    login_as(client, officer)
     for _ in range(20):  # the hour's allowance (a reason too short: refused, still counted)
         assert (
             client.post("/akses-darurat", data={"reference": "X", "reason": "x"}).status_code == 422

@@ -17,7 +17,7 @@ from app.core.enums import Role
 from tests.conftest import make_app
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 NONCE = re.compile(r"'nonce-([A-Za-z0-9_\-]+)'")
@@ -84,7 +84,7 @@ def supervisor(app, client, tmp_path, monkeypatch):
     )
     case = create_case(agency, actor=user, case_manager=user)
     attachment = ops.add_attachment(case, "foto.png", png(), actor=user)
-    login(client, user)
+    login_as(client, user)
     ids = {
         "case_id": case.id,
         "victim_id": case.victims[0].id,
@@ -142,7 +142,7 @@ def test_templates_get_the_nonce_of_their_own_response(app):
 def test_the_pages_have_no_inline_script_or_style(client, admin_user):
     """With no 'unsafe-inline', an inline script without the nonce, a style attribute or an
     on* handler would be blocked by the browser: none may be in the pages."""
-    login(client, admin_user)
+    login_as(client, admin_user)
     for url in ("/masuk", "/beranda", "/akun", "/kasus", "/admin/pengguna"):
         html = client.get(url).get_data(as_text=True)
         nonce = NONCE.search(client.get(url).headers["Content-Security-Policy"]).group(1)

@@ -43,7 +43,7 @@ from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.operations import apply_case_event
 from tests.factories import TEST_PASSWORD, AgencyFactory, KabkotaFactory, UserFactory
 from tests.factories.cases import INTAKE_FORM, create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 # --- the hostile values ------------------------------------------------------------------------
 
@@ -270,29 +270,19 @@ def provider() -> Any:
 
 
 @pytest.fixture
-def manager(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
 def case(agency: Any, manager: Any) -> Any:
     return create_case(agency, actor=manager, case_manager=manager)
 
 
 @pytest.fixture
-def officer(agency: Any) -> Any:
-    return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-
-
-@pytest.fixture
 def officer_client(client: Any, officer: Any) -> Any:
-    login(client, officer)
+    login_as(client, officer)
     return client
 
 
 @pytest.fixture
 def manager_client(client: Any, manager: Any) -> Any:
-    login(client, manager)
+    login_as(client, manager)
     return client
 
 
@@ -647,7 +637,7 @@ def test_assessment(manager_client: Any, case: Any, manager: Any, field: str, va
 def kab(client: Any) -> Any:
     sync_definitions()
     kab = KabkotaFactory()
-    login(client, UserFactory(roles=[(Role.ANALIS_DATA, AgencyFactory(region=kab))]))
+    login_as(client, UserFactory(roles=[(Role.ANALIS_DATA, AgencyFactory(region=kab))]))
     return kab
 
 
@@ -762,7 +752,7 @@ def test_profile_language(officer_client: Any, officer: Any, locale: Any) -> Non
 @pytest.fixture
 def admin_client(client: Any) -> Any:
     home = AgencyFactory()
-    login(client, UserFactory(roles=[(Role.ADMIN, home)]))
+    login_as(client, UserFactory(roles=[(Role.ADMIN, home)]))
     return client
 
 

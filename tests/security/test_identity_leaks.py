@@ -31,7 +31,7 @@ from app.services.operations import create_track
 from app.workflow.tasks import notify_transition
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 NAME = "Larasati Kusumawardhani Pramesti"
 NIK = "3273016608950007"
@@ -95,7 +95,7 @@ def test_no_identity_leaves_through_logs_urls_tasks_mail_or_audit(
         pages.append(response.get_data(as_text=True))
         return response
 
-    login(client, world["manager"])
+    login_as(client, world["manager"])
     # the case page shows the name (it is theirs); its address does not carry it
     page = seen(client.get(f"/kasus/{case.id}"))
     assert NAME in page.get_data(as_text=True)

@@ -27,10 +27,8 @@ from app.cases.files import (
     check_content,
 )
 from app.cases.models import Attachment
-from app.core.enums import Role
 from app.core.errors import DomainError
 from app.extensions import db
-from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import (
     OFFICE_REL,
@@ -43,7 +41,7 @@ from tests.factories.files import (
     xlsx_bytes,
     zip_bytes,
 )
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 MiB = 1024 * 1024
 MS_REL = "http://schemas.microsoft.com/office/2006/relationships"
@@ -83,16 +81,6 @@ def uploads(app, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
 def case(agency, manager):
     return create_case(agency, actor=manager, case_manager=manager)
 
@@ -128,7 +116,7 @@ def test_the_zip_bomb_is_a_real_one(odt_bomb):
 def test_a_zip_bomb_is_refused_in_indonesian_with_memory_bounded_and_nothing_stored(
     client, manager, case, uploads, odt_bomb
 ):
-    login(client, manager)  # the default language: Bahasa Indonesia
+    login_as(client, manager)  # the default language: Bahasa Indonesia
     tracemalloc.start()
     try:
         response = upload(client, case, odt_bomb, "laporan.odt")
@@ -383,7 +371,7 @@ def test_odf_content_linked_from_outside_is_refused_and_hyperlinks_are_not():
 def test_refusals_are_explained_in_indonesian_and_store_nothing(
     client, manager, case, uploads, content, expected
 ):
-    login(client, manager)
+    login_as(client, manager)
     response = upload(client, case, content, "laporan.docx")
     assert response.status_code == 422
     assert expected in response.get_data(as_text=True)

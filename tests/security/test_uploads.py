@@ -21,7 +21,7 @@ from app.extensions import db
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import docx_bytes
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 GPS_IFD = 0x8825
 REFUSED_ID = "Jenis berkas ini tidak diterima"
@@ -79,11 +79,6 @@ def uploads(app, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def agency():
-    return AgencyFactory()
-
-
-@pytest.fixture
 def manager(agency):
     return UserFactory(name="Dewi Manajer", roles=[(Role.MANAJER_KASUS, agency)])
 
@@ -120,7 +115,7 @@ def stored_files(uploads):
 def test_scripts_and_web_pages_dressed_as_photos_or_pdfs_are_refused_in_indonesian(
     client, manager, case, uploads, content, filename
 ):
-    login(client, manager)  # the default language: Bahasa Indonesia
+    login_as(client, manager)  # the default language: Bahasa Indonesia
     response = upload(client, case, content, filename)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -140,7 +135,7 @@ def test_scripts_and_web_pages_dressed_as_photos_or_pdfs_are_refused_in_indonesi
 def test_magic_bytes_in_front_of_something_else_are_refused(
     client, manager, case, uploads, content
 ):
-    login(client, manager)
+    login_as(client, manager)
     client.post("/bahasa", data={"locale": "en"})
     response = upload(client, case, content, "foto.jpg")
     assert response.status_code == 422
@@ -157,7 +152,7 @@ def test_a_photo_is_stored_without_exif_gps_or_other_metadata(
     original = photo(fmt)
     with Image.open(io.BytesIO(original)) as check:  # the test photo really carries GPS
         assert check.getexif().get_ifd(GPS_IFD)
-    login(client, manager)
+    login_as(client, manager)
     assert upload(client, case, original, f"luka.{fmt.lower()}").status_code == 302
     attachment = db.session.scalar(select(Attachment))
     assert [p.name for p in stored_files(uploads)] == [attachment.stored_name]
@@ -223,7 +218,7 @@ def test_pdfs_and_office_documents_are_stored_unchanged(
 
 def test_downloads_are_attachments_that_cannot_run(client, manager, case):
     attachment = ops.add_attachment(case, "luka.jpg", photo("JPEG"), actor=manager)
-    login(client, manager)
+    login_as(client, manager)
     response = client.get(f"/kasus/{case.id}/lampiran/{attachment.id}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -240,7 +235,7 @@ def test_another_agency_gets_404_and_nothing_is_recorded(client, manager, case):
     # any agency) has no case permission at all
     for role, code in [(Role.MANAJER_KASUS, 404), (Role.SUPERVISOR, 404), (Role.ADMIN, 403)]:
         stranger = UserFactory(roles=[(role, other_agency)])
-        login(client, stranger)
+        login_as(client, stranger)
         response = client.get(f"/kasus/{case.id}/lampiran/{attachment.id}")
         assert response.status_code == code, role
         assert b"\xff\xd8\xff" not in response.data

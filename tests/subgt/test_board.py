@@ -27,7 +27,7 @@ from app.subgt.tasks import notify_escalation
 from app.workflow.operations import apply_track_event
 from tests.factories import AgencyFactory, KabkotaFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 NAME = "Kartika Sulistyowati Pamungkas"
 NIK = "3273019876543210"
@@ -281,7 +281,7 @@ def test_filters(world: dict[str, Any]):
 
 def test_the_board_page_with_filters(client: FlaskClient, world: dict[str, Any]):
     w = world
-    login(client, w["coordinator"])
+    login_as(client, w["coordinator"])
     page = client.get("/subgt").get_data(as_text=True)
     assert w["case"].reference in page
     assert 'data-count="total">3<' in page
@@ -311,7 +311,7 @@ def test_the_board_page_with_filters(client: FlaskClient, world: dict[str, Any])
 
 def test_the_coordinator_never_receives_identity(client: FlaskClient, world: dict[str, Any]):
     w = world
-    login(client, w["coordinator"])
+    login_as(client, w["coordinator"])
     pages = [
         client.get("/subgt").get_data(as_text=True),
         client.get("/subgt", query_string={"state": "semua"}).get_data(as_text=True),
@@ -344,7 +344,7 @@ def test_history_is_404_off_the_board_and_403_without_the_role(
     client: FlaskClient, world: dict[str, Any]
 ):
     w = world
-    login(client, w["coordinator"])
+    login_as(client, w["coordinator"])
     assert client.get(f"/subgt/layanan/{w['legal_track'].id}").status_code == 404
     assert client.get(f"/subgt/layanan/{w['foreign'].id}").status_code == 404
     assert client.get("/subgt/layanan/999999").status_code == 404
@@ -356,7 +356,7 @@ def test_history_is_404_off_the_board_and_403_without_the_role(
     )
     client.post("/keluar")
 
-    login(client, w["supervisor"])
+    login_as(client, w["supervisor"])
     assert client.get("/subgt").status_code == 403
     assert client.get(f"/subgt/layanan/{w['referred'].id}").status_code == 403
     assert (
@@ -370,7 +370,7 @@ def test_history_is_404_off_the_board_and_403_without_the_role(
 
 def test_a_note_without_body_is_refused(client: FlaskClient, world: dict[str, Any]):
     w = world
-    login(client, w["coordinator"])
+    login_as(client, w["coordinator"])
     audits = db.session.scalar(select(func.count()).select_from(AuditEntry))
     notifications = db.session.scalar(select(func.count()).select_from(Notification))
     for body in ("", "   ", "x" * 2001):
@@ -387,7 +387,7 @@ def test_an_escalated_note_tells_the_supervisors_of_both_agencies_once(
     client: FlaskClient, world: dict[str, Any], captured_tasks: list[tuple[str, Any]]
 ):
     w = world
-    login(client, w["coordinator"])
+    login_as(client, w["coordinator"])
     body = "Rujukan kedua belum dijawab tiga hari; mohon RSUD memberi kepastian."
     response = client.post(
         f"/subgt/layanan/{w['referred'].id}/catatan", data={"body": body, "escalate": "y"}
@@ -418,7 +418,7 @@ def test_a_note_without_escalation_tells_nobody(
     client: FlaskClient, world: dict[str, Any], captured_tasks: list[tuple[str, Any]]
 ):
     w = world
-    login(client, w["coordinator"])
+    login_as(client, w["coordinator"])
     response = client.post(
         f"/subgt/layanan/{w['late'].id}/catatan", data={"body": "Sudah ditanyakan ke UPTD."}
     )

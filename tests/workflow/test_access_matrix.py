@@ -26,7 +26,7 @@ from app.workflow import operations as engine
 from app.workflow.models import CaseTransfer, CaseTransition
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 VIEW = "cases:view_own"
 MANAGE = "cases:manage"
@@ -319,7 +319,7 @@ def call(client: Any, route: Route, w: World) -> Any:
 def test_a_user_without_business_on_the_case_is_refused(client, world, route_name, who):
     route = ROUTES[route_name]
     outsider = OUTSIDERS[who]
-    login(client, outsider.make(world))
+    login_as(client, outsider.make(world))
     before = snapshot(world)
 
     response = call(client, route, world)
@@ -371,7 +371,7 @@ ALLOWED: dict[str, Callable[[World], Any]] = {
 def test_the_same_request_goes_through_for_the_right_person(client, world, route_name):
     """The matrix's requests are well-formed: refused above only because of who sends them."""
     route = ROUTES[route_name]
-    login(client, ALLOWED[route_name](world))
+    login_as(client, ALLOWED[route_name](world))
     before = snapshot(world)
 
     response = call(client, route, world)

@@ -17,7 +17,7 @@ from app.workflow.operations import TransitionRefused, apply_case_event, assign_
 from app.workflow.tasks import notify_assignment
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 
 
 @pytest.fixture
@@ -28,16 +28,6 @@ def agency():
 @pytest.fixture
 def intake(agency):
     return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
 
 
 def open_deadlines(case):
@@ -136,7 +126,7 @@ def test_a_supervisor_taking_a_step_does_not_become_the_manager(agency, intake, 
 def test_the_assignment_form_on_the_case_page(client, agency, intake, manager, supervisor):
     case = create_case(agency, actor=intake)
     db.session.flush()
-    login(client, supervisor)
+    login_as(client, supervisor)
     html = client.get(f"/kasus/{case.id}").get_data(as_text=True)
     assert f'action="/kasus/{case.id}/manajer"' in html
     response = client.post(
@@ -150,13 +140,13 @@ def test_the_assignment_form_on_the_case_page(client, agency, intake, manager, s
 def test_the_assignment_route_is_the_supervisors(client, agency, intake, manager, supervisor):
     case = create_case(agency, actor=intake, case_manager=manager)
     db.session.flush()
-    login(client, manager)
+    login_as(client, manager)
     assert f'action="/kasus/{case.id}/manajer"' not in client.get(f"/kasus/{case.id}").get_data(
         as_text=True
     )
     response = client.post(f"/kasus/{case.id}/manajer", data={"case_manager": str(manager.id)})
     assert response.status_code == 403
     client.post("/keluar")
-    login(client, UserFactory(roles=[(Role.SUPERVISOR, AgencyFactory())]))
+    login_as(client, UserFactory(roles=[(Role.SUPERVISOR, AgencyFactory())]))
     response = client.post(f"/kasus/{case.id}/manajer", data={"case_manager": str(manager.id)})
     assert response.status_code == 404

@@ -37,16 +37,6 @@ def agency():
 
 
 @pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
-@pytest.fixture
 def intake_officer(agency):
     return UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
 

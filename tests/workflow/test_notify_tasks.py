@@ -38,16 +38,6 @@ def agency():
 
 
 @pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
-@pytest.fixture
 def other_supervisor(agency):
     return UserFactory(roles=[(Role.SUPERVISOR, agency)])
 

@@ -49,16 +49,6 @@ def agency():
 
 
 @pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
-
-
-@pytest.fixture
 def receiving():
     return AgencyFactory(services=[ServiceType.PENGADUAN, ServiceType.PENDAMPINGAN])
 

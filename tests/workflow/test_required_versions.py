@@ -21,7 +21,7 @@ from app.referrals import operations as referral_ops
 from app.workflow import operations as engine
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 from tests.security.test_access_table import _state_query, state
 
 STALE = "Formulir sudah usang, muat ulang halaman."
@@ -179,7 +179,7 @@ def test_a_step_without_a_possible_version_is_refused_and_changes_nothing(
     who, url, data = _routes(w)[name]
     if version is not None:
         data = {**data, "version": version}
-    login(client, who)
+    login_as(client, who)
     query = _state_query()
     before = state(query)
     response = client.post(url, data=data)
@@ -201,7 +201,7 @@ def test_with_the_version_the_page_shows_the_same_steps_go_through(client: Any, 
     for name, record in versions.items():
         who, url, data = routes[name]
         client.post("/keluar")
-        login(client, who)
+        login_as(client, who)
         if name == "case step":
             w.case.assessment_completed_at = w.case.received_at
             db.session.flush()

@@ -44,7 +44,7 @@ from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.operations import REASONS
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case
-from tests.fixtures import login
+from tests.fixtures import login_as
 from workflows import definition, ktpa_v1, track_v1
 
 VICTIM_NAME = "Siti Aminah"  # the victim of the default intake (tests/factories/cases.py)
@@ -181,7 +181,7 @@ def english(client: Any) -> Any:
 def signed_in(app: Any, user: Any) -> Any:
     """A browser of its own, signed in as ``user``, reading English."""
     client = app.test_client()
-    login(client, user)
+    login_as(client, user)
     return english(client)
 
 
@@ -283,16 +283,6 @@ def receiving():
 @pytest.fixture
 def third():
     return AgencyFactory(services=[ServiceType.PENGADUAN])
-
-
-@pytest.fixture
-def manager(agency):
-    return UserFactory(roles=[(Role.MANAJER_KASUS, agency)])
-
-
-@pytest.fixture
-def supervisor(agency):
-    return UserFactory(roles=[(Role.SUPERVISOR, agency)])
 
 
 @pytest.fixture
