@@ -49,6 +49,24 @@ def supervisors_of(agency_id: int) -> list[User]:
     )
 
 
+def holders_of(agency_id: int, permission: str) -> list[User]:
+    """The active users holding a role at the agency that grants ``permission`` (by account)."""
+    roles = [role for role, permissions in ROLE_PERMISSIONS.items() if permission in permissions]
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.agency_id == agency_id,
+                RoleGrant.role.in_(roles),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        )
+    )
+
+
 def coordinators_of(task_force: TaskForce) -> dict[int, list[User]]:
     """``{sub_task_force_id: [users]}``: who holds the Sub GT coordinator role on each Sub GT."""
     ids = [s.id for s in task_force.sub_task_forces]
