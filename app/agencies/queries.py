@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,6 @@ from app.core.enums import (
     SERVICE_SUBTASKFORCE,
     AgencyType,
     RegionLevel,
-    Role,
     ServiceType,
     SubTaskForceKey,
 )
@@ -319,23 +319,18 @@ def services_reviewed_by(key: SubTaskForceKey | str) -> list[ServiceType]:
     return [service for service, reviewer in SERVICE_SUBTASKFORCE.items() if reviewer is key]
 
 
+# Who holds the Sub GT coordinator role is a role grant, and grants are auth's, built on the
+# agencies: auth registers the answer from its ``init_app`` (``auth.grants.coordinators_of``).
+CoordinatorsOf = Callable[[TaskForce], "dict[int, list[User]]"]
+_coordinators_of: list[CoordinatorsOf] = []
+
+
+def register_coordinators(find: CoordinatorsOf) -> None:
+    _coordinators_of[:] = [find]
+
+
 def coordinators_of(task_force: TaskForce) -> dict[int, list[User]]:
     """``{sub_task_force_id: [users]}``: who holds the Sub GT coordinator role on each Sub GT."""
-    from app.auth.models import RoleGrant, User
-
-    ids = [s.id for s in task_force.sub_task_forces]
-    result: dict[int, list[User]] = {i: [] for i in ids}
-    if not ids:
-        return result
-    rows = db.session.execute(
-        select(RoleGrant.sub_task_force_id, User)
-        .join(User, User.id == RoleGrant.user_id)
-        .where(
-            RoleGrant.role == Role.KOORDINATOR_SUBGT,
-            RoleGrant.sub_task_force_id.in_(ids),
-        )
-        .order_by(User.name)
-    )
-    for sub_task_force_id, user in rows:
-        result[sub_task_force_id].append(user)
-    return result
+    if not _coordinators_of:
+        return {s.id: [] for s in task_force.sub_task_forces}
+    return _coordinators_of[0](task_force)

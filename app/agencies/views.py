@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -36,7 +36,6 @@ from app.agencies.queries import (
     services_reviewed_by,
     sub_task_forces_of_agency,
 )
-from app.auth.models import User
 from app.core.bounds import parse_id, parse_page
 from app.core.enums import AgencyType, ServiceType
 from app.core.errors import DomainError
@@ -45,9 +44,12 @@ from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
 
+if TYPE_CHECKING:
+    from app.auth.models import User
+
 
 def _actor() -> User:
-    return cast(User, current_user._get_current_object())
+    return cast("User", current_user._get_current_object())
 
 
 # --- agencies -------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    from app.agencies.queries import register_coordinators
     from app.auth import views  # noqa: F401  (routes)
     from app.auth.cli import confirm_operator_at_terminal, users_cli
+    from app.auth.grants import coordinators_of
     from app.auth.queries import load_session_user
     from app.auth.totp import resolve_totp_setting
     from app.core.keys_cli import OPERATOR_CHECK
@@ -27,3 +29,4 @@ def init_app(app: Flask) -> None:
     # `flask keys rotate` asks an administrator to re-authenticate first
     app.extensions[OPERATOR_CHECK] = confirm_operator_at_terminal
     register_nav("auth.users", _l("Users"), "users:manage", group="admin")
+    register_coordinators(coordinators_of)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.agencies.models import TaskForce
 from app.auth.models import RoleGrant, User
 from app.core.enums import Role
 from app.core.permissions import ROLE_PERMISSIONS
@@ -46,3 +47,41 @@ def supervisors_of(agency_id: int) -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+def holders_of(agency_id: int, permission: str) -> list[User]:
+    """The active users holding a role at the agency that grants ``permission`` (by account)."""
+    roles = [role for role, permissions in ROLE_PERMISSIONS.items() if permission in permissions]
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.agency_id == agency_id,
+                RoleGrant.role.in_(roles),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        )
+    )
+
+
+def coordinators_of(task_force: TaskForce) -> dict[int, list[User]]:
+    """``{sub_task_force_id: [users]}``: who holds the Sub GT coordinator role on each Sub GT."""
+    ids = [s.id for s in task_force.sub_task_forces]
+    result: dict[int, list[User]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    rows = db.session.execute(
+        select(RoleGrant.sub_task_force_id, User)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(
+            RoleGrant.role == Role.KOORDINATOR_SUBGT,
+            RoleGrant.sub_task_force_id.in_(ids),
+        )
+        .order_by(User.name)
+    )
+    for sub_task_force_id, user in rows:
+        result[sub_task_force_id].append(user)
+    return result

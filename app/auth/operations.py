@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -456,6 +457,19 @@ ROLE_GRANTED_KIND = "case_role_granted"
 """The notification of an agency's supervisors that someone was given a case role there."""
 
 
+class Notify(Protocol):
+    def __call__(self, user: User, kind: str, *, reference: str, key: str) -> object: ...
+
+
+# Notifications are built on the accounts (a notification is addressed to a user): they register
+# how to tell someone from their ``init_app`` (``notifications.operations.notify``).
+_notifiers: list[Notify] = []
+
+
+def register_notifier(notify: Notify) -> None:
+    _notifiers[:] = [notify]
+
+
 def _check_role_combination(user: User, role: Role, actor: Actor) -> None:
     """Nobody changes their own roles, and an administrator account holds no case role (a role
     opening case data): administration has no access to case content, so an administrator
@@ -490,7 +504,6 @@ def _notify_supervisors_of_grant(
     coordinator: of the Sub GT's member agencies), the grantee excepted. The notification names
     the account by its e-mail address; its e-mail copy goes out after the commit."""
     from app.auth.grants import supervisors_of
-    from app.notifications.operations import notify
 
     if agency is not None:
         agency_ids = [agency.id]
@@ -504,12 +517,13 @@ def _notify_supervisors_of_grant(
             if supervisor.id in told or supervisor.id == user.id:
                 continue
             told.add(supervisor.id)
-            notify(
-                supervisor,
-                ROLE_GRANTED_KIND,
-                reference=_shorten(user.email, 60),
-                key=f"role_grant:{grant.id}",
-            )
+            for notify in _notifiers:
+                notify(
+                    supervisor,
+                    ROLE_GRANTED_KIND,
+                    reference=_shorten(user.email, 60),
+                    key=f"role_grant:{grant.id}",
+                )
 
 
 def _shorten(text: str, size: int) -> str:

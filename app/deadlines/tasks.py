@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from app.agencies.models import SubTaskForce, SubTaskForceMember
-from app.auth.grants import supervisors_of
+from app.auth.grants import holders_of, supervisors_of
 from app.auth.models import RoleGrant, User
 from app.cases.models import Case
 from app.core.db import utcnow
@@ -36,6 +37,9 @@ from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.notifications.operations import notify
 from app.services.models import ServiceTrack
+
+# the permission of who receives an agency's referrals (app.core.permissions)
+RECEIVE_REFERRALS = "referrals:receive"
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +68,23 @@ def _notify_all(users: list[User], kind: str, deadline: Deadline) -> None:
             notify(user, kind, reference=reference, key=f"subgt:deadline:{deadline.id}:{kind}")
 
 
+# A ``referral_response`` deadline awaits the answer to a referral; which one (the latest sent
+# for the track) is the referrals' to say, built on the deadlines: they register it from their
+# ``init_app`` (``referrals.queries.latest_sent_referral``).
+_awaited_referral: list[Callable[[int], int | None]] = []
+
+
+def register_awaited_referral(find: Callable[[int], int | None]) -> None:
+    _awaited_referral[:] = [find]
+
+
 def _referral_of(deadline: Deadline) -> int | None:
-    """The referral whose answer a ``referral_response`` deadline awaits (the latest sent for
-    its track)."""
+    """The referral whose answer a ``referral_response`` deadline awaits."""
     if deadline.code is not DeadlineCode.REFERRAL_RESPONSE or deadline.track_id is None:
         return None
-    from app.referrals.models import Referral
-
-    return db.session.scalar(
-        sa.select(Referral.id)
-        .where(Referral.track_id == deadline.track_id, Referral.sent_at.is_not(None))
-        .order_by(Referral.sent_at.desc(), Referral.id.desc())
-        .limit(1)
-    )
+    if not _awaited_referral:
+        return None
+    return _awaited_referral[0](deadline.track_id)
 
 
 def _responsible(deadline: Deadline) -> list[User]:
@@ -86,9 +94,7 @@ def _responsible(deadline: Deadline) -> list[User]:
     if user is not None and user.active:
         return [user]
     if deadline.code is DeadlineCode.REFERRAL_RESPONSE:
-        from app.referrals.queries import receiving_staff
-
-        staff = receiving_staff(deadline.responsible_agency_id)
+        staff = holders_of(deadline.responsible_agency_id, RECEIVE_REFERRALS)
         if staff:
             return staff
     return supervisors_of(deadline.responsible_agency_id)

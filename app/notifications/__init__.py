@@ -7,10 +7,13 @@ bp = Blueprint("notifications", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    from app.auth.operations import register_notifier
     from app.notifications import models, tasks, views  # noqa: F401  (table, task, routes)
+    from app.notifications.operations import notify
     from app.notifications.queries import unread_count
 
     app.register_blueprint(bp)
+    register_notifier(notify)
 
     @app.context_processor
     def bell() -> dict[str, object]:

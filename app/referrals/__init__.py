@@ -9,7 +9,10 @@ def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app.core.templating import register_nav
+    from app.deadlines.tasks import register_awaited_referral
     from app.referrals import labels, models, tasks, views  # noqa: F401  (names, tables, task, routes)
+    from app.referrals.queries import latest_sent_referral
 
     app.register_blueprint(bp)
     register_nav("referrals.inbox", _l("Referrals"), "referrals:receive")
+    register_awaited_referral(latest_sent_referral)

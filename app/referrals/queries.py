@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
-from app.auth.models import RoleGrant, User
+from app.auth.grants import holders_of
+from app.auth.models import User
 from app.cases.models import Attachment, Case, Victim
 from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType, age_band
 from app.core.labels import label
@@ -73,19 +74,17 @@ def referral_of(case: Case, referral_id: int) -> Referral | None:
 
 def receiving_staff(agency_id: int) -> list[User]:
     """Active users who receive the agency's referrals."""
-    roles = [role for role, perms in ROLE_PERMISSIONS.items() if RECEIVE in perms]
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(
-                RoleGrant.agency_id == agency_id,
-                RoleGrant.role.in_(roles),
-                User.active.is_(True),
-            )
-            .distinct()
-            .order_by(User.id)
-        )
+    return holders_of(agency_id, RECEIVE)
+
+
+def latest_sent_referral(track_id: int) -> int | None:
+    """The id of the referral of the track sent last (whose answer a ``referral_response``
+    deadline awaits)."""
+    return db.session.scalar(
+        select(Referral.id)
+        .where(Referral.track_id == track_id, Referral.sent_at.is_not(None))
+        .order_by(Referral.sent_at.desc(), Referral.id.desc())
+        .limit(1)
     )
 
 
