@@ -20,6 +20,7 @@ def _table() -> dict[str, set[str]]:
         match = ROW.match(line)
         if match:
             folder = match["folder"].rstrip("/")
+            assert folder not in rows, f"docs/architecture.md has two rows for {folder}"
             rows[folder] = set(re.findall(r"`([^`]+)`", match["modules"]))
     return rows
 
