@@ -225,6 +225,7 @@ def test_no_email_names_the_victim(mailbox):
         "start_assessment",
         actor=manager,
         approvals=frozenset({"emergency_handled"}),
+        reason="Korban sudah aman di rumah aman.",
         expected_version=case.version,
     )
     case.assessment_completed_at = RECEIVED + dt.timedelta(days=2)
