@@ -32,6 +32,7 @@ from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.privacy.queries import is_restricted
 from app.referrals.models import Referral, ReferralEvent
+from app.referrals.permissions import may_write_note, receives
 from app.services.models import ServiceTrack
 from app.workflow import engine
 from app.workflow.engine import TransitionRefused
@@ -375,9 +376,7 @@ def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> Ref
     body = _text(text, "note", MESSAGE_LIMIT)
     if not body:
         raise DomainError(_l("Write the note."), field="note")
-    receiving = referral_v1.RECEIVE in actor.permissions_at(referral.to_agency_id)
-    sending = may_take_case_step(actor, referral.case, referral_v1.MANAGE)
-    if not (receiving or sending):
+    if not may_write_note(actor, referral):
         raise TransitionRefused(_l("You may not write on this referral."), event="note")
     if not referral.is_open:
         raise DomainError(_l("This referral has ended; no more notes."), field="note")
@@ -385,7 +384,7 @@ def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> Ref
         referral,
         "note",
         actor,
-        agency_id=referral.to_agency_id if receiving else referral.from_agency_id,
+        agency_id=referral.to_agency_id if receives(actor, referral) else referral.from_agency_id,
         text=body,
     )
     _flush()

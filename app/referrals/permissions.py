@@ -1,5 +1,9 @@
 """Who may do what with a referral: the receiving agency's staff answer it, the sending case's
-manager (or a supervisor) acts for the sending side, and either side writes progress notes."""
+manager (or a supervisor) acts for the sending side, and either side writes progress notes.
+
+The steps of the referral workflow are decided by the engine's referral adapter
+(``app.workflow.engine``), with the permission each transition of the definition names: the
+receiving agency's at that agency, any other through the sending case."""
 
 from __future__ import annotations
 
@@ -19,14 +23,6 @@ def receiving_agency_ids(user: User) -> list[int]:
 def receives(user: User, referral: Referral) -> bool:
     """``user`` answers the referral for the agency it was sent to."""
     return RECEIVE in user.permissions_at(referral.to_agency_id)
-
-
-def may_take_referral_step(user: User, referral: Referral, permission: str) -> bool:
-    """A step of the referral workflow that needs ``permission``: the receiving agency's
-    permission at that agency, any other through the sending case."""
-    if permission == RECEIVE:
-        return receives(user, referral)
-    return may_take_case_step(user, referral.case, permission)
 
 
 def may_write_note(user: User, referral: Referral) -> bool:

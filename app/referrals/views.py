@@ -35,7 +35,7 @@ from app.referrals import operations as ops
 from app.referrals.forms import ReferralForm, ReferralNoteForm, ReferralStepForm
 from app.referrals.models import Referral
 from app.services.queries import track_of
-from app.workflow.views import refused_on_case_page
+from app.workflow.case_page import refused_on_case_page
 
 
 def _me() -> User:
@@ -68,38 +68,44 @@ def send(case: Case, track_id: int) -> Any:
     form = ReferralForm()
     if not form.validate_on_submit():
         return refused_on_case_page(
-            case, where, _("The form has expired. Reload the page and try again.")
+            case,
+            where,
+            form,
+            DomainError(_("The form has expired. Reload the page and try again.")),
         )
     agency = get_agency(form.to_agency.data) if in_id_range(form.to_agency.data) else None
     if agency is None:
-        return refused_on_case_page(case, where, _("Choose the agency to refer to."))
+        return refused_on_case_page(
+            case, where, form, DomainError(_("Choose the agency to refer to."), field="to_agency")
+        )
     sending = form.action.data != "draft"
     try:
-        ops.save_referral(
-            track.id,
-            to_agency=agency,
-            sharing=ops.Sharing(
-                identity=bool(form.share_identity.data),
-                incident=bool(form.share_incident.data),
-                assessment=bool(form.share_assessment.data),
-                attachment_ids=tuple(form.attachments.data or ()),
-                incident_summary=form.incident_summary.data,
-            ),
-            message=form.message.data,
-            actor=_me(),
-            send=sending,
-            override_reason=form.override_reason.data,
-            expected_version=_version(form),
-            expected_draft_version=parse_id(form.draft_version.data),
-            consent_now=ops.ConsentNow(
-                given_by=form.given_by.data or "korban",
-                given_by_name=(form.given_by_name.data or "").strip() or None,
+        with all_or_nothing():
+            ops.save_referral(
+                track.id,
+                to_agency=agency,
+                sharing=ops.Sharing(
+                    identity=bool(form.share_identity.data),
+                    incident=bool(form.share_incident.data),
+                    assessment=bool(form.share_assessment.data),
+                    attachment_ids=tuple(form.attachments.data or ()),
+                    incident_summary=form.incident_summary.data,
+                ),
+                message=form.message.data,
+                actor=_me(),
+                send=sending,
+                override_reason=form.override_reason.data,
+                expected_version=_version(form),
+                expected_draft_version=parse_id(form.draft_version.data),
+                consent_now=ops.ConsentNow(
+                    given_by=form.given_by.data or "korban",
+                    given_by_name=(form.given_by_name.data or "").strip() or None,
+                )
+                if form.consent_now.data and sending
+                else None,
             )
-            if form.consent_now.data and sending
-            else None,
-        )
     except DomainError as error:
-        return refused_on_case_page(case, where, error.message)
+        return refused_on_case_page(case, where, form, error)
     flash(
         _("Referral sent to %(agency)s.", agency=agency.name)
         if sending
@@ -115,13 +121,19 @@ def withdraw(case: Case, referral_id: int) -> Any:
     referral = _referral_of_or_404(case, referral_id)
     form = ReferralStepForm()
     if not form.validate_on_submit():
-        return refused_on_case_page(case, f"referral-{referral.track_id}", _("Give the reason."))
-    try:
-        ops.withdraw_referral(
-            referral.id, form.reason.data, actor=_me(), expected_version=_version(form)
+        return refused_on_case_page(
+            case,
+            f"referral-{referral.track_id}",
+            form,
+            DomainError(_("Give the reason."), field="reason"),
         )
+    try:
+        with all_or_nothing():
+            ops.withdraw_referral(
+                referral.id, form.reason.data, actor=_me(), expected_version=_version(form)
+            )
     except DomainError as error:
-        return refused_on_case_page(case, f"referral-{referral.track_id}", error.message)
+        return refused_on_case_page(case, f"referral-{referral.track_id}", form, error)
     flash(_("The referral was withdrawn."), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{referral.track_id}"))
 
@@ -239,9 +251,10 @@ def sender_note(case: Case, referral_id: int) -> Any:
     try:
         if not form.validate_on_submit():
             raise DomainError(_("The form has expired. Reload the page and try again."))
-        ops.add_progress_note(referral.id, form.note.data, actor=_me())
+        with all_or_nothing():
+            ops.add_progress_note(referral.id, form.note.data, actor=_me())
     except DomainError as error:
-        return refused_on_case_page(case, f"referral-{referral.track_id}", error.message)
+        return refused_on_case_page(case, f"referral-{referral.track_id}", form, error)
     flash(_("The note has been added."), "success")
     return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"track-{referral.track_id}"))
 

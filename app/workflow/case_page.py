@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.cases.page import PageView, Section, register_section
+from app.cases.models import Case
+from app.cases.page import PageView, Section, register_section, render_case_page
+from app.core.errors import DomainError
+from app.core.forms import Form, field_error
 from app.workflow.diagram import render_svg
 from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
 from app.workflow.panel import build_panel
 from app.workflow.permissions import may_manage, may_supervise
-from app.workflow.views import transfer_targets
+from app.workflow.queries import transfer_targets
 from workflows.registry import get_workflow
 
 WORKFLOW_NAMES = {"ktpa": "KtP/A", "tppo": "TPPO"}
+
+PageResponse = tuple[str, int]
 
 
 def panel_section(view: PageView) -> Section:
@@ -55,3 +60,30 @@ def services_section(view: PageView) -> Section:
 def register_sections() -> None:
     register_section("workflow.panel", 10, panel_section)
     register_section("workflow.services", 60, services_section)
+
+
+def form_errors(form: Form) -> str:
+    """The form's own errors as one sentence (field label: errors), or that it expired."""
+    return " ".join(
+        f"{getattr(form, name).label.text}: {' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
+        if name != "csrf_token"
+    ) or _("The form has expired. Reload the page and try again.")
+
+
+def refused_on_case_page(
+    case: Case, where: str, form: Form, error: DomainError | None = None
+) -> PageResponse:
+    """Show the case page again (422) with the refusal at ``where`` (an event, ``plan``,
+    ``track-<id>-<event>``, ``transfer`` or ``assign``): the operation's ``error`` goes on the
+    form field it names (``field_error``) and its message beside the step; without one, the
+    form's own errors are the reason. The request's writes are not kept (the operations ran
+    ``all_or_nothing``; the commit point rolls back a 422)."""
+    if error is not None:
+        field_error(form, error)
+        message = str(error.message)
+    else:
+        message = form_errors(form)
+    return render_case_page(
+        case, status=422, workflow_error={"where": where, "message": message, "form": form}
+    )

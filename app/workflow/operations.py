@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from app.agencies.models import Agency
 from app.audit.operations import record
-from app.auth.models import RoleGrant, User
+from app.auth.models import User
 from app.cases.models import Case
 from app.cases.operations import ConflictError
 from app.core.db import utcnow
-from app.core.enums import CaseState, Channel, Role, ServiceType, TransferState
+from app.core.enums import CaseState, Channel, ServiceType, TransferState
 from app.core.errors import DomainError, require_version
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
@@ -38,6 +38,7 @@ from app.workflow.engine import (
 )
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.permissions import may_supervise_agency, may_take_case_step
+from app.workflow.queries import case_manager_candidates
 from workflows.registry import get_workflow
 
 __all__ = [
@@ -366,23 +367,6 @@ def withdraw_transfer(
 
 
 # --- who manages the case ----------------------------------------------------------------------
-
-
-def case_manager_candidates(case: Case) -> list[User]:
-    """Active case managers and supervisors of the case's agency."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(
-                RoleGrant.agency_id == case.agency_id,
-                RoleGrant.role.in_((Role.MANAJER_KASUS, Role.SUPERVISOR)),
-                User.active.is_(True),
-            )
-            .distinct()
-            .order_by(User.name, User.id)
-        )
-    )
 
 
 def assign_case_manager(

@@ -35,7 +35,6 @@ from app.workflow.operations import (
     AMENDING,
     PLANNING,
     REASONS,
-    case_manager_candidates,
     open_transfer_of,
 )
 from app.workflow.permissions import (
@@ -44,6 +43,7 @@ from app.workflow.permissions import (
     may_take_case_step,
     may_take_track_step,
 )
+from app.workflow.queries import case_manager_candidates
 from workflows.definition import Transition
 from workflows.referral_v1 import TRACK_EVENT
 from workflows.registry import get_workflow

@@ -1,0 +1,83 @@
+"""The read side of the workflow: transfers and who may manage a case.
+
+A transfer is reached through the case it belongs to (``transfer_of``, the case already loaded
+in the user's scope) or, by the receiving agency, through ``incoming_transfer_for`` (only the
+transfers to an agency the user supervises); another id is not found.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.auth.grants import agencies_where
+from app.auth.models import RoleGrant, User
+from app.cases.models import Case
+from app.core.enums import Role, ServiceType, TransferState
+from app.extensions import db
+from app.workflow.models import CaseTransfer
+from app.workflow.permissions import SUPERVISE, may_supervise_agency
+
+INBOX_LIMIT = 200
+
+
+def transfer_of(case: Case, transfer_id: int) -> CaseTransfer | None:
+    """The transfer when it is one of ``case``'s; another case's id is not found."""
+    return db.session.scalar(
+        select(CaseTransfer).where(CaseTransfer.id == transfer_id, CaseTransfer.case_id == case.id)
+    )
+
+
+def incoming_transfers(user: User) -> list[CaseTransfer]:
+    """The transfers to the agencies ``user`` supervises, those waiting for an answer first,
+    then the newest (at most ``INBOX_LIMIT``)."""
+    agencies = agencies_where(user, SUPERVISE)
+    if not agencies:
+        return []
+    return list(
+        db.session.scalars(
+            select(CaseTransfer)
+            .where(CaseTransfer.to_agency_id.in_(agencies))
+            .order_by(
+                (CaseTransfer.state == TransferState.MENUNGGU).desc(),
+                CaseTransfer.requested_at.desc(),
+            )
+            .limit(INBOX_LIMIT)
+        )
+    )
+
+
+def incoming_transfer_for(user: User, transfer_id: int) -> CaseTransfer | None:
+    """The transfer when it is to an agency ``user`` supervises; any other is not found."""
+    transfer = db.session.get(CaseTransfer, transfer_id)
+    if transfer is None or not may_supervise_agency(user, transfer.to_agency_id):
+        return None
+    return transfer
+
+
+def transfer_targets(case: Case) -> list[Agency]:
+    """Active agencies that handle complaints, other than the case's own."""
+    return [
+        a
+        for a in db.session.scalars(
+            select(Agency).where(Agency.active.is_(True), Agency.id != case.agency_id)
+        )
+        if a.provides(ServiceType.PENGADUAN)
+    ]
+
+
+def case_manager_candidates(case: Case) -> list[User]:
+    """Active case managers and supervisors of the case's agency."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.agency_id == case.agency_id,
+                RoleGrant.role.in_((Role.MANAJER_KASUS, Role.SUPERVISOR)),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.name, User.id)
+        )
+    )
