@@ -200,8 +200,6 @@ def search() -> str | Response:
 
 # --- the case page (app/cases/page.py builds it) ---------------------------------------------
 
-_render_detail = render_case_page  # the engine branch's name for it, until its call site moves
-
 
 @bp.route("/kasus/<int:case_id>")
 @case_route("cases:view_own")

@@ -7,9 +7,9 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from app.cases.page import Link, PageView, Section, register_identity_rule, register_section
+from app.cases.permissions import may_supervise
 from app.core.enums import CaseState
 from app.privacy.queries import may_see_identity
-from app.workflow.permissions import may_supervise
 
 
 def rights_section(view: PageView) -> Section | None:

@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 
 from app.cases.models import Case
 from app.cases.page import PageView, Section, register_section, render_case_page
+from app.cases.permissions import may_manage, may_supervise
 from app.core.errors import DomainError
 from app.core.forms import Form, field_error
 from app.workflow.diagram import render_svg
 from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
 from app.workflow.panel import build_panel
-from app.workflow.permissions import may_manage, may_supervise
 from app.workflow.queries import transfer_targets
 from workflows.registry import get_workflow
 
