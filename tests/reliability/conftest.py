@@ -19,7 +19,7 @@ from flask import Flask
 
 from app.core import outbox
 from app.core.tasks import celery_dispatcher
-from tests.workflow.test_views import agency, case, intake_officer, manager  # noqa: F401 (fixtures)
+from tests.workflow.test_views import agency, case, intake_officer  # noqa: F401 (fixtures)
 
 
 def free_port() -> int:
