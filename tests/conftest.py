@@ -125,17 +125,30 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 # Session fixtures built once by the worker that needs them: every test using them is sent to
-# one worker (``--dist loadgroup``), so the demo database (and the browser tests' servers on
-# it) is built once per run, not once per worker.
+# one worker (``--dist loadgroup``), so the demo database (and the browser tests' server on it)
+# is built once per run, not once per worker. The browser tests against the embedded default
+# (`make run`'s own server process on SQLite) need no demo database: they form a group of their
+# own, which another worker can take meanwhile.
 DEMO_FIXTURES = frozenset({"demo_app", "server"})
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    names = frozenset(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    if "server" in names and callspec is not None and callspec.params.get("server") == "embedded":
+        return "embedded_server"
+    if DEMO_FIXTURES & names:
+        return "demo_database"
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.pluginmanager.hasplugin("xdist"):
         for item in items:
-            if DEMO_FIXTURES.intersection(getattr(item, "fixturenames", ())):
-                item.add_marker(pytest.mark.xdist_group("demo_database"))
+            group = _xdist_group(item)
+            if group is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
     if not uses_postgres():
         skip = pytest.mark.skip(reason="needs PostgreSQL, which did not answer on 127.0.0.1:5432")
         for item in items:
