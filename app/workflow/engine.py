@@ -22,6 +22,7 @@ test_engine_sole_writer.py`` fails when anything else writes a history row or a 
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -259,34 +260,36 @@ def lock_transfer(transfer_id: int) -> CaseTransfer:
 # --- the adapters ------------------------------------------------------------------------------
 
 
-class Adapter(Generic[A]):
-    """How the engine handles one kind of record."""
+class Adapter(ABC, Generic[A]):
+    """How the engine handles one kind of record (each adapter implements every abstract step)."""
 
     changed: Any = CASE_CHANGED
 
-    def lock(self, record: A) -> A:
-        raise NotImplementedError
+    @abstractmethod
+    def lock(self, record: A) -> A: ...
 
-    def workflow(self, record: A) -> Workflow[Any, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def workflow(self, record: A) -> Workflow[Any, Any]: ...
 
-    def may(self, actor: User, record: A, t: Transition[Any, Any]) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def may(self, actor: User, record: A, t: Transition[Any, Any]) -> bool: ...
 
-    def facts(self, step: Step[A], approvals: frozenset[str]) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def facts(self, step: Step[A], approvals: frozenset[str]) -> Any: ...
 
     def resolve(self, record: A, actor: Actor, name: str, value: str) -> Any:
         """The record a reference of step data names (None: not found for this actor)."""
         return None
 
+    @abstractmethod
     def write(self, step: Step[A]) -> None:
         """Set the state and the columns that follow it; add the history row."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def after(self, step: Step[A]) -> None:
         """The side effects once the step is flushed."""
-        raise NotImplementedError
+        ...
 
 
 class CaseAdapter(Adapter[Case]):
