@@ -6,6 +6,8 @@ of walking ``user.grants`` themselves. An inactive account holds nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from app.agencies.models import TaskForce
@@ -33,37 +35,34 @@ def agencies_where(user: User, permission: str) -> set[int]:
     }
 
 
-def supervisors_of(agency_id: int) -> list[User]:
-    """The active supervisors of an agency, in a stable order (by account)."""
+def role_holders(agency_id: int, roles: Iterable[Role], *, by_name: bool = False) -> list[User]:
+    """The active users holding one of ``roles`` at the agency, each once, by account (or by
+    name, then account)."""
+    order = (User.name, User.id) if by_name else (User.id,)
     return list(
         db.session.scalars(
             select(User)
             .join(RoleGrant, RoleGrant.user_id == User.id)
             .where(
-                RoleGrant.role == Role.SUPERVISOR,
                 RoleGrant.agency_id == agency_id,
+                RoleGrant.role.in_(list(roles)),
                 User.active.is_(True),
             )
-            .order_by(User.id)
+            .distinct()
+            .order_by(*order)
         )
     )
 
 
+def supervisors_of(agency_id: int) -> list[User]:
+    """The active supervisors of an agency, in a stable order (by account)."""
+    return role_holders(agency_id, (Role.SUPERVISOR,))
+
+
 def holders_of(agency_id: int, permission: str) -> list[User]:
     """The active users holding a role at the agency that grants ``permission`` (by account)."""
-    roles = [role for role, permissions in ROLE_PERMISSIONS.items() if permission in permissions]
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(
-                RoleGrant.agency_id == agency_id,
-                RoleGrant.role.in_(roles),
-                User.active.is_(True),
-            )
-            .distinct()
-            .order_by(User.id)
-        )
+    return role_holders(
+        agency_id, (role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.agencies.models import Agency
-from app.auth.grants import agencies_where
-from app.auth.models import RoleGrant, User
+from app.auth.grants import agencies_where, role_holders
+from app.auth.models import User
 from app.cases.models import Case
 from app.core.enums import Role, ServiceType, TransferState
 from app.extensions import db
@@ -68,16 +68,4 @@ def transfer_targets(case: Case) -> list[Agency]:
 
 def case_manager_candidates(case: Case) -> list[User]:
     """Active case managers and supervisors of the case's agency."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(
-                RoleGrant.agency_id == case.agency_id,
-                RoleGrant.role.in_((Role.MANAJER_KASUS, Role.SUPERVISOR)),
-                User.active.is_(True),
-            )
-            .distinct()
-            .order_by(User.name, User.id)
-        )
-    )
+    return role_holders(case.agency_id, (Role.MANAJER_KASUS, Role.SUPERVISOR), by_name=True)
