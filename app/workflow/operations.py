@@ -27,7 +27,6 @@ from app.core.errors import DomainError, require_version
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.services.models import ServiceTrack
-from app.services.operations import create_track
 from app.workflow import engine
 from app.workflow.engine import (
     CASE_CLOSED,
@@ -39,6 +38,7 @@ from app.workflow.engine import (
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.permissions import may_supervise_agency, may_take_case_step
 from app.workflow.queries import case_manager_candidates
+from app.workflow.tracks import create_track
 from workflows.registry import get_workflow
 
 __all__ = [

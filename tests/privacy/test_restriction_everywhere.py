@@ -22,8 +22,8 @@ from app.privacy import operations as ops
 from app.privacy import queries
 from app.privacy.models import VictimRestriction
 from app.referrals import operations as referral_ops
-from app.services.operations import create_track
 from app.workflow.operations import accept_transfer, request_transfer
+from app.workflow.tracks import create_track
 from tests.cases.test_intake_views import browser_form, text_of
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
