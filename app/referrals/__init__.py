@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     from app.core.templating import register_nav
     from app.deadlines.tasks import register_awaited_referral
     from app.privacy.queries import TrackRecords, register_track_records
-    from app.referrals import labels, models, tasks, views  # noqa: F401  (names, tables, task, routes)
+    from app.referrals import engine, labels, models, tasks, views  # noqa: F401  (names, tables, task, routes)
     from app.referrals.queries import (
         agencies_referred_to,
         exported_referrals,
@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
+    # the engine applies a referral's steps through its adapter
+    engine.register()
     register_nav("referrals.inbox", _l("Referrals"), "referrals:receive")
     register_awaited_referral(latest_sent_referral)
     # a person's export lists the referrals of their services
