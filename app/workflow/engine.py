@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -700,6 +700,38 @@ def begin_tracks(
 
 
 # --- transfers (pelimpahan) --------------------------------------------------------------------
+
+
+def request_transfer_step(
+    case_id: int,
+    *,
+    actor: User,
+    expected_version: int | None,
+    check: Callable[[Case], tuple[int, str]],
+) -> CaseTransfer:
+    """The case's manager or supervisor asks another agency to take the case over: the case
+    locked at the version the person saw, the ``transfer`` step of its definition allowed to the
+    actor, then ``check(case)`` (the caller's validation of the receiving agency and the reason,
+    raising a ``DomainError``; it returns the receiving agency's id and the reason). The case's
+    state does not change until the receiving agency accepts (``accept_transfer_step``)."""
+    expected_version = require_version(expected_version)
+    case = lock_case(case_id)
+    if case.version != expected_version:
+        raise ConflictError(CASE_CHANGED, changes={})
+    adapter = CaseAdapter()
+    t = transition(adapter.workflow(case), CaseState(case.state), "transfer")
+    check_permission(actor, t, adapter.may(actor, case, t))
+    to_agency_id, reason = check(case)
+    transfer = CaseTransfer(
+        case_id=case.id,
+        from_agency_id=case.agency_id,
+        to_agency_id=to_agency_id,
+        reason=reason,
+        requested_by_id=actor.id,
+    )
+    db.session.add(transfer)
+    flush(CASE_CHANGED)
+    return transfer
 
 
 def accept_transfer_step(

@@ -40,7 +40,6 @@ from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.permissions import may_supervise_agency, may_take_case_step
 from app.workflow.queries import case_manager_candidates
 from app.workflow.tracks import create_track
-from workflows.registry import get_workflow
 
 __all__ = [
     "CASE_CLOSED",
@@ -256,39 +255,30 @@ def request_transfer(
     competence). Nothing moves until the receiving agency accepts; meanwhile the case goes on as
     before and the request can be withdrawn. ``expected_version``: the case's version the
     person saw (required)."""
-    expected_version = require_version(expected_version)
-    case = engine.lock_case(case_id)
-    if case.version != expected_version:
-        raise ConflictError(engine.CASE_CHANGED, changes={})
-    workflow = get_workflow(case.workflow_key, case.workflow_version)
-    t = engine.transition(workflow, CaseState(case.state), "transfer")
-    engine.check_permission(actor, t, may_take_case_step(actor, case, t.permission))
-    if to_agency.id == case.agency_id:
-        raise DomainError(_l("Choose another agency."), field="to_agency")
-    if not to_agency.active or not to_agency.provides(ServiceType.PENGADUAN):
-        raise DomainError(
-            _l("The receiving agency must be an active agency that handles complaints."),
-            field="to_agency",
-        )
-    text = _transfer_reason(reason)
-    if open_transfer_of(case.id) is not None:
-        raise DomainError(
-            _l("A transfer of this case is already waiting for an answer."), field="to_agency"
-        )
-    transfer = CaseTransfer(
-        case_id=case.id,
-        from_agency_id=case.agency_id,
-        to_agency_id=to_agency.id,
-        reason=text,
-        requested_by_id=actor.id,
+
+    def check(case: Case) -> tuple[int, str]:
+        if to_agency.id == case.agency_id:
+            raise DomainError(_l("Choose another agency."), field="to_agency")
+        if not to_agency.active or not to_agency.provides(ServiceType.PENGADUAN):
+            raise DomainError(
+                _l("The receiving agency must be an active agency that handles complaints."),
+                field="to_agency",
+            )
+        text = _transfer_reason(reason)
+        if open_transfer_of(case.id) is not None:
+            raise DomainError(
+                _l("A transfer of this case is already waiting for an answer."), field="to_agency"
+            )
+        return to_agency.id, text
+
+    transfer = engine.request_transfer_step(
+        case_id, actor=actor, expected_version=expected_version, check=check
     )
-    db.session.add(transfer)
-    engine.flush(engine.CASE_CHANGED)
     record(
         actor,
         "transfer.request",
         "case",
-        case.id,
+        transfer.case_id,
         {"transfer": transfer.id, "to_agency": to_agency.code},
     )
     enqueue_after_commit(db.session, "workflow.notify_transfer", transfer.id)

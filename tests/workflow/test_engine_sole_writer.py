@@ -3,13 +3,13 @@ adapters registered with it (``engine.register_adapter``) by the domains built o
 
 Scans the source of ``app/`` with ``ast``: outside the engine and those adapters' modules
 (``ENGINE_MODULES``, each with its reason; a test checks that they are exactly the modules of
-the registered adapters), nothing may construct a history
-row (``CaseTransition(…)``, ``ReferralEvent(…)``), give ``state=`` to the constructor of a case,
-a service track, a referral or a transfer, or assign to ``<something>.state``. The only
-``.state`` assignments allowed elsewhere are listed below with the reason (they are not the
-workflow's aggregates). The demo's ``app/demo/clock.py`` moves the time stamps of rows a story
-wrote (``setattr`` of its stamp columns): it writes neither a row nor a state, so it needs no
-exception here.
+the registered adapters), nothing may construct a history row (``CaseTransition(…)``,
+``ReferralEvent(…)``) or a transfer request (``CaseTransfer(…)``), give ``state=`` to the
+constructor of a case, a service track, a referral or a transfer, or assign to
+``<something>.state``. The only ``.state`` assignments allowed elsewhere are listed below with
+the reason (they are not the workflow's aggregates). The demo's ``app/demo/clock.py`` moves the
+time stamps of rows a story wrote (``setattr`` of its stamp columns): it writes neither a row nor
+a state, so it needs no exception here.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ ENGINE_MODULES = {
     ),
 }
 
-HISTORY_ROWS = frozenset({"CaseTransition", "ReferralEvent"})
+# rows only the engine creates: the history rows, and a transfer request (it has a state)
+HISTORY_ROWS = frozenset({"CaseTransition", "ReferralEvent", "CaseTransfer"})
 AGGREGATES = frozenset({"Case", "ServiceTrack", "Referral", "CaseTransfer"})
 
 # (file relative to app/, the assigned expression): not a workflow aggregate
@@ -96,9 +97,10 @@ def test_the_scan_finds_a_new_writer():
         "    track.state, x = 'selesai', 1\n"
         "    db.session.add(CaseTransition(case_id=case.id))\n"
         "    db.session.add(models.ReferralEvent(kind='x'))\n"
+        "    db.session.add(CaseTransfer(case_id=case.id, to_agency_id=2))\n"
         "    return Case(state='diterima')\n"
     )
-    assert len(writers(APP / "cases" / "sneaky.py", sneaky)) == 5
+    assert len(writers(APP / "cases" / "sneaky.py", sneaky)) == 6
 
 
 def test_the_engine_itself_writes_them():
