@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.agencies.models import Agency
+from app.agencies.models import Agency, AgencyService
 from app.assessments.models import Assessment
 from app.auth.models import User
 from app.cases.models import Case, ConsentEntry, Victim, consent_in_force
@@ -203,14 +203,17 @@ def _track_actions(user: Any, track: ServiceTrack) -> list[Action]:
 
 
 def providers_by_service() -> dict[str, list[Agency]]:
-    """Active agencies by the service types they provide, for the plan form."""
+    """Active agencies by the service types they provide, for the plan form: one statement, not
+    one per agency."""
     result: dict[str, list[Agency]] = {s.value: [] for s in ServiceType}
-    for agency in db.session.scalars(
-        select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
-    ):
-        for service in ServiceType:
-            if agency.provides(service):
-                result[service.value].append(agency)
+    rows = db.session.execute(
+        select(AgencyService.service_type, Agency)
+        .join(Agency, Agency.id == AgencyService.agency_id)
+        .where(Agency.active.is_(True))
+        .order_by(Agency.name, Agency.id)
+    )
+    for service, agency in rows:
+        result[ServiceType(service).value].append(agency)
     return result
 
 

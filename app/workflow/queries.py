@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.agencies.models import Agency
+from app.agencies.models import Agency, AgencyService
 from app.auth.grants import agencies_where, role_holders
 from app.auth.models import User
 from app.cases.models import Case
@@ -57,13 +57,21 @@ def incoming_transfer_for(user: User, transfer_id: int) -> CaseTransfer | None:
 
 def transfer_targets(case: Case) -> list[Agency]:
     """Active agencies that handle complaints, other than the case's own."""
-    return [
-        a
-        for a in db.session.scalars(
-            select(Agency).where(Agency.active.is_(True), Agency.id != case.agency_id)
+    handles_complaints = (
+        select(AgencyService.agency_id)
+        .where(
+            AgencyService.agency_id == Agency.id,
+            AgencyService.service_type == ServiceType.PENGADUAN,
         )
-        if a.provides(ServiceType.PENGADUAN)
-    ]
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            select(Agency)
+            .where(Agency.active.is_(True), Agency.id != case.agency_id, handles_complaints)
+            .order_by(Agency.name, Agency.id)
+        )
+    )
 
 
 def case_manager_candidates(case: Case) -> list[User]:
