@@ -7,7 +7,13 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.cases import intake_views, labels, models, views  # noqa: F401  (tables, names, routes)
+    from app.cases import (  # noqa: F401  (tables, names, routes)
+        access_views,
+        intake_views,
+        labels,
+        models,
+        views,
+    )
     from app.cases.attachment_check import check_command
     from app.cases.cli import attachments_cli, cases_cli
     from app.cases.page import register_case_sections
@@ -17,6 +23,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     register_case_sections()
+    access_views.register_sections()
     # the blind indexes `flask keys reindex` recomputes (app.core.crypto)
     register_indexed_table(
         app, IndexedTable("victims", ("name_index", "nik_index"), victim_indexes)

@@ -20,6 +20,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
 
 from app.agencies.models import Agency
+from app.audit.models import AuditEntry
+from app.audit.queries import VIEW_ACTIONS
 from app.auth.models import RoleGrant, User
 from app.cases.intake import JAKARTA
 from app.cases.models import (
@@ -568,3 +570,44 @@ def known_region_codes(intake: Any) -> set[str]:
         return set()
     with db.session.no_autoflush:
         return set(db.session.scalars(select(Region.code).where(Region.code.in_(wanted))))
+
+
+@dataclass(frozen=True)
+class Access:
+    """One view of the case's identifying data, from the audit trail."""
+
+    at: dt.datetime
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    actor_label: str
+    remote_addr: str | None
+    changes: dict[str, Any]
+
+
+def views_of_case(case_id: int, *, limit: int = 500) -> list[Access]:
+    """Who saw identifying data of the case (opened its page, revealed a child's identity,
+    downloaded a file, opened a referral of it, any ``*.view``), newest first."""
+    rows = db.session.execute(
+        select(AuditEntry, User.name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(
+            AuditEntry.object_type == "case",
+            AuditEntry.object_id == str(case_id),
+            or_(AuditEntry.action.in_(VIEW_ACTIONS), AuditEntry.action.like("%.view")),
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        Access(
+            at=entry.at,
+            action=entry.action,
+            actor_id=entry.actor_id,
+            actor_name=name,
+            actor_label=entry.actor_label,
+            remote_addr=entry.remote_addr,
+            changes=entry.changes or {},
+        )
+        for entry, name in rows
+    ]
