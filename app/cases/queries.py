@@ -26,6 +26,7 @@ from app.auth.models import RoleGrant, User
 from app.cases.intake import JAKARTA
 from app.cases.models import (
     Attachment,
+    BreakGlassGrant,
     Case,
     CaseNote,
     CaseTypeEntry,
@@ -38,6 +39,8 @@ from app.cases.permissions import can_see_shelter
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
 from app.core.enums import AgencyType, CaseState, Risk, Role
+from app.deadlines.models import Deadline
+from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
 from app.extensions import db
 from app.regions.models import Region
 
@@ -81,8 +84,6 @@ def scope_condition(user: Any, *, break_glass: bool = True) -> Any:
     case of another agency that one of them was transferred from (pelimpahan), and — read-only,
     until it expires — a case opened with break-the-glass (``app.breakglass``). With
     ``break_glass=False``, the scope without those grants."""
-    from app.breakglass.models import BreakGlassGrant
-
     own = _own_scope(user, Case)
     received = aliased(Case)
     transferred_from = select(received.transferred_from_id).where(
@@ -144,9 +145,6 @@ SORTS: dict[str, ColumnElement[Any]] = {
 def first_response_overdue_condition(now: dt.datetime) -> Any:
     """The case's first-response deadline (a stored row, domain.md §5) is past due and still
     open: not done, not cancelled. Imported history starts no clocks, so it is never overdue."""
-    from app.deadlines.models import Deadline
-    from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
-
     return (
         select(Deadline.id)
         .where(
