@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from app.cases.models import Case
+from app.cases.models import Case, Victim
 from app.extensions import db
 from app.services.models import ServiceTrack
 
@@ -13,4 +14,17 @@ def track_of(case: Case, track_id: int) -> ServiceTrack | None:
     """The service track when it belongs to ``case``; another case's id is not found."""
     return db.session.scalar(
         select(ServiceTrack).where(ServiceTrack.id == track_id, ServiceTrack.case_id == case.id)
+    )
+
+
+def service_tracks_of(case: Case) -> list[ServiceTrack]:
+    """The case's service tracks, by victim (in the case's order), then as they were planned."""
+    return list(
+        db.session.scalars(
+            select(ServiceTrack)
+            .join(Victim, Victim.id == ServiceTrack.victim_id)
+            .where(ServiceTrack.case_id == case.id)
+            .options(selectinload(ServiceTrack.provider), selectinload(ServiceTrack.victim))
+            .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
+        )
     )
