@@ -226,10 +226,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         quality,
         referrals,
         regions,
+        services,
         subgt,
         workflow,
     )
-    from app.services import models as service_models  # noqa: F401  (tables; no blueprint)
 
     for module in (
         auth,
@@ -238,6 +238,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         agencies,
         audit,
         cases,
+        services,
         notifications,
         workflow,
         assessments,

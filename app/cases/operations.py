@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -256,22 +257,30 @@ def _sync_perpetrators(case: Case, intake: Intake) -> list[Perpetrator]:
     return result
 
 
-def _has_data_subject_rows(victim: Victim) -> bool:
-    from app.privacy.models import DataSubjectRequest, VictimRestriction
+# What keeps a victim on the case: the domains built on the case hold rows about a victim (a
+# data-subject request, a service track) that removing the victim from the intake would orphan.
+# Each says so through a guard registered from its ``init_app``: ``guard(victim, label)`` returns
+# the refusal to show (with the victim's label), or None. Guards run in their order, before the
+# case's own check of its consent ledger.
+RemovalGuard = Callable[[Victim, str], Any]  # a (lazy) message, or None
+_REMOVAL_GUARDS: dict[str, tuple[int, RemovalGuard]] = {}
 
-    return bool(
-        db.session.scalar(
-            select(DataSubjectRequest.id).where(DataSubjectRequest.victim_id == victim.id).limit(1)
-        )
-        or db.session.scalar(
-            select(VictimRestriction.id).where(VictimRestriction.victim_id == victim.id).limit(1)
-        )
-    )
+
+def register_victim_removal_guard(name: str, order: int, guard: RemovalGuard) -> None:
+    """Refuse removing a victim from the intake when ``guard`` says why. Registering a name
+    again replaces it."""
+    _REMOVAL_GUARDS[name] = (order, guard)
+
+
+def _removal_refused(victim: Victim, label: str) -> Any:
+    for _order, guard in sorted(_REMOVAL_GUARDS.values(), key=lambda item: item[0]):
+        refusal = guard(victim, label)
+        if refusal is not None:
+            return refusal
+    return None
 
 
 def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
-    from app.services.models import ServiceTrack
-
     labels = {v.id: v.label for v in case.victims}  # before _match moves the positions
     paired, removed = _match(list(case.victims), intake.victims)
     result = []
@@ -322,28 +331,20 @@ def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
         ]
         result.append(victim)
     for victim in removed:
-        if victim.id is not None and _has_data_subject_rows(victim):
-            # a request of the person (a restriction, an erasure) stays with the victim row
-            raise DomainError(
-                _l(
-                    "Victim %(label)s has data-subject requests recorded (UU 27/2022) and cannot "
-                    "be removed.",
-                    label=labels.get(victim.id, victim.label),
-                ),
-                field="victims",
-            )
         if victim.id is not None:
+            label = labels.get(victim.id, victim.label)
+            refusal = _removal_refused(victim, label)
+            if refusal is not None:
+                raise DomainError(refusal, field="victims")
             has_history = db.session.scalar(
                 select(ConsentEntry.id).where(ConsentEntry.victim_id == victim.id).limit(1)
-            ) or db.session.scalar(
-                select(ServiceTrack.id).where(ServiceTrack.victim_id == victim.id).limit(1)
             )
             if has_history and case.state is not CaseState.DRAFT:
                 raise DomainError(
                     _l(
                         "Victim %(label)s has recorded consent decisions or services and cannot "
                         "be removed.",
-                        label=labels.get(victim.id, victim.label),
+                        label=label,
                     ),
                     field="victims",
                 )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -28,3 +31,16 @@ def service_tracks_of(case: Case) -> list[ServiceTrack]:
             .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
         )
     )
+
+
+def tracks_keep(victim: Victim, label: str) -> Any:
+    """A victim with a service track may not be removed from the intake: the refusal (a lazy
+    message), or None (``app.cases.operations.register_victim_removal_guard``)."""
+    if db.session.scalar(
+        select(ServiceTrack.id).where(ServiceTrack.victim_id == victim.id).limit(1)
+    ):
+        return _l(
+            "Victim %(label)s has recorded consent decisions or services and cannot be removed.",
+            label=label,
+        )
+    return None
