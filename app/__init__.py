@@ -221,6 +221,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         help,
         home,
         indicators,
+        intake,
         notifications,
         privacy,
         quality,
@@ -237,6 +238,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         regions,
         agencies,
         audit,
+        intake,  # before cases: its "New complaint" comes before "Cases" in the navigation
         cases,
         services,
         notifications,

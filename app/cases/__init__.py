@@ -9,7 +9,6 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 def init_app(app: Flask) -> None:
     from app.cases import (  # noqa: F401  (tables, names, routes)
         access_views,
-        intake_views,
         labels,
         models,
         views,
@@ -34,5 +33,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cases_cli)
     attachments_cli.add_command(check_command)
     app.cli.add_command(attachments_cli)
-    register_nav("cases.new", _l("New complaint"), "cases:create")
     register_nav("cases.index", _l("Cases"), "cases:view_own")

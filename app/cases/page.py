@@ -224,9 +224,9 @@ def file_size(size: int) -> str:
 
 def edit_url(case: Case) -> str | None:
     """The intake form of the case, once that form exists."""
-    if "cases.edit" in current_app.view_functions:
+    if "intake.edit" in current_app.view_functions:
         try:
-            return url_for("cases.edit", case_id=case.id)
+            return url_for("intake.edit", case_id=case.id)
         except BuildError:
             return None
     return None
