@@ -1,4 +1,5 @@
-"""The case record: intake (pengaduan), the people of a case, consent, notes and attachments."""
+"""The case record: the rules of an intake (pengaduan), the people of a case, consent, notes and
+attachments, who has seen it; the case page the domains built on the case add to."""
 
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
