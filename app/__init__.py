@@ -174,6 +174,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    from app.core.static_files import init_static_files
     from app.core.web import init_request_handling, select_locale, select_timezone
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -198,6 +199,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     celery_init_app(app)
     init_request_handling(app)
+    init_static_files(app)
     from app.core.schedule import init_schedule
 
     init_schedule(app)
@@ -216,6 +218,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth,
         breakglass,
         cases,
+        casework,
         deadlines,
         demo,
         help,
@@ -245,6 +248,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         workflow,
         assessments,
         referrals,
+        casework,
         indicators,
         deadlines,
         demo,

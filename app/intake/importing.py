@@ -98,9 +98,9 @@ from app.core.enums import (
 from app.core.errors import DomainError
 from app.extensions import db
 from app.regions.models import Region
-from app.services.operations import TrackSpec, check_track, create_tracks
 from app.workflow import engine
 from app.workflow.registration import register_case
+from app.workflow.tracks import TrackSpec, check_track, create_tracks
 
 Actor = User | SystemActor
 DateLike = TypeVar("DateLike", dt.date, dt.datetime)

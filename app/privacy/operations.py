@@ -209,6 +209,14 @@ def carry_restrictions(source: Case, target: Case, *, actor: Actor) -> list[Vict
     return made
 
 
+def carry_on_transfer(
+    transfer: object, *, case: Case, new_case: Case, actor: User, **_: object
+) -> None:
+    """The receiver of ``app.workflow.operations.transfer_accepted``: the restrictions in force
+    on the people of ``case`` follow them to ``new_case`` (``carry_restrictions``)."""
+    carry_restrictions(case, new_case, actor=actor)
+
+
 def lift_restriction(victim: Victim, *, reason: str, actor: Actor) -> int:
     """Lift the restrictions in force on the person's victim rows; how many were lifted."""
     if not reason.strip():

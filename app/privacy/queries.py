@@ -5,21 +5,23 @@ victims the retention period has reached."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, not_, select
 from sqlalchemy.orm import selectinload
 
+from app.agencies.models import Agency
 from app.assessments.models import Assessment
 from app.auth.models import User
 from app.cases.models import Case, CaseNote, ConsentEntry, Victim
+from app.cases.permissions import may_supervise
 from app.core.enums import ServiceType
 from app.extensions import db
 from app.privacy.models import DataSubjectRequest, VictimErasure, VictimRestriction
-from app.referrals.models import Referral
 from app.services.models import ServiceTrack
-from app.workflow.permissions import may_supervise
 
 
 def restricted_condition() -> Any:
@@ -166,7 +168,33 @@ def _years_before(now: dt.datetime, years: int) -> dt.datetime:
 # --- the export ----------------------------------------------------------------------------
 
 
-def _iso(value: Any) -> Any:
+@dataclass(frozen=True)
+class TrackRecords:
+    """What a domain built on the service tracks keeps about a person's tracks, for the export
+    (referrals: where a track was sent and what was shared). Privacy sits below those domains
+    (they ask it whether an identity may be shared), so they register it from their
+    ``init_app`` instead of being imported here.
+
+    ``key``: the name of its list in a service's entry; ``agencies(track_ids)``: the agencies
+    the tracks were sent to (left out of the export for a shelter track, with the provider);
+    ``rows(track, shelter)``: the track's records as exported (``shelter``: the track is a
+    shelter, so no agency is named)."""
+
+    key: str
+    agencies: Callable[[Collection[int]], Iterable[Agency]]
+    rows: Callable[[ServiceTrack, bool], list[dict[str, Any]]]
+
+
+_TRACK_RECORDS: dict[str, TrackRecords] = {}
+
+
+def register_track_records(records: TrackRecords) -> None:
+    """Add ``records`` to every service of an export (registering a key again replaces it)."""
+    _TRACK_RECORDS[records.key] = records
+
+
+def exported(value: Any) -> Any:
+    """A value as the export writes it: dates in ISO 8601, vocabularies by their value."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if hasattr(value, "value"):
@@ -179,23 +207,23 @@ def _victim_part(victim: Victim) -> dict[str, Any]:
         "label": victim.label,
         "name": victim.name,
         "nik": victim.nik,
-        "sex": _iso(victim.sex),
-        "birth_date": _iso(victim.birth_date),
+        "sex": exported(victim.sex),
+        "birth_date": exported(victim.birth_date),
         "age_at_incident": victim.age_at_incident,
         "is_child": victim.is_child,
         "disability": victim.disability,
         "disability_kind": victim.disability_kind,
         "pregnant": victim.pregnant,
-        "education": _iso(victim.education),
+        "education": exported(victim.education),
         "occupation": victim.occupation,
-        "marital_status": _iso(victim.marital_status),
-        "religion": _iso(victim.religion),
-        "nationality": _iso(victim.nationality),
+        "marital_status": exported(victim.marital_status),
+        "religion": exported(victim.religion),
+        "nationality": exported(victim.nationality),
         "domicile_region": victim.domicile_region.code if victim.domicile_region else None,
         "address": victim.address,
         "phone": victim.phone,
-        "violence_types": [_iso(t.type) for t in victim.violence_types],
-        "ampk_categories": [_iso(c.category) for c in victim.ampk_categories],
+        "violence_types": [exported(t.type) for t in victim.violence_types],
+        "ampk_categories": [exported(c.category) for c in victim.ampk_categories],
         "tppo": {
             "proses": victim.tppo_proses,
             "cara": victim.tppo_cara,
@@ -228,10 +256,8 @@ def _shelters(victim: Victim) -> tuple[set[int], set[str]]:
     ids = {t.id for t in tracks}
     agencies = {t.provider for t in tracks if t.provider is not None}
     if ids:
-        agencies |= {
-            r.to_agency
-            for r in db.session.scalars(select(Referral).where(Referral.track_id.in_(ids)))
-        }
+        for records in _TRACK_RECORDS.values():
+            agencies |= set(records.agencies(ids))
     return ids, {a.code for a in agencies if a.id != victim.case.agency_id}
 
 
@@ -248,9 +274,9 @@ def _consents(victim: Victim) -> list[dict[str, Any]]:
     return [
         {
             "purpose": purpose(e.purpose),
-            "decision": _iso(e.decision),
-            "given_by": _iso(e.given_by),
-            "at": _iso(e.at),
+            "decision": exported(e.decision),
+            "given_by": exported(e.given_by),
+            "at": exported(e.at),
             "withdraws": e.withdraws_id,
             "id": e.id,
         }
@@ -265,39 +291,17 @@ def _services(victim: Victim) -> list[dict[str, Any]]:
     shelter_tracks, _codes = _shelters(victim)
     result = []
     for track in tracks:
-        referrals = db.session.scalars(
-            select(Referral).where(Referral.track_id == track.id).order_by(Referral.id)
-        )
         shelter = track.id in shelter_tracks
         result.append(
             {
-                "service_type": _iso(track.service_type),
+                "service_type": exported(track.service_type),
                 "provider": None if shelter else track.provider.name if track.provider else None,
                 "withheld": [str(SHELTER_WITHHELD)] if shelter else [],
-                "state": _iso(track.state),
-                "started_at": _iso(track.started_at),
-                "ended_at": _iso(track.ended_at),
+                "state": exported(track.state),
+                "started_at": exported(track.started_at),
+                "ended_at": exported(track.ended_at),
                 "end_reason": track.end_reason,
-                "referrals": [
-                    {
-                        "to_agency": None if shelter else r.to_agency.name,
-                        "state": _iso(r.state),
-                        "sent_at": _iso(r.sent_at),
-                        "ended_at": _iso(r.ended_at),
-                        "shared": {
-                            "identity": r.share_identity,
-                            "incident": r.share_incident,
-                            # written for this person's referral (never the chronology)
-                            "incident_summary": r.incident_summary,
-                            "assessment": r.share_assessment,
-                            "attachments": len(r.attachments),
-                        },
-                        "consent_entry": r.consent_entry_id,
-                        "override_reason": r.override_reason,
-                        "outcome": r.outcome,
-                    }
-                    for r in referrals
-                ],
+                **{key: records.rows(track, shelter) for key, records in _TRACK_RECORDS.items()},
             }
         )
     return result
@@ -313,9 +317,14 @@ def _assessment(victim: Victim) -> dict[str, Any] | None:
         return None
     return {
         "summary": found.summary,
-        "completed_at": _iso(found.completed_at),
+        "completed_at": exported(found.completed_at),
         "findings": [
-            {"area": _iso(f.area), "level": _iso(f.level), "needs": f.needs, "risks": f.risks}
+            {
+                "area": exported(f.area),
+                "level": exported(f.level),
+                "needs": f.needs,
+                "risks": f.risks,
+            }
             for f in found.findings
         ],
     }
@@ -333,14 +342,14 @@ def _case_part(case: Case) -> dict[str, Any]:
     )
     return {
         "reference": case.reference,
-        "received_at": _iso(case.received_at),
-        "state": _iso(case.state),
-        "closed_at": _iso(case.closed_at),
-        "case_types": [_iso(t) for t in case.case_types],
-        "incident_date": _iso(case.incident_date),
-        "incident_place": _iso(case.incident_place),
+        "received_at": exported(case.received_at),
+        "state": exported(case.state),
+        "closed_at": exported(case.closed_at),
+        "case_types": [exported(t) for t in case.case_types],
+        "incident_date": exported(case.incident_date),
+        "incident_place": exported(case.incident_place),
         "kronologi": case.kronologi if alone else None,
-        "notes": [{"at": _iso(n.at), "body": n.body} for n in notes] if alone else [],
+        "notes": [{"at": exported(n.at), "body": n.body} for n in notes] if alone else [],
         "withheld": (
             []
             if alone
@@ -364,9 +373,9 @@ def export_data(victim: Victim, request: DataSubjectRequest, now: dt.datetime) -
     victims = subject_victims(victim)
     return {
         "format": "simpul-data-subject-export/1",
-        "request": {"id": request.id, "kind": _iso(request.kind)},
+        "request": {"id": request.id, "kind": exported(request.kind)},
         "agency": victim.case.agency.name,
-        "generated_at": _iso(now),
+        "generated_at": exported(now),
         "records": [
             {
                 "case": _case_part(v.case),

@@ -11,10 +11,20 @@ def init_app(app: Flask) -> None:
     from app.cases.page import register_shelter_rule
     from app.core.templating import register_nav
     from app.deadlines.tasks import register_awaited_referral
-    from app.referrals import labels, models, tasks, views  # noqa: F401  (names, tables, task, routes)
-    from app.referrals.queries import latest_sent_referral, shelter_hidden_from
+    from app.privacy.queries import TrackRecords, register_track_records
+    from app.referrals import engine, labels, models, tasks, views  # noqa: F401  (names, tables, task, routes)
+    from app.referrals.queries import (
+        agencies_referred_to,
+        exported_referrals,
+        latest_sent_referral,
+        shelter_hidden_from,
+    )
 
     app.register_blueprint(bp)
+    # the engine applies a referral's steps through its adapter
+    engine.register()
     register_nav("referrals.inbox", _l("Referrals"), "referrals:receive")
     register_awaited_referral(latest_sent_referral)
     register_shelter_rule(shelter_hidden_from)
+    # a person's export lists the referrals of their services
+    register_track_records(TrackRecords("referrals", agencies_referred_to, exported_referrals))

@@ -31,6 +31,7 @@ from app.core.forms import in_id_range
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.privacy.queries import is_restricted
+from app.referrals import engine as referral_engine
 from app.referrals.models import Referral, ReferralEvent
 from app.referrals.permissions import may_write_note, receives
 from app.services.models import ServiceTrack
@@ -225,7 +226,7 @@ def save_referral(
     referral.attachments = attachments
     _flush()
     if not send:
-        engine.referral_note(referral, "draft", actor, agency_id=case.agency_id)
+        referral_engine.referral_note(referral, "draft", actor, agency_id=case.agency_id)
         record(actor, "referral.draft", "case", case.id, {"referral": referral.id})
         return referral
 
@@ -372,7 +373,7 @@ def complete_referral(
 def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> ReferralEvent:
     """A progress note by either side while the referral is open (appended to its history: the
     referral itself does not change, so no version is asked)."""
-    referral = engine.lock_referral(referral_id)
+    referral = referral_engine.lock_referral(referral_id)
     body = _text(text, "note", MESSAGE_LIMIT)
     if not body:
         raise DomainError(_l("Write the note."), field="note")
@@ -380,7 +381,7 @@ def add_progress_note(referral_id: int, text: str | None, *, actor: User) -> Ref
         raise TransitionRefused(_l("You may not write on this referral."), event="note")
     if not referral.is_open:
         raise DomainError(_l("This referral has ended; no more notes."), field="note")
-    row = engine.referral_note(
+    row = referral_engine.referral_note(
         referral,
         "note",
         actor,
@@ -398,6 +399,6 @@ def record_opened(referral: Referral, *, actor: User) -> None:
     if referral.first_opened_at is not None:
         return
     referral.first_opened_at = utcnow()
-    engine.referral_note(referral, "opened", actor, agency_id=referral.to_agency_id)
+    referral_engine.referral_note(referral, "opened", actor, agency_id=referral.to_agency_id)
     record(actor, "referral.open", "case", referral.case_id, {"referral": referral.id})
     _flush()

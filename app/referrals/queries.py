@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +32,10 @@ from app.core.permissions import ROLE_PERMISSIONS
 from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
-from app.privacy.queries import may_see_identity
+from app.privacy.queries import exported, may_see_identity
 from app.referrals.models import Referral
 from app.referrals.permissions import RECEIVE, receiving_agency_ids
+from app.services.models import ServiceTrack
 from app.services.queries import service_tracks_of
 
 DUE_SOON = dt.timedelta(hours=24)
@@ -352,3 +354,41 @@ def shelter_hidden_from(user: User, case: Case) -> HiddenShelter:
         )
     )
     return HiddenShelter(frozenset(ids), frozenset(codes))
+
+
+# --- the data-subject export (registered with app.privacy.queries.register_track_records) -----
+
+
+def agencies_referred_to(track_ids: Collection[int]) -> list[Agency]:
+    """The agencies the tracks were referred to (any referral, a draft included)."""
+    return [
+        r.to_agency
+        for r in db.session.scalars(select(Referral).where(Referral.track_id.in_(track_ids)))
+    ]
+
+
+def exported_referrals(track: ServiceTrack, shelter: bool) -> list[dict[str, Any]]:
+    """The track's referrals in a person's export: where (not for a shelter), their state and
+    times, what was shared, the consent or the override it was sent under, the outcome."""
+    return [
+        {
+            "to_agency": None if shelter else r.to_agency.name,
+            "state": exported(r.state),
+            "sent_at": exported(r.sent_at),
+            "ended_at": exported(r.ended_at),
+            "shared": {
+                "identity": r.share_identity,
+                "incident": r.share_incident,
+                # written for this person's referral (never the chronology)
+                "incident_summary": r.incident_summary,
+                "assessment": r.share_assessment,
+                "attachments": len(r.attachments),
+            },
+            "consent_entry": r.consent_entry_id,
+            "override_reason": r.override_reason,
+            "outcome": r.outcome,
+        }
+        for r in db.session.scalars(
+            select(Referral).where(Referral.track_id == track.id).order_by(Referral.id)
+        )
+    ]

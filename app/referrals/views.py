@@ -35,7 +35,7 @@ from app.referrals import operations as ops
 from app.referrals.forms import ReferralForm, ReferralNoteForm, ReferralStepForm
 from app.referrals.models import Referral
 from app.services.queries import track_of
-from app.workflow.case_page import refused_on_case_page
+from app.workflow.refusal import refused_on_case_page
 
 
 def _me() -> User:

@@ -10,13 +10,17 @@ confirmation it vouches for, typed step data such as the closure kind with the c
 duplicates: ``Transition.missing_input``), evaluate the guards on a facts snapshot, set the
 state, append the history row, flush, then the side effects (deadlines, audit entry, after-commit
 notifications). A small adapter per aggregate says how to lock it, which definition and facts
-apply, which history row is written and which side effects follow. Nothing here commits.
+apply, which history row is written and which side effects follow: the case's and the service
+track's are here; a domain built on the workflow registers its own (``register_adapter``: the
+referral's, ``app.referrals.engine``), so the engine imports no model above it. Nothing here
+commits.
 
 The events that create history rather than move a record already in the workflow are here too:
 registration (``register``: ``draft`` → ``diterima``), the import of historical cases and tracks
 (an ``import`` row that puts the record in the state its history gives), a track entering the
 intervention plan (``plan``) and the answers to a transfer. ``tests/workflow/
-test_engine_sole_writer.py`` fails when anything else writes a history row or a ``state``.
+test_engine_sole_writer.py`` fails when anything but the engine and the registered adapters
+writes a history row or a ``state``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -40,7 +44,6 @@ from app.core.db import utcnow
 from app.core.enums import (
     TRACK_ENDED,
     CaseState,
-    ReferralState,
     Role,
     ServiceType,
     TrackState,
@@ -52,7 +55,6 @@ from app.deadlines.models import Deadline
 from app.deadlines.operations import cancel_open, meet_first_response, meet_open, open_deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
-from app.referrals.models import Referral, ReferralEvent
 from app.services.models import ServiceTrack
 from app.workflow.facts import case_facts, track_facts
 from app.workflow.models import CaseTransfer, CaseTransition
@@ -60,8 +62,7 @@ from app.workflow.permissions import may_take_case_step, may_take_track_step
 from workflows import definition, ktpa_v1, referral_v1, tppo_v1, track_v1
 from workflows import facts as definition_facts
 from workflows.definition import Transition, Workflow
-from workflows.referral_v1 import TRACK_EVENT, ReferralFacts
-from workflows.registry import CURRENT, get_workflow
+from workflows.registry import get_workflow
 
 Actor = User | SystemActor
 
@@ -148,7 +149,17 @@ class Inputs:
     audit: Mapping[str, Any] = field(default_factory=dict)
 
 
-A = TypeVar("A", Case, ServiceTrack, Referral)
+class Aggregate(Protocol):
+    """A record the engine applies steps to (a case, a service track, a referral): its
+    adapter says how (``register_adapter``)."""
+
+    # Any: a mapped column (``Mapped[int]``, ``Mapped[CaseState]``…) is not seen by mypy as the
+    # plain attribute it is on an instance
+    version: Any
+    state: Any
+
+
+A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass
@@ -200,10 +211,6 @@ TRACK_CHANGED = _l(
     "Someone else changed this service in the meantime. Nothing was saved: reload the page and "
     "try again."
 )
-REFERRAL_CHANGED = _l(
-    "Someone else changed this referral in the meantime. Nothing was saved: reload the page and "
-    "try again."
-)
 TRANSFER_CHANGED = _l(
     "Someone else answered this transfer in the meantime. Nothing was saved: reload the page."
 )
@@ -230,19 +237,6 @@ def lock_track(track_id: int) -> ServiceTrack:
     return db.session.execute(
         select(ServiceTrack)
         .where(ServiceTrack.id == track_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
-def lock_referral(referral_id: int) -> Referral:
-    case_id = db.session.execute(
-        select(Referral.case_id).where(Referral.id == referral_id)
-    ).scalar_one()
-    db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
-    return db.session.execute(
-        select(Referral)
-        .where(Referral.id == referral_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
@@ -452,140 +446,36 @@ def _track_deadlines(
         cancel_open(case, at=now, track=track)
 
 
-# What each referral step stamps, which column keeps its text, who writes it and what the other
-# side is told.
-REFERRAL_STEPS: dict[str, tuple[str, str | None, str]] = {
-    "send": ("sent_at", None, "sent"),
-    "accept": ("accepted_at", None, "accepted"),
-    "decline": ("ended_at", "decline_reason", "declined"),
-    "start": ("started_at", None, "started"),
-    "complete": ("ended_at", "outcome", "completed"),
-    "withdraw": ("ended_at", "withdraw_reason", "withdrawn"),
-}
+# --- the registry of adapters -----------------------------------------------------------------
+
+_ADAPTERS: dict[type[Any], Adapter[Any]] = {}
 
 
-class ReferralAdapter(Adapter[Referral]):
-    changed = REFERRAL_CHANGED
-
-    def lock(self, record: Referral) -> Referral:
-        return lock_referral(record.id)
-
-    def workflow(self, record: Referral) -> Workflow[Any, Any]:
-        return get_workflow("referral", CURRENT["referral"])
-
-    def may(self, actor: User, record: Referral, t: Transition[Any, Any]) -> bool:
-        if t.permission == referral_v1.RECEIVE:
-            return t.permission in actor.permissions_at(record.to_agency_id)
-        return may_take_case_step(actor, record.case, t.permission)
-
-    def facts(self, step: Step[Referral], approvals: frozenset[str]) -> Any:
-        referral = step.record
-        return ReferralFacts(
-            # the consent in force when it was sent, or a supervisor's override with a reason
-            consent_or_override=bool(referral.consent_entry_id or referral.override_reason),
-            outcome=step.outcome,
-            reason=step.reason,
-        )
-
-    def write(self, step: Step[Referral]) -> None:
-        referral = step.record
-        stamp, column, _told = REFERRAL_STEPS[step.event]
-        setattr(referral, stamp, step.at)
-        words = step.reason or step.outcome
-        if column:
-            setattr(referral, column, words)
-        referral.state = ReferralState(step.target)
-        sender = step.event in ("send", "withdraw")
-        step.row = _referral_row(
-            referral,
-            step.event,
-            step.actor,
-            agency_id=referral.from_agency_id if sender else referral.to_agency_id,
-            states=(ReferralState(step.source), ReferralState(step.target)),
-            text=referral.override_reason if step.event == "send" else words,
-            data=dict(step.data),
-            at=step.at,
-        )
-
-    def after(self, step: Step[Referral]) -> None:
-        referral, event = step.record, step.event
-        apply(
-            referral.track,
-            TRACK_EVENT[event],
-            actor=step.actor,
-            inputs=Inputs(reason=step.reason, outcome=step.outcome),
-            linked=True,
-        )
-        if event == "send":
-            open_deadline(
-                DeadlineCode.REFERRAL_RESPONSE,
-                case=referral.case,
-                start=step.at,
-                agency=referral.to_agency,
-                track=referral.track,
-            )
-        elif event in ("accept", "decline"):
-            # the answer the referral_response deadline waits for
-            meet_open(
-                referral.case, [DeadlineCode.REFERRAL_RESPONSE], at=utcnow(), track=referral.track
-            )
-        elif event == "withdraw":
-            cancel_open(
-                referral.case,
-                at=step.at,
-                track=referral.track,
-                codes=[DeadlineCode.REFERRAL_RESPONSE],
-            )
-        record(
-            step.actor,
-            f"referral.{event}",
-            "case",
-            referral.case_id,
-            {"referral": referral.id, **step.inputs.audit},
-        )
-        enqueue_after_commit(db.session, "referrals.notify", referral.id, REFERRAL_STEPS[event][2])
+def register_adapter(model: type[A], adapter: Adapter[A]) -> None:
+    """Let the engine apply steps to records of ``model`` through ``adapter``: the domains built
+    on the workflow register theirs from their ``init_app`` (``app.referrals.engine``), so the
+    engine names no model above it. Registering a model again replaces its adapter. An adapter
+    writes history and ``state`` as the engine does, so its module is listed beside the engine
+    in ``tests/workflow/test_engine_sole_writer.py``."""
+    _ADAPTERS[model] = adapter
 
 
-def _referral_row(
-    referral: Referral,
-    kind: str,
-    actor: User | SystemActor,
-    *,
-    agency_id: int | None,
-    states: tuple[ReferralState, ReferralState] | None = None,
-    text: str | None = None,
-    data: dict[str, Any] | None = None,
-    at: dt.datetime | None = None,
-) -> ReferralEvent:
-    row = ReferralEvent(
-        referral_id=referral.id,
-        actor_id=actor.id,
-        agency_id=agency_id,
-        kind=kind,
-        from_state=states[0].value if states else None,
-        to_state=states[1].value if states else None,
-        text=text,
-        data=data or {},
-        **({"at": at} if at is not None else {}),
-    )
-    db.session.add(row)
-    return row
+register_adapter(Case, CaseAdapter())
+register_adapter(ServiceTrack, TrackAdapter())
 
 
-def referral_note(
-    referral: Referral, kind: str, actor: User, *, agency_id: int | None, text: str | None = None
-) -> ReferralEvent:
-    """A row of the referral's history that is no step: a draft saved, a progress note, the
-    receiver opening it."""
-    return _referral_row(referral, kind, actor, agency_id=agency_id, text=text)
+def registered_adapters() -> dict[type[Any], Adapter[Any]]:
+    """The adapters by model (a copy)."""
+    return dict(_ADAPTERS)
 
 
-def _adapter(record: Case | ServiceTrack | Referral) -> Adapter[Any]:
-    if isinstance(record, Case):
-        return CaseAdapter()
-    if isinstance(record, ServiceTrack):
-        return TrackAdapter()
-    return ReferralAdapter()
+def adapter_for(record: A) -> Adapter[A]:
+    """The adapter registered for the record's class (or the nearest base class that has one)."""
+    for cls in type(record).__mro__:
+        adapter = _ADAPTERS.get(cls)
+        if adapter is not None:
+            return adapter
+    raise LookupError(f"no workflow adapter is registered for {type(record).__name__}")
 
 
 # --- apply -------------------------------------------------------------------------------------
@@ -607,7 +497,7 @@ def apply(
     the caller checked the version of the record the person acted on, under the case lock.
     Raises ``TransitionRefused`` (not possible, not permitted, an input missing, a guard),
     ``DomainError`` (a text too long), ``ConflictError`` (a stale version)."""
-    adapter: Adapter[A] = _adapter(record)
+    adapter = adapter_for(record)
     if not linked:
         expected_version = require_version(expected_version)
     locked = adapter.lock(record)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -27,7 +28,6 @@ from app.core.errors import DomainError, require_version
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.services.models import ServiceTrack
-from app.services.operations import create_track
 from app.workflow import engine
 from app.workflow.engine import (
     CASE_CLOSED,
@@ -39,6 +39,7 @@ from app.workflow.engine import (
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.permissions import may_supervise_agency, may_take_case_step
 from app.workflow.queries import case_manager_candidates
+from app.workflow.tracks import create_track
 from workflows.registry import get_workflow
 
 __all__ = [
@@ -48,7 +49,17 @@ __all__ = [
     "TransitionRefused",
     "apply_case_event",
     "apply_track_event",
+    "transfer_accepted",
 ]
+
+_signals = Namespace()
+
+# Sent by ``accept_transfer`` once the receiving agency's case is registered, before the case
+# moves to ``dilimpahkan``, synchronously and in the same transaction:
+# ``transfer_accepted.send(transfer, case=…, new_case=…, actor=…)``. The domains built on the
+# workflow connect to it from their ``init_app`` (privacy carries a data-subject restriction over
+# to the new case); a receiver that raises refuses the acceptance, and nothing is kept.
+transfer_accepted = _signals.signal("transfer-accepted")
 
 
 def apply_case_event(
@@ -301,9 +312,9 @@ def accept_transfer(transfer_id: int, *, actor: User, expected_version: int | No
     a new reference, channel ``pelimpahan_masuk``, the same people and incident, linked to the
     original — registered now, so its own clocks start. The consent ledger is not copied: the
     people's consent is asked again by the agency that now serves them. A data-subject
-    restriction in force is carried over: the restriction follows the person."""
+    restriction in force is carried over: the restriction follows the person (the receivers of
+    ``transfer_accepted``)."""
     from app.cases.operations import intake_from_case
-    from app.privacy.operations import carry_restrictions
     from app.workflow.registration import register_case
 
     transfer = _lock_transfer(transfer_id, expected_version)
@@ -322,8 +333,8 @@ def accept_transfer(transfer_id: int, *, actor: User, expected_version: int | No
     # counted once, where and when the people were first registered (domain.md §6)
     new_case.first_received_at = case.first_received_at
     new_case.first_agency_id = case.first_agency_id
-    # a data-subject restriction follows the person to the agency that now serves them
-    carry_restrictions(case, new_case, actor=actor)
+    # what follows the people to the agency that now serves them (a data-subject restriction)
+    transfer_accepted.send(transfer, case=case, new_case=new_case, actor=actor)
     engine.accept_transfer_step(case, transfer, new_case, actor=actor)
     record(
         actor,

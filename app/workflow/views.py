@@ -35,7 +35,6 @@ from app.core.web import all_or_nothing
 from app.services.queries import track_of
 from app.workflow import bp
 from app.workflow import operations as ops
-from app.workflow.case_page import PageResponse, form_errors, refused_on_case_page
 from app.workflow.forms import (
     AssignForm,
     CaseStepForm,
@@ -47,6 +46,7 @@ from app.workflow.forms import (
 from app.workflow.labels import event_label
 from app.workflow.models import CaseTransfer
 from app.workflow.queries import incoming_transfer_for, incoming_transfers, transfer_of
+from app.workflow.refusal import PageResponse, form_errors, refused_on_case_page
 
 TRANSFERS_NAV = _l("Incoming transfers")
 

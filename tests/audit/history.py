@@ -13,7 +13,7 @@ from app.cases.operations import add_consent, save_draft
 from app.core.db import utcnow
 from app.core.enums import Role, ServiceType
 from app.referrals import operations as referrals
-from app.services.operations import create_track
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case, make_intake
 

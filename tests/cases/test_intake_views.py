@@ -257,7 +257,7 @@ def test_the_page_keeps_to_the_content_security_policy(officer_client):
     page = officer_client.get(NEW).get_data(as_text=True)
     scripts = elements(page, "script")
     assert scripts and all(s.get("src") for s in scripts)  # no inline script
-    assert "/static/vendor/htmx-2.0.11/htmx.min.js" in page
+    assert "/static/vendor/htmx-2.0.11/htmx.min.js?v=" in page
     assert "style=" not in page and "<style" not in page
     assert "hx-on" not in page and "js:" not in page
     config = next(m for m in elements(page, "meta") if m.get("name") == "htmx-config")

@@ -15,7 +15,7 @@ from app.core.db import utcnow
 from app.core.enums import AgencyType, Role, ServiceType
 from app.extensions import db
 from app.referrals.operations import Sharing, save_referral
-from app.services.operations import create_track
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.fixtures import login_as

@@ -135,7 +135,7 @@ def test_an_error_in_an_after_request_function_shows_the_app_page(
     (record,) = logged_with(caplog, code)
     assert record.exc_info and "boom in after_request" in str(record.exc_info[1])
     # the translated page of the app (base.html), not the static fallback
-    assert 'href="/static/css/app.css"' in body
+    assert 'href="/static/css/app.css?v=' in body
 
 
 def test_a_failing_commit_shows_the_500_page_and_keeps_nothing(
@@ -170,7 +170,7 @@ def test_a_failing_commit_shows_the_500_page_and_keeps_nothing(
     body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "saved!" not in body and WERKZEUG_500 not in body
-    assert 'href="/static/css/app.css"' in body  # the translated page, not the fallback
+    assert 'href="/static/css/app.css?v=' in body  # the translated page, not the fallback
     code = error_id(body)
     (record_,) = logged_with(caplog, code)
     assert isinstance(record_.exc_info[1], sa.exc.OperationalError)

@@ -19,9 +19,9 @@ from app.deadlines.tasks import check_overdue
 from app.extensions import db
 from app.notifications.models import Notification
 from app.services.models import ServiceTrack
-from app.services.operations import create_track
 from app.workflow.facts import PLAN_APPROVED
 from app.workflow.operations import apply_case_event, apply_track_event, plan_service
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory
 from tests.factories.cases import RECEIVED, create_case
 

@@ -32,7 +32,7 @@ from app.indicators.definitions import current_definitions, sync_definitions
 from app.indicators.disclosure import suppress_table
 from app.indicators.math import capaian, format_id, round_half_up, suppressed, value_of
 from app.indicators.periods import PeriodError, month_containing, parse
-from app.services.operations import create_track
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, KabkotaFactory, KecamatanFactory, PopulationFactory
 from tests.factories.cases import create_case
 

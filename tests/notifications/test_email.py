@@ -25,10 +25,10 @@ from app.notifications.mail import clear_outbox, outbox, send_message
 from app.notifications.models import Notification
 from app.notifications.operations import notify
 from app.notifications.tasks import send_email
-from app.services.operations import create_track
 from app.workflow.facts import PLAN_APPROVED
 from app.workflow.operations import apply_case_event, request_transfer
 from app.workflow.tasks import notify_transfer, notify_transition
+from app.workflow.tracks import create_track
 from tests.conftest import database_url
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case

@@ -22,9 +22,10 @@ from app.privacy import operations as ops
 from app.privacy import queries
 from app.privacy.models import VictimRestriction
 from app.referrals import operations as referral_ops
-from app.services.operations import create_track
-from app.workflow.operations import accept_transfer, request_transfer
+from app.workflow.operations import accept_transfer, request_transfer, transfer_accepted
+from app.workflow.tracks import create_track
 from tests.cases.test_intake_views import browser_form, text_of
+from tests.conftest import make_app
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.fixtures import login_as
@@ -341,6 +342,14 @@ def test_a_transfer_carries_the_restriction_to_the_new_case(client, case, staff)
     login_as(client, receiving_supervisor)
     page = client.get(f"/kasus/{new.id}/korban/{n1.id}/hak-subjek").get_data(as_text=True)
     assert case.reference in text_of(page, "pembatasan-dibawa")
+
+
+def test_building_the_app_connects_the_carrying_over_once(app):
+    # the workflow sends transfer_accepted; privacy connects from its init_app, which every
+    # application built (web, worker, CLI, tests) runs — built again, still one receiver
+    make_app()
+    receivers = list(transfer_accepted.receivers_for(object()))
+    assert receivers == [ops.carry_on_transfer]
 
 
 def test_a_victim_with_a_data_subject_request_is_not_removed_even_by_a_supervisor(

@@ -24,8 +24,8 @@ from app.notifications.models import Notification
 from app.notifications.tasks import link_path
 from app.referrals import operations as ops
 from app.referrals.queries import RELEVANT_AREAS
-from app.services.operations import create_track
 from app.workflow.operations import apply_case_event
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.factories.files import png_bytes

@@ -20,8 +20,8 @@ from app.deadlines.tasks import ESCALATION_GRACE, check_overdue
 from app.extensions import db
 from app.notifications.models import Notification
 from app.referrals.operations import Sharing, accept_referral, save_referral
-from app.services.operations import create_track
 from app.workflow.operations import apply_case_event
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
 

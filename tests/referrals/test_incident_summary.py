@@ -21,7 +21,7 @@ from app.core.enums import Role, ServiceType
 from app.extensions import db
 from app.referrals import operations as ops
 from app.referrals.models import Referral
-from app.services.operations import create_track
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.fixtures import login_as

@@ -15,7 +15,7 @@ from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.referrals.models import Referral
-from app.services.operations import create_track
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.fixtures import login_as

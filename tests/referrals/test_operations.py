@@ -25,9 +25,9 @@ from app.referrals import operations as ops
 from app.referrals.models import Referral, ReferralEvent
 from app.referrals.tasks import notify_referral
 from app.services.models import ServiceTrack
-from app.services.operations import create_track
 from app.workflow.models import CaseTransition
 from app.workflow.operations import TransitionRefused
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 

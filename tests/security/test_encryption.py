@@ -586,8 +586,8 @@ def test_free_text_about_a_case_is_stored_as_ciphertext(create_agency):
         save_referral,
         start_referral,
     )
-    from app.services.operations import create_track
     from app.workflow.models import CaseTransition
+    from app.workflow.tracks import create_track
     from tests.factories import AgencyFactory, UserFactory
     from tests.factories.cases import create_case
 

@@ -204,3 +204,26 @@ def test_production_sends_hsts_and_development_does_not(other_app):
     assert response.status_code == 200
     assert "Strict-Transport-Security" not in response.headers
     assert_page_headers(response, "development /masuk")
+
+
+def test_static_urls_carry_a_fingerprint_and_are_kept_for_a_year(app, client):
+    """A phone asks again for nothing but the page: the URL names the file's content, and a
+    request with the current fingerprint may be kept (immutable) for a year; without it, or with
+    an old one, the browser revalidates as before."""
+    import hashlib
+    from pathlib import Path
+
+    from flask import url_for
+
+    with app.test_request_context():
+        url = url_for("static", filename="css/app.css")
+    content = (Path(app.static_folder) / "css" / "app.css").read_bytes()
+    assert url == f"/static/css/app.css?v={hashlib.sha256(content).hexdigest()[:12]}"
+    kept = client.get(url)
+    assert kept.status_code == 200
+    assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    for stale in ("/static/css/app.css", "/static/css/app.css?v=0123456789ab"):
+        response = client.get(stale)
+        assert response.status_code == 200
+        assert "immutable" not in response.headers.get("Cache-Control", ""), stale
+    assert "immutable" not in client.get("/masuk").headers.get("Cache-Control", "")

@@ -38,9 +38,9 @@ from app.indicators.definitions import sync_definitions
 from app.indicators.models import IndicatorTarget
 from app.referrals.models import Referral
 from app.regions.models import Region
-from app.services.operations import create_track
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.operations import apply_case_event
+from app.workflow.tracks import create_track
 from tests.factories import TEST_PASSWORD, AgencyFactory, KabkotaFactory, UserFactory
 from tests.factories.cases import INTAKE_FORM, create_case
 from tests.fixtures import login_as

@@ -27,8 +27,8 @@ from app.notifications.models import Notification
 from app.notifications.tasks import send_email
 from app.referrals.operations import Sharing, save_referral
 from app.referrals.tasks import notify_referral
-from app.services.operations import create_track
 from app.workflow.tasks import notify_transition
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.fixtures import login_as

@@ -20,11 +20,11 @@ from app.extensions import db
 from app.notifications.models import Notification
 from app.referrals import operations as referral_ops
 from app.referrals.models import CoordinationNote
-from app.services.operations import create_track
 from app.subgt import queries
 from app.subgt.queries import BoardFilters, age_band
 from app.subgt.tasks import notify_escalation
 from app.workflow.operations import apply_track_event
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, KabkotaFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case
 from tests.fixtures import login_as

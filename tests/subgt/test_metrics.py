@@ -15,7 +15,7 @@ from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.referrals.metrics import median_hours, percentage, referral_metrics
 from app.referrals.models import Referral
-from app.services.operations import create_track
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory
 from tests.factories.cases import create_case
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from app.audit.operations import SystemActor
+from app.casework.panel import build_panel
 from app.core.enums import CaseState, Role, ServiceType
 from app.extensions import db
 from app.workflow import engine
 from app.workflow.models import CaseTransition
 from app.workflow.operations import TransitionRefused
-from app.workflow.panel import build_panel
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import create_case
 from workflows import definition, ktpa_v1

@@ -21,10 +21,10 @@ from app.cases.operations import ConflictError
 from app.core.enums import CaseState, Role, ServiceType, TrackState
 from app.core.errors import DomainError
 from app.extensions import db
-from app.services.operations import create_track
 from app.workflow import operations as engine
 from app.workflow.models import CaseTransition
 from app.workflow.operations import TransitionRefused, apply_case_event, apply_track_event
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case
 from workflows import definition, ktpa_v1, registry, tppo_v1, track_v1

@@ -14,7 +14,6 @@ from app.core.enums import CaseState, Role, ServiceType
 from app.core.tasks import pending_tasks
 from app.extensions import db
 from app.notifications.models import Notification
-from app.services.operations import create_track
 from app.workflow.facts import PLAN_APPROVED
 from app.workflow.operations import (
     TransitionRefused,
@@ -26,6 +25,7 @@ from app.workflow.operations import (
     withdraw_transfer,
 )
 from app.workflow.tasks import notify_transfer, notify_transition
+from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case
 

@@ -1,4 +1,4 @@
-"""What the case page shows of the workflow: the stage, what is still needed to move on, the
+"""The casework panel of the case page: the stage, what is still needed to move on, the
 steps this user may take (with what each asks for), the assessments, the plan and a card per
 service track. Read-only: built from the same definitions and facts the engine uses, so a button
 is offered exactly when the engine would take the step (approvals aside: those the form asks

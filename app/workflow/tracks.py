@@ -1,8 +1,11 @@
-"""The write side of service tracks (domain.md §3.1).
+"""New service tracks (domain.md §3.1): a track enters the workflow when it is planned (or
+imported), so creating one is an engine event (``engine.begin_tracks``) and lives here, above
+``app.services`` (the tracks' table and their scoped reads).
 
 ``check_track`` holds the rules of one track as a pure function, so ``flask cases import`` can
 report every problem of a record before it writes anything; ``create_track`` applies the same
-rules, writes the track with its first transition row and the audit entry. Nothing here commits.
+rules, writes the track with its first transition row and the audit entry, and opens the
+deadlines its planning starts. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from app.cases.models import Case, ConsentEntry, ConsentLike, Victim, consent_in
 from app.core.db import utcnow
 from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision, ServiceType, TrackState
 from app.core.errors import DomainError
+from app.deadlines.operations import deadlines_for_track
 from app.extensions import db
 from app.services.models import ServiceTrack
+from app.workflow import engine
 
 Actor = User | SystemActor
 
@@ -191,8 +196,6 @@ def create_tracks(
     case_types = [t.value for t in case.case_types]
     perpetrator_ages = [x.age for x in case.perpetrators]
 
-    from app.workflow import engine
-
     tracks = []
     states: list[TrackState] = []
     now = utcnow()
@@ -276,8 +279,6 @@ def create_tracks(
         )
     db.session.flush()
     if kind != "import":  # imported history starts no clocks
-        from app.deadlines.operations import deadlines_for_track
-
         for track in tracks:
             deadlines_for_track(track, at=now)
     return tracks

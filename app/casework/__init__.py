@@ -1,0 +1,15 @@
+"""Casework on the case page: the next step of the workflow (stage, what is still needed, the
+steps this user may take), the assessment per victim, the intervention plan and a card per
+service with its referrals. It reads the workflow, the assessments, privacy and referrals, so it
+sits above them all; the steps it offers are posted to their own domains' routes."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("casework", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    from app.casework import case_page
+
+    app.register_blueprint(bp)  # its templates (no routes)
+    case_page.register_sections()

@@ -1,0 +1,58 @@
+"""What casework shows on the case page (``app.cases.page``): the workflow panel with its
+diagram and steps, then the assessment, the intervention plan and the service tracks with their
+referrals. A refused step shows the page again with the refusal beside the step
+(``app.workflow.refusal.refused_on_case_page``), which this panel reads (``workflow_error``)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.cases.page import PageView, Section, register_section
+from app.cases.permissions import may_manage, may_supervise
+from app.casework.panel import build_panel
+from app.workflow.diagram import render_svg
+from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
+from app.workflow.queries import transfer_targets
+from workflows.registry import get_workflow
+
+WORKFLOW_NAMES = {"ktpa": "KtP/A", "tppo": "TPPO"}
+
+
+def panel_section(view: PageView) -> Section:
+    """The panel (stage, what is still needed, the steps this user may take); it also gives
+    the names the services section and its referrals use."""
+    user, case = view.user, view.case
+    panel = build_panel(user, case)
+    workflow = get_workflow(case.workflow_key, case.workflow_version)
+    return Section(
+        template="casework/_panel.html",
+        nav=(("alur", _("Workflow")),),
+        context={
+            "panel": panel,
+            "workflow_error": view.get("workflow_error", dict),
+            "workflow_name": _(
+                "%(name)s pathway, version %(version)d",
+                name=WORKFLOW_NAMES.get(case.workflow_key, case.workflow_key),
+                version=case.workflow_version,
+            ),
+            "diagram": render_svg(workflow, current=case.state.value),
+            "step_form_obj": CaseStepForm(formdata=None),
+            "approval_text": APPROVAL_TEXT,
+            "transfer_targets": transfer_targets(case) if panel.can_transfer else [],
+            "can_manage_referrals": may_manage(user, case),
+            "can_override_consent": may_supervise(user, case),
+        },
+    )
+
+
+def services_section(view: PageView) -> Section:
+    """The assessment per victim, the plan and the track cards (names from the panel)."""
+    return Section(
+        template="casework/_services.html",
+        nav=(("asesmen", _("Assessment")), ("layanan", _("Services"))),
+    )
+
+
+def register_sections() -> None:
+    register_section("casework.panel", 10, panel_section)
+    register_section("casework.services", 60, services_section)
