@@ -224,15 +224,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         help,
         home,
         indicators,
+        intake,
         notifications,
         privacy,
         quality,
         referrals,
         regions,
+        services,
         subgt,
         workflow,
     )
-    from app.services import models as service_models  # noqa: F401  (tables; no blueprint)
 
     for module in (
         auth,
@@ -240,7 +241,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         regions,
         agencies,
         audit,
+        intake,  # before cases: its "New complaint" comes before "Cases" in the navigation
         cases,
+        services,
         notifications,
         workflow,
         assessments,

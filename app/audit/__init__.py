@@ -7,11 +7,9 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Flask
 
 from app.config import ConfigError
-
-bp = Blueprint("audit", __name__, template_folder="templates")
 
 MIN_HMAC_KEY_LENGTH = 32
 
@@ -54,16 +52,14 @@ def configure_hmac_key(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.audit import case_page, models, tasks, views  # noqa: F401  (tables, task, routes)
+    from app.audit import models, tasks  # noqa: F401  (tables, task)
     from app.audit.cli import audit_cli
     from app.audit.web import init_request_hooks
     from app.core.schedule import At, Periodic, register
 
     configure_hmac_key(app)
-    app.register_blueprint(bp)
     app.cli.add_command(audit_cli)
     init_request_hooks(app)
-    case_page.register_sections()
     register(
         Periodic(
             name="audit.log_head",

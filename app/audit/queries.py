@@ -1,8 +1,7 @@
-"""Reading the audit trail: checking the chain, and who has seen a case."""
+"""Reading the audit trail: checking the chain."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -203,44 +202,3 @@ def chain_head() -> ChainHead:
     if row is None:
         return ChainHead(0, GENESIS_HASH)
     return ChainHead(row.id, row.entry_hash)
-
-
-@dataclass(frozen=True)
-class Access:
-    at: dt.datetime
-    action: str
-    actor_id: int | None
-    actor_name: str | None
-    actor_label: str
-    remote_addr: str | None
-    changes: dict[str, Any]
-
-
-def views_of_case(case_id: int, *, limit: int = 500) -> list[Access]:
-    """Who saw identifying data of the case (opened its page, revealed a child's identity,
-    downloaded a file, opened a referral of it, any ``*.view``), newest first."""
-    from app.auth.models import User
-
-    rows = db.session.execute(
-        sa.select(AuditEntry, User.name)
-        .outerjoin(User, User.id == AuditEntry.actor_id)
-        .where(
-            AuditEntry.object_type == "case",
-            AuditEntry.object_id == str(case_id),
-            sa.or_(AuditEntry.action.in_(VIEW_ACTIONS), AuditEntry.action.like("%.view")),
-        )
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(limit)
-    ).all()
-    return [
-        Access(
-            at=entry.at,
-            action=entry.action,
-            actor_id=entry.actor_id,
-            actor_name=name,
-            actor_label=entry.actor_label,
-            remote_addr=entry.remote_addr,
-            changes=entry.changes or {},
-        )
-        for entry, name in rows
-    ]

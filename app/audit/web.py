@@ -49,7 +49,7 @@ EVERY_TIME = dt.timedelta(0)
 VIEWED_PAGES: dict[str, ViewedPage] = {
     "cases.detail": ViewedPage("case.view", "case", "case_id"),
     # the intake form shows every identity of the case (a child's too) in its fields
-    "cases.edit": ViewedPage("intake_form.view", "case", "case_id", within=EVERY_TIME),
+    "intake.edit": ViewedPage("intake_form.view", "case", "case_id", within=EVERY_TIME),
     # health, psychological and social findings of one victim
     "assessments.edit": ViewedPage(
         "assessment.view", "case", "case_id", details=("victim_id",), within=EVERY_TIME

@@ -1,6 +1,7 @@
-"""A break-the-glass grant: who opened which case outside their scope, why, and until when; and
-a request that named no case. The reasons (and a reference typed in vain, which may be a name)
-are encrypted here and only here: the audit log records the grant's or the attempt's id."""
+"""A break-the-glass request that named no case. The grant itself (who opened which case outside
+their scope, why, and until when) is part of the case's access rules: ``app.cases.models.
+BreakGlassGrant``, which the case scope reads. The reasons (and a reference typed in vain, which
+may be a name) are encrypted in those two tables only: the audit log records the id."""
 
 from __future__ import annotations
 
@@ -16,31 +17,6 @@ from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.auth.models import User
-    from app.cases.models import Case
-
-
-class BreakGlassGrant(Model):
-    """Read-only access of one user to one case until ``expires_at``. Rows are never changed —
-    but for the reason, emptied when the identity of a victim of the case is erased: an expired
-    grant stays as the record of the access (the audit log holds its id)."""
-
-    __tablename__ = "break_glass_grants"
-    __table_args__ = (
-        sa.Index("ix_break_glass_grants_user_expires", "user_id", "expires_at"),
-        sa.Index("ix_break_glass_grants_case", "case_id"),
-        sa.Index("ix_break_glass_grants_granted_at", "granted_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(EncryptedText("break_glass_grants.reason"))
-    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    ip: Mapped[str | None] = mapped_column(sa.String(45))
-
-    user: Mapped[User] = relationship(lazy="joined")
-    case: Mapped[Case] = relationship(lazy="joined")
 
 
 class BreakGlassAttempt(Model):

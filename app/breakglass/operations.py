@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
 from app.auth.models import User
-from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
+from app.breakglass.models import BreakGlassAttempt
 from app.breakglass.queries import active_grant, in_own_scope
-from app.cases.models import Case
+from app.cases.models import BreakGlassGrant, Case
 from app.core.db import utcnow
 from app.core.enums import CaseState
 from app.core.errors import DomainError

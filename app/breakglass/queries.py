@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from app.audit.models import AuditEntry
 from app.auth.grants import agencies_where
 from app.auth.models import RoleGrant, User
-from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
-from app.cases.models import Case
+from app.breakglass.models import BreakGlassAttempt
+from app.cases.models import BreakGlassGrant, Case
 from app.cases.permissions import SUPERVISE
 from app.cases.queries import scope_condition
 from app.core.db import utcnow

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from app.auth.grants import supervisors_of
 from app.auth.models import RoleGrant
 from app.breakglass import queries
-from app.breakglass.models import BreakGlassGrant
-from app.cases.models import Case
+from app.cases.models import BreakGlassGrant, Case
 from app.core.db import utcnow
 from app.core.tasks import task
 from app.extensions import db

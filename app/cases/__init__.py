@@ -1,4 +1,5 @@
-"""The case record: intake (pengaduan), the people of a case, consent, notes and attachments."""
+"""The case record: the rules of an intake (pengaduan), the people of a case, consent, notes and
+attachments, who has seen it; the case page the domains built on the case add to."""
 
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
@@ -7,7 +8,12 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.cases import intake_views, labels, models, views  # noqa: F401  (tables, names, routes)
+    from app.cases import (  # noqa: F401  (tables, names, routes)
+        access_views,
+        labels,
+        models,
+        views,
+    )
     from app.cases.attachment_check import check_command
     from app.cases.cli import attachments_cli, cases_cli
     from app.cases.page import register_case_sections
@@ -17,6 +23,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     register_case_sections()
+    access_views.register_sections()
     # the blind indexes `flask keys reindex` recomputes (app.core.crypto)
     register_indexed_table(
         app, IndexedTable("victims", ("name_index", "nik_index"), victim_indexes)
@@ -27,5 +34,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cases_cli)
     attachments_cli.add_command(check_command)
     app.cli.add_command(attachments_cli)
-    register_nav("cases.new", _l("New complaint"), "cases:create")
     register_nav("cases.index", _l("Cases"), "cases:view_own")

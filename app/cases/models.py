@@ -519,3 +519,28 @@ def victim_summary(victim: Victim) -> dict[str, Any]:
         "is_child": victim.is_child,
         "age": victim.age_at_incident,
     }
+
+
+class BreakGlassGrant(Model):
+    """Read-only access of one user to one case until ``expires_at``, granted by break-the-glass
+    (``app.breakglass``, which writes the rows; the case scope reads them). Rows are never changed —
+    but for the reason, emptied when the identity of a victim of the case is erased: an expired
+    grant stays as the record of the access (the audit log holds its id)."""
+
+    __tablename__ = "break_glass_grants"
+    __table_args__ = (
+        sa.Index("ix_break_glass_grants_user_expires", "user_id", "expires_at"),
+        sa.Index("ix_break_glass_grants_case", "case_id"),
+        sa.Index("ix_break_glass_grants_granted_at", "granted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(EncryptedText("break_glass_grants.reason"))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+
+    user: Mapped[User] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship(lazy="joined")

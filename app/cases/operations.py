@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +145,7 @@ def _person_for(agency: Agency, victim: VictimData) -> Person | None:
     return person
 
 
-def _fill(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
+def fill_case(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     """Write the intake's content onto ``case``.
 
     People are matched by their position on the form and updated in place, so what hangs off a
@@ -256,22 +257,30 @@ def _sync_perpetrators(case: Case, intake: Intake) -> list[Perpetrator]:
     return result
 
 
-def _has_data_subject_rows(victim: Victim) -> bool:
-    from app.privacy.models import DataSubjectRequest, VictimRestriction
+# What keeps a victim on the case: the domains built on the case hold rows about a victim (a
+# data-subject request, a service track) that removing the victim from the intake would orphan.
+# Each says so through a guard registered from its ``init_app``: ``guard(victim, label)`` returns
+# the refusal to show (with the victim's label), or None. Guards run in their order, before the
+# case's own check of its consent ledger.
+RemovalGuard = Callable[[Victim, str], Any]  # a (lazy) message, or None
+_REMOVAL_GUARDS: dict[str, tuple[int, RemovalGuard]] = {}
 
-    return bool(
-        db.session.scalar(
-            select(DataSubjectRequest.id).where(DataSubjectRequest.victim_id == victim.id).limit(1)
-        )
-        or db.session.scalar(
-            select(VictimRestriction.id).where(VictimRestriction.victim_id == victim.id).limit(1)
-        )
-    )
+
+def register_victim_removal_guard(name: str, order: int, guard: RemovalGuard) -> None:
+    """Refuse removing a victim from the intake when ``guard`` says why. Registering a name
+    again replaces it."""
+    _REMOVAL_GUARDS[name] = (order, guard)
+
+
+def _removal_refused(victim: Victim, label: str) -> Any:
+    for _order, guard in sorted(_REMOVAL_GUARDS.values(), key=lambda item: item[0]):
+        refusal = guard(victim, label)
+        if refusal is not None:
+            return refusal
+    return None
 
 
 def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
-    from app.services.models import ServiceTrack
-
     labels = {v.id: v.label for v in case.victims}  # before _match moves the positions
     paired, removed = _match(list(case.victims), intake.victims)
     result = []
@@ -322,28 +331,20 @@ def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
         ]
         result.append(victim)
     for victim in removed:
-        if victim.id is not None and _has_data_subject_rows(victim):
-            # a request of the person (a restriction, an erasure) stays with the victim row
-            raise DomainError(
-                _l(
-                    "Victim %(label)s has data-subject requests recorded (UU 27/2022) and cannot "
-                    "be removed.",
-                    label=labels.get(victim.id, victim.label),
-                ),
-                field="victims",
-            )
         if victim.id is not None:
+            label = labels.get(victim.id, victim.label)
+            refusal = _removal_refused(victim, label)
+            if refusal is not None:
+                raise DomainError(refusal, field="victims")
             has_history = db.session.scalar(
                 select(ConsentEntry.id).where(ConsentEntry.victim_id == victim.id).limit(1)
-            ) or db.session.scalar(
-                select(ServiceTrack.id).where(ServiceTrack.victim_id == victim.id).limit(1)
             )
             if has_history and case.state is not CaseState.DRAFT:
                 raise DomainError(
                     _l(
                         "Victim %(label)s has recorded consent decisions or services and cannot "
                         "be removed.",
-                        label=labels.get(victim.id, victim.label),
+                        label=label,
                     ),
                     field="victims",
                 )
@@ -383,7 +384,7 @@ def _nik_lock_key(agency_id: int, index: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _recheck_duplicates(
+def recheck_duplicate_niks(
     intake: Intake,
     agency: Agency,
     case: Case | None,
@@ -441,110 +442,6 @@ def _recheck_duplicates(
             raise DomainError(UNDECIDED_DUPLICATE, field=f"victims-{i}-nik")
 
 
-def _notify_high_risk(case: Case) -> None:
-    notify_supervisors_high_risk(case)
-
-
-def register_case(
-    intake: Intake,
-    *,
-    agency: Agency,
-    actor: Actor,
-    draft: bool = False,
-    external_id: str | None = None,
-    now: dt.datetime | None = None,
-    transition_kind: str = "workflow",
-    recheck_duplicates: bool = False,
-) -> Case:
-    """Register a complaint (``diterima``), or keep it as a draft without a reference.
-
-    ``transition_kind="import"`` records the registration as imported history (``flask cases
-    import``): a transition from nothing to ``diterima``, under the rules of a legacy record
-    (interfaces.md §3: what old records lack is a data-quality finding, not a refusal).
-    ``recheck_duplicates`` (the intake form): a victim whose NIK the agency has registered
-    already, with no decision on it, is refused (``_recheck_duplicates``)."""
-    now = now or utcnow()
-    raise_first(
-        check_intake(
-            intake,
-            now=now,
-            draft=draft,
-            region_codes=known_region_codes(intake),
-            legacy=transition_kind == "import",
-        )
-    )
-    if recheck_duplicates and not draft:
-        _recheck_duplicates(intake, agency, None, actor=actor)
-    from app.workflow import engine
-
-    case = Case(
-        agency=agency,
-        reference=None if draft else next_reference(agency, intake.received_at),  # type: ignore[arg-type]
-        registered_by_id=actor.id,
-        external_id=external_id,
-        workflow_key=workflow_key_for(intake.case_types),
-        workflow_version=1,
-    )
-    engine.open_draft(case)
-    if not draft:
-        imported = transition_kind == "import"
-        engine.register(case, actor=actor, imported=imported, at=intake.received_at)
-    db.session.add(case)
-    _fill(case, intake, agency, actor)
-    if not draft and transition_kind != "import":  # imported history starts no clocks
-        _start_deadlines(case)
-    db.session.flush()
-    record(
-        actor,
-        "case.draft" if draft else "case.register",
-        "case",
-        case.id,
-        {"agency": agency.code, "reference": case.reference, "risk": case.risk and case.risk.value},
-    )
-    if not draft and case.risk is Risk.TINGGI and transition_kind != "import":
-        _notify_high_risk(case)  # imported history is not news to anyone
-    return case
-
-
-def _start_deadlines(case: Case) -> None:
-    from app.deadlines.operations import deadlines_for_registration
-
-    db.session.flush()
-    deadlines_for_registration(case, at=utcnow())
-
-
-def submit_draft(
-    case: Case,
-    intake: Intake,
-    *,
-    expected_version: int,
-    actor: Actor,
-    now: dt.datetime | None = None,
-    recheck_duplicates: bool = False,
-) -> Case:
-    """Complete a draft: every rule now applies, and the case gets its reference.
-    ``recheck_duplicates``: as for ``register_case``."""
-    if case.state is not CaseState.DRAFT:
-        raise DomainError(_l("This complaint is already registered."))
-    _check_version(case, expected_version)
-    raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
-    if recheck_duplicates:
-        _recheck_duplicates(intake, case.agency, case, actor=actor)
-    from app.workflow import engine
-
-    reference = next_reference(case.agency, intake.received_at)  # type: ignore[arg-type]
-    # registered with its reference (CHECK reference_unless_draft): one flush
-    engine.register(case, actor=actor)
-    case.reference = reference
-    _fill(case, intake, case.agency, actor)
-    db.session.flush()
-    _start_deadlines(case)
-    record(actor, "case.register", "case", case.id, {"reference": case.reference})
-    if case.risk is Risk.TINGGI:
-        _notify_high_risk(case)
-    return case
-
-
 def case_snapshot(case: Case) -> dict[str, Any]:
     """What a person edits on the intake form, to tell them what someone else changed."""
     return {
@@ -578,7 +475,7 @@ def _fingerprint(text: str | None) -> str | None:
     return f"{len(text)} chars #{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
-def _check_version(case: Case, expected_version: int, before: dict[str, Any] | None = None) -> None:
+def check_version(case: Case, expected_version: int, before: dict[str, Any] | None = None) -> None:
     if case.version != expected_version:
         raise ConflictError(
             _l(
@@ -622,19 +519,19 @@ def update_case(
     ``recheck_duplicates``: as for ``register_case``, for the victims added now."""
     if case.state is CaseState.DRAFT:
         raise DomainError(_l("Complete the draft to register it first."))
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     raise_first(check_intake(intake, now=now or utcnow(), region_codes=known_region_codes(intake)))
     if recheck_duplicates:
-        _recheck_duplicates(intake, case.agency, case, actor=actor, only_new_rows=True)
+        recheck_duplicate_niks(intake, case.agency, case, actor=actor, only_new_rows=True)
     before = case_snapshot(case)
-    _fill(case, intake, case.agency, actor)
+    fill_case(case, intake, case.agency, actor)
     case.updated_at = utcnow()  # the case row changes even when only people changed
     db.session.flush()
     after = case_snapshot(case)
 
     record(actor, "case.update", "case", case.id, model_diff(before, after))
     if before["risk"] != Risk.TINGGI and case.risk is Risk.TINGGI:
-        _notify_high_risk(case)
+        notify_supervisors_high_risk(case)
     return case
 
 
@@ -648,14 +545,14 @@ def save_draft(
 ) -> Case:
     if case.state is not CaseState.DRAFT:
         raise DomainError(_l("This complaint is already registered."))
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     raise_first(
         check_intake(
             intake, now=now or utcnow(), draft=True, region_codes=known_region_codes(intake)
         )
     )
     before = case_snapshot(case)
-    _fill(case, intake, case.agency, actor)
+    fill_case(case, intake, case.agency, actor)
     case.updated_at = utcnow()
     db.session.flush()
     record(actor, "case.draft", "case", case.id, model_diff(before, case_snapshot(case)))

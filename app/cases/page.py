@@ -9,7 +9,12 @@ registry, from its ``init_app``:
   included at the section's place, the section pills it adds, the names its template uses,
   buttons for the page header or a victim's card), or ``None`` to show nothing on this page;
 * ``register_identity_rule(name, rule)``: ``rule(user, case, victim)`` says whether the user may
-  see the victim's identity; every rule must agree (``may_see_identity``).
+  see the victim's identity; every rule must agree (``may_see_identity``);
+* ``register_shelter_rule(rule)``: ``rule(user, case)`` says which shelter tracks and agency
+  codes the user may not learn (``queries.HiddenShelter``; the referrals know where a victim was
+  referred);
+* ``register_timeline_source(name, source)``: ``source(case)`` gives timeline items besides the
+  case's own (the workflow's transitions).
 
 Sections are shown by ``order``; the names their templates use are merged into one namespace,
 so a section may use the names an earlier section of its domain gave (a name given twice is a
@@ -96,6 +101,8 @@ class PageView:
 
 SectionBuilder = Callable[[PageView], Section | None]
 IdentityRule = Callable[["User", Case, Victim], bool]
+ShelterRule = Callable[["User", Case], queries.HiddenShelter]
+TimelineSource = Callable[[Case], Iterable[queries.TimelineItem]]
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,8 @@ class _Registered:
 
 _SECTIONS: dict[str, _Registered] = {}
 _IDENTITY_RULES: dict[str, IdentityRule] = {}
+_SHELTER_RULE: list[ShelterRule] = []
+_TIMELINE_SOURCES: dict[str, TimelineSource] = {}
 
 
 def register_section(name: str, order: int, build: SectionBuilder) -> None:
@@ -119,6 +128,21 @@ def register_section(name: str, order: int, build: SectionBuilder) -> None:
 def register_identity_rule(name: str, rule: IdentityRule) -> None:
     """Add a condition for seeing a victim's identity on the case's pages."""
     _IDENTITY_RULES[name] = rule
+
+
+def register_shelter_rule(rule: ShelterRule) -> None:
+    """Say what of the case's shelters a user may not learn (one rule; registering replaces)."""
+    _SHELTER_RULE[:] = [rule]
+
+
+def hidden_shelter(user: User, case: Case) -> queries.HiddenShelter:
+    """What the registered shelter rule hides from ``user`` on ``case``; nothing without one."""
+    return _SHELTER_RULE[0](user, case) if _SHELTER_RULE else queries.HiddenShelter()
+
+
+def register_timeline_source(name: str, source: TimelineSource) -> None:
+    """Add ``source(case)``'s items to the case's timeline. Registering a name again replaces it."""
+    _TIMELINE_SOURCES[name] = source
 
 
 def may_see_identity(user: User, case: Case, victim: Victim) -> bool:
@@ -200,9 +224,9 @@ def file_size(size: int) -> str:
 
 def edit_url(case: Case) -> str | None:
     """The intake form of the case, once that form exists."""
-    if "cases.edit" in current_app.view_functions:
+    if "intake.edit" in current_app.view_functions:
         try:
-            return url_for("cases.edit", case_id=case.id)
+            return url_for("intake.edit", case_id=case.id)
         except BuildError:
             return None
     return None
@@ -210,14 +234,14 @@ def edit_url(case: Case) -> str | None:
 
 def _case_context(user: User, case: Case) -> dict[str, object]:
     """What the header and more than one section use."""
-    hidden_shelter = queries.shelter_hidden_from(user, case, queries.service_tracks_of(case))
+    hidden = hidden_shelter(user, case)
     return {
         "can_edit": permissions.can_edit_case(user, case),
         "overdue": queries.is_first_response_overdue(case, utcnow()),
         # where a victim is sheltered, hidden from anyone but the people working on the case
         # and the shelter (break-the-glass, a transfer's reader): the tracks and the agency codes
-        "hidden_shelter_tracks": hidden_shelter.track_ids,
-        "purpose_label": hidden_shelter.purpose_label(consent_purpose_label),
+        "hidden_shelter_tracks": hidden.track_ids,
+        "purpose_label": hidden.purpose_label(consent_purpose_label),
         "initials": initials,
         "file_size": file_size,
         "format_date": format_date,
@@ -318,7 +342,12 @@ def _timeline(view: PageView) -> Section:
     return Section(
         template="cases/_timeline.html",
         nav=(("timeline", _("Timeline")),),
-        context={"timeline": queries.timeline_of(view.case)},
+        context={
+            "timeline": queries.timeline_of(
+                view.case,
+                [item for source in _TIMELINE_SOURCES.values() for item in source(view.case)],
+            )
+        },
     )
 
 

@@ -10,7 +10,7 @@ their own, narrower views). Anything outside the scope is answered as not found.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +19,13 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
 
-from app.agencies.models import Agency
+from app.audit.models import AuditEntry
+from app.audit.queries import VIEW_ACTIONS
 from app.auth.models import RoleGrant, User
 from app.cases.intake import JAKARTA
 from app.cases.models import (
     Attachment,
+    BreakGlassGrant,
     Case,
     CaseNote,
     CaseTypeEntry,
@@ -32,10 +34,11 @@ from app.cases.models import (
     Victim,
     VictimViolenceType,
 )
-from app.cases.permissions import can_see_shelter
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
-from app.core.enums import AgencyType, CaseState, Risk, Role
+from app.core.enums import CaseState, Risk, Role
+from app.deadlines.models import Deadline
+from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
 from app.extensions import db
 from app.regions.models import Region
 
@@ -79,8 +82,6 @@ def scope_condition(user: Any, *, break_glass: bool = True) -> Any:
     case of another agency that one of them was transferred from (pelimpahan), and — read-only,
     until it expires — a case opened with break-the-glass (``app.breakglass``). With
     ``break_glass=False``, the scope without those grants."""
-    from app.breakglass.models import BreakGlassGrant
-
     own = _own_scope(user, Case)
     received = aliased(Case)
     transferred_from = select(received.transferred_from_id).where(
@@ -142,9 +143,6 @@ SORTS: dict[str, ColumnElement[Any]] = {
 def first_response_overdue_condition(now: dt.datetime) -> Any:
     """The case's first-response deadline (a stored row, domain.md §5) is past due and still
     open: not done, not cancelled. Imported history starts no clocks, so it is never overdue."""
-    from app.deadlines.models import Deadline
-    from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
-
     return (
         select(Deadline.id)
         .where(
@@ -328,20 +326,6 @@ def attachments_of(case_: Case) -> list[Attachment]:
     )
 
 
-def service_tracks_of(case_: Case) -> list[Any]:
-    from app.services.models import ServiceTrack
-
-    return list(
-        db.session.scalars(
-            select(ServiceTrack)
-            .join(Victim, Victim.id == ServiceTrack.victim_id)
-            .where(ServiceTrack.case_id == case_.id)
-            .options(selectinload(ServiceTrack.provider), selectinload(ServiceTrack.victim))
-            .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
-        )
-    )
-
-
 @dataclass(frozen=True)
 class HiddenShelter:
     """What a viewer of the case page may not learn about where a victim is sheltered: the
@@ -364,21 +348,10 @@ class HiddenShelter:
         return masked
 
 
-def shelter_hidden_from(user: User, case_: Case, tracks: list[Any]) -> HiddenShelter:
-    """Domain.md §3.3: a shelter's location is seen only by its own staff and the people working
-    on the case (``permissions.can_see_shelter``)."""
-    from app.referrals.models import Referral
-
-    shelter_tracks = [t for t in tracks if t.is_shelter]
-    if not shelter_tracks:
-        return HiddenShelter()
-    ids = [t.id for t in shelter_tracks]
-    agency_ids = {t.provider_id for t in shelter_tracks if t.provider_id is not None}
-    agency_ids |= set(
-        db.session.scalars(select(Referral.to_agency_id).where(Referral.track_id.in_(ids)))
-    )
-    agency_ids.discard(case_.agency_id)
-    took_over = (
+def took_over(user: User, case_: Case) -> bool:
+    """Whether one of the cases the user works on was transferred from ``case_`` (the people of
+    the agency that took the case over)."""
+    return (
         db.session.scalar(
             select(func.count())
             .select_from(Case)
@@ -386,14 +359,6 @@ def shelter_hidden_from(user: User, case_: Case, tracks: list[Any]) -> HiddenShe
         )
         or 0
     ) > 0
-    if can_see_shelter(user, case_, agency_ids, took_over=took_over):
-        return HiddenShelter()
-    codes = db.session.scalars(
-        select(Agency.code).where(
-            or_(Agency.id.in_(agency_ids), Agency.type == AgencyType.RUMAH_AMAN)
-        )
-    )
-    return HiddenShelter(frozenset(ids), frozenset(codes))
 
 
 @dataclass(frozen=True)
@@ -412,31 +377,23 @@ class TimelineItem:
 _KIND_ORDER = {"transition": 0, "consent": 1, "attachment": 2, "note": 3}
 
 
-def _actor_name(user: User | None, fallback: str | None = None) -> str:
+def actor_name(user: User | None, fallback: str | None = None) -> str:
+    """How the timeline names who did something: the user, else the recorded label."""
     if user is not None:
         return user.name
     return fallback or "system"
 
 
-def timeline_of(case_: Case) -> list[TimelineItem]:
-    """Everything that happened to the case, oldest first: registration and later transitions
-    (of the case and of its service tracks, imported history included), consent decisions,
+def timeline_of(case_: Case, more: Iterable[TimelineItem] = ()) -> list[TimelineItem]:
+    """Everything that happened to the case, oldest first: ``more`` (the registration and later
+    transitions of the case and of its service tracks, imported history included, which the
+    workflow gives through ``app.cases.page.register_timeline_source``), consent decisions,
     attachments and notes."""
-    from app.workflow.models import CaseTransition
-
-    tracks = {t.id: t for t in service_tracks_of(case_)}
-    items: list[TimelineItem] = []
-    for t in db.session.scalars(
-        select(CaseTransition)
-        .where(CaseTransition.case_id == case_.id)
-        .options(selectinload(CaseTransition.actor))
-    ):
-        actor = _actor_name(t.actor, t.actor_label)
-        items.append(TimelineItem(t.at, "transition", actor, t, tracks.get(t.track_id or 0)))
+    items: list[TimelineItem] = list(more)
     for n in notes_of(case_):
-        items.append(TimelineItem(n.at, "note", _actor_name(n.author), n))
+        items.append(TimelineItem(n.at, "note", actor_name(n.author), n))
     for a in attachments_of(case_):
-        items.append(TimelineItem(a.at, "attachment", _actor_name(a.uploaded_by), a))
+        items.append(TimelineItem(a.at, "attachment", actor_name(a.uploaded_by), a))
     for c in db.session.scalars(
         select(ConsentEntry)
         .join(Victim, Victim.id == ConsentEntry.victim_id)
@@ -444,7 +401,7 @@ def timeline_of(case_: Case) -> list[TimelineItem]:
         .options(selectinload(ConsentEntry.recorded_by), selectinload(ConsentEntry.victim))
     ):
         # at the time of the decision (the ledger shows when it was recorded, and by whom)
-        items.append(TimelineItem(c.at, "consent", _actor_name(c.recorded_by), c))
+        items.append(TimelineItem(c.at, "consent", actor_name(c.recorded_by), c))
     # What the intake itself wrote (its consent entries, a draft's files) is flushed moments
     # before the registration row: list it after the registration, at its own time.
     registered = min(
@@ -568,3 +525,44 @@ def known_region_codes(intake: Any) -> set[str]:
         return set()
     with db.session.no_autoflush:
         return set(db.session.scalars(select(Region.code).where(Region.code.in_(wanted))))
+
+
+@dataclass(frozen=True)
+class Access:
+    """One view of the case's identifying data, from the audit trail."""
+
+    at: dt.datetime
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    actor_label: str
+    remote_addr: str | None
+    changes: dict[str, Any]
+
+
+def views_of_case(case_id: int, *, limit: int = 500) -> list[Access]:
+    """Who saw identifying data of the case (opened its page, revealed a child's identity,
+    downloaded a file, opened a referral of it, any ``*.view``), newest first."""
+    rows = db.session.execute(
+        select(AuditEntry, User.name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(
+            AuditEntry.object_type == "case",
+            AuditEntry.object_id == str(case_id),
+            or_(AuditEntry.action.in_(VIEW_ACTIONS), AuditEntry.action.like("%.view")),
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        Access(
+            at=entry.at,
+            action=entry.action,
+            actor_id=entry.actor_id,
+            actor_name=name,
+            actor_label=entry.actor_label,
+            remote_addr=entry.remote_addr,
+            changes=entry.changes or {},
+        )
+        for entry, name in rows
+    ]

@@ -156,7 +156,7 @@ def _render_list(user: User, form: CaseListForm, *, page_number: int, searched: 
         sort_urls=_sort_urls(filters.sort),
         sort_targets=_sort_targets(filters.sort),
         draft_url=_draft_url,
-        new_case="cases.new" in current_app.view_functions and permissions.can_create_case(user),
+        new_case="intake.new" in current_app.view_functions and permissions.can_create_case(user),
         limits={risk: DEFAULT_RULES[code].limit for risk, code in FIRST_RESPONSE_BY_RISK.items()},
     )
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.agencies.models import Agency
     from app.auth.models import User
     from app.cases.models import Case
+    from app.services.models import ServiceTrack
 
 
 class DeadlineRule(Model):
@@ -96,6 +97,7 @@ class Deadline(Model):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship()
+    track: Mapped[ServiceTrack | None] = relationship()
     responsible_user: Mapped[User | None] = relationship()
     responsible_agency: Mapped[Agency] = relationship()
 

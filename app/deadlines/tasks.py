@@ -28,7 +28,6 @@ import sqlalchemy as sa
 from app.agencies.models import SubTaskForce, SubTaskForceMember
 from app.auth.grants import holders_of, supervisors_of
 from app.auth.models import RoleGrant, User
-from app.cases.models import Case
 from app.core.db import utcnow
 from app.core.enums import SERVICE_SUBTASKFORCE, Role
 from app.core.tasks import task
@@ -36,7 +35,6 @@ from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.notifications.operations import notify
-from app.services.models import ServiceTrack
 
 # the permission of who receives an agency's referrals (app.core.permissions)
 RECEIVE_REFERRALS = "referrals:receive"
@@ -52,9 +50,9 @@ def _notify_all(users: list[User], kind: str, deadline: Deadline) -> None:
     """Tell ``users``. Those outside the case's agency (a referral's receiving agency, a Sub GT
     coordinator) cannot open the case: their message leads to the referral or the Sub GT board
     instead (``key``), still naming the case by reference only."""
-    case = db.session.get(Case, deadline.case_id)
-    reference = case.reference if case is not None else None
-    case_agency = case.agency_id if case is not None else None
+    case = deadline.case
+    reference = case.reference
+    case_agency = case.agency_id
     referral_id = _referral_of(deadline)
     for user in users:
         if any(g.agency_id == case_agency for g in user.grants):
@@ -106,16 +104,14 @@ def _escalation(deadline: Deadline) -> list[User]:
     coordinators of the Sub GT that reviews the service (domain.md §5)."""
     people = {u.id: u for u in supervisors_of(deadline.responsible_agency_id)}
     if deadline.code is DeadlineCode.REFERRAL_RESPONSE:
-        case = db.session.get(Case, deadline.case_id)
-        if case is not None:
-            people.update({u.id: u for u in supervisors_of(case.agency_id)})
+        people.update({u.id: u for u in supervisors_of(deadline.case.agency_id)})
         for user in _subgt_coordinators(deadline):
             people.setdefault(user.id, user)
     return list(people.values())
 
 
 def _subgt_coordinators(deadline: Deadline) -> list[User]:
-    track = db.session.get(ServiceTrack, deadline.track_id) if deadline.track_id else None
+    track = deadline.track
     key = SERVICE_SUBTASKFORCE.get(track.service_type) if track is not None else None
     if track is None or key is None:
         return []

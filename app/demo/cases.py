@@ -20,8 +20,6 @@ from sqlalchemy import select
 
 from app.agencies.queries import get_agency_by_code
 from app.audit.operations import SystemActor
-from app.cases import operations as case_ops
-from app.cases.importing import Lookups, import_case, parse_line
 from app.cases.intake import Intake, VictimData
 from app.cases.models import Case
 from app.core.enums import CaseState
@@ -29,6 +27,8 @@ from app.core.enums import ServiceType as S
 from app.core.errors import DomainError
 from app.demo import data
 from app.extensions import db
+from app.intake.importing import Lookups, import_case, parse_line
+from app.workflow import registration
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # Every demo timestamp lies before this moment, so the data is the same whenever it is loaded.
@@ -884,7 +884,7 @@ def load_demo_cases(report: Any, records: list[dict[str, Any]] | None = None) ->
         if exists is not None:
             report.add("draft", "unchanged")
             continue
-        case_ops.register_case(
+        registration.register_case(
             intake, agency=agency, actor=actor, draft=True, external_id=external_id
         )
         report.add("draft", "created")

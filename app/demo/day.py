@@ -75,6 +75,7 @@ from app.referrals import queries as referral_queries
 from app.referrals.models import Referral
 from app.services.models import ServiceTrack
 from app.workflow import operations as workflow_ops
+from app.workflow import registration
 from app.workflow.models import CaseTransfer
 
 HOUR = dt.timedelta(hours=1)
@@ -810,7 +811,7 @@ def load_complaints(report: Any, people: People, now: dt.datetime) -> None:
             intake: Intake = intake, external_id: str = external_id, made: list[Case] = made
         ) -> None:
             made.append(
-                case_ops.register_case(
+                registration.register_case(
                     intake, agency=agency, actor=people[INTAKE], external_id=external_id
                 )
             )

@@ -8,15 +8,18 @@ bp = Blueprint("privacy", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    from app.cases.operations import register_victim_removal_guard
     from app.core.schedule import At, Periodic, register
     from app.privacy import case_page, labels, models, tasks, views  # noqa: F401  (names, tables, routes)
     from app.privacy.cli import privacy_cli
     from app.privacy.operations import carry_on_transfer
+    from app.privacy.queries import data_subject_rows_keep
     from app.workflow.operations import transfer_accepted
 
     app.register_blueprint(bp)
     app.cli.add_command(privacy_cli)
     case_page.register_sections()
+    register_victim_removal_guard("privacy.data_subject_rows", 10, data_subject_rows_keep)
     # a restriction follows the person when their case is transferred (same transaction);
     # connecting again when the application is built again is harmless
     transfer_accepted.connect(carry_on_transfer, weak=False)

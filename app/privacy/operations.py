@@ -11,8 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
-from app.breakglass.models import BreakGlassGrant
-from app.cases.models import Case, ConsentEntry, Guardian, Person, Victim
+from app.cases.models import BreakGlassGrant, Case, ConsentEntry, Guardian, Person, Victim
 from app.core.db import utcnow
 from app.core.enums import ReporterKind
 from app.core.errors import DomainError

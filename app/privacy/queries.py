@@ -389,3 +389,19 @@ def export_data(victim: Victim, request: DataSubjectRequest, now: dt.datetime) -
             for v in victims
         ],
     }
+
+
+def data_subject_rows_keep(victim: Victim, label: str) -> Any:
+    """A request of the person (a restriction, an erasure) stays with the victim row: the victim
+    may not be removed from the intake (``app.cases.operations.register_victim_removal_guard``)."""
+    kept = db.session.scalar(
+        select(DataSubjectRequest.id).where(DataSubjectRequest.victim_id == victim.id).limit(1)
+    ) or db.session.scalar(
+        select(VictimRestriction.id).where(VictimRestriction.victim_id == victim.id).limit(1)
+    )
+    if not kept:
+        return None
+    return _l(
+        "Victim %(label)s has data-subject requests recorded (UU 27/2022) and cannot be removed.",
+        label=label,
+    )

@@ -8,6 +8,7 @@ bp = Blueprint("referrals", __name__, template_folder="templates")
 def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from app.cases.page import register_shelter_rule
     from app.core.templating import register_nav
     from app.deadlines.tasks import register_awaited_referral
     from app.privacy.queries import TrackRecords, register_track_records
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
         agencies_referred_to,
         exported_referrals,
         latest_sent_referral,
+        shelter_hidden_from,
     )
 
     app.register_blueprint(bp)
@@ -23,5 +25,6 @@ def init_app(app: Flask) -> None:
     engine.register()
     register_nav("referrals.inbox", _l("Referrals"), "referrals:receive")
     register_awaited_referral(latest_sent_referral)
+    register_shelter_rule(shelter_hidden_from)
     # a person's export lists the referrals of their services
     register_track_records(TrackRecords("referrals", agencies_referred_to, exported_referrals))

@@ -10,14 +10,23 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.agencies.models import Agency
 from app.assessments.models import Assessment
 from app.auth.grants import holders_of
 from app.auth.models import User
 from app.cases.models import Attachment, Case, Victim
-from app.core.enums import AssessmentArea, ReferralState, Role, ServiceType, age_band
+from app.cases.permissions import can_see_shelter
+from app.cases.queries import HiddenShelter, took_over
+from app.core.enums import (
+    AgencyType,
+    AssessmentArea,
+    ReferralState,
+    Role,
+    ServiceType,
+    age_band,
+)
 from app.core.labels import label
 from app.core.permissions import ROLE_PERMISSIONS
 from app.deadlines.models import Deadline
@@ -27,6 +36,7 @@ from app.privacy.queries import exported, may_see_identity
 from app.referrals.models import Referral
 from app.referrals.permissions import RECEIVE, receiving_agency_ids
 from app.services.models import ServiceTrack
+from app.services.queries import service_tracks_of
 
 DUE_SOON = dt.timedelta(hours=24)
 
@@ -320,6 +330,30 @@ def referrals_of_case(case: Case) -> dict[int, list[Referral]]:
 
 def staff_roles() -> list[Role]:
     return [role for role, perms in ROLE_PERMISSIONS.items() if RECEIVE in perms]
+
+
+def shelter_hidden_from(user: User, case: Case) -> HiddenShelter:
+    """Domain.md §3.3: a shelter's location is seen only by its own staff and the people working
+    on the case (``app.cases.permissions.can_see_shelter``): the shelter tracks of the case and
+    the agencies they were referred to. The case page asks through
+    ``app.cases.page.register_shelter_rule``."""
+    shelter_tracks = [t for t in service_tracks_of(case) if t.is_shelter]
+    if not shelter_tracks:
+        return HiddenShelter()
+    ids = [t.id for t in shelter_tracks]
+    agency_ids = {t.provider_id for t in shelter_tracks if t.provider_id is not None}
+    agency_ids |= set(
+        db.session.scalars(select(Referral.to_agency_id).where(Referral.track_id.in_(ids)))
+    )
+    agency_ids.discard(case.agency_id)
+    if can_see_shelter(user, case, agency_ids, took_over=took_over(user, case)):
+        return HiddenShelter()
+    codes = db.session.scalars(
+        select(Agency.code).where(
+            or_(Agency.id.in_(agency_ids), Agency.type == AgencyType.RUMAH_AMAN)
+        )
+    )
+    return HiddenShelter(frozenset(ids), frozenset(codes))
 
 
 # --- the data-subject export (registered with app.privacy.queries.register_track_records) -----

@@ -1,0 +1,11 @@
+"""Service tracks: one per victim and planned service type, each with its own state."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.cases.operations import register_victim_removal_guard
+    from app.services import models  # noqa: F401  (tables)
+    from app.services.queries import tracks_keep
+
+    register_victim_removal_guard("services.tracks", 20, tracks_keep)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
 
-from app.cases.models import Case
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.cases.models import Case, Victim
 from app.extensions import db
 from app.services.models import ServiceTrack
 
@@ -14,3 +18,29 @@ def track_of(case: Case, track_id: int) -> ServiceTrack | None:
     return db.session.scalar(
         select(ServiceTrack).where(ServiceTrack.id == track_id, ServiceTrack.case_id == case.id)
     )
+
+
+def service_tracks_of(case: Case) -> list[ServiceTrack]:
+    """The case's service tracks, by victim (in the case's order), then as they were planned."""
+    return list(
+        db.session.scalars(
+            select(ServiceTrack)
+            .join(Victim, Victim.id == ServiceTrack.victim_id)
+            .where(ServiceTrack.case_id == case.id)
+            .options(selectinload(ServiceTrack.provider), selectinload(ServiceTrack.victim))
+            .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
+        )
+    )
+
+
+def tracks_keep(victim: Victim, label: str) -> Any:
+    """A victim with a service track may not be removed from the intake: the refusal (a lazy
+    message), or None (``app.cases.operations.register_victim_removal_guard``)."""
+    if db.session.scalar(
+        select(ServiceTrack.id).where(ServiceTrack.victim_id == victim.id).limit(1)
+    ):
+        return _l(
+            "Victim %(label)s has recorded consent decisions or services and cannot be removed.",
+            label=label,
+        )
+    return None

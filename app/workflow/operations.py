@@ -304,7 +304,8 @@ def accept_transfer(transfer_id: int, *, actor: User, expected_version: int | No
     people's consent is asked again by the agency that now serves them. A data-subject
     restriction in force is carried over: the restriction follows the person (the receivers of
     ``transfer_accepted``)."""
-    from app.cases.operations import intake_from_case, register_case
+    from app.cases.operations import intake_from_case
+    from app.workflow.registration import register_case
 
     transfer = _lock_transfer(transfer_id, expected_version)
     if not may_supervise_agency(actor, transfer.to_agency_id):

@@ -8,14 +8,17 @@ transfers to an agency the user supervises); another id is not found.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.agencies.models import Agency, AgencyService
 from app.auth.grants import agencies_where, role_holders
 from app.auth.models import User
 from app.cases.models import Case
+from app.cases.queries import TimelineItem, actor_name
 from app.core.enums import Role, ServiceType, TransferState
 from app.extensions import db
-from app.workflow.models import CaseTransfer
+from app.services.queries import service_tracks_of
+from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.permissions import SUPERVISE, may_supervise_agency
 
 INBOX_LIMIT = 200
@@ -77,3 +80,20 @@ def transfer_targets(case: Case) -> list[Agency]:
 def case_manager_candidates(case: Case) -> list[User]:
     """Active case managers and supervisors of the case's agency."""
     return role_holders(case.agency_id, (Role.MANAJER_KASUS, Role.SUPERVISOR), by_name=True)
+
+
+def transitions_timeline(case: Case) -> list[TimelineItem]:
+    """The case's registration and later transitions, of the case and of its service tracks
+    (imported history included), for the case page's timeline
+    (``app.cases.page.register_timeline_source``)."""
+    tracks = {t.id: t for t in service_tracks_of(case)}
+    return [
+        TimelineItem(
+            t.at, "transition", actor_name(t.actor, t.actor_label), t, tracks.get(t.track_id or 0)
+        )
+        for t in db.session.scalars(
+            select(CaseTransition)
+            .where(CaseTransition.case_id == case.id)
+            .options(selectinload(CaseTransition.actor))
+        )
+    ]

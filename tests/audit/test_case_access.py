@@ -96,7 +96,7 @@ def test_a_case_manager_may_not_see_it_and_the_refusal_is_recorded(
     assert response.status_code == 403
     [denial] = _entries("access.denied", actor_id=manager.id)
     assert denial.object_type == "route"
-    assert denial.object_id == "audit.case_access"
+    assert denial.object_id == "cases.case_access"
     assert denial.changes == {
         "method": "GET",
         "path": f"/kasus/{child_case.id}/akses",  # never the query string

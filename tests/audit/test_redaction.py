@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from app.audit.models import AuditEntry
 from app.audit.operations import record
 from app.audit.queries import EDITED, verify_chain
-from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
+from app.breakglass.models import BreakGlassAttempt
+from app.cases.models import BreakGlassGrant
 from app.core.db import utcnow
 from app.core.enums import Role
 from app.extensions import db

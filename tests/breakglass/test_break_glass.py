@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
-from app.breakglass.models import BreakGlassAttempt, BreakGlassGrant
+from app.breakglass.models import BreakGlassAttempt
 from app.breakglass.operations import GRANT_DURATION
 from app.breakglass.queries import week_label
 from app.cases import operations as case_ops
-from app.cases.models import Attachment, Case, CaseNote, ConsentEntry
+from app.cases.models import Attachment, BreakGlassGrant, Case, CaseNote, ConsentEntry
 from app.cases.queries import get_case_for
 from app.core.db import utcnow
 from app.core.enums import CaseState, Role

@@ -4,7 +4,7 @@
   double click, "send again", a second tab) creates nothing and leads to what the first sending
   created, with the notice "Formulir ini sudah dikirim." (app/core/idempotency.py).
 * Four intakes of one NIK sent at the same moment register the person once: the registration
-  locks the NIK of the agency and looks again (app/cases/operations.py, ``_recheck_duplicates``);
+  locks the NIK of the agency and looks again (app/cases/operations.py, ``recheck_duplicate_niks``);
   the others are sent back to the form to decide whether it is the same person.
 """
 
@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from app.cases import operations as ops
 from app.cases.intake import VictimData
 from app.cases.models import Attachment, Case, CaseNote, ConsentEntry, Person, Victim
 from app.core.crypto import nik_index
@@ -29,6 +28,7 @@ from app.core.errors import DomainError
 from app.core.idempotency import FormSubmission
 from app.extensions import db
 from app.privacy.models import DataSubjectRequest
+from app.workflow import registration as ops
 from app.workflow.models import CaseTransfer
 from tests.factories import TEST_PASSWORD, AgencyFactory, UserFactory
 from tests.factories.cases import INTAKE_FORM, create_case, make_intake
@@ -41,8 +41,8 @@ KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
 # Every view that creates a record from a form; each takes its form once per key.
 CREATE_ENDPOINTS = [
-    "cases.new",
-    "cases.edit",
+    "intake.new",
+    "intake.edit",
     "cases.add_note",
     "cases.add_consent",
     "cases.upload_attachment",

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
 from app.audit.operations import SystemActor
-from app.cases import importing
-from app.cases.importing import import_lines, json_path, parse_line
 from app.cases.models import Case, CaseCounter, ConsentEntry, Perpetrator, Person, Victim
 from app.core.enums import AgencyType, CaseState, Role, ServiceType, TrackState
 from app.core.errors import DomainError
 from app.extensions import db
+from app.intake import importing
+from app.intake.importing import import_lines, json_path, parse_line
 from app.notifications.models import Notification
 from app.services.models import ServiceTrack
 from app.workflow.models import CaseTransition

@@ -11,15 +11,15 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.audit.models import AuditEntry
-from app.cases.intake_forms import (
+from app.cases.models import Person
+from app.core.enums import Role
+from app.extensions import db
+from app.intake.forms import (
     IntakeForm,
     form_to_intake,
     jakarta_to_utc,
     remove_row,
 )
-from app.cases.models import Person
-from app.core.enums import Role
-from app.extensions import db
 from tests.cases.test_intake_views import (
     NEW,
     case_count,
@@ -487,7 +487,7 @@ def test_every_case_vocabulary_has_names_for_every_value():
 
 
 def test_rows_past_the_limit_are_not_read_nor_added(app):
-    from app.cases.intake_forms import MAX_ROWS, add_row
+    from app.intake.forms import MAX_ROWS, add_row
 
     limit = MAX_ROWS["victims"]
     data = MultiDict([(f"victims-{i}-sex", "P") for i in range(limit + 50)])

@@ -12,6 +12,7 @@ from app.core.enums import CaseState, Role
 from app.core.errors import DomainError
 from app.extensions import db
 from app.notifications.models import Notification
+from app.workflow import registration
 from tests.factories import AgencyFactory, UserFactory
 from tests.factories.cases import RECEIVED, create_case, make_intake
 
@@ -159,7 +160,7 @@ def test_register_refuses_and_writes_nothing():
     agency = AgencyFactory()
     before = db.session.query(Case).count()
     with pytest.raises(DomainError) as info:
-        ops.register_case(
+        registration.register_case(
             make_intake(incident_date=dt.date(2026, 1, 1)), agency=agency, actor=UserFactory()
         )
     assert info.value.field == "incident_date"
@@ -206,15 +207,15 @@ def test_high_risk_case_notifies_the_supervisors_of_the_agency():
 def test_draft_then_submit():
     agency = AgencyFactory()
     user = UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)])
-    draft = ops.register_case(
+    draft = registration.register_case(
         make_intake(case_types=[], risk=None), agency=agency, actor=user, draft=True
     )
     assert draft.reference is None
     with pytest.raises(DomainError):
-        ops.submit_draft(
+        registration.submit_draft(
             draft, make_intake(case_types=[]), expected_version=draft.version, actor=user
         )
-    ops.submit_draft(draft, make_intake(), expected_version=draft.version, actor=user)
+    registration.submit_draft(draft, make_intake(), expected_version=draft.version, actor=user)
     assert draft.state is CaseState.DITERIMA and draft.reference.endswith("-00001")
 
 

@@ -25,6 +25,7 @@ from app.audit.operations import SystemActor
 from app.cases import operations as ops
 from app.core.errors import DomainError
 from app.extensions import db
+from app.workflow import registration
 from tests.conftest import database_url
 from tests.factories import AgencyFactory
 from tests.factories.cases import create_case, make_intake
@@ -54,7 +55,9 @@ def test_drafts_take_no_number_until_registered():
     agency = AgencyFactory(code="UPTDPPA-3273")
     draft = create_case(agency, draft=True)
     assert create_case(agency).reference.endswith("-00001")
-    ops.submit_draft(draft, make_intake(), expected_version=draft.version, actor=SystemActor())
+    registration.submit_draft(
+        draft, make_intake(), expected_version=draft.version, actor=SystemActor()
+    )
     assert draft.reference.endswith("-00002")
 
 

@@ -292,11 +292,11 @@ def test_registration_starts_the_clocks_and_the_first_step_meets_the_first_respo
 
 def test_imported_history_starts_no_clocks():
     from app.audit.operations import SystemActor
-    from app.cases import operations as case_ops
     from app.deadlines.models import Deadline
+    from app.workflow import registration
     from tests.factories.cases import make_intake
 
-    case = case_ops.register_case(
+    case = registration.register_case(
         make_intake(), agency=AgencyFactory(), actor=SystemActor("import"), transition_kind="import"
     )
     assert (

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from app.audit.operations import SystemActor
-from app.cases import operations as ops
 from app.cases.intake import ConsentData, Intake, PerpetratorData, VictimData
 from app.extensions import db
+from app.workflow import registration
 
 RECEIVED = dt.datetime(2025, 3, 14, 2, 30, tzinfo=dt.UTC)  # 09:30 WIB
 
@@ -89,7 +89,7 @@ def create_case(
     case_manager: Any = None,
     **intake_overrides: Any,
 ) -> Any:
-    case = ops.register_case(
+    case = registration.register_case(
         make_intake(**intake_overrides),
         agency=agency,
         actor=actor or SystemActor("test"),

@@ -13,11 +13,11 @@ from werkzeug.datastructures import MultiDict
 
 from app.audit.models import AuditEntry
 from app.cases.intake import GuardianData, PerpetratorData
-from app.cases.intake_forms import remove_row
 from app.core.db import utcnow
 from app.core.enums import Role, ServiceType
 from app.core.errors import DomainError
 from app.extensions import db
+from app.intake.forms import remove_row
 from app.privacy import operations as ops
 from app.privacy import queries
 from app.privacy.models import VictimRestriction

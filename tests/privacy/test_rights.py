@@ -326,8 +326,8 @@ def test_a_searched_name_never_appears_in_a_url(client, agency, staff):
 def test_erasure_leaves_no_break_the_glass_reason_behind(case, staff):
     """Why someone opened the case with break-the-glass names the victim more often than not:
     erasure empties it on the grant, and the audit log never held it (issue #14 item 12)."""
-    from app.breakglass.models import BreakGlassGrant
     from app.breakglass.operations import request_access
+    from app.cases.models import BreakGlassGrant
     from app.core.enums import Role
     from tests.factories import AgencyFactory, UserFactory
 

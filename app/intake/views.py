@@ -13,7 +13,7 @@ One page serves every path. A POST is one of:
   with what changed (409), else the one operation runs and the page redirects to the case.
 
 On a case whose victim is restricted from the user (``privacy.queries.may_see_identity``) the
-identities are masked and saved again as stored (``intake_forms.Masking``).
+identities are masked and saved again as stored (``forms.Masking``).
 """
 
 from __future__ import annotations
@@ -40,22 +40,9 @@ from werkzeug.datastructures import MultiDict
 
 from app.audit.web import record_whatever_the_answer
 from app.auth.models import User
-from app.cases import bp, permissions, queries
 from app.cases import operations as ops
+from app.cases import permissions, queries
 from app.cases.intake import Intake, check_intake
-from app.cases.intake_forms import (
-    IntakeForm,
-    Masking,
-    add_error,
-    add_row,
-    attach_problems,
-    case_to_intake_form_data,
-    error_summary,
-    form_to_intake,
-    new_intake_form_data,
-    remove_row,
-    row_action,
-)
 from app.cases.labels import consent_purpose_label
 from app.cases.models import Case
 from app.cases.page import may_see_identity
@@ -78,7 +65,22 @@ from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires
 from app.core.web import all_or_nothing
+from app.intake import bp
+from app.intake.forms import (
+    IntakeForm,
+    Masking,
+    add_error,
+    add_row,
+    attach_problems,
+    case_to_intake_form_data,
+    error_summary,
+    form_to_intake,
+    new_intake_form_data,
+    remove_row,
+    row_action,
+)
 from app.regions.queries import region_options
+from app.workflow import registration
 
 REGION_OPTIONS_LIMIT = 3000
 
@@ -127,7 +129,7 @@ class Page:
         # recheck_duplicates: the duplicate check again, under a lock of each NIK (two intakes
         # of one person sent at the same moment)
         if self.case is None:
-            return ops.register_case(
+            return registration.register_case(
                 intake,
                 agency=agency,
                 actor=actor,
@@ -135,7 +137,7 @@ class Page:
                 recheck_duplicates=True,
             )
         if self.mode == "draft" and submit == "register":
-            return ops.submit_draft(
+            return registration.submit_draft(
                 self.case, intake, expected_version=version, actor=actor, recheck_duplicates=True
             )
         if self.mode == "draft":
@@ -364,7 +366,7 @@ def _render(
     masked = page.masking.blank(form)
     response = make_response(
         render_template(
-            "cases/_intake_form.html" if partial else "cases/intake.html",
+            "intake/_form.html" if partial else "intake/intake.html",
             form=form,
             page=page,
             case=page.case,

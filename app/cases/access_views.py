@@ -1,17 +1,20 @@
-"""Who has seen this case: for the supervisors of the case's agency."""
+"""Who has seen this case: for the supervisors of the case's agency, from the audit trail."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import render_template, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.audit import bp
-from app.audit.queries import views_of_case
+from app.cases import bp
 from app.cases.models import Case
+from app.cases.page import Link, PageView, Section, register_section
 from app.cases.permissions import may_supervise
+from app.cases.queries import views_of_case
 from app.cases.routing import case_route
+from app.core.enums import CaseState
 
 SUPERVISE = "cases:supervise"
 
@@ -34,8 +37,22 @@ ACTION_LABELS = {
 def case_access(case: Case) -> Any:
     """Every view of the case's identifying data: who, when, from where, newest first."""
     return render_template(
-        "audit/case_access.html",
+        "cases/case_access.html",
         case=case,
         accesses=views_of_case(case.id),
         action_labels=ACTION_LABELS,
     )
+
+
+def access_section(view: PageView) -> Section | None:
+    """The case page's way to this page, for the supervisors of the case's agency."""
+    case = view.case
+    if case.state == CaseState.DRAFT or SUPERVISE not in view.user.permissions_at(case.agency_id):
+        return None
+    return Section(
+        links=(Link(url_for("cases.case_access", case_id=case.id), _("Who has seen this case")),)
+    )
+
+
+def register_sections() -> None:
+    register_section("cases.access", 15, access_section)

@@ -64,7 +64,6 @@ from app.cases.intake import (
     check_intake,
 )
 from app.cases.models import Case, consent_in_force
-from app.cases.operations import register_case
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
 from app.core.db import utcnow
 from app.core.enums import (
@@ -100,6 +99,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.regions.models import Region
 from app.workflow import engine
+from app.workflow.registration import register_case
 from app.workflow.tracks import TrackSpec, check_track, create_tracks
 
 Actor = User | SystemActor
