@@ -1,7 +1,7 @@
 """The one task class of every Simpul task: it runs in an application context and ends with
 one commit (or a rollback on error), as the Flask docs describe for Celery.
 
-It is the Celery app's ``task_cls`` from the start (``app.extensions``), so a task has it
+It is the Celery app's ``task_cls`` from the start (``app.core.extensions``), so a task has it
 whenever Celery creates it — also when something evaluates a task before any application is
 built (test collection reads module attributes, which creates the task there and then)."""
 
@@ -26,7 +26,7 @@ class FlaskTask(Task):  # type: ignore[misc]
     tests); a Celery worker has none, and gets the bound application's."""
 
     def __call__(self, *args: object, **kwargs: object) -> object:
-        from app.extensions import db
+        from app.core.extensions import db
 
         if has_app_context():
             return self._run_and_commit(*args, **kwargs)
@@ -42,8 +42,8 @@ class FlaskTask(Task):  # type: ignore[misc]
         """Run, then commit; a task sent through the outbox marks its row completed in that
         same commit (so "completed" means its work is in the database), and a failed one leaves
         the error on the row for the relay to send it again later."""
+        from app.core.extensions import db
         from app.core.outbox import mark_completed, note_failure, task_outbox_id
-        from app.extensions import db
 
         outbox_id = task_outbox_id(self.request)
         try:

@@ -21,7 +21,7 @@ def import_command(
 ) -> None:
     """Run a CSV import as a CLI command: print each bad row as ``line L: reason`` and exit 1
     having written nothing, or commit and print the counts."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         try:

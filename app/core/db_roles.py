@@ -131,7 +131,7 @@ def database_owner() -> Iterator[bool]:
     """Within the block the application's ``db`` (engine and session) connects as the owner,
     when ``DATABASE_OWNER_URL`` is set (yields True); otherwise nothing changes (False). For
     command-line work that rewrites stored values (``flask keys rotate``), never for requests."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     engine = owner_engine(current_app.config)
     if engine is None:
@@ -272,7 +272,7 @@ def grant_app_role_command(role: str | None) -> None:
     """Give the application's database ROLE exactly the rights it needs (default: the user of
     DATABASE_URL), revoking anything else. Runs as the owner (DATABASE_OWNER_URL). `flask db
     upgrade` does it after every migration; run it by hand after a restore."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     role = role or app_role_name(current_app.config)
     if not role:

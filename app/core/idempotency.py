@@ -42,7 +42,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.wrappers import Response
 
 from app.core.db import UTCDateTime, utcnow
-from app.extensions import Model, db
+from app.core.extensions import Model, db
 
 FIELD = "idempotency_key"
 KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")

@@ -157,7 +157,7 @@ def run_import(
     ``apply_row`` raises ``ImportRowError`` or ``DomainError`` for a bad row. The caller commits
     when the report is ok and rolls back otherwise.
     """
-    from app.extensions import db
+    from app.core.extensions import db
 
     report = ImportReport()
     for line, row in read_rows(path, columns):

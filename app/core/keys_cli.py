@@ -98,7 +98,7 @@ def rotate_keys(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> RotationRe
     """Re-encrypt with the current key every value stored under another key or as plaintext.
     Each batch of rows is its own transaction; an update only applies when the stored value is
     still the one read (compare and set), so a concurrent edit is never overwritten."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     ring = keyring()
     report = RotationReport()
@@ -158,7 +158,7 @@ def rotate_keys(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> RotationRe
 
 def count_key_usage() -> dict[str, Counter[str | None]]:
     """Per table, how many stored values use each key id (None: legacy plaintext)."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     usage: dict[str, Counter[str | None]] = {}
     for table, columns in encrypted_columns(db.metadata):
@@ -197,7 +197,7 @@ def reindex_blind_indexes(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> 
     indexes are still the ones read (compare and set): an edit meanwhile wrote fresh ones with
     the current key and is never overwritten. Rows already right are left alone, so a second run
     changes nothing and an interrupted run may simply be started again."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     report = ReindexReport()
     for spec in indexed_tables():
@@ -255,7 +255,7 @@ def reindex_blind_indexes(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> 
 def count_index_keys() -> dict[str, Counter[str | None]]:
     """Per ``table.column`` of every blind index, how many stored values each blind-index key id
     made (None: legacy, keyed from ``SECRET_KEY``)."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     usage: dict[str, Counter[str | None]] = {}
     for spec in indexed_tables():
@@ -309,7 +309,7 @@ def rotate(email: str, batch_size: int) -> None:
 
 
 def _rotate(email: str, batch_size: int) -> None:
-    from app.extensions import db
+    from app.core.extensions import db
 
     operator = _operator(email, "rotate")
     ring = keyring()
@@ -356,7 +356,7 @@ def _operator(email: str, what: str) -> Operator:
 def reindex(email: str, batch_size: int) -> None:
     """Recompute every blind index (name, NIK search; duplicate check) with the current (first)
     key of BLIND_INDEX_KEYS."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     operator = _operator(email, "reindex")
     ring = index_keyring()

@@ -58,8 +58,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import AnySession, UTCDateTime, utcnow
+from app.core.extensions import Model, db
 from app.core.tasks import task
-from app.extensions import Model, db
 
 log = logging.getLogger(__name__)
 

@@ -123,7 +123,7 @@ def requires(permission: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            from app.extensions import login_manager
+            from app.core.extensions import login_manager
 
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()

@@ -15,7 +15,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from app.extensions import limiter
+from app.core.extensions import limiter
 
 log = logging.getLogger(__name__)
 

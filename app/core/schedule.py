@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, utcnow
 from app.core.errors import new_error_id
-from app.extensions import Model, celery, db
+from app.core.extensions import Model, celery, db
 
 log = logging.getLogger(__name__)
 

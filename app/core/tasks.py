@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import AnySession
 from app.core.errors import new_error_id
-from app.extensions import celery
+from app.core.extensions import celery
 
 log = logging.getLogger(__name__)
 

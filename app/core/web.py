@@ -115,7 +115,7 @@ def all_or_nothing() -> Iterator[None]:
     concurrent change found by a flush (``StaleDataError``) is refused as ``ConcurrentChange``.
     For operations that cannot check everything before their first write; the request's commit
     point still commits (or not) the whole request."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     try:
         with db.session.begin_nested():
@@ -126,7 +126,7 @@ def all_or_nothing() -> Iterator[None]:
 
 
 def init_request_handling(app: Flask) -> None:
-    from app.extensions import db
+    from app.core.extensions import db
 
     @app.before_request
     def refuse_nul_bytes() -> None:
@@ -224,7 +224,7 @@ def server_error_response(error: BaseException) -> Response:
     traceback (no request data: no form values, no query), and the translated 500 page showing
     the id. When that page cannot be made (a template error; the database down, since base.html
     loads the signed-in user), the static page in both languages, with the same id."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     error_id = new_error_id()
     log.error(
