@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.agencies.models import Agency
 from app.audit.operations import record
+from app.auth.models import User
 from app.cases.intake import Intake, check_intake, raise_first
 from app.cases.models import Case
 from app.cases.notifications import notify_supervisors_high_risk
@@ -23,6 +24,7 @@ from app.cases.operations import (
     recheck_duplicate_niks,
     workflow_key_for,
 )
+from app.cases.permissions import intake_agencies
 from app.cases.queries import known_region_codes
 from app.core.db import utcnow
 from app.core.enums import CaseState, Risk
@@ -51,6 +53,14 @@ def register_case(
     ``recheck_duplicates`` (the intake form): a victim whose NIK the agency has registered
     already, with no decision on it, is refused (``recheck_duplicate_niks``)."""
     now = now or utcnow()
+    if (
+        isinstance(actor, User)
+        and transition_kind != "import"
+        and agency.id not in {a.id for a in intake_agencies(actor)}
+    ):
+        # a person registers for an agency where they take complaints (intake officer, case
+        # manager, supervisor); an import's history is recorded under the actor it names
+        raise DomainError(_l("You cannot register complaints for this agency."), field="agency")
     raise_first(
         check_intake(
             intake,

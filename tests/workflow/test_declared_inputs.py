@@ -5,16 +5,22 @@ who may take each step."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from app.audit.operations import SystemActor
+from app.auth.models import User
+from app.cases.models import Case
 from app.casework.panel import build_panel
 from app.core.enums import CaseState, Role, ServiceType
+from app.core.errors import DomainError
 from app.extensions import db
 from app.workflow import engine
 from app.workflow.models import CaseTransition
 from app.workflow.operations import TransitionRefused
+from app.workflow.registration import register_case
 from tests.factories import AgencyFactory, UserFactory
-from tests.factories.cases import create_case
+from tests.factories.cases import create_case, make_intake
+from tests.fixtures import staff
 from workflows import definition, ktpa_v1
 
 
@@ -127,3 +133,21 @@ def test_the_panel_asks_what_the_definition_declares(agency, manager):
     step = _action(manager, case, "start_assessment")
     assert step.asks_note and step.approval == "emergency_handled"
     assert step.blocked == []  # the note and the tick are asked on the form, not "missing"
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_registering_for_an_agency_where_one_takes_no_complaints_is_refused(agency, draft):
+    """The operation itself checks who may register where, not only the intake form's list of
+    agencies: a service worker of the agency, or a case manager of another one, is refused on the
+    agency field and nothing is written."""
+    other = AgencyFactory()
+    for outsider in (staff(agency, Role.PETUGAS_LAYANAN), staff(other, Role.MANAJER_KASUS)):
+        assert isinstance(outsider, User)
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+        with pytest.raises(DomainError) as refused:
+            register_case(make_intake(), agency=agency, actor=outsider, draft=draft)
+        assert refused.value.field == "agency"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == before
+    intake_officer = staff(agency, Role.PETUGAS_PENGADUAN)
+    case = register_case(make_intake(), agency=agency, actor=intake_officer, draft=draft)
+    assert case.agency_id == agency.id
