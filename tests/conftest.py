@@ -8,6 +8,7 @@ import socket
 import tempfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -224,15 +225,12 @@ class _BoundSession(Session):
         super().__init__(**kwargs)
 
 
-@pytest.fixture(autouse=True)
-def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session | None]:
-    """Each test in a transaction that is rolled back; commits in the code under test become
-    savepoints. Browser tests (marked e2e) talk to a served app with its own database instead."""
-    from app.extensions import db, limiter
+@contextmanager
+def rolled_back_session(app: Flask) -> Iterator[Any]:
+    """An application context whose ``db.session`` works inside a transaction on a connection of
+    its own, rolled back at the end; commits in the code under test become savepoints."""
+    from app.extensions import db
 
-    if request.node.get_closest_marker("e2e") or request.node.get_closest_marker("demo_database"):
-        yield None
-        return
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
@@ -244,7 +242,6 @@ def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session |
                 "class_": _BoundSession,
             }
         )
-        limiter.reset()
         try:
             yield db.session
         finally:
@@ -252,6 +249,20 @@ def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session |
             db.session = original
             transaction.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def db_session(app: Flask, request: pytest.FixtureRequest) -> Iterator[Session | None]:
+    """Each test in a transaction that is rolled back; commits in the code under test become
+    savepoints. Browser tests (marked e2e) talk to a served app with its own database instead."""
+    from app.extensions import limiter
+
+    if request.node.get_closest_marker("e2e") or request.node.get_closest_marker("demo_database"):
+        yield None
+        return
+    with rolled_back_session(app) as session:
+        limiter.reset()
+        yield session
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The access matrix of ``access_table.py`` (issue #7, item 1), request by request.
 
-One test per (URL rule, method): it builds the world, signs in one user per role, and sends the
-request of every cell inside a savepoint that is rolled back afterwards, so one cell's write
-never changes the next cell's world. Failures list every failing cell of the route.
+One test per group of routes: on the module's world (built once), it signs in one user per role
+and sends the request of every cell inside a savepoint that is rolled back afterwards, so one
+cell's write never changes the next cell's world. Failures list every failing cell of the group.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.extensions import db
 from app.indicators.models import ReportJob
 from app.referrals import operations as referral_ops
 from app.workflow import operations as engine
+from tests.conftest import rolled_back_session
 from tests.factories import AgencyFactory, PopulationFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
 from tests.fixtures import login_as
@@ -307,12 +308,19 @@ def state(query: Any) -> dict[str, Any]:
     return dict(db.session.execute(query).one()._mapping)
 
 
-def denials() -> int:
-    return db.session.scalar(
+DENIED_COLUMN = "access_denied_entries"
+
+
+def _cell_query() -> Any:
+    """The state query with, in the same statement, the number of ``access.denied`` entries."""
+    denied = (
         sa.select(sa.func.count())
         .select_from(AuditEntry)
         .where(AuditEntry.action == "access.denied")
+        .scalar_subquery()
+        .label(DENIED_COLUMN)
     )
+    return _state_query().add_columns(denied)
 
 
 # --- the tests -----------------------------------------------------------------------------------
@@ -333,12 +341,41 @@ def test_every_route_of_the_app_is_in_the_table_and_nothing_else(app):
     assert cell_count() > 1000
 
 
-@pytest.fixture
-def uploads(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
-    # one sign-in per role in each test, from one address
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "1000 per minute")
-    return tmp_path
+@dataclass
+class Shared:
+    world: World
+    clean: dict[str, Any]  # its state: row counts, versions and access.denied entries
+
+
+@pytest.fixture(scope="module")
+def shared(app, tmp_path_factory):
+    """The world, built once per module (per worker, the expensive part) in a transaction of its
+    own that is rolled back at the end: this module does not use the suite's transaction per
+    test (``db_session`` below). No test changes it: every cell runs in a savepoint rolled back
+    after it, and each test checks the world's state unchanged at its start and at its end.
+    The world's attachments are stored in a directory of the module's; the files a cell uploads
+    stay there under random names no row points to once the cell is rolled back."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.config, "UPLOAD_DIR", str(tmp_path_factory.mktemp("access-table")))
+        # one sign-in per role in each test, from one address
+        patch.setitem(app.config, "LOGIN_RATE_LIMIT", "1000 per minute")
+        with rolled_back_session(app):
+            world = build_world()
+            db.session.commit()
+            clean = state(_cell_query())
+            db.session.commit()
+            yield Shared(world, clean)
+
+
+@pytest.fixture(autouse=True)
+def db_session(app):
+    """Instead of the suite's fixture of that name: the cells run in the module's transaction
+    (``shared``)."""
+    from app.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()
+    yield None
 
 
 def _outcome_problem(
@@ -378,20 +415,51 @@ def _outcome_problem(
     return None
 
 
+# A group of cells shares one world (the world is the expensive part). The routes under one first
+# path segment (``/kasus``, ``/admin`` …) form a group; a segment with more cells than this is cut
+# into parts of about equal size (``kasus-1`` …), so pytest-xdist can spread them.
+CELLS_PER_GROUP = 250
+
+
 def _group(rule: str) -> str:
     return rule.split("/")[1] or "root"
 
 
-GROUPS: dict[str, list[tuple[str, str]]] = {}
-for _key in sorted(TABLE):
-    GROUPS.setdefault(_group(_key[0]), []).append(_key)
+def _groups() -> dict[str, list[tuple[str, str]]]:
+    by_segment: dict[str, list[tuple[str, str]]] = {}
+    for key in sorted(TABLE):
+        by_segment.setdefault(_group(key[0]), []).append(key)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for segment, keys in by_segment.items():
+        total = sum(len(TABLE[key].cells()) for key in keys)
+        parts = -(-total // CELLS_PER_GROUP)
+        if parts == 1:
+            groups[segment] = keys
+            continue
+        done, part = 0, 1
+        for key in keys:
+            groups.setdefault(f"{segment}-{part}", []).append(key)
+            done += len(TABLE[key].cells())
+            if done >= total * part / parts and part < parts:
+                part += 1
+    return groups
+
+
+GROUPS = _groups()
+
+
+def test_the_groups_hold_every_route_once():
+    grouped = [key for keys in GROUPS.values() for key in keys]
+    assert sorted(grouped) == sorted(TABLE)
 
 
 @pytest.mark.parametrize("group", sorted(GROUPS))
-def test_every_cell(app, uploads, group):
-    """The routes under one first path segment (``/kasus``, ``/admin`` …) share one world (the
-    world is the expensive part); every cell runs in a savepoint rolled back after it."""
-    world = build_world()
+def test_every_cell(app, shared, group):
+    """The routes of one group, on the module's world; every cell runs in a savepoint rolled
+    back after it, so the world is the same before every cell: its state (row counts, versions
+    and ``access.denied`` entries) is taken once, each cell's state after its request is
+    compared with it, and the world is checked unchanged at the test's start and end."""
+    world = shared.world
     clients: dict[Role | None, Any] = {}
     for role in Role:
         clients[role] = app.test_client()
@@ -399,49 +467,62 @@ def test_every_cell(app, uploads, group):
     clients[None] = app.test_client()
     db.session.commit()
     connection = db.session.get_bind()
-    query = _state_query()
+    query = _cell_query()
+    clean = state(query)
+    db.session.commit()
+    assert clean == shared.clean, [k for k in clean if clean[k] != shared.clean[k]]
 
-    failures = []
+    # every cell's request first, while the world's records are loaded (each cell's rollback
+    # expires them; the world is the same before every cell, so are the requests)
+    cells = []
     for key in GROUPS[group]:
         entry = TABLE[key]
         for role, scope in entry.cells():
-            problem, url = _run_cell(entry, role, scope, world, clients, connection, query)
-            if problem:
-                who = role.value if role else ANONYMOUS
-                expected = entry.expected(role, scope)
-                failures.append(f"  {entry.method} {url} [{who} / {scope}] {expected}: {problem}")
+            # the anonymous visitor asks for the own-scope record
+            at = "own" if scope in (ANONYMOUS, "-") else scope
+            url = entry.url(world, at, role or Role.ADMIN)
+            data = entry.data(world, at, role or Role.ADMIN) if entry.data else None
+            cells.append((entry, role, scope, url, data))
+
+    failures = []
+    for entry, role, scope, url, data in cells:
+        problem = _run_cell(entry, role, scope, url, data, clients, connection, query, clean)
+        if problem:
+            who = role.value if role else ANONYMOUS
+            expected = entry.expected(role, scope)
+            failures.append(f"  {entry.method} {url} [{who} / {scope}] {expected}: {problem}")
     assert not failures, f"{len(failures)} cells fail\n" + "\n".join(failures)
+    after = state(query)
+    db.session.commit()
+    assert after == clean, [k for k in clean if clean[k] != after[k]]
 
 
 def _run_cell(
     entry: Any,
     role: Role | None,
     scope: str,
-    world: World,
+    url: str,
+    data: Any,
     clients: Any,
     connection: Any,
     query: Any,
-) -> tuple[str | None, str]:
+    clean: dict[str, Any],
+) -> str | None:
+    """One request in a savepoint; ``clean`` is the world's state before every cell."""
     expected = entry.expected(role, scope)
-    # the anonymous visitor asks for the own-scope record
-    at = "own" if scope in (ANONYMOUS, "-") else scope
-    url = entry.url(world, at, role or Role.ADMIN)
-    data = entry.data(world, at, role or Role.ADMIN) if entry.data else None
     db.session.commit()  # the session holds no transaction outside the savepoint below
     savepoint = connection.begin_nested()
     try:
-        before, refused = state(query), denials()
-        db.session.commit()
         response = clients[role].open(url, method=entry.method, data=data)
         db.session.rollback()
         after = state(query)
-        denied = denials() - refused
-        changed = sorted(k for k in before if before[k] != after[k])
+        denied = after[DENIED_COLUMN] - clean[DENIED_COLUMN]
+        changed = sorted(k for k in clean if k != DENIED_COLUMN and clean[k] != after[k])
         db.session.rollback()
     finally:
         savepoint.rollback()
         db.session.expire_all()
-    return _outcome_problem(entry, expected, response, denied, changed), url
+    return _outcome_problem(entry, expected, response, denied, changed)
 
 
 def test_the_matrix_is_large_and_names_every_outcome():
