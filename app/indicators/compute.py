@@ -89,6 +89,8 @@ POPULATION_INCOMPLETE = "Data penduduk sebagian wilayah di bawahnya belum ada."
 POPULATION_SEX_MISSING = "Data penduduk wilayah ini tidak lengkap untuk kedua jenis kelamin."
 CHILD_BANDS_MIXED = "Kelompok umur data penduduk tidak memisahkan anak (0-17 tahun)."
 NO_VICTIMS = "Tidak ada korban pada kelompok ini untuk periode ini."
+NO_FIRST_RESPONSES = "Tidak ada tenggat respons pertama pada periode ini."
+NO_ACCEPTED_REFERRALS = "Belum ada rujukan yang diterima pada periode ini."
 
 
 @dataclass(frozen=True)
@@ -332,7 +334,15 @@ def rasio(
     scope: Scope,
     tree: dict[int | None, list[int]],
 ) -> dict[str, Result]:
-    numerator = _persons(_victims(scope, definition.group))
+    return _rate(definition, scope, tree, _persons(_victims(scope, definition.group)))
+
+
+def _rate(
+    definition: IndicatorDefinition,
+    scope: Scope,
+    tree: dict[int | None, list[int]],
+    numerator: decimal.Decimal,
+) -> dict[str, Result]:
     figures = population(scope.region_id, scope.period.year, tree)
     parts: list[int | None] = [
         figures.perempuan if part == "perempuan" else figures.anak
@@ -446,7 +456,7 @@ def respons_pertama(definition: IndicatorDefinition, scope: Scope) -> dict[str, 
     )
     met, total = db.session.execute(select(func.count(query.c.met_at), func.count())).one()
     if not total:
-        return {"": Result(D(0), D(0), "Tidak ada tenggat respons pertama pada periode ini.")}
+        return {"": Result(D(0), D(0), NO_FIRST_RESPONSES)}
     return {"": Result(D(met), D(total))}
 
 
@@ -470,7 +480,7 @@ def rujukan(definition: IndicatorDefinition, scope: Scope) -> dict[str, Result]:
             )
         ]
         if not seconds:
-            return {"": Result(None, None, "Belum ada rujukan yang diterima pada periode ini.")}
+            return {"": Result(None, None, NO_ACCEPTED_REFERRALS)}
         median = decimal.Decimal(str(statistics.median(seconds))) / 3600
         return {"": Result(median.quantize(decimal.Decimal("0.0001")), D(1))}
     condition: Any = literal(True)
@@ -491,10 +501,47 @@ def rujukan(definition: IndicatorDefinition, scope: Scope) -> dict[str, Result]:
     return {"": Result(D(n), None)}
 
 
+# the methods that select by the agencies of the scope even with ``INDICATOR_REGION=incident``
+BY_AGENCY = frozenset({"respons_pertama", "rujukan"})
+
+
+def nothing_under(definition: IndicatorDefinition, scope: Scope) -> bool:
+    """The scope has no agency under it (and, for victims counted by the incident's region, no
+    way to know without asking): every query of the definition selects nothing."""
+    if scope.agency_ids != ():
+        return False
+    return not scope.by_incident or definition.method in BY_AGENCY
+
+
+def empty(
+    definition: IndicatorDefinition, scope: Scope, tree: dict[int | None, list[int]]
+) -> dict[str, Result]:
+    """What ``compute`` gives for a scope that selects nothing (``nothing_under``), without
+    asking the database for cases: the same zeros and reasons (and a rate's population)."""
+    method = definition.method
+    if method in ("komprehensif", "cakupan"):
+        return {"": Result(D(0), D(0), NO_VICTIMS)}
+    if method == "rasio":
+        return _rate(definition, scope, tree, D(0))
+    if method == "count":
+        return {"": Result(D(0), None)}
+    if method == "breakdown":
+        return {}
+    if method == "respons_pertama":
+        return {"": Result(D(0), D(0), NO_FIRST_RESPONSES)}
+    if method == "rujukan":
+        if definition.params["measure"] == "median_jam":
+            return {"": Result(None, None, NO_ACCEPTED_REFERRALS)}
+        return {"": Result(D(0), None)}
+    raise ValueError(f"unknown method {method}")
+
+
 def compute(
     definition: IndicatorDefinition, scope: Scope, tree: dict[int | None, list[int]]
 ) -> dict[str, Result]:
     method = definition.method
+    if nothing_under(definition, scope):
+        return empty(definition, scope, tree)
     if method == "komprehensif":
         return komprehensif(definition, scope)
     if method == "rasio":

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select, update
 
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
@@ -27,6 +27,7 @@ from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.indicators.compute import Result, Scope, agencies_in, compute, descendants, region_tree
 from app.indicators.definitions import current_definitions, sync_definitions
+from app.indicators.grouped import compute_all
 from app.indicators.models import (
     IndicatorDefinition,
     IndicatorRevision,
@@ -79,20 +80,6 @@ def is_closed(region_id: int | None, period: str) -> bool:
     return db.session.scalar(select(PeriodClose.id).where(*where)) is not None
 
 
-def _current(
-    value: IndicatorValue,
-) -> tuple[decimal.Decimal | None, decimal.Decimal | None, str | None]:
-    latest = db.session.scalar(
-        select(IndicatorRevision)
-        .where(IndicatorRevision.value_id == value.id)
-        .order_by(IndicatorRevision.id.desc())
-        .limit(1)
-    )
-    if latest is not None:
-        return latest.numerator, latest.denominator, latest.reason_null
-    return value.numerator, value.denominator, value.reason
-
-
 def _same(a: decimal.Decimal | None, b: decimal.Decimal | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and a == b)
 
@@ -105,6 +92,7 @@ def rollup(
     revise_reason: str | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    per_region: bool = False,
 ) -> RollupReport:
     """Compute and store every current indicator for the period, for the region and every region
     under it (default: all regions and the national level).
@@ -112,7 +100,12 @@ def rollup(
     Idempotent: a value that did not change is left as it is (its ``computed_at`` too), so running
     it twice gives identical rows. A value of a closed period is never overwritten: with
     ``revise_reason`` a differing figure becomes a revision (who, why, the difference), without
-    it the difference is only counted (``closed_skipped``)."""
+    it the difference is only counted (``closed_skipped``).
+
+    Every definition is computed once for all the regions (``grouped.compute_all``) and the
+    values are written in bulk. ``per_region`` computes each (region, definition) with its own
+    statements instead (``compute.compute``): the reference implementation, slow, kept for the
+    test that proves both give the same figures (tests/indicators/test_grouped.py)."""
     period = parse(period_code)
     sync_definitions()
     definitions = current_definitions(period.start_date)
@@ -123,29 +116,23 @@ def rollup(
     why = (revise_reason or "").strip() or None
     if why is not None and len(why) > 1000:
         raise DomainError(_l("At most %(n)d characters.", n=1000))
-    total = len(targets) * len(definitions)
-    done = 0
     by_incident = current_app.config.get("INDICATOR_REGION", "agency") == "incident"
-    for region in targets:
-        region_id = region.id if region is not None else None
-        region_ids = None if region is None else frozenset(descendants(region.id, tree))
-        agency_ids = None if region_ids is None else agencies_in(region_ids)
-        scope = Scope(
-            period=period,
-            agency_ids=agency_ids,
-            region_id=region_id,
-            region_ids=region_ids,
-            by_incident=by_incident,
-        )
-        closed = is_closed(region_id, period.code)
-        if closed:
-            report.closed_regions.append(region.code if region is not None else "nasional")
-        for definition in definitions:
-            results = compute(definition, scope, tree)
-            _store(definition, region_id, period, results, closed, why, actor, now, report)
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    target_ids = [region.id if region is not None else None for region in targets]
+    if per_region:
+        results = _per_region(definitions, period, targets, tree, by_incident=by_incident)
+    else:
+        results = compute_all(definitions, period, target_ids, tree, by_incident=by_incident)
+    _store_all(
+        definitions,
+        period,
+        targets,
+        results,
+        why=why,
+        actor=actor,
+        now=now,
+        report=report,
+        progress=progress,
+    )
     db.session.flush()
     record(
         actor,
@@ -162,79 +149,198 @@ def rollup(
     return report
 
 
-def _store(
-    definition: IndicatorDefinition,
-    region_id: int | None,
+def _per_region(
+    definitions: list[IndicatorDefinition],
     period: Period,
-    results: dict[str, Result],
-    closed: bool,
+    targets: list[Region | None],
+    tree: dict[int | None, list[int]],
+    *,
+    by_incident: bool,
+) -> dict[tuple[int, int | None], dict[str, Result]]:
+    """The reference implementation: each (region, definition) with its own statements."""
+    results: dict[tuple[int, int | None], dict[str, Result]] = {}
+    for region in targets:
+        region_id = region.id if region is not None else None
+        region_ids = None if region is None else frozenset(descendants(region.id, tree))
+        agency_ids = None if region_ids is None else agencies_in(region_ids)
+        scope = Scope(
+            period=period,
+            agency_ids=agency_ids,
+            region_id=region_id,
+            region_ids=region_ids,
+            by_incident=by_incident,
+        )
+        for definition in definitions:
+            results[(definition.id, region_id)] = compute(definition, scope, tree)
+    return results
+
+
+# the stored figure of a value: its latest revision's, else its own
+Stored = tuple[decimal.Decimal | None, decimal.Decimal | None, str | None]
+
+# above this many regions the stored values of the period are read for every region
+_FEW_REGIONS = 500
+
+
+def _stored_values(
+    definitions: list[IndicatorDefinition], period: Period, region_ids: list[int | None]
+) -> dict[tuple[int, int | None, str], tuple[int, Stored]]:
+    """The stored values of the period for the definitions and regions, by (definition, region,
+    breakdown): (value id, the current figure — its latest revision's if it has any)."""
+    where = [
+        IndicatorValue.period == period.code,
+        IndicatorValue.definition_id.in_([d.id for d in definitions]),
+    ]
+    if len(region_ids) <= _FEW_REGIONS:
+        ids = [r for r in region_ids if r is not None]
+        where.append(
+            or_(IndicatorValue.region_id.in_(ids), IndicatorValue.region_id.is_(None))
+            if None in region_ids
+            else IndicatorValue.region_id.in_(ids)
+        )
+    values = db.session.execute(
+        select(
+            IndicatorValue.id,
+            IndicatorValue.definition_id,
+            IndicatorValue.region_id,
+            IndicatorValue.breakdown,
+            IndicatorValue.numerator,
+            IndicatorValue.denominator,
+            IndicatorValue.reason,
+        ).where(*where)
+    ).all()
+    latest: dict[int, Stored] = {}
+    for value_id, numerator, denominator, reason in db.session.execute(
+        select(
+            IndicatorRevision.value_id,
+            IndicatorRevision.numerator,
+            IndicatorRevision.denominator,
+            IndicatorRevision.reason_null,
+        )
+        .join(IndicatorValue, IndicatorValue.id == IndicatorRevision.value_id)
+        .where(*where)
+        .order_by(IndicatorRevision.id)
+    ):
+        latest[value_id] = (numerator, denominator, reason)
+    return {
+        (definition_id, region_id, breakdown): (
+            value_id,
+            latest.get(value_id, (numerator, denominator, reason)),
+        )
+        for value_id, definition_id, region_id, breakdown, numerator, denominator, reason in values
+    }
+
+
+def _store_all(
+    definitions: list[IndicatorDefinition],
+    period: Period,
+    targets: list[Region | None],
+    results: dict[tuple[int, int | None], dict[str, Result]],
+    *,
     why: str | None,
     actor: Actor,
     now: dt.datetime,
     report: RollupReport,
+    progress: Progress | None,
 ) -> None:
-    where = [
-        IndicatorValue.definition_id == definition.id,
-        IndicatorValue.period == period.code,
-        IndicatorValue.region_id.is_(None)
-        if region_id is None
-        else IndicatorValue.region_id == region_id,
-    ]
-    existing = {v.breakdown: v for v in db.session.scalars(select(IndicatorValue).where(*where))}
-    # a category that no longer occurs counts zero (rows are never deleted)
-    for gone in set(existing) - set(results):
-        if gone:
-            results = {**results, gone: Result(decimal.Decimal(0), None)}
-    for breakdown, result in results.items():
-        row = existing.get(breakdown)
-        if row is None:
-            if closed and why is None:
-                report.closed_skipped += 1
-                continue
-            db.session.add(
-                IndicatorValue(
-                    definition_id=definition.id,
-                    region_id=region_id,
-                    period=period.code,
-                    breakdown=breakdown,
-                    numerator=result.numerator,
-                    denominator=result.denominator,
-                    reason=result.reason,
-                    computed_at=now,
-                )
-            )
-            report.written += 1
-            continue
-        numerator, denominator, reason = _current(row)
-        if (
-            _same(numerator, result.numerator)
-            and _same(denominator, result.denominator)
-            and reason == result.reason
-        ):
-            report.unchanged += 1
-            continue
+    """Store the results of every (definition, region): new values inserted, changed values of
+    open periods updated, changed values of closed periods revised (with ``why``) or counted —
+    in bulk, a few statements for the whole period."""
+    region_ids = [region.id if region is not None else None for region in targets]
+    stored = _stored_values(definitions, period, region_ids)
+    existing: dict[tuple[int, int | None], dict[str, tuple[int, Stored]]] = {}
+    for (definition_id, region_id, breakdown), value in stored.items():
+        existing.setdefault((definition_id, region_id), {})[breakdown] = value
+    closes = set(
+        db.session.scalars(select(PeriodClose.region_id).where(PeriodClose.period == period.code))
+    )
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    revisions: list[dict[str, object]] = []
+    total = len(targets) * len(definitions)
+    done = 0
+    for region in targets:
+        region_id = region.id if region is not None else None
+        closed = region_id in closes
         if closed:
-            if why is None:
-                report.closed_skipped += 1
-                continue
-            db.session.add(
-                IndicatorRevision(
-                    value_id=row.id,
-                    numerator=result.numerator,
-                    denominator=result.denominator,
-                    reason_null=result.reason,
-                    why=why,
-                    revised_at=now,
-                    revised_by_id=actor.id,
+            report.closed_regions.append(region.code if region is not None else "nasional")
+        for definition in definitions:
+            results_of = results[(definition.id, region_id)]
+            rows = existing.get((definition.id, region_id), {})
+            # a category that no longer occurs counts zero (rows are never deleted)
+            for gone in set(rows) - set(results_of):
+                if gone:
+                    results_of = {**results_of, gone: Result(decimal.Decimal(0), None)}
+            for breakdown, result in results_of.items():
+                row = rows.get(breakdown)
+                if row is None:
+                    if closed and why is None:
+                        report.closed_skipped += 1
+                        continue
+                    inserts.append(
+                        {
+                            "definition_id": definition.id,
+                            "region_id": region_id,
+                            "period": period.code,
+                            "breakdown": breakdown,
+                            "numerator": result.numerator,
+                            "denominator": result.denominator,
+                            "reason": result.reason,
+                            "computed_at": now,
+                        }
+                    )
+                    report.written += 1
+                    continue
+                value_id, (numerator, denominator, reason) = row
+                if (
+                    _same(numerator, result.numerator)
+                    and _same(denominator, result.denominator)
+                    and reason == result.reason
+                ):
+                    report.unchanged += 1
+                    continue
+                if closed:
+                    if why is None:
+                        report.closed_skipped += 1
+                        continue
+                    revisions.append(
+                        {
+                            "value_id": value_id,
+                            "numerator": result.numerator,
+                            "denominator": result.denominator,
+                            "reason_null": result.reason,
+                            "why": why,
+                            "revised_at": now,
+                            "revised_by_id": actor.id,
+                        }
+                    )
+                    report.revised += 1
+                    continue
+                updates.append(
+                    {
+                        "id": value_id,
+                        "numerator": result.numerator,
+                        "denominator": result.denominator,
+                        "reason": result.reason,
+                        "computed_at": now,
+                    }
                 )
-            )
-            report.revised += 1
-            continue
-        row.numerator = result.numerator
-        row.denominator = result.denominator
-        row.reason = result.reason
-        row.computed_at = now
-        report.written += 1
+                report.written += 1
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    db.session.flush()
+    if inserts:
+        db.session.execute(insert(IndicatorValue), inserts)
+    if updates:
+        db.session.execute(update(IndicatorValue), updates)
+        # the rows this session holds are stale now
+        changed = {u["id"] for u in updates}
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, IndicatorValue) and obj.id in changed:
+                db.session.expire(obj)
+    if revisions:
+        db.session.execute(insert(IndicatorRevision), revisions)
 
 
 def close_period(period_code: str, region: Region | None, *, actor: User) -> PeriodClose:
