@@ -90,11 +90,13 @@ def assert_same(app: Flask, periods: list[str]) -> int:
     return compared
 
 
-# the reference is slow (regions x definitions statements): a few periods that cover the
-# scenarios (2016, the year, the new-year edge in Jakarta), fewer with the incident's region
+# the reference is slow (regions x definitions statements): the periods that cover the
+# scenarios — the year, and the month across the new-year edge in Jakarta — once by the
+# agency's region and the year by the incident's (test_history_end_to_end checks the production
+# path's figures of every period against the expected values)
 @pytest.mark.parametrize(
     ("region_rule", "periods"),
-    [("agency", ["2016", "2025", "2025-12", "2026-01"]), ("incident", ["2025"])],
+    [("agency", ["2025", "2026-01"]), ("incident", ["2025"])],
 )
 def test_grouped_equals_per_region_on_the_history_scenarios(
     app: Flask, world: Path, region_rule: str, periods: list[str]
@@ -109,7 +111,7 @@ def test_grouped_equals_per_region_on_the_history_scenarios(
 
 
 @pytest.mark.parametrize(
-    ("region_rule", "periods"), [("agency", ["2025", "2025-04"]), ("incident", ["2025-Q2"])]
+    ("region_rule", "periods"), [("agency", ["2025-04"]), ("incident", ["2025-Q2"])]
 )
 def test_grouped_equals_per_region_on_persons_refusals_referrals_and_deadlines(
     app: Flask, region_rule: str, periods: list[str]
