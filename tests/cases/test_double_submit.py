@@ -273,7 +273,8 @@ def test_a_create_form_of_the_case_page_sent_twice_creates_once(
 def test_a_registered_nik_without_a_decision_is_refused_by_the_registration(agency: Any) -> None:
     """The duplicate question of the intake form, asked again by the operation: a victim whose
     NIK a registered case of the agency has must be linked to that person or declared another."""
-    actor = UserFactory(roles=[(Role.SUPERVISOR, agency)])
+    elsewhere = AgencyFactory()
+    actor = UserFactory(roles=[(Role.SUPERVISOR, agency), (Role.SUPERVISOR, elsewhere)])
     first = create_case(agency, victims=[with_nik()])
     db.session.flush()
     person = first.victims[0].person
@@ -286,7 +287,6 @@ def test_a_registered_nik_without_a_decision_is_refused_by_the_registration(agen
     other = make_intake(victims=[with_nik(new_person=True)])
     assert ops.register_case(other, agency=agency, actor=actor, recheck_duplicates=True)
     # another agency's registrations are not this agency's duplicates; a draft is not asked
-    elsewhere = AgencyFactory()
     assert ops.register_case(undecided, agency=elsewhere, actor=actor, recheck_duplicates=True)
     assert ops.register_case(
         undecided, agency=agency, actor=actor, draft=True, recheck_duplicates=True

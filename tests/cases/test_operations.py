@@ -161,7 +161,9 @@ def test_register_refuses_and_writes_nothing():
     before = db.session.query(Case).count()
     with pytest.raises(DomainError) as info:
         registration.register_case(
-            make_intake(incident_date=dt.date(2026, 1, 1)), agency=agency, actor=UserFactory()
+            make_intake(incident_date=dt.date(2026, 1, 1)),
+            agency=agency,
+            actor=UserFactory(roles=[(Role.PETUGAS_PENGADUAN, agency)]),
         )
     assert info.value.field == "incident_date"
     assert db.session.query(Case).count() == before
