@@ -1,9 +1,11 @@
 """Writing the audit trail. Called by operations, inside their transaction.
 
-Every entry is sealed as it is written: it carries the hash of the entry before it
-(``prev_hash``), the SHA-256 of its own fields and that hash (``entry_hash``) and an HMAC of
-``entry_hash`` with ``AUDIT_HMAC_KEY`` (``hmac``). On PostgreSQL appends are serialised by a
-transaction-level advisory lock, held until the writing transaction ends, so two transactions
+Every entry is sealed when it is written to the database: it carries the hash of the entry
+before it (``prev_hash``), the SHA-256 of its own fields and that hash (``entry_hash``) and an
+HMAC of ``entry_hash`` with ``AUDIT_HMAC_KEY`` (``hmac``). The entries a flush writes are sealed
+together, just before it, in the order they are inserted (``_seal_at_flush``): one chain lock and
+one look-up of the chain's tail per flush, not per entry. On PostgreSQL appends are serialised by
+a transaction-level advisory lock, held until the writing transaction ends, so two transactions
 never chain onto the same previous entry.
 """
 
@@ -102,24 +104,40 @@ def _is_postgres(session: AnySession) -> bool:
 
 def chain_tail(session: AnySession) -> str:
     """Take the chain lock (PostgreSQL) and return the hash the next entry chains onto: the
-    latest sealed entry by id, GENESIS_HASH when there is none."""
+    latest sealed entry by id, GENESIS_HASH when there is none. Entries of this transaction not
+    yet written are not part of it: call it from a flush (``_seal_at_flush``), which writes them
+    right after."""
     if _is_postgres(session):
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    # entries of this transaction not yet written must be part of the chain before we read it
-    session.flush()
-    tail = session.scalar(
-        sa.select(AuditEntry.entry_hash)
-        .where(AuditEntry.entry_hash.is_not(None))
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
+    with session.no_autoflush:
+        tail = session.scalar(
+            sa.select(AuditEntry.entry_hash)
+            .where(AuditEntry.entry_hash.is_not(None))
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
     return tail or GENESIS_HASH
 
 
-def _seal(session: AnySession, entry: AuditEntry) -> None:
-    entry.prev_hash = chain_tail(session)
-    entry.entry_hash = compute_entry_hash(entry, entry.prev_hash)
-    entry.hmac = compute_hmac(entry.entry_hash)
+def _seal_all(session: AnySession, entries: list[AuditEntry]) -> None:
+    """Seal ``entries``, in the order they are about to be inserted, onto the chain's tail."""
+    prev_hash = chain_tail(session)
+    for entry in entries:
+        entry.prev_hash = prev_hash
+        entry.entry_hash = compute_entry_hash(entry, prev_hash)
+        entry.hmac = compute_hmac(entry.entry_hash)
+        prev_hash = entry.entry_hash
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _seal_at_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    """Seal the new entries this flush writes, together. The unit of work inserts the rows of
+    one table in the order they were added to the session (``insert_order``), so sealing them in
+    that order makes each id follow the entry its ``prev_hash`` names."""
+    entries = [obj for obj in session.new if isinstance(obj, AuditEntry) and obj.entry_hash is None]
+    if entries:
+        entries.sort(key=lambda entry: sa.inspect(entry).insert_order or 0)
+        _seal_all(session, entries)
 
 
 def _new_entry(
@@ -159,7 +177,8 @@ def record(
     object_id: object,
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append a sealed entry in the caller's transaction (kept or dropped with its work)."""
+    """Append an entry in the caller's transaction (kept or dropped with its work); it is sealed
+    when the session next flushes."""
     entry = _new_entry(
         actor.id,
         actor.label if isinstance(actor, SystemActor) else "user",
@@ -168,7 +187,6 @@ def record(
         object_id,
         changes,
     )
-    _seal(db.session, entry)
     db.session.add(entry)
     return entry
 
@@ -220,7 +238,6 @@ def record_apart(
     # already in a transaction (the test suite): a savepoint of it.
     with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
         entry = _new_entry(actor_id, actor_label, action, object_type, object_id, changes)
-        _seal(session, entry)
         session.add(entry)
         session.commit()
 
