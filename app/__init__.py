@@ -18,6 +18,26 @@ from app.config import (
     resolve_mail_settings,
     resolve_storage_dirs,
 )
+from app.core.celery_task import bind_worker_app
+from app.core.db import configure_sqlite, render_migration_item
+from app.core.db_roles import init_app as init_db_roles
+from app.core.idempotency import init_app as init_idempotency
+from app.core.keys_cli import init_app as init_keys
+from app.core.outbox import init_outbox
+from app.core.proxy import TrustedProxyFix, parse_trusted_proxies
+from app.core.schedule import init_schedule
+from app.core.static_files import init_static_files
+from app.core.tasks import celery_dispatcher, inprocess_dispatcher
+from app.core.templating import init_templating
+from app.core.web import (
+    ErrorPageMiddleware,
+    IdConverter,
+    SimpulFlask,
+    init_request_handling,
+    select_locale,
+    select_timezone,
+)
+from app.extensions import babel, celery, csrf, db, limiter, login_manager, migrate
 
 
 def _instance_secret(app: Flask) -> str:
@@ -56,7 +76,6 @@ def _configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         settings["SECRET_KEY"] = _instance_secret(app)
     # the environment's default MAIL_BACKEND; production refuses smtp without MAIL_SERVER
     resolve_mail_settings(settings)
-    from app.core.proxy import parse_trusted_proxies
 
     try:
         settings["TRUSTED_PROXY_NETWORKS"] = parse_trusted_proxies(
@@ -113,9 +132,6 @@ def celery_init_app(app: Flask) -> None:
     """Bind the Celery app to Flask as the Flask docs describe: every task runs in an app context
     and ends with one commit (or a rollback on error) — the task class is
     ``app.core.celery_task.FlaskTask``, given to Celery when it is created."""
-    from app.core.celery_task import bind_worker_app
-    from app.extensions import celery
-
     bind_worker_app(app)
     redis_url = app.config["REDIS_URL"]
     celery.conf.update(
@@ -140,9 +156,6 @@ def celery_init_app(app: Flask) -> None:
     celery.set_default()
     app.extensions["celery"] = celery
 
-    from app.core.outbox import init_outbox
-    from app.core.tasks import celery_dispatcher, inprocess_dispatcher
-
     app.extensions["simpul_dispatch"] = (
         celery_dispatcher(app) if redis_url else inprocess_dispatcher(app)
     )
@@ -151,22 +164,14 @@ def celery_init_app(app: Flask) -> None:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from app.core.web import ErrorPageMiddleware, IdConverter, SimpulFlask
-
     app = SimpulFlask(__name__, instance_path=os.environ.get("SIMPUL_INSTANCE_PATH") or None)
     # before any route is added: every <int:...> of the app is a bounded record id (404 else)
     app.url_map.converters["int"] = IdConverter
     _configure(app, config)
-    from app.core.keys_cli import init_app as init_keys  # DATA_ENCRYPTION_KEYS, `flask keys`
-
-    init_keys(app)
-    from app.core.db_roles import init_app as init_db_roles  # DATABASE_OWNER_URL
-
-    init_db_roles(app)
+    init_keys(app)  # DATA_ENCRYPTION_KEYS, `flask keys`
+    init_db_roles(app)  # DATABASE_OWNER_URL
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
-        from app.core.proxy import TrustedProxyFix
-
         # X-Forwarded-* believed only from TRUSTED_PROXIES (checked in _configure)
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, hops=hops, trusted=app.config["TRUSTED_PROXY_NETWORKS"]
@@ -174,17 +179,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from app.core.static_files import init_static_files
-    from app.core.web import init_request_handling, select_locale, select_timezone
-    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
-
     db.init_app(app)
     with app.app_context():
-        from app.core.db import configure_sqlite
-
         configure_sqlite(db.engine)
-    from app.core.db import render_migration_item
-
     migrate.init_app(
         app,
         db,
@@ -200,17 +197,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     celery_init_app(app)
     init_request_handling(app)
     init_static_files(app)
-    from app.core.schedule import init_schedule
-
     init_schedule(app)
-
-    from app.core.templating import init_templating
-
     init_templating(app)
-    from app.core.idempotency import init_app as init_idempotency  # one submission per form
+    init_idempotency(app)  # one submission per form
 
-    init_idempotency(app)
-
+    # local: the domains import app's submodules at their top; importing them here, when an
+    # application is built, keeps `import app.core...` free of every domain
     from app import (
         agencies,
         assessments,

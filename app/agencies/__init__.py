@@ -3,13 +3,15 @@
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from app.core.templating import register_nav
+
 bp = Blueprint("agencies", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.agencies import views  # noqa: F401  (routes)
     from app.agencies.cli import agencies_cli
-    from app.core.templating import register_nav
 
     app.register_blueprint(bp)
     app.cli.add_command(agencies_cli)

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import ConfigError
+from app.core.schedule import At, Periodic, register
 
 MIN_HMAC_KEY_LENGTH = 32
 
@@ -52,10 +53,10 @@ def configure_hmac_key(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.audit import models, tasks  # noqa: F401  (tables, task)
     from app.audit.cli import audit_cli
     from app.audit.web import init_request_hooks
-    from app.core.schedule import At, Periodic, register
 
     configure_hmac_key(app)
     app.cli.add_command(audit_cli)

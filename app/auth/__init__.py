@@ -3,19 +3,21 @@
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from app.agencies.queries import register_coordinators
+from app.core.keys_cli import OPERATOR_CHECK
+from app.core.templating import register_nav
+from app.extensions import login_manager
+
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.agencies.queries import register_coordinators
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.auth import views  # noqa: F401  (routes)
     from app.auth.cli import confirm_operator_at_terminal, users_cli
     from app.auth.grants import coordinators_of
     from app.auth.queries import load_session_user
     from app.auth.totp import resolve_totp_setting
-    from app.core.keys_cli import OPERATOR_CHECK
-    from app.core.templating import register_nav
-    from app.extensions import login_manager
 
     # TOTP_REQUIRED: case_roles in production, none otherwise (docs/security.md)
     resolve_totp_setting(app.config)

@@ -10,7 +10,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.core.enums import Role
 from app.core.forms import Form
@@ -40,8 +40,6 @@ class ChangePasswordForm(Form):
     )
 
     def validate_confirm_password(self, field: PasswordField) -> None:
-        from wtforms.validators import ValidationError
-
         if field.data != self.new_password.data:
             raise ValidationError(_l("The two passwords are not the same."))
 

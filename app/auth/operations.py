@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from app.agencies.models import Agency, SubTaskForce
 from app.audit.operations import SystemActor, record
 from app.auth import totp
+from app.auth.grants import supervisors_of
 from app.auth.models import RecoveryCode, RoleGrant, User
 from app.auth.passwords import hash_password, password_problems, verify_password
 from app.auth.queries import get_user_for_login
@@ -503,8 +504,6 @@ def _notify_supervisors_of_grant(
     """Tell the supervisors of the agency where a case role was granted (for a Sub GT
     coordinator: of the Sub GT's member agencies), the grantee excepted. The notification names
     the account by its e-mail address; its e-mail copy goes out after the commit."""
-    from app.auth.grants import supervisors_of
-
     if agency is not None:
         agency_ids = [agency.id]
     elif sub_task_force is not None:

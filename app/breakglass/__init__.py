@@ -6,15 +6,17 @@ and on the supervisors' weekly access review."""
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from app.core.schedule import At, Periodic, register
+from app.core.templating import register_nav
+
 bp = Blueprint("breakglass", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.breakglass import models, tasks, views  # noqa: F401  (table, task, routes)
     from app.breakglass.cli import breakglass_cli
     from app.breakglass.web import record_view_under_grant
-    from app.core.schedule import At, Periodic, register
-    from app.core.templating import register_nav
 
     app.cli.add_command(breakglass_cli)
     register(

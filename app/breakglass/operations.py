@@ -10,6 +10,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
+from app.auth.grants import supervisors_of
 from app.auth.models import User
 from app.breakglass.models import BreakGlassAttempt
 from app.breakglass.queries import active_grant, in_own_scope
@@ -18,6 +19,7 @@ from app.core.db import utcnow
 from app.core.enums import CaseState
 from app.core.errors import DomainError
 from app.extensions import db
+from app.notifications.operations import notify
 
 GRANT_DURATION = dt.timedelta(hours=3)
 MIN_REASON_LENGTH = 20
@@ -76,9 +78,6 @@ def request_access(
     simply opened again: no new grant. Otherwise the grant is written, recorded
     (``break_glass.grant``, with the grant's id — never the reason) and the supervisors of the
     case's agency are notified, all in the caller's transaction."""
-    from app.auth.grants import supervisors_of
-    from app.notifications.operations import notify
-
     text = _clean_reason(reason)
     reference = " ".join((reference or "").split())[:60]
     case = _case_by_reference(reference) if reference else None

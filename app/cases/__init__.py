@@ -4,10 +4,14 @@ attachments, who has seen it; the case page the domains built on the case add to
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from app.core.crypto import IndexedTable, register_indexed_table
+from app.core.templating import register_nav
+
 bp = Blueprint("cases", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.cases import (  # noqa: F401  (tables, names, routes)
         access_views,
         labels,
@@ -18,8 +22,6 @@ def init_app(app: Flask) -> None:
     from app.cases.cli import attachments_cli, cases_cli
     from app.cases.page import register_case_sections
     from app.cases.queries import person_indexes, victim_indexes
-    from app.core.crypto import IndexedTable, register_indexed_table
-    from app.core.templating import register_nav
 
     app.register_blueprint(bp)
     register_case_sections()

@@ -488,6 +488,7 @@ def without_metadata(content: bytes, content_type: str) -> bytes | None:
     image_format = IMAGE_FORMATS.get(content_type)
     if image_format is None:
         return content
+    # local: Pillow is loaded only when an uploaded picture is cleaned
     from PIL import Image, ImageOps
 
     try:

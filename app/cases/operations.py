@@ -100,6 +100,7 @@ def next_reference(agency: Agency, received_at: dt.datetime) -> str:
     year = received_at.astimezone(JAKARTA).year
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
+        # local: the insert of the dialect in use (ON CONFLICT differs)
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]

@@ -9,6 +9,7 @@ bp = Blueprint("casework", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.casework import case_page
 
     app.register_blueprint(bp)  # its templates (no routes)

@@ -26,6 +26,7 @@ class FlaskTask(Task):  # type: ignore[misc]
     tests); a Celery worker has none, and gets the bound application's."""
 
     def __call__(self, *args: object, **kwargs: object) -> object:
+        # local: app.core.extensions imports this module (FlaskTask)
         from app.core.extensions import db
 
         if has_app_context():
@@ -42,6 +43,7 @@ class FlaskTask(Task):  # type: ignore[misc]
         """Run, then commit; a task sent through the outbox marks its row completed in that
         same commit (so "completed" means its work is in the database), and a failed one leaves
         the error on the row for the relay to send it again later."""
+        # local: app.core.extensions imports this module, app.core.outbox imports the extensions
         from app.core.extensions import db
         from app.core.outbox import mark_completed, note_failure, task_outbox_id
 

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask_babel import force_locale, gettext
 
+from app.core.extensions import db
 from app.core.imports import BadFile, ImportReport, run_import
 
 
@@ -21,8 +22,6 @@ def import_command(
 ) -> None:
     """Run a CSV import as a CLI command: print each bad row as ``line L: reason`` and exit 1
     having written nothing, or commit and print the counts."""
-    from app.core.extensions import db
-
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         try:
             report: ImportReport = run_import(path, columns, apply_row)

@@ -28,6 +28,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app.config import ConfigError
 from app.core.encryption import (
     KeyConfigError,
     KeyRing,
@@ -61,8 +62,6 @@ def resolve_blind_index_keys(app: Flask) -> None:
     """Settle ``BLIND_INDEX_KEYS`` at start-up: production refuses to start without valid keys;
     development and testing generate one key ``dev1`` once into ``instance/blind_index_keys``.
     Raises ConfigError."""
-    from app.config import ConfigError
-
     raw = app.config.get(SETTING)
     if not raw:
         if app.config.get("APP_ENV") == "production":

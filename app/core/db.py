@@ -11,6 +11,8 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
+from app.core.encryption import EncryptedText
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -87,7 +89,6 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     migration never imports application code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
-    from app.core.encryption import EncryptedText
 
     if type_ == "type" and isinstance(obj, EncryptedText):
         return "sa.Text()"  # ciphertext (enc1:<key id>:<base64>)

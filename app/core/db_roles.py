@@ -30,9 +30,11 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_migrate.cli import db as db_cli
 from sqlalchemy.engine import make_url
 
 from app.config import ConfigError
+from app.core.extensions import db
 
 # Key of ``Table.info`` holding the table's AppAccess.
 APP_ACCESS = "app_access"
@@ -131,8 +133,6 @@ def database_owner() -> Iterator[bool]:
     """Within the block the application's ``db`` (engine and session) connects as the owner,
     when ``DATABASE_OWNER_URL`` is set (yields True); otherwise nothing changes (False). For
     command-line work that rewrites stored values (``flask keys rotate``), never for requests."""
-    from app.core.extensions import db
-
     engine = owner_engine(current_app.config)
     if engine is None:
         yield False
@@ -272,8 +272,6 @@ def grant_app_role_command(role: str | None) -> None:
     """Give the application's database ROLE exactly the rights it needs (default: the user of
     DATABASE_URL), revoking anything else. Runs as the owner (DATABASE_OWNER_URL). `flask db
     upgrade` does it after every migration; run it by hand after a restore."""
-    from app.core.extensions import db
-
     role = role or app_role_name(current_app.config)
     if not role:
         raise click.ClickException(
@@ -292,7 +290,5 @@ def grant_app_role_command(role: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Check ``DATABASE_OWNER_URL`` and add ``flask db grant-app-role``."""
-    from flask_migrate.cli import db as db_cli
-
     check_owner_url(app.config)
     db_cli.add_command(grant_app_role_command)

@@ -37,6 +37,8 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
 
+from app.config import ConfigError
+
 PREFIX = "enc1"
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -157,8 +159,6 @@ def instance_keys(app: Flask, filename: str = INSTANCE_FILE) -> str:
 def resolve_data_keys(app: Flask) -> None:
     """Settle ``DATA_ENCRYPTION_KEYS`` at start-up: production refuses to start without valid
     keys; development and testing generate one key once into ``instance/``. Raises ConfigError."""
-    from app.config import ConfigError
-
     raw = app.config.get(SETTING)
     if not raw:
         if app.config.get("APP_ENV") == "production":

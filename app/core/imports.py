@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext
 
 from app.core.errors import DomainError, ImportRowError
+from app.core.extensions import db
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -157,8 +158,6 @@ def run_import(
     ``apply_row`` raises ``ImportRowError`` or ``DomainError`` for a bad row. The caller commits
     when the report is ok and rolls back otherwise.
     """
-    from app.core.extensions import db
-
     report = ImportReport()
     for line, row in read_rows(path, columns):
         if "__error__" in row:

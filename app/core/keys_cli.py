@@ -33,6 +33,7 @@ from app.core.crypto import (
     indexed_tables,
     resolve_blind_index_keys,
 )
+from app.core.db_roles import database_owner
 from app.core.encryption import (
     EncryptionError,
     decrypt_value,
@@ -44,6 +45,7 @@ from app.core.encryption import (
     resolve_data_keys,
     stored_key_id,
 )
+from app.core.extensions import db
 
 keys_cli = click.Group(
     "keys",
@@ -98,8 +100,6 @@ def rotate_keys(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> RotationRe
     """Re-encrypt with the current key every value stored under another key or as plaintext.
     Each batch of rows is its own transaction; an update only applies when the stored value is
     still the one read (compare and set), so a concurrent edit is never overwritten."""
-    from app.core.extensions import db
-
     ring = keyring()
     report = RotationReport()
     for table, columns in encrypted_columns(db.metadata):
@@ -158,8 +158,6 @@ def rotate_keys(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> RotationRe
 
 def count_key_usage() -> dict[str, Counter[str | None]]:
     """Per table, how many stored values use each key id (None: legacy plaintext)."""
-    from app.core.extensions import db
-
     usage: dict[str, Counter[str | None]] = {}
     for table, columns in encrypted_columns(db.metadata):
         counts: Counter[str | None] = Counter()
@@ -197,8 +195,6 @@ def reindex_blind_indexes(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> 
     indexes are still the ones read (compare and set): an edit meanwhile wrote fresh ones with
     the current key and is never overwritten. Rows already right are left alone, so a second run
     changes nothing and an interrupted run may simply be started again."""
-    from app.core.extensions import db
-
     report = ReindexReport()
     for spec in indexed_tables():
         table = db.metadata.tables[spec.table]
@@ -255,8 +251,6 @@ def reindex_blind_indexes(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> 
 def count_index_keys() -> dict[str, Counter[str | None]]:
     """Per ``table.column`` of every blind index, how many stored values each blind-index key id
     made (None: legacy, keyed from ``SECRET_KEY``)."""
-    from app.core.extensions import db
-
     usage: dict[str, Counter[str | None]] = {}
     for spec in indexed_tables():
         table = db.metadata.tables[spec.table]
@@ -302,15 +296,11 @@ def rotate(email: str, batch_size: int) -> None:
     """Re-encrypt every encrypted field with the current (first) key. Connects as the owner of
     the tables when DATABASE_OWNER_URL is set: the history tables are append-only for the
     application's role, and only their owner may re-encrypt their text."""
-    from app.core.db_roles import database_owner
-
     with database_owner():
         _rotate(email, batch_size)
 
 
 def _rotate(email: str, batch_size: int) -> None:
-    from app.core.extensions import db
-
     operator = _operator(email, "rotate")
     ring = keyring()
     click.echo(f"current key: {ring.current_id}; known keys: {', '.join(ring.ids)}")
@@ -356,8 +346,6 @@ def _operator(email: str, what: str) -> Operator:
 def reindex(email: str, batch_size: int) -> None:
     """Recompute every blind index (name, NIK search; duplicate check) with the current (first)
     key of BLIND_INDEX_KEYS."""
-    from app.core.extensions import db
-
     operator = _operator(email, "reindex")
     ring = index_keyring()
     click.echo(f"current blind-index key: {ring.current_id}; known keys: {', '.join(ring.ids)}")

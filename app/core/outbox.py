@@ -59,6 +59,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import AnySession, UTCDateTime, utcnow
 from app.core.extensions import Model, db
+from app.core.schedule import Every, Periodic, register
 from app.core.tasks import task
 
 log = logging.getLogger(__name__)
@@ -478,6 +479,7 @@ def counts(bind: Engine | Connection) -> OutboxCounts:
 def broker_persistence(url: str) -> str:
     """``yes`` when the Redis at ``url`` keeps its queue across a restart (append-only file),
     ``no`` when it does not, ``unknown`` when it does not say (down, or INFO not allowed)."""
+    # local: the Redis client is needed only for this check of a configured broker
     import redis
 
     try:
@@ -602,8 +604,6 @@ def relay_task(now: str | None = None) -> dict[str, int]:
 def init_outbox(app: Flask) -> None:
     """The command-line relay, the periodic relay, and the relay at the start of web requests
     (with Redis only)."""
-    from app.core.schedule import Every, Periodic, register
-
     if app.extensions.get("simpul_outbox_hooks"):
         return
     app.extensions["simpul_outbox_hooks"] = True

@@ -11,6 +11,7 @@ from flask import abort
 from flask_login import current_user
 
 from app.core.enums import Role
+from app.core.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,8 +124,6 @@ def requires(permission: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            from app.core.extensions import login_manager
-
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not current_user.has_permission(permission):

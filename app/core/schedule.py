@@ -30,10 +30,12 @@ from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
+from celery.schedules import crontab
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.config import ConfigError
 from app.core.db import UTCDateTime, utcnow
 from app.core.errors import new_error_id
 from app.core.extensions import Model, celery, db
@@ -93,8 +95,6 @@ class At:
         return None
 
     def beat(self) -> Any:
-        from celery.schedules import crontab
-
         def spec(values: frozenset[int], offset: int = 0) -> str:
             return ",".join(str(v + offset) for v in sorted(values)) if values else "*"
 
@@ -295,8 +295,6 @@ class InProcessScheduler:
 def init_schedule(app: Flask) -> None:
     """Check ``SCHEDULER``; start the in-process scheduler with the first request the server
     answers (not for command-line runs such as ``flask db upgrade``)."""
-    from app.config import ConfigError
-
     if app.config.get("SCHEDULER", "auto") not in SCHEDULER_MODES:
         raise ConfigError(
             f"SCHEDULER must be one of {', '.join(SCHEDULER_MODES)}, "

@@ -73,6 +73,7 @@ def enqueue_after_commit(session: AnySession, task_name: str, *args: Any, **kwar
     session.connection()  # make sure a transaction is open, so its end decides the task's fate
     outbox_id = None
     if current_app.extensions.get("simpul_outbox"):
+        # local: app.core.outbox imports this module (task)
         from app.core.outbox import record
 
         outbox_id = record(session, task_name, args, kwargs)
@@ -93,6 +94,7 @@ def _send_after_commit(session: Session) -> None:
     dispatch: Dispatcher = current_app.extensions["simpul_dispatch"]
     recorded = [(i, *task) for i, task in zip(outbox_ids, pending, strict=True) if i is not None]
     if recorded:
+        # local: app.core.outbox imports this module
         from app.core.outbox import send_committed
 
         send_committed(session.get_bind(), recorded, dispatch)
@@ -139,6 +141,7 @@ def celery_dispatcher(app: Flask) -> Dispatcher:
     url = app.config["REDIS_URL"]
 
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # local: app.core.outbox imports this module
         from app.core.outbox import OUTBOX_HEADER, sending_id
 
         outbox_id = sending_id()
@@ -165,6 +168,7 @@ def run_inprocess(
 ) -> None:
     """Run a task here, in its own application context, as a worker would: the task commits its
     work (and marks its outbox row completed, when it has one) or rolls back and is logged."""
+    # local: app.core.outbox imports this module
     from app.core.outbox import running
 
     with app.app_context(), running(outbox_id):
@@ -180,6 +184,7 @@ def inprocess_dispatcher(app: Flask) -> Dispatcher:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simpul-task")
 
     def dispatch(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # local: app.core.outbox imports this module
         from app.core.outbox import sending_id
 
         executor.submit(run_inprocess, app, name, args, kwargs, sending_id())

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -33,7 +33,6 @@ def register_nav(endpoint: str, label_: Any, permission: str, group: str = "main
 def nav_for(user: Visitor | None, group: str) -> list[NavItem]:
     if not user or not user.is_authenticated:
         return []
-    from flask import current_app
 
     return [
         item

@@ -11,7 +11,18 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import Flask, Response, abort, g, render_template, request, send_from_directory, session
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
@@ -19,6 +30,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.core.bounds import MAX_ID
 from app.core.errors import ConcurrentChange, new_error_id
+from app.core.extensions import db
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -74,8 +86,6 @@ def content_security_policy(nonce: str) -> str:
 
 
 def select_locale() -> str:
-    from flask import current_app, has_request_context
-
     if not has_request_context():
         return str(current_app.config["DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
@@ -87,8 +97,6 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    from flask import current_app
-
     return str(current_app.config["DISPLAY_TIMEZONE"])
 
 
@@ -115,8 +123,6 @@ def all_or_nothing() -> Iterator[None]:
     concurrent change found by a flush (``StaleDataError``) is refused as ``ConcurrentChange``.
     For operations that cannot check everything before their first write; the request's commit
     point still commits (or not) the whole request."""
-    from app.core.extensions import db
-
     try:
         with db.session.begin_nested():
             yield
@@ -126,8 +132,6 @@ def all_or_nothing() -> Iterator[None]:
 
 
 def init_request_handling(app: Flask) -> None:
-    from app.core.extensions import db
-
     @app.before_request
     def refuse_nul_bytes() -> None:
         """A NUL byte has no place in anything a person types, and PostgreSQL cannot store it
@@ -224,8 +228,6 @@ def server_error_response(error: BaseException) -> Response:
     traceback (no request data: no form values, no query), and the translated 500 page showing
     the id. When that page cannot be made (a template error; the database down, since base.html
     loads the signed-in user), the static page in both languages, with the same id."""
-    from app.core.extensions import db
-
     error_id = new_error_id()
     log.error(
         "unhandled error [error id %s] on %s %s",

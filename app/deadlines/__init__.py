@@ -6,11 +6,13 @@ import datetime as dt
 
 from flask import Flask
 
+from app.core.schedule import Every, Periodic, register
+
 CHECK_EVERY = dt.timedelta(minutes=5)
 
 
 def init_app(app: Flask) -> None:
-    from app.core.schedule import Every, Periodic, register
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.deadlines import labels, models, tasks  # noqa: F401  (names, tables, task)
     from app.deadlines.cli import deadlines_cli
 

@@ -29,6 +29,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.demo.cli import demo_cli
 
     app.cli.add_command(demo_cli)

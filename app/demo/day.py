@@ -233,6 +233,7 @@ def _case(agency_code: str, external_id: str) -> Case | None:
 
 def letter_pdf(lines: list[str]) -> bytes:
     """A one-page covering letter (fpdf2's core font; no person is named)."""
+    # local: fpdf2 is loaded only when the demo writes its letter
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -245,6 +246,7 @@ def letter_pdf(lines: list[str]) -> bytes:
 
 def genogram_png() -> bytes:
     """A small family diagram: squares for men, circles for women, the victim filled."""
+    # local: Pillow is loaded only when the demo draws its picture
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (180, 110), "white")

@@ -10,6 +10,7 @@ bp = Blueprint("help", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.help import views  # noqa: F401  (routes)
 
     app.register_blueprint(bp)

@@ -2,15 +2,16 @@
 dashboard and the monthly report."""
 
 from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+
+from app.core.schedule import At, Periodic, register
+from app.core.templating import register_nav
 
 bp = Blueprint("indicators", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
-    from app.core.schedule import At, Periodic, register
-    from app.core.templating import register_nav
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.indicators import models, tasks, views  # noqa: F401  (tables, tasks, routes)
     from app.indicators.cli import indicators_cli
 

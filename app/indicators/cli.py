@@ -10,9 +10,14 @@ import click
 from flask.cli import with_appcontext
 
 from app.audit.operations import SystemActor
+from app.core.cli import import_command
 from app.core.errors import DomainError
+from app.core.schedule import REGISTRY, run_job
 from app.extensions import db
+from app.indicators.operations import TARGET_COLUMNS, TargetLines, rollup
 from app.indicators.periods import PeriodError, parse
+from app.indicators.queries import as_json, figures, region_by_code
+from app.indicators.tasks import Checkpoints
 
 indicators_cli = click.Group("indicators", help="Indicator rollups and values (domain.md §6).")
 
@@ -29,9 +34,6 @@ indicators_cli = click.Group("indicators", help="Indicator rollups and values (d
 @with_appcontext
 def rollup_command(period: str, region: str | None, revise: str | None) -> None:
     """Compute and store indicator values for the period, the region and every region under it."""
-    from app.indicators.operations import rollup
-    from app.indicators.tasks import Checkpoints
-
     # committed in steps (each value is idempotent): on the embedded SQLite database the server
     # keeps answering while an operator rolls up
     checkpoint = Checkpoints()
@@ -65,8 +67,6 @@ def rollup_command(period: str, region: str | None, revise: str | None) -> None:
 def rollup_due_command() -> None:
     """The monthly rollup the scheduler runs on days 1-5 of a month: the month that ended, its
     quarter, semester and year, for every region (closed periods are left as they are)."""
-    from app.core.schedule import REGISTRY, run_job
-
     done = run_job(REGISTRY["indicators.monthly_rollup"])
     click.echo("rolled up " + ", ".join(done))
 
@@ -78,8 +78,6 @@ def rollup_due_command() -> None:
 @with_appcontext
 def show_command(period: str, region: str, fmt: str) -> None:
     """Print the stored values of the period and region as JSON (interfaces.md §4)."""
-    from app.indicators.queries import as_json, figures, region_by_code
-
     try:
         parse(period)
     except PeriodError as error:
@@ -109,8 +107,5 @@ def import_targets_command(file: Path, dry_run: bool) -> None:
     target replaces it; the same target again counts as unchanged. Any bad line is reported as
     "line L: reason" and nothing is written (exit status 1).
     """
-    from app.core.cli import import_command
-    from app.indicators.operations import TARGET_COLUMNS, TargetLines
-
     lines = TargetLines(actor=SystemActor("import"), write=not dry_run)
     import_command(file, TARGET_COLUMNS, lines, dry_run=dry_run)

@@ -77,6 +77,7 @@ from app.extensions import db
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import Period
 from app.privacy.queries import restricted_condition
+from app.referrals.models import Referral
 from app.regions.models import Population, Region
 from app.services.models import ServiceTrack
 
@@ -461,8 +462,6 @@ def respons_pertama(definition: IndicatorDefinition, scope: Scope) -> dict[str, 
 
 
 def rujukan(definition: IndicatorDefinition, scope: Scope) -> dict[str, Result]:
-    from app.referrals.models import Referral
-
     where = [
         Referral.sent_at >= scope.period.start,
         Referral.sent_at < scope.period.end,

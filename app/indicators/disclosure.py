@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
 from app.core.enums import RegionLevel
 from app.indicators.math import format_id, value_of
 
@@ -77,8 +79,6 @@ INDONESIAN = Words()
 
 def page_words() -> Words:
     """The words of the pages, in the user's language ("dirahasiakan" / "hidden")."""
-    from flask_babel import gettext as _
-
     # the msgid names what it is for: the English catalogue shows it as "hidden"
     return Words(hidden=_("hidden (disclosure control)"))
 

@@ -54,6 +54,7 @@ def format_id(value: Decimal | None, places: int = 2) -> str:
 
 def suppressed(numerator: Decimal | None, denominator: Decimal | None) -> bool:
     """``disclosure.rate_is_marked`` (for ``queries.Figure.suppressed``)."""
+    # local: app.indicators.disclosure imports this module
     from app.indicators.disclosure import rate_is_marked
 
     return rate_is_marked(numerator, denominator)

@@ -29,8 +29,10 @@ from app.core.db import utcnow
 from app.core.errors import new_error_id
 from app.core.tasks import task
 from app.extensions import db
+from app.indicators import operations
 from app.indicators.models import ReportJob
 from app.indicators.periods import periods_containing_month, previous_month
+from app.indicators.report import generate_report
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +116,11 @@ def monthly_rollup(now: str | None = None) -> list[str]:
     """After a month ends (the beat runs it on days 1-5 of the next month, so a late case still
     counts before the 5th): the month and its quarter, semester and year, for every region. Closed
     periods are left as they are; running it again changes nothing."""
-    from app.indicators.operations import rollup
-
     moment = dt.datetime.fromisoformat(now) if now else utcnow()
     done = []
     checkpoint = Checkpoints()
     for period in periods_containing_month(previous_month(moment)):
-        rollup(
+        operations.rollup(
             period.code,
             actor=SystemActor("beat"),
             progress=lambda done, total: checkpoint(int(done * 100 / max(total, 1))),
@@ -141,10 +141,8 @@ def run_job(job_id: int) -> str:
     checkpoint = Checkpoints(job.id)
     try:
         if job.kind == "rollup":
-            from app.indicators.operations import rollup
-
             region = job.region.code if job.region is not None else None
-            report = rollup(
+            report = operations.rollup(
                 job.period,
                 region_code=region,
                 actor=actor,
@@ -154,8 +152,6 @@ def run_job(job_id: int) -> str:
             if report.closed_skipped:
                 message += f", {report.closed_skipped} berbeda pada periode yang sudah ditutup"
         else:
-            from app.indicators.report import generate_report
-
             message = generate_report(job, progress=checkpoint)
         db.session.flush()
     except Exception as error:  # the failed work is rolled back; the job says it failed

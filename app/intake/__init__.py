@@ -6,12 +6,14 @@ and ``flask cases import`` of historical cases. Both register through the workfl
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from app.cases.cli import cases_cli
+from app.core.templating import register_nav
+
 bp = Blueprint("intake", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.cases.cli import cases_cli
-    from app.core.templating import register_nav
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.intake import views  # noqa: F401  (routes)
     from app.intake.cli import import_cases
 

@@ -4,17 +4,19 @@ erasure of it once no legal proceedings are open, and the retention run."""
 
 from flask import Blueprint, Flask
 
+from app.cases.operations import register_victim_removal_guard
+from app.core.schedule import At, Periodic, register
+from app.workflow.operations import transfer_accepted
+
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.cases.operations import register_victim_removal_guard
-    from app.core.schedule import At, Periodic, register
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.privacy import case_page, labels, models, tasks, views  # noqa: F401  (names, tables, routes)
     from app.privacy.cli import privacy_cli
     from app.privacy.operations import carry_on_transfer
     from app.privacy.queries import data_subject_rows_keep
-    from app.workflow.operations import transfer_accepted
 
     app.register_blueprint(bp)
     app.cli.add_command(privacy_cli)

@@ -4,11 +4,13 @@ timeliness, completeness, uniqueness and validity scores of a period."""
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from app.core.templating import register_nav
+
 bp = Blueprint("quality", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.core.templating import register_nav
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.quality import views  # noqa: F401  (routes)
 
     app.register_blueprint(bp)

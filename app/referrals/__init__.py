@@ -1,17 +1,18 @@
 """Referrals (rujukan) between agencies, the receiving agency's inbox and the Sub GT board."""
 
 from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+
+from app.cases.page import register_shelter_rule
+from app.core.templating import register_nav
+from app.deadlines.tasks import register_awaited_referral
+from app.privacy.queries import TrackRecords, register_track_records
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
-    from app.cases.page import register_shelter_rule
-    from app.core.templating import register_nav
-    from app.deadlines.tasks import register_awaited_referral
-    from app.privacy.queries import TrackRecords, register_track_records
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.referrals import engine, labels, models, tasks, views  # noqa: F401  (names, tables, task, routes)
     from app.referrals.queries import (
         agencies_referred_to,

@@ -3,11 +3,13 @@
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from app.core.templating import register_nav
+
 bp = Blueprint("regions", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.core.templating import register_nav
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.regions import views  # noqa: F401  (routes)
     from app.regions.cli import population_cli, regions_cli
 

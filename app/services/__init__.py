@@ -2,9 +2,11 @@
 
 from flask import Flask
 
+from app.cases.operations import register_victim_removal_guard
+
 
 def init_app(app: Flask) -> None:
-    from app.cases.operations import register_victim_removal_guard
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.services import models  # noqa: F401  (tables)
     from app.services.queries import tracks_keep
 

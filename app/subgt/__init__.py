@@ -2,14 +2,15 @@
 referrals in their Sub GT's domain across its member agencies, with coordination notes."""
 
 from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
+
+from app.core.templating import register_nav
 
 bp = Blueprint("subgt", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
-    from app.core.templating import register_nav
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.subgt import tasks, views  # noqa: F401  (task, routes)
 
     app.register_blueprint(bp)

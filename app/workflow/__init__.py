@@ -3,12 +3,14 @@ case page (whose panel is ``app.casework``'s), transfers and ``flask workflows``
 
 from flask import Blueprint, Flask
 
+from app.cases.page import register_timeline_source
+from app.core.templating import register_nav
+
 bp = Blueprint("workflow", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from app.cases.page import register_timeline_source
-    from app.core.templating import register_nav
+    # local: the domain's own modules (its views use bp) load when the app registers it
     from app.workflow import models, tasks, views  # noqa: F401  (tables, tasks, routes)
     from app.workflow.cli import workflows_cli
     from app.workflow.queries import transitions_timeline

@@ -15,6 +15,7 @@ workflows_cli = click.Group("workflows", help="Workflow definitions (workflows/)
 
 def _load() -> tuple[Any, ...]:
     """Every definition; importing the registry constructs (and so validates) each of them."""
+    # local: importing the registry builds and validates every definition, only when asked
     from workflows.registry import all_workflows
 
     return all_workflows()

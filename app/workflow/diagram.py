@@ -29,6 +29,7 @@ from app.core.enums import CaseState, Role, TrackState
 from app.core.labels import label
 from app.core.permissions import ROLE_PERMISSIONS
 from app.workflow.labels import event_label
+from app.workflow.operations import REASONS
 from workflows.definition import Guard, Workflow
 from workflows.facts import RISK_TINGGI, CaseFacts, TrackFacts
 from workflows.referral_v1 import ReferralFacts
@@ -137,8 +138,6 @@ def guard_reason(guard: Guard[Any]) -> str:
 
 
 def translated_reason(guard: Guard[Any]) -> str:
-    from app.workflow.operations import REASONS
-
     reason = guard_reason(guard)
     return str(REASONS.get(reason, reason))
 

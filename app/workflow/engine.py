@@ -40,6 +40,7 @@ from app.auth.grants import roles_at
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.operations import ConflictError
+from app.cases.queries import cases_visible_to
 from app.core.db import utcnow
 from app.core.enums import (
     TRACK_ENDED,
@@ -302,8 +303,6 @@ class CaseAdapter(Adapter[Case]):
         return case_facts(step.record, reason=step.reason, approvals=approvals)
 
     def resolve(self, record: Case, actor: Actor, name: str, value: str) -> Any:
-        from app.cases.queries import cases_visible_to
-
         query = (cases_visible_to(actor) if isinstance(actor, User) else select(Case)).where(
             Case.reference == value.strip(), Case.id != record.id
         )

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from app.agencies.models import Agency
 from app.audit.operations import record
 from app.auth.models import User
+from app.cases.intake import JAKARTA
 from app.cases.models import Case
-from app.cases.operations import ConflictError
+from app.cases.operations import ConflictError, intake_from_case
 from app.core.db import utcnow
 from app.core.enums import CaseState, Channel, ServiceType, TransferState
 from app.core.errors import DomainError, require_version
@@ -39,6 +40,7 @@ from app.workflow.engine import (
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.permissions import may_supervise_agency, may_take_case_step
 from app.workflow.queries import case_manager_candidates
+from app.workflow.registration import register_case
 from app.workflow.tracks import create_track
 
 __all__ = [
@@ -213,8 +215,6 @@ def plan_service(
 
 
 def jakarta_today() -> dt.date:
-    from app.cases.intake import JAKARTA
-
     return utcnow().astimezone(JAKARTA).date()
 
 
@@ -304,9 +304,6 @@ def accept_transfer(transfer_id: int, *, actor: User, expected_version: int | No
     people's consent is asked again by the agency that now serves them. A data-subject
     restriction in force is carried over: the restriction follows the person (the receivers of
     ``transfer_accepted``)."""
-    from app.cases.operations import intake_from_case
-    from app.workflow.registration import register_case
-
     transfer = _lock_transfer(transfer_id, expected_version)
     if not may_supervise_agency(actor, transfer.to_agency_id):
         raise TransitionRefused(

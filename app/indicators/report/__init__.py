@@ -4,6 +4,7 @@ files), ``storage`` (where they are kept)."""
 
 from __future__ import annotations
 
+from app.core.tasks import delete_on_rollback
 from app.extensions import db
 from app.indicators.models import ReportJob
 from app.indicators.periods import parse
@@ -18,8 +19,6 @@ __all__ = ["download_name", "generate_report", "report_files"]
 def generate_report(job: ReportJob, progress: Progress) -> str:
     """Build the monthly report of ``job.period`` for ``job.region`` as ``job.format``, store it
     and set ``job.stored_name``; a short message for the job page."""
-    from app.core.tasks import delete_on_rollback
-
     period = parse(job.period)
     if period.kind != "bulan":
         raise ValueError(f"a monthly report needs a month, not {job.period!r}")

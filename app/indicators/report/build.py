@@ -22,11 +22,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from app.agencies.models import Agency
 from app.core.db import utcnow
+from app.core.labels import label
 from app.extensions import db
 from app.indicators import disclosure
+from app.indicators.compute import agencies_in, descendants, region_tree
 from app.indicators.periods import JAKARTA, Period, parse
 from app.indicators.queries import Figure, closed, figures
+from app.quality.queries import quality_scores
+from app.referrals.metrics import referral_metrics
+from app.regions.models import Region
 
 Progress = Callable[[int], None]
 CellValue = str | int | Decimal | None
@@ -231,9 +237,6 @@ def _count_cell(n: int) -> CellValue:
 
 
 def _referral_section(items: list[Figure], period: Period, agency_ids: list[int] | None) -> Section:
-    from app.core.labels import label
-    from app.referrals.metrics import referral_metrics
-
     section = Section("Rujukan", "Rujukan antarlembaga")
     summary = Table(
         ["Indikator", "Nilai", "Satuan", "Keterangan"], title="Ringkasan", widths=[4, 1.5, 1.5, 4]
@@ -277,11 +280,6 @@ def _quality_section(period: Period, agency_ids: list[int]) -> Section:
             "pencatatan, kelengkapan, keunikan (bukan duplikat) dan validitas.",
         ],
     )
-    try:
-        from app.quality.queries import quality_scores
-    except ImportError:
-        section.lines.append("Skor kualitas data belum tersedia.")
-        return section
     table = Table(
         [
             "Lembaga",
@@ -337,8 +335,6 @@ def _definitions_section(items: list[Figure]) -> Section:
 
 
 def _agency_ids(region_id: int | None) -> list[int] | None:
-    from app.indicators.compute import agencies_in, descendants, region_tree
-
     if region_id is None:
         return None
     return list(agencies_in(descendants(region_id, region_tree())))
@@ -346,9 +342,6 @@ def _agency_ids(region_id: int | None) -> list[int] | None:
 
 def build_report(region_id: int | None, period_code: str, progress: Progress) -> Report:
     """The report's content; ``progress`` is told as sections are done (up to 80 %)."""
-    from app.agencies.models import Agency
-    from app.regions.models import Region
-
     period = parse(period_code)
     region = db.session.get(Region, region_id) if region_id is not None else None
     region_text = f"{region.name} ({region.code})" if region is not None else "Nasional"

@@ -81,6 +81,7 @@ def _pdf_text(value: CellValue) -> str:
 
 def render_pdf(report: Report) -> tuple[bytes, str]:
     """The PDF and the font used (``DejaVuSans`` or ``Helvetica``)."""
+    # local: fpdf2 is loaded only when a PDF report is rendered
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 

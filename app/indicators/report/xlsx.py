@@ -30,6 +30,7 @@ def _xlsx_value(value: CellValue) -> tuple[Any, str | None]:
 
 
 def render_xlsx(report: Report) -> bytes:
+    # local: openpyxl is loaded only when a spreadsheet report is rendered
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

@@ -42,6 +42,7 @@ from app.indicators.views.common import (
     region_or_404,
     requested_period,
 )
+from app.referrals.metrics import referral_metrics
 from app.regions.models import Region
 
 # (dimension, title, vocabulary of its categories, categories are disjoint: a total is shown)
@@ -336,8 +337,6 @@ class ReferralRow:
 
 
 def _referral_rows(region: Region | None, period: Period, *, low: bool) -> list[ReferralRow]:
-    from app.referrals.metrics import referral_metrics
-
     agency_ids = None
     if region is not None:
         agency_ids = agencies_in(descendants(region.id, region_tree()))
