@@ -111,7 +111,7 @@ def test_grouped_equals_per_region_on_the_history_scenarios(
 
 
 @pytest.mark.parametrize(
-    ("region_rule", "periods"), [("agency", ["2025-04"]), ("incident", ["2025-Q2"])]
+    ("region_rule", "periods"), [("agency", ["2025", "2025-04"]), ("incident", ["2025-Q2"])]
 )
 def test_grouped_equals_per_region_on_persons_refusals_referrals_and_deadlines(
     app: Flask, region_rule: str, periods: list[str]
