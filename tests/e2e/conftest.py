@@ -171,10 +171,19 @@ def _scan_for_identities(lines: list[str]) -> None:
 
 @pytest.fixture(scope="session", params=BACKENDS, ids=BACKENDS)
 def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The backend of the test. A session fixture holds one parameter at a time: when a worker
+    goes from one backend's tests to the other's and back, this is set up again — so the
+    expensive parts (the demo database, the embedded server) are session fixtures of their own,
+    built once per worker whatever the order."""
     if request.param == "postgres":
         yield from _threaded_server(request.getfixturevalue("demo_app"))
     else:
-        yield from _embedded_server()
+        yield request.getfixturevalue("embedded_server")
+
+
+@pytest.fixture(scope="session")
+def embedded_server() -> Iterator[LiveServer]:
+    yield from _embedded_server()
 
 
 @pytest.fixture(scope="session")
