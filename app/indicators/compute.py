@@ -283,6 +283,12 @@ def _own_population(region_id: int, year: int) -> PopulationFigures | None:
             Population.region_id == region_id, Population.year == year
         )
     ).all()
+    return population_figures([tuple(r) for r in rows])
+
+
+def population_figures(rows: list[tuple[Any, ...]]) -> PopulationFigures | None:
+    """Women and children of one region's population rows (sex, age_from, age_to, count), or
+    why a rate cannot use them; None when the region has no rows."""
     if not rows:
         return None
     sexes = {sex for sex, _f, _t, _c in rows}

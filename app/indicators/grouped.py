@@ -32,15 +32,12 @@ from app.deadlines.models import Deadline
 from app.deadlines.rules import FIRST_RESPONSE_BY_RISK, DeadlineCode
 from app.extensions import db
 from app.indicators.compute import (
-    ADULT,
-    CHILD_BANDS_MIXED,
     NO_ACCEPTED_REFERRALS,
     NO_FIRST_RESPONSES,
     NO_POPULATION,
     NO_VICTIMS,
     PERSON,
     POPULATION_INCOMPLETE,
-    POPULATION_SEX_MISSING,
     UNKNOWN,
     D,
     PopulationFigures,
@@ -52,6 +49,7 @@ from app.indicators.compute import (
     _planned_before,
     _victims,
     comprehensive_condition,
+    population_figures,
 )
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import Period
@@ -126,28 +124,7 @@ class PopulationBook:
         self._memo: dict[int | None, PopulationFigures] = {}
 
     def _own(self, region_id: int) -> PopulationFigures | None:
-        from app.core.enums import Sex
-
-        rows = self.rows.get(region_id)
-        if not rows:
-            return None
-        sexes = {sex for sex, _f, _t, _c in rows}
-        women = sum(count for sex, _f, _t, count in rows if sex == Sex.P)
-        if Sex.P not in sexes:
-            return PopulationFigures(None, None, POPULATION_SEX_MISSING)
-        mixed = any(
-            age_from < ADULT and (age_to is None or age_to >= ADULT)
-            for _s, age_from, age_to, _c in rows
-        )
-        child_sexes = {sex for sex, _f, age_to, _c in rows if age_to is not None and age_to < ADULT}
-        if not mixed and child_sexes != {Sex.L, Sex.P}:
-            return PopulationFigures(women, None, POPULATION_SEX_MISSING)
-        children = sum(
-            count for _s, age_from, age_to, count in rows if age_to is not None and age_to < ADULT
-        )
-        if mixed:
-            return PopulationFigures(women, None, CHILD_BANDS_MIXED)
-        return PopulationFigures(women, children)
+        return population_figures(self.rows.get(region_id) or [])
 
     def of(self, region_id: int | None) -> PopulationFigures:
         if region_id not in self._memo:
