@@ -322,7 +322,11 @@ def population(
     children = tree.get(region_id, [])
     if not children:
         return PopulationFigures(None, None, NO_POPULATION)
-    parts = [population(child, year, tree) for child in children]
+    return summed_population([population(child, year, tree) for child in children])
+
+
+def summed_population(parts: list[PopulationFigures]) -> PopulationFigures:
+    """A region's population from its children's: the sum, or why a rate cannot use it."""
     if all(p.perempuan is None for p in parts):
         return PopulationFigures(None, None, NO_POPULATION)
     if any(p.perempuan is None for p in parts):

@@ -37,7 +37,6 @@ from app.indicators.compute import (
     NO_POPULATION,
     NO_VICTIMS,
     PERSON,
-    POPULATION_INCOMPLETE,
     UNKNOWN,
     D,
     PopulationFigures,
@@ -50,6 +49,7 @@ from app.indicators.compute import (
     _victims,
     comprehensive_condition,
     population_figures,
+    summed_population,
 )
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import Period
@@ -139,18 +139,7 @@ class PopulationBook:
         children = self.tree.get(region_id, [])
         if not children:
             return PopulationFigures(None, None, NO_POPULATION)
-        parts = [self.of(child) for child in children]
-        if all(p.perempuan is None for p in parts):
-            return PopulationFigures(None, None, NO_POPULATION)
-        if any(p.perempuan is None for p in parts):
-            return PopulationFigures(None, None, POPULATION_INCOMPLETE)
-        women = sum(p.perempuan or 0 for p in parts)
-        if any(p.anak is None for p in parts):
-            reasons = {p.reason for p in parts if p.anak is None}
-            return PopulationFigures(
-                women, None, reasons.pop() if len(reasons) == 1 else POPULATION_INCOMPLETE
-            )
-        return PopulationFigures(women, sum(p.anak or 0 for p in parts))
+        return summed_population([self.of(child) for child in children])
 
 
 def rate(
