@@ -170,6 +170,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A grouped test fails if, under ``--dist loadgroup``, its group did not reach the scheduler.
+
+    pytest-xdist tells the controller a test's group by appending ``@group`` to its node id. When a
+    pytest release keeps node ids where pytest-xdist cannot change them, the tests are spread as if
+    ungrouped: nothing else fails, but every worker builds the demo database and starts the
+    browser tests' server, minutes per run. Better a clear failure than a silently slower suite.
+    """
+    config = item.config
+    if not (hasattr(config, "workerinput") and config.getvalue("loadgroup")):
+        return
+    if _xdist_group(item) is not None and "@" not in item.nodeid.rpartition("]")[2]:
+        pytest.fail(
+            "pytest-xdist did not put this test in its group (the worker's node id has no "
+            "@group): this pytest and pytest-xdist do not agree on node ids; see the pin of "
+            "pytest in pyproject.toml",
+            pytrace=False,
+        )
+
+
 def make_app(**overrides: Any) -> Flask:
     from app import create_app
 
