@@ -171,7 +171,7 @@ def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None
         key = mapper.get_property_by_column(column).key
         if getattr(obj, key) is not None:
             continue
-        wanted.setdefault(mapper.local_table, []).append((state.insert_order or 0, obj, key))  # type: ignore[arg-type]
+        wanted.setdefault(mapper.local_table, []).append((state.insert_order or 0, obj, key))
     for table, objects in wanted.items():
         objects.sort(key=lambda item: item[0])
         for (_, obj, key), new_id in zip(

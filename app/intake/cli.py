@@ -13,7 +13,8 @@ from flask_babel import force_locale, gettext
 from app.audit.operations import SystemActor
 from app.auth.models import User
 from app.extensions import db
-from app.intake.importing import CHUNK_SIZE, Progress, find_user, import_lines
+from app.intake import importing
+from app.intake.importing import Progress, find_user, import_lines
 
 
 @click.command("import")
@@ -58,7 +59,7 @@ def import_cases(file: Path, dry_run: bool, as_email: str | None) -> None:
                     actor=actor,
                     commit=None if dry_run else db.session.commit,
                     # a file of one chunk is done before a progress line would tell anything
-                    progress=_print_progress if total > CHUNK_SIZE else None,
+                    progress=_print_progress if total > importing.CHUNK_SIZE else None,
                     total=total,
                 )
         except Exception:

@@ -1282,19 +1282,21 @@ def import_lines(
     *,
     actor: Actor,
     now: dt.datetime | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     commit: Callable[[], None] | None = None,
     progress: Callable[[Progress], None] | None = None,
     total: int | None = None,
 ) -> ImportResult:
-    """Import every line, ``chunk_size`` lines at a time: the chunk's lines are read and checked,
-    the cases already there found in one query, and the good records written in one batch
-    (``_write_batch``). ``commit`` (the CLI's): called after each chunk, so what a chunk imported
-    stays imported whatever happens to a later one, and running the file again imports only
-    what is missing; without it the caller commits (or rolls back a dry run) at the end.
-    ``progress`` is told after each chunk (``total``: the number of lines, when known)."""
+    """Import every line, ``chunk_size`` lines at a time (default ``CHUNK_SIZE``): the chunk's
+    lines are read and checked, the cases already there found in one query, and the good
+    records written in one batch (``_write_batch``). ``commit`` (the CLI's): called after each
+    chunk, so what a chunk imported stays imported whatever happens to a later one, and running
+    the file again imports only what is missing; without it the caller commits (or rolls back a
+    dry run) at the end. ``progress`` is told after each chunk (``total``: the number of lines,
+    when known)."""
     result = ImportResult()
     now = now or utcnow()
+    chunk_size = chunk_size or CHUNK_SIZE
     lookups = Lookups()
     started = time.perf_counter()
     read = 0
