@@ -178,3 +178,26 @@ def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None
             objects, take_ids(session, table, len(objects)), strict=True
         ):
             setattr(obj, key, new_id)
+
+
+class IdPool:
+    """Ids for the new rows of an import, taken from their tables' sequences in blocks
+    (PostgreSQL), so a row can be audited before it is flushed and a whole file is written by one
+    flush. Elsewhere (SQLite) ``give`` flushes the session for the row's id."""
+
+    BLOCK = 500
+
+    def __init__(self, session: AnySession) -> None:
+        self._session = session
+        self._sequences = session.get_bind().dialect.name == "postgresql"
+        self._ids: dict[str, list[int]] = {}
+
+    def give(self, row: Any) -> None:
+        if not self._sequences:
+            self._session.flush()
+            return
+        table = type(row).__table__
+        pool = self._ids.setdefault(table.name, [])
+        if not pool:
+            pool.extend(reversed(take_ids(self._session, table, self.BLOCK)))
+        row.id = pool.pop()

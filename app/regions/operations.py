@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit.operations import SystemActor, record
-from app.core.db import model_diff, take_ids
+from app.core.db import IdPool, model_diff
 from app.core.enums import RegionLevel, Sex
 from app.core.errors import DomainError
 from app.core.labels import label
@@ -34,16 +34,13 @@ class ImportBook:
     blocks), so it is audited without a flush of its own: the file is written by one flush, its
     audit entries sealed together. Elsewhere (SQLite) each new row is flushed for its id."""
 
-    ID_BLOCK = 500
-
     def __init__(self) -> None:
         with db.session.no_autoflush:
             self.regions: dict[str, Region] = {
                 r.code: r for r in db.session.scalars(select(Region))
             }
         self._population: dict[tuple[int, int], list[Population]] = {}
-        self._ids: dict[str, list[int]] = {}
-        self._sequences = db.session.get_bind().dialect.name == "postgresql"
+        self._ids = IdPool(db.session)
 
     def region(self, code: str) -> Region | None:
         return self.regions.get(code)
@@ -63,14 +60,7 @@ class ImportBook:
         return self._population[key]
 
     def give_id(self, row: Region | Population) -> None:
-        if not self._sequences:
-            db.session.flush()
-            return
-        table = type(row).__table__
-        pool = self._ids.setdefault(table.name, [])
-        if not pool:
-            pool.extend(reversed(take_ids(db.session, table, self.ID_BLOCK)))
-        row.id = pool.pop()
+        self._ids.give(row)
 
 
 CODE_PATTERNS: dict[RegionLevel, re.Pattern[str]] = {
