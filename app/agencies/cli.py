@@ -45,6 +45,7 @@ def import_agencies(file: Path, dry_run: bool) -> None:
     nothing."""
     actor = SystemActor("import")
     seen = SeenKeys()
+    book = ops.ImportBook()
 
     def apply_row(line: int, row: dict[str, str]) -> str:
         code = row["code"]
@@ -60,10 +61,11 @@ def import_agencies(file: Path, dry_run: bool) -> None:
             row["region_code"],
             parse_services(row["services"]),
             actor=actor,
+            book=book,
         )
         return outcome
 
-    import_command(file, COLUMNS, apply_row, dry_run=dry_run)
+    import_command(file, COLUMNS, apply_row, dry_run=dry_run, batched=True)
 
 
 @contextmanager

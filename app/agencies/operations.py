@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.agencies.models import Agency, AgencyService, SubTaskForce, SubTaskForceMember, TaskForce
@@ -22,7 +24,7 @@ from app.agencies.queries import (
     get_task_force_for_region,
 )
 from app.audit.operations import SystemActor, record
-from app.core.db import model_diff, utcnow
+from app.core.db import IdPool, model_diff, utcnow
 from app.core.enums import AgencyType, ServiceType, SubTaskForceKey
 from app.core.errors import DomainError
 from app.extensions import db
@@ -75,13 +77,33 @@ def _check_type(value: AgencyType | str) -> AgencyType:
         ) from None
 
 
-def _check_region(region: Region | str | None) -> Region:
+class ImportBook:
+    """What one file of ``flask agencies import`` reads, read once: the regions and the agencies
+    (with their services) by code, kept up to date as the rows are applied. New agencies take
+    their ids from the sequence (``IdPool``), so the file is written by one flush, its audit
+    entries sealed together."""
+
+    def __init__(self) -> None:
+        with db.session.no_autoflush:
+            self.regions: dict[str, Region] = {
+                r.code: r for r in db.session.scalars(select(Region))
+            }
+            self.agencies: dict[str, Agency] = {
+                a.code: a
+                for a in db.session.scalars(
+                    select(Agency).options(selectinload(Agency.services), joinedload(Agency.region))
+                )
+            }
+        self.ids = IdPool(db.session)
+
+
+def _check_region(region: Region | str | None, book: ImportBook | None = None) -> Region:
     if isinstance(region, Region):
         return region
     code = (region or "").strip()
     if not code:
         raise DomainError(_l("Enter the region's Kemendagri code."), field="region")
-    found = get_region_by_code(code)
+    found = book.regions.get(code) if book is not None else get_region_by_code(code)
     if found is None:
         raise DomainError(
             _l("There is no region with the code %(code)s.", code=repr(code)), field="region"
@@ -147,8 +169,10 @@ def _apply(
     services: list[ServiceType],
     active: bool,
     actor: User | SystemActor,
+    flush: bool = True,
 ) -> bool:
-    """Set the fields of an existing agency; audit and return True when anything changed."""
+    """Set the fields of an existing agency; audit and return True when anything changed.
+    ``flush=False`` (an import's book): the version is checked when the file is written."""
     before = _snapshot(agency)
     agency.name = name
     agency.type = type_
@@ -162,7 +186,8 @@ def _apply(
     # Also when only the service rows changed: bump the agency's version so that a concurrent
     # edit of the services is caught like any other.
     agency.updated_at = utcnow()
-    _flush_checking_version()
+    if flush:
+        _flush_checking_version()
     record(actor, "agency.update", "agency", agency.id, changes)
     return True
 
@@ -175,12 +200,17 @@ def _create(
     region: Region,
     services: list[ServiceType],
     actor: User | SystemActor,
+    book: ImportBook | None = None,
 ) -> Agency:
     agency = Agency(code=code, name=name, type=type_, region=region, active=True)
     for service_type in services:
         agency.services.append(AgencyService(service_type=service_type))
     db.session.add(agency)
-    db.session.flush()
+    if book is None:
+        db.session.flush()
+    else:
+        book.ids.give(agency)
+        book.agencies[code] = agency
     record(actor, "agency.create", "agency", agency.id, _snapshot(agency))
     return agency
 
@@ -196,21 +226,23 @@ def upsert_agency(
     services: Iterable[ServiceType | str],
     *,
     actor: User | SystemActor,
+    book: ImportBook | None = None,
 ) -> tuple[Agency, str]:
     """Create the agency ``code`` or bring it in line with the given values (imports).
 
     Returns the agency and ``"created"``, ``"updated"`` or ``"unchanged"``. The agency's
-    services become exactly ``services``; whether it is active is left as it is.
+    services become exactly ``services``; whether it is active is left as it is. ``book``: the
+    look-ups of a whole file (``flask agencies import``), read once.
     """
     code = _check_code(code)
     name = _check_name(name)
     type_ = _check_type(type)
-    region = _check_region(region_code)
+    region = _check_region(region_code, book)
     wanted = _check_services(services)
-    agency = get_agency_by_code(code)
+    agency = book.agencies.get(code) if book is not None else get_agency_by_code(code)
     if agency is None:
         return _create(
-            code, name=name, type_=type_, region=region, services=wanted, actor=actor
+            code, name=name, type_=type_, region=region, services=wanted, actor=actor, book=book
         ), "created"
     changed = _apply(
         agency,
@@ -220,6 +252,7 @@ def upsert_agency(
         services=wanted,
         active=agency.active,
         actor=actor,
+        flush=book is None,
     )
     return agency, "updated" if changed else "unchanged"
 

@@ -98,6 +98,32 @@ def next_reference(agency: Agency, received_at: dt.datetime) -> str:
     """``<AGENCY-CODE>-<YYYY>-<NNNNN>``, sequential per agency and year (Asia/Jakarta), never
     reused. The counter row is locked, so concurrent intakes wait for each other."""
     year = received_at.astimezone(JAKARTA).year
+    number = _take_numbers(agency, year, 1)
+    return f"{agency.code}-{year}-{number:05d}"
+
+
+def next_references(wanted: list[tuple[Agency, dt.datetime]]) -> list[str]:
+    """The references of several new cases at once (an import's batch), in the order given, as
+    ``next_reference`` would give them one after the other: one counter update per agency and
+    year instead of one per case."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    agencies: dict[int, Agency] = {}
+    for i, (agency, received_at) in enumerate(wanted):
+        agencies[agency.id] = agency
+        groups.setdefault((agency.id, received_at.astimezone(JAKARTA).year), []).append(i)
+    references = [""] * len(wanted)
+    for (agency_id, year), positions in groups.items():
+        agency = agencies[agency_id]
+        last = _take_numbers(agency, year, len(positions))
+        first = last - len(positions) + 1
+        for number, i in enumerate(positions, start=first):
+            references[i] = f"{agency.code}-{year}-{number:05d}"
+    return references
+
+
+def _take_numbers(agency: Agency, year: int, count: int) -> int:
+    """Move the counter of ``agency`` and ``year`` on by ``count`` (the row locked until the
+    transaction ends) and return its new value, the last number taken."""
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
         # local: the insert of the dialect in use (ON CONFLICT differs)
@@ -109,13 +135,13 @@ def next_reference(agency: Agency, received_at: dt.datetime) -> str:
         .values(agency_id=agency.id, year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["agency_id", "year"])
     )
-    number = db.session.execute(
+    number: int = db.session.execute(
         sa.update(CaseCounter)
         .where(CaseCounter.agency_id == agency.id, CaseCounter.year == year)
-        .values(last_number=CaseCounter.last_number + 1)
+        .values(last_number=CaseCounter.last_number + count)
         .returning(CaseCounter.last_number)
     ).scalar_one()
-    return f"{agency.code}-{year}-{number:05d}"
+    return number
 
 
 def _region(code: str | None) -> Region | None:
@@ -153,6 +179,59 @@ def fill_case(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     victim (the consent ledger, service tracks) stays attached. A registered case cannot lose a
     victim whose consent decisions or services are recorded.
     """
+    victims = _fill(case, intake, agency, _region)
+    db.session.flush()
+    for v, victim in zip(intake.victims, victims, strict=True):
+        recorded = {
+            (c.purpose, c.decision.value, c.given_by.value, c.given_by_name, c.at)
+            for c in db.session.scalars(
+                select(ConsentEntry).where(ConsentEntry.victim_id == victim.id)
+            )
+        }
+        for consent in v.consents:
+            key = _consent_key(consent)
+            if key not in recorded:  # the same decision shown again on the form is not new
+                _add_consent(victim, consent, actor)
+                recorded.add(key)
+
+
+def fill_new_case(
+    case: Case,
+    intake: Intake,
+    agency: Agency,
+    actor: Actor,
+    *,
+    region: Callable[[str | None], Region | None],
+) -> None:
+    """``fill_case`` for a case created now and not yet flushed (an import's batch): nothing to
+    match or read back, so nothing is flushed or looked up here; ``region`` resolves region codes
+    (the batch's look-ups, read once). Everything is written with the batch's next flush."""
+    victims = _fill(case, intake, agency, region)
+    for v, victim in zip(intake.victims, victims, strict=True):
+        recorded: set[tuple[Any, ...]] = set()
+        for consent in v.consents:
+            key = _consent_key(consent)
+            if key not in recorded:
+                entry = _consent_entry(consent, actor)
+                entry.victim = victim  # its id comes with the flush
+                db.session.add(entry)
+                recorded.add(key)
+
+
+def _consent_key(consent: ConsentData) -> tuple[Any, ...]:
+    return (
+        consent.purpose,
+        consent.decision,
+        consent.given_by,
+        consent.given_by_name or None,
+        consent.at,
+    )
+
+
+def _fill(
+    case: Case, intake: Intake, agency: Agency, region: Callable[[str | None], Region | None]
+) -> list[Victim]:
+    """Everything of ``fill_case`` but the consent ledger; returns the victims in form order."""
     case.received_at = intake.received_at  # type: ignore[assignment]
     if case.transferred_from_id is None:  # its own registration is the first one
         case.first_received_at = case.received_at
@@ -167,7 +246,7 @@ def fill_case(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     case.incident_date = intake.incident_date
     precision = intake.incident_date_precision or ("hari" if intake.incident_date else None)
     case.incident_date_precision = IncidentDatePrecision(precision) if precision else None
-    case.incident_region = _region(intake.incident_region_code)
+    case.incident_region = region(intake.incident_region_code)
     case.incident_place = IncidentPlace(intake.incident_place) if intake.incident_place else None
     case.ranah = Ranah(intake.ranah) if intake.ranah else None
     case.kronologi = intake.kronologi or None
@@ -175,7 +254,7 @@ def fill_case(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     case.types = [CaseTypeEntry(type=CaseType(t)) for t in dict.fromkeys(intake.case_types)]
 
     perpetrators = _sync_perpetrators(case, intake)
-    victims = _sync_victims(case, intake, agency)
+    victims = _sync_victims(case, intake, agency, region)
     for x, perpetrator in zip(intake.perpetrators, perpetrators, strict=True):
         perpetrator.relations = [
             PerpetratorRelation(victim=victims[position - 1], relationship_=Relationship(relation))
@@ -196,25 +275,7 @@ def fill_case(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
     case.witnesses = [
         Witness(name=name.strip(), phone=phone or None) for name, phone in intake.witnesses
     ]
-    db.session.flush()
-    for v, victim in zip(intake.victims, victims, strict=True):
-        recorded = {
-            (c.purpose, c.decision.value, c.given_by.value, c.given_by_name, c.at)
-            for c in db.session.scalars(
-                select(ConsentEntry).where(ConsentEntry.victim_id == victim.id)
-            )
-        }
-        for consent in v.consents:
-            key = (
-                consent.purpose,
-                consent.decision,
-                consent.given_by,
-                consent.given_by_name or None,
-                consent.at,
-            )
-            if key not in recorded:  # the same decision shown again on the form is not new
-                _add_consent(victim, consent, actor)
-                recorded.add(key)
+    return victims
 
 
 def _match(rows: list[Any], wanted: list[Any]) -> tuple[list[Any | None], list[Any]]:
@@ -281,7 +342,12 @@ def _removal_refused(victim: Victim, label: str) -> Any:
     return None
 
 
-def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
+def _sync_victims(
+    case: Case,
+    intake: Intake,
+    agency: Agency,
+    region: Callable[[str | None], Region | None] = _region,
+) -> list[Victim]:
     labels = {v.id: v.label for v in case.victims}  # before _match moves the positions
     paired, removed = _match(list(case.victims), intake.victims)
     result = []
@@ -311,7 +377,7 @@ def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
         victim.marital_status = MaritalStatus(v.marital_status) if v.marital_status else None
         victim.religion = Religion(v.religion) if v.religion else None
         victim.nationality = Nationality(v.nationality or "WNI")
-        victim.domicile_region = _region(v.domicile_region_code)
+        victim.domicile_region = region(v.domicile_region_code)
         victim.address = v.address or None
         victim.phone = v.phone or None
         victim.has_nik = v.has_nik
@@ -360,8 +426,14 @@ def _sync_victims(case: Case, intake: Intake, agency: Agency) -> list[Victim]:
 
 
 def _add_consent(victim: Victim, c: ConsentData, actor: Actor) -> ConsentEntry:
-    entry = ConsentEntry(
-        victim_id=victim.id,
+    entry = _consent_entry(c, actor)
+    entry.victim_id = victim.id
+    db.session.add(entry)
+    return entry
+
+
+def _consent_entry(c: ConsentData, actor: Actor) -> ConsentEntry:
+    return ConsentEntry(
         purpose=c.purpose,
         decision=ConsentDecision(c.decision),
         given_by=ConsentGiver(c.given_by),
@@ -369,8 +441,6 @@ def _add_consent(victim: Victim, c: ConsentData, actor: Actor) -> ConsentEntry:
         at=c.at,
         recorded_by_id=actor.id,
     )
-    db.session.add(entry)
-    return entry
 
 
 UNDECIDED_DUPLICATE = _l(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, gettext
 
@@ -19,15 +20,26 @@ def import_command(
     apply_row: Callable[[int, dict[str, str]], str],
     *,
     dry_run: bool = False,
+    batched: bool = False,
 ) -> None:
     """Run a CSV import as a CLI command: print each bad row as ``line L: reason`` and exit 1
-    having written nothing, or commit and print the counts."""
+    having written nothing, or commit and print the counts. ``batched``: see ``run_import``;
+    the rows are written by one flush here, and a refusal of the database ends the command
+    with its reason, having written nothing."""
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         try:
-            report: ImportReport = run_import(path, columns, apply_row)
+            report: ImportReport = run_import(path, columns, apply_row, batched=batched)
+            if batched and report.ok:
+                db.session.flush()
         except BadFile as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc
+        except sa.exc.IntegrityError as exc:
+            db.session.rollback()
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise click.ClickException(
+                gettext("the database refused the file (%(error)s)", error=detail)
+            ) from exc
         if not report.ok:
             db.session.rollback()
             for error in report.errors:

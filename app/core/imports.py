@@ -152,11 +152,16 @@ def run_import(
     path: str | Path,
     columns: tuple[str, ...],
     apply_row: Callable[[int, dict[str, str]], str],
+    *,
+    batched: bool = False,
 ) -> ImportReport:
     """Apply every row with ``apply_row(line, row) -> 'created'|'updated'|'unchanged'``.
 
     ``apply_row`` raises ``ImportRowError`` or ``DomainError`` for a bad row. The caller commits
-    when the report is ok and rolls back otherwise.
+    when the report is ok and rolls back otherwise. Each row is applied in a savepoint (which
+    flushes what the rows before it left pending), unless ``batched``: ``apply_row`` then
+    refuses a bad row before it changes anything and writes nothing itself, and the rows are
+    written together when the caller flushes or commits.
     """
     report = ImportReport()
     for line, row in read_rows(path, columns):
@@ -164,6 +169,9 @@ def run_import(
             report.errors.append(ImportRowError(line, row["__error__"]))
             continue
         try:
+            if batched:
+                report.count(apply_row(line, row))
+                continue
             with db.session.begin_nested():
                 report.count(apply_row(line, row))
         except ImportRowError as exc:

@@ -42,12 +42,13 @@ import datetime as dt
 import difflib
 import json
 import sys
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from app.agencies.models import Agency
@@ -64,8 +65,9 @@ from app.cases.intake import (
     check_intake,
 )
 from app.cases.models import Case, consent_in_force
+from app.cases.operations import next_references
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
-from app.core.db import utcnow
+from app.core.db import assign_ids, take_ids, utcnow
 from app.core.enums import (
     CASE_CLOSED,
     TRACK_ENDED,
@@ -99,8 +101,8 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.regions.models import Region
 from app.workflow import engine
-from app.workflow.registration import register_case
-from app.workflow.tracks import TrackSpec, check_track, create_tracks
+from app.workflow.registration import register_case, register_imported_case, registered_entry
+from app.workflow.tracks import TrackSpec, check_track, create_tracks, created_entry
 
 Actor = User | SystemActor
 DateLike = TypeVar("DateLike", dt.date, dt.datetime)
@@ -860,11 +862,12 @@ def find_imported(agency: Agency, external_id: str) -> int | None:
 
 
 class Lookups:
-    """What the lines of one import look up, read once: region codes, agencies by code, case
-    managers."""
+    """What the lines of one import look up, read once: region codes (and the regions a batch
+    names), agencies by code, case managers."""
 
     def __init__(self) -> None:
         self.region_codes: set[str] = set(db.session.scalars(select(Region.code)))
+        self._regions: dict[str, Region | None] = {}
         self._agencies: dict[str, Agency | None] = {}
         self._managers: dict[tuple[str, int], tuple[User | None, Problem | None]] = {}
 
@@ -879,38 +882,43 @@ class Lookups:
             self._managers[key] = _case_manager(email, agency)
         return self._managers[key]
 
+    def load_regions(self, codes: Iterable[str]) -> None:
+        """Read the regions of ``codes`` not read yet, in one query."""
+        missing = {code for code in codes if code and code not in self._regions}
+        if not missing:
+            return
+        found = {
+            region.code: region
+            for region in db.session.scalars(select(Region).where(Region.code.in_(missing)))
+        }
+        for code in missing:
+            self._regions[code] = found.get(code)
 
-def import_case(
-    parsed: ParsedCase,
-    *,
-    actor: Actor,
-    dry_run: bool = False,
-    now: dt.datetime | None = None,
-    lookups: Lookups | None = None,
-) -> Outcome:
-    """Import one parsed record: ``skipped`` when its ``(agency, external_id)`` is already
-    there (nothing changes), ``rejected`` with the reason when a rule is broken (nothing is
-    written), else ``imported``. With ``dry_run`` everything is checked and written inside a
-    savepoint that is then rolled back. Never commits. ``lookups`` lets the lines of one file
-    share what they look up."""
-    now = now or utcnow()
-    lookups = lookups or Lookups()
-    agency = lookups.agency(parsed.agency_code)
-    if agency is None:
-        return Outcome(
-            "rejected",
-            describe(
-                [
-                    Problem(
-                        "agency", _l('No agency has the code "%(code)s".', code=parsed.agency_code)
-                    )
-                ]
-            ),
+    def region(self, code: str | None) -> Region | None:
+        if not code:
+            return None
+        self.load_regions([code])
+        return self._regions[code]
+
+    def imported(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """The cases already there among ``keys`` ``(agency id, external_id)``, in one query."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        rows = db.session.execute(
+            select(Case.agency_id, Case.external_id, Case.id).where(
+                tuple_(Case.agency_id, Case.external_id).in_(sorted(wanted))
+            )
         )
-    existing = find_imported(agency, parsed.external_id)
-    if existing is not None:
-        return Outcome("skipped", case_id=existing)
+        return {(agency_id, external_id): case_id for agency_id, external_id, case_id in rows}
 
+
+def check_record(
+    parsed: ParsedCase, agency: Agency, *, now: dt.datetime, lookups: Lookups
+) -> tuple[list[Problem], dict[str, Agency | None], User | None]:
+    """Every rule a record must satisfy before it is written (the intake form's, with the legacy
+    rules, and the history's): the problems, the providers the services name, and the case
+    manager the record names."""
     problems = [
         Problem(json_path(p.path), p.message)
         for p in check_intake(
@@ -927,8 +935,39 @@ def import_case(
         manager, problem = lookups.manager(parsed.case_manager_email, agency)
         if problem is not None:
             problems.append(problem)
+    return _unique(problems), providers, manager
+
+
+def _unknown_agency(code: str) -> str:
+    return describe([Problem("agency", _l('No agency has the code "%(code)s".', code=code))])
+
+
+def import_case(
+    parsed: ParsedCase,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    lookups: Lookups | None = None,
+) -> Outcome:
+    """Import one parsed record: ``skipped`` when its ``(agency, external_id)`` is already
+    there (nothing changes), ``rejected`` with the reason when a rule is broken (nothing is
+    written), else ``imported``. With ``dry_run`` everything is checked and written inside a
+    savepoint that is then rolled back. Never commits. ``lookups`` lets the lines of one file
+    share what they look up. (A whole file goes through ``import_lines``, which writes its
+    records in batches and comes back here only for a batch the database refused.)"""
+    now = now or utcnow()
+    lookups = lookups or Lookups()
+    agency = lookups.agency(parsed.agency_code)
+    if agency is None:
+        return Outcome("rejected", _unknown_agency(parsed.agency_code))
+    existing = find_imported(agency, parsed.external_id)
+    if existing is not None:
+        return Outcome("skipped", case_id=existing)
+
+    problems, providers, manager = check_record(parsed, agency, now=now, lookups=lookups)
     if problems:
-        return Outcome("rejected", describe(_unique(problems)))
+        return Outcome("rejected", describe(problems))
 
     try:
         with db.session.begin_nested():
@@ -988,43 +1027,56 @@ def _write(
         transition_kind="import",
     )
 
-    state = CaseState(parsed.status)
     case.assessment_completed_at = parsed.assessment_completed_at
     if manager is not None:
         case.case_manager_id = manager.id
     db.session.flush()
 
-    tracks = create_tracks(
-        case,
-        [
-            TrackSpec(
-                victim=case.victims[s.victim_position - 1],
-                service_type=s.type,
-                provider=providers.get(s.provider_code) if s.provider_code else None,
-                state=s.status,
-                started_at=s.started_at,
-                ended_at=s.ended_at,
-                end_reason=s.end_reason,
-                target_date=s.target_date,
-                at=s.ended_at or s.started_at or received,
-                planned_at=planned_at(s, parsed),
-            )
-            for s in parsed.services
-        ],
-        actor=actor,
-        kind="import",
-    )
+    tracks = create_tracks(case, _track_specs(parsed, case, providers), actor=actor, kind="import")
+    _arrive(case, parsed, actor=actor)
+    db.session.flush()
+    _imported_entry(case, parsed, len(tracks), actor)
+    return case
+
+
+def _track_specs(
+    parsed: ParsedCase, case: Case, providers: dict[str, Agency | None]
+) -> list[TrackSpec]:
+    received = parsed.intake.received_at
+    assert received is not None
+    return [
+        TrackSpec(
+            victim=case.victims[s.victim_position - 1],
+            service_type=s.type,
+            provider=providers.get(s.provider_code) if s.provider_code else None,
+            state=s.status,
+            started_at=s.started_at,
+            ended_at=s.ended_at,
+            end_reason=s.end_reason,
+            target_date=s.target_date,
+            at=s.ended_at or s.started_at or received,
+            planned_at=planned_at(s, parsed),
+        )
+        for s in parsed.services
+    ]
+
+
+def _arrive(case: Case, parsed: ParsedCase, *, actor: Actor) -> None:
+    """The case arrives in the state its record gives (an engine event of its own), with its
+    closing time and reason (CHECK closed_iff_closed_at): dated ``closed_at`` for a closed case,
+    else the latest time the record holds (module docstring)."""
+    state = CaseState(parsed.status)
     if state is not CaseState.DITERIMA:
-        known = [received, parsed.assessment_completed_at]
-        known += [t.started_at for t in tracks] + [t.ended_at for t in tracks]
+        known = [parsed.intake.received_at, parsed.assessment_completed_at]
+        known += [s.started_at for s in parsed.services] + [s.ended_at for s in parsed.services]
         at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
         assert at is not None, "a case past diterima has a closing or a track time (parse_case)"
-        # the case arrives in the state its record gives: an engine event of its own
         engine.import_state(case, state, actor=actor, at=at, reason=parsed.closed_reason)
-    # with its state (CHECK closed_iff_closed_at)
     case.closed_at = parsed.closed_at
     case.closed_reason = parsed.closed_reason
-    db.session.flush()
+
+
+def _imported_entry(case: Case, parsed: ParsedCase, tracks: int, actor: Actor) -> None:
     record(
         actor,
         "case.import",
@@ -1033,11 +1085,73 @@ def _write(
         {
             "external_id": parsed.external_id,
             "reference": case.reference,
-            "state": state.value,
-            "tracks": len(tracks),
+            "state": parsed.status,
+            "tracks": tracks,
         },
     )
-    return case
+
+
+@dataclass
+class _Ready:
+    """A line that passed every check, waiting for its batch to be written."""
+
+    line: int
+    parsed: ParsedCase
+    agency: Agency
+    providers: dict[str, Agency | None]
+    manager: User | None
+
+
+def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None:
+    """Write checked records together, as ``_write`` writes each: the same rows, transitions
+    (each case's in the order ``_write`` adds them) and audit entries, in two flushes for the
+    whole batch instead of several per case, with one counter update per agency and year for
+    the references. The caller holds the savepoint: a refusal of the database leaves nothing."""
+    lookups.load_regions(
+        code
+        for ready in batch
+        for code in [
+            ready.parsed.intake.incident_region_code,
+            *(v.domicile_region_code for v in ready.parsed.intake.victims),
+        ]
+        if code
+    )
+    references = next_references(
+        [(ready.agency, ready.parsed.intake.received_at) for ready in batch]  # type: ignore[misc]
+    )
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    case_ids = take_ids(db.session, Case.__table__, len(batch)) if postgres else []
+    written = []
+    with db.session.no_autoflush:
+        for i, (ready, reference) in enumerate(zip(batch, references, strict=True)):
+            parsed = ready.parsed
+            case = register_imported_case(
+                parsed.intake,
+                agency=ready.agency,
+                actor=actor,
+                reference=reference,
+                external_id=parsed.external_id,
+                region=lookups.region,
+            )
+            if postgres:
+                case.id = case_ids[i]
+            else:  # SQLite (the embedded demo): no sequence to take ids from
+                db.session.flush()
+            case.assessment_completed_at = parsed.assessment_completed_at
+            if ready.manager is not None:
+                case.case_manager_id = ready.manager.id
+            specs = _track_specs(parsed, case, ready.providers)
+            tracks = create_tracks(case, specs, actor=actor, kind="import", batch=True)
+            _arrive(case, parsed, actor=actor)
+            written.append((case, parsed, specs, tracks))
+        assign_ids(db.session)
+    db.session.flush()
+    for case, parsed, specs, tracks in written:
+        registered_entry(case, actor)
+        for spec, track in zip(specs, tracks, strict=True):
+            created_entry(case, spec, track, actor)
+        _imported_entry(case, parsed, len(tracks), actor)
+    db.session.flush()
 
 
 def planned_at(service: ServiceData, parsed: ParsedCase) -> dt.datetime:
@@ -1138,31 +1252,139 @@ def read_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
             )
 
 
+# Lines written together: one batch of writes, and with ``commit`` one transaction (the chain
+# lock of the audit trail is held for one chunk at a time).
+CHUNK_SIZE = 500
+
+
+@dataclass
+class Progress:
+    """Where an import stands after a chunk: ``lines`` read of ``total`` (when known)."""
+
+    lines: int
+    total: int | None
+    result: ImportResult
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.lines / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.total is None or self.per_second <= 0:
+            return None
+        return max(self.total - self.lines, 0) / self.per_second
+
+
 def import_lines(
-    lines: Iterable[bytes | str], *, actor: Actor, now: dt.datetime | None = None
+    lines: Iterable[bytes | str],
+    *,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    chunk_size: int | None = None,
+    commit: Callable[[], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    total: int | None = None,
 ) -> ImportResult:
-    """Import every line; the caller commits (or rolls back for a dry run)."""
+    """Import every line, ``chunk_size`` lines at a time (default ``CHUNK_SIZE``): the chunk's
+    lines are read and checked, the cases already there found in one query, and the good
+    records written in one batch (``_write_batch``). ``commit`` (the CLI's): called after each
+    chunk, so what a chunk imported stays imported whatever happens to a later one, and running
+    the file again imports only what is missing; without it the caller commits (or rolls back a
+    dry run) at the end. ``progress`` is told after each chunk (``total``: the number of lines,
+    when known)."""
     result = ImportResult()
     now = now or utcnow()
+    chunk_size = chunk_size or CHUNK_SIZE
     lookups = Lookups()
+    started = time.perf_counter()
+    read = 0
+    chunk: list[tuple[int, Any]] = []
+
+    def finish_chunk() -> None:
+        _import_chunk(chunk, actor=actor, now=now, lookups=lookups, result=result)
+        chunk.clear()
+        if commit is not None:
+            commit()
+        if progress is not None:
+            progress(Progress(read, total, result, time.perf_counter() - started))
+
     for number, obj in read_lines(lines):
+        read = number
+        chunk.append((number, obj))
+        if len(chunk) >= chunk_size:
+            finish_chunk()
+    if chunk:
+        finish_chunk()
+    return result
+
+
+def _import_chunk(
+    chunk: list[tuple[int, Any]],
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    lookups: Lookups,
+    result: ImportResult,
+) -> None:
+    rejected: list[tuple[int, str]] = []
+    candidates: list[tuple[int, ParsedCase, Agency]] = []
+    for number, obj in chunk:
         if isinstance(obj, RecordError):
-            result.rejected.append((number, describe([Problem(obj.field or "", obj.message)])))
+            rejected.append((number, describe([Problem(obj.field or "", obj.message)])))
             continue
         try:
             parsed = parse_line(obj)
-            outcome = import_case(parsed, actor=actor, now=now, lookups=lookups)
         except RecordError as exc:
-            result.rejected.append((number, describe([Problem(exc.field or "", exc.message)])))
+            rejected.append((number, describe([Problem(exc.field or "", exc.message)])))
             continue
         except RecursionError:  # a value nested so deep that reading it recursed too far
-            # (a write in progress is inside import_case's savepoint, rolled back with it)
-            result.rejected.append((number, str(TOO_DEEP)))
+            rejected.append((number, str(TOO_DEEP)))
             continue
-        if outcome.status == "imported":
-            result.imported += 1
-        elif outcome.status == "skipped":
+        agency = lookups.agency(parsed.agency_code)
+        if agency is None:
+            rejected.append((number, _unknown_agency(parsed.agency_code)))
+            continue
+        candidates.append((number, parsed, agency))
+
+    there = lookups.imported((agency.id, parsed.external_id) for _, parsed, agency in candidates)
+    batch: list[_Ready] = []
+    coming: set[tuple[int, str]] = set()
+    for number, parsed, agency in candidates:
+        key = (agency.id, parsed.external_id)
+        if key in there or key in coming:  # imported before, or earlier in this chunk
             result.skipped += 1
-        else:
-            result.rejected.append((number, outcome.reason or ""))
-    return result
+            continue
+        try:
+            problems, providers, manager = check_record(parsed, agency, now=now, lookups=lookups)
+        except RecursionError:
+            rejected.append((number, str(TOO_DEEP)))
+            continue
+        if problems:
+            rejected.append((number, describe(problems)))
+            continue
+        batch.append(_Ready(number, parsed, agency, providers, manager))
+        coming.add(key)
+
+    if batch:
+        try:
+            with db.session.begin_nested():
+                _write_batch(batch, actor=actor, lookups=lookups)
+            result.imported += len(batch)
+        except (DomainError, IntegrityError, RecursionError):
+            # the database (or a rule only the write checks) refused a record of the batch:
+            # nothing of the batch is left; each record again on its own, so that one bad
+            # record is reported and the others import
+            for ready in batch:
+                try:
+                    outcome = import_case(ready.parsed, actor=actor, now=now, lookups=lookups)
+                except RecursionError:
+                    outcome = Outcome("rejected", str(TOO_DEEP))
+                if outcome.status == "imported":
+                    result.imported += 1
+                elif outcome.status == "skipped":
+                    result.skipped += 1
+                else:
+                    rejected.append((ready.line, outcome.reason or ""))
+    result.rejected += sorted(rejected)

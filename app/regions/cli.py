@@ -19,7 +19,6 @@ from app.core.cli import import_command
 from app.core.errors import DomainError, ImportRowError
 from app.core.imports import SeenKeys
 from app.regions import operations as ops
-from app.regions.queries import get_region_by_code
 
 REGION_COLUMNS = ("code", "name", "level", "parent_code")
 POPULATION_COLUMNS = ("region_code", "year", "sex", "age_from", "age_to", "count")
@@ -55,6 +54,7 @@ def import_regions(file: Path, dry_run: bool) -> None:
     """
     actor = SystemActor("import")
     seen = SeenKeys()
+    book = ops.ImportBook()
 
     def apply_row(line: int, row: dict[str, str]) -> str:
         code = row["code"]
@@ -66,13 +66,13 @@ def import_regions(file: Path, dry_run: bool) -> None:
         parent_code = row["parent_code"] or None
         try:
             _, outcome = ops.upsert_region(
-                code, row["name"], row["level"], parent_code, actor=actor
+                code, row["name"], row["level"], parent_code, actor=actor, book=book
             )
         except DomainError as exc:
             if (
                 exc.field == "parent_code"
                 and parent_code is not None
-                and get_region_by_code(parent_code) is None
+                and book.region(parent_code) is None
             ):
                 raise ImportRowError(
                     line,
@@ -84,7 +84,7 @@ def import_regions(file: Path, dry_run: bool) -> None:
             raise
         return outcome
 
-    import_command(file, REGION_COLUMNS, apply_row, dry_run=dry_run)
+    import_command(file, REGION_COLUMNS, apply_row, dry_run=dry_run, batched=True)
 
 
 def _integer(line: int, row: dict[str, str], column: str) -> int:
@@ -111,6 +111,7 @@ def import_population(file: Path, dry_run: bool) -> None:
     """
     actor = SystemActor("import")
     seen = SeenKeys()
+    book = ops.ImportBook()
 
     def apply_row(line: int, row: dict[str, str]) -> str:
         year = _integer(line, row, "year")
@@ -127,8 +128,8 @@ def import_population(file: Path, dry_run: bool) -> None:
                 ),
             )
         _, outcome = ops.upsert_population(
-            row["region_code"], year, row["sex"], age_from, age_to, count, actor=actor
+            row["region_code"], year, row["sex"], age_from, age_to, count, actor=actor, book=book
         )
         return outcome
 
-    import_command(file, POPULATION_COLUMNS, apply_row, dry_run=dry_run)
+    import_command(file, POPULATION_COLUMNS, apply_row, dry_run=dry_run, batched=True)

@@ -7,13 +7,14 @@ broken, then changes the rows, flushes and writes an audit entry. None of them c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit.operations import SystemActor, record
-from app.core.db import model_diff
+from app.core.db import IdPool, model_diff
 from app.core.enums import RegionLevel, Sex
 from app.core.errors import DomainError
 from app.core.labels import label
@@ -24,7 +25,44 @@ from app.regions.queries import get_population_row, get_region_by_code
 if TYPE_CHECKING:
     from app.auth.models import User
 
+
 # Kemendagri codes: 32, 32.73, 32.73.01, 32.73.01.1001 (ASCII digits only).
+class ImportBook:
+    """What one file of ``flask regions import`` or ``flask population import`` reads, read
+    once and kept up to date as its rows are applied: the regions by code, the population rows
+    of each region and year. A new row takes its id from the table's sequence (PostgreSQL, in
+    blocks), so it is audited without a flush of its own: the file is written by one flush, its
+    audit entries sealed together. Elsewhere (SQLite) each new row is flushed for its id."""
+
+    def __init__(self) -> None:
+        with db.session.no_autoflush:
+            self.regions: dict[str, Region] = {
+                r.code: r for r in db.session.scalars(select(Region))
+            }
+        self._population: dict[tuple[int, int], list[Population]] = {}
+        self._ids = IdPool(db.session)
+
+    def region(self, code: str) -> Region | None:
+        return self.regions.get(code)
+
+    def population(self, region: Region, year: int) -> list[Population]:
+        """The rows of ``region`` and ``year``: those stored, and those added since."""
+        key = (region.id, year)
+        if key not in self._population:
+            with db.session.no_autoflush:
+                self._population[key] = list(
+                    db.session.scalars(
+                        select(Population).where(
+                            Population.region_id == region.id, Population.year == year
+                        )
+                    )
+                )
+        return self._population[key]
+
+    def give_id(self, row: Region | Population) -> None:
+        self._ids.give(row)
+
+
 CODE_PATTERNS: dict[RegionLevel, re.Pattern[str]] = {
     RegionLevel.PROVINSI: re.compile(r"[0-9]{2}"),
     RegionLevel.KABKOTA: re.compile(r"[0-9]{2}\.[0-9]{2}"),
@@ -92,7 +130,12 @@ def _clean_parent_code(parent_code: str | None) -> str | None:
     return parent_code or None
 
 
-def _resolve_parent(code: str, level: RegionLevel, parent_code: str | None) -> Region | None:
+def _resolve_parent(
+    code: str,
+    level: RegionLevel,
+    parent_code: str | None,
+    find: Callable[[str], Region | None] = get_region_by_code,
+) -> Region | None:
     """The parent a new region of ``level`` with ``code`` must have, checked."""
     expected = level.parent_level
     if expected is None:
@@ -108,7 +151,7 @@ def _resolve_parent(code: str, level: RegionLevel, parent_code: str | None) -> R
             ),
             field="parent_code",
         )
-    parent = get_region_by_code(parent_code)
+    parent = find(parent_code)
     if parent is None:
         raise DomainError(
             _l("The parent region %(code)s does not exist.", code=parent_code),
@@ -150,22 +193,34 @@ def _region_state(region: Region) -> dict[str, Any]:
 
 
 def _insert_region(
-    code: str, name: str, level: RegionLevel, parent: Region | None, actor: User | SystemActor
+    code: str,
+    name: str,
+    level: RegionLevel,
+    parent: Region | None,
+    actor: User | SystemActor,
+    book: ImportBook | None = None,
 ) -> Region:
     region = Region(code=code, name=name, level=level, parent=parent)
     db.session.add(region)
-    db.session.flush()
+    if book is None:
+        db.session.flush()
+    else:
+        book.give_id(region)
+        book.regions[code] = region
     record(actor, "region.create", "region", region.id, _region_state(region))
     return region
 
 
-def _rename_region(region: Region, name: str, actor: User | SystemActor) -> bool:
+def _rename_region(
+    region: Region, name: str, actor: User | SystemActor, *, flush: bool = True
+) -> bool:
     """Give ``region`` a (checked) new name; False when it already had it."""
     if region.name == name:
         return False
     before = _region_state(region)
     region.name = name
-    db.session.flush()
+    if flush:
+        db.session.flush()
     record(actor, "region.update", "region", region.id, model_diff(before, _region_state(region)))
     return True
 
@@ -177,17 +232,20 @@ def upsert_region(
     parent_code: str | None,
     *,
     actor: User | SystemActor,
+    book: ImportBook | None = None,
 ) -> tuple[Region, str]:
     """Create the region ``code`` or bring its name up to date.
 
     Returns the region and ``"created"``, ``"updated"`` or ``"unchanged"``. The level and the
     parent of an existing code never change (a different one is refused): only the name may.
+    ``book``: the look-ups of a whole file (``flask regions import``), read once.
     """
     code = (code or "").strip()
     level = _check_level(level)
     name = _check_name(name)
     parent_code = _clean_parent_code(parent_code)
-    existing = get_region_by_code(code) if code else None
+    find = book.region if book is not None else get_region_by_code
+    existing = find(code) if code else None
     if existing is not None:
         if existing.level is not level:
             raise DomainError(
@@ -210,11 +268,11 @@ def upsert_region(
                 ),
                 field="parent_code",
             )
-        changed = _rename_region(existing, name, actor)
+        changed = _rename_region(existing, name, actor, flush=book is None)
         return existing, "updated" if changed else "unchanged"
     code = _check_code(code, level)
-    parent = _resolve_parent(code, level, parent_code)
-    return _insert_region(code, name, level, parent, actor), "created"
+    parent = _resolve_parent(code, level, parent_code, find)
+    return _insert_region(code, name, level, parent, actor, book), "created"
 
 
 def create_region(
@@ -328,15 +386,26 @@ def _check_no_overlap(
     age_to: int | None,
     *,
     exclude_id: int | None,
+    rows: list[Population] | None = None,
 ) -> None:
-    """The age ranges of one region, year and sex never overlap."""
-    rows = db.session.scalars(
-        select(Population)
-        .where(Population.region_id == region.id, Population.year == year, Population.sex == sex)
-        .order_by(Population.age_from)
-    )
+    """The age ranges of one region, year and sex never overlap. ``rows``: the region's rows of
+    ``year`` as an import's book holds them (else they are read)."""
+    if rows is None:
+        found = list(
+            db.session.scalars(
+                select(Population)
+                .where(
+                    Population.region_id == region.id,
+                    Population.year == year,
+                    Population.sex == sex,
+                )
+                .order_by(Population.age_from)
+            )
+        )
+    else:
+        found = sorted((r for r in rows if r.sex is sex), key=lambda r: r.age_from)
     top = AGE_MAX + 1 if age_to is None else age_to
-    for row in rows:
+    for row in found:
         if row.id == exclude_id:
             continue
         row_top = AGE_MAX + 1 if row.age_to is None else row.age_to
@@ -374,28 +443,43 @@ def _insert_population(
     age_to: int | None,
     count: int,
     actor: User | SystemActor,
+    *,
+    book: ImportBook | None = None,
 ) -> Population:
-    _check_no_overlap(region, year, sex, age_from, age_to, exclude_id=None)
+    rows = book.population(region, year) if book is not None else None
+    _check_no_overlap(region, year, sex, age_from, age_to, exclude_id=None, rows=rows)
     pop = Population(
         region=region, year=year, sex=sex, age_from=age_from, age_to=age_to, count=count
     )
     db.session.add(pop)
-    db.session.flush()
+    if book is None:
+        db.session.flush()
+    else:
+        book.give_id(pop)
+        book.population(region, year).append(pop)
     record(actor, "population.create", "population", pop.id, _population_state(pop))
     return pop
 
 
 def _change_population(
-    pop: Population, age_to: int | None, count: int, actor: User | SystemActor
+    pop: Population,
+    age_to: int | None,
+    count: int,
+    actor: User | SystemActor,
+    *,
+    rows: list[Population] | None = None,
 ) -> bool:
     if pop.age_to == age_to and pop.count == count:
         return False
     if pop.age_to != age_to:
-        _check_no_overlap(pop.region, pop.year, pop.sex, pop.age_from, age_to, exclude_id=pop.id)
+        _check_no_overlap(
+            pop.region, pop.year, pop.sex, pop.age_from, age_to, exclude_id=pop.id, rows=rows
+        )
     before = _population_state(pop)
     pop.age_to = age_to
     pop.count = count
-    db.session.flush()
+    if rows is None:
+        db.session.flush()
     record(
         actor, "population.update", "population", pop.id, model_diff(before, _population_state(pop))
     )
@@ -411,14 +495,17 @@ def upsert_population(
     count: int,
     *,
     actor: User | SystemActor,
+    book: ImportBook | None = None,
 ) -> tuple[Population, str]:
     """Create or update the figure of (region, year, sex, age_from).
 
     A row with the same lowest age is the same row: its highest age and count are updated.
-    Returns the row and ``"created"``, ``"updated"`` or ``"unchanged"``.
+    Returns the row and ``"created"``, ``"updated"`` or ``"unchanged"``. ``book``: the
+    look-ups of a whole file (``flask population import``), read once.
     """
     region_code = (region_code or "").strip()
-    region = get_region_by_code(region_code) if region_code else None
+    find = book.region if book is not None else get_region_by_code
+    region = find(region_code) if region_code else None
     if region is None:
         raise DomainError(
             _l("The region %(code)s does not exist.", code=region_code or "—"),
@@ -428,11 +515,17 @@ def upsert_population(
     sex = _check_sex(sex)
     age_from, age_to = _check_ages(age_from, age_to)
     count = _check_count(count)
-    existing = get_population_row(region.id, year, sex, age_from)
+    if book is None:
+        existing = get_population_row(region.id, year, sex, age_from)
+        rows = None
+    else:
+        rows = book.population(region, year)
+        existing = next((r for r in rows if r.sex is sex and r.age_from == age_from), None)
     if existing is not None:
-        changed = _change_population(existing, age_to, count, actor)
+        changed = _change_population(existing, age_to, count, actor, rows=rows)
         return existing, "updated" if changed else "unchanged"
-    return _insert_population(region, year, sex, age_from, age_to, count, actor), "created"
+    pop = _insert_population(region, year, sex, age_from, age_to, count, actor, book=book)
+    return pop, "created"
 
 
 def create_population(

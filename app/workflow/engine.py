@@ -646,7 +646,7 @@ def import_state(
         raise DomainError(_l("Unknown state %(state)s.", state=state.value), field="status")
     case.state = state
     row = CaseTransition(
-        case_id=case.id,
+        case=case,  # an import's batch flushes the case and this row together
         at=at,
         **_actor_columns(actor),
         kind="import",
@@ -690,6 +690,30 @@ def begin_tracks(
                 **_actor_columns(actor),
                 kind="import" if imported else "workflow",
                 event="import" if imported else "plan",
+                from_state=None,
+                to_state=track.state.value,
+                reason=start.reason,
+                data=start.data,
+            )
+        )
+
+
+def import_tracks(tracks: list[tuple[ServiceTrack, TrackStart]], *, actor: Actor) -> None:
+    """``begin_tracks`` of an import's batch (``flask cases import``): the historical tracks
+    enter the state their records give, one row of kind ``import`` from nothing each. Nothing is
+    flushed here: each row names its track and case by relationship, so the batch writes the
+    cases, their tracks and these rows together, in the order they were added."""
+    for track, start in tracks:
+        track.state = start.state
+        db.session.add(track)
+        db.session.add(
+            CaseTransition(
+                case=track.case,
+                track=track,
+                at=start.at,
+                **_actor_columns(actor),
+                kind="import",
+                event="import",
                 from_state=None,
                 to_state=track.state.value,
                 reason=start.reason,

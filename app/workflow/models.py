@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.agencies.models import Agency
     from app.auth.models import User
     from app.cases.models import Case
+    from app.services.models import ServiceTrack
 
 
 class CaseTransition(Model):
@@ -55,6 +56,8 @@ class CaseTransition(Model):
     actor: Mapped[User | None] = relationship()
     # a case registered in the same flush has no id yet when its first row is written
     case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    # likewise a track an import's batch writes with its first row (engine.import_tracks)
+    track: Mapped[ServiceTrack | None] = relationship(foreign_keys=[track_id])
 
 
 class CaseTransfer(Model):

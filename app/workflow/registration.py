@@ -7,6 +7,7 @@ case). The case record itself — its people, consent, duplicate check — is fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
@@ -20,6 +21,7 @@ from app.cases.operations import (
     Actor,
     check_version,
     fill_case,
+    fill_new_case,
     next_reference,
     recheck_duplicate_niks,
     workflow_key_for,
@@ -31,6 +33,7 @@ from app.core.enums import CaseState, Risk
 from app.core.errors import DomainError
 from app.deadlines.operations import deadlines_for_registration
 from app.extensions import db
+from app.regions.models import Region
 from app.workflow import engine
 
 
@@ -99,6 +102,51 @@ def register_case(
     if not draft and case.risk is Risk.TINGGI and transition_kind != "import":
         notify_supervisors_high_risk(case)  # imported history is not news to anyone
     return case
+
+
+def register_imported_case(
+    intake: Intake,
+    *,
+    agency: Agency,
+    actor: Actor,
+    reference: str,
+    external_id: str,
+    region: Callable[[str | None], Region | None],
+) -> Case:
+    """``register_case(..., transition_kind="import")`` for one case of an import's batch
+    (``flask cases import``): the caller checked the record (``check_intake`` with the legacy
+    rules and the history's), reserved its ``reference`` (``next_references``) and resolves
+    region codes (``region``). Nothing is flushed or recorded here: the batch writes its cases
+    in one flush, then records each one's ``case.register`` entry (``registered_entry``)."""
+    case = Case(
+        agency=agency,
+        reference=reference,
+        registered_by_id=actor.id,
+        external_id=external_id,
+        workflow_key=workflow_key_for(intake.case_types),
+        workflow_version=1,
+    )
+    engine.open_draft(case)
+    engine.register(case, actor=actor, imported=True, at=intake.received_at)
+    db.session.add(case)
+    fill_new_case(case, intake, agency, actor, region=region)
+    return case
+
+
+def registered_entry(case: Case, actor: Actor) -> None:
+    """The audit entry of a registration (as ``register_case`` writes it), once ``case`` has
+    its id."""
+    record(
+        actor,
+        "case.register",
+        "case",
+        case.id,
+        {
+            "agency": case.agency.code,
+            "reference": case.reference,
+            "risk": case.risk and case.risk.value,
+        },
+    )
 
 
 def _start_deadlines(case: Case) -> None:

@@ -168,13 +168,25 @@ def create_track(
 
 
 def create_tracks(
-    case: Case, specs: list[TrackSpec], *, actor: Actor, kind: str = "workflow"
+    case: Case,
+    specs: list[TrackSpec],
+    *,
+    actor: Actor,
+    kind: str = "workflow",
+    batch: bool = False,
 ) -> list[ServiceTrack]:
     """Add service tracks to ``case`` (e.g. the tracks of an intervention plan) and record how
     each got to its state: one transition row from nothing to the state, of ``kind``
     ``workflow`` or ``import``, and one audit entry per track. All or nothing: the first broken
     rule raises ``DomainError`` (its ``field`` prefixed ``tracks-<i>-``) before anything is
-    written."""
+    written.
+
+    ``batch`` (``kind="import"`` only): the tracks of one case of an import's batch, whose
+    specs the import checked against the record they come from (``check_track``, one track per
+    victim and service): see ``import_tracks``."""
+    if batch:
+        assert kind == "import", "only an import writes its tracks in batches"
+        return import_tracks(case, specs, actor=actor)
     if not specs:
         return []
     existing = {
@@ -263,22 +275,70 @@ def create_tracks(
         imported=kind == "import",
     )
     for spec, track in zip(specs, tracks, strict=True):
-        provider_code = spec.provider.code if spec.provider is not None else None
-        record(
-            actor,
-            "track.create",
-            "case",
-            case.id,
-            {
-                "track": track.id,
-                "victim": spec.victim.label,
-                "service_type": track.service_type.value,
-                "state": track.state.value,
-                "provider": provider_code,
-            },
-        )
+        created_entry(case, spec, track, actor)
     db.session.flush()
     if kind != "import":  # imported history starts no clocks
         for track in tracks:
             deadlines_for_track(track, at=now)
+    return tracks
+
+
+def created_entry(case: Case, spec: TrackSpec, track: ServiceTrack, actor: Actor) -> None:
+    """The audit entry of a new track, once it has its id."""
+    record(
+        actor,
+        "track.create",
+        "case",
+        case.id,
+        {
+            "track": track.id,
+            "victim": spec.victim.label,
+            "service_type": track.service_type.value,
+            "state": track.state.value,
+            "provider": spec.provider.code if spec.provider is not None else None,
+        },
+    )
+
+
+def import_tracks(case: Case, specs: list[TrackSpec], *, actor: Actor) -> list[ServiceTrack]:
+    """``create_tracks(case, specs, kind="import")`` for one case of an import's batch: the
+    caller checked every spec (``check_track`` and one track per victim and service, as
+    ``flask cases import``'s ``check_history`` does) against the record it reads them from. The
+    tracks and their first rows are added, not flushed (``engine.import_tracks``); the caller
+    records each one's entry (``created_entry``) once the batch is flushed. Imported history
+    starts no clocks."""
+    now = utcnow()
+    tracks = [
+        ServiceTrack(
+            case=case,
+            victim=spec.victim,
+            service_type=ServiceType(spec.service_type),
+            provider=spec.provider,
+            target_date=spec.target_date,
+            started_at=spec.started_at,
+            ended_at=spec.ended_at,
+            end_reason=spec.end_reason or None,
+            planned_at=spec.planned_at or now,
+        )
+        for spec in specs
+    ]
+    engine.import_tracks(
+        [
+            (
+                track,
+                engine.TrackStart(
+                    state=TrackState(spec.state),
+                    at=spec.at or spec.ended_at or spec.started_at or now,
+                    reason=spec.reason,
+                    data={
+                        "service_type": track.service_type.value,
+                        "victim": spec.victim.label,
+                        "provider": spec.provider.code if spec.provider is not None else None,
+                    },
+                ),
+            )
+            for spec, track in zip(specs, tracks, strict=True)
+        ],
+        actor=actor,
+    )
     return tracks
