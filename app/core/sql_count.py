@@ -13,7 +13,7 @@ from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.core.extensions import db
 
 HEADER = "X-SQL-Statements"
 _COUNTER = "sql_statements"
