@@ -111,7 +111,8 @@ def instance_path() -> Path:
 
 
 def redis_url() -> str | None:
-    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    # database 0, the application's as in deploy/simpul.env.example (the tests use 1 to 15)
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
     if not url:
         return None
     parts = urllib.parse.urlsplit(url)

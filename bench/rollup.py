@@ -1,7 +1,8 @@
 """Benchmark: indicator rollups on the demo data (prints figures; no assertion).
 
-Creates a throw-away PostgreSQL database (``BENCH_DATABASE_URL`` or
-``postgresql://postgres@127.0.0.1:5432/simpul_bench``), loads the demo (240 cases), then times
+Creates a throw-away PostgreSQL database (``BENCH_ROLLUP_DATABASE_URL`` or
+``postgresql://postgres@127.0.0.1:5432/simpul_bench``; dropped first and at the end, so never the
+national benchmark's ``BENCH_DATABASE_URL``), loads the demo (240 cases), then times
 ``rollup`` for a month, a quarter and a year over every region, a second run of the year (nothing
 changes: the idempotent path), and ``flask indicators show`` for the city.
 """
@@ -14,7 +15,10 @@ import subprocess
 import sys
 import time
 
-URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/simpul_bench")
+URL = (
+    os.environ.get("BENCH_ROLLUP_DATABASE_URL")
+    or "postgresql://postgres@127.0.0.1:5432/simpul_bench"
+)
 
 
 def pg(*args: str) -> None:
