@@ -355,6 +355,8 @@ def prepare_accounts() -> dict[str, Any]:
         ).all()
         preferred = [s for s in subgts if s.key.value == "rehabilitasi_kesehatan"] or list(subgts)
 
+        bench_ids: list[int] = []
+
         def account(key: str, role: Role, scope: Any) -> dict[str, str]:
             email = f"bench-{key}@bench.invalid"
             user = db.session.scalar(sa.select(User).where(User.email == email))
@@ -373,6 +375,7 @@ def prepare_accounts() -> dict[str, Any]:
                 secret = ops.pending_totp_secret(user)
                 ops.enable_totp(user, pyotp.TOTP(secret).now())
             db.session.flush()
+            bench_ids.append(user.id)
             return {"email": email, "totp": user.totp_secret or ""}
 
         accounts = {
@@ -402,7 +405,13 @@ def prepare_accounts() -> dict[str, Any]:
             .order_by(sa.func.random())
             .limit(1)
         ).first()
-        latest = db.session.scalar(sa.select(sa.func.max(Case.received_at)).where(*seen))
+        # the data's own latest case, not one of the complaints earlier runs registered
+        latest = db.session.scalar(
+            sa.select(sa.func.max(Case.received_at)).where(
+                *seen,
+                sa.or_(Case.registered_by_id.is_(None), Case.registered_by_id.not_in(bench_ids)),
+            )
+        )
         latest = latest or dt.datetime.now(dt.UTC)
         # the month before the latest case's month: complete in the data, already begun
         month = latest.replace(day=1) - dt.timedelta(days=1)
