@@ -81,7 +81,18 @@ translations: $(STAMP) ## extract strings, update the catalogues, compile
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) compile-translations
 
-bench: $(DEV_STAMP) ## run the benchmarks (prints figures)
-	@for script in bench/*.py; do [ -e "$$script" ] || continue; $(BIN)/python "$$script"; done
+# The national benchmark (bench/national.py): BENCH_CASES cases generated into a database of
+# their own (or BENCH_DATABASE_URL, reused when it holds cases), gunicorn as deployed, every page
+# under load beside its target; figures printed and written to bench/results/. Quick run:
+# `make bench BENCH_CASES=300`. docs/scaling.md says how to read it.
+BENCH_CASES ?= 1000000
+BENCH_DATABASE_URL ?=
+export BENCH_CASES BENCH_DATABASE_URL
 
-.PHONY: help install compile-translations run logins test lint fmt db-upgrade db-revision worker beat translations bench
+bench: $(DEV_STAMP) compile-translations ## the national benchmark: make bench [BENCH_CASES=N] [BENCH_DATABASE_URL=URL]
+	$(BIN)/python bench/national.py
+
+bench-rollup: $(DEV_STAMP) ## the rollup benchmark alone, on the demo data (prints figures)
+	$(BIN)/python bench/rollup.py
+
+.PHONY: help install compile-translations run logins test lint fmt db-upgrade db-revision worker beat translations bench bench-rollup

@@ -26,6 +26,7 @@ from app.core.keys_cli import init_app as init_keys
 from app.core.outbox import init_outbox
 from app.core.proxy import TrustedProxyFix, parse_trusted_proxies
 from app.core.schedule import init_schedule
+from app.core.sql_count import init_sql_count
 from app.core.static_files import init_static_files
 from app.core.tasks import celery_dispatcher, inprocess_dispatcher
 from app.core.templating import init_templating
@@ -195,6 +196,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     celery_init_app(app)
+    init_sql_count(app)  # before the commit point: its header counts the commit's statements
     init_request_handling(app)
     init_static_files(app)
     init_schedule(app)

@@ -292,6 +292,14 @@ SETTINGS: tuple[Setting, ...] = (
         "(always the server), `off` (beat or cron with `flask schedule run-due`).",
     ),
     Setting(
+        "SQL_COUNT_HEADER",
+        False,
+        _bool,
+        "Benchmarks only: each response carries `X-SQL-Statements`, the number of SQL "
+        "statements the request ran (counted with SQLAlchemy events), read by `make bench`. "
+        "Leave off in production.",
+    ),
+    Setting(
         "BASE_URL",
         "http://127.0.0.1:5000",
         _str,
