@@ -108,6 +108,17 @@ class Case(Model):
         sa.Index("ix_cases_agency_state", "agency_id", "state"),
         # the indicators select a period's victims by their first registration
         sa.Index("ix_cases_first_received_at", "first_received_at"),
+        # the case list walks an agency's cases newest first and pages by (received_at, id)
+        sa.Index("ix_cases_agency_received_at_id", "agency_id", "received_at", "id"),
+        # the cases an agency took over by transfer (its people may read the case they came
+        # from): few rows, so a partial index
+        sa.Index(
+            "ix_cases_agency_transferred_from",
+            "agency_id",
+            "transferred_from_id",
+            postgresql_where=sa.text("transferred_from_id IS NOT NULL"),
+            sqlite_where=sa.text("transferred_from_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,7 +177,7 @@ class Case(Model):
     )
     # the case of another agency this one was transferred from (channel pelimpahan_masuk)
     transferred_from_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("cases.id", ondelete="RESTRICT")
+        sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True
     )
     # the first registration of the people of this case: its own, or for a case received by
     # transfer that of the case it came from (followed back to the first). The indicators count

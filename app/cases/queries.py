@@ -196,24 +196,17 @@ def _filter_conditions(
         conditions.append(first_response_overdue_condition(now, entity))
     term = (filters.search or "").strip()
     if term:
-        # A reference by its start or any other part of it (looked for among the user's own
-        # cases, which the scope's indexes find first; ``reference_prefix`` makes the start of a
-        # reference an index range); a victim only by the exact full name (blind index): the
-        # name itself is never searchable, and the scope still applies.
+        # A reference by any part of it, looked for among the user's own cases only (the scope's
+        # indexes find them first, so the cost is bounded by the biggest agency, not the
+        # country); a victim only by the exact full name (blind index): the name itself is never
+        # searchable, and the scope still applies.
         conditions.append(
             or_(
-                reference_prefix(entity, term),
                 entity.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
                 entity.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
             )
         )
     return conditions
-
-
-def reference_prefix(entity: Any, term: str) -> ColumnElement[bool]:
-    """The references that start with ``term``, in any case: ``upper(reference) LIKE 'TERM%'``,
-    the range that ``ix_cases_reference_upper_prefix`` serves (``text_pattern_ops``)."""
-    return func.upper(entity.reference).like(f"{_escape_like(term.upper())}%", escape="\\")
 
 
 def _branch_conditions(
@@ -374,24 +367,30 @@ def _visible_ids(
     limit: int | None = None,
 ) -> Any:
     """The ids of the user's cases matching ``filters``: a UNION of one SELECT per part of the
-    scope (``_branch_conditions``), each with the filters, and — for one page — its own order,
-    cursor and limit, so that each part stops after ``limit`` rows of its index."""
+    scope (``_branch_conditions``), each with the filters and at most ``limit`` rows. With a
+    ``sort``, each part also carries the sort keys (columns ``k0``, ``k1``…), takes its rows in
+    that order after ``cursor`` (backwards: before it), so that it stops after ``limit`` rows of
+    its index, and the page is cut from the union without touching any other case."""
     selects = []
     entity = aliased(Case)
     for part in _branch_conditions(user, entity):
-        query = select(entity.id.label("id")).where(
-            part, *_filter_conditions(user, filters, entity, now)
-        )
-        if sort is not None and limit is not None:
+        conditions = [part, *_filter_conditions(user, filters, entity, now)]
+        if sort is None:
+            query = select(entity.id.label("id")).where(*conditions)
+        else:
             order = _order(sort, entity)
             if backwards:
                 order = _flipped(order)
             if cursor is not None:
-                query = query.where(_after(order, cursor))
-            query = query.order_by(*_order_by(order)).limit(limit)
+                conditions.append(_after(order, cursor))
+            keys = [expr.label(f"k{i}") for i, (expr, _kind, _desc) in enumerate(order[:-1])]
+            query = select(entity.id.label("id"), *keys).where(*conditions)
+            query = query.order_by(*_order_by(order))
+        if limit is not None:
+            query = query.limit(limit)
         # each part as a subquery of its own: a compound SELECT may not order or limit its
         # members directly everywhere (SQLite)
-        selects.append(select(query.subquery().c.id))
+        selects.append(select(query.subquery()))
     return union(*selects).subquery()
 
 
@@ -448,7 +447,7 @@ def _capped_count(user: User, filters: CaseFilters, now: dt.datetime) -> tuple[i
     """The number of matching cases, up to ``COUNT_CAP``, and whether there are more. Each part
     of the scope stops at ``COUNT_CAP + 1`` rows: their union holds more than the cap exactly
     when the whole does."""
-    ids = _visible_ids(user, filters, now, sort=filters.sort, cursor=None, limit=COUNT_CAP + 1)
+    ids = _visible_ids(user, filters, now, limit=COUNT_CAP + 1)
     found = db.session.scalar(select(func.count()).select_from(ids)) or 0
     return min(found, COUNT_CAP), found > COUNT_CAP
 
@@ -471,67 +470,66 @@ def page_of_cases_for(
     sort = filters.sort if filters.sort in SORTS else "-received_at"
     after_values = decode_cursor(after, sort)
     before_values = None if after_values else decode_cursor(before, sort)
-    offset = 0
-    if after_values is None and before_values is None and page and page > 1:
-        offset = (page - 1) * per_page
+    cursor = after_values or before_values
     backwards = before_values is not None
+    offset = (page - 1) * per_page if cursor is None and page and page > 1 else 0
+    # A page by number within the cap: one query reads the keys of the matching cases up to the
+    # cap, which gives the count and the page at once (a search reads its matches once).
+    counting = cursor is None and offset + per_page <= COUNT_CAP
     ids = _visible_ids(
         user,
         filters,
         now,
         sort=sort,
-        cursor=after_values or before_values,
+        cursor=cursor,
         backwards=backwards,
-        limit=offset + per_page + 1,
+        limit=COUNT_CAP + 1 if counting else offset + per_page + 1,
     )
     order = _order(sort, Case)
     if backwards:
         order = _flipped(order)
-    rows = list(
-        db.session.scalars(
-            select(Case)
-            .where(Case.id.in_(select(ids.c.id)))
-            .options(selectinload(Case.types), selectinload(Case.case_manager))
-            .order_by(*_order_by(order))
-            .offset(offset)
-            .limit(per_page + 1)
-        )
+    # the keys and ids of the page, cut from the union; only its cases are read in full
+    in_union = [ids.c[f"k{i}"] for i in range(len(order) - 1)] + [ids.c.id]
+    keyed_query = select(*in_union).order_by(
+        *_order_by([(c, kind, desc) for c, (_e, kind, desc) in zip(in_union, order, strict=True)])
     )
-    more = len(rows) > per_page
-    items = rows[:per_page]
+    if counting:
+        matching = db.session.execute(keyed_query).all()
+        total, capped = min(len(matching), COUNT_CAP), len(matching) > COUNT_CAP
+        keyed = matching[offset : offset + per_page + 1]
+    else:
+        keyed = db.session.execute(keyed_query.offset(offset).limit(per_page + 1)).all()
+        total, capped = _capped_count(user, filters, now)
+    more = len(keyed) > per_page
+    keyed = keyed[:per_page]
     if backwards:
-        items.reverse()
-    first_keys = _row_keys(items[0], sort) if items else None
-    last_keys = _row_keys(items[-1], sort) if items else None
+        keyed.reverse()
+    loaded = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                select(Case)
+                .where(Case.id.in_([row[-1] for row in keyed]))
+                .options(selectinload(Case.types), selectinload(Case.case_manager))
+            )
+        }
+        if keyed
+        else {}
+    )
+    items = [loaded[row[-1]] for row in keyed if row[-1] in loaded]
     if backwards:
         has_prev, has_next = more, True
     else:
-        has_prev, has_next = after_values is not None or offset > 0, more
-    total, capped = _capped_count(user, filters, now)
+        has_prev, has_next = cursor is not None or offset > 0, more
     return CasePage(
         items=items,
         total=total,
         total_capped=capped,
         per_page=per_page,
-        next_cursor=encode_cursor(last_keys) if has_next and last_keys else None,
-        prev_cursor=encode_cursor(first_keys) if has_prev and first_keys else None,
-        number=None if after_values or before_values else (page or 1),
+        next_cursor=encode_cursor(keyed[-1]) if has_next and keyed else None,
+        prev_cursor=encode_cursor(keyed[0]) if has_prev and keyed else None,
+        number=None if cursor else (page or 1),
     )
-
-
-def _row_keys(case_: Case, sort: str) -> list[Any]:
-    """The keyset of a loaded case under ``sort``, as ``_order`` computes it in SQL."""
-    name = sort.lstrip("-")
-    keys: list[Any]
-    if name == "received_at":
-        keys = [case_.received_at]
-    elif name == "reference":
-        keys = [case_.reference is None, case_.reference or ""]
-    elif name == "risk":
-        keys = [{Risk.TINGGI: 3, Risk.SEDANG: 2, Risk.RENDAH: 1}.get(case_.risk, 4)]  # type: ignore[call-overload]
-    else:
-        keys = [str(case_.state)]
-    return [*keys, case_.id]
 
 
 def victim_counts(case_ids: list[int]) -> dict[int, int]:
