@@ -260,7 +260,7 @@ def _risk_rank(entity: Any) -> ColumnElement[int]:
 _SORT_KEYS: dict[str, tuple[tuple[KeyOf, str], ...]] = {
     "received_at": ((lambda e: e.received_at, "datetime"),),
     "reference": (
-        (lambda e: e.reference.is_(None), "bool"),
+        (lambda e: sql_case((e.reference.is_(None), 1), else_=0), "int"),
         (lambda e: func.coalesce(e.reference, ""), "str"),
     ),
     "risk": ((_risk_rank, "int"),),
@@ -309,7 +309,6 @@ def decode_cursor(token: str | None, sort: str) -> list[Any] | None:
 _PLAIN_KINDS: dict[str, Callable[[Any], bool]] = {
     "int": lambda v: type(v) is int and 0 <= v <= MAX_ID,
     "str": lambda v: isinstance(v, str) and len(v) <= 100,
-    "bool": lambda v: isinstance(v, bool),
 }
 
 
