@@ -188,7 +188,10 @@ def _statements(client, requests):
         with count_statements() as counted:
             response = client.open(url, method=method, data=data)
         assert response.status_code == 200, (url, response.status_code)
-        counts.append(counted.n)
+        # the test's savepoints around the request left out
+        counts.append(
+            sum(1 for s in counted.statements if not s.startswith(("SAVEPOINT", "RELEASE")))
+        )
     return counts
 
 
@@ -209,9 +212,10 @@ def test_the_list_runs_the_same_statements_whatever_the_number_of_cases(client, 
             ("GET", page_two, None),
         ]
 
+    client.get("/kasus")  # what a session does once (its first request) is not counted
     few = _statements(client, requests())
     for _ in range(40):
         create_case(agency, actor=supervisor)
     many = _statements(client, requests())
     assert many == few, (few, many)
-    assert max(many) <= 16, many
+    assert max(many) <= 12, many
