@@ -118,7 +118,7 @@ def test_the_board_page_is_paginated(
     first = client.get("/subgt").get_data(as_text=True)
     second = client.get("/subgt?page=2").get_data(as_text=True)
     assert first.count("data-track=") == 4 and second.count("data-track=") == 2
-    assert "6 services" in first and 'data-count="total">6<' in second
+    assert "6 layanan" in first and 'data-count="total">6<' in second
     assert "page=2" in first
     assert client.get("/subgt?page=99").status_code == 200
 
@@ -133,12 +133,12 @@ def test_the_board_runs_the_same_statements_whatever_its_size(
     def statements() -> list[int]:
         counts = []
         for url in ("/subgt", "/subgt?overdue=y", "/subgt?state=semua&page=1"):
+            client.get(url)  # once before: what the test left pending is not the page's
             with count_statements() as counted:
                 assert client.get(url).status_code == 200
             counts.append(queries_run(counted))
         return counts
 
-    client.get("/subgt")  # what a session does once (its first request) is not counted
     few = statements()
     add_tracks(w, 20, start=2)
     many = statements()
