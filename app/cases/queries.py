@@ -493,11 +493,11 @@ def page_of_cases_for(
         *_order_by([(c, kind, desc) for c, (_e, kind, desc) in zip(in_union, order, strict=True)])
     )
     if counting:
-        matching = db.session.execute(keyed_query).all()
+        matching = list(db.session.execute(keyed_query).tuples())
         total, capped = min(len(matching), COUNT_CAP), len(matching) > COUNT_CAP
         keyed = matching[offset : offset + per_page + 1]
     else:
-        keyed = db.session.execute(keyed_query.offset(offset).limit(per_page + 1)).all()
+        keyed = list(db.session.execute(keyed_query.offset(offset).limit(per_page + 1)).tuples())
         total, capped = _capped_count(user, filters, now)
     more = len(keyed) > per_page
     keyed = keyed[:per_page]
