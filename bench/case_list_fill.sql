@@ -2,7 +2,8 @@
 -- plans in docs/scaling.md. Written with INSERT ... SELECT generate_series into an empty database
 -- migrated with `flask db upgrade`; no audit trail, no identities (names are random blind-index
 -- values). Sizes: :cases cases over :agencies agencies (sizes skewed: the biggest holds ~2 %),
--- received over five years, one victim each, service tracks for a third of them.
+-- received over five years, one victim each, service tracks for a third of them, and a Sub GT
+-- (health) of the 60 biggest agencies with its coordinator (koordinator@bench.invalid).
 --
 --   psql -v cases=1000000 -v agencies=8000 -f bench/case_list_fill.sql DATABASE
 \set ON_ERROR_STOP on
@@ -105,5 +106,21 @@ SELECT id, id,
        received_at, CASE WHEN state = 'ditutup' THEN received_at + interval '50 days' END,
        received_at, received_at, 1, 1, received_at
 FROM cases WHERE id % 3 = 0;
+
+-- a Sub GT for health whose members are the 60 biggest agencies, and its coordinator
+INSERT INTO task_forces (region_id, name, created_at)
+SELECT min(id), 'Gugus Tugas Uji', now() FROM regions WHERE level = 'kabkota';
+INSERT INTO sub_task_forces (task_force_id, key)
+SELECT id, 'rehabilitasi_kesehatan' FROM task_forces WHERE name = 'Gugus Tugas Uji';
+INSERT INTO sub_task_force_members (sub_task_force_id, agency_id)
+SELECT s.id, a FROM sub_task_forces s, generate_series(1, 60) a
+WHERE s.key = 'rehabilitasi_kesehatan';
+INSERT INTO users (email, name, password_hash, active, session_generation, created_at, updated_at,
+                   password_changed_at, version, failed_logins)
+VALUES ('koordinator@bench.invalid', 'Koordinator Sub GT', '!', true, 0, now(), now(), now(), 1, 0);
+INSERT INTO role_grants (user_id, role, sub_task_force_id, created_at)
+SELECT u.id, 'koordinator_subgt', s.id, now()
+FROM users u, sub_task_forces s
+WHERE u.email = 'koordinator@bench.invalid' AND s.key = 'rehabilitasi_kesehatan';
 
 ANALYZE;

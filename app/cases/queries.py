@@ -472,9 +472,12 @@ def page_of_cases_for(
     cursor = after_values or before_values
     backwards = before_values is not None
     offset = (page - 1) * per_page if cursor is None and page and page > 1 else 0
-    # A page by number within the cap: one query reads the keys of the matching cases up to the
-    # cap, which gives the count and the page at once (a search reads its matches once).
-    counting = cursor is None and offset + per_page <= COUNT_CAP
+    # A search reads every case of the scope to match its term, for the page as for the count:
+    # one query reads the keys of the matches up to the cap and gives both. Otherwise the page
+    # and the count are two queries: a page's small LIMIT lets PostgreSQL walk the index and
+    # probe each case's filters, where a LIMIT of the count's size makes it read a filter's table.
+    searching = bool((filters.search or "").strip())
+    counting = searching and cursor is None and offset + per_page <= COUNT_CAP
     ids = _visible_ids(
         user,
         filters,
