@@ -111,7 +111,8 @@ class Case(Model):
         # the case list walks an agency's cases newest first and pages by (received_at, id)
         sa.Index("ix_cases_agency_received_at_id", "agency_id", "received_at", "id"),
         # the cases an agency took over by transfer (its people may read the case they came
-        # from): few rows, so a partial index
+        # from; ``took_over`` asks whether one came from a given case): few rows, so a partial
+        # index
         sa.Index(
             "ix_cases_agency_transferred_from",
             "agency_id",
@@ -177,7 +178,7 @@ class Case(Model):
     )
     # the case of another agency this one was transferred from (channel pelimpahan_masuk)
     transferred_from_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("cases.id", ondelete="RESTRICT")
     )
     # the first registration of the people of this case: its own, or for a case received by
     # transfer that of the case it came from (followed back to the first). The indicators count

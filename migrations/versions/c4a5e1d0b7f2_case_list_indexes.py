@@ -1,5 +1,5 @@
-"""case list indexes: an agency's cases by (received_at, id) for keyset pages, the cases an
-agency took over by transfer, and the case a transfer came from
+"""case list indexes: an agency's cases by (received_at, id) for keyset pages, and the cases
+an agency took over by transfer (partial: only those rows)
 
 Revision ID: c4a5e1d0b7f2
 Revises: 7030c4a575f9
@@ -31,13 +31,9 @@ def upgrade():
             postgresql_where=sa.text('transferred_from_id IS NOT NULL'),
             sqlite_where=sa.text('transferred_from_id IS NOT NULL'),
         )
-        batch_op.create_index(
-            batch_op.f('ix_cases_transferred_from_id'), ['transferred_from_id'], unique=False
-        )
 
 
 def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_cases_transferred_from_id'))
         batch_op.drop_index('ix_cases_agency_transferred_from')
         batch_op.drop_index('ix_cases_agency_received_at_id')
