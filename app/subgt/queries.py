@@ -320,6 +320,8 @@ class BoardPage:
     total: int
     page: int
     per_page: int
+    summary: Summary | None = None
+    """The counters of every row of these filters (not only the page's), when it has rows."""
 
     @property
     def pages(self) -> int:
@@ -359,20 +361,34 @@ def board_page(
     rows = _union(boards, filters, now)
     if rows is None:
         return BoardPage(items=[], total=0, page=page, per_page=per_page or 1)
-    query = sa.select(rows, sa.func.count().over().label("total")).order_by(
-        rows.c.overdue.desc(), rows.c.waiting_since, rows.c.track_id, rows.c.board_id
-    )
+    waiting = sa.case((rows.c.referral_state == ReferralState.DIKIRIM, 1), else_=0)
+    query = sa.select(
+        rows,
+        sa.func.count().over().label("total"),
+        sa.func.sum(waiting).over().label("waiting_total"),
+        sa.func.sum(rows.c.overdue).over().label("overdue_total"),
+    ).order_by(rows.c.overdue.desc(), rows.c.waiting_since, rows.c.track_id, rows.c.board_id)
     if per_page is not None:
         query = query.offset((page - 1) * per_page).limit(per_page)
     raw = db.session.execute(query).all()
-    total = raw[0].total if raw else 0
-    if not raw and page > 1:
-        total = board_summary(user, now, filters=filters, boards=boards).total
+    counted = (
+        Summary(
+            total=raw[0].total,
+            waiting_for_answer=int(raw[0].waiting_total),
+            overdue=int(raw[0].overdue_total),
+        )
+        if raw
+        else None
+    )
+    if counted is None and page > 1:
+        counted = board_summary(user, now, filters=filters, boards=boards)
+    total = counted.total if counted else 0
     return BoardPage(
         items=_as_rows(raw, {b.id: b for b in boards}, now),
         total=total,
         page=page,
         per_page=per_page or max(1, total),
+        summary=counted,
     )
 
 

@@ -87,7 +87,10 @@ def board() -> Any:
         filtered=form.filtered,
         page=page,
         rows=page.items,
-        summary=queries.board_summary(me, now, boards=boards),
+        # the counters are of the whole board: the page's own when it is unfiltered
+        summary=page.summary
+        if page.summary is not None and filters == queries.BoardFilters()
+        else queries.board_summary(me, now, boards=boards),
         metrics=_metrics(boards, now),
         fmt_decimal=fmt_decimal,
     )

@@ -92,6 +92,8 @@ def test_pages_follow_the_board_order_and_counters_match_the_rows(board_world: d
     assert [r.track_id for p in pages for r in p.items] == [r.track_id for r in everything]
     assert {p.total for p in pages} == {11}
     assert pages[0].pages == 3 and pages[0].has_next and not pages[2].has_next
+    # the page's own counters are those of every row, not of the page
+    assert pages[1].summary == queries.summary(everything) == pages[0].summary
 
     for filters in (
         BoardFilters(),
