@@ -108,6 +108,18 @@ class Case(Model):
         sa.Index("ix_cases_agency_state", "agency_id", "state"),
         # the indicators select a period's victims by their first registration
         sa.Index("ix_cases_first_received_at", "first_received_at"),
+        # the case list walks an agency's cases newest first and pages by (received_at, id)
+        sa.Index("ix_cases_agency_received_at_id", "agency_id", "received_at", "id"),
+        # the cases an agency took over by transfer (its people may read the case they came
+        # from; ``took_over`` asks whether one came from a given case): few rows, so a partial
+        # index
+        sa.Index(
+            "ix_cases_agency_transferred_from",
+            "agency_id",
+            "transferred_from_id",
+            postgresql_where=sa.text("transferred_from_id IS NOT NULL"),
+            sqlite_where=sa.text("transferred_from_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

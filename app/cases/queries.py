@@ -9,13 +9,15 @@ their own, narrower views). Anything outside the scope is answered as not found.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_, union
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, selectinload
 
@@ -34,6 +36,7 @@ from app.cases.models import (
     Victim,
     VictimViolenceType,
 )
+from app.core.bounds import MAX_ID
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
 from app.core.enums import CaseState, Risk, Role
@@ -42,38 +45,36 @@ from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
 from app.extensions import db
 from app.regions.models import Region
 
-if TYPE_CHECKING:
-    from flask_sqlalchemy.pagination import Pagination
+
+def _grant_scope(user: User, grant: RoleGrant, entity: Any) -> ColumnElement[bool] | None:
+    """The cases of ``entity`` (``Case`` or an alias) one grant lets the user work on: a
+    supervisor's agency; a case manager's own cases and unassigned ones they registered; an
+    intake officer's own registrations until a case manager is assigned. None for a grant that
+    gives no case."""
+    if grant.agency_id is None:
+        return None
+    if grant.role is Role.SUPERVISOR:
+        return entity.agency_id == grant.agency_id  # type: ignore[no-any-return]
+    if grant.role is Role.MANAJER_KASUS:
+        return and_(
+            entity.agency_id == grant.agency_id,
+            or_(
+                entity.case_manager_id == user.id,
+                and_(entity.case_manager_id.is_(None), entity.registered_by_id == user.id),
+            ),
+        )
+    if grant.role is Role.PETUGAS_PENGADUAN:
+        return and_(
+            entity.agency_id == grant.agency_id,
+            entity.case_manager_id.is_(None),
+            entity.registered_by_id == user.id,
+        )
+    return None
 
 
 def _own_scope(user: User, entity: Any) -> Any:
-    """The cases of ``entity`` (``Case`` or an alias) the user works on: a supervisor's agency;
-    a case manager's own cases and unassigned ones they registered; an intake officer's own
-    registrations until a case manager is assigned."""
-    clauses = []
-    for grant in user.grants:
-        if grant.agency_id is None:
-            continue
-        if grant.role is Role.SUPERVISOR:
-            clauses.append(entity.agency_id == grant.agency_id)
-        elif grant.role is Role.MANAJER_KASUS:
-            clauses.append(
-                and_(
-                    entity.agency_id == grant.agency_id,
-                    or_(
-                        entity.case_manager_id == user.id,
-                        and_(entity.case_manager_id.is_(None), entity.registered_by_id == user.id),
-                    ),
-                )
-            )
-        elif grant.role is Role.PETUGAS_PENGADUAN:
-            clauses.append(
-                and_(
-                    entity.agency_id == grant.agency_id,
-                    entity.case_manager_id.is_(None),
-                    entity.registered_by_id == user.id,
-                )
-            )
+    """The cases of ``entity`` (``Case`` or an alias) the user works on, through any grant."""
+    clauses = [c for grant in user.grants if (c := _grant_scope(user, grant, entity)) is not None]
     return or_(*clauses) if clauses else false()
 
 
@@ -81,18 +82,8 @@ def scope_condition(user: Any, *, break_glass: bool = True) -> Any:
     """The cases the user may see: those they work on, and — read-only, for its history — the
     case of another agency that one of them was transferred from (pelimpahan), and — read-only,
     until it expires — a case opened with break-the-glass (``app.breakglass``). With
-    ``break_glass=False``, the scope without those grants."""
-    own = _own_scope(user, Case)
-    received = aliased(Case)
-    transferred_from = select(received.transferred_from_id).where(
-        received.transferred_from_id.is_not(None), _own_scope(user, received)
-    )
-    if not break_glass or user.id is None:
-        return or_(own, Case.id.in_(transferred_from))
-    granted = select(BreakGlassGrant.case_id).where(
-        BreakGlassGrant.user_id == user.id, BreakGlassGrant.expires_at > utcnow()
-    )
-    return or_(own, Case.id.in_(transferred_from), Case.id.in_(granted))
+    ``break_glass=False``, the scope without those grants. The OR of ``_branch_conditions``."""
+    return or_(false(), *_branch_conditions(user, Case, break_glass=break_glass))
 
 
 def cases_visible_to(user: User) -> Select[tuple[Case]]:
@@ -124,29 +115,13 @@ class CaseFilters:
     overdue: bool = False  # only complaints whose first response is overdue
 
 
-_RISK_RANK = sql_case(
-    (Case.risk == Risk.TINGGI, 3), (Case.risk == Risk.SEDANG, 2), (Case.risk == Risk.RENDAH, 1)
-)
-
-SORTS: dict[str, ColumnElement[Any]] = {
-    "received_at": Case.received_at.asc(),
-    "-received_at": Case.received_at.desc(),
-    "reference": Case.reference.asc(),
-    "-reference": Case.reference.desc(),
-    "risk": _RISK_RANK.asc(),  # low to high
-    "-risk": _RISK_RANK.desc(),  # high risk first
-    "state": Case.state.asc(),
-    "-state": Case.state.desc(),
-}
-
-
-def first_response_overdue_condition(now: dt.datetime) -> Any:
+def first_response_overdue_condition(now: dt.datetime, entity: Any = Case) -> Any:
     """The case's first-response deadline (a stored row, domain.md §5) is past due and still
     open: not done, not cancelled. Imported history starts no clocks, so it is never overdue."""
     return (
         select(Deadline.id)
         .where(
-            Deadline.case_id == Case.id,
+            Deadline.case_id == entity.id,
             Deadline.track_id.is_(None),
             Deadline.code.in_(list(FIRST_RESPONSE_BY_RISK.values())),
             Deadline.completed_at.is_(None),
@@ -183,64 +158,381 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
-def list_cases_for(
-    user: User, filters: CaseFilters, *, now: dt.datetime | None = None
-) -> Select[tuple[Case]]:
-    """The user's cases matching ``filters``. A draft is listed only for its author: it is
-    unfinished work, not yet a case of the agency."""
-    query = cases_visible_to(user).where(
-        or_(Case.state != CaseState.DRAFT, Case.registered_by_id == user.id)
-    )
+def _filter_conditions(
+    user: User, filters: CaseFilters, entity: Any, now: dt.datetime
+) -> list[ColumnElement[bool]]:
+    """``filters``, and the rule that a draft is listed only for its author (it is unfinished
+    work, not yet a case of the agency), as conditions on ``entity`` (``Case`` or an alias)."""
+    conditions: list[ColumnElement[bool]] = [
+        or_(entity.state != CaseState.DRAFT, entity.registered_by_id == user.id)
+    ]
     if filters.state:
-        query = query.where(Case.state == filters.state)
+        conditions.append(entity.state == filters.state)
     if filters.case_type:
-        query = query.where(
-            Case.id.in_(
+        conditions.append(
+            entity.id.in_(
                 select(CaseTypeEntry.case_id).where(CaseTypeEntry.type == filters.case_type)
             )
         )
     if filters.risk:
-        query = query.where(Case.risk == filters.risk)
+        conditions.append(entity.risk == filters.risk)
     if filters.violence_type:
-        query = query.where(
-            Case.id.in_(
+        conditions.append(
+            entity.id.in_(
                 select(Victim.case_id)
                 .join(VictimViolenceType)
                 .where(VictimViolenceType.type == filters.violence_type)
             )
         )
     if filters.received_from:
-        query = query.where(Case.received_at >= _day_start(filters.received_from))
+        conditions.append(entity.received_at >= _day_start(filters.received_from))
     if filters.received_to:
-        query = query.where(
-            Case.received_at < _day_start(filters.received_to + dt.timedelta(days=1))
+        conditions.append(
+            entity.received_at < _day_start(filters.received_to + dt.timedelta(days=1))
         )
     if filters.case_manager_id:
-        query = query.where(Case.case_manager_id == filters.case_manager_id)
+        conditions.append(entity.case_manager_id == filters.case_manager_id)
     if filters.overdue:
-        query = query.where(first_response_overdue_condition(now or utcnow()))
+        conditions.append(first_response_overdue_condition(now, entity))
     term = (filters.search or "").strip()
     if term:
-        # A reference by any part of it; a victim only by the exact full name (blind index):
-        # the name itself is never searchable, and the scope above still applies.
-        query = query.where(
+        # A reference by any part of it, looked for among the user's own cases only (the scope's
+        # indexes find them first, so the cost is bounded by the biggest agency, not the
+        # country); a victim only by the exact full name (blind index): the name itself is never
+        # searchable, and the scope still applies.
+        conditions.append(
             or_(
-                Case.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
-                Case.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
+                entity.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
+                entity.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
             )
         )
-    order = SORTS.get(filters.sort, SORTS["-received_at"])
-    return query.options(selectinload(Case.types), selectinload(Case.case_manager)).order_by(
-        order, Case.id.desc()
+    return conditions
+
+
+def _branch_conditions(
+    user: User, entity: Any, *, break_glass: bool = True
+) -> list[ColumnElement[bool]]:
+    """``scope_condition`` cut into the parts that each have an index: one per grant of the user
+    (agency, and the case manager or the registering officer), the cases of another agency that
+    one of them was transferred from, the break-the-glass grants still running. Their union is
+    exactly the scope; each part alone lets PostgreSQL walk an index in the list's order instead
+    of testing the whole OR on every case of the country."""
+    parts = [
+        clause for grant in user.grants if (clause := _grant_scope(user, grant, entity)) is not None
+    ]
+    received = aliased(Case)
+    parts.append(
+        entity.id.in_(
+            select(received.transferred_from_id).where(
+                received.transferred_from_id.is_not(None), _own_scope(user, received)
+            )
+        )
+    )
+    if break_glass and user.id is not None:
+        parts.append(
+            entity.id.in_(
+                select(BreakGlassGrant.case_id).where(
+                    BreakGlassGrant.user_id == user.id, BreakGlassGrant.expires_at > utcnow()
+                )
+            )
+        )
+    return parts
+
+
+# --- the order of the list and its keyset cursor ----------------------------------------------
+
+# Each sort is a tuple of (key, kind) whose keys are never NULL (a NULL cannot be compared in a
+# cursor), followed by the case id, newest first, so that every row has one place. A draft has no
+# reference and no risk: it comes where PostgreSQL put them before (NULLs last going up, first
+# going down).
+KeyOf = Callable[[Any], ColumnElement[Any]]
+
+
+def _risk_rank(entity: Any) -> ColumnElement[int]:
+    return sql_case(
+        (entity.risk == Risk.TINGGI, 3),
+        (entity.risk == Risk.SEDANG, 2),
+        (entity.risk == Risk.RENDAH, 1),
+        else_=4,
     )
 
 
+_SORT_KEYS: dict[str, tuple[tuple[KeyOf, str], ...]] = {
+    "received_at": ((lambda e: e.received_at, "datetime"),),
+    "reference": (
+        (lambda e: sql_case((e.reference.is_(None), 1), else_=0), "int"),
+        (lambda e: func.coalesce(e.reference, ""), "str"),
+    ),
+    "risk": ((_risk_rank, "int"),),
+    "state": ((lambda e: e.state, "str"),),
+}
+
+SORTS: frozenset[str] = frozenset({name for key in _SORT_KEYS for name in (key, f"-{key}")})
+"""The sorts the list offers: a column, newest or highest first with a ``-``."""
+
+
+def _order(sort: str, entity: Any) -> list[tuple[ColumnElement[Any], str, bool]]:
+    """(expression, kind, descending) of each key of ``sort``, the case id last."""
+    name = sort if sort in SORTS else "-received_at"
+    descending = name.startswith("-")
+    keys = [(key(entity), kind, descending) for key, kind in _SORT_KEYS[name.lstrip("-")]]
+    return [*keys, (entity.id, "int", True)]
+
+
+def encode_cursor(values: Iterable[Any]) -> str:
+    """The keyset of a row as an opaque token for an address: its sort keys and id."""
+    plain = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None, sort: str) -> list[Any] | None:
+    """The keyset in ``token`` when it fits ``sort`` (as many values, each of its kind); else
+    None: a damaged or foreign cursor shows the first page, like an impossible page number."""
+    if not token or len(token) > 400:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except ValueError:
+        return None
+    kinds = [kind for _expr, kind, _desc in _order(sort, Case)]
+    if not isinstance(raw, list) or len(raw) != len(kinds):
+        return None
+    values: list[Any] = []
+    for value, kind in zip(raw, kinds, strict=True):
+        parsed = _cursor_value(value, kind)
+        if parsed is None:
+            return None
+        values.append(parsed)
+    return values
+
+
+_PLAIN_KINDS: dict[str, Callable[[Any], bool]] = {
+    "int": lambda v: type(v) is int and 0 <= v <= MAX_ID,
+    "str": lambda v: isinstance(v, str) and len(v) <= 100,
+}
+
+
+def _cursor_value(value: Any, kind: str) -> Any:
+    """One value of a cursor, checked against its kind; None when it does not fit."""
+    if kind == "datetime":
+        if not isinstance(value, str):
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else None
+    return value if _PLAIN_KINDS[kind](value) else None
+
+
+def _after(
+    order: list[tuple[ColumnElement[Any], str, bool]], values: list[Any]
+) -> ColumnElement[bool]:
+    """The rows that come after ``values`` in ``order``. When every key goes the same way, one
+    row comparison (``(received_at, id) < (…, …)``), which an index walks; otherwise the
+    lexicographic OR, led by the first key's bound so that an index on it still applies."""
+    directions = {desc for _expr, _kind, desc in order}
+    exprs = [expr for expr, _kind, _desc in order]
+    if len(directions) == 1:
+        if directions == {True}:
+            return tuple_(*exprs) < tuple_(*values)
+        return tuple_(*exprs) > tuple_(*values)
+    alternatives = []
+    for i, (expr, _kind, desc) in enumerate(order):
+        equal = [order[j][0] == values[j] for j in range(i)]
+        alternatives.append(and_(*equal, expr < values[i] if desc else expr > values[i]))
+    first, _kind, desc = order[0]
+    return and_(first <= values[0] if desc else first >= values[0], or_(*alternatives))
+
+
+def _flipped(
+    order: list[tuple[ColumnElement[Any], str, bool]],
+) -> list[tuple[ColumnElement[Any], str, bool]]:
+    return [(expr, kind, not desc) for expr, kind, desc in order]
+
+
+def _order_by(order: list[tuple[ColumnElement[Any], str, bool]]) -> list[ColumnElement[Any]]:
+    return [expr.desc() if desc else expr.asc() for expr, _kind, desc in order]
+
+
+def _visible_ids(
+    user: User,
+    filters: CaseFilters,
+    now: dt.datetime,
+    *,
+    sort: str | None = None,
+    cursor: list[Any] | None = None,
+    backwards: bool = False,
+    limit: int | None = None,
+) -> Any:
+    """The ids of the user's cases matching ``filters``: a UNION of one SELECT per part of the
+    scope (``_branch_conditions``), each with the filters and at most ``limit`` rows. With a
+    ``sort``, each part also carries the sort keys (columns ``k0``, ``k1``…), takes its rows in
+    that order after ``cursor`` (backwards: before it), so that it stops after ``limit`` rows of
+    its index, and the page is cut from the union without touching any other case."""
+    selects = []
+    entity = aliased(Case)
+    for part in _branch_conditions(user, entity):
+        conditions = [part, *_filter_conditions(user, filters, entity, now)]
+        if sort is None:
+            query = select(entity.id.label("id")).where(*conditions)
+        else:
+            order = _order(sort, entity)
+            if backwards:
+                order = _flipped(order)
+            if cursor is not None:
+                conditions.append(_after(order, cursor))
+            keys = [expr.label(f"k{i}") for i, (expr, _kind, _desc) in enumerate(order[:-1])]
+            query = select(entity.id.label("id"), *keys).where(*conditions)
+            query = query.order_by(*_order_by(order))
+        if limit is not None:
+            query = query.limit(limit)
+        # each part as a subquery of its own: a compound SELECT may not order or limit its
+        # members directly everywhere (SQLite)
+        selects.append(select(query.subquery()))
+    return union(*selects).subquery()
+
+
+def list_cases_for(
+    user: User, filters: CaseFilters, *, now: dt.datetime | None = None
+) -> Select[tuple[Case]]:
+    """All the user's cases matching ``filters``, in the order of ``filters.sort``."""
+    ids = _visible_ids(user, filters, now or utcnow())
+    return (
+        select(Case)
+        .where(Case.id.in_(select(ids.c.id)))
+        .options(selectinload(Case.types), selectinload(Case.case_manager))
+        .order_by(*_order_by(_order(filters.sort, Case)))
+    )
+
+
+COUNT_CAP = 500
+"""The list counts the cases up to this many and says "more than" beyond: counting every case
+of a big agency on every page costs more than the page itself, and a filter that probes another
+table (violence type, case type) pays for each case counted — at 500, about as much as the page
+(docs/scaling.md)."""
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the list. ``next_cursor``/``prev_cursor`` are the keysets of its last and
+    first rows (None when there is no page that way); ``total`` is exact up to ``COUNT_CAP``,
+    ``total_capped`` when there are more; ``number`` is the page number when the page was asked
+    for by number (a search's pages, an old address), else None."""
+
+    items: list[Case]
+    total: int
+    total_capped: bool
+    per_page: int
+    next_cursor: str | None
+    prev_cursor: str | None
+    number: int | None = None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages, when the count is exact."""
+        if self.total_capped:
+            return None
+        return max(1, -(-self.total // self.per_page))
+
+
+def _capped_count(user: User, filters: CaseFilters, now: dt.datetime) -> tuple[int, bool]:
+    """The number of matching cases, up to ``COUNT_CAP``, and whether there are more. Each part
+    of the scope stops at ``COUNT_CAP + 1`` rows: their union holds more than the cap exactly
+    when the whole does."""
+    ids = _visible_ids(user, filters, now, limit=COUNT_CAP + 1)
+    found = db.session.scalar(select(func.count()).select_from(ids)) or 0
+    return min(found, COUNT_CAP), found > COUNT_CAP
+
+
 def page_of_cases_for(
-    user: User, filters: CaseFilters, *, page: int, per_page: int, now: dt.datetime | None = None
-) -> Pagination:
-    """One page of ``list_cases_for`` (a page past the end is empty, not an error)."""
-    return db.paginate(
-        list_cases_for(user, filters, now=now), page=page, per_page=per_page, error_out=False
+    user: User,
+    filters: CaseFilters,
+    *,
+    per_page: int,
+    after: str | None = None,
+    before: str | None = None,
+    page: int | None = None,
+    now: dt.datetime | None = None,
+) -> CasePage:
+    """One page of the user's cases: the rows after the cursor ``after``, or before ``before``
+    (a keyset: deep pages cost what the first does), or the page ``page`` by number (an offset,
+    for a search's pages and old addresses); the first page without any. A page past the end is
+    empty, not an error."""
+    now = now or utcnow()
+    sort = filters.sort if filters.sort in SORTS else "-received_at"
+    after_values = decode_cursor(after, sort)
+    before_values = None if after_values else decode_cursor(before, sort)
+    cursor = after_values or before_values
+    backwards = before_values is not None
+    offset = (page - 1) * per_page if cursor is None and page and page > 1 else 0
+    # A search reads every case of the scope to match its term, for the page as for the count:
+    # one query reads the keys of the matches up to the cap and gives both. Otherwise the page
+    # and the count are two queries: a page's small LIMIT lets PostgreSQL walk the index and
+    # probe each case's filters, where a LIMIT of the count's size makes it read a filter's table.
+    searching = bool((filters.search or "").strip())
+    counting = searching and cursor is None and offset + per_page <= COUNT_CAP
+    ids = _visible_ids(
+        user,
+        filters,
+        now,
+        sort=sort,
+        cursor=cursor,
+        backwards=backwards,
+        limit=COUNT_CAP + 1 if counting else offset + per_page + 1,
+    )
+    order = _order(sort, Case)
+    if backwards:
+        order = _flipped(order)
+    # the keys and ids of the page, cut from the union; only its cases are read in full
+    in_union = [ids.c[f"k{i}"] for i in range(len(order) - 1)] + [ids.c.id]
+    keyed_query = select(*in_union).order_by(
+        *_order_by([(c, kind, desc) for c, (_e, kind, desc) in zip(in_union, order, strict=True)])
+    )
+    if counting:
+        matching = list(db.session.execute(keyed_query).tuples())
+        total, capped = min(len(matching), COUNT_CAP), len(matching) > COUNT_CAP
+        keyed = matching[offset : offset + per_page + 1]
+    else:
+        keyed = list(db.session.execute(keyed_query.offset(offset).limit(per_page + 1)).tuples())
+        total, capped = _capped_count(user, filters, now)
+    more = len(keyed) > per_page
+    keyed = keyed[:per_page]
+    if backwards:
+        keyed.reverse()
+    loaded = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                select(Case)
+                .where(Case.id.in_([row[-1] for row in keyed]))
+                .options(selectinload(Case.types), selectinload(Case.case_manager))
+            )
+        }
+        if keyed
+        else {}
+    )
+    items = [loaded[row[-1]] for row in keyed if row[-1] in loaded]
+    if backwards:
+        has_prev, has_next = more, True
+    else:
+        has_prev, has_next = cursor is not None or offset > 0, more
+    return CasePage(
+        items=items,
+        total=total,
+        total_capped=capped,
+        per_page=per_page,
+        next_cursor=encode_cursor(keyed[-1]) if has_next and keyed else None,
+        prev_cursor=encode_cursor(keyed[0]) if has_prev and keyed else None,
+        number=None if cursor else (page or 1),
     )
 
 

@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -114,7 +115,9 @@ def _sort_targets(current: str) -> dict[str, str]:
 
 
 def _sort_urls(current: str) -> dict[str, str]:
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "sort", "q")}
+    args: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k not in ("page", "after", "before", "sort", "q")
+    }
     return {
         column: url_for("cases.index", **args, sort=target)
         for column, target in _sort_targets(current).items()
@@ -139,15 +142,42 @@ FILTER_FIELDS = (
 )
 
 
-def _render_list(user: User, form: CaseListForm, *, page_number: int, searched: bool) -> str:
+def _page_urls(page: queries.CasePage) -> tuple[str | None, str | None]:
+    """The addresses of the previous and the next page of the list: the filters and the sort,
+    with the keyset of the page's first or last row."""
+    args: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k not in ("page", "after", "before", "q")
+    }
+    prev_url = url_for("cases.index", **args, before=page.prev_cursor) if page.has_prev else None
+    next_url = url_for("cases.index", **args, after=page.next_cursor) if page.has_next else None
+    return prev_url, next_url
+
+
+def _render_list(
+    user: User,
+    form: CaseListForm,
+    *,
+    page_number: int,
+    searched: bool,
+    after: str | None = None,
+    before: str | None = None,
+) -> str:
     filters = _filters(form)
     now = utcnow()
-    page = queries.page_of_cases_for(user, filters, page=page_number, per_page=PER_PAGE, now=now)
-    filtered = searched or any(v for k, v in request.args.items() if k not in ("page", "sort", "q"))
+    page = queries.page_of_cases_for(
+        user, filters, per_page=PER_PAGE, page=page_number, after=after, before=before, now=now
+    )
+    filtered = searched or any(
+        v for k, v in request.args.items() if k not in ("page", "after", "before", "sort", "q")
+    )
+    prev_url, next_url = (None, None) if searched else _page_urls(page)
     return render_template(
         "cases/index.html",
         form=form,
         page=page,
+        prev_url=prev_url,
+        next_url=next_url,
+        count_cap=format_number(queries.COUNT_CAP),
         filters=filters,
         filtered=filtered,
         searched=searched,
@@ -172,7 +202,12 @@ def index() -> str | Response:
     form = CaseListForm(formdata=request.args, managers=queries.case_manager_choices(user))
     form.validate()
     return _render_list(
-        user, form, page_number=parse_page(request.args.get("page")), searched=False
+        user,
+        form,
+        page_number=parse_page(request.args.get("page")),
+        searched=False,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
     )
 
 

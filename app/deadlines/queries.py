@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.auth.grants import agencies_where
 from app.auth.models import User
@@ -12,10 +13,11 @@ from app.extensions import db
 SUPERVISE = "cases:supervise"
 
 
-def deadlines_for(user: User) -> list[Deadline]:
+def deadlines_for(user: User, *, limit: int | None = None) -> list[Deadline]:
     """ "Tenggat saya": the open deadlines ``user`` answers for — their own, and every deadline of
-    an agency where they are supervisor — overdue first, then by due time. (Sorting by ``due_at``
-    does both: an overdue deadline is due before any that is not.)"""
+    an agency where they are supervisor — overdue first, then by due time (sorting by ``due_at``
+    does both: an overdue deadline is due before any that is not); the first ``limit`` only, with
+    their cases loaded in one more statement."""
     supervised = sorted(agencies_where(user, SUPERVISE))
     whose = Deadline.responsible_user_id == user.id
     if supervised:
@@ -25,5 +27,7 @@ def deadlines_for(user: User) -> list[Deadline]:
             sa.select(Deadline)
             .where(Deadline.completed_at.is_(None), Deadline.cancelled_at.is_(None), whose)
             .order_by(Deadline.due_at, Deadline.id)
+            .limit(limit)
+            .options(selectinload(Deadline.case))
         )
     )

@@ -26,7 +26,7 @@ def root() -> Any:
 @requires(AUTHENTICATED)
 def index() -> Any:
     sections = nav_for(current_user, "main") + nav_for(current_user, "admin")
-    deadlines = deadlines_for(current_user)[:MY_DEADLINES_SHOWN]
+    deadlines = deadlines_for(current_user, limit=MY_DEADLINES_SHOWN)
     return render_template("home/index.html", sections=sections, deadlines=deadlines, now=utcnow())
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -143,116 +144,142 @@ def _today(now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
 
 
-def _rows(
+def _board_select(
     board: Board,
     filters: BoardFilters,
     now: dt.datetime,
     track_ids: Iterable[int] | None = None,
-) -> list[BoardRow]:
-    """The rows of one Sub GT's board (optionally of some tracks only), unordered."""
+) -> sa.Select[Any] | None:
+    """The tracks of one Sub GT's board (optionally of some tracks only) with what the board
+    orders and counts by, computed in SQL: the latest sent referral's state, since when the
+    track waits, and whether it is overdue. None when the board can hold nothing."""
     if not board.member_ids or not board.service_types:
-        return []
+        return None
     members = sorted(board.member_ids)
+    track = ServiceTrack
+    referral_state = (
+        sa.select(Referral.state)
+        .where(Referral.track_id == track.id, Referral.state != ReferralState.DRAF)
+        .order_by(Referral.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    referral_sent_at = (
+        sa.select(Referral.sent_at)
+        .where(Referral.track_id == track.id, Referral.state != ReferralState.DRAF)
+        .order_by(Referral.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    last_step = (
+        sa.select(sa.func.max(CaseTransition.at))
+        .where(CaseTransition.track_id == track.id)
+        .scalar_subquery()
+    )
+    late = (
+        sa.select(Deadline.id)
+        .where(
+            Deadline.track_id == track.id,
+            Deadline.completed_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            sa.or_(Deadline.due_at < now, Deadline.missed_at.is_not(None)),
+        )
+        .exists()
+    )
+    overdue = sa.or_(
+        late,
+        sa.and_(
+            track.target_date.is_not(None),
+            track.target_date < _today(now),
+            track.state.not_in(TRACK_ENDED),
+        ),
+    )
+    waiting_since = sa.case(
+        (
+            sa.and_(referral_state == ReferralState.DIKIRIM, referral_sent_at.is_not(None)),
+            referral_sent_at,
+        ),
+        else_=sa.func.coalesce(last_step, track.created_at),
+    )
     query = (
         sa.select(
-            ServiceTrack.id,
-            ServiceTrack.case_id,
-            ServiceTrack.service_type,
-            ServiceTrack.state,
-            ServiceTrack.provider_id,
-            ServiceTrack.target_date,
-            ServiceTrack.created_at,
+            sa.literal(board.id).label("board_id"),
+            track.id.label("track_id"),
+            track.case_id,
+            track.service_type,
+            track.state,
+            track.provider_id,
             Case.reference,
             Case.agency_id,
             Victim.sex,
             Victim.age_at_incident,
+            referral_state.label("referral_state"),
+            waiting_since.label("waiting_since"),
+            sa.case((overdue, 1), else_=0).label("overdue"),
         )
-        .join(Case, Case.id == ServiceTrack.case_id)
-        .join(Victim, Victim.id == ServiceTrack.victim_id)
+        .join(Case, Case.id == track.case_id)
+        .join(Victim, Victim.id == track.victim_id)
         .where(
             Case.reference.is_not(None),
-            ServiceTrack.service_type.in_(board.service_types),
-            sa.or_(Case.agency_id.in_(members), ServiceTrack.provider_id.in_(members)),
+            track.service_type.in_(board.service_types),
+            sa.or_(Case.agency_id.in_(members), track.provider_id.in_(members)),
         )
     )
     if track_ids is not None:
-        query = query.where(ServiceTrack.id.in_(list(track_ids)))
+        query = query.where(track.id.in_(list(track_ids)))
     if filters.service_type is not None:
-        query = query.where(ServiceTrack.service_type == filters.service_type)
+        query = query.where(track.service_type == filters.service_type)
     if filters.state is not None:
-        query = query.where(ServiceTrack.state == filters.state)
+        query = query.where(track.state == filters.state)
     elif not filters.include_ended:
-        query = query.where(ServiceTrack.state.not_in(TRACK_ENDED))
+        query = query.where(track.state.not_in(TRACK_ENDED))
     if filters.provider_id is not None:
-        query = query.where(ServiceTrack.provider_id == filters.provider_id)
-    tracks = db.session.execute(query).all()
-    if not tracks:
-        return []
-    ids = [t.id for t in tracks]
-    case_ids = {t.case_id for t in tracks}
+        query = query.where(track.provider_id == filters.provider_id)
+    if filters.overdue_only:
+        query = query.where(overdue)
+    return query
 
+
+def _union(
+    boards: Iterable[Board],
+    filters: BoardFilters,
+    now: dt.datetime,
+    track_ids: Iterable[int] | None = None,
+) -> Any:
+    """The rows of every board as one subquery (a track on two boards is there twice)."""
+    selects = [
+        q for b in boards if (q := _board_select(b, filters, now, track_ids=track_ids)) is not None
+    ]
+    if not selects:
+        return None
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery()
+
+
+def _as_rows(raw: Sequence[Any], boards: dict[int, Board], now: dt.datetime) -> list[BoardRow]:
+    """Board rows from the computed tracks ``raw``; the case types and agency names of these
+    rows only, in two statements."""
+    if not raw:
+        return []
     types: dict[int, list[CaseType]] = defaultdict(list)
     for case_id, case_type in db.session.execute(
         sa.select(CaseTypeEntry.case_id, CaseTypeEntry.type)
-        .where(CaseTypeEntry.case_id.in_(case_ids))
+        .where(CaseTypeEntry.case_id.in_({t.case_id for t in raw}))
         .order_by(CaseTypeEntry.type)
     ):
         types[case_id].append(CaseType(case_type))
-
-    agency_ids = {t.agency_id for t in tracks} | {t.provider_id for t in tracks if t.provider_id}
+    agency_ids = {t.agency_id for t in raw} | {t.provider_id for t in raw if t.provider_id}
     names = dict(
         db.session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids)))
         .tuples()
         .all()
     )
-
-    last_step = dict(
-        db.session.execute(
-            sa.select(CaseTransition.track_id, sa.func.max(CaseTransition.at))
-            .where(CaseTransition.track_id.in_(ids))
-            .group_by(CaseTransition.track_id)
-        )
-        .tuples()
-        .all()
-    )
-
-    latest_referral: dict[int, tuple[ReferralState, dt.datetime | None]] = {}
-    for track_id, state, sent_at in db.session.execute(
-        sa.select(Referral.track_id, Referral.state, Referral.sent_at)
-        .where(Referral.track_id.in_(ids), Referral.state != ReferralState.DRAF)
-        .order_by(Referral.id)
-    ):
-        latest_referral[track_id] = (ReferralState(state), sent_at)
-
-    late = set(
-        db.session.scalars(
-            sa.select(Deadline.track_id)
-            .where(
-                Deadline.track_id.in_(ids),
-                Deadline.completed_at.is_(None),
-                Deadline.cancelled_at.is_(None),
-                sa.or_(Deadline.due_at < now, Deadline.missed_at.is_not(None)),
-            )
-            .distinct()
-        )
-    )
-
-    today = _today(now)
     rows = []
-    for t in tracks:
-        state = TrackState(t.state)
-        referral = latest_referral.get(t.id)
-        referral_state = referral[0] if referral else None
-        if referral and referral_state is ReferralState.DIKIRIM and referral[1] is not None:
-            since = referral[1]
-        else:
-            since = last_step.get(t.id) or t.created_at
-        overdue = t.id in late or (
-            t.target_date is not None and t.target_date < today and state not in TRACK_ENDED
-        )
+    for t in raw:
+        board = boards[t.board_id]
+        since = t.waiting_since
         rows.append(
             BoardRow(
-                track_id=t.id,
+                track_id=t.track_id,
                 sub_task_force_id=board.id,
                 sub_task_force_key=board.key,
                 reference=t.reference,
@@ -260,32 +287,115 @@ def _rows(
                 sex=Sex(t.sex),
                 case_types=tuple(types.get(t.case_id, ())),
                 service_type=ServiceType(t.service_type),
-                track_state=state,
-                referral_state=referral_state,
+                track_state=TrackState(t.state),
+                referral_state=ReferralState(t.referral_state) if t.referral_state else None,
                 provider_name=names.get(t.provider_id) if t.provider_id else None,
                 agency_name=names.get(t.agency_id, ""),
                 waiting_since=since,
                 days_waiting=max(0, (now - since).days),
-                overdue=overdue,
+                overdue=bool(t.overdue),
             )
         )
     return rows
 
 
-def _ordered(rows: list[BoardRow]) -> list[BoardRow]:
-    """Overdue first, then the longest waiting."""
-    return sorted(rows, key=lambda r: (not r.overdue, r.waiting_since, r.track_id))
+def _rows(
+    board: Board,
+    filters: BoardFilters,
+    now: dt.datetime,
+    track_ids: Iterable[int] | None = None,
+) -> list[BoardRow]:
+    """The rows of one Sub GT's board (optionally of some tracks only), unordered."""
+    query = _board_select(board, filters, now, track_ids=track_ids)
+    if query is None:
+        return []
+    return _as_rows(db.session.execute(query).all(), {board.id: board}, now)
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One page of the board: its rows, the number of rows of every page, and the page."""
+
+    items: list[BoardRow]
+    total: int
+    page: int
+    per_page: int
+    summary: Summary | None = None
+    """The counters of every row of these filters (not only the page's), when it has rows."""
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def board_page(
+    user: User,
+    filters: BoardFilters,
+    now: dt.datetime,
+    *,
+    page: int = 1,
+    per_page: int | None = None,
+    boards: list[Board] | None = None,
+) -> BoardPage:
+    """One page of every row of every Sub GT ``user`` coordinates, filtered; overdue first,
+    then the longest waiting. A track on two of the user's boards (two regions) appears once per
+    board. The order, the page and the number of rows are computed in SQL; only the page's rows
+    are read. ``per_page=None``: every row on one page."""
+    boards = boards_of(user) if boards is None else boards
+    rows = _union(boards, filters, now)
+    if rows is None:
+        return BoardPage(items=[], total=0, page=page, per_page=per_page or 1)
+    waiting = sa.case((rows.c.referral_state == ReferralState.DIKIRIM, 1), else_=0)
+    query = sa.select(
+        rows,
+        sa.func.count().over().label("total"),
+        sa.func.sum(waiting).over().label("waiting_total"),
+        sa.func.sum(rows.c.overdue).over().label("overdue_total"),
+    ).order_by(rows.c.overdue.desc(), rows.c.waiting_since, rows.c.track_id, rows.c.board_id)
+    if per_page is not None:
+        query = query.offset((page - 1) * per_page).limit(per_page)
+    raw = db.session.execute(query).all()
+    counted = (
+        Summary(
+            total=raw[0].total,
+            waiting_for_answer=int(raw[0].waiting_total),
+            overdue=int(raw[0].overdue_total),
+        )
+        if raw
+        else None
+    )
+    if counted is None and page > 1:
+        counted = board_summary(user, now, filters=filters, boards=boards)
+    total = counted.total if counted else 0
+    return BoardPage(
+        items=_as_rows(raw, {b.id: b for b in boards}, now),
+        total=total,
+        page=page,
+        per_page=per_page or max(1, total),
+        summary=counted,
+    )
 
 
 def board(user: User, filters: BoardFilters, now: dt.datetime) -> list[BoardRow]:
     """Every row of every Sub GT ``user`` coordinates, filtered; overdue first, then the longest
     waiting. A track on two of the user's boards (two regions) appears once per board."""
-    rows: list[BoardRow] = []
-    for b in boards_of(user):
-        rows.extend(_rows(b, filters, now))
-    if filters.overdue_only:
-        rows = [r for r in rows if r.overdue]
-    return _ordered(rows)
+    return board_page(user, filters, now).items
 
 
 def summary(rows: Iterable[BoardRow]) -> Summary:
@@ -295,6 +405,32 @@ def summary(rows: Iterable[BoardRow]) -> Summary:
         waiting_for_answer=sum(1 for r in rows if r.waiting_for_answer),
         overdue=sum(1 for r in rows if r.overdue),
     )
+
+
+def board_summary(
+    user: User,
+    now: dt.datetime,
+    *,
+    filters: BoardFilters | None = None,
+    boards: list[Board] | None = None,
+) -> Summary:
+    """The counters of the board (``summary`` of every row) computed in SQL: the rows, those
+    waiting for an answer to a referral, those overdue."""
+    boards = boards_of(user) if boards is None else boards
+    rows = _union(boards, filters or BoardFilters(), now)
+    if rows is None:
+        return Summary(total=0, waiting_for_answer=0, overdue=0)
+    total, waiting, overdue = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((rows.c.referral_state == ReferralState.DIKIRIM, 1), else_=0)),
+                0,
+            ),
+            sa.func.coalesce(sa.func.sum(rows.c.overdue), 0),
+        )
+    ).one()
+    return Summary(total=total, waiting_for_answer=waiting, overdue=overdue)
 
 
 def reviewable_track(user: User, track_id: int) -> tuple[ServiceTrack, SubTaskForce] | None:

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.models import User
+from app.core.bounds import parse_page
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.idempotency import once_per_form
@@ -25,6 +26,7 @@ from app.subgt.labels import referral_event_label, step_label
 from app.subgt.operations import add_coordination_note
 
 REVIEW = "subgt:review"
+PER_PAGE = 50
 
 
 def _me() -> User:
@@ -70,16 +72,25 @@ def board() -> Any:
     )
     form.validate()
     filters = form.filters()
-    rows = queries.board(me, filters, now)
-    unfiltered = queries.BoardFilters()
-    overall = rows if filters == unfiltered else queries.board(me, unfiltered, now)
+    page = queries.board_page(
+        me,
+        filters,
+        now,
+        page=parse_page(request.args.get("page")),
+        per_page=PER_PAGE,
+        boards=boards,
+    )
     return render_template(
         "subgt/board.html",
         boards=boards,
         form=form,
         filtered=form.filtered,
-        rows=rows,
-        summary=queries.summary(overall),
+        page=page,
+        rows=page.items,
+        # the counters are of the whole board: the page's own when it is unfiltered
+        summary=page.summary
+        if page.summary is not None and filters == queries.BoardFilters()
+        else queries.board_summary(me, now, boards=boards),
         metrics=_metrics(boards, now),
         fmt_decimal=fmt_decimal,
     )
