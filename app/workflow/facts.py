@@ -8,10 +8,13 @@ confirmations the caller passes (a supervisor form, later), one of :data:`APPROV
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 
 from app.cases.models import Case, ConsentEntry, consent_in_force
 from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision
+from app.core.memo import read_each, read_once
 from app.extensions import db
 from app.services.models import ServiceTrack
 from workflows.facts import (
@@ -28,9 +31,7 @@ APPROVALS = frozenset({EMERGENCY_HANDLED, PLAN_APPROVED, CLOSURE_APPROVED, TRANS
 SERVICE_CONSENT_PURPOSE = "layanan"
 
 
-def _ledgers(victim_ids: list[int]) -> dict[int, list[ConsentEntry]]:
-    """The consent ledgers of the victims, read afresh (``Victim.consents`` is a view-only
-    relationship that may have been loaded before the latest entry was added)."""
+def _read_ledgers(victim_ids: list[int]) -> dict[int, list[ConsentEntry]]:
     ledgers: dict[int, list[ConsentEntry]] = {victim_id: [] for victim_id in victim_ids}
     if victim_ids:
         for entry in db.session.scalars(
@@ -40,6 +41,13 @@ def _ledgers(victim_ids: list[int]) -> dict[int, list[ConsentEntry]]:
         ):
             ledgers[entry.victim_id].append(entry)
     return ledgers
+
+
+def consent_ledgers(victim_ids: Iterable[int]) -> dict[int, list[ConsentEntry]]:
+    """The consent ledgers of the victims, read afresh (``Victim.consents`` is a view-only
+    relationship that may have been loaded before the latest entry was added); once per page
+    while one is rendered (``app.core.memo``)."""
+    return read_each("consent_ledger", victim_ids, _read_ledgers)
 
 
 def _decided(entries: list[ConsentEntry], purpose: str, decision: ConsentDecision) -> bool:
@@ -66,7 +74,7 @@ def case_facts(
     if unknown:
         raise ValueError(f"unknown approvals: {', '.join(sorted(unknown))}")
     victims = list(case.victims)
-    ledgers = _ledgers([v.id for v in victims])
+    ledgers = consent_ledgers([v.id for v in victims])
     has_service_consent = bool(victims) and all(
         _decided(ledgers[v.id], SERVICE_CONSENT_PURPOSE, ConsentDecision.SETUJU) for v in victims
     )
@@ -76,12 +84,17 @@ def case_facts(
         )
     else:
         screening = True
-    counts = db.session.execute(
-        select(
-            func.count(ServiceTrack.id),
-            func.count(ServiceTrack.id).filter(ServiceTrack.state.not_in(TRACK_ENDED)),
-        ).where(ServiceTrack.case_id == case.id)
-    ).one()
+    counts = read_once(
+        ("track_counts", case.id),
+        lambda: tuple(
+            db.session.execute(
+                select(
+                    func.count(ServiceTrack.id),
+                    func.count(ServiceTrack.id).filter(ServiceTrack.state.not_in(TRACK_ENDED)),
+                ).where(ServiceTrack.case_id == case.id)
+            ).one()
+        ),
+    )
     return CaseFacts(
         risk=case.risk.value if case.risk else "",
         emergency_handled=EMERGENCY_HANDLED in approvals,
@@ -104,7 +117,7 @@ def track_facts(
     delivers it (no provider named counts as the own agency), and whether the victim's informed
     refusal (``layanan:<service type>``, decision ``menolak``) is the consent in force."""
     purpose = f"{SERVICE_CONSENT_PURPOSE}:{track.service_type.value}"
-    entries = _ledgers([track.victim_id])[track.victim_id]
+    entries = consent_ledgers([track.victim_id])[track.victim_id]
     return TrackFacts(
         provider_is_own_agency=track.provider_id in (None, track.case.agency_id),
         refusal_consent_recorded=_decided(entries, purpose, ConsentDecision.MENOLAK),
