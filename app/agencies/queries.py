@@ -170,6 +170,8 @@ NEARBY_LIMIT = 150
 """At most this many agencies are listed near a place (the case page's forms); others are found
 by the search (``search_agencies``)."""
 SEARCH_LIMIT = 20
+# listed near every case wherever they are
+NEARBY_NATIONAL_TYPES = frozenset({AgencyType.LPSK, AgencyType.PERWAKILAN_RI})
 SEARCH_MIN = 2
 SEARCH_MAX = 80
 
@@ -190,8 +192,9 @@ def nearby_agencies(region_ids: Iterable[int | None], *, limit: int = NEARBY_LIM
     """The active agencies a counselor looks to first for a case in the regions ``region_ids``
     (the case's agency's and the incident's): those of their kab/kota (at any level under it),
     then those registered at the level of their province (the provincial UPTD PPA, hospital,
-    police, shelter …), then those of national or overseas reach (LPSK, perwakilan RI, BP2MI,
-    imigrasi) wherever they are; by name within each; at most ``limit``. Three statements
+    police, shelter …), then the national and overseas ones (LPSK, perwakilan RI) wherever
+    they are (imigrasi and BP2MI offices are regional: near or by search); by name within each;
+    at most ``limit``. Three statements
     whatever the number of agencies in the country (the regions, the agencies, their services).
     """
     ids = [i for i in region_ids if i is not None]
@@ -207,7 +210,7 @@ def nearby_agencies(region_ids: Iterable[int | None], *, limit: int = NEARBY_LIM
             .join(Agency.region)
             .where(
                 Agency.active.is_(True),
-                or_(near, province_level, Agency.type.in_(NATIONAL_REACH_TYPES)),
+                or_(near, province_level, Agency.type.in_(NEARBY_NATIONAL_TYPES)),
             )
             .options(contains_eager(Agency.region), selectinload(Agency.services))
             .order_by(rank, Agency.name, Agency.id)

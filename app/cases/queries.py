@@ -38,7 +38,7 @@ from app.cases.models import (
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
 from app.core.enums import CaseState, Risk, Role
-from app.core.memo import read_once
+from app.core.memo import read_each, read_once, seed
 from app.deadlines.models import Deadline
 from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
 from app.extensions import db
@@ -306,11 +306,33 @@ def attachment_of(case_: Case, attachment_id: int) -> Attachment | None:
     )
 
 
+CONSENT_LEDGER = "consent_ledger"
+
+
+def _read_ledgers(victim_ids: list[int]) -> dict[int, list[ConsentEntry]]:
+    ledgers: dict[int, list[ConsentEntry]] = {victim_id: [] for victim_id in victim_ids}
+    if victim_ids:
+        for entry in db.session.scalars(
+            select(ConsentEntry)
+            .where(ConsentEntry.victim_id.in_(victim_ids))
+            .order_by(ConsentEntry.id)
+        ):
+            ledgers[entry.victim_id].append(entry)
+    return ledgers
+
+
+def consent_ledgers(victim_ids: Iterable[int]) -> dict[int, list[ConsentEntry]]:
+    """The consent ledgers of the victims, oldest entry first, read afresh (``Victim.consents``
+    is a view-only relationship that may have been loaded before the latest entry was added);
+    once per page while one is rendered (``app.core.memo``: ``load_people`` gives them)."""
+    return read_each(CONSENT_LEDGER, victim_ids, _read_ledgers)
+
+
 def load_people(case_: Case) -> None:
     """Load what the case page shows of the case's people, for all of them at once (a few
     statements, not a few per victim): each victim's violence types, AMPK categories, guardians,
-    consent ledger and domicile, each perpetrator's relations, the witnesses."""
-    db.session.scalars(
+    consent ledger and domicile, each perpetrator's relations."""
+    victims = db.session.scalars(
         select(Victim)
         .where(Victim.case_id == case_.id)
         .options(
@@ -321,13 +343,12 @@ def load_people(case_: Case) -> None:
             selectinload(Victim.domicile_region),
         )
     ).all()
+    # the ledgers just read, for the workflow's facts and the referral forms of this page
+    seed(CONSENT_LEDGER, {v.id: list(v.consents) for v in victims})
     db.session.scalars(
         select(Perpetrator)
         .where(Perpetrator.case_id == case_.id)
         .options(selectinload(Perpetrator.relations))
-    ).all()
-    db.session.scalars(
-        select(Case).where(Case.id == case_.id).options(selectinload(Case.witnesses))
     ).all()
 
 

@@ -17,6 +17,7 @@ from app.agencies.queries import Nearby, nearby_agencies
 from app.assessments.models import Assessment
 from app.auth.models import User
 from app.cases.models import Case, Victim, consent_in_force
+from app.cases.queries import consent_ledgers
 from app.core.enums import (
     CASE_CLOSED,
     TRACK_ENDED,
@@ -31,7 +32,7 @@ from app.privacy.queries import restricted_among
 from app.referrals.queries import referrals_of_case, suggested_summary
 from app.services.models import ServiceTrack
 from app.services.queries import service_tracks_of
-from app.workflow.facts import case_facts, consent_ledgers, track_facts
+from app.workflow.facts import case_facts, track_facts
 from app.workflow.labels import CASE_STAGES, event_label
 from app.workflow.models import CaseTransfer, CaseTransition
 from app.workflow.operations import (

@@ -49,6 +49,11 @@ def shared_reads() -> Iterator[None]:
         g.pop(_KEY, None)
 
 
+def reads_shared() -> bool:
+    """Whether a ``shared_reads()`` block is open (a page is being rendered)."""
+    return _store() is not None
+
+
 def read_once(key: Hashable, read: Callable[[], T]) -> T:
     """``read()``, made once per ``key`` inside ``shared_reads()`` (every time outside)."""
     store = _store()
@@ -72,3 +77,11 @@ def read_each(kind: str, keys: Iterable[K], read: Callable[[list[K]], Mapping[K,
         for k in missing:
             store[(kind, k)] = found[k]
     return {k: cast(V, store[(kind, k)]) for k in wanted}
+
+
+def seed(kind: str, values: Mapping[K, V]) -> None:
+    """Give ``read_each(kind, …)`` values already read (nothing outside ``shared_reads()``)."""
+    store = _store()
+    if store is not None:
+        for k, v in values.items():
+            store[(kind, k)] = v

@@ -8,15 +8,15 @@ confirmations the caller passes (a supervisor form, later), one of :data:`APPROV
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import func, select
 
 from app.cases.models import Case, ConsentEntry, consent_in_force
+from app.cases.queries import consent_ledgers
 from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision
-from app.core.memo import read_each, read_once
+from app.core.memo import reads_shared
 from app.extensions import db
 from app.services.models import ServiceTrack
+from app.services.queries import service_tracks_of
 from workflows.facts import (
     CLOSURE_APPROVED,
     EMERGENCY_HANDLED,
@@ -29,25 +29,6 @@ from workflows.facts import (
 APPROVALS = frozenset({EMERGENCY_HANDLED, PLAN_APPROVED, CLOSURE_APPROVED, TRANSFER_ACCEPTED})
 
 SERVICE_CONSENT_PURPOSE = "layanan"
-
-
-def _read_ledgers(victim_ids: list[int]) -> dict[int, list[ConsentEntry]]:
-    ledgers: dict[int, list[ConsentEntry]] = {victim_id: [] for victim_id in victim_ids}
-    if victim_ids:
-        for entry in db.session.scalars(
-            select(ConsentEntry)
-            .where(ConsentEntry.victim_id.in_(victim_ids))
-            .order_by(ConsentEntry.id)
-        ):
-            ledgers[entry.victim_id].append(entry)
-    return ledgers
-
-
-def consent_ledgers(victim_ids: Iterable[int]) -> dict[int, list[ConsentEntry]]:
-    """The consent ledgers of the victims, read afresh (``Victim.consents`` is a view-only
-    relationship that may have been loaded before the latest entry was added); once per page
-    while one is rendered (``app.core.memo``)."""
-    return read_each("consent_ledger", victim_ids, _read_ledgers)
 
 
 def _decided(entries: list[ConsentEntry], purpose: str, decision: ConsentDecision) -> bool:
@@ -84,17 +65,18 @@ def case_facts(
         )
     else:
         screening = True
-    counts = read_once(
-        ("track_counts", case.id),
-        lambda: tuple(
+    if reads_shared():  # a page: its list of the tracks, read once
+        tracks = service_tracks_of(case)
+        counts = (len(tracks), sum(1 for t in tracks if t.state not in TRACK_ENDED))
+    else:
+        counts = tuple(
             db.session.execute(
                 select(
                     func.count(ServiceTrack.id),
                     func.count(ServiceTrack.id).filter(ServiceTrack.state.not_in(TRACK_ENDED)),
                 ).where(ServiceTrack.case_id == case.id)
             ).one()
-        ),
-    )
+        )
     return CaseFacts(
         risk=case.risk.value if case.risk else "",
         emergency_handled=EMERGENCY_HANDLED in approvals,
