@@ -34,14 +34,15 @@ def pg(*args: str) -> None:
 
 def add_agencies(count: int) -> None:
     """``count`` agencies with three services each, in new provinces (codes 80-99) and their
-    kab/kota, written in bulk."""
+    kab/kota (16 agencies in each), written in bulk."""
     import sqlalchemy as sa
 
     from app.core.enums import AgencyType, RegionLevel, ServiceType
     from app.extensions import db
 
     services = [s.value for s in ServiceType]
-    types = [t.value for t in AgencyType]
+    # LPSK is one national institution, listed near every case: not among the added agencies
+    types = [t.value for t in AgencyType if t is not AgencyType.LPSK]
     per_kabkota = 16
     kabkota_needed = max(1, -(-count // per_kabkota))
     provinces = [f"{p}" for p in range(80, 100)]

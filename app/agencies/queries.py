@@ -171,7 +171,7 @@ NEARBY_LIMIT = 150
 by the search (``search_agencies``)."""
 SEARCH_LIMIT = 20
 # listed near every case wherever they are
-NEARBY_NATIONAL_TYPES = frozenset({AgencyType.LPSK, AgencyType.PERWAKILAN_RI})
+NEARBY_NATIONAL_TYPES = frozenset({AgencyType.LPSK})
 SEARCH_MIN = 2
 SEARCH_MAX = 80
 
@@ -192,9 +192,9 @@ def nearby_agencies(region_ids: Iterable[int | None], *, limit: int = NEARBY_LIM
     """The active agencies a counselor looks to first for a case in the regions ``region_ids``
     (the case's agency's and the incident's): those of their kab/kota (at any level under it),
     then those registered at the level of their province (the provincial UPTD PPA, hospital,
-    police, shelter …), then the national and overseas ones (LPSK, perwakilan RI) wherever
-    they are (imigrasi and BP2MI offices are regional: near or by search); by name within each;
-    at most ``limit``. Three statements
+    police, shelter …), then the national ones (LPSK) wherever they are (imigrasi and BP2MI
+    offices are regional, the perwakilan RI abroad are many: near the case or by the search); by
+    name within each; at most ``limit``. Three statements
     whatever the number of agencies in the country (the regions, the agencies, their services).
     """
     ids = [i for i in region_ids if i is not None]

@@ -215,7 +215,7 @@ def _track_actions(user: Any, track: ServiceTrack) -> list[Action]:
 
 # At most this many agencies in one track card's referral list (its service's providers near the
 # case); the search finds any other.
-REFERRAL_OPTIONS = 25
+REFERRAL_OPTIONS = 10
 
 
 def providers_by_service(nearby: Nearby, case: Case) -> dict[str, list[Agency]]:
