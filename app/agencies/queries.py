@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import case as sa_case
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.agencies.models import Agency, AgencyService, SubTaskForce, SubTaskForceMember, TaskForce
@@ -161,6 +162,93 @@ def agencies_providing(
             in_region = or_(in_region, Agency.type.in_(NATIONAL_REACH_TYPES))
         query = query.where(in_region)
     return list(db.session.scalars(query))
+
+
+# --- agencies near a case, and the search for any other -----------------------------------------
+
+NEARBY_LIMIT = 150
+"""At most this many agencies are listed near a place (the case page's forms); others are found
+by the search (``search_agencies``)."""
+SEARCH_LIMIT = 20
+# listed near every case wherever they are
+NEARBY_NATIONAL_TYPES = frozenset({AgencyType.LPSK})
+SEARCH_MIN = 2
+SEARCH_MAX = 80
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """The active agencies near a place, with their services and regions loaded: nearest first."""
+
+    agencies: list[Agency]
+    more: bool  # the place has more agencies than the list holds: the search finds them
+
+    def providing(self, service_type: ServiceType | str) -> list[Agency]:
+        wanted = ServiceType(service_type)
+        return [a for a in self.agencies if wanted in a.service_types]
+
+
+def nearby_agencies(region_ids: Iterable[int | None], *, limit: int = NEARBY_LIMIT) -> Nearby:
+    """The active agencies a counselor looks to first for a case in the regions ``region_ids``
+    (the case's agency's and the incident's): those of their kab/kota (at any level under it),
+    then those registered at the level of their province (the provincial UPTD PPA, hospital,
+    police, shelter …), then the national ones (LPSK) wherever they are (imigrasi and BP2MI
+    offices are regional, the perwakilan RI abroad are many: near the case or by the search); by
+    name within each; at most ``limit``. Three statements
+    whatever the number of agencies in the country (the regions, the agencies, their services).
+    """
+    ids = [i for i in region_ids if i is not None]
+    codes = list(db.session.scalars(select(Region.code).where(Region.id.in_(ids)))) if ids else []
+    kabkota = sorted({c[:5] for c in codes if len(c) >= 5})
+    provinces = sorted({c[:2] for c in codes})
+    near = or_(false(), *(_region_subtree(code) for code in kabkota))
+    province_level = Region.code.in_(provinces) if provinces else false()
+    rank = sa_case((near, 0), (province_level, 1), else_=2)
+    rows = list(
+        db.session.scalars(
+            select(Agency)
+            .join(Agency.region)
+            .where(
+                Agency.active.is_(True),
+                or_(near, province_level, Agency.type.in_(NEARBY_NATIONAL_TYPES)),
+            )
+            .options(contains_eager(Agency.region), selectinload(Agency.services))
+            .order_by(rank, Agency.name, Agency.id)
+            .limit(limit + 1)
+        )
+    )
+    return Nearby(rows[:limit], len(rows) > limit)
+
+
+def search_agencies(
+    text: str, *, service_type: ServiceType | None = None, limit: int = SEARCH_LIMIT
+) -> tuple[list[Agency], bool]:
+    """Active agencies whose code starts with ``text``, or one of the words of whose name does
+    (case-insensitive), providing ``service_type`` when given: the exact code first, then codes,
+    then names, by name; at most ``limit``, and whether there are more. The caller checks
+    ``text`` (``SEARCH_MIN`` to ``SEARCH_MAX`` characters)."""
+    text = text.strip()
+    by_code = Agency.code.istartswith(text, autoescape=True)
+    by_name = or_(
+        Agency.name.istartswith(text, autoescape=True),
+        Agency.name.icontains(" " + text, autoescape=True),
+    )
+    query = (
+        select(Agency)
+        .join(Agency.region)
+        .where(Agency.active.is_(True), or_(by_code, by_name))
+        .options(contains_eager(Agency.region), selectinload(Agency.services))
+        .order_by(
+            sa_case((func.lower(Agency.code) == text.lower(), 0), (by_code, 1), else_=2),
+            Agency.name,
+            Agency.id,
+        )
+        .limit(limit + 1)
+    )
+    if service_type is not None:
+        query = query.where(Agency.services.any(AgencyService.service_type == service_type))
+    rows = list(db.session.scalars(query))
+    return rows[:limit], len(rows) > limit
 
 
 def agency_may_join(agency: Agency, task_force: TaskForce) -> bool:

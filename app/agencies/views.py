@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -23,6 +23,8 @@ from app.agencies.forms import (
 from app.agencies.models import Agency, SubTaskForce, TaskForce
 from app.agencies.permissions import can_manage_agencies, can_manage_task_forces
 from app.agencies.queries import (
+    SEARCH_MAX,
+    SEARCH_MIN,
     AgencyFilters,
     agency_region_options,
     coordinators_of,
@@ -33,6 +35,7 @@ from app.agencies.queries import (
     list_task_forces,
     member_candidates,
     regions_without_task_force,
+    search_agencies,
     services_reviewed_by,
     sub_task_forces_of_agency,
 )
@@ -334,3 +337,51 @@ def member_remove(task_force_id: int, sub_task_force_id: int) -> Response:
             _anchor=f"subgt-{sub_task_force_id}",
         )
     )
+
+
+# --- the agency search of the case page's forms -------------------------------------------------
+
+
+@bp.route("/lembaga/cari")
+@requires("cases:manage")
+def search() -> tuple[Response, int] | Response:
+    """Active agencies by code or name prefix, with their services, for the forms that choose a
+    provider, a referral's receiver or a transfer's (the case page lists the agencies near the
+    case; this finds any other). The agency directory only: no case, no person. ``q``: 2 to 80
+    characters; ``layanan``: only agencies providing that service type."""
+    text = (request.args.get("q") or "").strip()
+    if not SEARCH_MIN <= len(text) <= SEARCH_MAX:
+        return _search_refused(
+            _(
+                "Type %(min)d to %(max)d characters of the agency's name or code.",
+                min=SEARCH_MIN,
+                max=SEARCH_MAX,
+            )
+        )
+    wanted = (request.args.get("layanan") or "").strip()
+    try:
+        service_type = ServiceType(wanted) if wanted else None
+    except ValueError:
+        return _search_refused(_("Unknown service type."))
+    found, more = search_agencies(text, service_type=service_type)
+    return jsonify(
+        {
+            "agencies": [
+                {
+                    "id": agency.id,
+                    "code": agency.code,
+                    "name": agency.name,
+                    "type": agency.type.value,
+                    "type_label": label(agency.type),
+                    "region": {"code": agency.region.code, "name": agency.region.name},
+                    "services": [s.value for s in agency.service_types],
+                }
+                for agency in found
+            ],
+            "more": more,
+        }
+    )
+
+
+def _search_refused(message: str) -> tuple[Response, int]:
+    return jsonify({"error": message}), 400

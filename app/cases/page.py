@@ -48,6 +48,7 @@ from app.core.enums import (
     TppoTujuan,
     TrackState,
 )
+from app.core.memo import shared_reads
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -199,10 +200,15 @@ def render_case_page(case: Case, *, status: int = 200, **overrides: object) -> t
     the victim ids whose identity is shown in this response), a refused ``note_form``,
     ``attachment_form``, ``consent_form`` with its ``consent_victim``, ``workflow_error`` …"""
     user: User = current_user._get_current_object()
-    page = build_page(PageView(user, case, overrides))
-    return render_template(
-        "cases/detail.html", case=case, page=page, **_case_context(user, case), **page.context
-    ), status
+    # the sections ask some of the same questions (the tracks, the notes, a victim's consent
+    # ledger): each is read once for the page (``app.core.memo``)
+    with shared_reads():
+        queries.load_people(case)
+        page = build_page(PageView(user, case, overrides))
+        html = render_template(
+            "cases/detail.html", case=case, page=page, **_case_context(user, case), **page.context
+        )
+    return html, status
 
 
 # --- the case's own blocks -------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_, union
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.audit.models import AuditEntry
 from app.audit.queries import VIEW_ACTIONS
@@ -32,6 +32,7 @@ from app.cases.models import (
     CaseNote,
     CaseTypeEntry,
     ConsentEntry,
+    Perpetrator,
     Person,
     Victim,
     VictimViolenceType,
@@ -40,6 +41,7 @@ from app.core.bounds import MAX_ID
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
 from app.core.db import utcnow
 from app.core.enums import CaseState, Risk, Role
+from app.core.memo import read_each, read_once, seed
 from app.deadlines.models import Deadline
 from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
 from app.extensions import db
@@ -596,25 +598,79 @@ def attachment_of(case_: Case, attachment_id: int) -> Attachment | None:
     )
 
 
-def notes_of(case_: Case) -> list[CaseNote]:
-    return list(
-        db.session.scalars(
-            select(CaseNote)
-            .where(CaseNote.case_id == case_.id)
-            .options(selectinload(CaseNote.author))
-            .order_by(CaseNote.at, CaseNote.id)
+CONSENT_LEDGER = "consent_ledger"
+
+
+def _read_ledgers(victim_ids: list[int]) -> dict[int, list[ConsentEntry]]:
+    ledgers: dict[int, list[ConsentEntry]] = {victim_id: [] for victim_id in victim_ids}
+    if victim_ids:
+        for entry in db.session.scalars(
+            select(ConsentEntry)
+            .where(ConsentEntry.victim_id.in_(victim_ids))
+            .order_by(ConsentEntry.id)
+        ):
+            ledgers[entry.victim_id].append(entry)
+    return ledgers
+
+
+def consent_ledgers(victim_ids: Iterable[int]) -> dict[int, list[ConsentEntry]]:
+    """The consent ledgers of the victims, oldest entry first, read afresh (``Victim.consents``
+    is a view-only relationship that may have been loaded before the latest entry was added);
+    once per page while one is rendered (``app.core.memo``: ``load_people`` gives them)."""
+    return read_each(CONSENT_LEDGER, victim_ids, _read_ledgers)
+
+
+def load_people(case_: Case) -> None:
+    """Load what the case page shows of the case's people, for all of them at once (a few
+    statements, not a few per victim): each victim's violence types, AMPK categories, guardians,
+    consent ledger and domicile, each perpetrator's relations."""
+    victims = db.session.scalars(
+        select(Victim)
+        .where(Victim.case_id == case_.id)
+        .options(
+            selectinload(Victim.violence_types),
+            selectinload(Victim.ampk_categories),
+            selectinload(Victim.guardians),
+            selectinload(Victim.consents).joinedload(ConsentEntry.recorded_by),
+            selectinload(Victim.domicile_region),
         )
+    ).all()
+    # the ledgers just read, for the workflow's facts and the referral forms of this page
+    seed(CONSENT_LEDGER, {v.id: list(v.consents) for v in victims})
+    db.session.scalars(
+        select(Perpetrator)
+        .where(Perpetrator.case_id == case_.id)
+        .options(selectinload(Perpetrator.relations))
+    ).all()
+
+
+def notes_of(case_: Case) -> list[CaseNote]:
+    """The case's notes, oldest first (read once per page while one is rendered)."""
+    return read_once(
+        ("case_notes", case_.id),
+        lambda: list(
+            db.session.scalars(
+                select(CaseNote)
+                .where(CaseNote.case_id == case_.id)
+                .options(joinedload(CaseNote.author))
+                .order_by(CaseNote.at, CaseNote.id)
+            )
+        ),
     )
 
 
 def attachments_of(case_: Case) -> list[Attachment]:
-    return list(
-        db.session.scalars(
-            select(Attachment)
-            .where(Attachment.case_id == case_.id)
-            .options(selectinload(Attachment.uploaded_by))
-            .order_by(Attachment.at, Attachment.id)
-        )
+    """The case's attachments, oldest first (read once per page while one is rendered)."""
+    return read_once(
+        ("case_attachments", case_.id),
+        lambda: list(
+            db.session.scalars(
+                select(Attachment)
+                .where(Attachment.case_id == case_.id)
+                .options(joinedload(Attachment.uploaded_by))
+                .order_by(Attachment.at, Attachment.id)
+            )
+        ),
     )
 
 
@@ -686,12 +742,8 @@ def timeline_of(case_: Case, more: Iterable[TimelineItem] = ()) -> list[Timeline
         items.append(TimelineItem(n.at, "note", actor_name(n.author), n))
     for a in attachments_of(case_):
         items.append(TimelineItem(a.at, "attachment", actor_name(a.uploaded_by), a))
-    for c in db.session.scalars(
-        select(ConsentEntry)
-        .join(Victim, Victim.id == ConsentEntry.victim_id)
-        .where(Victim.case_id == case_.id)
-        .options(selectinload(ConsentEntry.recorded_by), selectinload(ConsentEntry.victim))
-    ):
+    # the victims' ledgers as the page loaded them (``load_people``)
+    for c in (entry for victim in case_.victims for entry in victim.consents):
         # at the time of the decision (the ledger shows when it was recorded, and by whom)
         items.append(TimelineItem(c.at, "consent", actor_name(c.recorded_by), c))
     # What the intake itself wrote (its consent entries, a draft's files) is flushed moments

@@ -12,7 +12,6 @@ from app.cases.permissions import may_manage, may_supervise
 from app.casework.panel import build_panel
 from app.workflow.diagram import render_svg
 from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
-from app.workflow.queries import transfer_targets
 from workflows.registry import get_workflow
 
 WORKFLOW_NAMES = {"ktpa": "KtP/A", "tppo": "TPPO"}
@@ -38,7 +37,7 @@ def panel_section(view: PageView) -> Section:
             "diagram": render_svg(workflow, current=case.state.value),
             "step_form_obj": CaseStepForm(formdata=None),
             "approval_text": APPROVAL_TEXT,
-            "transfer_targets": transfer_targets(case) if panel.can_transfer else [],
+            "transfer_targets": panel.transfer_targets,
             "can_manage_referrals": may_manage(user, case),
             "can_override_consent": may_supervise(user, case),
         },

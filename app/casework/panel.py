@@ -12,10 +12,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.agencies.models import Agency, AgencyService
+from app.agencies.models import Agency
+from app.agencies.queries import Nearby, nearby_agencies
 from app.assessments.models import Assessment
 from app.auth.models import User
-from app.cases.models import Case, ConsentEntry, Victim, consent_in_force
+from app.cases.models import Case, Victim, consent_in_force
+from app.cases.queries import consent_ledgers
 from app.core.enums import (
     CASE_CLOSED,
     TRACK_ENDED,
@@ -23,11 +25,13 @@ from app.core.enums import (
     ConsentDecision,
     ServiceType,
     TrackState,
+    TransferState,
 )
 from app.extensions import db
-from app.privacy.queries import is_restricted
+from app.privacy.queries import restricted_among
 from app.referrals.queries import referrals_of_case, suggested_summary
 from app.services.models import ServiceTrack
+from app.services.queries import service_tracks_of
 from app.workflow.facts import case_facts, track_facts
 from app.workflow.labels import CASE_STAGES, event_label
 from app.workflow.models import CaseTransfer, CaseTransition
@@ -35,7 +39,6 @@ from app.workflow.operations import (
     AMENDING,
     PLANNING,
     REASONS,
-    open_transfer_of,
 )
 from app.workflow.permissions import (
     MANAGE,
@@ -43,7 +46,12 @@ from app.workflow.permissions import (
     may_take_case_step,
     may_take_track_step,
 )
-from app.workflow.queries import case_manager_candidates
+from app.workflow.queries import (
+    case_manager_candidates,
+    transfer_targets,
+    transfers_of,
+    transitions_of,
+)
 from workflows.definition import Transition
 from workflows.referral_v1 import TRACK_EVENT
 from workflows.registry import get_workflow
@@ -137,6 +145,9 @@ class Panel:
     transfers: list[CaseTransfer] = field(default_factory=list)
     can_assign: bool = False
     candidates: list[Any] = field(default_factory=list)
+    # the agencies near the case hold more than the forms list: the search finds the others
+    more_agencies: bool = False
+    transfer_targets: list[Agency] = field(default_factory=list)
 
 
 def _reasons(decision_reason: str | None) -> list[str]:
@@ -202,30 +213,49 @@ def _track_actions(user: Any, track: ServiceTrack) -> list[Action]:
     return actions
 
 
-def providers_by_service() -> dict[str, list[Agency]]:
-    """Active agencies by the service types they provide, for the plan form: one statement, not
-    one per agency."""
+# At most this many agencies in one track card's referral list (its service's providers near the
+# case); the search finds any other.
+REFERRAL_OPTIONS = 10
+
+
+def providers_by_service(nearby: Nearby, case: Case) -> dict[str, list[Agency]]:
+    """The agencies near the case (other than its own) by the service types they provide, for
+    the plan form; every service type is listed (the case's own agency may provide any)."""
     result: dict[str, list[Agency]] = {s.value: [] for s in ServiceType}
-    rows = db.session.execute(
-        select(AgencyService.service_type, Agency)
-        .join(Agency, Agency.id == AgencyService.agency_id)
-        .where(Agency.active.is_(True))
-        .order_by(Agency.name, Agency.id)
-    )
-    for service, agency in rows:
-        result[ServiceType(service).value].append(agency)
+    for agency in nearby.agencies:
+        if agency.id == case.agency_id:
+            continue
+        for service in agency.service_types:
+            result[ServiceType(service).value].append(agency)
     return result
 
 
+def _referral_targets(
+    case: Case, track: ServiceTrack, draft: Any, providers: dict[str, list[Agency]]
+) -> list[Agency]:
+    """The agencies a track card offers to refer to: the one already chosen for the track (or
+    its draft referral's), wherever it is, then the service's providers near the case."""
+    chosen = [
+        a
+        for a in (getattr(draft, "to_agency", None), track.provider)
+        if a is not None and a.id != case.agency_id
+    ]
+    near = providers.get(track.service_type.value, [])[:REFERRAL_OPTIONS]
+    seen: set[int] = set()
+    targets = []
+    for agency in [*chosen, *near]:
+        if agency.id not in seen:
+            seen.add(agency.id)
+            targets.append(agency)
+    return targets
+
+
 def _consented_agencies(victim_id: int) -> frozenset[str]:
-    """Agency codes the victim consented to be referred to (the ``rujukan:`` consent in force)."""
-    entries = list(
-        db.session.scalars(
-            select(ConsentEntry)
-            .where(ConsentEntry.victim_id == victim_id, ConsentEntry.purpose.like("rujukan:%"))
-            .order_by(ConsentEntry.id)
-        )
-    )
+    """Agency codes the victim consented to be referred to (the ``rujukan:`` consent in force);
+    from the victim's ledger, read once for the page."""
+    entries = [
+        e for e in consent_ledgers([victim_id])[victim_id] if e.purpose.startswith("rujukan:")
+    ]
     codes = {e.purpose.split(":", 1)[1] for e in entries}
     return frozenset(
         code
@@ -260,14 +290,17 @@ def _card(
         actions=[] if ended else _track_actions(user, track),
         referrals=referrals.get(track.id, []),
         can_refer=can_refer,
-        referral_targets=[
-            a for a in providers.get(track.service_type.value, []) if a.id != case.agency_id
-        ]
+        referral_targets=_referral_targets(
+            case,
+            track,
+            next((r for r in referrals.get(track.id, []) if r.state == "draf"), None),
+            providers,
+        )
         if can_refer
         else [],
         consented=_consented_agencies(track.victim_id) if can_refer else frozenset(),
         suggested_summary=suggested_summary(track) if can_refer else "",
-        identity_restricted=can_refer and is_restricted(track.victim),
+        identity_restricted=can_refer and track.victim_id in restricted_among(case.victims),
     )
 
 
@@ -284,21 +317,13 @@ def build_panel(user: Any, case: Case) -> Panel:
         for reason in action.blocked:
             if reason not in needs:
                 needs.append(reason)
-    tracks = list(
-        db.session.scalars(
-            select(ServiceTrack)
-            .where(ServiceTrack.case_id == case.id)
-            .order_by(ServiceTrack.victim_id, ServiceTrack.id)
-        )
-    )
+    consent_ledgers([v.id for v in case.victims])  # every victim's ledger, once for the page
+    tracks = sorted(service_tracks_of(case), key=lambda t: (t.victim_id, t.id))
     history: dict[int, list[CaseTransition]] = {t.id: [] for t in tracks}
     if tracks:
-        for row in db.session.scalars(
-            select(CaseTransition)
-            .where(CaseTransition.case_id == case.id, CaseTransition.track_id.is_not(None))
-            .order_by(CaseTransition.at, CaseTransition.id)
-        ):
-            history.setdefault(row.track_id or 0, []).append(row)
+        for row in transitions_of(case):
+            if row.track_id is not None:
+                history.setdefault(row.track_id, []).append(row)
     assessments = {
         a.victim_id: a
         for a in db.session.scalars(select(Assessment).where(Assessment.case_id == case.id))
@@ -306,11 +331,29 @@ def build_panel(user: Any, case: Case) -> Panel:
     manage = may_take_case_step(user, case, "cases:manage")
     supervise = may_take_case_step(user, case, "cases:supervise")
     referrals = referrals_of_case(case) if tracks else {}
-    all_providers = providers_by_service() if tracks or state in PLANNING | AMENDING else {}
-    transfer = open_transfer_of(case.id) if state is not CaseState.DRAFT else None
+    transfers = transfers_of(case)
+    transfer = (
+        next((t for t in transfers if t.state == TransferState.MENUNGGU), None)
+        if state is not CaseState.DRAFT
+        else None
+    )
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     can_plan = (state in PLANNING and manage) or (state in AMENDING and supervise)
     can_assign = supervise and state is not CaseState.DRAFT and state not in CASE_CLOSED
+    can_transfer = (
+        transfer is None
+        and workflow.transition(state, "transfer") is not None
+        and may_take_case_step(user, case, "cases:manage")
+    )
+    # the agencies near the case, loaded once for every form that names one (the plan, the
+    # referrals, the transfer); any other is found by the search
+    may_refer = manage and any(t.state is TrackState.DIRENCANAKAN for t in tracks)
+    nearby = (
+        nearby_agencies([case.agency.region_id, case.incident_region_id])
+        if can_plan or can_transfer or may_refer
+        else Nearby([], False)
+    )
+    all_providers = providers_by_service(nearby, case)
     return Panel(
         case=case,
         state=state,
@@ -324,19 +367,11 @@ def build_panel(user: Any, case: Case) -> Panel:
         providers=all_providers if can_plan else {},
         tracks=[_card(user, case, t, history, referrals, manage, all_providers) for t in tracks],
         transfer=transfer,
-        can_transfer=(
-            transfer is None
-            and workflow.transition(state, "transfer") is not None
-            and may_take_case_step(user, case, "cases:manage")
-        ),
+        can_transfer=can_transfer,
         can_withdraw_transfer=transfer is not None and manage,
         can_assign=can_assign,
         candidates=case_manager_candidates(case) if can_assign else [],
-        transfers=list(
-            db.session.scalars(
-                select(CaseTransfer)
-                .where(CaseTransfer.case_id == case.id)
-                .order_by(CaseTransfer.requested_at.desc())
-            )
-        ),
+        transfers=transfers,
+        more_agencies=nearby.more,
+        transfer_targets=transfer_targets(nearby, case) if can_transfer else [],
     )

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.agencies.models import Agency
 from app.assessments.models import Assessment
@@ -28,12 +29,13 @@ from app.core.enums import (
     age_band,
 )
 from app.core.labels import label
+from app.core.memo import read_once
 from app.core.permissions import ROLE_PERMISSIONS
 from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
 from app.privacy.queries import exported, may_see_identity
-from app.referrals.models import Referral
+from app.referrals.models import Referral, ReferralEvent
 from app.referrals.permissions import RECEIVE, receiving_agency_ids
 from app.services.models import ServiceTrack
 from app.services.queries import service_tracks_of
@@ -319,10 +321,23 @@ def shared_attachment(
 
 
 def referrals_of_case(case: Case) -> dict[int, list[Referral]]:
-    """The referrals of a case by track, newest first (the sending side's view)."""
+    """The referrals of a case by track, newest first (the sending side's view; read once per
+    page while one is rendered)."""
+    return read_once(("case_referrals", case.id), lambda: _referrals_of_case(case))
+
+
+def _referrals_of_case(case: Case) -> dict[int, list[Referral]]:
     result: dict[int, list[Referral]] = {}
     for referral in db.session.scalars(
-        select(Referral).where(Referral.case_id == case.id).order_by(Referral.id.desc())
+        select(Referral)
+        .where(Referral.case_id == case.id)
+        .options(
+            # what the track cards show of each: loaded together, not once per referral
+            joinedload(Referral.to_agency),
+            selectinload(Referral.attachments),
+            selectinload(Referral.events).joinedload(ReferralEvent.agency),
+        )
+        .order_by(Referral.id.desc())
     ):
         result.setdefault(referral.track_id, []).append(referral)
     return result
@@ -342,9 +357,8 @@ def shelter_hidden_from(user: User, case: Case) -> HiddenShelter:
         return HiddenShelter()
     ids = [t.id for t in shelter_tracks]
     agency_ids = {t.provider_id for t in shelter_tracks if t.provider_id is not None}
-    agency_ids |= set(
-        db.session.scalars(select(Referral.to_agency_id).where(Referral.track_id.in_(ids)))
-    )
+    referrals = referrals_of_case(case)
+    agency_ids |= {r.to_agency_id for track_id in ids for r in referrals.get(track_id, [])}
     agency_ids.discard(case.agency_id)
     if can_see_shelter(user, case, agency_ids, took_over=took_over(user, case)):
         return HiddenShelter()

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.cases.models import Case, Victim
+from app.core.memo import read_once
 from app.extensions import db
 from app.services.models import ServiceTrack
 
@@ -21,15 +22,19 @@ def track_of(case: Case, track_id: int) -> ServiceTrack | None:
 
 
 def service_tracks_of(case: Case) -> list[ServiceTrack]:
-    """The case's service tracks, by victim (in the case's order), then as they were planned."""
-    return list(
-        db.session.scalars(
-            select(ServiceTrack)
-            .join(Victim, Victim.id == ServiceTrack.victim_id)
-            .where(ServiceTrack.case_id == case.id)
-            .options(selectinload(ServiceTrack.provider), selectinload(ServiceTrack.victim))
-            .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
-        )
+    """The case's service tracks, by victim (in the case's order), then as they were planned
+    (read once per page while one is rendered: ``app.core.memo``)."""
+    return read_once(
+        ("service_tracks", case.id),
+        lambda: list(
+            db.session.scalars(
+                select(ServiceTrack)
+                .join(Victim, Victim.id == ServiceTrack.victim_id)
+                .where(ServiceTrack.case_id == case.id)
+                .options(joinedload(ServiceTrack.provider), contains_eager(ServiceTrack.victim))
+                .order_by(Victim.position, ServiceTrack.created_at, ServiceTrack.id)
+            )
+        ),
     )
 
 

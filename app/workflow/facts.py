@@ -11,9 +11,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.cases.models import Case, ConsentEntry, consent_in_force
+from app.cases.queries import consent_ledgers
 from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision
+from app.core.memo import reads_shared
 from app.extensions import db
 from app.services.models import ServiceTrack
+from app.services.queries import service_tracks_of
 from workflows.facts import (
     CLOSURE_APPROVED,
     EMERGENCY_HANDLED,
@@ -26,20 +29,6 @@ from workflows.facts import (
 APPROVALS = frozenset({EMERGENCY_HANDLED, PLAN_APPROVED, CLOSURE_APPROVED, TRANSFER_ACCEPTED})
 
 SERVICE_CONSENT_PURPOSE = "layanan"
-
-
-def _ledgers(victim_ids: list[int]) -> dict[int, list[ConsentEntry]]:
-    """The consent ledgers of the victims, read afresh (``Victim.consents`` is a view-only
-    relationship that may have been loaded before the latest entry was added)."""
-    ledgers: dict[int, list[ConsentEntry]] = {victim_id: [] for victim_id in victim_ids}
-    if victim_ids:
-        for entry in db.session.scalars(
-            select(ConsentEntry)
-            .where(ConsentEntry.victim_id.in_(victim_ids))
-            .order_by(ConsentEntry.id)
-        ):
-            ledgers[entry.victim_id].append(entry)
-    return ledgers
 
 
 def _decided(entries: list[ConsentEntry], purpose: str, decision: ConsentDecision) -> bool:
@@ -66,7 +55,7 @@ def case_facts(
     if unknown:
         raise ValueError(f"unknown approvals: {', '.join(sorted(unknown))}")
     victims = list(case.victims)
-    ledgers = _ledgers([v.id for v in victims])
+    ledgers = consent_ledgers([v.id for v in victims])
     has_service_consent = bool(victims) and all(
         _decided(ledgers[v.id], SERVICE_CONSENT_PURPOSE, ConsentDecision.SETUJU) for v in victims
     )
@@ -76,12 +65,18 @@ def case_facts(
         )
     else:
         screening = True
-    counts = db.session.execute(
-        select(
-            func.count(ServiceTrack.id),
-            func.count(ServiceTrack.id).filter(ServiceTrack.state.not_in(TRACK_ENDED)),
-        ).where(ServiceTrack.case_id == case.id)
-    ).one()
+    if reads_shared():  # a page: its list of the tracks, read once
+        tracks = service_tracks_of(case)
+        counts = (len(tracks), sum(1 for t in tracks if t.state not in TRACK_ENDED))
+    else:
+        counts = tuple(
+            db.session.execute(
+                select(
+                    func.count(ServiceTrack.id),
+                    func.count(ServiceTrack.id).filter(ServiceTrack.state.not_in(TRACK_ENDED)),
+                ).where(ServiceTrack.case_id == case.id)
+            ).one()
+        )
     return CaseFacts(
         risk=case.risk.value if case.risk else "",
         emergency_handled=EMERGENCY_HANDLED in approvals,
@@ -104,7 +99,7 @@ def track_facts(
     delivers it (no provider named counts as the own agency), and whether the victim's informed
     refusal (``layanan:<service type>``, decision ``menolak``) is the consent in force."""
     purpose = f"{SERVICE_CONSENT_PURPOSE}:{track.service_type.value}"
-    entries = _ledgers([track.victim_id])[track.victim_id]
+    entries = consent_ledgers([track.victim_id])[track.victim_id]
     return TrackFacts(
         provider_is_own_agency=track.provider_id in (None, track.case.agency_id),
         refusal_consent_recorded=_decided(entries, purpose, ConsentDecision.MENOLAK),

@@ -8,14 +8,16 @@ transfers to an agency the user supervises); another id is not found.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
-from app.agencies.models import Agency, AgencyService
+from app.agencies.models import Agency
+from app.agencies.queries import Nearby
 from app.auth.grants import agencies_where, role_holders
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.queries import TimelineItem, actor_name
 from app.core.enums import Role, ServiceType, TransferState
+from app.core.memo import read_once
 from app.extensions import db
 from app.services.queries import service_tracks_of
 from app.workflow.models import CaseTransfer, CaseTransition
@@ -58,21 +60,37 @@ def incoming_transfer_for(user: User, transfer_id: int) -> CaseTransfer | None:
     return transfer
 
 
-def transfer_targets(case: Case) -> list[Agency]:
-    """Active agencies that handle complaints, other than the case's own."""
-    handles_complaints = (
-        select(AgencyService.agency_id)
-        .where(
-            AgencyService.agency_id == Agency.id,
-            AgencyService.service_type == ServiceType.PENGADUAN,
-        )
-        .exists()
+def transfer_targets(nearby: Nearby, case: Case) -> list[Agency]:
+    """The agencies near the case (``app.agencies.queries.nearby_agencies``) that handle
+    complaints, other than the case's own: the transfer form lists them; the search finds any
+    other, and ``request_transfer`` accepts any active agency that handles complaints."""
+    return [a for a in nearby.providing(ServiceType.PENGADUAN) if a.id != case.agency_id]
+
+
+def transitions_of(case: Case) -> list[CaseTransition]:
+    """The case's transitions (of the case and of its tracks) with their actors, in order (read
+    once per page while one is rendered: the panel's track histories and the timeline)."""
+    return read_once(
+        ("case_transitions", case.id),
+        lambda: list(
+            db.session.scalars(
+                select(CaseTransition)
+                .where(CaseTransition.case_id == case.id)
+                .options(joinedload(CaseTransition.actor))
+                .order_by(CaseTransition.at, CaseTransition.id)
+            )
+        ),
     )
+
+
+def transfers_of(case: Case) -> list[CaseTransfer]:
+    """The case's transfer requests, newest first, with the agencies and new cases they name."""
     return list(
         db.session.scalars(
-            select(Agency)
-            .where(Agency.active.is_(True), Agency.id != case.agency_id, handles_complaints)
-            .order_by(Agency.name, Agency.id)
+            select(CaseTransfer)
+            .where(CaseTransfer.case_id == case.id)
+            .options(joinedload(CaseTransfer.to_agency), joinedload(CaseTransfer.new_case))
+            .order_by(CaseTransfer.requested_at.desc())
         )
     )
 
@@ -91,9 +109,5 @@ def transitions_timeline(case: Case) -> list[TimelineItem]:
         TimelineItem(
             t.at, "transition", actor_name(t.actor, t.actor_label), t, tracks.get(t.track_id or 0)
         )
-        for t in db.session.scalars(
-            select(CaseTransition)
-            .where(CaseTransition.case_id == case.id)
-            .options(selectinload(CaseTransition.actor))
-        )
+        for t in transitions_of(case)
     ]

@@ -333,6 +333,8 @@ ENTRIES: list[Entry] = [
         for step in ("kode-pemulihan", "konfirmasi", "mulai-ulang", "nonaktifkan")
     ),
     # --- cases ----------------------------------------------------------------------------
+    # the agency search of the case page's forms: the agency directory, no record of a case
+    _plain("/lembaga/cari", "GET", MANAGE, url=fixed("/lembaga/cari?q=Lembaga")),
     _plain("/kasus", "GET", VIEW),
     _plain("/kasus/baru", "GET", CREATE),
     _plain("/kasus/baru", "POST", CREATE, data=_nothing, allowed=REACHED),

@@ -36,3 +36,93 @@
     });
   });
 })();
+
+// The agency search beside a list of the agencies near the case (<div data-agency-search>): the
+// agency chosen becomes an option of the list (data-target) and is selected. Without this file
+// the list alone works; the server checks the agency posted either way.
+(function () {
+  "use strict";
+  function serviceOf(box) {
+    var from = box.getAttribute("data-service-from");
+    if (from) {
+      var field = document.getElementById(from);
+      return field ? field.value : "";
+    }
+    return box.getAttribute("data-service") || "";
+  }
+  function choose(box, select, agency) {
+    var value = String(agency.id);
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === value; });
+    if (!option) {
+      option = document.createElement("option");
+      option.value = value;
+      option.textContent = agency.name + " (" + agency.code + ")";
+      var service = serviceOf(box);
+      var group = service ? select.querySelector('optgroup[data-service="' + service + '"]') : null;
+      if (group) option.setAttribute("data-service", service);
+      (group || select).appendChild(option);
+    }
+    select.value = value;
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  function setup(box) {
+    var select = document.getElementById(box.getAttribute("data-target"));
+    var input = box.querySelector("input[type=search]");
+    var status = box.querySelector(".form-text");
+    var results = box.querySelector("ul");
+    if (!select || !input || !window.fetch) return;
+    box.hidden = false;
+    var timer = null;
+    var asked = 0;
+    function say(name, extra) {
+      status.textContent = (input.getAttribute("data-msg-" + name) || "") + (extra ? " " + extra : "");
+    }
+    function show(found) {
+      results.replaceChildren();
+      found.agencies.forEach(function (agency) {
+        var item = document.createElement("li");
+        item.className = "list-group-item p-0";
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "btn btn-link btn-sm text-start w-100 text-decoration-none";
+        button.textContent = agency.name + " (" + agency.code + ") — " + agency.region.name;
+        button.addEventListener("click", function () {
+          choose(box, select, agency);
+          results.replaceChildren();
+          input.value = "";
+          say("chosen", agency.name + " (" + agency.code + ")");
+        });
+        item.appendChild(button);
+        results.appendChild(item);
+      });
+      if (!found.agencies.length) say("none");
+      else if (found.more) say("more");
+      else status.textContent = "";
+    }
+    function search() {
+      var text = input.value.trim();
+      results.replaceChildren();
+      if (text.length < 2) { say(text ? "short" : ""); return; }
+      var service = serviceOf(box);
+      if (box.hasAttribute("data-service-from") && !service) { say("service"); return; }
+      var url = box.getAttribute("data-url") + "?q=" + encodeURIComponent(text);
+      if (service) url += "&layanan=" + encodeURIComponent(service);
+      var ticket = ++asked;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (found) { if (ticket === asked) show(found); })
+        .catch(function () { if (ticket === asked) say("failed"); });
+    }
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(search, 250);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); window.clearTimeout(timer); search(); }
+    });
+  }
+  document.querySelectorAll("[data-agency-search]").forEach(setup);
+})();
