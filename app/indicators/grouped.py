@@ -48,13 +48,14 @@ from app.indicators.compute import (
     _planned_before,
     _victims,
     comprehensive_condition,
+    descendants,
     occupied_regions,
     population_figures,
     summed_population,
 )
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import Period
-from app.regions.models import Population, Region
+from app.regions.models import Population
 from app.services.models import ServiceTrack
 
 Tree = dict[int | None, list[int]]
@@ -70,11 +71,11 @@ class Regions:
     region itself and every region above it among ``targets`` (``None`` there: national, where
     everything counts)."""
 
-    def __init__(self, targets: Iterable[int | None]) -> None:
+    def __init__(self, targets: Iterable[int | None], tree: Tree) -> None:
         self.targets = set(targets)
-        self.parent: dict[int, int | None] = dict(
-            db.session.execute(select(Region.id, Region.parent_id)).tuples().all()
-        )
+        self.parent: dict[int, int | None] = {
+            child: parent for parent, children in tree.items() for child in children
+        }
         self._memo: dict[int | None, tuple[int | None, ...]] = {}
 
     def of(self, leaf: int | None) -> tuple[int | None, ...]:
@@ -97,10 +98,13 @@ class PopulationBook:
     """``compute.population`` for every region of a year from one read of the population table,
     each region computed once (same rules, same reasons)."""
 
-    def __init__(self, year: int, tree: Tree) -> None:
+    def __init__(self, year: int, tree: Tree, under: set[int] | None = None) -> None:
         self.year = year
         self.tree = tree
         self.rows: dict[int, list[tuple[Any, int, int | None, int]]] = defaultdict(list)
+        where = [Population.year == year]
+        if under is not None:  # only the regions asked for and those under them
+            where.append(Population.region_id.in_(sorted(under)))
         for region_id, sex, age_from, age_to, count in db.session.execute(
             select(
                 Population.region_id,
@@ -108,7 +112,7 @@ class PopulationBook:
                 Population.age_from,
                 Population.age_to,
                 Population.count,
-            ).where(Population.year == year)
+            ).where(*where)
         ):
             self.rows[region_id].append((sex, age_from, age_to, count))
         self._memo: dict[int | None, PopulationFigures] = {}
@@ -221,18 +225,33 @@ class PeriodRows:
         regions: Regions,
         *,
         by_incident: bool,
+        under: set[int] | None,
     ) -> None:
         self.period = period
         self.regions = regions
         self.by_incident = by_incident
         methods = {d.method for d in definitions}
+        agencies = select(Agency.id, Agency.region_id)
+        if under is not None:
+            agencies = agencies.where(Agency.region_id.in_(sorted(under)))
         self.agency_region: dict[int, int | None] = dict(
-            db.session.execute(select(Agency.id, Agency.region_id)).tuples().all()
+            db.session.execute(agencies).tuples().all()
         )
+        # the rows of the targets' subtrees only (``under``; None: every row, with the
+        # national level): a region counts only the rows under it
         national = Scope(period=period, agency_ids=None, region_id=None, by_incident=by_incident)
+        if under is not None:
+            national = Scope(
+                period=period,
+                agency_ids=tuple(a for a, r in self.agency_region.items() if r in under),
+                region_id=None,
+                region_ids=frozenset(under),
+                by_incident=by_incident,
+            )
         self.counts: dict[int | None, Counter[Feature]] = defaultdict(Counter)
         self.refused: dict[int | None, Counter[Feature]] = defaultdict(Counter)
         self._feature: dict[Feature, Feature] = {}  # one tuple for each feature, shared
+        self._categories: dict[int | None, dict[str, dict[str, int]]] = {}
         self._victim_rows(national, with_tracks="cakupan" in methods)
         self._refused_rows(national)
         self.deadlines: dict[int | None, list[int]] = defaultdict(list)
@@ -240,7 +259,17 @@ class PeriodRows:
             self._deadline_rows(national)
         self.referrals: dict[int | None, list[tuple[Any, Any, bool, bool]]] = defaultdict(list)
         if "rujukan" in methods:
-            self._referral_rows()
+            self._referral_rows(national)
+
+    def categories(self, region_id: int | None) -> dict[str, dict[str, int]]:
+        """The region's persons per breakdown category, by dimension (read once a region)."""
+        if region_id not in self._categories:
+            found: dict[str, dict[str, int]] = defaultdict(dict)
+            for feature, n in (self.counts.get(region_id) or {}).items():
+                if feature[0] == "cat" and n:
+                    found[feature[1]][feature[2]] = n
+            self._categories[region_id] = found
+        return self._categories[region_id]
 
     def _leaf_of_case(self) -> Any:
         return Case.incident_region_id if self.by_incident else Case.first_agency_id
@@ -439,7 +468,7 @@ class PeriodRows:
             for region in self._regions_of_agency(agency_id):
                 self.deadlines[region].append(int(met))
 
-    def _referral_rows(self) -> None:
+    def _referral_rows(self, national: Scope) -> None:
         from app.referrals.models import Referral
 
         late = exists(
@@ -457,7 +486,15 @@ class PeriodRows:
                 Referral.accepted_at,
                 case((Referral.state == ReferralState.DITOLAK, 1), else_=0),
                 case((late, 1), else_=0),
-            ).where(Referral.sent_at >= self.period.start, Referral.sent_at < self.period.end)
+            ).where(
+                Referral.sent_at >= self.period.start,
+                Referral.sent_at < self.period.end,
+                *(
+                    [Referral.to_agency_id.in_(national.agency_ids)]
+                    if national.agency_ids is not None
+                    else []
+                ),
+            )
         )
         for agency_id, sent, accepted, declined, overdue in rows:
             for region in self._regions_of_agency(agency_id):
@@ -504,9 +541,8 @@ def figures_of(
         if dimension not in DIMENSIONS:
             raise ValueError(f"unknown breakdown {dimension}")
         return {
-            feature[2]: Result(D(n), None)
-            for feature, n in counted.items()
-            if feature[0] == "cat" and feature[1] == dimension and n
+            category: Result(D(n), None)
+            for category, n in data.categories(region_id).get(dimension, {}).items()
         }
     if method == "respons_pertama":
         deadlines = data.deadlines.get(region_id, [])
@@ -557,8 +593,16 @@ def compute_all(
     if not by_incident:
         keep = occupied_regions(tree) | set(stale)
         targets = [t for t in targets if t is None or t in keep]
-    data = PeriodRows(period, definitions, Regions(targets), by_incident=by_incident)
-    book = PopulationBook(period.year, tree)
+    under: set[int] | None = None
+    if None not in targets:
+        under = set()
+        for target in targets:
+            if target is not None and target not in under:
+                under |= descendants(target, tree)
+    data = PeriodRows(
+        period, definitions, Regions(targets, tree), by_incident=by_incident, under=under
+    )
+    book = PopulationBook(period.year, tree, under)
     results: dict[Key, dict[str, Result]] = {}
     for region_id in targets:
         for definition in definitions:
