@@ -63,6 +63,9 @@ class IndicatorValue(Model):
             postgresql_nulls_not_distinct=True,
         ),
         sa.Index("ix_indicator_values_region_period", "region_id", "period"),
+        # a period's values of every region (the national rollup reads them to compare):
+        # docs/scaling.md "Indexes and their query plans — rollup"
+        sa.Index("ix_indicator_values_period", "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """rollup at national scale: the referral figures of each receiving agency stored at rollup
-(the dashboard reads them), and indicator values found by period (the rollup reads a period's
-stored values of every region)
+(the dashboard reads them), indicator values found by period (the rollup reads a period's
+stored values of every region) and referrals by the time they were sent (the rollup reads a
+period's referrals); the plans are in docs/scaling.md
 
 Revision ID: c4f1a2b3d5e6
 Revises: 7030c4a575f9
@@ -46,9 +47,13 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_indicator_referral_figures_agency_id"), ["agency_id"], unique=False
         )
+    op.create_index("ix_indicator_values_period", "indicator_values", ["period"], unique=False)
+    op.create_index("ix_referrals_sent_at", "referrals", ["sent_at"], unique=False)
 
 
 def downgrade():
+    op.drop_index("ix_referrals_sent_at", table_name="referrals")
+    op.drop_index("ix_indicator_values_period", table_name="indicator_values")
     with op.batch_alter_table("indicator_referral_figures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_indicator_referral_figures_agency_id"))
     op.drop_table("indicator_referral_figures")
