@@ -168,7 +168,12 @@ Feature = tuple[str, ...]
 
 
 def _groups(women: bool, child: bool) -> tuple[str, ...]:
-    """The groups (``IndicatorDefinition.group``) a victim row belongs to."""
+    """The groups (``IndicatorDefinition.group``) a victim row belongs to (one tuple for
+    each combination, shared by every row)."""
+    return _GROUPS[(women, child)]
+
+
+def _groups_of(women: bool, child: bool) -> tuple[str, ...]:
     found = ["semua"]
     if women:
         found.append("perempuan")
@@ -177,6 +182,16 @@ def _groups(women: bool, child: bool) -> tuple[str, ...]:
     if women or child:
         found.append("perempuan_anak")
     return tuple(found)
+
+
+_GROUPS = {(w, c): _groups_of(w, c) for w in (False, True) for c in (False, True)}
+_OK = {groups: tuple(("ok", g) for g in groups) for groups in _GROUPS.values()}
+
+SEPARATOR = ","  # no vocabulary value holds one
+
+
+def _split(joined: str | None) -> list[str]:
+    return joined.split(SEPARATOR) if joined else []
 
 
 @dataclass(slots=True)
@@ -296,6 +311,12 @@ class PeriodRows:
         per_leaf: dict[int | None, Counter[Feature]] = defaultdict(Counter)
         for person_rows in by_person.values():
             leaf = person_rows[0].leaf
+            if len(person_rows) == 1:  # most persons: a row's features are distinct
+                counted = per_leaf[leaf]
+                counted.update(person_rows[0].features)
+                if person_rows[0].ok:
+                    counted.update(_OK[person_rows[0].groups])
+                continue
             if all(row.leaf == leaf for row in person_rows):
                 per_leaf[leaf].update(_person(person_rows))
                 continue
@@ -329,28 +350,33 @@ class PeriodRows:
         sub = query.subquery()
         f = self._f
         extra: dict[int, list[Feature]] = defaultdict(list)
-        for victim_id, category in db.session.execute(
-            select(VictimViolenceType.victim_id, VictimViolenceType.type).join(
-                sub, sub.c.id == VictimViolenceType.victim_id
-            )
+        # one row per victim (the categories joined with commas): a year's victims have
+        # hundreds of thousands of them
+        v, r = VictimViolenceType, PerpetratorRelation
+        for dimension, victim_column, category_column in (
+            ("jenis_kekerasan", v.victim_id, v.type),
+            ("hubungan_pelaku", r.victim_id, r.relationship_),
         ):
-            extra[victim_id].append(f("cat", "jenis_kekerasan", _label(category)))
-        for victim_id, category in db.session.execute(
-            select(PerpetratorRelation.victim_id, PerpetratorRelation.relationship_).join(
-                sub, sub.c.id == PerpetratorRelation.victim_id
-            )
-        ):
-            extra[victim_id].append(f("cat", "hubungan_pelaku", _label(category)))
+            for victim_id, categories in db.session.execute(
+                select(victim_column, func.aggregate_strings(category_column, SEPARATOR))
+                .join(sub, sub.c.id == victim_column)
+                .group_by(victim_column)
+            ):
+                extra[victim_id].extend(f("cat", dimension, c) for c in set(_split(categories)))
         if with_tracks:
             self._track_features(national, extra)
-        case_types: dict[int, list[str]] = defaultdict(list)
         counted_cases = select(sub.c.case_id).distinct().scalar_subquery()
-        for case_id, category in db.session.execute(
-            select(CaseTypeEntry.case_id, CaseTypeEntry.type).where(
-                CaseTypeEntry.case_id.in_(counted_cases)
+        case_types: dict[int, tuple[str, ...]] = {
+            case_id: tuple(sorted(set(_split(types))))
+            for case_id, types in db.session.execute(
+                select(
+                    CaseTypeEntry.case_id,
+                    func.aggregate_strings(CaseTypeEntry.type, SEPARATOR),
+                )
+                .where(CaseTypeEntry.case_id.in_(counted_cases))
+                .group_by(CaseTypeEntry.case_id)
             )
-        ):
-            case_types[case_id].append(_label(category))
+        }
         # the features of the group and case types of a row: a few combinations, built once
         of_groups: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Feature, ...]] = {}
 
@@ -376,7 +402,7 @@ class PeriodRows:
                 band,
                 sex,
                 has_disability,
-            ) in db.session.execute(
+            ) in db.session.execute(  # a year's victims: read in batches, never all at once
                 select(
                     sub.c.id,
                     sub.c.person,
@@ -389,10 +415,10 @@ class PeriodRows:
                     sub.c.band,
                     sub.c.sex,
                     sub.c.disability,
-                )
+                ).execution_options(yield_per=20_000)
             ):
                 groups = _groups(bool(is_woman), bool(is_child))
-                types = tuple(sorted(set(case_types.get(case_id, ()))))
+                types = case_types.get(case_id, ())
                 features = (
                     *group_features(groups, types),
                     f("cat", "tempat_kejadian", _label(place)),
@@ -437,21 +463,22 @@ class PeriodRows:
         end = self.period.end
         t = ServiceTrack
         sub = _victims(national, "semua").subquery()
-        done = case(
-            (and_(t.state == TrackState.SELESAI, t.ended_at < end), 1),
-            else_=0,
-        )
-        planned = case((_planned_before(end), 1), else_=0)
+        done = case((and_(t.state == TrackState.SELESAI, t.ended_at < end), t.service_type))
+        planned = case((_planned_before(end), t.service_type))
         f = self._f
-        for victim_id, service, is_done, is_planned in db.session.execute(
-            select(t.victim_id, t.service_type, func.max(done), func.max(planned))
+        # one row per victim (the services joined with commas; NULLs, the others, left out)
+        for victim_id, done_services, planned_services in db.session.execute(
+            select(
+                t.victim_id,
+                func.aggregate_strings(done, SEPARATOR),
+                func.aggregate_strings(planned, SEPARATOR),
+            )
             .join(sub, sub.c.id == t.victim_id)
-            .group_by(t.victim_id, t.service_type)
+            .group_by(t.victim_id)
         ):
-            if is_done:
-                extra[victim_id].append(f("done", _label(service)))
-            if is_planned:
-                extra[victim_id].append(f("planned", _label(service)))
+            found = extra[victim_id]
+            found.extend(f("done", service) for service in set(_split(done_services)))
+            found.extend(f("planned", service) for service in set(_split(planned_services)))
 
     def _deadline_rows(self, national: Scope) -> None:
         rows = db.session.execute(
