@@ -13,7 +13,8 @@ Two modes:
   kab/kota month (default: the kab/kota with the most cases), each run first on a period
   without stored values and then again (unchanged), each in its own process so that its peak
   memory (``ru_maxrss``) is its own; with the SQL statements run, then what the dashboard
-  reads (stored values and referral figures) and its statements.
+  reads (stored values and referral figures) and its statements. ``BENCH_ONLY=kabkota-month``
+  (or ``nasional-year``, ``nasional-month``) runs one of the three.
 
 Timings depend on the machine's load: note the load average printed beside them.
 """
@@ -82,6 +83,11 @@ def one_rollup(period: str, region: str | None, clear: bool) -> dict[str, Any]:
             db.session.execute(delete(IndicatorValue).where(*where))
             db.session.execute(delete(ReferralFigure).where(ReferralFigure.period == period))
             db.session.commit()
+        # the process's first statement connects and configures the mappers: not the rollup's
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()
+        db.session.execute(select(1))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         counted = Counted()
         event.listen(db.engine, "before_cursor_execute", counted)
@@ -175,7 +181,10 @@ def existing(year: str, month: str, region: str | None) -> int:
         ("nasional-month", month, None),
         ("kabkota-month", month, region),
     ]
+    only = os.environ.get("BENCH_ONLY")  # e.g. kabkota-month: one of the runs
     for name, period, code in runs:
+        if only and name != only:
+            continue
         for clear in (True, False):
             r = child(period, code, clear)
             what = "first run (no stored values)" if clear else "again (unchanged)"
