@@ -239,7 +239,8 @@ def demo() -> int:
         print(f"read {len(items)} values of 32.73 for 2025: {time.perf_counter() - start:.3f} s")
         db.session.remove()
         db.engine.dispose()  # let the database go
-    pg("dropdb", "-h", "127.0.0.1", "-U", "postgres", name)
+    # --force: a background thread of the app may still hold a connection
+    pg("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", name)
     return 0
 
 
