@@ -140,6 +140,19 @@ def descendants(region_id: int, tree: dict[int | None, list[int]]) -> set[int]:
     return found
 
 
+def occupied_regions(tree: dict[int | None, list[int]]) -> set[int]:
+    """The regions with at least one agency in them or under them. Every other region counts
+    nothing by the agencies' jurisdiction (``nothing_under``): its figures are ``empty``."""
+    parent = {child: parent for parent, children in tree.items() for child in children}
+    found: set[int] = set()
+    for region_id in db.session.scalars(select(Agency.region_id).distinct()):
+        at: int | None = region_id
+        while at is not None and at not in found:
+            found.add(at)
+            at = parent.get(at)
+    return found
+
+
 def agencies_in(region_ids: Iterable[int]) -> tuple[int, ...]:
     return tuple(
         db.session.scalars(select(Agency.id).where(Agency.region_id.in_(list(region_ids))))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import decimal
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,12 +48,14 @@ from app.indicators.compute import (
     _planned_before,
     _victims,
     comprehensive_condition,
+    descendants,
+    occupied_regions,
     population_figures,
     summed_population,
 )
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import Period
-from app.regions.models import Population, Region
+from app.regions.models import Population
 from app.services.models import ServiceTrack
 
 Tree = dict[int | None, list[int]]
@@ -64,27 +66,16 @@ def _label(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-@dataclass
-class _Victim:
-    id: int
-    person: int
-    case_id: int
-    women: bool
-    child: bool
-    ok: int
-    categories: dict[str, list[str]]
-
-
 class Regions:
     """Which of the rollup's regions each leaf (a region id, or None: no region) counts in: the
     region itself and every region above it among ``targets`` (``None`` there: national, where
     everything counts)."""
 
-    def __init__(self, targets: Iterable[int | None]) -> None:
+    def __init__(self, targets: Iterable[int | None], tree: Tree) -> None:
         self.targets = set(targets)
-        self.parent: dict[int, int | None] = dict(
-            db.session.execute(select(Region.id, Region.parent_id)).tuples().all()
-        )
+        self.parent: dict[int, int | None] = {
+            child: parent for parent, children in tree.items() for child in children
+        }
         self._memo: dict[int | None, tuple[int | None, ...]] = {}
 
     def of(self, leaf: int | None) -> tuple[int | None, ...]:
@@ -107,10 +98,13 @@ class PopulationBook:
     """``compute.population`` for every region of a year from one read of the population table,
     each region computed once (same rules, same reasons)."""
 
-    def __init__(self, year: int, tree: Tree) -> None:
+    def __init__(self, year: int, tree: Tree, under: set[int] | None = None) -> None:
         self.year = year
         self.tree = tree
         self.rows: dict[int, list[tuple[Any, int, int | None, int]]] = defaultdict(list)
+        where = [Population.year == year]
+        if under is not None:  # only the regions asked for and those under them
+            where.append(Population.region_id.in_(sorted(under)))
         for region_id, sex, age_from, age_to, count in db.session.execute(
             select(
                 Population.region_id,
@@ -118,7 +112,7 @@ class PopulationBook:
                 Population.age_from,
                 Population.age_to,
                 Population.count,
-            ).where(Population.year == year)
+            ).where(*where)
         ):
             self.rows[region_id].append((sex, age_from, age_to, count))
         self._memo: dict[int | None, PopulationFigures] = {}
@@ -170,9 +164,74 @@ DIMENSIONS = (
     "jenis_kasus",
 )
 
+Feature = tuple[str, ...]
+
+
+def _groups(women: bool, child: bool) -> tuple[str, ...]:
+    """The groups (``IndicatorDefinition.group``) a victim row belongs to (one tuple for
+    each combination, shared by every row)."""
+    return _GROUPS[(women, child)]
+
+
+def _groups_of(women: bool, child: bool) -> tuple[str, ...]:
+    found = ["semua"]
+    if women:
+        found.append("perempuan")
+    if child:
+        found.append("anak")
+    if women or child:
+        found.append("perempuan_anak")
+    return tuple(found)
+
+
+_GROUPS = {(w, c): _groups_of(w, c) for w in (False, True) for c in (False, True)}
+_OK = {groups: tuple(("ok", g) for g in groups) for groups in _GROUPS.values()}
+
+SEPARATOR = ","  # no vocabulary value holds one
+
+
+def _split(joined: str | None) -> list[str]:
+    return joined.split(SEPARATOR) if joined else []
+
+
+@dataclass(slots=True)
+class _Row:
+    """One victim row as the counts see it: its leaf (the region it counts in, with every
+    region above it), its groups, whether it is comprehensive, and what it has (``Feature``)."""
+
+    leaf: int | None
+    groups: tuple[str, ...]
+    ok: int
+    features: tuple[Feature, ...]
+
+
+def _person(rows: list[_Row]) -> set[Feature]:
+    """What a person has in a region, from their rows there: everything any row has, and
+    ``("ok", group)`` for each group where every row of the group is comprehensive (§6.1: a
+    person counts as served only if every one of their cases is)."""
+    found: set[Feature] = set()
+    seen: set[str] = set()
+    bad: set[str] = set()
+    for row in rows:
+        found.update(row.features)
+        seen.update(row.groups)
+        if not row.ok:
+            bad.update(row.groups)
+    found.update(("ok", group) for group in seen - bad)
+    return found
+
 
 class PeriodRows:
-    """Everything the definitions of a period count, national, with each row's leaf."""
+    """Everything the definitions of a period count, national, added up per region.
+
+    The unit is the person, and a person may be a victim in cases of several regions, so
+    counts are not added across regions as they are. Each person's rows are taken together
+    into what the person has (``_person``: in groups, of a case type, served, in a category);
+    a person whose rows all have the same leaf has that in every region above the leaf, so
+    their features are counted once per leaf and the leaves' counts added up the region tree.
+    The few persons with rows under several leaves are counted in each region from their rows
+    there. A region's figure is then a number of persons with a feature: exactly the distinct
+    persons ``compute.py`` counts with its own statements."""
 
     def __init__(
         self,
@@ -181,44 +240,97 @@ class PeriodRows:
         regions: Regions,
         *,
         by_incident: bool,
+        under: set[int] | None,
     ) -> None:
         self.period = period
         self.regions = regions
         self.by_incident = by_incident
         methods = {d.method for d in definitions}
+        agencies = select(Agency.id, Agency.region_id)
+        if under is not None:
+            agencies = agencies.where(Agency.region_id.in_(sorted(under)))
         self.agency_region: dict[int, int | None] = dict(
-            db.session.execute(select(Agency.id, Agency.region_id)).tuples().all()
+            db.session.execute(agencies).tuples().all()
         )
+        # the rows of the targets' subtrees only (``under``; None: every row, with the
+        # national level): a region counts only the rows under it
         national = Scope(period=period, agency_ids=None, region_id=None, by_incident=by_incident)
-        # victims (counted and refused) by region: region -> rows
-        self.victims: dict[int | None, list[_Victim]] = defaultdict(list)
-        self.refused: dict[int | None, list[_Victim]] = defaultdict(list)
-        self.case_types: dict[int, list[str]] = defaultdict(list)
-        self.refused_case_types: dict[int, list[str]] = defaultdict(list)
-        self.tracks: dict[tuple[int, str], tuple[int, int]] = {}
-        self._victim_rows(national)
+        if under is not None:
+            national = Scope(
+                period=period,
+                agency_ids=tuple(a for a, r in self.agency_region.items() if r in under),
+                region_id=None,
+                region_ids=frozenset(under),
+                by_incident=by_incident,
+            )
+        self.counts: dict[int | None, Counter[Feature]] = defaultdict(Counter)
+        self.refused: dict[int | None, Counter[Feature]] = defaultdict(Counter)
+        self._feature: dict[Feature, Feature] = {}  # one tuple for each feature, shared
+        self._categories: dict[int | None, dict[str, dict[str, int]]] = {}
+        self._victim_rows(national, with_tracks="cakupan" in methods)
         self._refused_rows(national)
-        if "cakupan" in methods:
-            self._track_rows(national)
         self.deadlines: dict[int | None, list[int]] = defaultdict(list)
         if "respons_pertama" in methods:
             self._deadline_rows(national)
         self.referrals: dict[int | None, list[tuple[Any, Any, bool, bool]]] = defaultdict(list)
         if "rujukan" in methods:
-            self._referral_rows()
+            self._referral_rows(national)
+
+    def categories(self, region_id: int | None) -> dict[str, dict[str, int]]:
+        """The region's persons per breakdown category, by dimension (read once a region)."""
+        if region_id not in self._categories:
+            found: dict[str, dict[str, int]] = defaultdict(dict)
+            for feature, n in (self.counts.get(region_id) or {}).items():
+                if feature[0] == "cat" and n:
+                    found[feature[1]][feature[2]] = n
+            self._categories[region_id] = found
+        return self._categories[region_id]
 
     def _leaf_of_case(self) -> Any:
         return Case.incident_region_id if self.by_incident else Case.first_agency_id
 
-    def _regions_of_leaf(self, leaf: int | None) -> tuple[int | None, ...]:
-        if self.by_incident:
-            return self.regions.of(leaf)
-        return self.regions.of(self.agency_region.get(leaf) if leaf is not None else None)
+    def _leaf(self, leaf: int | None) -> int | None:
+        """The region a case's leaf (an agency, or with ``by_incident`` a region) counts in."""
+        if self.by_incident or leaf is None:
+            return leaf
+        return self.agency_region.get(leaf)
 
     def _regions_of_agency(self, agency_id: int | None) -> tuple[int | None, ...]:
         return self.regions.of(self.agency_region.get(agency_id) if agency_id is not None else None)
 
-    def _victim_rows(self, national: Scope) -> None:
+    def _f(self, *parts: str) -> Feature:
+        return self._feature.setdefault(parts, parts)
+
+    def _add(
+        self, target: dict[int | None, Counter[Feature]], rows: Iterable[tuple[int, _Row]]
+    ) -> None:
+        """Count each person's features in every region of their rows (see the class)."""
+        by_person: dict[int, list[_Row]] = defaultdict(list)
+        for person, row in rows:
+            by_person[person].append(row)
+        per_leaf: dict[int | None, Counter[Feature]] = defaultdict(Counter)
+        for person_rows in by_person.values():
+            leaf = person_rows[0].leaf
+            if len(person_rows) == 1:  # most persons: a row's features are distinct
+                counted = per_leaf[leaf]
+                counted.update(person_rows[0].features)
+                if person_rows[0].ok:
+                    counted.update(_OK[person_rows[0].groups])
+                continue
+            if all(row.leaf == leaf for row in person_rows):
+                per_leaf[leaf].update(_person(person_rows))
+                continue
+            in_region: dict[int | None, list[_Row]] = defaultdict(list)
+            for row in person_rows:
+                for region in self.regions.of(row.leaf):
+                    in_region[region].append(row)
+            for region, region_rows in in_region.items():
+                target[region].update(_person(region_rows))
+        for leaf, counted in per_leaf.items():
+            for region in self.regions.of(leaf):
+                target[region].update(counted)
+
+    def _victim_rows(self, national: Scope, *, with_tracks: bool) -> None:
         ok = case((comprehensive_condition(self.period.end), 1), else_=0)
         women = case((_group("perempuan"), 1), else_=0)
         child = case((_group("anak"), 1), else_=0)
@@ -236,50 +348,88 @@ class PeriodRows:
             disability.label("disability"),
         )
         sub = query.subquery()
-        extra: dict[str, dict[int, list[str]]] = {
-            "jenis_kekerasan": defaultdict(list),
-            "hubungan_pelaku": defaultdict(list),
-        }
-        for victim_id, category in db.session.execute(
-            select(VictimViolenceType.victim_id, VictimViolenceType.type).join(
-                sub, sub.c.id == VictimViolenceType.victim_id
-            )
+        f = self._f
+        extra: dict[int, list[Feature]] = defaultdict(list)
+        # one row per victim (the categories joined with commas): a year's victims have
+        # hundreds of thousands of them
+        v, r = VictimViolenceType, PerpetratorRelation
+        for dimension, victim_column, category_column in (
+            ("jenis_kekerasan", v.victim_id, v.type),
+            ("hubungan_pelaku", r.victim_id, r.relationship_),
         ):
-            extra["jenis_kekerasan"][victim_id].append(_label(category))
-        for victim_id, category in db.session.execute(
-            select(PerpetratorRelation.victim_id, PerpetratorRelation.relationship_).join(
-                sub, sub.c.id == PerpetratorRelation.victim_id
-            )
-        ):
-            extra["hubungan_pelaku"][victim_id].append(_label(category))
-        case_types = self.case_types
+            for victim_id, categories in db.session.execute(
+                select(victim_column, func.aggregate_strings(category_column, SEPARATOR))
+                .join(sub, sub.c.id == victim_column)
+                .group_by(victim_column)
+            ):
+                extra[victim_id].extend(f("cat", dimension, c) for c in set(_split(categories)))
+        if with_tracks:
+            self._track_features(national, extra)
         counted_cases = select(sub.c.case_id).distinct().scalar_subquery()
-        for case_id, category in db.session.execute(
-            select(CaseTypeEntry.case_id, CaseTypeEntry.type).where(
-                CaseTypeEntry.case_id.in_(counted_cases)
+        case_types: dict[int, tuple[str, ...]] = {
+            case_id: tuple(sorted(set(_split(types))))
+            for case_id, types in db.session.execute(
+                select(
+                    CaseTypeEntry.case_id,
+                    func.aggregate_strings(CaseTypeEntry.type, SEPARATOR),
+                )
+                .where(CaseTypeEntry.case_id.in_(counted_cases))
+                .group_by(CaseTypeEntry.case_id)
             )
-        ):
-            case_types[case_id].append(_label(category))
-        for row in db.session.execute(select(sub)).mappings():
-            victim = _Victim(
-                id=row["id"],
-                person=row["person"],
-                case_id=row["case_id"],
-                women=bool(row["women"]),
-                child=bool(row["child"]),
-                ok=int(row["ok"]),
-                categories={
-                    "jenis_kekerasan": extra["jenis_kekerasan"].get(row["id"], []),
-                    "tempat_kejadian": [_label(row["place"])],
-                    "kelompok_umur": [_label(row["band"])],
-                    "jenis_kelamin": [_label(row["sex"])],
-                    "disabilitas": [_label(row["disability"])],
-                    "hubungan_pelaku": extra["hubungan_pelaku"].get(row["id"], []),
-                    "jenis_kasus": case_types.get(row["case_id"], []),
-                },
-            )
-            for region in self._regions_of_leaf(row["leaf"]):
-                self.victims[region].append(victim)
+        }
+        # the features of the group and case types of a row: a few combinations, built once
+        of_groups: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Feature, ...]] = {}
+
+        def group_features(groups: tuple[str, ...], types: tuple[str, ...]) -> tuple[Feature, ...]:
+            key = (groups, types)
+            if key not in of_groups:
+                found = [f("n", g) for g in groups]
+                found += [f("t", g, t) for g in groups for t in types]
+                found += [f("cat", "jenis_kasus", t) for t in types]
+                of_groups[key] = tuple(found)
+            return of_groups[key]
+
+        def rows() -> Iterable[tuple[int, _Row]]:
+            for (
+                victim_id,
+                person,
+                case_id,
+                leaf,
+                is_woman,
+                is_child,
+                is_ok,
+                place,
+                band,
+                sex,
+                has_disability,
+            ) in db.session.execute(  # a year's victims: read in batches, never all at once
+                select(
+                    sub.c.id,
+                    sub.c.person,
+                    sub.c.case_id,
+                    sub.c.leaf,
+                    sub.c.women,
+                    sub.c.child,
+                    sub.c.ok,
+                    sub.c.place,
+                    sub.c.band,
+                    sub.c.sex,
+                    sub.c.disability,
+                ).execution_options(yield_per=20_000)
+            ):
+                groups = _groups(bool(is_woman), bool(is_child))
+                types = case_types.get(case_id, ())
+                features = (
+                    *group_features(groups, types),
+                    f("cat", "tempat_kejadian", _label(place)),
+                    f("cat", "kelompok_umur", _label(band)),
+                    f("cat", "jenis_kelamin", _label(sex)),
+                    f("cat", "disabilitas", _label(has_disability)),
+                    *extra.pop(victim_id, ()),
+                )
+                yield person, _Row(self._leaf(leaf), groups, int(is_ok), features)
+
+        self._add(self.counts, rows())
 
     def _refused_rows(self, national: Scope) -> None:
         """The victims who refused statistics (``refused_statistics`` counts): no breakdowns."""
@@ -291,32 +441,44 @@ class PeriodRows:
             case((_group("anak"), 1), else_=0).label("child"),
         )
         sub = query.subquery()
+        case_types: dict[int, list[str]] = defaultdict(list)
         for case_id, category in db.session.execute(
             select(CaseTypeEntry.case_id, CaseTypeEntry.type).where(
                 CaseTypeEntry.case_id.in_(select(sub.c.case_id).distinct().scalar_subquery())
             )
         ):
-            self.refused_case_types[case_id].append(_label(category))
-        for victim_id, person, case_id, leaf, women, child in db.session.execute(select(sub)):
-            victim = _Victim(victim_id, person, case_id, bool(women), bool(child), 0, {})
-            for region in self._regions_of_leaf(leaf):
-                self.refused[region].append(victim)
+            case_types[case_id].append(_label(category))
+        f = self._f
+        rows = []
+        for _victim_id, person, case_id, leaf, women, child in db.session.execute(select(sub)):
+            groups = _groups(bool(women), bool(child))
+            features = [f("n", g) for g in groups]
+            features += [f("t", g, t) for g in groups for t in set(case_types.get(case_id, ()))]
+            rows.append((person, _Row(self._leaf(leaf), groups, 0, tuple(features))))
+        self._add(self.refused, rows)
 
-    def _track_rows(self, national: Scope) -> None:
+    def _track_features(self, national: Scope, extra: dict[int, list[Feature]]) -> None:
+        """Per victim: each service whose track ended ``selesai`` before the period's end
+        (``done``) and each planned before it (``planned``)."""
         end = self.period.end
         t = ServiceTrack
         sub = _victims(national, "semua").subquery()
-        done = case(
-            (and_(t.state == TrackState.SELESAI, t.ended_at < end), 1),
-            else_=0,
-        )
-        planned = case((_planned_before(end), 1), else_=0)
-        for victim_id, service, is_done, is_planned in db.session.execute(
-            select(t.victim_id, t.service_type, func.max(done), func.max(planned))
+        done = case((and_(t.state == TrackState.SELESAI, t.ended_at < end), t.service_type))
+        planned = case((_planned_before(end), t.service_type))
+        f = self._f
+        # one row per victim (the services joined with commas; NULLs, the others, left out)
+        for victim_id, done_services, planned_services in db.session.execute(
+            select(
+                t.victim_id,
+                func.aggregate_strings(done, SEPARATOR),
+                func.aggregate_strings(planned, SEPARATOR),
+            )
             .join(sub, sub.c.id == t.victim_id)
-            .group_by(t.victim_id, t.service_type)
+            .group_by(t.victim_id)
         ):
-            self.tracks[(victim_id, _label(service))] = (int(is_done or 0), int(is_planned or 0))
+            found = extra[victim_id]
+            found.extend(f("done", service) for service in set(_split(done_services)))
+            found.extend(f("planned", service) for service in set(_split(planned_services)))
 
     def _deadline_rows(self, national: Scope) -> None:
         rows = db.session.execute(
@@ -333,7 +495,7 @@ class PeriodRows:
             for region in self._regions_of_agency(agency_id):
                 self.deadlines[region].append(int(met))
 
-    def _referral_rows(self) -> None:
+    def _referral_rows(self, national: Scope) -> None:
         from app.referrals.models import Referral
 
         late = exists(
@@ -351,7 +513,15 @@ class PeriodRows:
                 Referral.accepted_at,
                 case((Referral.state == ReferralState.DITOLAK, 1), else_=0),
                 case((late, 1), else_=0),
-            ).where(Referral.sent_at >= self.period.start, Referral.sent_at < self.period.end)
+            ).where(
+                Referral.sent_at >= self.period.start,
+                Referral.sent_at < self.period.end,
+                *(
+                    [Referral.to_agency_id.in_(national.agency_ids)]
+                    if national.agency_ids is not None
+                    else []
+                ),
+            )
         )
         for agency_id, sent, accepted, declined, overdue in rows:
             for region in self._regions_of_agency(agency_id):
@@ -359,18 +529,6 @@ class PeriodRows:
 
 
 # --- the figures of one region -----------------------------------------------------------------
-
-
-def _of_group(rows: list[_Victim], group: str) -> Iterable[_Victim]:
-    if group == "perempuan":
-        return (v for v in rows if v.women)
-    if group == "anak":
-        return (v for v in rows if v.child)
-    if group == "perempuan_anak":
-        return (v for v in rows if v.women or v.child)
-    if group == "semua":
-        return rows
-    raise KeyError(group)
 
 
 def figures_of(
@@ -381,51 +539,38 @@ def figures_of(
 ) -> dict[str, Result]:
     """What ``compute.compute`` gives for the definition and the region."""
     method = definition.method
-    rows = data.victims.get(region_id, [])
+    counted = data.counts.get(region_id) or Counter()
     if method == "komprehensif":
-        per_person: dict[int, int] = {}
-        for v in _of_group(rows, definition.group):
-            per_person[v.person] = min(per_person.get(v.person, 1), v.ok)
-        if not per_person:
+        persons = counted[("n", definition.group)]
+        if not persons:
             return {"": Result(D(0), D(0), NO_VICTIMS)}
-        return {"": Result(D(sum(per_person.values())), D(len(per_person)))}
+        return {"": Result(D(counted[("ok", definition.group)]), D(persons))}
     if method == "rasio":
-        numerator = D(len({v.person for v in _of_group(rows, definition.group)}))
-        return rate(definition, book.of(region_id), numerator)
+        return rate(definition, book.of(region_id), D(counted[("n", definition.group)]))
     if method == "cakupan":
         service = definition.params["service"]
-        done: set[int] = set()
-        denominator: set[int] = set()
-        planned_only = bool(definition.params.get("planned"))
-        for v in rows:
-            is_done, is_planned = data.tracks.get((v.id, service), (0, 0))
-            if is_done:
-                done.add(v.person)
-            if not planned_only or is_planned:
-                denominator.add(v.person)
+        if definition.params.get("planned"):
+            denominator = counted[("planned", service)]
+        else:
+            denominator = counted[("n", "semua")]
         if not denominator:
             return {"": Result(D(0), D(0), NO_VICTIMS)}
-        return {"": Result(D(len(done)), D(len(denominator)))}
+        return {"": Result(D(counted[("done", service)]), D(denominator))}
     if method == "count":
         case_type = definition.params.get("case_type")
-        types = data.case_types
         if definition.params.get("refused_statistics"):
-            rows, types = data.refused.get(region_id, []), data.refused_case_types
-        persons = {
-            v.person
-            for v in _of_group(rows, definition.group)
-            if not case_type or case_type in types.get(v.case_id, [])
-        }
-        return {"": Result(D(len(persons)), None)}
+            counted = data.refused.get(region_id) or Counter()
+        if case_type:
+            return {"": Result(D(counted[("t", definition.group, case_type)]), None)}
+        return {"": Result(D(counted[("n", definition.group)]), None)}
     if method == "breakdown":
         dimension = definition.params["dimension"]
         if dimension not in DIMENSIONS:
             raise ValueError(f"unknown breakdown {dimension}")
-        by_category: dict[str, set[int]] = defaultdict(set)
-        for v in rows:
-            for category in v.categories[dimension]:
-                by_category[category].add(v.person)
-        return {category: Result(D(len(p)), None) for category, p in by_category.items()}
+        return {
+            category: Result(D(n), None)
+            for category, n in data.categories(region_id).get(dimension, {}).items()
+        }
     if method == "respons_pertama":
         deadlines = data.deadlines.get(region_id, [])
         if not deadlines:
@@ -463,11 +608,28 @@ def compute_all(
     tree: Tree,
     *,
     by_incident: bool,
+    stale: Iterable[int] = (),
 ) -> dict[Key, dict[str, Result]]:
     """``compute.compute`` of every definition for every region of ``targets`` (None:
-    national), from one read of the period's rows."""
-    data = PeriodRows(period, definitions, Regions(targets), by_incident=by_incident)
-    book = PopulationBook(period.year, tree)
+    national), from one read of the period's rows.
+
+    By the agencies' jurisdiction (not ``by_incident``) a region without any agency in it or
+    under it counts nothing: it is left out of the results (its figures are
+    ``compute.empty``, which ``queries.figures`` answers without stored values), unless it is
+    in ``stale`` (it has stored values of the period to keep up to date)."""
+    if not by_incident:
+        keep = occupied_regions(tree) | set(stale)
+        targets = [t for t in targets if t is None or t in keep]
+    under: set[int] | None = None
+    if None not in targets:
+        under = set()
+        for target in targets:
+            if target is not None and target not in under:
+                under |= descendants(target, tree)
+    data = PeriodRows(
+        period, definitions, Regions(targets, tree), by_incident=by_incident, under=under
+    )
+    book = PopulationBook(period.year, tree, under)
     results: dict[Key, dict[str, Result]] = {}
     for region_id in targets:
         for definition in definitions:

@@ -63,6 +63,9 @@ class IndicatorValue(Model):
             postgresql_nulls_not_distinct=True,
         ),
         sa.Index("ix_indicator_values_region_period", "region_id", "period"),
+        # a period's values of every region (the national rollup reads them to compare):
+        # docs/scaling.md "Indexes and their query plans — rollup"
+        sa.Index("ix_indicator_values_period", "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +84,28 @@ class IndicatorValue(Model):
 
     definition: Mapped[IndicatorDefinition] = relationship()
     region: Mapped[Region | None] = relationship()
+
+
+class ReferralFigure(Model):
+    """The referral figures of one receiving agency for one period (``referrals.metrics``, by
+    agency), stored at rollup so that the dashboard reads them instead of counting referrals.
+    The decline rate is derived from ``declined`` and ``accepted``; the median is stored as
+    ``referral_metrics`` gives it (hours, half-up to 2 places; NULL: none accepted)."""
+
+    __tablename__ = "indicator_referral_figures"
+    __table_args__ = (sa.UniqueConstraint("period", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(sa.String(10))
+    agency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
+    sent: Mapped[int]
+    accepted: Mapped[int]
+    declined: Mapped[int]
+    overdue: Mapped[int]
+    median_hours: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(20, 2))
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PeriodClose(Model):

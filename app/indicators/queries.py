@@ -8,10 +8,15 @@ import decimal
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
+from app.agencies.models import Agency
 from app.auth.models import User
 from app.extensions import db
+from app.indicators.compute import Scope, empty
+from app.indicators.definitions import current_definitions
 from app.indicators.disclosure import published_suppressed
 from app.indicators.math import capaian, round_half_up, suppressed, value_of
 from app.indicators.models import (
@@ -20,10 +25,12 @@ from app.indicators.models import (
     IndicatorTarget,
     IndicatorValue,
     PeriodClose,
+    ReferralFigure,
     ReportJob,
 )
 from app.indicators.periods import parse
 from app.indicators.scope import may_see_job
+from app.referrals.metrics import MetricRow, percentage
 from app.regions.models import Region
 
 
@@ -88,12 +95,14 @@ def figures(region_id: int | None, period: str, *, codes: list[str] | None = Non
     )
     if codes is not None:
         query = query.where(IndicatorDefinition.code.in_(codes))
-    rows = db.session.execute(query).all()
+    rows: list[Any] = list(db.session.execute(query).all())
+    if not rows and region_id is not None:
+        rows = _empty_values(region_id, period, codes)
     revisions: dict[int, list[IndicatorRevision]] = {}
     if rows:
         for revision in db.session.scalars(
             select(IndicatorRevision)
-            .where(IndicatorRevision.value_id.in_([v.id for v, _ in rows]))
+            .where(IndicatorRevision.value_id.in_([v.id for v, _ in rows if v.id is not None]))
             .order_by(IndicatorRevision.id)
         ):
             revisions.setdefault(revision.value_id, []).append(revision)
@@ -128,6 +137,112 @@ def figures(region_id: int | None, period: str, *, codes: list[str] | None = Non
             )
         )
     return result
+
+
+def _subtree(region_id: int) -> list[tuple[int, int | None]]:
+    """(id, parent id) of the region and every region under it, in one statement."""
+    top = select(Region.id, Region.parent_id).where(Region.id == region_id).cte(recursive=True)
+    below = aliased(Region)
+    tree = top.union_all(select(below.id, below.parent_id).join(top, below.parent_id == top.c.id))
+    return [(i, p) for i, p in db.session.execute(select(tree.c.id, tree.c.parent_id))]
+
+
+def _covered_at(region_id: int, period: str) -> dt.datetime | None:
+    """When the rollup that covered the region for the period ran: the computation time of a
+    value of the nearest region above it with stored values (the national level last); None
+    when no rollup covered it."""
+    region = db.session.get(Region, region_id)
+    at = region.parent_id if region is not None else None
+    for _step in range(10):  # a region tree is a few levels deep
+        found = db.session.scalar(
+            select(IndicatorValue.computed_at)
+            .where(
+                IndicatorValue.period == period,
+                IndicatorValue.region_id.is_(None)
+                if at is None
+                else IndicatorValue.region_id == at,
+            )
+            .limit(1)
+        )
+        if found is not None or at is None:
+            return found
+        above = db.session.get(Region, at)
+        at = above.parent_id if above is not None else None
+    return None
+
+
+def _empty_values(
+    region_id: int, period: str, codes: list[str] | None
+) -> list[tuple[IndicatorValue, IndicatorDefinition]]:
+    """The values of a region without any agency in it or under it, which the rollup does not
+    store (``operations.rollup``): by the agencies' jurisdiction it counts nothing, so its
+    values are ``compute.empty`` — zeros, reasons, a rate's population — once a rollup of the
+    period covered it (its nearest region above with values). Unsaved rows, never added to
+    the session. With ``INDICATOR_REGION=incident`` every region's values are stored: none."""
+    if current_app.config.get("INDICATOR_REGION", "agency") == "incident":
+        return []
+    if codes is not None and _stored(region_id, period):
+        return []  # stored values, only not of the codes asked for
+    nodes = _subtree(region_id)
+    ids = [i for i, _p in nodes]
+    if db.session.scalar(select(Agency.id).where(Agency.region_id.in_(ids)).limit(1)):
+        return []
+    computed_at = _covered_at(region_id, period)
+    if computed_at is None:
+        return []
+    tree: dict[int | None, list[int]] = {}
+    for i, p in nodes:
+        if i != region_id:
+            tree.setdefault(p, []).append(i)
+    parsed = parse(period)
+    scope = Scope(period=parsed, agency_ids=(), region_id=region_id, region_ids=frozenset(ids))
+    region = db.session.get(Region, region_id)
+    out = []
+    for definition in sorted(current_definitions(parsed.start_date), key=lambda d: d.code):
+        if codes is not None and definition.code not in codes:
+            continue
+        for breakdown, result in sorted(empty(definition, scope, tree).items()):
+            value = IndicatorValue(
+                definition=definition,
+                region=region,
+                period=period,
+                breakdown=breakdown,
+                numerator=result.numerator,
+                denominator=result.denominator,
+                reason=result.reason,
+                computed_at=computed_at,
+            )
+            out.append((value, definition))
+    return out
+
+
+def referral_rows(region_id: int | None, period: str) -> list[MetricRow]:
+    """The referral figures of the receiving agencies in the region or under it (None: every
+    agency) stored by the rollup of the period, as ``referral_metrics(by="agency")`` gives them:
+    ordered by the agency's name, the decline rate derived. Two statements whatever the number
+    of referrals: the region's subtree, and the figures with the agencies' names."""
+    query = (
+        select(ReferralFigure, Agency.name)
+        .join(Agency, Agency.id == ReferralFigure.agency_id)
+        .where(ReferralFigure.period == period)
+    )
+    if region_id is not None:
+        query = query.where(Agency.region_id.in_([i for i, _p in _subtree(region_id)]))
+    rows = [
+        MetricRow(
+            agency_id=figure.agency_id,
+            agency_name=name,
+            subgt_key=None,
+            sent=figure.sent,
+            accepted=figure.accepted,
+            declined=figure.declined,
+            decline_rate=percentage(figure.declined, figure.accepted + figure.declined),
+            overdue=figure.overdue,
+            median_hours_to_accept=figure.median_hours,
+        )
+        for figure, name in db.session.execute(query)
+    ]
+    return sorted(rows, key=lambda r: ((r.agency_name or "").lower(), r.agency_id or 0))
 
 
 def closed(region_id: int | None, period: str) -> PeriodClose | None:
@@ -201,6 +316,13 @@ def latest_year(region_id: int | None) -> str | None:
     latest = db.session.scalar(
         select(func.max(func.substr(IndicatorValue.period, 1, 4))).where(where)
     )
+    if not latest and region_id is not None:
+        # a region without agencies has no stored values: the year of the region above it, if
+        # that year answers for it too
+        region = db.session.get(Region, region_id)
+        above = latest_year(region.parent_id) if region is not None else None
+        if above is not None and _empty_values(region_id, above, None):
+            return above
     return str(latest) if latest else None
 
 
@@ -240,6 +362,12 @@ def targets_of(region_id: int, year: int) -> dict[str, decimal.Decimal]:
 
 
 def has_values(region_id: int, period: str) -> bool:
+    """Whether the region has values for the period: stored ones, or those of a region without
+    agencies that a rollup of the period covered (``_empty_values``)."""
+    return _stored(region_id, period) or bool(_empty_values(region_id, period, None))
+
+
+def _stored(region_id: int, period: str) -> bool:
     found = db.session.scalar(
         select(IndicatorValue.id)
         .where(IndicatorValue.region_id == region_id, IndicatorValue.period == period)

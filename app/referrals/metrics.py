@@ -98,8 +98,11 @@ class _Group:
     waits: list[dt.timedelta] = field(default_factory=list)
 
 
-def _missed_referrals(referrals: list[tuple[int, int, dt.datetime]]) -> set[int]:
-    """Ids of the referrals (id, track_id, sent_at) whose answer deadline was missed."""
+def _missed_referrals(
+    referrals: list[tuple[int, int, dt.datetime]], tracks: sa.Select[tuple[int]]
+) -> set[int]:
+    """Ids of the referrals (id, track_id, sent_at) whose answer deadline was missed;
+    ``tracks`` selects their tracks (a subquery: a year's referrals have tens of thousands)."""
     by_track: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     for referral_id, track_id, sent_at in referrals:
         by_track[track_id].append((sent_at, referral_id))
@@ -110,7 +113,7 @@ def _missed_referrals(referrals: list[tuple[int, int, dt.datetime]]) -> set[int]
     all_sent: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     for referral_id, track_id, sent_at in db.session.execute(
         sa.select(Referral.id, Referral.track_id, Referral.sent_at).where(
-            Referral.track_id.in_(by_track), Referral.sent_at.is_not(None)
+            Referral.track_id.in_(tracks), Referral.sent_at.is_not(None)
         )
     ):
         all_sent[track_id].append((sent_at, referral_id))
@@ -118,10 +121,12 @@ def _missed_referrals(referrals: list[tuple[int, int, dt.datetime]]) -> set[int]
     for track_id, started_at in db.session.execute(
         sa.select(Deadline.track_id, Deadline.started_at).where(
             Deadline.code == DeadlineCode.REFERRAL_RESPONSE,
-            Deadline.track_id.in_(by_track),
+            Deadline.track_id.in_(tracks),
             Deadline.missed_at.is_not(None),
         )
     ):
+        if track_id not in all_sent:
+            continue
         earlier = [item for item in all_sent[track_id] if item[0] <= started_at]
         if earlier:
             missed.add(max(earlier)[1])
@@ -142,6 +147,17 @@ def referral_metrics(
         raise ValueError(f"by must be 'agency' or 'subgt', not {by!r}")
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("naive datetime given for a period")
+    where = [
+        Referral.sent_at.is_not(None),
+        Referral.sent_at >= start,
+        Referral.sent_at < end,
+        Referral.state != ReferralState.DRAF,
+    ]
+    if agency_ids is not None:
+        wanted = sorted(set(agency_ids))
+        if not wanted:
+            return []
+        where.append(Referral.to_agency_id.in_(wanted))
     query = (
         sa.select(
             Referral.id,
@@ -153,20 +169,11 @@ def referral_metrics(
             ServiceTrack.service_type,
         )
         .join(ServiceTrack, ServiceTrack.id == Referral.track_id)
-        .where(
-            Referral.sent_at.is_not(None),
-            Referral.sent_at >= start,
-            Referral.sent_at < end,
-            Referral.state != ReferralState.DRAF,
-        )
+        .where(*where)
     )
-    if agency_ids is not None:
-        wanted = sorted(set(agency_ids))
-        if not wanted:
-            return []
-        query = query.where(Referral.to_agency_id.in_(wanted))
     rows = db.session.execute(query).all()
-    missed = _missed_referrals([(r.id, r.track_id, r.sent_at) for r in rows])
+    tracks = sa.select(Referral.track_id).where(*where)
+    missed = _missed_referrals([(r.id, r.track_id, r.sent_at) for r in rows], tracks)
 
     groups: dict[int | SubTaskForceKey | None, _Group] = defaultdict(_Group)
     for row in rows:

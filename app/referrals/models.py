@@ -57,6 +57,9 @@ class Referral(Model):
             sqlite_where=sa.text("state IN ('draf', 'dikirim', 'diterima', 'berjalan')"),
         ),
         sa.Index("ix_referrals_to_agency_state", "to_agency_id", "state"),
+        # the referrals sent in a period (indicator rollups, their referral figures):
+        # docs/scaling.md "Indexes and their query plans — rollup"
+        sa.Index("ix_referrals_sent_at", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

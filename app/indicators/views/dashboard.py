@@ -23,7 +23,7 @@ from app.core.enums import CaseType, IncidentPlace, Relationship, Sex, ViolenceT
 from app.core.labels import label
 from app.core.permissions import requires
 from app.indicators import bp, disclosure, queries
-from app.indicators.compute import UNKNOWN, agencies_in, descendants, region_tree
+from app.indicators.compute import UNKNOWN
 from app.indicators.forms import RollupForm
 from app.indicators.math import format_id
 from app.indicators.models import IndicatorDefinition
@@ -42,7 +42,6 @@ from app.indicators.views.common import (
     region_or_404,
     requested_period,
 )
-from app.referrals.metrics import referral_metrics
 from app.regions.models import Region
 
 # (dimension, title, vocabulary of its categories, categories are disjoint: a total is shown)
@@ -337,15 +336,13 @@ class ReferralRow:
 
 
 def _referral_rows(region: Region | None, period: Period, *, low: bool) -> list[ReferralRow]:
-    agency_ids = None
-    if region is not None:
-        agency_ids = agencies_in(descendants(region.id, region_tree()))
+    """The receiving agencies' referral figures stored by the rollup of the period."""
     words = disclosure.page_words()
     return [
         ReferralRow.of(
             m.agency_name or words.none, disclosure.referral_cells(m, low=low, words=words)
         )
-        for m in referral_metrics(period.start, period.end, by="agency", agency_ids=agency_ids)
+        for m in queries.referral_rows(region.id if region is not None else None, period.code)
     ]
 
 
