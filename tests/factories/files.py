@@ -60,7 +60,11 @@ def zip_bytes(parts: dict[str, bytes | str]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in parts.items():
-            archive.writestr(name, data)
+            # a fixed date, not the time of writing: the same parts give the same bytes, so a
+            # test parametrized with them has the same id in every pytest-xdist worker
+            member = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(member, data)
     return out.getvalue()
 
 
