@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from app.agencies.models import Agency
 from app.auth.models import User
+from app.core.memo import read_once
 from app.extensions import db
 from app.indicators.compute import Scope, empty
 from app.indicators.definitions import current_definitions
@@ -107,16 +108,19 @@ def figures(region_id: int | None, period: str, *, codes: list[str] | None = Non
         ):
             revisions.setdefault(revision.value_id, []).append(revision)
     year = parse(period).year
-    targets = {}
+    targets: dict[str, decimal.Decimal] = {}
     if region_id is not None:
-        targets = {
-            t.code: t.value
-            for t in db.session.scalars(
-                select(IndicatorTarget).where(
-                    IndicatorTarget.region_id == region_id, IndicatorTarget.year == year
+        targets = read_once(
+            ("indicators.targets", region_id, year),
+            lambda: {
+                t.code: t.value
+                for t in db.session.scalars(
+                    select(IndicatorTarget).where(
+                        IndicatorTarget.region_id == region_id, IndicatorTarget.year == year
+                    )
                 )
-            )
-        }
+            },
+        )
     result = []
     for value, definition in rows:
         revs = revisions.get(value.id, [])
@@ -140,11 +144,31 @@ def figures(region_id: int | None, period: str, *, codes: list[str] | None = Non
 
 
 def _subtree(region_id: int) -> list[tuple[int, int | None]]:
-    """(id, parent id) of the region and every region under it, in one statement."""
-    top = select(Region.id, Region.parent_id).where(Region.id == region_id).cte(recursive=True)
-    below = aliased(Region)
-    tree = top.union_all(select(below.id, below.parent_id).join(top, below.parent_id == top.c.id))
-    return [(i, p) for i, p in db.session.execute(select(tree.c.id, tree.c.parent_id))]
+    """(id, parent id) of the region and every region under it, in one statement (once per
+    rendered page: the dashboard asks for each month of its trend)."""
+
+    def read() -> list[tuple[int, int | None]]:
+        top = select(Region.id, Region.parent_id).where(Region.id == region_id).cte(recursive=True)
+        below = aliased(Region)
+        tree = top.union_all(
+            select(below.id, below.parent_id).join(top, below.parent_id == top.c.id)
+        )
+        return [(i, p) for i, p in db.session.execute(select(tree.c.id, tree.c.parent_id))]
+
+    return read_once(("indicators.subtree", region_id), read)
+
+
+def _has_agency(region_id: int) -> bool:
+    """Whether an agency sits in the region or under it (once per rendered page)."""
+
+    def read() -> bool:
+        ids = [i for i, _p in _subtree(region_id)]
+        return (
+            db.session.scalar(select(Agency.id).where(Agency.region_id.in_(ids)).limit(1))
+            is not None
+        )
+
+    return read_once(("indicators.has_agency", region_id), read)
 
 
 def _covered_at(region_id: int, period: str) -> dt.datetime | None:
@@ -181,12 +205,12 @@ def _empty_values(
     the session. With ``INDICATOR_REGION=incident`` every region's values are stored: none."""
     if current_app.config.get("INDICATOR_REGION", "agency") == "incident":
         return []
+    if _has_agency(region_id):
+        return []
     if codes is not None and _stored(region_id, period):
         return []  # stored values, only not of the codes asked for
     nodes = _subtree(region_id)
     ids = [i for i, _p in nodes]
-    if db.session.scalar(select(Agency.id).where(Agency.region_id.in_(ids)).limit(1)):
-        return []
     computed_at = _covered_at(region_id, period)
     if computed_at is None:
         return []

@@ -107,6 +107,22 @@ def referral_step(page: Any, base: str, referral_id: int, step: str, **fill: str
     assert page.locator("main > .alert-success[role='alert']").count() == 1
 
 
+
+def board_row(page: Any, track_id: int) -> Any:
+    """The board's row of the track, on whichever page it is: the board shows the longest
+    waiting first, 50 to a page, so a service referred just now may be on a later page; each
+    page on the way is checked for names like the first."""
+    for _ in range(50):
+        row = page.locator(f"a[data-track='{track_id}']")
+        if row.count():
+            return row
+        assert VICTIM not in page.content() and KRONOLOGI not in page.content()
+        following = page.locator("ul.pagination li.page-item:last-child a.page-link")
+        assert following.count() == 1, f"track {track_id} is on no page of the board"
+        with page.expect_navigation():
+            following.click()
+    raise AssertionError(f"track {track_id} not found in 50 pages of the board")
+
 def test_a_service_referred_to_the_hospital_and_completed_there(
     server: LiveServer, page: Any, app: Any
 ) -> None:
@@ -244,9 +260,9 @@ def test_a_service_referred_to_the_hospital_and_completed_there(
     sign_in(page, base, COORDINATOR)
     response = page.goto(f"{base}/subgt")
     assert response is not None and response.status == 200, "the Sub GT board does not answer"
+    row = board_row(page, social)
     assert ref in page.content()
     assert VICTIM not in page.content() and KRONOLOGI not in page.content()
-    row = page.locator(f"a[data-track='{social}']")
     assert row.count() == 1 and ref in row.inner_text()
     screenshot(page, "54-subgt-board")
     with page.expect_navigation():
@@ -264,7 +280,7 @@ def test_a_service_referred_to_the_hospital_and_completed_there(
     server.reset_limits()
     sign_in(page, base, HEALTH_COORDINATOR)
     page.goto(f"{base}/subgt?state=semua")  # the service has ended: shown with the ended ones
-    row = page.locator(f"a[data-track='{health}']")
+    row = board_row(page, health)
     assert row.count() == 1 and ref in row.inner_text()
     with page.expect_navigation():
         row.click()

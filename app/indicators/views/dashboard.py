@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.enums import CaseType, IncidentPlace, Relationship, Sex, ViolenceType
 from app.core.labels import label
+from app.core.memo import shared_reads
 from app.core.permissions import requires
 from app.indicators import bp, disclosure, queries
 from app.indicators.compute import UNKNOWN
@@ -260,6 +261,13 @@ def target_chart(headline: list[Shown]) -> dict[str, Any]:
 @bp.route("/indikator")
 @requires(VIEW)
 def dashboard() -> Any:
+    # the twelve months of the trend ask the same questions of the region (its subtree, its
+    # agencies, its targets): asked once for the page
+    with shared_reads():
+        return _dashboard()
+
+
+def _dashboard() -> Any:
     user = me()
     reach = reach_of(user)
     region = region_or_404(reach, request.args.get("region"))
