@@ -75,7 +75,12 @@ def generate(cases: int, seed: int, years: int, quiet: bool) -> None:
         click.echo(f"{table}: {count}")
     click.echo(
         f"{report.counts.get('cases', 0)} cases in {report.seconds:.1f} s "
-        f"(CPU of this process {report.cpu_seconds:.1f} s)"
+        f"(CPU of this process {report.cpu_seconds:.1f} s"
+        + (
+            f", of the database backend {report.database_cpu_seconds:.1f} s)"
+            if report.database_cpu_seconds is not None
+            else ")"
+        )
     )
     click.echo(
         f"biggest agency: {report.biggest_agency} ({report.biggest_cases} cases); its supervisor: "

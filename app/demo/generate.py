@@ -27,9 +27,13 @@ counts (ciphertexts differ: every encryption takes a fresh nonce). Every timesta
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import os
+import queue
 import random
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +41,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 
 from app.audit.operations import CHAIN_LOCK_KEY, compute_entry_hash, compute_hmac
@@ -221,24 +226,63 @@ WITH_IDS = [
 MUST_BE_EMPTY = ["cases", "regions", "agencies", "users"]
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "\\N"
+def _other(value: Any) -> str:
+    """A COPY text cell of a value that is neither None nor a string."""
     if value is True:
         return "t"
     if value is False:
         return "f"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES) if "\\" in value or "\n" in value else value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value)
 
 
+def _line(values: tuple[Any, ...]) -> str:
+    cells = [
+        NULL
+        if v is None
+        else v
+        if (kind := v.__class__) is str
+        else str(v)
+        if kind is int
+        else v.isoformat()
+        if kind is dt.datetime
+        else _other(v)
+        for v in values
+    ]
+    line = "\t".join(cells)
+    if "\n" in line or "\r" in line or line.count("\\") != cells.count(NULL):
+        line = "\t".join(
+            c.translate(_ESCAPES) if isinstance(v, str) else c
+            for v, c in zip(values, cells, strict=True)
+        )
+    return line + "\n"
+
+
+def _ts(value: dt.datetime | None) -> str:
+    return NULL if value is None else value.isoformat()
+
+
 def _jsonb(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+@functools.cache
+def _aesgcm(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
+class CachedRing(KeyRing):
+    """The configured keys, each cipher built once (``KeyRing.cipher`` builds one per value)."""
+
+    def cipher(self, key_id: str) -> AESGCM:
+        for candidate, key in self.keys:
+            if candidate == key_id:
+                return _aesgcm(key)
+        return super().cipher(key_id)
 
 
 class GenerateRefused(DomainError):
@@ -250,33 +294,72 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    database_cpu_seconds: float | None = None  # the database backend's, when on this machine
     supervisor: str = ""
     biggest_agency: str = ""
     biggest_cases: int = 0
 
 
 class Writer:
-    """Rows by table for the chunk being built; ``flush`` sends them with one COPY per table."""
+    """Rows by table for the chunk being built. ``flush`` hands them to a thread of their own
+    that sends them with one COPY per table while the next chunk is generated: the database
+    works on one chunk while Python builds the next (psycopg releases the GIL while it waits).
+    At most ``QUEUED`` chunks wait, so memory stays bounded. ``close`` waits for the last."""
+
+    QUEUED = 2
 
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
         self.rows: dict[str, list[str]] = {name: [] for name, _ in TABLES}
         self.counts: dict[str, int] = dict.fromkeys(self.rows, 0)
+        self.queue: queue.Queue[list[tuple[str, list[str]]] | None] = queue.Queue(self.QUEUED)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._send, name="demo-generate-copy", daemon=True)
+        self.thread.start()
 
     def add(self, table: str, *values: Any) -> None:
-        self.rows[table].append("\t".join(map(_cell, values)) + "\n")
+        self.rows[table].append(_line(values))
 
     def flush(self) -> None:
-        for table, columns in TABLES:
+        self._raise()
+        batch = []
+        for table, _columns in TABLES:
             lines = self.rows[table]
-            if not lines:
-                continue
-            statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-            with self.cursor.copy(statement) as copy:
-                for start in range(0, len(lines), 5000):
-                    copy.write("".join(lines[start : start + 5000]))
-            self.counts[table] += len(lines)
-            lines.clear()
+            if lines:
+                batch.append((table, lines[:]))
+                self.counts[table] += len(lines)
+                lines.clear()  # in place: the generator holds some of these lists
+        self.queue.put(batch)
+
+    def close(self) -> None:
+        self.flush()
+        self.queue.put(None)
+        self.thread.join()
+        self._raise()
+
+    def abort(self) -> None:
+        """Stop the thread, dropping what was not sent (the caller rolls back)."""
+        if self.thread.is_alive():
+            self.error = self.error or RuntimeError("aborted")
+            self.queue.put(None)
+            self.thread.join()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _send(self) -> None:
+        while (batch := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # the transaction is lost: drain the queue so the generator stops
+            try:
+                for table, lines in batch:
+                    statement = f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN"
+                    with self.cursor.copy(statement) as copy:
+                        for start in range(0, len(lines), 5000):
+                            copy.write("".join(lines[start : start + 5000]))
+            except BaseException as exc:  # handed to the generator's thread, raised there
+                self.error = exc
 
 
 class Sealer:
@@ -288,7 +371,14 @@ class Sealer:
         self.next_id = first_id
         self.prev_hash = tail
         self.key = key
+        self.lines = writer.rows["audit_entries"]
         self.at = dt.datetime.now(dt.UTC)
+        self.at_text = self.at.isoformat()
+
+    def now(self) -> None:
+        """Entries written from here on are dated now."""
+        self.at = dt.datetime.now(dt.UTC)
+        self.at_text = self.at.isoformat()
 
     def record(self, action: str, object_id: int, changes: dict[str, Any]) -> None:
         entry = {
@@ -302,20 +392,13 @@ class Sealer:
             "remote_addr": None,
         }
         entry_hash = compute_entry_hash(entry, self.prev_hash)
-        self.writer.add(
-            "audit_entries",
-            self.next_id,
-            self.at,
-            None,
-            ACTOR_LABEL,
-            action,
-            "case",
-            str(object_id),
-            json.dumps(changes, ensure_ascii=False),
-            None,
-            self.prev_hash,
-            entry_hash,
-            compute_hmac(entry_hash, self.key),
+        changes_text = json.dumps(changes, ensure_ascii=False)
+        if "\\" in changes_text:
+            changes_text = changes_text.translate(_ESCAPES)
+        self.lines.append(
+            f"{self.next_id}\t{self.at_text}\t{NULL}\t{ACTOR_LABEL}\t{action}\tcase\t"
+            f"{object_id}\t{changes_text}\t{NULL}\t{self.prev_hash}\t{entry_hash}\t"
+            f"{compute_hmac(entry_hash, self.key)}\n"
         )
         self.prev_hash = entry_hash
         self.next_id += 1
@@ -385,7 +468,9 @@ class History:
         self.ids = ids
         self.rng = rng
         self.seed = seed
-        self.ring: KeyRing = keyring()
+        self.ring: KeyRing = CachedRing(keyring().keys)
+        self.transitions = writer.rows["case_transitions"]
+        self.name_indexes: dict[str, str] = {}
         self.counters: dict[tuple[int, int], int] = {}
         self.per_agency: dict[int, int] = {}
         self.number = 0
@@ -399,6 +484,13 @@ class History:
 
     def enc(self, text: str | None, context: str) -> str | None:
         return None if text is None else encrypt_value(text, context, self.ring)
+
+    def name_index(self, name: str) -> str:
+        """The blind index of a name (names repeat: each computed once)."""
+        found = self.name_indexes.get(name)
+        if found is None:
+            found = self.name_indexes[name] = name_index(name)
+        return found
 
     def name(self, sex: str) -> str:
         given = self.rng.choice(WOMEN if sex == "P" else MEN)
@@ -441,23 +533,13 @@ class History:
         data: dict[str, Any],
         reason: str | None = None,
     ) -> None:
-        self.w.add(
-            "case_transitions",
-            self.next_id("case_transitions"),
-            case_id,
-            track_id,
-            at,
-            None,
-            ACTOR_LABEL,
-            "import",
-            event,
-            source,
-            target,
-            self.enc(reason, "case_transitions.reason"),
-            self.enc(
-                json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
-                "case_transitions.data",
-            ),
+        data_text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        self.transitions.append(
+            f"{self.next_id('case_transitions')}\t{case_id}\t"
+            f"{NULL if track_id is None else track_id}\t{at.isoformat()}\t{NULL}\t"
+            f"{ACTOR_LABEL}\timport\t{event}\t{source or NULL}\t{target}\t"
+            f"{NULL if reason is None else self.enc(reason, 'case_transitions.reason')}\t"
+            f"{encrypt_value(data_text, 'case_transitions.data', self.ring)}\n"
         )
 
     # --- planning the whole run
@@ -833,7 +915,7 @@ class History:
                 position,
                 person_id,
                 self.enc(p.name, "victims.name"),
-                name_index(p.name),
+                self.name_index(p.name),
                 self.enc(p.nik, "victims.nik"),
                 nik_index(p.nik) if p.nik else None,
                 p.sex,
@@ -1433,8 +1515,67 @@ def generate_history(
         sa.text("SELECT coalesce(max(id), 0) + 1 FROM audit_entries")
     ).scalar_one()
     ids = _first_ids()
+    backend = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    backend_cpu = _process_cpu(backend)
+    # Foreign keys: checked once per constraint over the whole table at the end
+    # (``_check_foreign_keys``), not row by row — the row checks (a look-up per key per row) took
+    # most of the database's time. Only a superuser may switch them off for the transaction;
+    # anyone else writes with the row checks.
+    deferred = bool(
+        session.execute(
+            sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        ).scalar()
+    )
+    if deferred:
+        session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     writer = Writer(cursor)
+    try:
+        history, country, supervisor_email = _generate(
+            writer, ids, first_audit, tail, seed, cases, years, progress, chunk
+        )
+    except BaseException:
+        writer.abort()
+        raise
+    if deferred:
+        session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+        _check_foreign_keys([t for t, n in writer.counts.items() if n])
+    for table in [*WITH_IDS, "audit_entries"]:
+        session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
+        )
+    biggest = max(history.per_agency.items(), key=lambda item: item[1])
+    backend_after = _process_cpu(backend)
+    return Report(
+        counts={k: v for k, v in writer.counts.items() if v},
+        seconds=time.monotonic() - started,
+        cpu_seconds=time.process_time() - cpu,
+        database_cpu_seconds=(
+            backend_after - backend_cpu
+            if backend_after is not None and backend_cpu is not None
+            else None
+        ),
+        supervisor=supervisor_email,
+        biggest_agency=country.by_id[biggest[0]].code,
+        biggest_cases=biggest[1],
+    )
+
+
+def _generate(
+    writer: Writer,
+    ids: dict[str, int],
+    first_audit: int,
+    tail: str | None,
+    seed: int,
+    cases: int,
+    years: int,
+    progress: TextIO | None,
+    chunk: int,
+) -> tuple[History, Country, str]:
+    """The reference data, then the cases in chunks; every row handed to ``writer``."""
     sealer = Sealer(writer, first_audit, tail or "0" * 64, current_app.config["AUDIT_HMAC_KEY"])
 
     rng = random.Random(seed)
@@ -1488,33 +1629,69 @@ def generate_history(
             )
         if history.number - written >= chunk:
             writer.flush()
-            sealer.at = dt.datetime.now(dt.UTC)
+            sealer.now()
             written = history.number
             if progress is not None:
                 _progress(progress, written, cases, clock)
     for (agency_id, year), number in sorted(history.counters.items()):
         writer.add("case_counters", agency_id, year, number)
-    writer.flush()
+    writer.close()
     if progress is not None:
         _progress(progress, history.number, cases, clock)
         progress.write("\n")
-    for table in [*WITH_IDS, "audit_entries"]:
-        session.execute(
-            sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-            )
+    return history, country, supervisor_email
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of process ``pid`` of this machine, None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+class BrokenReference(DomainError):
+    """A generated row names a row that does not exist (a bug of the generator)."""
+
+
+def _check_foreign_keys(tables: list[str]) -> None:
+    """Every foreign key of ``tables`` holds: one anti-join per constraint."""
+    constraints = db.session.execute(
+        sa.text(
+            """
+            SELECT c.conname, child.relname, parent.relname,
+                   array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
+                         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
+                         ORDER BY k.i),
+                   array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
+                         JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n
+                         ORDER BY k.i)
+            FROM pg_constraint c
+            JOIN pg_class child ON child.oid = c.conrelid
+            JOIN pg_class parent ON parent.oid = c.confrelid
+            WHERE c.contype = 'f' AND child.relname = ANY(:tables)
+              AND child.relnamespace = 'public'::regnamespace
+            ORDER BY c.conname
+            """
+        ),
+        {"tables": tables},
+    ).all()
+    for name, child, parent, columns, parent_columns in constraints:
+        present = " AND ".join(f"c.{column} IS NOT NULL" for column in columns)
+        match = " AND ".join(
+            f"p.{pc} = c.{cc}" for cc, pc in zip(columns, parent_columns, strict=True)
         )
-    biggest = max(history.per_agency.items(), key=lambda item: item[1])
-    report = Report(
-        counts={k: v for k, v in writer.counts.items() if v},
-        seconds=time.monotonic() - started,
-        cpu_seconds=time.process_time() - cpu,
-        supervisor=supervisor_email,
-        biggest_agency=country.by_id[biggest[0]].code,
-        biggest_cases=biggest[1],
-    )
-    return report
+        broken = db.session.execute(
+            sa.text(
+                f"SELECT count(*) FROM {child} c WHERE {present} "  # noqa: S608
+                f"AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {match})"
+            )
+        ).scalar_one()
+        if broken:
+            raise BrokenReference(f"{broken} rows of {child} break {name}")
 
 
 def _state_after_transfer(rng: random.Random, age_days: int) -> str:
