@@ -1206,7 +1206,7 @@ class History:
                 provider = self.provider(kab, owner, service) if rng.random() < 0.7 else None
                 track = Track(victim, service, "direncanakan", provider)
                 tracks.append(track)
-                if provider is not None and provider != owner and rng.random() < 0.2:
+                if provider is not None and provider != owner and rng.random() < 0.4:
                     referrals.append((track, provider, "draf"))
             return
         schedule = []
