@@ -92,7 +92,9 @@ def _fingerprint() -> dict[str, object]:
         "case_notes",
         "audit_entries",
     ]
-    counts = {t: db.session.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}  # noqa: S608
+    counts = {
+        t: db.session.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables
+    }
     cases = db.session.execute(
         sa.text(
             "SELECT c.reference, a.code, c.state, c.received_at, c.closed_at "
@@ -102,7 +104,9 @@ def _fingerprint() -> dict[str, object]:
     tracks = db.session.execute(
         sa.text("SELECT service_type, state, started_at FROM service_tracks ORDER BY id")
     ).all()
-    referrals = db.session.execute(sa.text("SELECT state, sent_at FROM referrals ORDER BY id")).all()
+    referrals = db.session.execute(
+        sa.text("SELECT state, sent_at FROM referrals ORDER BY id")
+    ).all()
     return {"counts": counts, "cases": cases, "tracks": tracks, "referrals": referrals}
 
 
@@ -115,53 +119,80 @@ def test_generate_writes_the_cases_asked_for_with_their_history(generated: Flask
         assert scalar("SELECT count(*) FROM regions WHERE level = 'kecamatan'") > 6000
         assert scalar("SELECT count(*) FROM agencies") > 7000
         # every case has its registration and the reference of its agency and year
-        assert scalar(
-            "SELECT count(*) FROM cases c JOIN agencies a ON a.id = c.agency_id "
-            "WHERE c.reference NOT LIKE a.code || '-' || "
-            "extract(year FROM c.received_at AT TIME ZONE 'Asia/Jakarta')::int || '-%'"
-        ) == 0
-        assert scalar(
-            "SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_transitions t "
-            "WHERE t.case_id = c.id AND t.event = 'register' AND t.to_state = 'diterima')"
-        ) == 0
+        assert (
+            scalar(
+                "SELECT count(*) FROM cases c JOIN agencies a ON a.id = c.agency_id "
+                "WHERE c.reference NOT LIKE a.code || '-' || "
+                "extract(year FROM c.received_at AT TIME ZONE 'Asia/Jakarta')::int || '-%'"
+            )
+            == 0
+        )
+        assert (
+            scalar(
+                "SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_transitions t "
+                "WHERE t.case_id = c.id AND t.event = 'register' AND t.to_state = 'diterima')"
+            )
+            == 0
+        )
         # a closed case has no open track (terminasi) and every track has its history row
-        assert scalar(
-            "SELECT count(*) FROM service_tracks s JOIN cases c ON c.id = s.case_id "
-            "WHERE c.state = 'terminasi' AND s.ended_at IS NULL"
-        ) == 0
-        assert scalar(
-            "SELECT count(*) FROM service_tracks s WHERE NOT EXISTS (SELECT 1 FROM "
-            "case_transitions t WHERE t.track_id = s.id AND t.to_state = s.state)"
-        ) == 0
+        assert (
+            scalar(
+                "SELECT count(*) FROM service_tracks s JOIN cases c ON c.id = s.case_id "
+                "WHERE c.state = 'terminasi' AND s.ended_at IS NULL"
+            )
+            == 0
+        )
+        assert (
+            scalar(
+                "SELECT count(*) FROM service_tracks s WHERE NOT EXISTS (SELECT 1 FROM "
+                "case_transitions t WHERE t.track_id = s.id AND t.to_state = s.state)"
+            )
+            == 0
+        )
         # the counters continue after the last reference each agency gave
-        assert scalar(
-            "SELECT count(*) FROM cases c JOIN agencies a ON a.id = c.agency_id "
-            "JOIN case_counters k ON k.agency_id = c.agency_id AND "
-            "k.year = split_part(c.reference, '-', 3)::int "
-            "WHERE split_part(c.reference, '-', 4)::int > k.last_number"
-        ) == 0
+        assert (
+            scalar(
+                "SELECT count(*) FROM cases c JOIN agencies a ON a.id = c.agency_id "
+                "JOIN case_counters k ON k.agency_id = c.agency_id AND "
+                "k.year = split_part(c.reference, '-', 3)::int "
+                "WHERE split_part(c.reference, '-', 4)::int > k.last_number"
+            )
+            == 0
+        )
         # an accepted transfer points at the receiving agency's case, linked back
-        assert scalar(
-            "SELECT count(*) FROM case_transfers t JOIN cases n ON n.id = t.new_case_id "
-            "WHERE t.state = 'diterima' AND (n.transferred_from_id <> t.case_id "
-            "OR n.agency_id <> t.to_agency_id OR n.channel <> 'pelimpahan_masuk')"
-        ) == 0
+        assert (
+            scalar(
+                "SELECT count(*) FROM case_transfers t JOIN cases n ON n.id = t.new_case_id "
+                "WHERE t.state = 'diterima' AND (n.transferred_from_id <> t.case_id "
+                "OR n.agency_id <> t.to_agency_id OR n.channel <> 'pelimpahan_masuk')"
+            )
+            == 0
+        )
         assert scalar("SELECT count(*) FROM case_transfers WHERE state = 'diterima'") > 0
         # a track the victim declined has the refusal in the consent ledger
-        assert scalar(
-            "SELECT count(*) FROM service_tracks s WHERE s.state = 'ditolak_korban' AND NOT "
-            "EXISTS (SELECT 1 FROM consent_entries e WHERE e.victim_id = s.victim_id AND "
-            "e.purpose = 'layanan:' || s.service_type AND e.decision = 'menolak')"
-        ) == 0
+        assert (
+            scalar(
+                "SELECT count(*) FROM service_tracks s WHERE s.state = 'ditolak_korban' AND NOT "
+                "EXISTS (SELECT 1 FROM consent_entries e WHERE e.victim_id = s.victim_id AND "
+                "e.purpose = 'layanan:' || s.service_type AND e.decision = 'menolak')"
+            )
+            == 0
+        )
 
 
 def test_every_track_state_and_referral_state_occurs(generated: Flask) -> None:
     with generated.app_context():
-        tracks = set(db.session.execute(sa.text("SELECT DISTINCT state FROM service_tracks")).scalars())
-        referrals = set(db.session.execute(sa.text("SELECT DISTINCT state FROM referrals")).scalars())
+        tracks = set(
+            db.session.execute(sa.text("SELECT DISTINCT state FROM service_tracks")).scalars()
+        )
+        referrals = set(
+            db.session.execute(sa.text("SELECT DISTINCT state FROM referrals")).scalars()
+        )
         assert tracks == TRACK_STATES
         assert referrals == REFERRAL_STATES
-        kinds = set(db.session.execute(sa.text("SELECT DISTINCT kind FROM referral_events")).scalars())
+        kinds = set(
+            db.session.execute(sa.text("SELECT DISTINCT kind FROM referral_events")).scalars()
+        )
         assert {"send", "opened", "accept", "decline", "start", "complete", "withdraw"} <= kinds
 
 
@@ -195,7 +226,9 @@ def test_a_generated_case_page_renders_for_its_supervisor_and_is_hidden_from_ano
     from app.auth.models import User
 
     with generated.app_context():
-        supervisor = db.session.scalar(sa.select(User).where(User.email == "supervisor@simpul.demo"))
+        supervisor = db.session.scalar(
+            sa.select(User).where(User.email == "supervisor@simpul.demo")
+        )
         assert supervisor is not None
         agency_id = supervisor.grants[0].agency_id
         case_id = db.session.execute(
@@ -206,7 +239,9 @@ def test_a_generated_case_page_renders_for_its_supervisor_and_is_hidden_from_ano
             {"agency": agency_id},
         ).scalar_one()
         other = db.session.scalar(
-            sa.select(User).where(User.email.like("supervisor.%"), User.id != supervisor.id).limit(1)
+            sa.select(User)
+            .where(User.email.like("supervisor.%"), User.id != supervisor.id)
+            .limit(1)
         )
         assert other is not None
         own = login_as(generated.test_client(), supervisor)
@@ -229,10 +264,21 @@ def test_the_indicator_rollup_runs_on_it(generated: Flask) -> None:
             sa.text("SELECT max(extract(year FROM received_at))::int - 1 FROM cases")
         ).scalar_one()
         runner = generated.test_cli_runner()
-        result = runner.invoke(args=["indicators", "rollup", "--period", str(year), "--region", region])
+        result = runner.invoke(
+            args=["indicators", "rollup", "--period", str(year), "--region", region]
+        )
         assert result.exit_code == 0, result.output
         shown = runner.invoke(
-            args=["indicators", "show", "--period", str(year), "--region", region, "--format", "json"]
+            args=[
+                "indicators",
+                "show",
+                "--period",
+                str(year),
+                "--region",
+                region,
+                "--format",
+                "json",
+            ]
         )
         assert shown.exit_code == 0, shown.output
         values = json.loads(shown.output)
