@@ -242,6 +242,22 @@ def _other(value: Any) -> str:
     return str(value)
 
 
+# The text of the times written in the current chunk (a case's times recur in several rows);
+# emptied by each flush.
+_ISO: dict[dt.datetime, str] = {}
+
+
+def _iso(value: dt.datetime) -> str:
+    text = _ISO.get(value)
+    if text is None:
+        text = _ISO[value] = value.isoformat()
+    return text
+
+
+def _isonull(value: dt.datetime | None) -> str:
+    return NULL if value is None else _iso(value)
+
+
 def _line(values: tuple[Any, ...]) -> str:
     cells = [
         NULL
@@ -250,7 +266,7 @@ def _line(values: tuple[Any, ...]) -> str:
         if (kind := v.__class__) is str
         else str(v)
         if kind is int
-        else v.isoformat()
+        else _iso(v)
         if kind is dt.datetime
         else _other(v)
         for v in values
@@ -264,8 +280,10 @@ def _line(values: tuple[Any, ...]) -> str:
     return line + "\n"
 
 
-def _ts(value: dt.datetime | None) -> str:
-    return NULL if value is None else value.isoformat()
+def _json_text(value: str | None) -> str:
+    """A JSON string or null, for the codes and names this module makes (letters, digits,
+    dashes: nothing JSON escapes)."""
+    return "null" if value is None else f'"{value}"'
 
 
 def _jsonb(value: Any) -> str:
@@ -324,6 +342,7 @@ class Writer:
 
     def flush(self) -> None:
         self._raise()
+        _ISO.clear()
         batch = []
         for table, _columns in TABLES:
             lines = self.rows[table]
@@ -382,7 +401,11 @@ class Sealer:
         self.at = dt.datetime.now(dt.UTC)
         self.at_text = self.at.isoformat()
 
-    def record(self, action: str, object_id: int, changes: dict[str, Any]) -> None:
+    def record(
+        self, action: str, object_id: int, changes: dict[str, Any], changes_text: str
+    ) -> None:
+        """Seal and write an entry; ``changes_text`` is ``changes`` as JSON (the column's text:
+        the seal covers the parsed document, so only its content matters)."""
         entry = {
             "at": self.at,
             "actor_id": None,
@@ -394,9 +417,6 @@ class Sealer:
             "remote_addr": None,
         }
         entry_hash = compute_entry_hash(entry, self.prev_hash)
-        changes_text = json.dumps(changes, ensure_ascii=False)
-        if "\\" in changes_text:
-            changes_text = changes_text.translate(_ESCAPES)
         self.lines.append(
             f"{self.next_id}\t{self.at_text}\t{NULL}\t{ACTOR_LABEL}\t{action}\tcase\t"
             f"{object_id}\t{changes_text}\t{NULL}\t{self.prev_hash}\t{entry_hash}\t"
@@ -471,7 +491,13 @@ class History:
         self.rng = rng
         self.seed = seed
         self.ring: KeyRing = CachedRing(keyring().keys)
+        # the rows of the most frequent tables are written as COPY lines directly
         self.transitions = writer.rows["case_transitions"]
+        self.consent_lines = writer.rows["consent_entries"]
+        self.track_lines = writer.rows["service_tracks"]
+        self.event_lines = writer.rows["referral_events"]
+        self.deadline_lines = writer.rows["deadlines"]
+        self.working_days: dict[dt.date, dt.datetime] = {}
         self.name_indexes: dict[str, str] = {}
         self.counters: dict[tuple[int, int], int] = {}
         self.per_agency: dict[int, int] = {}
@@ -532,13 +558,14 @@ class History:
         event: str,
         source: str | None,
         target: str,
-        data: dict[str, Any],
+        data_text: str,
         reason: str | None = None,
     ) -> None:
-        data_text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        """A history row of kind ``import``; ``data_text`` is its data as the application's
+        EncryptedJSON writes it (sorted keys, no spaces)."""
         self.transitions.append(
             f"{self.next_id('case_transitions')}\t{case_id}\t"
-            f"{NULL if track_id is None else track_id}\t{at.isoformat()}\t{NULL}\t"
+            f"{NULL if track_id is None else track_id}\t{_iso(at)}\t{NULL}\t"
             f"{ACTOR_LABEL}\timport\t{event}\t{source or NULL}\t{target}\t"
             f"{NULL if reason is None else self.enc(reason, 'case_transitions.reason')}\t"
             f"{encrypt_value(data_text, 'case_transitions.data', self.ring)}\n"
@@ -987,55 +1014,52 @@ class History:
             p = people[victim]
             consent_id = self.next_id("consent_entries")
             consent_ids.append(consent_id)
-            wali = p.guardian is not None
-            self.w.add(
-                "consent_entries",
-                consent_id,
-                p.row_id,
-                purpose,
-                decision,
-                "wali" if wali else "korban",
-                self.enc(p.guardian, "consent_entries.given_by_name") if wali else None,
-                at,
-                at,
+            giver = (
+                f"wali\t{self.enc(p.guardian, 'consent_entries.given_by_name')}"
+                if p.guardian is not None
+                else f"korban\t{NULL}"
+            )
+            at_text = _iso(at)
+            self.consent_lines.append(
+                f"{consent_id}\t{p.row_id}\t{purpose}\t{decision}\t{giver}\t{at_text}\t{at_text}\n"
             )
 
         # service tracks, each with its history row and audit entry
+        owner_code = self.country.by_id[owner].code
         self.sealer.record(
             "case.register",
             case_id,
-            {
-                "agency": self.country.by_id[owner].code,
-                "reference": reference,
-                "risk": risk,
-            },
+            {"agency": owner_code, "reference": reference, "risk": risk},
+            f'{{"agency": "{owner_code}", "reference": "{reference}", "risk": "{risk}"}}',
         )
+        external_json = _json_text(external_id)
         self.transition(
-            case_id, None, received, "register", None, "diterima", {"external_id": external_id}
+            case_id,
+            None,
+            received,
+            "register",
+            None,
+            "diterima",
+            f'{{"external_id":{external_json}}}',
         )
         plan_at = assessed or received
         for track in tracks:
             track.id = self.next_id("service_tracks")
             p = people[track.victim]
             planned = track.start if track.start is not None and track.start < plan_at else plan_at
-            self.w.add(
-                "service_tracks",
-                track.id,
-                case_id,
-                p.row_id,
-                track.service.value,
-                track.provider,
-                track.state,
-                track.start,
-                track.end,
-                self.enc(track.end_reason, "service_tracks.end_reason"),
-                planned,
-                track.end or track.start or planned,
-                1,
-                2,
-                planned,
+            planned_text = _iso(planned)
+            reason = track.end_reason
+            self.track_lines.append(
+                f"{track.id}\t{case_id}\t{p.row_id}\t{track.service.value}\t"
+                f"{NULL if track.provider is None else track.provider}\t{track.state}\t"
+                f"{_isonull(track.start)}\t{_isonull(track.end)}\t"
+                f"{NULL if reason is None else self.enc(reason, 'service_tracks.end_reason')}\t"
+                f"{planned_text}\t{_iso(track.end or track.start or planned)}\t1\t2\t"
+                f"{planned_text}\n"
             )
             provider_code = self.country.by_id[track.provider].code if track.provider else None
+            provider_json = _json_text(provider_code)
+            service = track.service.value
             label = f"K{track.victim + 1}"
             self.transition(
                 case_id,
@@ -1044,7 +1068,7 @@ class History:
                 "import",
                 None,
                 track.state,
-                {"provider": provider_code, "service_type": track.service.value, "victim": label},
+                f'{{"provider":{provider_json},"service_type":"{service}","victim":"{label}"}}',
             )
             self.sealer.record(
                 "track.create",
@@ -1052,10 +1076,12 @@ class History:
                 {
                     "track": track.id,
                     "victim": label,
-                    "service_type": track.service.value,
+                    "service_type": service,
                     "state": track.state,
                     "provider": provider_code,
                 },
+                f'{{"track": {track.id}, "victim": "{label}", "service_type": "{service}", '
+                f'"state": "{track.state}", "provider": {provider_json}}}',
             )
         if state != "diterima":
             known = [received, assessed] + [t.start for t in tracks] + [t.end for t in tracks]
@@ -1068,7 +1094,7 @@ class History:
                 "import",
                 "diterima",
                 state,
-                {"external_id": external_id},
+                f'{{"external_id":{external_json}}}',
                 closed_reason,
             )
 
@@ -1112,6 +1138,8 @@ class History:
                 "state": state,
                 "tracks": len(tracks),
             },
+            f'{{"external_id": {external_json}, "reference": "{reference}", '
+            f'"state": "{state}", "tracks": {len(tracks)}}}',
         )
         if transfer is not None:
             transfer_state, asked, target, decided = transfer
@@ -1372,7 +1400,12 @@ class History:
             1 + sum(1 for e in events if e[4] is not None),
         )
         for event in events:
-            self.w.add("referral_events", self.next_id("referral_events"), referral_id, *event)
+            at, actor, agency, kind, source, target, text, data = event
+            self.event_lines.append(
+                f"{self.next_id('referral_events')}\t{referral_id}\t{_iso(at)}\t"
+                f"{NULL if actor is None else actor}\t{agency}\t{kind}\t{source or NULL}\t"
+                f"{target or NULL}\t{text or NULL}\t{data}\n"
+            )
         if sent is not None:
             answered = accepted or (ended if state == "ditolak" else None)
             self.deadline(
@@ -1380,12 +1413,22 @@ class History:
                 case_id,
                 track.id,
                 sent,
-                add_working_days(sent, 2),
+                self.two_working_days(sent),
                 None,
                 to_agency,
                 answered,
                 ended if state == "ditarik" else None,
             )
+
+    def two_working_days(self, start: dt.datetime) -> dt.datetime:
+        """``add_working_days(start, 2)``, computed once per WIB date: the same WIB time on the
+        second working day after it."""
+        local = start.astimezone(JAKARTA)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = self.working_days.get(midnight.date())
+        if day is None:
+            day = self.working_days[midnight.date()] = add_working_days(midnight, 2)
+        return day + (local - midnight)
 
     def deadline_first_response(
         self,
@@ -1434,23 +1477,13 @@ class History:
             notified = due + dt.timedelta(minutes=5)
             if due + DAY < LIMIT:
                 escalated = due + DAY
-        self.w.add(
-            "deadlines",
-            self.next_id("deadlines"),
-            code,
-            case_id,
-            track_id,
-            started,
-            due,
-            user_id,
-            agency_id,
-            started,
-            completed,
-            met,
-            missed,
-            notified,
-            escalated,
-            cancelled,
+        started_text = _iso(started)
+        self.deadline_lines.append(
+            f"{self.next_id('deadlines')}\t{code}\t{case_id}\t"
+            f"{NULL if track_id is None else track_id}\t{started_text}\t{_iso(due)}\t"
+            f"{NULL if user_id is None else user_id}\t{agency_id}\t{started_text}\t"
+            f"{_isonull(completed)}\t{_isonull(met)}\t{_isonull(missed)}\t"
+            f"{_isonull(notified)}\t{_isonull(escalated)}\t{_isonull(cancelled)}\n"
         )
 
 
