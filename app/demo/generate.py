@@ -1059,7 +1059,7 @@ class History:
             )
             provider_code = self.country.by_id[track.provider].code if track.provider else None
             provider_json = _json_text(provider_code)
-            service = track.service.value
+            service_name = track.service.value
             label = f"K{track.victim + 1}"
             self.transition(
                 case_id,
@@ -1068,7 +1068,7 @@ class History:
                 "import",
                 None,
                 track.state,
-                f'{{"provider":{provider_json},"service_type":"{service}","victim":"{label}"}}',
+                f'{{"provider":{provider_json},"service_type":"{service_name}","victim":"{label}"}}',
             )
             self.sealer.record(
                 "track.create",
@@ -1076,11 +1076,11 @@ class History:
                 {
                     "track": track.id,
                     "victim": label,
-                    "service_type": service,
+                    "service_type": service_name,
                     "state": track.state,
                     "provider": provider_code,
                 },
-                f'{{"track": {track.id}, "victim": "{label}", "service_type": "{service}", '
+                f'{{"track": {track.id}, "victim": "{label}", "service_type": "{service_name}", '
                 f'"state": "{track.state}", "provider": {provider_json}}}',
             )
         if state != "diterima":
