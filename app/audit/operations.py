@@ -69,10 +69,11 @@ def _timestamp(at: dt.datetime) -> str:
 def canonical_bytes(entry: AuditEntry | EntryRow, prev_hash: str) -> bytes:
     """The canonical JSON an entry's hash is computed over."""
 
-    mapping = isinstance(entry, Mapping)  # once: an ABC check costs as much as the hash
+    # checked once: an ABC check per field cost as much as the hash
+    mapping = entry if isinstance(entry, Mapping) else None
 
     def get(name: str) -> Any:
-        return entry[name] if mapping else getattr(entry, name)
+        return mapping[name] if mapping is not None else getattr(entry, name)
 
     document = {
         "v": SEAL_VERSION,
