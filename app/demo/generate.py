@@ -21,7 +21,17 @@ sequences (set past the last id at the end). What a row holds is what the applic
 
 Everything is drawn from ``random.Random(seed)``: one seed, the same cases, references and
 counts (ciphertexts differ: every encryption takes a fresh nonce). Every timestamp lies before
-``ANCHOR``.
+``ANCHOR``. Referral steps add no rows to the track's history: as in an import, the track's one
+``import`` row says how it got to its state, and the referral's own events tell its story.
+
+Speed: a COPY of one chunk runs in a thread of its own while the next chunk is generated, so
+PostgreSQL and Python work at the same time on the two cores. Row by row, the database's
+foreign-key checks (one look-up per key per row) cost more than the rest of its work; run by a
+superuser, the transaction switches them off (``session_replication_role = replica``, which
+fires no trigger; the tables' triggers refuse only updates and deletes) and checks every foreign
+key of the tables written once, as one anti-join per constraint, before the commit: a broken
+reference fails the whole run. Anyone else writes with the row checks, more slowly. CHECK and
+UNIQUE constraints are checked row by row either way; nothing of the schema is dropped.
 """
 
 from __future__ import annotations
