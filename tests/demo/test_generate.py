@@ -313,3 +313,18 @@ def test_sqlite_is_refused(tmp_path) -> None:
     sqlite = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/refused.sqlite3")
     with sqlite.app_context(), pytest.raises(GenerateRefused, match="PostgreSQL"):
         generate_history(10, 1, progress=None)
+
+
+def test_the_foreign_key_check_finds_a_row_naming_a_missing_row(app: Flask) -> None:
+    """With the row checks off, the check at the end is what stands between a bug and a broken
+    database: it must see a reference to nothing."""
+    from app.demo.generate import BrokenReference, _check_foreign_keys
+    from tests.conftest import rolled_back_session
+
+    with rolled_back_session(app) as session:
+        _check_foreign_keys(["case_types"])
+        session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        session.execute(sa.text("INSERT INTO case_types (case_id, type) VALUES (987654321, 'ktp')"))
+        session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+        with pytest.raises(BrokenReference, match="case_types"):
+            _check_foreign_keys(["case_types"])
