@@ -71,8 +71,11 @@ def _timestamp(at: dt.datetime) -> str:
 def canonical_bytes(entry: AuditEntry | EntryRow, prev_hash: str) -> bytes:
     """The canonical JSON an entry's hash is computed over."""
 
+    # checked once: an ABC check per field cost as much as the hash
+    mapping = entry if isinstance(entry, Mapping) else None
+
     def get(name: str) -> Any:
-        return entry[name] if isinstance(entry, Mapping) else getattr(entry, name)
+        return mapping[name] if mapping is not None else getattr(entry, name)
 
     document = {
         "v": SEAL_VERSION,
