@@ -107,7 +107,6 @@ def referral_step(page: Any, base: str, referral_id: int, step: str, **fill: str
     assert page.locator("main > .alert-success[role='alert']").count() == 1
 
 
-
 def board_row(page: Any, track_id: int) -> Any:
     """The board's row of the track, on whichever page it is: the board shows the longest
     waiting first, 50 to a page, so a service referred just now may be on a later page; each
@@ -122,6 +121,7 @@ def board_row(page: Any, track_id: int) -> Any:
         with page.expect_navigation():
             following.click()
     raise AssertionError(f"track {track_id} not found in 50 pages of the board")
+
 
 def test_a_service_referred_to_the_hospital_and_completed_there(
     server: LiveServer, page: Any, app: Any
