@@ -241,9 +241,10 @@ def prepare_database() -> str:
     dev = development_env()
     keys_known = (instance_path() / "data_keys").exists()
     instance_path().mkdir(parents=True, exist_ok=True)
-    if has_cases == "0":
-        print("migrating (flask db upgrade)")
-        flask("db", "upgrade", env=dev)
+    # an existing database is brought to this code's schema first, as an operator does after
+    # an upgrade (nothing happens when it is already there)
+    print("migrating (flask db upgrade)" if has_cases == "0" else "bringing the schema up to date")
+    flask("db", "upgrade", env=dev)
     if psql("SELECT EXISTS (SELECT 1 FROM cases)", name) == "t":
         if not keys_known:
             print(
