@@ -61,7 +61,7 @@ from app.core.encryption import KeyRing, encrypt_value, keyring
 from app.core.enums import ServiceType as S
 from app.core.errors import DomainError
 from app.deadlines.calendar import add_working_days
-from app.demo.cases import ANCHOR, FAMILY, MEN, WOMEN
+from app.demo.cases import ANCHOR, DURATION, FAMILY, MEN, WOMEN
 from app.demo.data import DEMO_PASSWORD
 from app.demo.national import (
     SUBGT_MEMBERS,
@@ -104,23 +104,6 @@ STATES: list[tuple[str, float, tuple[float, float | None]]] = [
 CLOSED = {"terminasi", "ditutup", "dilimpahkan"}
 ENDED = {"selesai", "ditolak_korban", "tidak_tersedia", "dibatalkan"}
 
-DURATION: dict[str, tuple[float, float]] = {
-    S.PENGADUAN: (0.04, 0.12),
-    S.PENJANGKAUAN: (0.2, 2),
-    S.KEDARURATAN: (0.5, 3),
-    S.PENAMPUNGAN_SEMENTARA: (3, 14),
-    S.REHABILITASI_KESEHATAN: (2, 30),
-    S.REHABILITASI_SOSIAL: (14, 90),
-    S.BANTUAN_HUKUM: (30, 150),
-    S.PENEGAKAN_HUKUM: (45, 240),
-    S.MEDIASI: (7, 30),
-    S.PENDAMPINGAN: (14, 120),
-    S.PEMULANGAN: (3, 20),
-    S.REINTEGRASI_SOSIAL: (30, 120),
-    S.PENDAMPINGAN_ROHANI: (14, 60),
-    S.PEMBERDAYAAN_EKONOMI: (30, 120),
-    S.DOKUMEN_KEPENDUDUKAN: (7, 30),
-}
 # Services the owning agency gives itself when it can.
 OWN_SERVICES = {S.PENGADUAN, S.KEDARURATAN, S.MEDIASI, S.PENJANGKAUAN}
 FIRST_RESPONSE_HOURS = {"tinggi": 1, "sedang": 6, "rendah": 24}
