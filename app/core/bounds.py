@@ -14,6 +14,8 @@ same things the same way — a clear 404/400/422 or a field error, never a datab
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from flask_babel import lazy_gettext as _l
 
@@ -58,6 +60,40 @@ def parse_page(value: object) -> int:
         return 1
     number = int(text)
     return number if 1 <= number <= MAX_PAGE else 1
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NumberedPage(Generic[T]):
+    """One page of rows asked for by number (``parse_page``), shaped like Flask-SQLAlchemy's
+    pagination for the ``pagination`` macro: its rows, its number, the rows of every page."""
+
+    items: list[T]
+    page: int
+    total: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
 
 
 def year_in_range(value: dt.date | None) -> bool:

@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.cases.intake import JAKARTA
 from app.cases.models import Case, ConsentEntry, Perpetrator, Victim
 from app.cases.queries import scope_condition
+from app.core.bounds import NumberedPage
 from app.core.db import utcnow
 from app.core.enums import CaseState, VerificationStatus
 from app.extensions import db
@@ -109,34 +110,11 @@ class QueueRow:
         return [i for i in self.issues if i.blocking]
 
 
-@dataclass
-class QueuePage:
-    """One page of the queue; shaped like Flask-SQLAlchemy's pagination for the macro."""
+@dataclass(frozen=True)
+class QueuePage(NumberedPage[QueueRow]):
+    """One page of the queue."""
 
-    items: list[QueueRow]
-    page: int
-    total: int
     per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
 
 def queue_for(

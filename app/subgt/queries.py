@@ -23,6 +23,7 @@ from flask import current_app
 from app.agencies.models import Agency, SubTaskForce, SubTaskForceMember
 from app.auth.models import RoleGrant, User
 from app.cases.models import Case, CaseTypeEntry, Victim
+from app.core.bounds import NumberedPage
 from app.core.db import utcnow
 from app.core.enums import (
     SERVICE_SUBTASKFORCE,
@@ -313,35 +314,11 @@ def _rows(
 
 
 @dataclass(frozen=True)
-class BoardPage:
+class BoardPage(NumberedPage[BoardRow]):
     """One page of the board: its rows, the number of rows of every page, and the page."""
 
-    items: list[BoardRow]
-    total: int
-    page: int
-    per_page: int
     summary: Summary | None = None
     """The counters of every row of these filters (not only the page's), when it has rows."""
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def board_page(
