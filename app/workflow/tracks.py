@@ -256,19 +256,7 @@ def create_tracks(
     # the tracks enter their state through the engine: one row each, from nothing
     engine.begin_tracks(
         [
-            (
-                track,
-                engine.TrackStart(
-                    state=state,
-                    at=spec.at or spec.ended_at or spec.started_at or now,
-                    reason=spec.reason,
-                    data={
-                        "service_type": track.service_type.value,
-                        "victim": spec.victim.label,
-                        "provider": spec.provider.code if spec.provider is not None else None,
-                    },
-                ),
-            )
+            (track, _start(spec, track, state, now))
             for spec, track, state in zip(specs, tracks, states, strict=True)
         ],
         actor=actor,
@@ -281,6 +269,22 @@ def create_tracks(
         for track in tracks:
             deadlines_for_track(track, at=now)
     return tracks
+
+
+def _start(
+    spec: TrackSpec, track: ServiceTrack, state: TrackState, now: dt.datetime
+) -> engine.TrackStart:
+    """The first row of a new track: its state, from when, and what it was created as."""
+    return engine.TrackStart(
+        state=state,
+        at=spec.at or spec.ended_at or spec.started_at or now,
+        reason=spec.reason,
+        data={
+            "service_type": track.service_type.value,
+            "victim": spec.victim.label,
+            "provider": spec.provider.code if spec.provider is not None else None,
+        },
+    )
 
 
 def created_entry(case: Case, spec: TrackSpec, track: ServiceTrack, actor: Actor) -> None:
@@ -324,19 +328,7 @@ def import_tracks(case: Case, specs: list[TrackSpec], *, actor: Actor) -> list[S
     ]
     engine.import_tracks(
         [
-            (
-                track,
-                engine.TrackStart(
-                    state=TrackState(spec.state),
-                    at=spec.at or spec.ended_at or spec.started_at or now,
-                    reason=spec.reason,
-                    data={
-                        "service_type": track.service_type.value,
-                        "victim": spec.victim.label,
-                        "provider": spec.provider.code if spec.provider is not None else None,
-                    },
-                ),
-            )
+            (track, _start(spec, track, TrackState(spec.state), now))
             for spec, track in zip(specs, tracks, strict=True)
         ],
         actor=actor,
