@@ -367,7 +367,13 @@ def _rate(
     tree: dict[int | None, list[int]],
     numerator: decimal.Decimal,
 ) -> dict[str, Result]:
-    figures = population(scope.region_id, scope.period.year, tree)
+    return rate_of(definition, population(scope.region_id, scope.period.year, tree), numerator)
+
+
+def rate_of(
+    definition: IndicatorDefinition, figures: PopulationFigures, numerator: decimal.Decimal
+) -> dict[str, Result]:
+    """A rate (§6.2) from the region's population figures and the numerator."""
     parts: list[int | None] = [
         figures.perempuan if part == "perempuan" else figures.anak
         for part in definition.params.get("population", [])

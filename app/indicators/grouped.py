@@ -51,6 +51,7 @@ from app.indicators.compute import (
     descendants,
     occupied_regions,
     population_figures,
+    rate_of,
     summed_population,
 )
 from app.indicators.models import IndicatorDefinition
@@ -134,22 +135,6 @@ class PopulationBook:
         if not children:
             return PopulationFigures(None, None, NO_POPULATION)
         return summed_population([self.of(child) for child in children])
-
-
-def rate(
-    definition: IndicatorDefinition, figures: PopulationFigures, numerator: decimal.Decimal
-) -> dict[str, Result]:
-    """``compute.rasio`` from the population figures and the numerator."""
-    parts: list[int | None] = [
-        figures.perempuan if part == "perempuan" else figures.anak
-        for part in definition.params.get("population", [])
-    ]
-    if any(p is None for p in parts):
-        return {"": Result(None, None, figures.reason or NO_POPULATION)}
-    denominator = D(sum(p or 0 for p in parts))
-    if denominator == 0:
-        return {"": Result(None, None, NO_POPULATION)}
-    return {"": Result(numerator, denominator)}
 
 
 # --- the rows of a period ----------------------------------------------------------------------
@@ -546,7 +531,7 @@ def figures_of(
             return {"": Result(D(0), D(0), NO_VICTIMS)}
         return {"": Result(D(counted[("ok", definition.group)]), D(persons))}
     if method == "rasio":
-        return rate(definition, book.of(region_id), D(counted[("n", definition.group)]))
+        return rate_of(definition, book.of(region_id), D(counted[("n", definition.group)]))
     if method == "cakupan":
         service = definition.params["service"]
         if definition.params.get("planned"):
