@@ -69,6 +69,11 @@ MEMORY_REQUESTS = int(os.environ.get("BENCH_MEMORY_REQUESTS") or 10_000)
 MEMORY_SECONDS = float(os.environ.get("BENCH_MEMORY_SECONDS") or 600)
 ROLLUP_TIMEOUT = float(os.environ.get("BENCH_ROLLUP_TIMEOUT") or 1800)
 KEYSET_HOPS = int(os.environ.get("BENCH_KEYSET_HOPS") or 50)
+# A partial run, for working on one page: BENCH_PAGES="case page,search" measures only the pages
+# whose names contain one of these words (the floor always); BENCH_ROLLUPS="kab/kota month" or
+# "none" only those rollups; BENCH_MEMORY_REQUESTS=0 skips the memory phase.
+ONLY_PAGES = [w.strip() for w in (os.environ.get("BENCH_PAGES") or "").split(",") if w.strip()]
+ONLY_ROLLUPS = [w.strip() for w in (os.environ.get("BENCH_ROLLUPS") or "").split(",") if w.strip()]
 MIN_REQUESTS = 5  # per measurement, when a page is too slow to reach it in SECONDS …
 MAX_STRETCH = 3  # … within at most this many times SECONDS
 # the bench accounts' password: throwaway accounts on a throwaway database, printed nowhere
@@ -925,6 +930,8 @@ def rollups(env: dict[str, str], facts: dict[str, Any]) -> list[dict[str, Any]]:
         ("national month", facts["month"], None),
         ("kab/kota month", facts["month"], facts["kabkota"]["code"]),
     ):
+        if ONLY_ROLLUPS and not any(w in label for w in ONLY_ROLLUPS):
+            continue
         command = [PYTHON, __file__, "--rollup", period, *([region] if region else [])]
         wall, peak, output = timed_run(command, env, ROLLUP_TIMEOUT)
         if wall < 0:
@@ -1085,10 +1092,20 @@ def main() -> int:
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            results = run_pages(port, sessions, pages(facts))
+            chosen = [
+                p
+                for p in pages(facts)
+                if not ONLY_PAGES or p[0] == "healthz (floor)" or any(w in p[0] for w in ONLY_PAGES)
+            ]
+            results = run_pages(port, sessions, chosen)
             stop.set()
-        print(f"memory: one worker, {MEMORY_REQUESTS:,} requests (at most {MEMORY_SECONDS:.0f} s)")
-        memory = memory_phase(env, sessions, facts)
+        memory: dict[str, Any] = {}
+        if MEMORY_REQUESTS > 0:
+            print(
+                f"memory: one worker, {MEMORY_REQUESTS:,} requests (at most "
+                f"{MEMORY_SECONDS:.0f} s)"
+            )
+            memory = memory_phase(env, sessions, facts)
     finally:
         if worker is not None:
             worker.terminate()
