@@ -1102,8 +1102,7 @@ def main() -> int:
         memory: dict[str, Any] = {}
         if MEMORY_REQUESTS > 0:
             print(
-                f"memory: one worker, {MEMORY_REQUESTS:,} requests (at most "
-                f"{MEMORY_SECONDS:.0f} s)"
+                f"memory: one worker, {MEMORY_REQUESTS:,} requests (at most {MEMORY_SECONDS:.0f} s)"
             )
             memory = memory_phase(env, sessions, facts)
     finally:
