@@ -145,18 +145,33 @@ def _today(now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
 
 
+def _membership_parts(board: Board) -> list[sa.ColumnElement[bool]]:
+    """The board's membership — the case's agency or the provider is a member — cut into two
+    parts that exclude each other, each with an index: the tracks of the cases of member agencies
+    (the cases by ``ix_cases_agency_id``, their tracks by ``ix_service_tracks_case_id``), and the
+    tracks with a member provider on cases of other agencies (``ix_service_tracks_provider_id``).
+    Their union is exactly the membership, every track once; as one OR on every row PostgreSQL
+    could only read every open track of the Sub GT's services in the country."""
+    members = sorted(board.member_ids)
+    return [
+        Case.agency_id.in_(members),
+        sa.and_(ServiceTrack.provider_id.in_(members), Case.agency_id.not_in(members)),
+    ]
+
+
 def _board_select(
     board: Board,
     filters: BoardFilters,
     now: dt.datetime,
     track_ids: Iterable[int] | None = None,
-) -> sa.Select[Any] | None:
+) -> list[sa.Select[Any]]:
     """The tracks of one Sub GT's board (optionally of some tracks only) with what the board
     orders and counts by, computed in SQL: the latest sent referral's state, since when the
-    track waits, and whether it is overdue. None when the board can hold nothing."""
+    track waits, and whether it is overdue. One select per part of the membership
+    (``_membership_parts``), to be added up with UNION ALL; none when the board can hold
+    nothing."""
     if not board.member_ids or not board.service_types:
-        return None
-    members = sorted(board.member_ids)
+        return []
     track = ServiceTrack
     referral_state = (
         sa.select(Referral.state)
@@ -223,7 +238,6 @@ def _board_select(
         .where(
             Case.reference.is_not(None),
             track.service_type.in_(board.service_types),
-            sa.or_(Case.agency_id.in_(members), track.provider_id.in_(members)),
         )
     )
     if track_ids is not None:
@@ -238,7 +252,7 @@ def _board_select(
         query = query.where(track.provider_id == filters.provider_id)
     if filters.overdue_only:
         query = query.where(overdue)
-    return query
+    return [query.where(part) for part in _membership_parts(board)]
 
 
 def _union(
@@ -248,12 +262,10 @@ def _union(
     track_ids: Iterable[int] | None = None,
 ) -> Any:
     """The rows of every board as one subquery (a track on two boards is there twice)."""
-    selects = [
-        q for b in boards if (q := _board_select(b, filters, now, track_ids=track_ids)) is not None
-    ]
+    selects = [q for b in boards for q in _board_select(b, filters, now, track_ids=track_ids)]
     if not selects:
         return None
-    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery()
+    return sa.union_all(*selects).subquery()
 
 
 def _as_rows(raw: Sequence[Any], boards: dict[int, Board], now: dt.datetime) -> list[BoardRow]:
@@ -307,10 +319,10 @@ def _rows(
     track_ids: Iterable[int] | None = None,
 ) -> list[BoardRow]:
     """The rows of one Sub GT's board (optionally of some tracks only), unordered."""
-    query = _board_select(board, filters, now, track_ids=track_ids)
-    if query is None:
+    selects = _board_select(board, filters, now, track_ids=track_ids)
+    if not selects:
         return []
-    return _as_rows(db.session.execute(query).all(), {board.id: board}, now)
+    return _as_rows(db.session.execute(sa.union_all(*selects)).all(), {board.id: board}, now)
 
 
 @dataclass(frozen=True)
