@@ -32,15 +32,8 @@ class ServiceTrack(Model):
             "started_at IS NULL OR ended_at IS NULL OR ended_at >= started_at",
             name="ends_after_start",
         ),
-        # the Sub GT board reads the open tracks of its services, of the cases of its member
-        # agencies and of its member providers: of a case or a provider, few tracks are open
-        sa.Index(
-            "ix_service_tracks_case_open",
-            "case_id",
-            "service_type",
-            postgresql_where=sa.text("ended_at IS NULL"),
-            sqlite_where=sa.text("ended_at IS NULL"),
-        ),
+        # the Sub GT board reads the open tracks of its services with a member provider: of a
+        # provider's tracks over the years, few are open
         sa.Index(
             "ix_service_tracks_provider_open",
             "provider_id",

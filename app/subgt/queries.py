@@ -148,8 +148,8 @@ def _today(now: dt.datetime) -> dt.date:
 def _membership_parts(board: Board) -> list[sa.ColumnElement[bool]]:
     """The board's membership — the case's agency or the provider is a member — cut into two
     parts that exclude each other, each with an index: the tracks of the cases of member agencies
-    (the cases by ``ix_cases_agency_id``, their open tracks by ``ix_service_tracks_case_open``),
-    and the tracks with a member provider on cases of other agencies
+    (the cases by ``ix_cases_agency_id``, their tracks by ``ix_service_tracks_case_id``), and
+    the tracks with a member provider on cases of other agencies
     (``ix_service_tracks_provider_open``, ``ix_service_tracks_provider_id`` with ended tracks).
     Their union is exactly the membership, every track once; as one OR on every row PostgreSQL
     could only read every open track of the Sub GT's services in the country."""
@@ -249,7 +249,7 @@ def _board_select(
         query = query.where(track.state == filters.state)
     elif not filters.include_ended:
         # the tracks that have not ended: those without an end (``ended_iff_ended_at``), as the
-        # partial indexes of open tracks are defined
+        # partial index of open tracks is defined
         query = query.where(track.ended_at.is_(None))
     if filters.provider_id is not None:
         query = query.where(track.provider_id == filters.provider_id)
