@@ -237,3 +237,39 @@ def _or_filters(filters: BoardFilters) -> list[Any]:
     if filters.provider_id is not None:
         conditions.append(ServiceTrack.provider_id == filters.provider_id)
     return conditions
+
+
+def test_the_boards_of_a_coordinator_are_read_in_statements_not_growing_with_them(
+    board_world: dict[str, Any],
+):
+    """The Sub GTs of a coordinator, with their task force's name and members, are read in the
+    same statements for one board as for three of three task forces (no lookup of the task
+    force per board)."""
+    w = board_world
+    health = next(
+        g.sub_task_force
+        for g in w["coordinator"].grants
+        if g.sub_task_force.key == SubTaskForceKey.REHABILITASI_KESEHATAN
+    )
+    others = [TaskForceFactory(region=KabkotaFactory()) for _ in range(2)]
+    single = UserFactory(roles=[(Role.KOORDINATOR_SUBGT, health)])
+    several = UserFactory(
+        roles=[(Role.KOORDINATOR_SUBGT, health)]
+        + [(Role.KOORDINATOR_SUBGT, tf.sub_task_forces[0]) for tf in others]
+    )
+    db.session.flush()
+
+    def read(user: Any) -> tuple[int, list[queries.Board]]:
+        db.session.expire_all()
+        with count_statements() as counted:
+            boards = queries.boards_of(user)
+        return queries_run(counted), boards
+
+    one, one_board = read(single)
+    three, three_boards = read(several)
+    assert len(one_board) == 1 and len(three_boards) == 3
+    assert {b.task_force_name for b in three_boards} == {
+        health.task_force.name,
+        *(tf.name for tf in others),
+    }
+    assert one == three, (one, three)
