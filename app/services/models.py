@@ -32,6 +32,15 @@ class ServiceTrack(Model):
             "started_at IS NULL OR ended_at IS NULL OR ended_at >= started_at",
             name="ends_after_start",
         ),
+        # the Sub GT board reads the open tracks of its services with a member provider: of a
+        # provider's tracks over the years, few are open
+        sa.Index(
+            "ix_service_tracks_provider_open",
+            "provider_id",
+            "service_type",
+            postgresql_where=sa.text("ended_at IS NULL"),
+            sqlite_where=sa.text("ended_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,15 +7,19 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app.agencies.models import SubTaskForceMember
+from app.cases.models import Case
 from app.core.db import utcnow
-from app.core.enums import Role, ServiceType, SubTaskForceKey, TrackState
+from app.core.enums import TRACK_ENDED, Role, ServiceType, SubTaskForceKey, TrackState
 from app.extensions import db
+from app.services.models import ServiceTrack
 from app.subgt import queries, views
 from app.subgt.queries import BoardFilters
+from app.workflow.operations import apply_track_event
 from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, KabkotaFactory, TaskForceFactory, UserFactory
 from tests.factories.cases import create_case
@@ -146,3 +150,126 @@ def test_the_board_runs_the_same_statements_whatever_its_size(
     many = statements()
     assert many == few, (few, many)
     assert max(many) <= 20, many
+
+
+def test_the_membership_parts_hold_every_member_track_once(board_world: dict[str, Any]):
+    """The board's membership is asked as two parts (tracks of member agencies' cases, tracks
+    with a member provider on other agencies' cases): together they are exactly "the case's
+    agency or the provider is a member", and a track matching both is on the board once."""
+    w = board_world
+    health = next(
+        g.sub_task_force
+        for g in w["coordinator"].grants
+        if g.sub_task_force.key == "rehabilitasi_kesehatan"
+    )
+    kab = w["uptd"].region
+    clinic = AgencyFactory(region=kab, services=[ServiceType.REHABILITASI_KESEHATAN])
+    other_clinic = AgencyFactory(region=kab, services=[ServiceType.REHABILITASI_KESEHATAN])
+    outsider = AgencyFactory(region=kab, services=[ServiceType.PENGADUAN])
+    db.session.add(SubTaskForceMember(sub_task_force=health, agency=clinic))
+    db.session.flush()
+    outsider_supervisor = UserFactory(roles=[(Role.SUPERVISOR, outsider)])
+
+    def track(agency: Any, supervisor: Any, provider: Any, state: Any = None) -> int:
+        case = create_case(agency, actor=supervisor, case_manager=supervisor)
+        created = create_track(
+            case,
+            case.victims[0],
+            ServiceType.REHABILITASI_KESEHATAN,
+            provider=provider,
+            actor=supervisor,
+        )
+        if state is not None:
+            apply_track_event(
+                created.id,
+                "cancel",
+                actor=supervisor,
+                reason="Pindah kota",
+                expected_version=created.version,
+            )
+        return created.id
+
+    own = track(w["uptd"], w["supervisor"], None)
+    both = track(w["uptd"], w["supervisor"], clinic)
+    own_elsewhere = track(w["uptd"], w["supervisor"], other_clinic)
+    provided = track(outsider, outsider_supervisor, clinic)
+    provided_ended = track(outsider, outsider_supervisor, clinic, state="cancel")
+    track(outsider, outsider_supervisor, other_clinic)  # neither: not on the board
+    track(outsider, outsider_supervisor, None)  # neither
+    db.session.flush()
+
+    members = [w["uptd"].id, clinic.id]
+    on_board = (
+        sa.select(ServiceTrack.id)
+        .join(Case, Case.id == ServiceTrack.case_id)
+        .where(
+            ServiceTrack.service_type == ServiceType.REHABILITASI_KESEHATAN,
+            sa.or_(Case.agency_id.in_(members), ServiceTrack.provider_id.in_(members)),
+        )
+    )
+    now = utcnow()
+    for filters, expected in (
+        (BoardFilters(), {own, both, own_elsewhere, provided}),
+        (BoardFilters(include_ended=True), {own, both, own_elsewhere, provided, provided_ended}),
+        (BoardFilters(provider_id=clinic.id), {both, provided}),
+    ):
+        rows = [
+            r.track_id
+            for r in queries.board(w["coordinator"], filters, now)
+            if r.sub_task_force_id == health.id
+        ]
+        assert len(rows) == len(set(rows)), rows
+        assert set(rows) == expected, filters
+        or_rows = set(db.session.scalars(on_board.where(*_or_filters(filters))))
+        assert set(rows) == or_rows, filters
+        assert queries.board_summary(w["coordinator"], now, filters=filters).total == len(
+            queries.board(w["coordinator"], filters, now)
+        )
+    for track_id in (own, both, provided, provided_ended):
+        assert queries.reviewable_track(w["coordinator"], track_id) is not None
+    assert queries.track_history(w["coordinator"], both, now) is not None
+
+
+def _or_filters(filters: BoardFilters) -> list[Any]:
+    conditions = []
+    if not filters.include_ended:
+        conditions.append(ServiceTrack.state.not_in(TRACK_ENDED))
+    if filters.provider_id is not None:
+        conditions.append(ServiceTrack.provider_id == filters.provider_id)
+    return conditions
+
+
+def test_the_boards_of_a_coordinator_are_read_in_statements_not_growing_with_them(
+    board_world: dict[str, Any],
+):
+    """The Sub GTs of a coordinator, with their task force's name and members, are read in the
+    same statements for one board as for three of three task forces (no lookup of the task
+    force per board)."""
+    w = board_world
+    health = next(
+        g.sub_task_force
+        for g in w["coordinator"].grants
+        if g.sub_task_force.key == SubTaskForceKey.REHABILITASI_KESEHATAN
+    )
+    others = [TaskForceFactory(region=KabkotaFactory()) for _ in range(2)]
+    single = UserFactory(roles=[(Role.KOORDINATOR_SUBGT, health)])
+    several = UserFactory(
+        roles=[(Role.KOORDINATOR_SUBGT, health)]
+        + [(Role.KOORDINATOR_SUBGT, tf.sub_task_forces[0]) for tf in others]
+    )
+    db.session.flush()
+
+    def read(user: Any) -> tuple[int, list[queries.Board]]:
+        db.session.expire_all()
+        with count_statements() as counted:
+            boards = queries.boards_of(user)
+        return queries_run(counted), boards
+
+    one, one_board = read(single)
+    three, three_boards = read(several)
+    assert len(one_board) == 1 and len(three_boards) == 3
+    assert {b.task_force_name for b in three_boards} == {
+        health.task_force.name,
+        *(tf.name for tf in others),
+    }
+    assert one == three, (one, three)
