@@ -225,29 +225,33 @@ def _targets(region_id: int | None, year: int) -> dict[str, decimal.Decimal]:
 def _subtree(region_id: int) -> list[tuple[int, int | None]]:
     """(id, parent id) of the region and every region under it, in one statement (once per
     rendered page: the dashboard asks for each month of its trend)."""
+    return [(i, p) for i, p, _agency in _subtree_agencies(region_id)]
 
-    def read() -> list[tuple[int, int | None]]:
+
+def _has_agency(region_id: int) -> bool:
+    """Whether an agency sits in the region or under it (once per rendered page)."""
+    return any(agency for _i, _p, agency in _subtree_agencies(region_id))
+
+
+def _subtree_agencies(region_id: int) -> list[tuple[int, int | None, bool]]:
+    """(id, parent id, whether an agency sits in it) of the region and every region under it:
+    one statement for the region's subtree and its agencies, read once per rendered page."""
+
+    def read() -> list[tuple[int, int | None, bool]]:
         top = select(Region.id, Region.parent_id).where(Region.id == region_id).cte(recursive=True)
         below = aliased(Region)
         tree = top.union_all(
             select(below.id, below.parent_id).join(top, below.parent_id == top.c.id)
         )
-        return [(i, p) for i, p in db.session.execute(select(tree.c.id, tree.c.parent_id))]
+        # an agency of each region by the agencies' region index (a scalar subquery: probed
+        # per region of the subtree, never a scan of every agency)
+        agency = select(Agency.id).where(Agency.region_id == tree.c.id).limit(1).scalar_subquery()
+        return [
+            (i, p, a is not None)
+            for i, p, a in db.session.execute(select(tree.c.id, tree.c.parent_id, agency))
+        ]
 
     return read_once(("indicators.subtree", region_id), read)
-
-
-def _has_agency(region_id: int) -> bool:
-    """Whether an agency sits in the region or under it (once per rendered page)."""
-
-    def read() -> bool:
-        ids = [i for i, _p in _subtree(region_id)]
-        return (
-            db.session.scalar(select(Agency.id).where(Agency.region_id.in_(ids)).limit(1))
-            is not None
-        )
-
-    return read_once(("indicators.has_agency", region_id), read)
 
 
 def _covered_at(region_id: int, period: str) -> dt.datetime | None:
