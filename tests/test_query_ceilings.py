@@ -83,3 +83,42 @@ def test_the_dashboard_does_not_grow_with_the_cases_or_the_regions(client: Flask
         create_case(agency)
     many = statements(client, url)
     assert many == few and many <= 40, (few, many)
+
+
+@pytest.mark.postgres
+def test_the_dashboard_does_not_grow_with_the_months_of_its_trend(client: FlaskClient) -> None:
+    """The year's figures and the twelve months of its trend are read together: a month with
+    values costs no statement of its own."""
+    sync_definitions()
+    kab = KabkotaFactory(name="Kabupaten Tren")
+    agency = AgencyFactory(region=kab)
+    analyst = UserFactory(roles=[(Role.ANALIS_DATA, agency)])
+    definitions = list(
+        db.session.scalars(sa.select(IndicatorDefinition).order_by(IndicatorDefinition.id))
+    )
+
+    def store(period: str) -> None:
+        for d in definitions:
+            db.session.add(
+                IndicatorValue(
+                    definition_id=d.id,
+                    region_id=kab.id,
+                    period=period,
+                    breakdown="",
+                    numerator=Decimal(12),
+                    denominator=Decimal(40),
+                )
+            )
+        db.session.flush()
+
+    store("2025")
+    store("2025-01")
+    login_as(client, analyst)
+    url = f"/indikator?region={kab.code}&period=2025"
+    few = statements(client, url)
+    for month in range(2, 13):
+        store(f"2025-{month:02d}")
+    many = statements(client, url)
+    assert many == few <= 16, (few, many)
+    shown = client.get(url).get_data(as_text=True)
+    assert shown.count('<tr><th scope="row" class="fw-normal">') >= 12  # a row a month

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.agencies.models import Agency
@@ -82,48 +82,120 @@ def region_by_code(code: str | None) -> Region | None:
 
 
 def figures(region_id: int | None, period: str, *, codes: list[str] | None = None) -> list[Figure]:
+    """The current figures of the region (None: the national level) for the period, of the
+    definitions ``codes`` (None: every one), ordered by code and breakdown."""
+    where = [IndicatorValue.period == period]
+    if codes is not None:
+        where.append(IndicatorDefinition.code.in_(codes))
+    rows = _value_rows(region_id, where)
+    revisions = _revisions_of(rows, region_id, where)
+    if not rows and region_id is not None:
+        rows = _empty_values(region_id, period, codes)
+    return _figures_of(region_id, rows, revisions)
+
+
+@dataclass
+class DashboardFigures:
+    """What the dashboard shows of a region for a period and for the months of its year's
+    trend: ``figures`` as ``figures(region_id, period)`` gives them, ``codes`` the headline
+    definitions of the trend, ``months`` each month's ``figures(region_id, month, codes=codes)``."""
+
+    figures: list[Figure]
+    codes: list[str]
+    months: dict[str, list[Figure]]
+
+
+def dashboard_figures(region_id: int | None, period: str, months: list[str]) -> DashboardFigures:
+    """The period's figures and the trend's months in two statements whatever the number of
+    months (the values of every period asked, then their revisions), where ``figures`` asks
+    two for each: the months' values are read for the codes of any headline definition and
+    kept for the trend's codes — the headline definitions among the period's figures, else
+    every headline definition."""
+    headline = select(IndicatorDefinition.code).where(IndicatorDefinition.headline)
+    # the periods as a list the (region, period) index answers; of the months, the headline
+    # definitions only
     where = [
-        IndicatorValue.period == period,
-        IndicatorValue.region_id.is_(None)
-        if region_id is None
-        else IndicatorValue.region_id == region_id,
+        IndicatorValue.period.in_(list(dict.fromkeys([period, *months]))),
+        or_(IndicatorValue.period == period, IndicatorDefinition.code.in_(headline)),
     ]
+    rows = _value_rows(region_id, where)
+    revisions = _revisions_of(rows, region_id, where)
+    by_period: dict[str, list[tuple[IndicatorValue, IndicatorDefinition]]] = {}
+    for row in rows:
+        by_period.setdefault(row[0].period, []).append(row)
+    found = by_period.get(period, [])
+    if not found and region_id is not None:
+        found = _empty_values(region_id, period, None)
+    items = _figures_of(region_id, found, revisions)
+    codes = sorted({f.definition.code for f in items if not f.breakdown and f.definition.headline})
+    if not codes:
+        codes = sorted({d.code for d in headline_definitions()})
+    chosen = set(codes)
+    trend: dict[str, list[Figure]] = {}
+    for month in months:
+        if month == period:
+            month_rows = [r for r in found if r[1].code in chosen]
+        else:
+            month_rows = [r for r in by_period.get(month, []) if r[1].code in chosen]
+        if not month_rows and region_id is not None:
+            month_rows = _empty_values(region_id, month, codes)
+        trend[month] = _figures_of(region_id, month_rows, revisions)
+    return DashboardFigures(items, codes, trend)
+
+
+def _value_rows(
+    region_id: int | None, where: list[Any]
+) -> list[tuple[IndicatorValue, IndicatorDefinition]]:
+    """The stored values of the region (None: national) that ``where`` picks, with their
+    definitions, ordered by code and breakdown."""
     query = (
         select(IndicatorValue, IndicatorDefinition)
         .join(IndicatorDefinition, IndicatorDefinition.id == IndicatorValue.definition_id)
-        .where(*where)
+        .where(_of_region(region_id), *where)
         .order_by(IndicatorDefinition.code, IndicatorValue.breakdown)
     )
-    if codes is not None:
-        query = query.where(IndicatorDefinition.code.in_(codes))
-    rows: list[Any] = list(db.session.execute(query).all())
-    if not rows and region_id is not None:
-        rows = _empty_values(region_id, period, codes)
+    return [(value, definition) for value, definition in db.session.execute(query)]
+
+
+def _of_region(region_id: int | None) -> Any:
+    if region_id is None:
+        return IndicatorValue.region_id.is_(None)
+    return IndicatorValue.region_id == region_id
+
+
+def _revisions_of(
+    rows: list[tuple[IndicatorValue, IndicatorDefinition]], region_id: int | None, where: list[Any]
+) -> dict[int, list[IndicatorRevision]]:
+    """The revisions of the stored values among ``rows`` (read by ``_value_rows(region_id,
+    where)``), oldest first: one statement that picks the values again by ``where`` rather
+    than by a list of their ids."""
     revisions: dict[int, list[IndicatorRevision]] = {}
-    if rows:
+    if any(value.id is not None for value, _definition in rows):
         for revision in db.session.scalars(
             select(IndicatorRevision)
-            .where(IndicatorRevision.value_id.in_([v.id for v, _ in rows if v.id is not None]))
+            .join(IndicatorValue, IndicatorValue.id == IndicatorRevision.value_id)
+            .join(IndicatorDefinition, IndicatorDefinition.id == IndicatorValue.definition_id)
+            .where(_of_region(region_id), *where)
             .order_by(IndicatorRevision.id)
         ):
             revisions.setdefault(revision.value_id, []).append(revision)
-    year = parse(period).year
-    targets: dict[str, decimal.Decimal] = {}
-    if region_id is not None:
-        targets = read_once(
-            ("indicators.targets", region_id, year),
-            lambda: {
-                t.code: t.value
-                for t in db.session.scalars(
-                    select(IndicatorTarget).where(
-                        IndicatorTarget.region_id == region_id, IndicatorTarget.year == year
-                    )
-                )
-            },
-        )
+    return revisions
+
+
+def _figures_of(
+    region_id: int | None,
+    rows: list[tuple[IndicatorValue, IndicatorDefinition]],
+    revisions: dict[int, list[IndicatorRevision]],
+) -> list[Figure]:
+    """The figures of the values: the latest revision's numbers where there is one, and the
+    year's target of the region for a whole (not a breakdown) figure."""
     result = []
+    years: dict[str, dict[str, decimal.Decimal]] = {}  # period → the targets of its year
     for value, definition in rows:
-        revs = revisions.get(value.id, [])
+        targets = years.get(value.period)
+        if targets is None:
+            targets = years[value.period] = _targets(region_id, parse(value.period).year)
+        revs = revisions.get(value.id, []) if value.id is not None else []
         latest = revs[-1] if revs else None
         result.append(
             Figure(
@@ -143,32 +215,43 @@ def figures(region_id: int | None, period: str, *, codes: list[str] | None = Non
     return result
 
 
+def _targets(region_id: int | None, year: int) -> dict[str, decimal.Decimal]:
+    """The region's targets of the year (none for the national level), read once per page."""
+    if region_id is None:
+        return {}
+    return read_once(("indicators.targets", region_id, year), lambda: targets_of(region_id, year))
+
+
 def _subtree(region_id: int) -> list[tuple[int, int | None]]:
     """(id, parent id) of the region and every region under it, in one statement (once per
     rendered page: the dashboard asks for each month of its trend)."""
+    return [(i, p) for i, p, _agency in _subtree_agencies(region_id)]
 
-    def read() -> list[tuple[int, int | None]]:
+
+def _has_agency(region_id: int) -> bool:
+    """Whether an agency sits in the region or under it (once per rendered page)."""
+    return any(agency for _i, _p, agency in _subtree_agencies(region_id))
+
+
+def _subtree_agencies(region_id: int) -> list[tuple[int, int | None, bool]]:
+    """(id, parent id, whether an agency sits in it) of the region and every region under it:
+    one statement for the region's subtree and its agencies, read once per rendered page."""
+
+    def read() -> list[tuple[int, int | None, bool]]:
         top = select(Region.id, Region.parent_id).where(Region.id == region_id).cte(recursive=True)
         below = aliased(Region)
         tree = top.union_all(
             select(below.id, below.parent_id).join(top, below.parent_id == top.c.id)
         )
-        return [(i, p) for i, p in db.session.execute(select(tree.c.id, tree.c.parent_id))]
+        # an agency of each region by the agencies' region index (a scalar subquery: probed
+        # per region of the subtree, never a scan of every agency)
+        agency = select(Agency.id).where(Agency.region_id == tree.c.id).limit(1).scalar_subquery()
+        return [
+            (i, p, a is not None)
+            for i, p, a in db.session.execute(select(tree.c.id, tree.c.parent_id, agency))
+        ]
 
     return read_once(("indicators.subtree", region_id), read)
-
-
-def _has_agency(region_id: int) -> bool:
-    """Whether an agency sits in the region or under it (once per rendered page)."""
-
-    def read() -> bool:
-        ids = [i for i, _p in _subtree(region_id)]
-        return (
-            db.session.scalar(select(Agency.id).where(Agency.region_id.in_(ids)).limit(1))
-            is not None
-        )
-
-    return read_once(("indicators.has_agency", region_id), read)
 
 
 def _covered_at(region_id: int, period: str) -> dt.datetime | None:
@@ -351,11 +434,21 @@ def latest_year(region_id: int | None) -> str | None:
 
 
 def stored_years() -> set[int]:
-    """Every year with stored values, anywhere."""
+    """Every year with stored values, anywhere: the first stored period, then the first one of
+    a later year, and so on — one probe of the period index per year, however many values
+    are stored (a period starts with its year: ``periods.PATTERN``)."""
+    first = select(func.min(IndicatorValue.period).label("period")).cte("years", recursive=True)
+    next_year = cast(cast(func.substr(first.c.period, 1, 4), Integer) + 1, String)
+    later = select(
+        select(func.min(IndicatorValue.period))
+        .where(IndicatorValue.period >= next_year)
+        .scalar_subquery()
+    ).where(first.c.period.is_not(None))
+    years = first.union_all(later)
     return {
-        int(y)
-        for y in db.session.scalars(select(func.substr(IndicatorValue.period, 1, 4)).distinct())
-        if y and y.isdigit()
+        int(p[:4])
+        for p in db.session.scalars(select(years.c.period).where(years.c.period.is_not(None)))
+        if p and p[:4].isdigit()
     }
 
 

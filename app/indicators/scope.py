@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.core.enums import RegionLevel
 from app.core.permissions import permissions_for_roles
 from app.extensions import db
-from app.indicators.compute import descendants, region_tree
 from app.indicators.disclosure import below_kabkota
 from app.indicators.models import ReportJob
 from app.regions.models import Region
@@ -89,17 +89,16 @@ def reach_of(user: User, permission: str = VIEW) -> Reach:
     }
     if not own:
         return Reach({}, False, [])
-    tree = region_tree()
-    ids: set[int] = set()
-    for region_id in own:
-        ids |= descendants(region_id, tree)
+    # the agencies' regions and every region under them, walked down the parent index (the
+    # regions of the reach, not every region of the country)
+    top = select(Region).where(Region.id.in_(own)).cte("reached", recursive=True)
+    below = aliased(Region)
+    reached = aliased(Region, top.union(select(below).join(top, below.parent_id == top.c.id)))
     regions = {
         r.id: r
-        for r in db.session.scalars(
-            select(Region).where(Region.id.in_(ids), Region.level != RegionLevel.DESA)
-        )
+        for r in db.session.scalars(select(reached).where(reached.level != RegionLevel.DESA))
     }
-    roots = set(tree.get(None, []))
+    roots = set(db.session.scalars(select(Region.id).where(Region.parent_id.is_(None))))
     home = sorted((regions[i] for i in own if i in regions), key=lambda r: (r.level.depth, r.code))
     return Reach(regions, bool(roots) and roots <= own, home)
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, render_template, request
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.core.enums import CaseType, IncidentPlace, Relationship, Sex, ViolenceType
 from app.core.labels import label
-from app.core.memo import shared_reads
+from app.core.memo import read_once, shared_reads
 from app.core.permissions import requires
 from app.indicators import bp, disclosure, queries
 from app.indicators.compute import UNKNOWN
@@ -106,8 +105,14 @@ class Shown:
         return disclosure.kind(self.figure.definition) == "count"
 
 
+def _words() -> disclosure.Words:
+    """The words of the page's cells, looked up once for a rendered page (a page shows a
+    hundred figures or more)."""
+    return read_once(("indicators.page_words", str(get_locale())), disclosure.page_words)
+
+
 def show(figure: Figure, *, low: bool) -> Shown:
-    cells = disclosure.figure_cells(figure, low=low, words=disclosure.page_words())
+    cells = disclosure.figure_cells(figure, low=low, words=_words())
     rounding = figure.definition.rounding
     target = format_id(figure.target, rounding) if figure.target is not None else None
     return Shown(figure, cells.value, cells.achieved, target)
@@ -147,7 +152,7 @@ class Breakdown:
 
 
 def breakdowns(items: list[Figure], *, low: bool) -> list[Breakdown]:
-    words = disclosure.page_words()
+    words = _words()
     by_code: dict[str, list[Figure]] = {}
     for f in items:
         if f.breakdown:
@@ -178,21 +183,15 @@ def breakdowns(items: list[Figure], *, low: bool) -> list[Breakdown]:
     return out
 
 
-def _headline_codes(definitions: Iterable[IndicatorDefinition]) -> list[str]:
-    return sorted({d.code for d in definitions if d.headline})
-
-
-def trend_charts(
-    region: Region | None, year: int, codes: list[str], *, low: bool
-) -> list[dict[str, Any]]:
-    """Per unit (%, per 100.000, ...): the monthly values of the headline rates of the year."""
+def trend_charts(year: int, months: dict[str, list[Figure]], *, low: bool) -> list[dict[str, Any]]:
+    """Per unit (%, per 100.000, ...): the monthly values of the headline rates of the year
+    (``months``: the figures of each month of the year, ``queries.dashboard_figures``)."""
     series: dict[str, dict[str, Any]] = {}
     texts: dict[str, list[str]] = {}
     units: dict[str, list[str]] = {}
-    region_id = region.id if region is not None else None
-    none = disclosure.page_words().none
+    none = _words().none
     for month in range(1, 13):
-        for f in queries.figures(region_id, f"{year}-{month:02d}", codes=codes):
+        for f in months.get(f"{year}-{month:02d}", []):
             if f.breakdown or disclosure.kind(f.definition) == "count":
                 continue
             code = f.definition.code
@@ -274,7 +273,10 @@ def _dashboard() -> Any:
     period = requested_period(region)
     low = disclosure.dashboard_low(region)
     region_id = region.id if region is not None else None
-    items = queries.figures(region_id, period.code)
+    # the period's figures and the trend's twelve months, read together
+    months = [f"{period.year}-{month:02d}" for month in range(1, 13)]
+    read = queries.dashboard_figures(region_id, period.code, months)
+    items = read.figures
     whole = [f for f in items if not f.breakdown]
     headline = [show(f, low=low) for f in whole if f.definition.headline]
     others = [
@@ -282,9 +284,6 @@ def _dashboard() -> Any:
         for f in whole
         if not f.definition.headline and not f.definition.code.startswith(BREAKDOWN_PREFIX)
     ]
-    codes = _headline_codes(f.definition for f in whole) or _headline_codes(
-        queries.headline_definitions()
-    )
     return render_template(
         "indicators/dashboard.html",
         reach=reach,
@@ -300,7 +299,7 @@ def _dashboard() -> Any:
         headline=headline,
         others=others,
         breakdowns=breakdowns(items, low=low),
-        trends=trend_charts(region, period.year, codes, low=low),
+        trends=trend_charts(period.year, read.months, low=low),
         target_chart=target_chart(headline),
         referrals=_referral_rows(region, period, low=low),
         children=reach.children(region),
@@ -345,7 +344,7 @@ class ReferralRow:
 
 def _referral_rows(region: Region | None, period: Period, *, low: bool) -> list[ReferralRow]:
     """The receiving agencies' referral figures stored by the rollup of the period."""
-    words = disclosure.page_words()
+    words = _words()
     return [
         ReferralRow.of(
             m.agency_name or words.none, disclosure.referral_cells(m, low=low, words=words)
@@ -371,7 +370,7 @@ def detail(code: str) -> Any:
     items = queries.figures(region_id, period.code, codes=[code])
     whole = next((f for f in items if not f.breakdown), None)
     parts = [f for f in items if f.breakdown]
-    words = disclosure.page_words()
+    words = _words()
     shown = disclosure.breakdown(parts, low=low, words=words)
     return render_template(
         "indicators/detail.html",
