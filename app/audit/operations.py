@@ -124,10 +124,11 @@ def chain_tail(session: AnySession) -> str:
     return tail or GENESIS_HASH
 
 
-def _seal_all(session: AnySession, entries: list[AuditEntry]) -> None:
-    """Seal ``entries``, in the order they are about to be inserted, onto the chain's tail."""
+def _seal_all(session: AnySession, entries: list[AuditEntry], *, ids: bool = False) -> None:
+    """Seal ``entries``, in the order they are about to be inserted, onto the chain's tail
+    (``ids``: give them their ids whatever their number)."""
     prev_hash = chain_tail(session)
-    if _is_postgres(session) and len(entries) >= BATCH_IDS_FROM:
+    if _is_postgres(session) and (ids or len(entries) >= BATCH_IDS_FROM):
         # a batch (an import): ids taken under the chain lock, in sealing order; the rows then go
         # in as one prepared statement sent many times (not INSERT … RETURNING over every row),
         # and each id still follows the entry its prev_hash names
@@ -147,10 +148,21 @@ def _seal_at_flush(session: Session, flush_context: Any, instances: Any) -> None
     """Seal the new entries this flush writes, together. The unit of work inserts the rows of
     one table in the order they were added to the session (``insert_order``), so sealing them in
     that order makes each id follow the entry its ``prev_hash`` names."""
+    _seal_new(session)
+
+
+def _seal_new(session: AnySession, *, ids: bool = False) -> None:
     entries = [obj for obj in session.new if isinstance(obj, AuditEntry) and obj.entry_hash is None]
     if entries:
         entries.sort(key=lambda entry: sa.inspect(entry).insert_order or 0)
-        _seal_all(session, entries)
+        _seal_all(session, entries, ids=ids)
+
+
+def seal_new(session: AnySession) -> None:
+    """Seal the new entries of ``session`` now, as its next flush would, and give them their
+    ids from the sequence under the chain lock (PostgreSQL): for a batch that is inserted
+    without a flush (``app.core.db.insert_new``)."""
+    _seal_new(session, ids=True)
 
 
 def _new_entry(

@@ -180,6 +180,82 @@ def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None
             setattr(obj, key, new_id)
 
 
+def insert_new(session: AnySession) -> None:
+    """Insert the new objects of ``session`` with one prepared statement per table (and set of
+    columns), sent many times, instead of the unit of work's flush, then let the session forget
+    them: the rows and their values are those a flush would write, without its bookkeeping per
+    object (cascades, attribute history, identity map), which is most of what an import of
+    thousands of rows spends. For a batch that is only inserted and not used afterwards (an
+    import's): every new object must have its id already (``assign_ids``, audit entries sealed
+    beforehand), foreign keys are taken from the relationships set on the objects, and tables
+    are written parents first. The objects stay readable (detached) but are not in the session.
+    """
+    states = sorted(
+        (sa.inspect(obj) for obj in session.new), key=lambda state: state.insert_order or 0
+    )
+    if not states:
+        return
+    keys: dict[Any, dict[str, Any]] = {state: {} for state in states}
+
+    def value(state: Any, column: sa.Column[Any]) -> Any:
+        key = state.mapper.get_property_by_column(column).key
+        return state.dict[key] if key in state.dict else getattr(state.obj(), key)
+
+    for state in states:  # foreign keys from the relationships, as the flush would sync them
+        for prop in state.mapper.relationships:
+            if prop.viewonly or prop.key not in state.dict:
+                continue
+            target = state.dict[prop.key]
+            if target is None:
+                continue
+            if prop.secondary is not None:
+                raise NotImplementedError(f"insert_new: {prop} has a secondary table")
+            if prop.direction is sa.orm.MANYTOONE:
+                parent = sa.inspect(target)
+                for source, dest in prop.synchronize_pairs:
+                    keys[state][dest.key] = value(parent, source)
+            elif prop.direction is sa.orm.ONETOMANY:
+                for child in target if isinstance(target, list | set | tuple) else [target]:
+                    child_state = sa.inspect(child)
+                    if child_state in keys:
+                        for source, dest in prop.synchronize_pairs:
+                            keys[child_state][dest.key] = value(state, source)
+    rows: dict[sa.Table, dict[frozenset[str], list[dict[str, Any]]]] = {}
+    for state in states:
+        mapper = state.mapper
+        table = mapper.local_table
+        if len(mapper.tables) != 1:
+            raise NotImplementedError(f"insert_new: {mapper} maps several tables")
+        row: dict[str, Any] = {}
+        for column in table.columns:
+            prop = mapper.get_property_by_column(column)
+            if prop.key not in state.dict:
+                continue
+            given = state.dict[prop.key]
+            # None leaves the column to its default, as the flush does (but JSON's null)
+            if given is not None or getattr(column.type, "should_evaluate_none", False):
+                row[column.key] = given
+        for key, given in keys[state].items():
+            if given is not None:
+                row[key] = given
+        version = mapper.version_id_col
+        if version is not None and mapper.version_id_generator is not False:
+            row[version.key] = mapper.version_id_generator(None)  # a new row's first version
+        for column in table.primary_key.columns:
+            if row.get(column.key) is None:
+                raise ValueError(f"insert_new: a new {mapper.class_.__name__} has no {column.key}")
+        rows.setdefault(table, {}).setdefault(frozenset(row), []).append(row)
+    connection = session.connection()
+    order = {table: i for i, table in enumerate(next(iter(rows)).metadata.sorted_tables)}
+    for table in sorted(rows, key=lambda t: order[t]):
+        for group in rows[table].values():
+            connection.execute(table.insert(), group)
+    for state in states:
+        obj = state.obj()
+        if obj is not None and obj in session:
+            session.expunge(obj)
+
+
 class IdPool:
     """Ids for the new rows of an import, taken from their tables' sequences in blocks
     (PostgreSQL), so a row can be audited before it is flushed and a whole file is written by one
