@@ -26,7 +26,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.core.db import AnySession, take_ids, utcnow
+from app.core.db import AnySession, assign_ids, insert_new, take_ids, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -158,11 +158,16 @@ def _seal_new(session: AnySession, *, ids: bool = False) -> None:
         _seal_all(session, entries, ids=ids)
 
 
-def seal_new(session: AnySession) -> None:
-    """Seal the new entries of ``session`` now, as its next flush would, and give them their
-    ids from the sequence under the chain lock (PostgreSQL): for a batch that is inserted
-    without a flush (``app.core.db.insert_new``)."""
-    _seal_new(session, ids=True)
+def write_batch(session: AnySession) -> None:
+    """Write what ``session`` holds of a batch of new rows (an import's): on PostgreSQL its new
+    audit entries sealed now (as a flush would) and given their ids under the chain lock, the
+    other new rows their ids (``assign_ids``), all of them inserted table by table
+    (``insert_new``), then what else changed flushed; elsewhere a flush."""
+    if _is_postgres(session):
+        _seal_new(session, ids=True)
+        assign_ids(session)
+        insert_new(session)
+    session.flush()
 
 
 def _new_entry(

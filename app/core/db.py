@@ -250,10 +250,23 @@ def insert_new(session: AnySession) -> None:
     for table in sorted(rows, key=lambda t: order[t]):
         for group in rows[table].values():
             connection.execute(table.insert(), group)
+    # a stored row's collection that a new row joined (a new region under a stored one) is read
+    # again when next used: the session no longer holds the new row it would otherwise name
+    stale = {
+        (id(target), prop.back_populates): target
+        for state in states
+        for prop in state.mapper.relationships
+        if prop.direction is sa.orm.MANYTOONE
+        and prop.back_populates
+        and (target := state.dict.get(prop.key)) is not None
+        and sa.inspect(target).persistent
+    }
     for state in states:
         obj = state.obj()
         if obj is not None and obj in session:
             session.expunge(obj)
+    for (_, key), target in stale.items():
+        session.expire(target, [key])
 
 
 class IdPool:

@@ -53,7 +53,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.agencies.models import Agency
 from app.agencies.queries import get_agency_by_code
-from app.audit.operations import SystemActor, record, seal_new
+from app.audit.operations import SystemActor, record, write_batch
 from app.auth.models import RoleGrant, User
 from app.cases.intake import (
     ConsentData,
@@ -67,7 +67,7 @@ from app.cases.intake import (
 from app.cases.models import Case, consent_in_force
 from app.cases.operations import next_references
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
-from app.core.db import assign_ids, insert_new, take_ids, utcnow
+from app.core.db import assign_ids, take_ids, utcnow
 from app.core.enums import (
     CASE_CLOSED,
     TRACK_ENDED,
@@ -1160,8 +1160,7 @@ def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None
         if postgres and INSERT_WITHOUT_FLUSH:
             # every row has its id already: the batch is inserted table by table, its audit
             # entries sealed first, without the unit of work's bookkeeping per object
-            seal_new(db.session)
-            insert_new(db.session)
+            write_batch(db.session)
     db.session.flush()
 
 
