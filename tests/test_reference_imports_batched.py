@@ -146,19 +146,24 @@ def test_a_file_the_database_refuses_writes_nothing_and_says_why(run, english, m
 def test_new_rows_under_rows_stored_before_are_inserted_with_their_parents(run, english):
     """The new rows of a file are inserted table by table with their ids (PostgreSQL), beside
     the changes to rows stored before: a kecamatan under a stored kabkota, a desa under a new
-    kecamatan, a rename, agencies with their services in a stored region."""
+    kecamatan, a new province after them with its kabkota, a rename, agencies with their
+    services in a stored region."""
     from app.audit.models import AuditEntry
 
     assert run("regions", regions_file(1)).exit_code == 0
     entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
     more = regions_file(3).replace("Kecamatan 1", "Kecamatan Satu") + (
         "93.71.02.2001,Desa Uji,desa,93.71.02\n"
+        "95,Provinsi Baru,provinsi,\n"
+        "95.01,Kabupaten Baru,kabkota,95\n"
     )
     result = run("regions", more)
-    assert result.output.strip() == "created 3, updated 1, unchanged 2", result.exception
+    assert result.output.strip() == "created 5, updated 1, unchanged 2", result.exception
     stored = {
         region.code: (region.name, region.level.value, region.parent and region.parent.code)
-        for region in db.session.scalars(select(Region).where(Region.code.like("93%")))
+        for region in db.session.scalars(
+            select(Region).where(Region.code.like("93%") | Region.code.like("95%"))
+        )
     }
     assert stored == {
         "93": ("Provinsi Uji", "provinsi", None),
@@ -167,6 +172,8 @@ def test_new_rows_under_rows_stored_before_are_inserted_with_their_parents(run, 
         "93.71.02": ("Kecamatan 2", "kecamatan", "93.71"),
         "93.71.03": ("Kecamatan 3", "kecamatan", "93.71"),
         "93.71.02.2001": ("Desa Uji", "desa", "93.71.02"),
+        "95": ("Provinsi Baru", "provinsi", None),
+        "95.01": ("Kabupaten Baru", "kabkota", "95"),
     }
     assert run("agencies", agencies_file(2)).exit_code == 0
     services = {
@@ -185,6 +192,6 @@ def test_new_rows_under_rows_stored_before_are_inserted_with_their_parents(run, 
     agency = db.session.scalar(select(Agency).where(Agency.code == "UJI-0001"))
     db.session.refresh(agency)
     assert [s.service_type.value for s in agency.services] == ["kedaruratan"]
-    # the rename and three regions, two agencies, then two changes: one entry each
-    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries + 8
+    # the rename and five regions, two agencies, then two changes: one entry each
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries + 10
     assert verify_chain().problems == []

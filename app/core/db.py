@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import sqlalchemy as sa
@@ -180,6 +181,76 @@ def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None
             setattr(obj, key, new_id)
 
 
+@dataclass(frozen=True)
+class _InsertPlan:
+    """How ``insert_new`` turns an object of one mapper into a row of its table."""
+
+    table: sa.Table
+    # (attribute, column key, whether None is a value of the column: JSON's null)
+    columns: tuple[tuple[str, str, bool], ...]
+    # many-to-one relationships: (attribute, ((column of the target, attribute of the target,
+    # column key set here), ...), the target's collection that holds the object or None)
+    parents: tuple[tuple[str, tuple[tuple[str, str], ...], str | None], ...]
+    # one-to-many relationships: (attribute, ((attribute here, column key set on the child)...))
+    children: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    version: str | None
+    version_of_new: Any
+    primary_key: tuple[str, ...]
+    own_keys: tuple[str, ...]  # the columns that name a row of the same table
+
+
+_PLANS: dict[Any, _InsertPlan] = {}
+
+
+def _insert_plan(mapper: Any) -> _InsertPlan:
+    plan = _PLANS.get(mapper)
+    if plan is not None:
+        return plan
+    if len(mapper.tables) != 1:
+        raise NotImplementedError(f"insert_new: {mapper} maps several tables")
+    table = mapper.local_table
+    parents = []
+    children = []
+    for prop in mapper.relationships:
+        if prop.viewonly:
+            continue
+        if prop.secondary is not None:
+            raise NotImplementedError(f"insert_new: {prop} has a secondary table")
+        if prop.direction is sa.orm.MANYTOONE:
+            pairs = tuple(
+                (prop.mapper.get_property_by_column(source).key, dest.key)
+                for source, dest in prop.synchronize_pairs
+            )
+            parents.append((prop.key, pairs, prop.back_populates or None))
+        elif prop.direction is sa.orm.ONETOMANY:
+            pairs = tuple(
+                (mapper.get_property_by_column(source).key, dest.key)
+                for source, dest in prop.synchronize_pairs
+            )
+            children.append((prop.key, pairs))
+    version = mapper.version_id_col
+    versioned = version is not None and mapper.version_id_generator is not False
+    plan = _InsertPlan(
+        table=table,
+        columns=tuple(
+            (
+                mapper.get_property_by_column(column).key,
+                column.key,
+                bool(getattr(column.type, "should_evaluate_none", False)),
+            )
+            for column in table.columns
+        ),
+        parents=tuple(parents),
+        children=tuple(children),
+        version=version.key if versioned else None,
+        version_of_new=mapper.version_id_generator(None) if versioned else None,
+        primary_key=tuple(column.key for column in table.primary_key.columns),
+        own_keys=tuple(fk.parent.key for fk in table.foreign_keys if fk.column.table is table),
+    )
+    _PLANS[mapper] = plan
+    return plan
+
+
 def insert_new(session: AnySession) -> None:
     """Insert the new objects of ``session`` with one prepared statement per table (and set of
     columns), sent many times, instead of the unit of work's flush, then let the session forget
@@ -191,80 +262,82 @@ def insert_new(session: AnySession) -> None:
     are written parents first. The objects stay readable (detached) but are not in the session.
     """
     states = sorted(
-        (sa.inspect(obj) for obj in session.new), key=lambda state: state.insert_order or 0
+        (sa.orm.attributes.instance_state(obj) for obj in session.new),
+        key=lambda state: state.insert_order or 0,
     )
     if not states:
         return
-    keys: dict[Any, dict[str, Any]] = {state: {} for state in states}
+    set_by: dict[Any, dict[str, Any]] = {state: {} for state in states}
 
-    def value(state: Any, column: sa.Column[Any]) -> Any:
-        key = state.mapper.get_property_by_column(column).key
+    def read(state: Any, key: str) -> Any:
         return state.dict[key] if key in state.dict else getattr(state.obj(), key)
 
+    stale: dict[tuple[int, str], Any] = {}
     for state in states:  # foreign keys from the relationships, as the flush would sync them
-        for prop in state.mapper.relationships:
-            if prop.viewonly or prop.key not in state.dict:
-                continue
-            target = state.dict[prop.key]
+        plan = _insert_plan(state.mapper)
+        values = state.dict
+        for key, pairs, collection in plan.parents:
+            target = values.get(key)
             if target is None:
                 continue
-            if prop.secondary is not None:
-                raise NotImplementedError(f"insert_new: {prop} has a secondary table")
-            if prop.direction is sa.orm.MANYTOONE:
-                parent = sa.inspect(target)
-                for source, dest in prop.synchronize_pairs:
-                    keys[state][dest.key] = value(parent, source)
-            elif prop.direction is sa.orm.ONETOMANY:
-                for child in target if isinstance(target, list | set | tuple) else [target]:
-                    child_state = sa.inspect(child)
-                    if child_state in keys:
-                        for source, dest in prop.synchronize_pairs:
-                            keys[child_state][dest.key] = value(state, source)
-    rows: dict[sa.Table, dict[frozenset[str], list[dict[str, Any]]]] = {}
+            parent = sa.orm.attributes.instance_state(target)
+            for source, dest in pairs:
+                set_by[state][dest] = read(parent, source)
+            if collection is not None and parent.persistent:
+                # a stored row's collection that a new row joined (a new region under a stored
+                # one) is read again when next used: the session no longer holds the new row
+                stale[(id(target), collection)] = target
+        for key, pairs in plan.children:
+            for child in values.get(key) or ():
+                child_state = sa.orm.attributes.instance_state(child)
+                if child_state in set_by:
+                    for source, dest in pairs:
+                        set_by[child_state][dest] = read(state, source)
+    # each table's statements: rows grouped by their columns, then rows naming their own table
+    rows: dict[sa.Table, tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]]] = {}
+    by_columns: dict[tuple[sa.Table, frozenset[str]], list[dict[str, Any]]] = {}
     for state in states:
-        mapper = state.mapper
-        table = mapper.local_table
-        if len(mapper.tables) != 1:
-            raise NotImplementedError(f"insert_new: {mapper} maps several tables")
+        plan = _insert_plan(state.mapper)
+        values = state.dict
         row: dict[str, Any] = {}
-        for column in table.columns:
-            prop = mapper.get_property_by_column(column)
-            if prop.key not in state.dict:
-                continue
-            given = state.dict[prop.key]
-            # None leaves the column to its default, as the flush does (but JSON's null)
-            if given is not None or getattr(column.type, "should_evaluate_none", False):
-                row[column.key] = given
-        for key, given in keys[state].items():
+        for key, column, none_is_value in plan.columns:
+            if key in values:
+                given = values[key]
+                # None leaves the column to its default, as the flush does (but JSON's null)
+                if given is not None or none_is_value:
+                    row[column] = given
+        for column, given in set_by[state].items():
             if given is not None:
-                row[key] = given
-        version = mapper.version_id_col
-        if version is not None and mapper.version_id_generator is not False:
-            row[version.key] = mapper.version_id_generator(None)  # a new row's first version
-        for column in table.primary_key.columns:
-            if row.get(column.key) is None:
-                raise ValueError(f"insert_new: a new {mapper.class_.__name__} has no {column.key}")
-        rows.setdefault(table, {}).setdefault(frozenset(row), []).append(row)
+                row[column] = given
+        if plan.version is not None:
+            row[plan.version] = plan.version_of_new  # a new row's first version
+        for column in plan.primary_key:
+            if row.get(column) is None:
+                raise ValueError(f"insert_new: a new {state.class_.__name__} has no {column}")
+        groups, chained = rows.setdefault(plan.table, ([], []))
+        if any(row.get(column) is not None for column in plan.own_keys):
+            # a row naming a row of its own table (a region its parent) goes after the rows that
+            # name none, in the order the rows were added: each run of rows with the same
+            # columns one statement
+            if not chained or frozenset(chained[-1][0]) != frozenset(row):
+                chained.append([])
+            chained[-1].append(row)
+        else:
+            same = by_columns.get((plan.table, frozenset(row)))
+            if same is None:
+                same = by_columns[(plan.table, frozenset(row))] = []
+                groups.append(same)
+            same.append(row)
     connection = session.connection()
     order = {table: i for i, table in enumerate(next(iter(rows)).metadata.sorted_tables)}
     for table in sorted(rows, key=lambda t: order[t]):
-        for group in rows[table].values():
+        groups, chained = rows[table]
+        for group in groups + chained:
             connection.execute(table.insert(), group)
-    # a stored row's collection that a new row joined (a new region under a stored one) is read
-    # again when next used: the session no longer holds the new row it would otherwise name
-    stale = {
-        (id(target), prop.back_populates): target
-        for state in states
-        for prop in state.mapper.relationships
-        if prop.direction is sa.orm.MANYTOONE
-        and prop.back_populates
-        and (target := state.dict.get(prop.key)) is not None
-        and sa.inspect(target).persistent
-    }
-    for state in states:
-        obj = state.obj()
-        if obj is not None and obj in session:
-            session.expunge(obj)
+    # the session forgets them as ``expunge`` would, without following every object's
+    # cascades again: each new object is in ``states`` already
+    session_ = session() if isinstance(session, scoped_session) else session
+    session_._expunge_states(states)
     for (_, key), target in stale.items():
         session.expire(target, [key])
 
