@@ -148,6 +148,26 @@ def take_ids(session: AnySession, table: sa.Table, count: int) -> list[int]:
     return sorted(ids)
 
 
+_SEQUENCE_KEYS: dict[Any, str | None] = {}
+
+
+def _sequence_key(mapper: Any) -> str | None:
+    """The attribute of ``mapper``'s primary key when it takes its values from a sequence of its
+    own (a single whole-number column, not a key shared with a parent row), else None."""
+    if mapper not in _SEQUENCE_KEYS:
+        key = None
+        if len(mapper.primary_key) == 1:
+            column = mapper.primary_key[0]
+            if (
+                column.autoincrement in (True, "auto")
+                and isinstance(column.type, sa.Integer)
+                and not column.foreign_keys
+            ):
+                key = mapper.get_property_by_column(column).key
+        _SEQUENCE_KEYS[mapper] = key
+    return _SEQUENCE_KEYS[mapper]
+
+
 def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None:
     """Give the new objects of ``session`` (but those of ``skip``) their ids before the flush,
     one query per table, in the order they were added (PostgreSQL; elsewhere nothing happens).
@@ -156,23 +176,15 @@ def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None
     spends most of its time on is the client building and parsing those statements."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    wanted: dict[sa.Table, list[tuple[int, Any, str]]] = {}
+    wanted: dict[Any, list[tuple[int, Any, str]]] = {}
     for obj in session.new:
         if isinstance(obj, skip):
             continue
-        state = sa.inspect(obj)
-        mapper = state.mapper
-        if len(mapper.primary_key) != 1:
+        state = sa.orm.attributes.instance_state(obj)
+        key = _sequence_key(state.mapper)
+        if key is None or state.dict.get(key) is not None:
             continue
-        column = mapper.primary_key[0]
-        if column.autoincrement not in (True, "auto") or not isinstance(column.type, sa.Integer):
-            continue
-        if column.foreign_keys:  # a key shared with a parent row, not a sequence of its own
-            continue
-        key = mapper.get_property_by_column(column).key
-        if getattr(obj, key) is not None:
-            continue
-        wanted.setdefault(mapper.local_table, []).append((state.insert_order or 0, obj, key))
+        wanted.setdefault(state.mapper.local_table, []).append((state.insert_order or 0, obj, key))
     for table, objects in wanted.items():
         objects.sort(key=lambda item: item[0])
         for (_, obj, key), new_id in zip(
