@@ -1109,9 +1109,11 @@ INSERT_WITHOUT_FLUSH = True
 
 def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None:
     """Write checked records together, as ``_write`` writes each: the same rows, transitions
-    (each case's in the order ``_write`` adds them) and audit entries, in two flushes for the
-    whole batch instead of several per case, with one counter update per agency and year for
-    the references. The caller holds the savepoint: a refusal of the database leaves nothing."""
+    (each case's in the order ``_write`` adds them) and audit entries, written together for the
+    whole batch instead of several flushes per case (on PostgreSQL every row takes its id first
+    and the batch is inserted table by table, ``write_batch``; elsewhere two flushes), with one
+    counter update per agency and year for the references. The caller holds the savepoint: a
+    refusal of the database leaves nothing."""
     lookups.load_regions(
         code
         for ready in batch

@@ -31,8 +31,9 @@ class ImportBook:
     """What one file of ``flask regions import`` or ``flask population import`` reads, read
     once and kept up to date as its rows are applied: the regions by code, the population rows
     of each region and year. A new row takes its id from the table's sequence (PostgreSQL, in
-    blocks), so it is audited without a flush of its own: the file is written by one flush, its
-    audit entries sealed together. Elsewhere (SQLite) each new row is flushed for its id."""
+    blocks), so it is audited without a flush of its own: the file is written together at its
+    end (``write_batch``: the new rows inserted table by table), its audit entries sealed
+    together. Elsewhere (SQLite) each new row is flushed for its id."""
 
     SIBLINGS = 200  # regions read together at most (a kabupaten's kecamatan, a kecamatan's desa)
 
