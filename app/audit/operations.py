@@ -26,7 +26,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.core.db import AnySession, assign_ids, insert_new, take_ids, utcnow
+from app.core.db import AnySession, insert_new, take_ids, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -160,12 +160,11 @@ def _seal_new(session: AnySession, *, ids: bool = False) -> None:
 
 def write_batch(session: AnySession) -> None:
     """Write what ``session`` holds of a batch of new rows (an import's): on PostgreSQL its new
-    audit entries sealed now (as a flush would) and given their ids under the chain lock, the
-    other new rows their ids (``assign_ids``), all of them inserted table by table
-    (``insert_new``), then what else changed flushed; elsewhere a flush."""
+    audit entries sealed now (as a flush would) and given their ids under the chain lock, then
+    all the new rows — which have their ids already (``IdPool``, ``assign_ids``) — inserted
+    table by table (``insert_new``), then what else changed flushed; elsewhere a flush."""
     if _is_postgres(session):
         _seal_new(session, ids=True)
-        assign_ids(session)
         insert_new(session)
     session.flush()
 
