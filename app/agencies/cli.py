@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 from app.agencies import operations as ops
 from app.agencies.models import Agency, SubTaskForce
 from app.agencies.queries import get_agency_by_code, get_sub_task_force, get_task_force_for_region
-from app.audit.operations import SystemActor
+from app.audit.operations import SystemActor, write_batch
 from app.core.cli import import_command
 from app.core.enums import SubTaskForceKey
 from app.core.errors import DomainError, ImportRowError
@@ -28,6 +28,11 @@ T = TypeVar("T")
 COLUMNS = ("code", "name", "type", "region_code", "services")
 
 agencies_cli = click.Group("agencies", help="Agencies (lembaga) and task forces (GT P2TPPO).")
+
+
+def _write() -> None:
+    """The file's rows, written together (new rows inserted table by table)."""
+    write_batch(db.session)
 
 
 def parse_services(value: str) -> list[str]:
@@ -65,7 +70,7 @@ def import_agencies(file: Path, dry_run: bool) -> None:
         )
         return outcome
 
-    import_command(file, COLUMNS, apply_row, dry_run=dry_run, batched=True)
+    import_command(file, COLUMNS, apply_row, dry_run=dry_run, batched=True, write=_write)
 
 
 @contextmanager

@@ -80,8 +80,8 @@ def _check_type(value: AgencyType | str) -> AgencyType:
 class ImportBook:
     """What one file of ``flask agencies import`` reads, read once: the regions and the agencies
     (with their services) by code, kept up to date as the rows are applied. New agencies take
-    their ids from the sequence (``IdPool``), so the file is written by one flush, its audit
-    entries sealed together."""
+    their ids from the sequence (``IdPool``), so the file is written together at its end
+    (``write_batch``: the new rows inserted table by table), its audit entries sealed together."""
 
     def __init__(self) -> None:
         with db.session.no_autoflush:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.core.db import AnySession, take_ids, utcnow
+from app.core.db import AnySession, insert_new, take_ids, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -124,10 +124,11 @@ def chain_tail(session: AnySession) -> str:
     return tail or GENESIS_HASH
 
 
-def _seal_all(session: AnySession, entries: list[AuditEntry]) -> None:
-    """Seal ``entries``, in the order they are about to be inserted, onto the chain's tail."""
+def _seal_all(session: AnySession, entries: list[AuditEntry], *, ids: bool = False) -> None:
+    """Seal ``entries``, in the order they are about to be inserted, onto the chain's tail
+    (``ids``: give them their ids whatever their number)."""
     prev_hash = chain_tail(session)
-    if _is_postgres(session) and len(entries) >= BATCH_IDS_FROM:
+    if _is_postgres(session) and (ids or len(entries) >= BATCH_IDS_FROM):
         # a batch (an import): ids taken under the chain lock, in sealing order; the rows then go
         # in as one prepared statement sent many times (not INSERT … RETURNING over every row),
         # and each id still follows the entry its prev_hash names
@@ -147,10 +148,25 @@ def _seal_at_flush(session: Session, flush_context: Any, instances: Any) -> None
     """Seal the new entries this flush writes, together. The unit of work inserts the rows of
     one table in the order they were added to the session (``insert_order``), so sealing them in
     that order makes each id follow the entry its ``prev_hash`` names."""
+    _seal_new(session)
+
+
+def _seal_new(session: AnySession, *, ids: bool = False) -> None:
     entries = [obj for obj in session.new if isinstance(obj, AuditEntry) and obj.entry_hash is None]
     if entries:
         entries.sort(key=lambda entry: sa.inspect(entry).insert_order or 0)
-        _seal_all(session, entries)
+        _seal_all(session, entries, ids=ids)
+
+
+def write_batch(session: AnySession) -> None:
+    """Write what ``session`` holds of a batch of new rows (an import's): on PostgreSQL its new
+    audit entries sealed now (as a flush would) and given their ids under the chain lock, then
+    all the new rows — which have their ids already (``IdPool``, ``assign_ids``) — inserted
+    table by table (``insert_new``), then what else changed flushed; elsewhere a flush."""
+    if _is_postgres(session):
+        _seal_new(session, ids=True)
+        insert_new(session)
+    session.flush()
 
 
 def _new_entry(

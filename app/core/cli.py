@@ -21,16 +21,17 @@ def import_command(
     *,
     dry_run: bool = False,
     batched: bool = False,
+    write: Callable[[], None] | None = None,
 ) -> None:
     """Run a CSV import as a CLI command: print each bad row as ``line L: reason`` and exit 1
     having written nothing, or commit and print the counts. ``batched``: see ``run_import``;
-    the rows are written by one flush here, and a refusal of the database ends the command
-    with its reason, having written nothing."""
+    the rows are written together here (by ``write``, default a flush), and a refusal of the
+    database ends the command with its reason, having written nothing."""
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         try:
             report: ImportReport = run_import(path, columns, apply_row, batched=batched)
             if batched and report.ok:
-                db.session.flush()
+                (write or db.session.flush)()
         except BadFile as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import sqlalchemy as sa
@@ -147,6 +148,26 @@ def take_ids(session: AnySession, table: sa.Table, count: int) -> list[int]:
     return sorted(ids)
 
 
+_SEQUENCE_KEYS: dict[Any, str | None] = {}
+
+
+def _sequence_key(mapper: Any) -> str | None:
+    """The attribute of ``mapper``'s primary key when it takes its values from a sequence of its
+    own (a single whole-number column, not a key shared with a parent row), else None."""
+    if mapper not in _SEQUENCE_KEYS:
+        key = None
+        if len(mapper.primary_key) == 1:
+            column = mapper.primary_key[0]
+            if (
+                column.autoincrement in (True, "auto")
+                and isinstance(column.type, sa.Integer)
+                and not column.foreign_keys
+            ):
+                key = mapper.get_property_by_column(column).key
+        _SEQUENCE_KEYS[mapper] = key
+    return _SEQUENCE_KEYS[mapper]
+
+
 def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None:
     """Give the new objects of ``session`` (but those of ``skip``) their ids before the flush,
     one query per table, in the order they were added (PostgreSQL; elsewhere nothing happens).
@@ -155,29 +176,182 @@ def assign_ids(session: AnySession, *, skip: tuple[type[Any], ...] = ()) -> None
     spends most of its time on is the client building and parsing those statements."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    wanted: dict[sa.Table, list[tuple[int, Any, str]]] = {}
+    wanted: dict[Any, list[tuple[int, Any, str]]] = {}
     for obj in session.new:
         if isinstance(obj, skip):
             continue
-        state = sa.inspect(obj)
-        mapper = state.mapper
-        if len(mapper.primary_key) != 1:
+        state = sa.orm.attributes.instance_state(obj)
+        key = _sequence_key(state.mapper)
+        if key is None or state.dict.get(key) is not None:
             continue
-        column = mapper.primary_key[0]
-        if column.autoincrement not in (True, "auto") or not isinstance(column.type, sa.Integer):
-            continue
-        if column.foreign_keys:  # a key shared with a parent row, not a sequence of its own
-            continue
-        key = mapper.get_property_by_column(column).key
-        if getattr(obj, key) is not None:
-            continue
-        wanted.setdefault(mapper.local_table, []).append((state.insert_order or 0, obj, key))
+        wanted.setdefault(state.mapper.local_table, []).append((state.insert_order or 0, obj, key))
     for table, objects in wanted.items():
         objects.sort(key=lambda item: item[0])
         for (_, obj, key), new_id in zip(
             objects, take_ids(session, table, len(objects)), strict=True
         ):
             setattr(obj, key, new_id)
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """How ``insert_new`` turns an object of one mapper into a row of its table."""
+
+    table: sa.Table
+    # (attribute, column key, whether None is a value of the column: JSON's null)
+    columns: tuple[tuple[str, str, bool], ...]
+    # many-to-one relationships: (attribute, ((column of the target, attribute of the target,
+    # column key set here), ...), the target's collection that holds the object or None)
+    parents: tuple[tuple[str, tuple[tuple[str, str], ...], str | None], ...]
+    # one-to-many relationships: (attribute, ((attribute here, column key set on the child)...))
+    children: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    version: str | None
+    version_of_new: Any
+    primary_key: tuple[str, ...]
+    own_keys: tuple[str, ...]  # the columns that name a row of the same table
+
+
+_PLANS: dict[Any, _InsertPlan] = {}
+
+
+def _insert_plan(mapper: Any) -> _InsertPlan:
+    plan = _PLANS.get(mapper)
+    if plan is not None:
+        return plan
+    if len(mapper.tables) != 1:
+        raise NotImplementedError(f"insert_new: {mapper} maps several tables")
+    table = mapper.local_table
+    parents = []
+    children = []
+    for prop in mapper.relationships:
+        if prop.viewonly:
+            continue
+        if prop.secondary is not None:
+            raise NotImplementedError(f"insert_new: {prop} has a secondary table")
+        if prop.direction is sa.orm.MANYTOONE:
+            pairs = tuple(
+                (prop.mapper.get_property_by_column(source).key, dest.key)
+                for source, dest in prop.synchronize_pairs
+            )
+            parents.append((prop.key, pairs, prop.back_populates or None))
+        elif prop.direction is sa.orm.ONETOMANY:
+            pairs = tuple(
+                (mapper.get_property_by_column(source).key, dest.key)
+                for source, dest in prop.synchronize_pairs
+            )
+            children.append((prop.key, pairs))
+    version = mapper.version_id_col
+    versioned = version is not None and mapper.version_id_generator is not False
+    plan = _InsertPlan(
+        table=table,
+        columns=tuple(
+            (
+                mapper.get_property_by_column(column).key,
+                column.key,
+                bool(getattr(column.type, "should_evaluate_none", False)),
+            )
+            for column in table.columns
+        ),
+        parents=tuple(parents),
+        children=tuple(children),
+        version=version.key if versioned else None,
+        version_of_new=mapper.version_id_generator(None) if versioned else None,
+        primary_key=tuple(column.key for column in table.primary_key.columns),
+        own_keys=tuple(fk.parent.key for fk in table.foreign_keys if fk.column.table is table),
+    )
+    _PLANS[mapper] = plan
+    return plan
+
+
+def insert_new(session: AnySession) -> None:
+    """Insert the new objects of ``session`` with one prepared statement per table (and set of
+    columns), sent many times, instead of the unit of work's flush, then let the session forget
+    them: the rows and their values are those a flush would write, without its bookkeeping per
+    object (cascades, attribute history, identity map), which is most of what an import of
+    thousands of rows spends. For a batch that is only inserted and not used afterwards (an
+    import's): every new object must have its id already (``assign_ids``, audit entries sealed
+    beforehand), foreign keys are taken from the relationships set on the objects, and tables
+    are written parents first. The objects stay readable (detached) but are not in the session.
+    """
+    states = sorted(
+        (sa.orm.attributes.instance_state(obj) for obj in session.new),
+        key=lambda state: state.insert_order or 0,
+    )
+    if not states:
+        return
+    set_by: dict[Any, dict[str, Any]] = {state: {} for state in states}
+
+    def read(state: Any, key: str) -> Any:
+        return state.dict[key] if key in state.dict else getattr(state.obj(), key)
+
+    stale: dict[tuple[int, str], Any] = {}
+    for state in states:  # foreign keys from the relationships, as the flush would sync them
+        plan = _insert_plan(state.mapper)
+        values = state.dict
+        for key, pairs, collection in plan.parents:
+            target = values.get(key)
+            if target is None:
+                continue
+            parent = sa.orm.attributes.instance_state(target)
+            for source, dest in pairs:
+                set_by[state][dest] = read(parent, source)
+            if collection is not None and parent.persistent:
+                # a stored row's collection that a new row joined (a new region under a stored
+                # one) is read again when next used: the session no longer holds the new row
+                stale[(id(target), collection)] = target
+        for key, pairs in plan.children:
+            for child in values.get(key) or ():
+                child_state = sa.orm.attributes.instance_state(child)
+                if child_state in set_by:
+                    for source, dest in pairs:
+                        set_by[child_state][dest] = read(state, source)
+    # each table's statements: rows grouped by their columns, then rows naming their own table
+    rows: dict[sa.Table, tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]]] = {}
+    by_columns: dict[tuple[sa.Table, frozenset[str]], list[dict[str, Any]]] = {}
+    for state in states:
+        plan = _insert_plan(state.mapper)
+        values = state.dict
+        row: dict[str, Any] = {}
+        for key, column, none_is_value in plan.columns:
+            if key in values:
+                given = values[key]
+                # None leaves the column to its default, as the flush does (but JSON's null)
+                if given is not None or none_is_value:
+                    row[column] = given
+        for column, given in set_by[state].items():
+            if given is not None:
+                row[column] = given
+        if plan.version is not None:
+            row[plan.version] = plan.version_of_new  # a new row's first version
+        for column in plan.primary_key:
+            if row.get(column) is None:
+                raise ValueError(f"insert_new: a new {state.class_.__name__} has no {column}")
+        groups, chained = rows.setdefault(plan.table, ([], []))
+        if any(row.get(column) is not None for column in plan.own_keys):
+            # a row naming a row of its own table (a region its parent) goes after the rows that
+            # name none, in the order the rows were added: each run of rows with the same
+            # columns one statement
+            if not chained or frozenset(chained[-1][0]) != frozenset(row):
+                chained.append([])
+            chained[-1].append(row)
+        else:
+            same = by_columns.get((plan.table, frozenset(row)))
+            if same is None:
+                same = by_columns[(plan.table, frozenset(row))] = []
+                groups.append(same)
+            same.append(row)
+    connection = session.connection()
+    order = {table: i for i, table in enumerate(next(iter(rows)).metadata.sorted_tables)}
+    for table in sorted(rows, key=lambda t: order[t]):
+        groups, chained = rows[table]
+        for group in groups + chained:
+            connection.execute(table.insert(), group)
+    # the session forgets them as ``expunge`` would, without following every object's
+    # cascades again: each new object is in ``states`` already
+    session_ = session() if isinstance(session, scoped_session) else session
+    session_._expunge_states(states)
+    for (_, key), target in stale.items():
+        session.expire(target, [key])
 
 
 class IdPool:

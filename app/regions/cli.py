@@ -14,10 +14,11 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext
 
-from app.audit.operations import SystemActor
+from app.audit.operations import SystemActor, write_batch
 from app.core.cli import import_command
 from app.core.errors import DomainError, ImportRowError
 from app.core.imports import SeenKeys
+from app.extensions import db
 from app.regions import operations as ops
 
 REGION_COLUMNS = ("code", "name", "level", "parent_code")
@@ -27,6 +28,11 @@ regions_cli = click.Group("regions", help="Regions (wilayah).")
 population_cli = click.Group("population", help="Population figures.")
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
+
+
+def _write() -> None:
+    """The file's rows, written together (new rows inserted table by table)."""
+    write_batch(db.session)
 
 
 def _file_argument(f: click.decorators.FC) -> click.decorators.FC:
@@ -84,7 +90,7 @@ def import_regions(file: Path, dry_run: bool) -> None:
             raise
         return outcome
 
-    import_command(file, REGION_COLUMNS, apply_row, dry_run=dry_run, batched=True)
+    import_command(file, REGION_COLUMNS, apply_row, dry_run=dry_run, batched=True, write=_write)
 
 
 def _integer(line: int, row: dict[str, str], column: str) -> int:
@@ -132,4 +138,4 @@ def import_population(file: Path, dry_run: bool) -> None:
         )
         return outcome
 
-    import_command(file, POPULATION_COLUMNS, apply_row, dry_run=dry_run, batched=True)
+    import_command(file, POPULATION_COLUMNS, apply_row, dry_run=dry_run, batched=True, write=_write)

@@ -31,8 +31,11 @@ class ImportBook:
     """What one file of ``flask regions import`` or ``flask population import`` reads, read
     once and kept up to date as its rows are applied: the regions by code, the population rows
     of each region and year. A new row takes its id from the table's sequence (PostgreSQL, in
-    blocks), so it is audited without a flush of its own: the file is written by one flush, its
-    audit entries sealed together. Elsewhere (SQLite) each new row is flushed for its id."""
+    blocks), so it is audited without a flush of its own: the file is written together at its
+    end (``write_batch``: the new rows inserted table by table), its audit entries sealed
+    together. Elsewhere (SQLite) each new row is flushed for its id."""
+
+    SIBLINGS = 200  # regions read together at most (a kabupaten's kecamatan, a kecamatan's desa)
 
     def __init__(self) -> None:
         with db.session.no_autoflush:
@@ -40,23 +43,36 @@ class ImportBook:
                 r.code: r for r in db.session.scalars(select(Region))
             }
         self._population: dict[tuple[int, int], list[Population]] = {}
+        self._siblings: dict[int | None, list[int]] | None = None
         self._ids = IdPool(db.session)
 
     def region(self, code: str) -> Region | None:
         return self.regions.get(code)
 
     def population(self, region: Region, year: int) -> list[Population]:
-        """The rows of ``region`` and ``year``: those stored, and those added since."""
+        """The rows of ``region`` and ``year``: those stored, and those added since. Read with
+        those of the region's siblings (a file lists a kabupaten's kecamatan together): one
+        query for the regions of one parent and year, not one per region."""
         key = (region.id, year)
         if key not in self._population:
+            if self._siblings is None:
+                self._siblings = {}
+                for stored in self.regions.values():
+                    if stored.id is not None:
+                        self._siblings.setdefault(stored.parent_id, []).append(stored.id)
+            family = self._siblings.get(region.parent_id, [])
+            wanted = {region.id} | {
+                other for other in family[: self.SIBLINGS] if (other, year) not in self._population
+            }
+            for region_id in wanted:
+                self._population[(region_id, year)] = []
             with db.session.no_autoflush:
-                self._population[key] = list(
-                    db.session.scalars(
-                        select(Population).where(
-                            Population.region_id == region.id, Population.year == year
-                        )
-                    )
-                )
+                for row in db.session.scalars(
+                    select(Population)
+                    .where(Population.region_id.in_(sorted(wanted)), Population.year == year)
+                    .order_by(Population.id)
+                ):
+                    self._population[(row.region_id, year)].append(row)
         return self._population[key]
 
     def give_id(self, row: Region | Population) -> None:

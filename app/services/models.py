@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from app.agencies.models import Agency
     from app.cases.models import Case, Victim
 
+# The version of the ``track`` workflow a track planned now follows.
+TRACK_WORKFLOW_VERSION = 2
+
 
 class ServiceTrack(Model):
     __tablename__ = "service_tracks"
@@ -54,7 +57,9 @@ class ServiceTrack(Model):
     )
     state: Mapped[TrackState] = mapped_column(enum_type(TrackState, "track_state"))
     # the version of the ``track`` workflow the track follows (pinned when it is planned)
-    workflow_version: Mapped[int] = mapped_column(default=2, server_default="1")
+    workflow_version: Mapped[int] = mapped_column(
+        default=TRACK_WORKFLOW_VERSION, server_default="1"
+    )
     target_date: Mapped[dt.date | None]
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -116,8 +116,8 @@ def register_imported_case(
     """``register_case(..., transition_kind="import")`` for one case of an import's batch
     (``flask cases import``): the caller checked the record (``check_intake`` with the legacy
     rules and the history's), reserved its ``reference`` (``next_references``) and resolves
-    region codes (``region``). Nothing is flushed or recorded here: the batch writes its cases
-    in one flush, then records each one's ``case.register`` entry (``registered_entry``)."""
+    region codes (``region``). Nothing is flushed or recorded here: the batch records each
+    one's ``case.register`` entry (``registered_entry``) and writes its cases together."""
     case = Case(
         agency=agency,
         reference=reference,

@@ -27,7 +27,7 @@ from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision, ServiceType, 
 from app.core.errors import DomainError
 from app.deadlines.operations import deadlines_for_track
 from app.extensions import db
-from app.services.models import ServiceTrack
+from app.services.models import TRACK_WORKFLOW_VERSION, ServiceTrack
 from app.workflow import engine
 
 Actor = User | SystemActor
@@ -310,11 +310,13 @@ def import_tracks(case: Case, specs: list[TrackSpec], *, actor: Actor) -> list[S
     ``flask cases import``'s ``check_history`` does) against the record it reads them from. The
     tracks and their first rows are added, not flushed (``engine.import_tracks``); the caller
     records each one's entry (``created_entry``) once the batch is flushed. Imported history
-    starts no clocks."""
+    starts no clocks. Every column with a default in the database is given here, so that the
+    batch's tracks are inserted without reading anything back (no ``RETURNING``)."""
     now = utcnow()
     tracks = [
         ServiceTrack(
             case=case,
+            workflow_version=TRACK_WORKFLOW_VERSION,
             victim=spec.victim,
             service_type=ServiceType(spec.service_type),
             provider=spec.provider,
