@@ -151,10 +151,19 @@ def first_response_overdue_condition(now: dt.datetime, entity: Any = Case) -> An
         ),
         Deadline.due_at < now,
     )
+    return _among(entity, Deadline.case_id, *late)
+
+
+def _among(entity: Any, case_id: Any, *conditions: Any) -> ColumnElement[bool]:
+    """``entity`` is one of the cases ``case_id`` names in the rows matching ``conditions``: a
+    few rows that should lead. On PostgreSQL their ids are gathered first, once per statement
+    (an InitPlan), and the cases found by primary key (``id = ANY(…)``); as ``IN (SELECT …)``
+    the planner may instead test every case of a part of the scope against them, having
+    estimated those rows by their columns' statistics. SQLite asks ``IN``."""
     if db.session.get_bind().dialect.name != "postgresql":
-        return entity.id.in_(select(Deadline.case_id).where(*late))
-    gathered = select(func.array_agg(Deadline.case_id)).where(*late).scalar_subquery()
-    return entity.id == any_(cast(gathered, ARRAY(Integer)))
+        return entity.id.in_(select(case_id).where(*conditions))  # type: ignore[no-any-return]
+    gathered = select(func.array_agg(case_id)).where(*conditions).scalar_subquery()
+    return entity.id == any_(cast(gathered, ARRAY(Integer)))  # type: ignore[no-any-return]
 
 
 def is_first_response_overdue(case_: Case, now: dt.datetime) -> bool:
@@ -239,24 +248,23 @@ def _search_alternatives(filters: CaseFilters, entity: Any) -> list[ColumnElemen
 
 
 def _branch_conditions(
-    user: User, entity: Any, *, break_glass: bool = True
+    user: User, entity: Any, *, break_glass: bool = True, gathered: bool = False
 ) -> list[ColumnElement[bool]]:
     """``scope_condition`` cut into the parts that each have an index: one per grant of the user
     (agency, and the case manager or the registering officer), the cases of another agency that
     one of them was transferred from, the break-the-glass grants still running. Their union is
     exactly the scope; each part alone lets PostgreSQL walk an index in the list's order instead
-    of testing the whole OR on every case of the country."""
+    of testing the whole OR on every case of the country. ``gathered``: the transferred-from
+    cases are gathered first (``_among``), for the list, whose filters could otherwise lead."""
     parts = [
         clause for grant in user.grants if (clause := _grant_scope(user, grant, entity)) is not None
     ]
     received = aliased(Case)
-    parts.append(
-        entity.id.in_(
-            select(received.transferred_from_id).where(
-                received.transferred_from_id.is_not(None), _own_scope(user, received)
-            )
-        )
-    )
+    taken_over = (received.transferred_from_id.is_not(None), _own_scope(user, received))
+    if gathered:
+        parts.append(_among(entity, received.transferred_from_id, *taken_over))
+    else:
+        parts.append(entity.id.in_(select(received.transferred_from_id).where(*taken_over)))
     if break_glass and user.id is not None:
         parts.append(
             entity.id.in_(
@@ -404,7 +412,7 @@ def _visible_ids(
     entity = aliased(Case)
     # a search asks each part of the scope once per way of matching the term
     alternatives = [[a] for a in _search_alternatives(filters, entity)] or [[]]
-    for part in _branch_conditions(user, entity):
+    for part in _branch_conditions(user, entity, gathered=True):
         for alternative in alternatives:
             selects.append(
                 _part_ids(
