@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app.core.db import declared_for
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -142,6 +144,8 @@ def run_migrations_online():
                 connection=connection,
                 target_metadata=get_metadata(),
                 on_version_apply=on_version_apply,
+                # what the models declare for another database only is not proposed here
+                include_object=declared_for(connection.dialect.name),
                 **conf_args,
             )
 

@@ -120,6 +120,14 @@ class Case(Model):
             postgresql_where=sa.text("transferred_from_id IS NOT NULL"),
             sqlite_where=sa.text("transferred_from_id IS NOT NULL"),
         ),
+        # the search finds a reference by any part of it through its trigrams (PostgreSQL's
+        # pg_trgm; SQLite reads the user's cases instead)
+        sa.Index(
+            "ix_cases_reference_trgm",
+            "reference",
+            postgresql_using="gin",
+            postgresql_ops={"reference": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_, union
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -42,8 +57,7 @@ from app.core.crypto import name_dob_index, name_index, name_matches, nik_index,
 from app.core.db import utcnow
 from app.core.enums import CaseState, Risk, Role
 from app.core.memo import read_each, read_once, seed
-from app.deadlines.models import Deadline
-from app.deadlines.rules import FIRST_RESPONSE_BY_RISK
+from app.deadlines.models import FIRST_RESPONSE_CODES, Deadline
 from app.extensions import db
 from app.regions.models import Region
 
@@ -119,19 +133,37 @@ class CaseFilters:
 
 def first_response_overdue_condition(now: dt.datetime, entity: Any = Case) -> Any:
     """The case's first-response deadline (a stored row, domain.md §5) is past due and still
-    open: not done, not cancelled. Imported history starts no clocks, so it is never overdue."""
-    return (
-        select(Deadline.id)
-        .where(
-            Deadline.case_id == entity.id,
-            Deadline.track_id.is_(None),
-            Deadline.code.in_(list(FIRST_RESPONSE_BY_RISK.values())),
-            Deadline.completed_at.is_(None),
-            Deadline.cancelled_at.is_(None),
-            Deadline.due_at < now,
-        )
-        .exists()
+    open: not done, not cancelled. Imported history starts no clocks, so it is never overdue.
+
+    The open first-response deadlines are few (``ix_deadlines_first_response_open`` holds only
+    them): on PostgreSQL their cases are gathered first, once per statement, and found by id
+    (``id = ANY(…)``), where a test of each case in the list's order reads every case of the
+    scope whenever few are overdue. SQLite asks the same as ``IN``."""
+    late = (
+        Deadline.track_id.is_(None),
+        Deadline.completed_at.is_(None),
+        Deadline.cancelled_at.is_(None),
+        # as constants: the partial index is used only for the very same list
+        Deadline.code.in_(
+            bindparam(
+                "first_response_codes", FIRST_RESPONSE_CODES, expanding=True, literal_execute=True
+            )
+        ),
+        Deadline.due_at < now,
     )
+    return _among(entity, Deadline.case_id, *late)
+
+
+def _among(entity: Any, case_id: Any, *conditions: Any) -> ColumnElement[bool]:
+    """``entity`` is one of the cases ``case_id`` names in the rows matching ``conditions``: a
+    few rows that should lead. On PostgreSQL their ids are gathered first, once per statement
+    (an InitPlan), and the cases found by primary key (``id = ANY(…)``); as ``IN (SELECT …)``
+    the planner may instead test every case of a part of the scope against them, having
+    estimated those rows by their columns' statistics. SQLite asks ``IN``."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return entity.id.in_(select(case_id).where(*conditions))  # type: ignore[no-any-return]
+    gathered = select(func.array_agg(case_id)).where(*conditions).scalar_subquery()
+    return entity.id == any_(cast(gathered, ARRAY(Integer)))  # type: ignore[no-any-return]
 
 
 def is_first_response_overdue(case_: Case, now: dt.datetime) -> bool:
@@ -196,40 +228,43 @@ def _filter_conditions(
         conditions.append(entity.case_manager_id == filters.case_manager_id)
     if filters.overdue:
         conditions.append(first_response_overdue_condition(now, entity))
-    term = (filters.search or "").strip()
-    if term:
-        # A reference by any part of it, looked for among the user's own cases only (the scope's
-        # indexes find them first, so the cost is bounded by the biggest agency, not the
-        # country); a victim only by the exact full name (blind index): the name itself is never
-        # searchable, and the scope still applies.
-        conditions.append(
-            or_(
-                entity.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
-                entity.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
-            )
-        )
     return conditions
 
 
+def _search_alternatives(filters: CaseFilters, entity: Any) -> list[ColumnElement[bool]]:
+    """The ways a case matches the search term, each a condition on ``entity`` of its own (the
+    term matches when any does); none without a term. A reference by any part of it; a victim
+    only by the exact full name (blind index): the name itself is never searchable. Apart, each
+    has its index — the trigram index on the reference (PostgreSQL), the name's blind index —
+    where their OR would make every case of the scope be read and tested; the scope still
+    applies to each."""
+    term = (filters.search or "").strip()
+    if not term:
+        return []
+    return [
+        entity.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
+        entity.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
+    ]
+
+
 def _branch_conditions(
-    user: User, entity: Any, *, break_glass: bool = True
+    user: User, entity: Any, *, break_glass: bool = True, gathered: bool = False
 ) -> list[ColumnElement[bool]]:
     """``scope_condition`` cut into the parts that each have an index: one per grant of the user
     (agency, and the case manager or the registering officer), the cases of another agency that
     one of them was transferred from, the break-the-glass grants still running. Their union is
     exactly the scope; each part alone lets PostgreSQL walk an index in the list's order instead
-    of testing the whole OR on every case of the country."""
+    of testing the whole OR on every case of the country. ``gathered``: the transferred-from
+    cases are gathered first (``_among``), for the list, whose filters could otherwise lead."""
     parts = [
         clause for grant in user.grants if (clause := _grant_scope(user, grant, entity)) is not None
     ]
     received = aliased(Case)
-    parts.append(
-        entity.id.in_(
-            select(received.transferred_from_id).where(
-                received.transferred_from_id.is_not(None), _own_scope(user, received)
-            )
-        )
-    )
+    taken_over = (received.transferred_from_id.is_not(None), _own_scope(user, received))
+    if gathered:
+        parts.append(_among(entity, received.transferred_from_id, *taken_over))
+    else:
+        parts.append(entity.id.in_(select(received.transferred_from_id).where(*taken_over)))
     if break_glass and user.id is not None:
         parts.append(
             entity.id.in_(
@@ -368,31 +403,57 @@ def _visible_ids(
     limit: int | None = None,
 ) -> Any:
     """The ids of the user's cases matching ``filters``: a UNION of one SELECT per part of the
-    scope (``_branch_conditions``), each with the filters and at most ``limit`` rows. With a
+    scope (``_branch_conditions``) — and, for a search, per way of matching the term
+    (``_search_alternatives``) —, each with the filters and at most ``limit`` rows. With a
     ``sort``, each part also carries the sort keys (columns ``k0``, ``k1``…), takes its rows in
     that order after ``cursor`` (backwards: before it), so that it stops after ``limit`` rows of
     its index, and the page is cut from the union without touching any other case."""
     selects = []
     entity = aliased(Case)
-    for part in _branch_conditions(user, entity):
-        conditions = [part, *_filter_conditions(user, filters, entity, now)]
-        if sort is None:
-            query = select(entity.id.label("id")).where(*conditions)
-        else:
-            order = _order(sort, entity)
-            if backwards:
-                order = _flipped(order)
-            if cursor is not None:
-                conditions.append(_after(order, cursor))
-            keys = [expr.label(f"k{i}") for i, (expr, _kind, _desc) in enumerate(order[:-1])]
-            query = select(entity.id.label("id"), *keys).where(*conditions)
-            query = query.order_by(*_order_by(order))
-        if limit is not None:
-            query = query.limit(limit)
-        # each part as a subquery of its own: a compound SELECT may not order or limit its
-        # members directly everywhere (SQLite)
-        selects.append(select(query.subquery()))
+    # a search asks each part of the scope once per way of matching the term
+    alternatives = [[a] for a in _search_alternatives(filters, entity)] or [[]]
+    for part in _branch_conditions(user, entity, gathered=True):
+        for alternative in alternatives:
+            selects.append(
+                _part_ids(
+                    entity,
+                    [part, *_filter_conditions(user, filters, entity, now), *alternative],
+                    sort=sort,
+                    cursor=cursor,
+                    backwards=backwards,
+                    limit=limit,
+                )
+            )
     return union(*selects).subquery()
+
+
+def _part_ids(
+    entity: Any,
+    conditions: list[ColumnElement[bool]],
+    *,
+    sort: str | None,
+    cursor: list[Any] | None,
+    backwards: bool,
+    limit: int | None,
+) -> Select[Any]:
+    """One member of ``_visible_ids``' union: the ids (and sort keys) of the cases matching
+    ``conditions``, in the order of ``sort`` after ``cursor``, at most ``limit``."""
+    if sort is None:
+        query = select(entity.id.label("id")).where(*conditions)
+    else:
+        order = _order(sort, entity)
+        if backwards:
+            order = _flipped(order)
+        if cursor is not None:
+            conditions = [*conditions, _after(order, cursor)]
+        keys = [expr.label(f"k{i}") for i, (expr, _kind, _desc) in enumerate(order[:-1])]
+        query = select(entity.id.label("id"), *keys).where(*conditions)
+        query = query.order_by(*_order_by(order))
+    if limit is not None:
+        query = query.limit(limit)
+    # each part as a subquery of its own: a compound SELECT may not order or limit its members
+    # directly everywhere (SQLite)
+    return select(query.subquery())
 
 
 def list_cases_for(
@@ -476,8 +537,8 @@ def page_of_cases_for(
     cursor = after_values or before_values
     backwards = before_values is not None
     offset = (page - 1) * per_page if cursor is None and page and page > 1 else 0
-    # A search reads every case of the scope to match its term, for the page as for the count:
-    # one query reads the keys of the matches up to the cap and gives both. Otherwise the page
+    # A search finds its matches through their indexes, for the page as for the count: one
+    # query reads the keys of the matches up to the cap and gives both. Otherwise the page
     # and the count are two queries: a page's small LIMIT lets PostgreSQL walk the index and
     # probe each case's filters, where a LIMIT of the count's size makes it read a filter's table.
     searching = bool((filters.search or "").strip())

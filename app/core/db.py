@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
@@ -94,6 +95,21 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     if type_ == "type" and isinstance(obj, EncryptedText):
         return "sa.Text()"  # ciphertext (enc1:<key id>:<base64>)
     return False
+
+
+def declared_for(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for a database of ``dialect``: what the models declare for
+    other databases only (``sa.Index(…).ddl_if(dialect="postgresql")``: an index SQLite has no
+    kind for) is not expected there, so comparing the models with it reports no difference."""
+
+    def include(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        if condition is None or condition.dialect is None:
+            return True
+        wanted = condition.dialect
+        return dialect == wanted if isinstance(wanted, str) else dialect in wanted
+
+    return include
 
 
 # How long a connection waits for another's write lock before giving up (milliseconds).

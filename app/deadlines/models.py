@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, enum_type, utcnow
-from app.deadlines.rules import DeadlineCode
+from app.deadlines.rules import FIRST_RESPONSE_BY_RISK, DeadlineCode
 from app.extensions import Model
 
 if TYPE_CHECKING:
@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     from app.auth.models import User
     from app.cases.models import Case
     from app.services.models import ServiceTrack
+
+FIRST_RESPONSE_CODES = [code.value for code in FIRST_RESPONSE_BY_RISK.values()]
+OPEN_FIRST_RESPONSE = (
+    "track_id IS NULL AND completed_at IS NULL AND cancelled_at IS NULL AND code IN ({})".format(
+        ", ".join(f"'{code}'" for code in FIRST_RESPONSE_CODES)
+    )
+)
+"""A first-response deadline of a case that is neither done nor cancelled: a complaint still
+waiting for its first response (the few rows of ``ix_deadlines_first_response_open``)."""
 
 
 class DeadlineRule(Model):
@@ -71,6 +80,14 @@ class Deadline(Model):
             "cancelled_at IS NULL OR completed_at IS NULL", name="cancelled_or_completed"
         ),
         sa.Index("ix_deadlines_open_due", "completed_at", "due_at"),
+        # the complaints still waiting for their first response: few rows, which the list's
+        # overdue filter starts from and the overdue marks look up by case
+        sa.Index(
+            "ix_deadlines_first_response_open",
+            "case_id",
+            postgresql_where=sa.text(OPEN_FIRST_RESPONSE),
+            sqlite_where=sa.text(OPEN_FIRST_RESPONSE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
