@@ -3,7 +3,7 @@
 response (a partial index of their open deadlines); the plans are in docs/scaling.md
 
 Revision ID: d7e2a9c4b1f0
-Revises: c4f1a2b3d5e6
+Revises: b7d2e9f4a1c3
 Create Date: 2026-12-07 22:15:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "d7e2a9c4b1f0"
-down_revision = "c4f1a2b3d5e6"
+down_revision = "b7d2e9f4a1c3"
 branch_labels = None
 depends_on = None
 
