@@ -344,27 +344,29 @@ def duplicate_matches(cases: Sequence[Case]) -> dict[int, list[DuplicateMatch]]:
         names = sorted({v.name_index for v in victims if v.name_index is not None})
         if not victims:
             continue
-        others = db.session.execute(
-            select(
-                Victim.case_id,
-                Victim.nik_index,
-                Victim.name_index,
-                Victim.birth_date,
-                Case.agency_id,
-                Case.reference,
-                Case.received_at,
+        others = list(
+            db.session.execute(
+                select(
+                    Victim.case_id,
+                    Victim.nik_index,
+                    Victim.name_index,
+                    Victim.birth_date,
+                    Case.agency_id,
+                    Case.reference,
+                    Case.received_at,
+                )
+                .join(Case, Case.id == Victim.case_id)
+                .where(
+                    Case.agency_id.in_(sorted({by_id[i].agency_id for i in chunk})),
+                    Case.received_at >= min(by_id[i].received_at for i in chunk) - window,
+                    Case.received_at <= max(by_id[i].received_at for i in chunk) + window,
+                    Case.state != CaseState.DRAFT,
+                    Case.duplicate_of_id.is_(None),
+                    or_(Victim.nik_index.in_(niks), Victim.name_index.in_(names)),
+                )
             )
-            .join(Case, Case.id == Victim.case_id)
-            .where(
-                Case.agency_id.in_(sorted({by_id[i].agency_id for i in chunk})),
-                Case.received_at >= min(by_id[i].received_at for i in chunk) - window,
-                Case.received_at <= max(by_id[i].received_at for i in chunk) + window,
-                Case.state != CaseState.DRAFT,
-                Case.duplicate_of_id.is_(None),
-                or_(Victim.nik_index.in_(niks), Victim.name_index.in_(names)),
-            )
-            .order_by(Case.received_at, Case.id)
-        ).all()
+        )
+        others.sort(key=lambda o: (o.received_at, o.case_id))  # each victim's, oldest first
         by_nik: dict[str, list[Any]] = {}
         by_name: dict[str, list[Any]] = {}
         for other in others:
