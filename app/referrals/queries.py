@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from app.agencies.models import Agency
@@ -20,6 +20,7 @@ from app.auth.models import User
 from app.cases.models import Attachment, Case, Victim
 from app.cases.permissions import can_see_shelter
 from app.cases.queries import HiddenShelter, took_over
+from app.core.bounds import NumberedPage
 from app.core.enums import (
     AgencyType,
     AssessmentArea,
@@ -103,7 +104,11 @@ def latest_sent_referral(track_id: int) -> int | None:
     )
 
 
-INBOX_LIMIT = 500  # the latest referrals the inbox reads: its tabs are of these
+# The referrals of the inbox's last two tabs; the first three are of those waiting (sent).
+IN_PROGRESS = (ReferralState.DITERIMA, ReferralState.BERJALAN)
+FINISHED = tuple(
+    s for s in ReferralState if s not in (ReferralState.DRAF, ReferralState.DIKIRIM, *IN_PROGRESS)
+)
 
 
 @dataclass
@@ -112,6 +117,14 @@ class InboxRow:
     due_at: dt.datetime | None
     overdue: bool
     due_soon: bool
+
+
+@dataclass
+class Inbox:
+    """One page of one tab of the inbox, and how many referrals each tab holds."""
+
+    counts: dict[str, int]
+    page: NumberedPage[InboxRow]
 
 
 def _answer_deadlines(track_ids: list[int]) -> dict[int, dt.datetime]:
@@ -130,64 +143,82 @@ def _answer_deadlines(track_ids: list[int]) -> dict[int, dt.datetime]:
     return {track_id: due_at for track_id, due_at in rows if track_id is not None}  # the latest
 
 
-def inbox(user: User, now: dt.datetime) -> dict[str, list[InboxRow]]:
+def _inbox_referrals(agencies: Collection[int], states: Collection[ReferralState]) -> Any:
+    """The agencies' referrals in these states, newest sent first, with what the inbox shows of
+    each read in the same statement (the service of the track, the case's reference, the
+    sending agency's name; nothing encrypted)."""
+    return (
+        select(Referral)
+        .where(Referral.to_agency_id.in_(agencies), Referral.state.in_(states))
+        .options(
+            load_only(
+                Referral.case_id,
+                Referral.track_id,
+                Referral.from_agency_id,
+                Referral.to_agency_id,
+                Referral.state,
+                Referral.sent_at,
+                Referral.first_opened_at,
+            ),
+            joinedload(Referral.track).load_only(ServiceTrack.service_type),
+            joinedload(Referral.case).load_only(Case.reference),
+            joinedload(Referral.from_agency).load_only(Agency.name),
+        )
+        .order_by(Referral.sent_at.desc(), Referral.id.desc())
+    )
+
+
+def inbox(
+    user: User, now: dt.datetime, tab: str = "baru", page: int = 1, per_page: int = 50
+) -> Inbox:
     """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
     overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
-    "baru" and also in "segera" or "terlambat" when that applies; oldest due first.
+    "baru" and also in "segera" or "terlambat" when that applies; oldest due first; the others
+    newest sent first. Every referral counts, however many the agency received.
 
-    The latest ``INBOX_LIMIT`` referrals are read, in three statements whatever their number:
-    the referrals with what the inbox shows of each (the service of the track, the case's
-    reference, the sending agency's name; nothing encrypted is read), and the answer deadlines
-    of the waiting ones."""
+    A fixed number of statements whatever their number: the waiting referrals (all of them, to
+    order them by when their answer is due) and their deadlines, the number of the others by
+    state, and — for the last two tabs — only the asked page of them."""
+    counts = dict.fromkeys(TABS, 0)
     agencies = receiving_agency_ids(user)
-    tabs: dict[str, list[InboxRow]] = {tab: [] for tab in TABS}
     if not agencies:
-        return tabs
-    referrals = list(
-        db.session.scalars(
-            select(Referral)
-            .where(Referral.to_agency_id.in_(agencies), Referral.state != ReferralState.DRAF)
-            .options(
-                load_only(
-                    Referral.case_id,
-                    Referral.track_id,
-                    Referral.from_agency_id,
-                    Referral.to_agency_id,
-                    Referral.state,
-                    Referral.sent_at,
-                    Referral.first_opened_at,
-                ),
-                joinedload(Referral.track).load_only(ServiceTrack.service_type),
-                joinedload(Referral.case).load_only(Case.reference),
-                joinedload(Referral.from_agency).load_only(Agency.name),
-            )
-            .order_by(Referral.sent_at.desc(), Referral.id.desc())
-            .limit(INBOX_LIMIT)
-        )
-    )
-    deadlines = _answer_deadlines(
-        [r.track_id for r in referrals if r.state is ReferralState.DIKIRIM]
-    )
-    for referral in referrals:
-        waiting = referral.state is ReferralState.DIKIRIM
-        due_at = deadlines.get(referral.track_id) if waiting else None
+        return Inbox(counts, NumberedPage([], page, 0, per_page))
+    waiting = list(db.session.scalars(_inbox_referrals(agencies, [ReferralState.DIKIRIM])))
+    deadlines = _answer_deadlines([r.track_id for r in waiting])
+    tabs: dict[str, list[InboxRow]] = {"baru": [], "segera": [], "terlambat": []}
+    for referral in waiting:
+        due_at = deadlines.get(referral.track_id)
         overdue = due_at is not None and due_at < now
         due_soon = due_at is not None and not overdue and due_at - now <= DUE_SOON
         row = InboxRow(referral, due_at, overdue, due_soon)
-        if waiting:
-            tabs["baru"].append(row)
-            if overdue:
-                tabs["terlambat"].append(row)
-            elif due_soon:
-                tabs["segera"].append(row)
-        elif referral.state in (ReferralState.DITERIMA, ReferralState.BERJALAN):
-            tabs["berjalan"].append(row)
-        else:
-            tabs["selesai"].append(row)
+        tabs["baru"].append(row)
+        if overdue:
+            tabs["terlambat"].append(row)
+        elif due_soon:
+            tabs["segera"].append(row)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    for tab in ("baru", "segera", "terlambat"):
-        tabs[tab].sort(key=lambda r: r.due_at or far)
-    return tabs
+    for name, rows in tabs.items():
+        rows.sort(key=lambda r: r.due_at or far)
+        counts[name] = len(rows)
+    by_state = db.session.execute(
+        select(Referral.state, func.count())
+        .where(Referral.to_agency_id.in_(agencies), Referral.state.in_(IN_PROGRESS + FINISHED))
+        .group_by(Referral.state)
+    )
+    for state, number in by_state:
+        counts["berjalan" if state in IN_PROGRESS else "selesai"] += number
+    first = (page - 1) * per_page
+    if tab in tabs:
+        shown = tabs[tab][first : first + per_page]
+    else:
+        states = IN_PROGRESS if tab == "berjalan" else FINISHED
+        shown = [
+            InboxRow(referral, None, False, False)
+            for referral in db.session.scalars(
+                _inbox_referrals(agencies, states).offset(first).limit(per_page)
+            )
+        ]
+    return Inbox(counts, NumberedPage(shown, page, counts[tab], per_page))
 
 
 # A referral that ended this way stops sharing at once; a completed one after the grace period.

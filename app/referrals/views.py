@@ -23,7 +23,7 @@ from app.cases.models import Case
 from app.cases.operations import record_attachment_download
 from app.cases.routing import case_route
 from app.cases.views import open_attachment, send_attachment
-from app.core.bounds import NumberedPage, parse_page
+from app.core.bounds import parse_page
 from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
@@ -157,12 +157,16 @@ def inbox() -> Any:
     tab = request.args.get("tab", "baru")
     if tab not in queries.TABS:
         tab = "baru"
-    tabs = queries.inbox(_me(), utcnow())
-    rows, number = tabs[tab], parse_page(request.args.get("page"))
-    page = NumberedPage(
-        rows[(number - 1) * PER_PAGE : number * PER_PAGE], number, len(rows), PER_PAGE
+    inbox = queries.inbox(
+        _me(), utcnow(), tab, page=parse_page(request.args.get("page")), per_page=PER_PAGE
     )
-    return render_template("referrals/inbox.html", tabs=tabs, tab=tab, rows=page.items, page=page)
+    return render_template(
+        "referrals/inbox.html",
+        counts=inbox.counts,
+        tab=tab,
+        rows=inbox.page.items,
+        page=inbox.page,
+    )
 
 
 def _render_referral(referral: Referral, *, error: str | None = None, status: int = 200) -> Any:

@@ -104,11 +104,21 @@ def test_every_row_shows_its_service_case_and_sender(client: FlaskClient, world:
         assert referral.case.reference in row
         assert referral.from_agency.name in row
         assert "Rehabilitasi kesehatan" in row or "rehabilitasi" in row.lower()
-    tabs = queries.inbox(w["nurse"], dt.datetime.now(dt.UTC))
-    assert len(tabs["baru"]) == 4 and len(tabs["berjalan"]) == 2
-    assert len(tabs["terlambat"]) == 2
-    assert all(r.overdue and r.due_at is not None for r in tabs["terlambat"])
-    assert all(r.due_at is None for r in tabs["berjalan"])
+    now = dt.datetime.now(dt.UTC)
+    tabs = {tab: queries.inbox(w["nurse"], now, tab) for tab in TABS}
+    assert tabs["baru"].counts == {
+        "baru": 4,
+        "segera": 0,
+        "terlambat": 2,
+        "berjalan": 2,
+        "selesai": 0,
+    }
+    assert all(t.counts == tabs["baru"].counts for t in tabs.values())
+    assert {tab: len(t.page.items) for tab, t in tabs.items()} == tabs["baru"].counts
+    assert all(r.overdue and r.due_at is not None for r in tabs["terlambat"].page.items)
+    assert all(r.due_at is None for r in tabs["berjalan"].page.items)
+    # the waiting ones, the overdue first
+    assert [r.overdue for r in tabs["baru"].page.items] == [True, True, False, False]
 
 
 def test_a_tab_is_shown_a_page_at_a_time(
@@ -125,12 +135,26 @@ def test_a_tab_is_shown_a_page_at_a_time(
 
     pages = [ids(f"/rujukan?tab=baru&page={n}") for n in (1, 2, 3, 4)]
     assert [len(p) for p in pages] == [2, 2, 1, 0]
-    waiting = [r.referral.id for r in queries.inbox(w["nurse"], dt.datetime.now(dt.UTC))["baru"]]
+    now = dt.datetime.now(dt.UTC)
+    waiting = [r.referral.id for r in queries.inbox(w["nurse"], now, "baru").page.items]
     assert [i for p in pages for i in p] == waiting
     first = client.get("/rujukan?tab=baru").get_data(as_text=True)
     assert "page=2" in first and "tab=baru" in first
     # the counts of the tabs are of every referral, not of the page
     assert re.search(r"badge[^>]*>5</span>", first)
+
+    # the referrals in progress are cut into pages by the database, newest sent first
+    in_progress = [ids(f"/rujukan?tab=berjalan&page={n}") for n in (1, 2)]
+    assert [len(p) for p in in_progress] == [2, 0]
+    newest_first = sorted(
+        (r for r in w["referrals"] if r.state.value == "diterima"),
+        key=lambda r: (r.sent_at, r.id),
+        reverse=True,
+    )
+    assert in_progress[0] == [r.id for r in newest_first]
+    page = queries.inbox(w["nurse"], now, "berjalan", page=1, per_page=1)
+    assert page.page.total == 2 and page.page.pages == 2
+    assert [r.referral.id for r in page.page.items] == [newest_first[0].id]
 
 
 def test_the_inbox_runs_the_same_statements_whatever_its_size(
