@@ -109,6 +109,9 @@ IN_PROGRESS = (ReferralState.DITERIMA, ReferralState.BERJALAN)
 FINISHED = tuple(
     s for s in ReferralState if s not in (ReferralState.DRAF, ReferralState.DIKIRIM, *IN_PROGRESS)
 )
+# The finished referrals the inbox lists, the latest first: an agency can have tens of thousands,
+# and one declined or withdrawn, or completed past the grace period, shares nothing any more.
+FINISHED_LISTED = 1000
 
 
 @dataclass
@@ -125,6 +128,7 @@ class Inbox:
 
     counts: dict[str, int]
     page: NumberedPage[InboxRow]
+    more_finished: bool  # more referrals finished than the inbox lists (the latest)
 
 
 def _answer_deadlines(track_ids: list[int]) -> dict[int, dt.datetime]:
@@ -174,23 +178,34 @@ def inbox(
     """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
     overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
     "baru" and also in "segera" or "terlambat" when that applies; oldest due first; the others
-    newest sent first. Every referral counts, however many the agency received.
+    newest sent first. Every referral waiting or in progress is listed, however many the agency
+    received; of the finished ones the latest ``FINISHED_LISTED``.
 
-    A fixed number of statements whatever their number: the waiting referrals (all of them, to
-    order them by when their answer is due) and their deadlines, the number of the others by
-    state, and — for the last two tabs — only the asked page of them."""
+    A fixed number of statements whatever their number: the ids of the waiting referrals (all of
+    them, to order them by when their answer is due) and their deadlines, the number of those in
+    progress and of the finished ones (counted up to the number listed), and the asked page's
+    referrals with what the inbox shows of each."""
     counts = dict.fromkeys(TABS, 0)
     agencies = receiving_agency_ids(user)
     if not agencies:
-        return Inbox(counts, NumberedPage([], page, 0, per_page))
-    waiting = list(db.session.scalars(_inbox_referrals(agencies, [ReferralState.DIKIRIM])))
-    deadlines = _answer_deadlines([r.track_id for r in waiting])
-    tabs: dict[str, list[InboxRow]] = {"baru": [], "segera": [], "terlambat": []}
-    for referral in waiting:
-        due_at = deadlines.get(referral.track_id)
+        return Inbox(counts, NumberedPage([], page, 0, per_page), False)
+    # the waiting ones as (id, track) only; what is shown is read for the page's rows below
+    waiting = db.session.execute(
+        select(Referral.id, Referral.track_id)
+        .where(Referral.to_agency_id.in_(agencies), Referral.state == ReferralState.DIKIRIM)
+        .order_by(Referral.sent_at.desc(), Referral.id.desc())
+    ).all()
+    deadlines = _answer_deadlines([track_id for _id, track_id in waiting])
+    tabs: dict[str, list[tuple[int, dt.datetime | None, bool, bool]]] = {
+        "baru": [],
+        "segera": [],
+        "terlambat": [],
+    }
+    for referral_id, track_id in waiting:
+        due_at = deadlines.get(track_id)
         overdue = due_at is not None and due_at < now
         due_soon = due_at is not None and not overdue and due_at - now <= DUE_SOON
-        row = InboxRow(referral, due_at, overdue, due_soon)
+        row = (referral_id, due_at, overdue, due_soon)
         tabs["baru"].append(row)
         if overdue:
             tabs["terlambat"].append(row)
@@ -198,27 +213,55 @@ def inbox(
             tabs["segera"].append(row)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     for name, rows in tabs.items():
-        rows.sort(key=lambda r: r.due_at or far)
+        rows.sort(key=lambda r: r[1] or far)
         counts[name] = len(rows)
-    by_state = db.session.execute(
-        select(Referral.state, func.count())
-        .where(Referral.to_agency_id.in_(agencies), Referral.state.in_(IN_PROGRESS + FINISHED))
-        .group_by(Referral.state)
+    counts["berjalan"] = (
+        db.session.scalar(
+            select(func.count()).where(
+                Referral.to_agency_id.in_(agencies), Referral.state.in_(IN_PROGRESS)
+            )
+        )
+        or 0
     )
-    for state, number in by_state:
-        counts["berjalan" if state in IN_PROGRESS else "selesai"] += number
+    # the finished ones are counted up to the number listed, however many ended before
+    finished = select(Referral.id).where(
+        Referral.to_agency_id.in_(agencies), Referral.state.in_(FINISHED)
+    )
+    counts["selesai"] = (
+        db.session.scalar(
+            select(func.count()).select_from(finished.limit(FINISHED_LISTED + 1).subquery())
+        )
+        or 0
+    )
+    more_finished = counts["selesai"] > FINISHED_LISTED
+    counts["selesai"] = min(counts["selesai"], FINISHED_LISTED)
     first = (page - 1) * per_page
     if tab in tabs:
-        shown = tabs[tab][first : first + per_page]
+        rows = tabs[tab][first : first + per_page]
+        referrals = {
+            r.id: r
+            for r in db.session.scalars(
+                _inbox_referrals(agencies, [ReferralState.DIKIRIM]).where(
+                    Referral.id.in_([row[0] for row in rows])
+                )
+            )
+        }
+        # one answered between the two reads is left out of this page
+        shown = [
+            InboxRow(referrals[i], due_at, overdue, soon)
+            for i, due_at, overdue, soon in rows
+            if i in referrals
+        ]
     else:
         states = IN_PROGRESS if tab == "berjalan" else FINISHED
+        limit = per_page if tab == "berjalan" else max(0, min(per_page, FINISHED_LISTED - first))
         shown = [
             InboxRow(referral, None, False, False)
             for referral in db.session.scalars(
-                _inbox_referrals(agencies, states).offset(first).limit(per_page)
+                _inbox_referrals(agencies, states).offset(first).limit(limit)
             )
         ]
-    return Inbox(counts, NumberedPage(shown, page, counts[tab], per_page))
+    return Inbox(counts, NumberedPage(shown, page, counts[tab], per_page), more_finished)
 
 
 # A referral that ended this way stops sharing at once; a completed one after the grace period.

@@ -163,6 +163,7 @@ def inbox() -> Any:
     return render_template(
         "referrals/inbox.html",
         counts=inbox.counts,
+        more_finished=inbox.more_finished,
         tab=tab,
         rows=inbox.page.items,
         page=inbox.page,

@@ -180,3 +180,32 @@ def test_the_inbox_runs_the_same_statements_whatever_its_size(
     many = statements()
     assert many == few, (few, many)
     assert max(many) <= 15, many
+
+
+def test_the_latest_finished_referrals_are_listed(
+    client: FlaskClient, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+):
+    w = world
+    send_referrals(w, 4)
+    declined = [r for r in w["referrals"] if r.state.value == "dikirim"]
+    for referral in declined:
+        ops.decline_referral(
+            referral.id, "Tidak ada dokter", actor=w["nurse"], expected_version=referral.version
+        )
+    db.session.flush()
+    assert len(declined) == 3
+    monkeypatch.setattr(queries, "FINISHED_LISTED", 2)
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    login_as(client, w["nurse"])
+    pages = [
+        re.findall(r'data-referral="(\d+)"', client.get(f"/rujukan?tab=selesai&page={n}").text)
+        for n in (1, 2, 3)
+    ]
+    newest = sorted(declined, key=lambda r: (r.sent_at, r.id), reverse=True)
+    assert pages == [[str(newest[0].id)], [str(newest[1].id)], []]
+    assert re.search(r"badge[^>]*>2\+</span>", client.get("/rujukan?tab=selesai").text)
+    whole = queries.inbox(w["nurse"], dt.datetime.now(dt.UTC), "selesai", per_page=50)
+    assert whole.more_finished and whole.counts["selesai"] == 2 and len(whole.page.items) == 2
+    monkeypatch.setattr(queries, "FINISHED_LISTED", 3)
+    whole = queries.inbox(w["nurse"], dt.datetime.now(dt.UTC), "selesai", per_page=50)
+    assert not whole.more_finished and whole.counts["selesai"] == 3
