@@ -10,8 +10,8 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from app.agencies.models import Agency
 from app.assessments.models import Assessment
@@ -20,6 +20,7 @@ from app.auth.models import User
 from app.cases.models import Attachment, Case, Victim
 from app.cases.permissions import can_see_shelter
 from app.cases.queries import HiddenShelter, took_over
+from app.core.bounds import NumberedPage
 from app.core.enums import (
     AgencyType,
     AssessmentArea,
@@ -103,6 +104,16 @@ def latest_sent_referral(track_id: int) -> int | None:
     )
 
 
+# The referrals of the inbox's last two tabs; the first three are of those waiting (sent).
+IN_PROGRESS = (ReferralState.DITERIMA, ReferralState.BERJALAN)
+FINISHED = tuple(
+    s for s in ReferralState if s not in (ReferralState.DRAF, ReferralState.DIKIRIM, *IN_PROGRESS)
+)
+# The finished referrals the inbox lists, the latest first: an agency can have tens of thousands,
+# and one declined or withdrawn, or completed past the grace period, shares nothing any more.
+FINISHED_LISTED = 1000
+
+
 @dataclass
 class InboxRow:
     referral: Referral
@@ -111,59 +122,146 @@ class InboxRow:
     due_soon: bool
 
 
-def _answer_deadlines(referrals: list[Referral]) -> dict[int, Deadline]:
-    tracks = [r.track_id for r in referrals]
-    if not tracks:
+@dataclass
+class Inbox:
+    """One page of one tab of the inbox, and how many referrals each tab holds."""
+
+    counts: dict[str, int]
+    page: NumberedPage[InboxRow]
+    more_finished: bool  # more referrals finished than the inbox lists (the latest)
+
+
+def _answer_deadlines(track_ids: list[int]) -> dict[int, dt.datetime]:
+    """When the answer of each waiting referral is due: the latest ``referral_response``
+    deadline of its track, in one read of the two columns needed."""
+    if not track_ids:
         return {}
-    rows = db.session.scalars(
-        select(Deadline)
+    rows = db.session.execute(
+        select(Deadline.track_id, Deadline.due_at)
         .where(
-            Deadline.track_id.in_(tracks),
+            Deadline.track_id.in_(track_ids),
             Deadline.code == DeadlineCode.REFERRAL_RESPONSE,
         )
         .order_by(Deadline.id)
     )
-    return {d.track_id: d for d in rows if d.track_id is not None}  # the latest per track
+    return {track_id: due_at for track_id, due_at in rows if track_id is not None}  # the latest
 
 
-def inbox(user: User, now: dt.datetime) -> dict[str, list[InboxRow]]:
+def _inbox_referrals(agencies: Collection[int], states: Collection[ReferralState]) -> Any:
+    """The agencies' referrals in these states, newest sent first, with what the inbox shows of
+    each read in the same statement (the service of the track, the case's reference, the
+    sending agency's name; nothing encrypted)."""
+    return (
+        select(Referral)
+        .where(Referral.to_agency_id.in_(agencies), Referral.state.in_(states))
+        .options(
+            load_only(
+                Referral.case_id,
+                Referral.track_id,
+                Referral.from_agency_id,
+                Referral.to_agency_id,
+                Referral.state,
+                Referral.sent_at,
+                Referral.first_opened_at,
+            ),
+            joinedload(Referral.track).load_only(ServiceTrack.service_type),
+            joinedload(Referral.case).load_only(Case.reference),
+            joinedload(Referral.from_agency).load_only(Agency.name),
+        )
+        .order_by(Referral.sent_at.desc(), Referral.id.desc())
+    )
+
+
+def inbox(
+    user: User, now: dt.datetime, tab: str = "baru", page: int = 1, per_page: int = 50
+) -> Inbox:
     """The referrals of the user's agencies, by tab: new (waiting for an answer), due soon,
     overdue (the answer's deadline passed), in progress, finished. Waiting ones are in
-    "baru" and also in "segera" or "terlambat" when that applies; oldest due first."""
+    "baru" and also in "segera" or "terlambat" when that applies; oldest due first; the others
+    newest sent first. Every referral waiting or in progress is listed, however many the agency
+    received; of the finished ones the latest ``FINISHED_LISTED``.
+
+    A fixed number of statements whatever their number: the ids of the waiting referrals (all of
+    them, to order them by when their answer is due) and their deadlines, the number of those in
+    progress and of the finished ones (counted up to the number listed), and the asked page's
+    referrals with what the inbox shows of each."""
+    counts = dict.fromkeys(TABS, 0)
     agencies = receiving_agency_ids(user)
-    tabs: dict[str, list[InboxRow]] = {tab: [] for tab in TABS}
     if not agencies:
-        return tabs
-    referrals = list(
-        db.session.scalars(
-            select(Referral)
-            .where(Referral.to_agency_id.in_(agencies), Referral.state != ReferralState.DRAF)
-            .order_by(Referral.sent_at.desc())
-            .limit(500)
-        )
-    )
-    deadlines = _answer_deadlines(referrals)
-    for referral in referrals:
-        deadline = deadlines.get(referral.track_id)
-        waiting = referral.state is ReferralState.DIKIRIM
-        due_at = deadline.due_at if deadline is not None and waiting else None
+        return Inbox(counts, NumberedPage([], page, 0, per_page), False)
+    # the waiting ones as (id, track) only; what is shown is read for the page's rows below
+    waiting = db.session.execute(
+        select(Referral.id, Referral.track_id)
+        .where(Referral.to_agency_id.in_(agencies), Referral.state == ReferralState.DIKIRIM)
+        .order_by(Referral.sent_at.desc(), Referral.id.desc())
+    ).all()
+    deadlines = _answer_deadlines([track_id for _id, track_id in waiting])
+    tabs: dict[str, list[tuple[int, dt.datetime | None, bool, bool]]] = {
+        "baru": [],
+        "segera": [],
+        "terlambat": [],
+    }
+    for referral_id, track_id in waiting:
+        due_at = deadlines.get(track_id)
         overdue = due_at is not None and due_at < now
         due_soon = due_at is not None and not overdue and due_at - now <= DUE_SOON
-        row = InboxRow(referral, due_at, overdue, due_soon)
-        if waiting:
-            tabs["baru"].append(row)
-            if overdue:
-                tabs["terlambat"].append(row)
-            elif due_soon:
-                tabs["segera"].append(row)
-        elif referral.state in (ReferralState.DITERIMA, ReferralState.BERJALAN):
-            tabs["berjalan"].append(row)
-        else:
-            tabs["selesai"].append(row)
+        row = (referral_id, due_at, overdue, due_soon)
+        tabs["baru"].append(row)
+        if overdue:
+            tabs["terlambat"].append(row)
+        elif due_soon:
+            tabs["segera"].append(row)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    for tab in ("baru", "segera", "terlambat"):
-        tabs[tab].sort(key=lambda r: r.due_at or far)
-    return tabs
+    for name, rows in tabs.items():
+        rows.sort(key=lambda r: r[1] or far)
+        counts[name] = len(rows)
+    counts["berjalan"] = (
+        db.session.scalar(
+            select(func.count()).where(
+                Referral.to_agency_id.in_(agencies), Referral.state.in_(IN_PROGRESS)
+            )
+        )
+        or 0
+    )
+    # the finished ones are counted up to the number listed, however many ended before
+    finished = select(Referral.id).where(
+        Referral.to_agency_id.in_(agencies), Referral.state.in_(FINISHED)
+    )
+    counts["selesai"] = (
+        db.session.scalar(
+            select(func.count()).select_from(finished.limit(FINISHED_LISTED + 1).subquery())
+        )
+        or 0
+    )
+    more_finished = counts["selesai"] > FINISHED_LISTED
+    counts["selesai"] = min(counts["selesai"], FINISHED_LISTED)
+    first = (page - 1) * per_page
+    if tab in tabs:
+        rows = tabs[tab][first : first + per_page]
+        referrals = {
+            r.id: r
+            for r in db.session.scalars(
+                _inbox_referrals(agencies, [ReferralState.DIKIRIM]).where(
+                    Referral.id.in_([row[0] for row in rows])
+                )
+            )
+        }
+        # one answered between the two reads is left out of this page
+        shown = [
+            InboxRow(referrals[i], due_at, overdue, soon)
+            for i, due_at, overdue, soon in rows
+            if i in referrals
+        ]
+    else:
+        states = IN_PROGRESS if tab == "berjalan" else FINISHED
+        limit = per_page if tab == "berjalan" else max(0, min(per_page, FINISHED_LISTED - first))
+        shown = [
+            InboxRow(referral, None, False, False)
+            for referral in db.session.scalars(
+                _inbox_referrals(agencies, states).offset(first).limit(limit)
+            )
+        ]
+    return Inbox(counts, NumberedPage(shown, page, counts[tab], per_page), more_finished)
 
 
 # A referral that ended this way stops sharing at once; a completed one after the grace period.

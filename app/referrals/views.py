@@ -23,6 +23,7 @@ from app.cases.models import Case
 from app.cases.operations import record_attachment_download
 from app.cases.routing import case_route
 from app.cases.views import open_attachment, send_attachment
+from app.core.bounds import parse_page
 from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
@@ -36,6 +37,8 @@ from app.referrals.forms import ReferralForm, ReferralNoteForm, ReferralStepForm
 from app.referrals.models import Referral
 from app.services.queries import track_of
 from app.workflow.refusal import refused_on_case_page
+
+PER_PAGE = 50  # referrals of a tab shown on one page of the inbox
 
 
 def _me() -> User:
@@ -154,8 +157,17 @@ def inbox() -> Any:
     tab = request.args.get("tab", "baru")
     if tab not in queries.TABS:
         tab = "baru"
-    tabs = queries.inbox(_me(), utcnow())
-    return render_template("referrals/inbox.html", tabs=tabs, tab=tab, rows=tabs[tab])
+    inbox = queries.inbox(
+        _me(), utcnow(), tab, page=parse_page(request.args.get("page")), per_page=PER_PAGE
+    )
+    return render_template(
+        "referrals/inbox.html",
+        counts=inbox.counts,
+        more_finished=inbox.more_finished,
+        tab=tab,
+        rows=inbox.page.items,
+        page=inbox.page,
+    )
 
 
 def _render_referral(referral: Referral, *, error: str | None = None, status: int = 200) -> Any:

@@ -16,6 +16,7 @@ from app.quality.checks import (
     TIMELINESS_DAYS,
     check_case,
     completeness_issues,
+    duplicate_matches,
     timeliness_issues,
     uniqueness_issues,
     validity_issues,
@@ -313,3 +314,38 @@ def test_a_guardian_consent_without_a_name_is_a_finding_until_recorded_again_wit
     db.session.flush()
     db.session.expire(v, ["consents"])
     assert "completeness.guardian_name" not in codes(completeness_issues(case))
+
+
+def test_a_batch_lists_each_victims_matches_nik_first_then_by_registration(agency: Any) -> None:
+    nik = "3273010101940001"
+    boy = {"sex": "L", "birth_date": dt.date(2012, 7, 9)}
+    first = good_case(agency, victims=[victim(nik=nik), victim("Budi Santoso", **boy)])
+    same_nik = good_case(
+        agency, victims=[victim(nik=nik)], received_at=RECEIVED + dt.timedelta(days=5)
+    )
+    namesake = good_case(agency, received_at=RECEIVED + dt.timedelta(days=10))
+    brother = good_case(
+        agency,
+        victims=[victim("Budi Santoso", **boy)],
+        received_at=RECEIVED + dt.timedelta(days=2),
+    )
+    elsewhere = good_case(AgencyFactory())
+    later = good_case(agency, received_at=RECEIVED + dt.timedelta(days=45))
+    batch = [first, same_nik, namesake, brother, elsewhere, later]
+    found = duplicate_matches(batch)
+    # the pair matched on both NIK and name is listed once, as a NIK match
+    assert [(m.victim_position, m.other_case_id, m.matched_on) for m in found[first.id]] == [
+        (1, same_nik.id, "nik"),
+        (1, namesake.id, "name_dob"),
+        (2, brother.id, "name_dob"),
+    ]
+    assert [(m.other_case_id, m.matched_on) for m in found[same_nik.id]] == [
+        (first.id, "nik"),
+        (namesake.id, "name_dob"),
+    ]
+    assert [m.other_case_id for m in found[namesake.id]] == [first.id, same_nik.id]
+    assert [m.other_reference for m in found[brother.id]] == [first.reference]
+    assert elsewhere.id not in found and later.id not in found
+    # one case at a time finds the same
+    for case in batch:
+        assert duplicate_matches([case]).get(case.id, []) == found.get(case.id, [])
