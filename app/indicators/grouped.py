@@ -20,11 +20,12 @@ import decimal
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     ClauseElement,
+    DateTime,
     Executable,
     Select,
     TableClause,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 
@@ -76,6 +78,7 @@ from app.regions.models import Population
 from app.services.models import ServiceTrack
 
 Tree = dict[int | None, list[int]]
+_NOTHING: Counter[tuple[str, ...]] = Counter()  # what a region without rows counts (read only)
 Key = tuple[int, int | None]  # (definition id, region id; None: national)
 
 
@@ -306,7 +309,7 @@ class PeriodRows:
         self.deadlines: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
         if "respons_pertama" in methods:
             self._deadline_rows(national)
-        self.referrals: dict[int | None, list[tuple[Any, Any, bool, bool]]] = defaultdict(list)
+        self.referrals: dict[int | None, _Referrals] = defaultdict(_Referrals)
         if "rujukan" in methods:
             self._referral_rows(national)
 
@@ -645,26 +648,59 @@ class PeriodRows:
                 Deadline.missed_at.is_not(None),
             )
         )
-        rows = db.session.execute(
+        where = [
+            Referral.sent_at >= self.period.start,
+            Referral.sent_at < self.period.end,
+            *(
+                [Referral.to_agency_id.in_(national.agency_ids)]
+                if national.agency_ids is not None
+                else []
+            ),
+        ]
+        # the counts per receiving agency in SQL, added up per region
+        for agency_id, sent, accepted, declined, overdue in db.session.execute(
             select(
                 Referral.to_agency_id,
-                Referral.sent_at,
-                Referral.accepted_at,
-                case((Referral.state == ReferralState.DITOLAK, 1), else_=0),
-                case((late, 1), else_=0),
-            ).where(
-                Referral.sent_at >= self.period.start,
-                Referral.sent_at < self.period.end,
-                *(
-                    [Referral.to_agency_id.in_(national.agency_ids)]
-                    if national.agency_ids is not None
-                    else []
-                ),
+                func.count(),
+                func.count(Referral.accepted_at),
+                func.sum(case((Referral.state == ReferralState.DITOLAK, 1), else_=0)),
+                func.sum(case((late, 1), else_=0)),
             )
-        )
-        for agency_id, sent, accepted, declined, overdue in rows:
+            .where(*where)
+            .group_by(Referral.to_agency_id)
+        ):
             for region in self._regions_of_agency(agency_id):
-                self.referrals[region].append((sent, accepted, bool(declined), bool(overdue)))
+                figures = self.referrals[region]
+                figures.sent += int(sent)
+                figures.accepted += int(accepted)
+                figures.declined += int(declined or 0)
+                figures.overdue += int(overdue or 0)
+        # the waits of the accepted ones, for the medians (plain timestamps: a year has
+        # hundreds of thousands, the difference does not depend on the time zone)
+        waits: dict[int | None, list[float]] = defaultdict(list)
+        plain = DateTime(timezone=True)
+        for agency_id, sent_at, accepted_at in db.session.execute(
+            select(
+                Referral.to_agency_id,
+                type_coerce(Referral.sent_at, plain),
+                type_coerce(Referral.accepted_at, plain),
+            ).where(*where, Referral.accepted_at.is_not(None))
+        ):
+            waits[agency_id].append((accepted_at - sent_at).total_seconds())
+        for agency_id, seconds in waits.items():
+            for region in self._regions_of_agency(agency_id):
+                self.referrals[region].waits.extend(seconds)
+
+
+@dataclass(slots=True)
+class _Referrals:
+    """The referrals a region's agencies received in the period."""
+
+    sent: int = 0
+    accepted: int = 0
+    declined: int = 0
+    overdue: int = 0
+    waits: list[float] = field(default_factory=list)  # seconds to acceptance, accepted ones
 
 
 # --- the figures of one region -----------------------------------------------------------------
@@ -678,7 +714,7 @@ def figures_of(
 ) -> dict[str, Result]:
     """What ``compute.compute`` gives for the definition and the region."""
     method = definition.method
-    counted = data.counts.get(region_id) or Counter()
+    counted = data.counts.get(region_id) or _NOTHING
     if method == "komprehensif":
         persons = counted[("n", definition.group)]
         if not persons:
@@ -698,7 +734,7 @@ def figures_of(
     if method == "count":
         case_type = definition.params.get("case_type")
         if definition.params.get("refused_statistics"):
-            counted = data.refused.get(region_id) or Counter()
+            counted = data.refused.get(region_id) or _NOTHING
         if case_type:
             return {"": Result(D(counted[("t", definition.group, case_type)]), None)}
         return {"": Result(D(counted[("n", definition.group)]), None)}
@@ -716,26 +752,21 @@ def figures_of(
             return {"": Result(D(0), D(0), NO_FIRST_RESPONSES)}
         return {"": Result(D(n_met), D(settled))}
     if method == "rujukan":
-        referrals = data.referrals.get(region_id, [])
+        referrals = data.referrals.get(region_id) or _Referrals()
         measure = definition.params["measure"]
         if measure == "median_jam":
-            seconds = [
-                (accepted - sent).total_seconds()
-                for sent, accepted, _d, _l in referrals
-                if accepted is not None
-            ]
-            if not seconds:
+            if not referrals.waits:
                 return {"": Result(None, None, NO_ACCEPTED_REFERRALS)}
-            median = decimal.Decimal(str(statistics.median(seconds))) / 3600
+            median = decimal.Decimal(str(statistics.median(referrals.waits))) / 3600
             return {"": Result(median.quantize(decimal.Decimal("0.0001")), D(1))}
         if measure == "diterima":
-            n = sum(1 for _s, accepted, _d, _l in referrals if accepted is not None)
+            n = referrals.accepted
         elif measure == "ditolak":
-            n = sum(1 for _s, _a, declined, _l in referrals if declined)
+            n = referrals.declined
         elif measure == "terlambat":
-            n = sum(1 for _s, _a, _d, overdue in referrals if overdue)
+            n = referrals.overdue
         else:
-            n = len(referrals)
+            n = referrals.sent
         return {"": Result(D(n), None)}
     raise ValueError(f"unknown method {method}")
 
