@@ -109,13 +109,9 @@ class _Group:
     waits: list[dt.timedelta] = field(default_factory=list)
 
 
-def _missed_referrals(
-    referrals: list[tuple[int, int, dt.datetime]], tracks: sa.Select[tuple[int]]
-) -> set[int]:
-    """Ids of the referrals (id, track_id, sent_at) whose answer deadline was missed;
-    ``tracks`` selects their tracks (a subquery: a year's referrals have tens of thousands)."""
-    if not referrals:
-        return set()
+def _missed_referrals(tracks: sa.Select[tuple[int]]) -> set[int]:
+    """Ids of the referrals of ``tracks`` (a subquery selecting the tracks of the referrals
+    counted: a year's referrals have tens of thousands) whose answer deadline was missed."""
     # every sent referral of those tracks, so a deadline goes to the right one even when a later
     # referral of the same track falls outside the period
     all_sent: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
@@ -194,10 +190,10 @@ def referral_metrics(
         .join(ServiceTrack, ServiceTrack.id == Referral.track_id)
         .where(*where)
     )
-    # plain tuples: a year's referrals are hundreds of thousands
-    rows = db.session.connection().execute(query).tuples().all()
     tracks = sa.select(Referral.track_id).where(*where)
-    missed = _missed_referrals([(r[0], r[1], r[2]) for r in rows], tracks)
+    missed = _missed_referrals(tracks)
+    # plain tuples, read in batches: a year's referrals are hundreds of thousands
+    rows = db.session.connection().execute(query.execution_options(yield_per=20_000)).tuples()
 
     groups: dict[int | SubTaskForceKey | None, _Group] = defaultdict(_Group)
     subgt_of = {service.value: key for service, key in SERVICE_SUBTASKFORCE.items()}
@@ -214,7 +210,6 @@ def referral_metrics(
             group.declined += 1
         if referral_id in missed:
             group.overdue += 1
-    del rows
 
     names: dict[int, str] = {}
     if by == "agency" and groups:
