@@ -20,10 +20,28 @@ import decimal
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import (
+    ClauseElement,
+    DateTime,
+    Executable,
+    Select,
+    TableClause,
+    and_,
+    case,
+    column,
+    distinct,
+    exists,
+    func,
+    or_,
+    select,
+    table,
+    text,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
 
 from app.agencies.models import Agency
 from app.cases.models import Case, CaseTypeEntry, PerpetratorRelation, Victim, VictimViolenceType
@@ -60,6 +78,7 @@ from app.regions.models import Population
 from app.services.models import ServiceTrack
 
 Tree = dict[int | None, list[int]]
+_NOTHING: Counter[tuple[str, ...]] = Counter()  # what a region without rows counts (read only)
 Key = tuple[int, int | None]  # (definition id, region id; None: national)
 
 
@@ -179,6 +198,38 @@ def _split(joined: str | None) -> list[str]:
     return joined.split(SEPARATOR) if joined else []
 
 
+# the period's counted victims, one row each (``PeriodRows._victim_rows``)
+_COUNTED = "rollup_counted_victims"
+
+
+class _CreateTemporary(Executable, ClauseElement):
+    """``CREATE TEMPORARY TABLE name AS query`` (PostgreSQL and SQLite): the table lives in
+    the session's connection only."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select[Any]) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTemporary)
+def _create_temporary(element: _CreateTemporary, compiler: Any, **kw: Any) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
+
+
+def _temporary(name: str, query: Select[Any]) -> TableClause:
+    """The rows of ``query`` in a temporary table ``name`` (replacing one left by an earlier
+    rollup of the same connection), with statistics for the planner on PostgreSQL."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    schema = "pg_temp" if postgresql else "temp"
+    db.session.execute(text(f"DROP TABLE IF EXISTS {schema}.{name}"))
+    db.session.execute(_CreateTemporary(name, query))
+    if postgresql:
+        db.session.execute(text(f"ANALYZE {name}"))
+    return table(name, *(column(c.name) for c in query.selected_columns))
+
+
 @dataclass(slots=True)
 class _Row:
     """One victim row as the counts see it: its leaf (the region it counts in, with every
@@ -254,10 +305,11 @@ class PeriodRows:
         self._categories: dict[int | None, dict[str, dict[str, int]]] = {}
         self._victim_rows(national, with_tracks="cakupan" in methods)
         self._refused_rows(national)
-        self.deadlines: dict[int | None, list[int]] = defaultdict(list)
+        # (met, settled) first responses of each region
+        self.deadlines: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
         if "respons_pertama" in methods:
             self._deadline_rows(national)
-        self.referrals: dict[int | None, list[tuple[Any, Any, bool, bool]]] = defaultdict(list)
+        self.referrals: dict[int | None, _Referrals] = defaultdict(_Referrals)
         if "rujukan" in methods:
             self._referral_rows(national)
 
@@ -316,10 +368,15 @@ class PeriodRows:
                 target[region].update(counted)
 
     def _victim_rows(self, national: Scope, *, with_tracks: bool) -> None:
+        """The counted victims of the period, evaluated once into a temporary table (the
+        refusal, restriction and comprehensive-service conditions are read once per victim),
+        then counted from it: the persons with a single row (nearly all) in SQL, grouped by
+        leaf; the persons with several rows one by one (``_add``)."""
         ok = case((comprehensive_condition(self.period.end), 1), else_=0)
         women = case((_group("perempuan"), 1), else_=0)
         child = case((_group("anak"), 1), else_=0)
         disability = case((Victim.disability.is_(True), "ya"), else_="tidak")
+        several = case((func.count().over(partition_by=PERSON) > 1, 1), else_=0)
         query = _victims(national, "semua").add_columns(
             PERSON.label("person"),
             Case.id.label("case_id"),
@@ -331,12 +388,101 @@ class PeriodRows:
             _age_band().label("band"),
             Victim.sex.label("sex"),
             disability.label("disability"),
+            several.label("several"),
         )
-        sub = query.subquery()
+        counted = _temporary(_COUNTED, query)
+        self._single_rows(counted.alias("rv"), with_tracks=with_tracks)
+        self._several_rows(counted.alias("rv"), with_tracks=with_tracks)
+        db.session.execute(text(f"DROP TABLE {_COUNTED}"))
+
+    def _single_rows(self, rv: Any, *, with_tracks: bool) -> None:
+        """The persons with one counted row: a row's features are the person's, so each
+        feature's persons are counted in SQL per leaf (a handful of rows per leaf) and added
+        up the region tree."""
+        single = rv.c.several == 0
+        per_leaf: dict[int | None, Counter[Feature]] = defaultdict(Counter)
+        f = self._f
+        leaf = rv.c.leaf
+        for at, is_woman, is_child, is_ok, n in db.session.execute(
+            select(leaf, rv.c.women, rv.c.child, rv.c.ok, func.count())
+            .where(single)
+            .group_by(leaf, rv.c.women, rv.c.child, rv.c.ok)
+        ):
+            counted = per_leaf[self._leaf(at)]
+            groups = _groups(bool(is_woman), bool(is_child))
+            for group in groups:
+                counted[f("n", group)] += n
+                if is_ok:
+                    counted[f("ok", group)] += n
+        for dimension, category_of in (
+            ("tempat_kejadian", rv.c.place),
+            ("kelompok_umur", rv.c.band),
+            ("jenis_kelamin", rv.c.sex),
+            ("disabilitas", rv.c.disability),
+        ):
+            for at, category, n in db.session.execute(
+                select(leaf, category_of, func.count()).where(single).group_by(leaf, category_of)
+            ):
+                per_leaf[self._leaf(at)][f("cat", dimension, _label(category))] += n
+        # a case's types are distinct (its key), a victim's violence types too
+        t = CaseTypeEntry
+        for at, is_woman, is_child, case_type, n in db.session.execute(
+            select(leaf, rv.c.women, rv.c.child, t.type, func.count())
+            .join(t, t.case_id == rv.c.case_id)
+            .where(single)
+            .group_by(leaf, rv.c.women, rv.c.child, t.type)
+        ):
+            counted = per_leaf[self._leaf(at)]
+            name = _label(case_type)
+            for group in _groups(bool(is_woman), bool(is_child)):
+                counted[f("t", group, name)] += n
+            counted[f("cat", "jenis_kasus", name)] += n
+        v, r = VictimViolenceType, PerpetratorRelation
+        for dimension, victim_column, category_column, n_victims in (
+            ("jenis_kekerasan", v.victim_id, v.type, func.count()),
+            # a victim may have the same relation to two perpetrators
+            ("hubungan_pelaku", r.victim_id, r.relationship_, func.count(distinct(rv.c.id))),
+        ):
+            for at, category, n in db.session.execute(
+                select(leaf, category_column, n_victims)
+                .join(rv, rv.c.id == victim_column)
+                .where(single)
+                .group_by(leaf, category_column)
+            ):
+                per_leaf[self._leaf(at)][f("cat", dimension, _label(category))] += n
+        if with_tracks:
+            end = self.period.end
+            s = ServiceTrack
+            done = case((and_(s.state == TrackState.SELESAI, s.ended_at < end), rv.c.id))
+            planned = case((_planned_before(end), rv.c.id))
+            for at, service, n_done, n_planned in db.session.execute(
+                select(
+                    leaf,
+                    s.service_type,
+                    func.count(distinct(done)),
+                    func.count(distinct(planned)),
+                )
+                .join(rv, rv.c.id == s.victim_id)
+                .where(single)
+                .group_by(leaf, s.service_type)
+            ):
+                counted = per_leaf[self._leaf(at)]
+                name = _label(service)
+                if n_done:
+                    counted[f("done", name)] += n_done
+                if n_planned:
+                    counted[f("planned", name)] += n_planned
+        for at, counted in per_leaf.items():
+            for region in self.regions.of(at):
+                self.counts[region].update(counted)
+
+    def _several_rows(self, rv: Any, *, with_tracks: bool) -> None:
+        """The persons with several counted rows (linked by the intake's duplicate check): what
+        a person has is taken over all their rows (``_add``)."""
+        several = rv.c.several == 1
         f = self._f
         extra: dict[int, list[Feature]] = defaultdict(list)
-        # one row per victim (the categories joined with commas): a year's victims have
-        # hundreds of thousands of them
+        # one row per victim (the categories joined with commas)
         v, r = VictimViolenceType, PerpetratorRelation
         for dimension, victim_column, category_column in (
             ("jenis_kekerasan", v.victim_id, v.type),
@@ -344,13 +490,13 @@ class PeriodRows:
         ):
             for victim_id, categories in db.session.execute(
                 select(victim_column, func.aggregate_strings(category_column, SEPARATOR))
-                .join(sub, sub.c.id == victim_column)
+                .join(rv, rv.c.id == victim_column)
+                .where(several)
                 .group_by(victim_column)
             ):
                 extra[victim_id].extend(f("cat", dimension, c) for c in set(_split(categories)))
         if with_tracks:
-            self._track_features(national, extra)
-        counted_cases = select(sub.c.case_id).distinct().scalar_subquery()
+            self._track_features(rv, several, extra)
         case_types: dict[int, tuple[str, ...]] = {
             case_id: tuple(sorted(set(_split(types))))
             for case_id, types in db.session.execute(
@@ -358,7 +504,11 @@ class PeriodRows:
                     CaseTypeEntry.case_id,
                     func.aggregate_strings(CaseTypeEntry.type, SEPARATOR),
                 )
-                .where(CaseTypeEntry.case_id.in_(counted_cases))
+                .where(
+                    CaseTypeEntry.case_id.in_(
+                        select(rv.c.case_id).where(several).distinct().scalar_subquery()
+                    )
+                )
                 .group_by(CaseTypeEntry.case_id)
             )
         }
@@ -387,20 +537,20 @@ class PeriodRows:
                 band,
                 sex,
                 has_disability,
-            ) in db.session.execute(  # a year's victims: read in batches, never all at once
+            ) in db.session.execute(
                 select(
-                    sub.c.id,
-                    sub.c.person,
-                    sub.c.case_id,
-                    sub.c.leaf,
-                    sub.c.women,
-                    sub.c.child,
-                    sub.c.ok,
-                    sub.c.place,
-                    sub.c.band,
-                    sub.c.sex,
-                    sub.c.disability,
-                ).execution_options(yield_per=20_000)
+                    rv.c.id,
+                    rv.c.person,
+                    rv.c.case_id,
+                    rv.c.leaf,
+                    rv.c.women,
+                    rv.c.child,
+                    rv.c.ok,
+                    rv.c.place,
+                    rv.c.band,
+                    rv.c.sex,
+                    rv.c.disability,
+                ).where(several)
             ):
                 groups = _groups(bool(is_woman), bool(is_child))
                 types = case_types.get(case_id, ())
@@ -442,12 +592,12 @@ class PeriodRows:
             rows.append((person, _Row(self._leaf(leaf), groups, 0, tuple(features))))
         self._add(self.refused, rows)
 
-    def _track_features(self, national: Scope, extra: dict[int, list[Feature]]) -> None:
-        """Per victim: each service whose track ended ``selesai`` before the period's end
-        (``done``) and each planned before it (``planned``)."""
+    def _track_features(self, rv: Any, where: Any, extra: dict[int, list[Feature]]) -> None:
+        """Per victim of ``rv`` (those ``where`` holds for): each service whose track ended
+        ``selesai`` before the period's end (``done``) and each planned before it
+        (``planned``)."""
         end = self.period.end
         t = ServiceTrack
-        sub = _victims(national, "semua").subquery()
         done = case((and_(t.state == TrackState.SELESAI, t.ended_at < end), t.service_type))
         planned = case((_planned_before(end), t.service_type))
         f = self._f
@@ -458,7 +608,8 @@ class PeriodRows:
                 func.aggregate_strings(done, SEPARATOR),
                 func.aggregate_strings(planned, SEPARATOR),
             )
-            .join(sub, sub.c.id == t.victim_id)
+            .join(rv, rv.c.id == t.victim_id)
+            .where(where)
             .group_by(t.victim_id)
         ):
             found = extra[victim_id]
@@ -466,8 +617,11 @@ class PeriodRows:
             found.extend(f("planned", service) for service in set(_split(planned_services)))
 
     def _deadline_rows(self, national: Scope) -> None:
+        """Per region: the first responses met and the first responses settled (met or
+        missed), counted per agency in SQL."""
+        met = case((Deadline.met_at.is_not(None), 1), else_=0)
         rows = db.session.execute(
-            select(Case.agency_id, case((Deadline.met_at.is_not(None), 1), else_=0))
+            select(Case.agency_id, func.sum(met), func.count())
             .join(Case, Case.id == Deadline.case_id)
             .where(
                 *_counted_cases(national, first_registration=False),
@@ -475,10 +629,13 @@ class PeriodRows:
                 Deadline.code.in_(list(FIRST_RESPONSE_BY_RISK.values())),
                 or_(Deadline.completed_at.is_not(None), Deadline.missed_at.is_not(None)),
             )
+            .group_by(Case.agency_id)
         )
-        for agency_id, met in rows:
+        for agency_id, n_met, n in rows:
             for region in self._regions_of_agency(agency_id):
-                self.deadlines[region].append(int(met))
+                figures = self.deadlines[region]
+                figures[0] += int(n_met or 0)
+                figures[1] += int(n)
 
     def _referral_rows(self, national: Scope) -> None:
         from app.referrals.models import Referral
@@ -491,26 +648,59 @@ class PeriodRows:
                 Deadline.missed_at.is_not(None),
             )
         )
-        rows = db.session.execute(
+        where = [
+            Referral.sent_at >= self.period.start,
+            Referral.sent_at < self.period.end,
+            *(
+                [Referral.to_agency_id.in_(national.agency_ids)]
+                if national.agency_ids is not None
+                else []
+            ),
+        ]
+        # the counts per receiving agency in SQL, added up per region
+        for agency_id, sent, accepted, declined, overdue in db.session.execute(
             select(
                 Referral.to_agency_id,
-                Referral.sent_at,
-                Referral.accepted_at,
-                case((Referral.state == ReferralState.DITOLAK, 1), else_=0),
-                case((late, 1), else_=0),
-            ).where(
-                Referral.sent_at >= self.period.start,
-                Referral.sent_at < self.period.end,
-                *(
-                    [Referral.to_agency_id.in_(national.agency_ids)]
-                    if national.agency_ids is not None
-                    else []
-                ),
+                func.count(),
+                func.count(Referral.accepted_at),
+                func.sum(case((Referral.state == ReferralState.DITOLAK, 1), else_=0)),
+                func.sum(case((late, 1), else_=0)),
             )
-        )
-        for agency_id, sent, accepted, declined, overdue in rows:
+            .where(*where)
+            .group_by(Referral.to_agency_id)
+        ):
             for region in self._regions_of_agency(agency_id):
-                self.referrals[region].append((sent, accepted, bool(declined), bool(overdue)))
+                figures = self.referrals[region]
+                figures.sent += int(sent)
+                figures.accepted += int(accepted)
+                figures.declined += int(declined or 0)
+                figures.overdue += int(overdue or 0)
+        # the waits of the accepted ones, for the medians (plain timestamps: a year has
+        # hundreds of thousands, the difference does not depend on the time zone)
+        waits: dict[int | None, list[float]] = defaultdict(list)
+        plain = DateTime(timezone=True)
+        for agency_id, sent_at, accepted_at in db.session.execute(
+            select(
+                Referral.to_agency_id,
+                type_coerce(Referral.sent_at, plain),
+                type_coerce(Referral.accepted_at, plain),
+            ).where(*where, Referral.accepted_at.is_not(None))
+        ):
+            waits[agency_id].append((accepted_at - sent_at).total_seconds())
+        for agency_id, seconds in waits.items():
+            for region in self._regions_of_agency(agency_id):
+                self.referrals[region].waits.extend(seconds)
+
+
+@dataclass(slots=True)
+class _Referrals:
+    """The referrals a region's agencies received in the period."""
+
+    sent: int = 0
+    accepted: int = 0
+    declined: int = 0
+    overdue: int = 0
+    waits: list[float] = field(default_factory=list)  # seconds to acceptance, accepted ones
 
 
 # --- the figures of one region -----------------------------------------------------------------
@@ -524,7 +714,7 @@ def figures_of(
 ) -> dict[str, Result]:
     """What ``compute.compute`` gives for the definition and the region."""
     method = definition.method
-    counted = data.counts.get(region_id) or Counter()
+    counted = data.counts.get(region_id) or _NOTHING
     if method == "komprehensif":
         persons = counted[("n", definition.group)]
         if not persons:
@@ -544,7 +734,7 @@ def figures_of(
     if method == "count":
         case_type = definition.params.get("case_type")
         if definition.params.get("refused_statistics"):
-            counted = data.refused.get(region_id) or Counter()
+            counted = data.refused.get(region_id) or _NOTHING
         if case_type:
             return {"": Result(D(counted[("t", definition.group, case_type)]), None)}
         return {"": Result(D(counted[("n", definition.group)]), None)}
@@ -557,31 +747,26 @@ def figures_of(
             for category, n in data.categories(region_id).get(dimension, {}).items()
         }
     if method == "respons_pertama":
-        deadlines = data.deadlines.get(region_id, [])
-        if not deadlines:
+        n_met, settled = data.deadlines.get(region_id, (0, 0))
+        if not settled:
             return {"": Result(D(0), D(0), NO_FIRST_RESPONSES)}
-        return {"": Result(D(sum(deadlines)), D(len(deadlines)))}
+        return {"": Result(D(n_met), D(settled))}
     if method == "rujukan":
-        referrals = data.referrals.get(region_id, [])
+        referrals = data.referrals.get(region_id) or _Referrals()
         measure = definition.params["measure"]
         if measure == "median_jam":
-            seconds = [
-                (accepted - sent).total_seconds()
-                for sent, accepted, _d, _l in referrals
-                if accepted is not None
-            ]
-            if not seconds:
+            if not referrals.waits:
                 return {"": Result(None, None, NO_ACCEPTED_REFERRALS)}
-            median = decimal.Decimal(str(statistics.median(seconds))) / 3600
+            median = decimal.Decimal(str(statistics.median(referrals.waits))) / 3600
             return {"": Result(median.quantize(decimal.Decimal("0.0001")), D(1))}
         if measure == "diterima":
-            n = sum(1 for _s, accepted, _d, _l in referrals if accepted is not None)
+            n = referrals.accepted
         elif measure == "ditolak":
-            n = sum(1 for _s, _a, declined, _l in referrals if declined)
+            n = referrals.declined
         elif measure == "terlambat":
-            n = sum(1 for _s, _a, _d, overdue in referrals if overdue)
+            n = referrals.overdue
         else:
-            n = len(referrals)
+            n = referrals.sent
         return {"": Result(D(n), None)}
     raise ValueError(f"unknown method {method}")
 

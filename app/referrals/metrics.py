@@ -34,12 +34,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from app.agencies.models import Agency
-from app.core.enums import SERVICE_SUBTASKFORCE, ReferralState, ServiceType, SubTaskForceKey
+from app.core.enums import SERVICE_SUBTASKFORCE, ReferralState, SubTaskForceKey
 from app.deadlines.models import Deadline
 from app.deadlines.rules import DeadlineCode
 from app.extensions import db
@@ -89,6 +89,17 @@ def median_hours(durations: Iterable[dt.timedelta]) -> Decimal | None:
     return round_half_up(Decimal(statistics.median(hours)))
 
 
+def _plain(column: Any) -> Any:
+    """A timestamp as the driver gives it: only compared with and subtracted from timestamps
+    read the same way (all of them aware on PostgreSQL, all naive UTC on SQLite), without
+    converting each of a year's values to UTC."""
+    return sa.type_coerce(column, sa.DateTime(timezone=True))
+
+
+def _value(service: object) -> str:
+    return str(getattr(service, "value", service))
+
+
 @dataclass
 class _Group:
     sent: int = 0
@@ -98,33 +109,41 @@ class _Group:
     waits: list[dt.timedelta] = field(default_factory=list)
 
 
-def _missed_referrals(
-    referrals: list[tuple[int, int, dt.datetime]], tracks: sa.Select[tuple[int]]
-) -> set[int]:
-    """Ids of the referrals (id, track_id, sent_at) whose answer deadline was missed;
-    ``tracks`` selects their tracks (a subquery: a year's referrals have tens of thousands)."""
-    by_track: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for referral_id, track_id, sent_at in referrals:
-        by_track[track_id].append((sent_at, referral_id))
-    if not by_track:
-        return set()
+def _missed_referrals(tracks: sa.Select[tuple[int]]) -> set[int]:
+    """Ids of the referrals of ``tracks`` (a subquery selecting the tracks of the referrals
+    counted: a year's referrals have tens of thousands) whose answer deadline was missed."""
     # every sent referral of those tracks, so a deadline goes to the right one even when a later
     # referral of the same track falls outside the period
     all_sent: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for referral_id, track_id, sent_at in db.session.execute(
-        sa.select(Referral.id, Referral.track_id, Referral.sent_at).where(
-            Referral.track_id.in_(tracks), Referral.sent_at.is_not(None)
+    connection = db.session.connection()
+    missed_where = [
+        Deadline.code == DeadlineCode.REFERRAL_RESPONSE,
+        Deadline.track_id.in_(tracks),
+        Deadline.missed_at.is_not(None),
+    ]
+    deadlines = (
+        connection.execute(
+            sa.select(Deadline.track_id, _plain(Deadline.started_at)).where(*missed_where)
         )
+        .tuples()
+        .all()
+    )
+    if not deadlines:
+        return set()
+    # only the tracks with a missed deadline matter (a few of a year's referrals)
+    for referral_id, track_id, sent_at in (
+        connection.execute(
+            sa.select(Referral.id, Referral.track_id, _plain(Referral.sent_at)).where(
+                Referral.track_id.in_(sa.select(Deadline.track_id).where(*missed_where)),
+                Referral.sent_at.is_not(None),
+            )
+        )
+        .tuples()
+        .all()
     ):
         all_sent[track_id].append((sent_at, referral_id))
     missed: set[int] = set()
-    for track_id, started_at in db.session.execute(
-        sa.select(Deadline.track_id, Deadline.started_at).where(
-            Deadline.code == DeadlineCode.REFERRAL_RESPONSE,
-            Deadline.track_id.in_(tracks),
-            Deadline.missed_at.is_not(None),
-        )
-    ):
+    for track_id, started_at in deadlines:
         if track_id not in all_sent:
             continue
         earlier = [item for item in all_sent[track_id] if item[0] <= started_at]
@@ -162,34 +181,34 @@ def referral_metrics(
         sa.select(
             Referral.id,
             Referral.track_id,
-            Referral.sent_at,
-            Referral.accepted_at,
-            Referral.state,
+            _plain(Referral.sent_at),
+            _plain(Referral.accepted_at),
+            Referral.state == ReferralState.DITOLAK,
             Referral.to_agency_id,
-            ServiceTrack.service_type,
+            sa.type_coerce(ServiceTrack.service_type, sa.String),
         )
         .join(ServiceTrack, ServiceTrack.id == Referral.track_id)
         .where(*where)
     )
-    rows = db.session.execute(query).all()
     tracks = sa.select(Referral.track_id).where(*where)
-    missed = _missed_referrals([(r.id, r.track_id, r.sent_at) for r in rows], tracks)
+    missed = _missed_referrals(tracks)
+    # plain tuples, read in batches: a year's referrals are hundreds of thousands
+    rows = db.session.connection().execute(query.execution_options(yield_per=20_000)).tuples()
 
     groups: dict[int | SubTaskForceKey | None, _Group] = defaultdict(_Group)
-    for row in rows:
+    subgt_of = {service.value: key for service, key in SERVICE_SUBTASKFORCE.items()}
+    for referral_id, _track_id, sent_at, accepted_at, declined, to_agency_id, service in rows:
         key: int | SubTaskForceKey | None = (
-            row.to_agency_id
-            if by == "agency"
-            else SERVICE_SUBTASKFORCE.get(ServiceType(row.service_type))
+            to_agency_id if by == "agency" else subgt_of.get(_value(service))
         )
         group = groups[key]
         group.sent += 1
-        if row.accepted_at is not None:
+        if accepted_at is not None:
             group.accepted += 1
-            group.waits.append(row.accepted_at - row.sent_at)
-        if ReferralState(row.state) is ReferralState.DITOLAK:
+            group.waits.append(accepted_at - sent_at)
+        if declined:
             group.declined += 1
-        if row.id in missed:
+        if referral_id in missed:
             group.overdue += 1
 
     names: dict[int, str] = {}

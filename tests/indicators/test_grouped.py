@@ -275,3 +275,106 @@ def test_grouped_equals_per_region_on_persons_refusals_referrals_and_deadlines(
         assert values[(women, kab_a.id, "")][0] == Decimal(1)
         assert values[(women, kab_b.id, "")][0] == Decimal(1)
         assert values[(code["rujukan_diterima"], kab_a.id, "")][0] == Decimal(2)
+
+
+def _persons_of_several_rows_world() -> tuple[Any, Any, Any]:
+    """Persons with several victim rows in one agency (as the intake's duplicate check links
+    them) beside persons with one row each: a woman served in one case and not in the other, a
+    girl served in both (different case types, violence types and services), a woman in two
+    agencies of one kab/kota; and single-row victims of every group."""
+    province = ProvinceFactory()
+    kab = KabkotaFactory(parent=province)
+    kec = KecamatanFactory(parent=kab)
+    a = AgencyFactory(region=kab, services=ALL_SERVICES)
+    a_kec = AgencyFactory(region=kec, services=ALL_SERVICES)
+    standard_population(kab, girls=8000, women=7000, boys=8000, men=7000)
+
+    def linked(first: Any, again: Any) -> None:
+        assert first.person_id is not None
+        again.person_id = first.person_id
+
+    one = register(
+        a,
+        [person("P", age=30, name="Wati"), person("P", age=12, name="Ani")],
+        assessed=wib(2025, 3, 20),
+    )
+    done(one, one.victims[0], ServiceType.PENGADUAN, wib(2025, 3, 25))
+    done(one, one.victims[1], ServiceType.PENGADUAN, wib(2025, 3, 26))
+    two = register(
+        a,
+        [
+            person("P", age=30, name="Wati"),
+            person("P", age=12, name="Ani", violence=("seksual",), disability=True),
+        ],
+        received=wib(2025, 5, 2),
+        assessed=wib(2025, 5, 3),
+        case_types=("tppo",),
+        place="tempat_kerja",
+    )
+    linked(one.victims[0], two.victims[0])
+    linked(one.victims[1], two.victims[1])
+    track(two, two.victims[0], ServiceType.BANTUAN_HUKUM, TrackState.BERJALAN)
+    done(two, two.victims[1], ServiceType.REHABILITASI_SOSIAL, wib(2025, 5, 20))
+    three = register(a_kec, [person("P", age=41, name="Tini")], received=wib(2025, 6, 9))
+    four = register(
+        a,
+        [person("P", age=41, name="Tini", violence=("psikis", "fisik"))],
+        received=wib(2025, 7, 1),
+    )
+    linked(three.victims[0], four.victims[0])
+    singles = register(
+        a,
+        [person("L", age=9), person("L", age=50), person("P", age=17, violence=("psikis",))],
+        received=wib(2025, 4, 4),
+        assessed=wib(2025, 4, 5),
+        case_types=("ktp", "tppo"),
+    )
+    for victim in singles.victims:
+        done(singles, victim, ServiceType.PENDAMPINGAN, wib(2025, 4, 20))
+    db.session.flush()
+    return kab, kec, two
+
+
+def test_grouped_equals_per_region_with_persons_of_several_rows_in_one_region(
+    app: Flask,
+) -> None:
+    kab, kec, _two = _persons_of_several_rows_world()
+    compared = assert_same(app, ["2025", "2025-05"])
+    assert compared > 100
+    values = stored("2025")
+    code = {d.code: d.id for d in current_definitions(parse("2025").start_date)}
+    # the woman and the girl of two cases count once each; the woman of two agencies once in
+    # the kab/kota, once in its kecamatan
+    assert values[(code["jumlah_korban_perempuan"], kab.id, "")][0] == Decimal(2)
+    assert values[(code["jumlah_korban_perempuan"], kec.id, "")][0] == Decimal(1)
+    assert values[(code["jumlah_korban_anak"], kab.id, "")][0] == Decimal(3)
+
+
+def test_the_rollup_reads_the_counted_victims_once_in_as_many_statements_with_more_victims(
+    app: Flask,
+) -> None:
+    """The period's counted victims (the refusal, restriction and comprehensive-service
+    conditions of each) are evaluated once, by the statement that keeps them for the others,
+    and once more for the refusals; the persons with one row are counted in SQL grouped by
+    leaf, so the statements do not grow with the victims of the period."""
+    import re
+
+    from tests.sql_count import count_statements
+
+    _persons_of_several_rows_world()
+    sync_definitions()
+    period = parse("2025")
+    definitions = current_definitions(period.start_date)
+    ids = [r.id if r is not None else None for r in regions_under(None)]
+    consents = re.compile(r"\bFROM\s+consent_entries\b", re.IGNORECASE)
+
+    def statements() -> tuple[int, int]:
+        with count_statements() as counted:
+            compute_all(definitions, period, ids, region_tree(), by_incident=False)
+        conditions = sum(1 for s in counted.statements if consents.search(s))
+        return counted.n, conditions
+
+    before = statements()
+    assert before[1] == 3, before
+    _persons_of_several_rows_world()
+    assert statements() == before
