@@ -2,7 +2,8 @@
 
 Renders the case page of many different cases, each as a supervisor of the case's agency, in
 process (the Flask test client: the application and its SQL, without a web server), and prints
-per page the SQL statements, the HTML size, and the p50/p95 of the time.
+per page the SQL statements, the HTML size, the p50/p95 of the time, and the CPU spent by this
+process and by the PostgreSQL backends serving it (the figure that holds on a loaded machine).
 
     python bench/case_page.py [--cases N] [--agencies N] [--keep] [--profile]
 
@@ -126,6 +127,16 @@ def sign_in(client: Any, user: Any) -> None:
         session.update(written)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process of this machine (0 when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -164,7 +175,7 @@ def print_parts(profiler: cProfile.Profile, pages: int) -> None:
             (name for name, marks in PARTS if any(m in filename for m in marks)), "the rest"
         )
         parts[part] = parts.get(part, 0.0) + tottime
-    print(f"profile: {total * 1000 / pages:.1f} ms per page (under the profiler), of which")
+    print(f"profile: {total * 1000 / pages:.1f} ms of CPU per page (under the profiler), of which")
     for part, seconds in sorted(parts.items(), key=lambda kv: -kv[1]):
         print(f"  {part:32} {seconds * 1000 / pages:6.1f} ms")
     print("including callees:")
@@ -243,6 +254,10 @@ def main() -> int:
             clients[agency_id] = client
         engine = db.engine
         db.session.remove()
+    # the PostgreSQL backends serving the pages, for the CPU they spend (when on this machine)
+    backends: set[int] = set()
+    sa.event.listen(engine, "connect", lambda conn, _record: backends.add(conn.info.backend_pid))
+    engine.dispose()
     print(f"{agencies} agencies; {len(cases)} case pages, each as a supervisor of its agency")
 
     # each request in an application context of its own, as in a web server
@@ -250,7 +265,12 @@ def main() -> int:
     statements: list[int] = []
     sizes: list[int] = []
     statuses: dict[int, int] = {}
-    profiler = cProfile.Profile() if args.profile else None
+    # CPU time (not wall time): the split that holds on a loaded machine
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    if cases:  # a first page, not measured: the connection made, the templates compiled
+        clients[cases[0].agency_id].get(f"/kasus/{cases[0].id}")
+    backend_start = {pid: cpu_seconds(pid) for pid in backends}
+    cpu_start = time.process_time()
     for row in cases:
         client = clients[row.agency_id]
         with count_statements(engine) as counted:
@@ -276,6 +296,13 @@ def main() -> int:
     print(
         f"time per page (in process): p50 {percentile(times, 0.5):.1f} ms,"
         f" p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms"
+    )
+    python_cpu = time.process_time() - cpu_start
+    backend_cpu = sum(cpu_seconds(pid) - backend_start.get(pid, 0.0) for pid in backends)
+    print(
+        f"CPU per page: {python_cpu * 1000 / len(cases):.1f} ms in this process (Python),"
+        f" {backend_cpu * 1000 / len(cases):.1f} ms in PostgreSQL"
+        " (its backends' user + system time; 0 when the server is on another machine)"
     )
     if profiler is not None:
         print_parts(profiler, len(cases))
