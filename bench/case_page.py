@@ -2,13 +2,18 @@
 
 Renders the case page of many different cases, each as a supervisor of the case's agency, in
 process (the Flask test client: the application and its SQL, without a web server), and prints
-per page the SQL statements, the HTML size, and the p50/p95 of the time.
+per page the SQL statements, the HTML size, the p50/p95 of the time, and the CPU spent by this
+process and by the PostgreSQL backends serving it (the figure that holds on a loaded machine).
 
-    python bench/case_page.py [--cases N] [--agencies N] [--keep]
+    python bench/case_page.py [--cases N] [--agencies N] [--keep] [--profile]
 
 Database: ``BENCH_DATABASE_URL`` when set (an existing database, e.g. a generated national
 history; nothing is loaded into it unless ``--agencies`` asks); otherwise a throw-away
 ``simpul_bench_casepage`` with the demo loaded, dropped at the end (``--keep`` keeps it).
+
+``--profile`` renders the pages under cProfile and prints, besides, the milliseconds per page
+spent in each part: the SQL (the driver), the ORM, decryption, the templates, the workflow
+diagram, the forms, Babel's formatting and translation, the rest.
 
 ``--agencies N`` adds N active agencies with services, spread over new provinces and kab/kota
 (as a national installation has), before measuring: the page must not grow with them.
@@ -17,7 +22,9 @@ history; nothing is loaded into it unless ``--agencies`` asks); otherwise a thro
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -120,9 +127,67 @@ def sign_in(client: Any, user: Any) -> None:
         session.update(written)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process of this machine (0 when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+# The parts of a page's time, by where a function is defined (the first that matches), for the
+# time spent in the function itself; and the functions whose whole time (callees included) is
+# shown besides.
+PARTS = (
+    ("SQL (driver)", ("psycopg", "psycopg2")),
+    ("ORM and SQL building", ("sqlalchemy",)),
+    ("decryption", ("cryptography", "app/core/encryption.py")),
+    ("templates (Jinja)", ("jinja2", ".html", "markupsafe")),
+    ("forms (WTForms)", ("wtforms", "flask_wtf")),
+    ("Babel (format, translate)", ("babel", "flask_babel")),
+    ("Flask, Werkzeug", ("flask/", "werkzeug", "flask_login", "flask_limiter", "itsdangerous")),
+)
+WHOLE = (
+    ("workflow diagram", "render_svg"),
+    ("panel (build_panel)", "build_panel"),
+    ("sections (build_page)", "build_page"),
+    ("render_template", "render_template"),
+    ("forms built (FormMeta.__call__)", "__call__", "wtforms/form.py"),
+    ("decrypt_value", "decrypt_value"),
+)
+
+
+def print_parts(profiler: cProfile.Profile, pages: int) -> None:
+    stats = pstats.Stats(profiler)
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    parts: dict[str, float] = {}
+    total = 0.0
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in table.items():
+        total += tottime
+        part = next(
+            (name for name, marks in PARTS if any(m in filename for m in marks)), "the rest"
+        )
+        parts[part] = parts.get(part, 0.0) + tottime
+    print(f"profile: {total * 1000 / pages:.1f} ms of CPU per page (under the profiler), of which")
+    for part, seconds in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"  {part:32} {seconds * 1000 / pages:6.1f} ms")
+    print("including callees:")
+    for label, name, *where in WHOLE:
+        cumulative = sum(
+            ct
+            for (filename, _line, fn), (_cc, _nc, _tt, ct, _callers) in table.items()
+            if fn == name and (not where or where[0] in filename)
+        )
+        print(f"  {label:32} {cumulative * 1000 / pages:6.1f} ms")
+    if os.environ.get("BENCH_PROFILE_TOP"):
+        stats.sort_stats("cumulative").print_stats(int(os.environ["BENCH_PROFILE_TOP"]))
 
 
 def main() -> int:
@@ -130,6 +195,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=200, help="case pages to render (default 200)")
     parser.add_argument("--agencies", type=int, default=0, help="agencies to add first")
     parser.add_argument("--keep", action="store_true", help="keep the throw-away database")
+    parser.add_argument("--profile", action="store_true", help="split the time by part")
     args = parser.parse_args()
 
     given = os.environ.get("BENCH_DATABASE_URL")
@@ -188,6 +254,10 @@ def main() -> int:
             clients[agency_id] = client
         engine = db.engine
         db.session.remove()
+    # the PostgreSQL backends serving the pages, for the CPU they spend (when on this machine)
+    backends: set[int] = set()
+    sa.event.listen(engine, "connect", lambda conn, _record: backends.add(conn.info.backend_pid))
+    engine.dispose()
     print(f"{agencies} agencies; {len(cases)} case pages, each as a supervisor of its agency")
 
     # each request in an application context of its own, as in a web server
@@ -195,11 +265,21 @@ def main() -> int:
     statements: list[int] = []
     sizes: list[int] = []
     statuses: dict[int, int] = {}
+    # CPU time (not wall time): the split that holds on a loaded machine
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    if cases:  # a first page, not measured: the connection made, the templates compiled
+        clients[cases[0].agency_id].get(f"/kasus/{cases[0].id}")
+    backend_start = {pid: cpu_seconds(pid) for pid in backends}
+    cpu_start = time.process_time()
     for row in cases:
         client = clients[row.agency_id]
         with count_statements(engine) as counted:
             start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             response = client.get(f"/kasus/{row.id}")
+            if profiler is not None:
+                profiler.disable()
             times.append((time.perf_counter() - start) * 1000)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         statements.append(counted.n)
@@ -217,6 +297,15 @@ def main() -> int:
         f"time per page (in process): p50 {percentile(times, 0.5):.1f} ms,"
         f" p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms"
     )
+    python_cpu = time.process_time() - cpu_start
+    backend_cpu = sum(cpu_seconds(pid) - backend_start.get(pid, 0.0) for pid in backends)
+    print(
+        f"CPU per page: {python_cpu * 1000 / len(cases):.1f} ms in this process (Python),"
+        f" {backend_cpu * 1000 / len(cases):.1f} ms in PostgreSQL"
+        " (its backends' user + system time; 0 when the server is on another machine)"
+    )
+    if profiler is not None:
+        print_parts(profiler, len(cases))
     try:
         load = os.getloadavg()
         print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

@@ -693,16 +693,17 @@ def load_people(case_: Case) -> None:
             selectinload(Victim.ampk_categories),
             selectinload(Victim.guardians),
             selectinload(Victim.consents).joinedload(ConsentEntry.recorded_by),
-            selectinload(Victim.domicile_region),
+            joinedload(Victim.domicile_region),  # one region per victim: in the same statement
         )
     ).all()
     # the ledgers just read, for the workflow's facts and the referral forms of this page
     seed(CONSENT_LEDGER, {v.id: list(v.consents) for v in victims})
+    # a perpetrator's few relations in the same statement
     db.session.scalars(
         select(Perpetrator)
         .where(Perpetrator.case_id == case_.id)
-        .options(selectinload(Perpetrator.relations))
-    ).all()
+        .options(joinedload(Perpetrator.relations))
+    ).unique().all()
 
 
 def notes_of(case_: Case) -> list[CaseNote]:

@@ -239,7 +239,9 @@ def search() -> str | Response:
 @bp.route("/kasus/<int:case_id>")
 @case_route("cases:view_own")
 def detail(case: Case) -> PageResponse:
-    return render_case_page(case)
+    # ``?layanan=<track id>``: the page drawing that service's forms (a case with many services
+    # draws only some of them at once)
+    return render_case_page(case, track=request.args.get("layanan", type=int))
 
 
 @bp.route("/kasus/<int:case_id>/korban/<int:victim_id>/identitas", methods=["POST"])

@@ -5,6 +5,8 @@ referrals. A refused step shows the page again with the refusal beside the step
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 
 from app.cases.page import PageView, Section, register_section
@@ -14,14 +16,25 @@ from app.workflow.diagram import render_svg
 from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
 from workflows.registry import get_workflow
 
+# the places of a track's forms, as a refusal names them
+_TRACK_FORM = re.compile(r"^(?:track|referral)-(\d+)(?:-|$)")
+
 WORKFLOW_NAMES = {"ktpa": "KtP/A", "tppo": "TPPO"}
+
+
+def _focus(view: PageView) -> int | None:
+    """The track whose forms the page draws whatever its place: the one whose step or referral
+    was refused (``track-<id>-<event>``, ``referral-<id>``), else the one asked for."""
+    refused = view.get("workflow_error", dict) or {}
+    found = _TRACK_FORM.match(str(refused.get("where", "")))
+    return int(found.group(1)) if found else view.get("track", int)
 
 
 def panel_section(view: PageView) -> Section:
     """The panel (stage, what is still needed, the steps this user may take); it also gives
     the names the services section and its referrals use."""
     user, case = view.user, view.case
-    panel = build_panel(user, case)
+    panel = build_panel(user, case, focus=_focus(view))
     workflow = get_workflow(case.workflow_key, case.workflow_version)
     return Section(
         template="casework/_panel.html",

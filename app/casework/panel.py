@@ -106,6 +106,19 @@ class TrackCard:
     suggested_summary: str = ""
     # the victim's identity is restricted at their request: it cannot be shared
     identity_restricted: bool = False
+    # its forms (the steps, the referral and its notes) are drawn on this view of the page;
+    # when not, the card links to the view that draws them (see ``TRACK_FORMS``)
+    forms: bool = True
+    manage_referrals: bool = False
+
+    @property
+    def has_forms(self) -> bool:
+        """Whether the card offers this user anything to do (a step, a referral, a note)."""
+        return (
+            any(a.allowed for a in self.actions)
+            or self.can_refer
+            or (self.manage_referrals and any(r.is_open for r in self.referrals))
+        )
 
     @property
     def draft(self) -> Any:
@@ -213,6 +226,12 @@ def _track_actions(user: Any, track: ServiceTrack) -> list[Action]:
     return actions
 
 
+# At most this many track cards draw their forms on one view of the case page (the steps, the
+# referral with its agencies, consent and sharing choices: several KB each); the other cards link
+# to the view of the page that draws theirs (``?layanan=<track id>``), so a case with dozens of
+# services stays a page of bounded size while every form stays reachable.
+TRACK_FORMS = 6
+
 # At most this many agencies in one track card's referral list (its service's providers near the
 # case); the search finds any other.
 REFERRAL_OPTIONS = 10
@@ -272,8 +291,8 @@ def _card(
     history: dict[int, list[CaseTransition]],
     referrals: dict[int, list[Any]],
     manage: bool,
-    providers: dict[str, list[Agency]],
 ) -> TrackCard:
+    """The card without what only its drawn referral form needs (``_referral_form``)."""
     ended = track.state in TRACK_ENDED
     referable = (
         get_workflow("track", track.workflow_version).transition(
@@ -290,25 +309,44 @@ def _card(
         actions=[] if ended else _track_actions(user, track),
         referrals=referrals.get(track.id, []),
         can_refer=can_refer,
-        referral_targets=_referral_targets(
-            case,
-            track,
-            next((r for r in referrals.get(track.id, []) if r.state == "draf"), None),
-            providers,
-        )
-        if can_refer
-        else [],
-        consented=_consented_agencies(track.victim_id) if can_refer else frozenset(),
-        suggested_summary=suggested_summary(track) if can_refer else "",
-        identity_restricted=can_refer and track.victim_id in restricted_among(case.victims),
+        manage_referrals=manage,
     )
+
+
+def _referral_form(card: TrackCard, case: Case, providers: dict[str, list[Agency]]) -> None:
+    """What the card's referral form lists: the agencies, the consents in force, the first
+    draft of the summary, whether the victim's identity may be shared."""
+    track = card.track
+    card.referral_targets = _referral_targets(case, track, card.draft, providers)
+    card.consented = _consented_agencies(track.victim_id)
+    card.suggested_summary = suggested_summary(track)
+    card.identity_restricted = track.victim_id in restricted_among(case.victims)
+
+
+def _draw_forms(
+    cards: list[TrackCard], focus: int | None, case: Case, providers: dict[str, list[Agency]]
+) -> None:
+    """Draw the forms of the first ``TRACK_FORMS`` cards that offer something, and of the card
+    ``focus`` (asked for, or whose form was refused); the others link to theirs."""
+    drawn = 0
+    for card in cards:
+        if not card.has_forms:
+            continue
+        if card.track.id != focus:
+            if drawn >= TRACK_FORMS:
+                card.forms = False
+                continue
+            drawn += 1
+        if card.can_refer:
+            _referral_form(card, case, providers)
 
 
 def case_closed(case: Case) -> bool:
     return CaseState(case.state) in CASE_CLOSED
 
 
-def build_panel(user: Any, case: Case) -> Panel:
+def build_panel(user: Any, case: Case, *, focus: int | None = None) -> Panel:
+    """The panel for ``user``; ``focus`` is a track whose forms are drawn whatever its place."""
     state = CaseState(case.state)
     actions = [] if state is CaseState.DRAFT else _case_actions(user, case, state)
     main = [a for a in actions if not a.side]
@@ -354,6 +392,8 @@ def build_panel(user: Any, case: Case) -> Panel:
         else Nearby([], False)
     )
     all_providers = providers_by_service(nearby, case)
+    cards = [_card(user, case, t, history, referrals, manage) for t in tracks]
+    _draw_forms(cards, focus, case, all_providers)
     return Panel(
         case=case,
         state=state,
@@ -365,7 +405,7 @@ def build_panel(user: Any, case: Case) -> Panel:
         can_assess=state is CaseState.ASESMEN and manage,
         can_plan=can_plan,
         providers=all_providers if can_plan else {},
-        tracks=[_card(user, case, t, history, referrals, manage, all_providers) for t in tracks],
+        tracks=cards,
         transfer=transfer,
         can_transfer=can_transfer,
         can_withdraw_transfer=transfer is not None and manage,

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -501,8 +502,27 @@ def _ended(workflow: Workflow[Any, Any], state: Any, layout: _Layout) -> bool:
     )
 
 
+# The drawings made, by (workflow, current state, kind, locale): a definition never changes once
+# released, so a drawing is made once per worker and reused by every case page showing it.
+_DRAWN: dict[tuple[int, str | None, bool, str], tuple[Workflow[Any, Any], Markup]] = {}
+_DRAWN_MAX = 1024  # far more than the workflows, their states and the locales (a guard)
+
+
 def render_svg(workflow: Workflow[Any, Any], *, current: Any = None, track: bool = False) -> Markup:
-    """The workflow as an inline ``<svg>``; ``current`` (a state) is highlighted."""
+    """The workflow as an inline ``<svg>``; ``current`` (a state) is highlighted. Drawn once
+    per workflow, state, kind and locale, then reused."""
+    key = (id(workflow), None if current is None else str(current), track, str(get_locale()))
+    drawn = _DRAWN.get(key)
+    if drawn is not None and drawn[0] is workflow:
+        return drawn[1]
+    svg = _draw_svg(workflow, current=current, track=track)
+    if len(_DRAWN) >= _DRAWN_MAX:
+        _DRAWN.clear()
+    _DRAWN[key] = (workflow, svg)
+    return svg
+
+
+def _draw_svg(workflow: Workflow[Any, Any], *, current: Any, track: bool) -> Markup:
     layout = _layout(workflow, track)
     current_value = str(current) if current is not None else None
     ident = f"wf-{workflow.key}-{workflow.version}"

@@ -1,7 +1,8 @@
 """The case page at national scale: its SQL statements stay under the ceiling and do not grow
 with the agencies of the country nor with the case's tracks and notes; its HTML stays under
 200 KB; its forms list the agencies near the case, and an agency of another province chosen
-through the search is accepted by the plan."""
+through the search is accepted by the plan; a case with many services draws the forms of some of
+them, and links to the others'."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.agencies.models import Agency, AgencyService
 from app.agencies.queries import NEARBY_NATIONAL_TYPES
 from app.cases.intake import ConsentData, PerpetratorData, VictimData
 from app.cases.operations import add_note
+from app.casework.panel import TRACK_FORMS
 from app.core.enums import AgencyType, RegionLevel, Role, ServiceType
 from app.extensions import db
 from app.regions.models import Region
@@ -285,3 +287,52 @@ def test_the_plan_refuses_a_provider_that_is_not_one(client, world, provider, se
     )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(ServiceTrack.id))) == tracks
+
+
+def plan_many(w: SimpleNamespace, count: int) -> list[ServiceTrack]:
+    """``count`` more planned services (at most 26) for the case's second and third victims."""
+    more = [s for s in SERVICES if s not in (ServiceType.PENGADUAN, ServiceType.MEDIASI)]
+    tracks = [plan(w, more[n % len(more)], victim=1 + n // len(more)) for n in range(count)]
+    db.session.flush()
+    return tracks
+
+
+def test_a_case_with_many_services_draws_the_forms_of_some_and_links_to_the_others(client, world):
+    w = world
+    tracks = plan_many(w, 26)
+    login_as(client, w.supervisor)
+    page(client, w.case)  # the first view of the day is audited
+    _, html = page(client, w.case)
+    assert len(html.encode()) <= MAX_HTML, f"{len(html.encode()) / 1024:.0f} KB"
+    assert html.count('id="track-') == 29
+    # the referral forms of the first services only (every one is planned: each may be referred)
+    assert html.count('name="to_agency" id="rto-') == TRACK_FORMS
+    last = tracks[-1]
+    assert f'id="rto-{last.id}"' not in html
+    link = f"/kasus/{w.case.id}?layanan={last.id}#track-{last.id}"
+    assert f'href="{link}"' in html
+
+    with count_statements() as counted:
+        response = client.get(link)
+    assert response.status_code == 200
+    assert counted.n <= CEILING, counted.report(40)
+    shown = response.get_data(as_text=True)
+    assert f'id="rto-{last.id}"' in shown  # the service asked for, with its referral form
+    assert f'action="/kasus/{w.case.id}/layanan/{last.id}/cancel"' in shown
+    assert shown.count('name="to_agency" id="rto-') == TRACK_FORMS + 1
+    assert len(shown.encode()) <= MAX_HTML
+
+
+def test_a_refused_referral_of_a_service_beyond_them_shows_its_form_again(client, world):
+    w = world
+    last = plan_many(w, 26)[-1]
+    login_as(client, w.manager)
+    response = client.post(
+        f"/kasus/{w.case.id}/layanan/{last.id}/rujukan",
+        data={"version": str(last.version), "to_agency": "", "action": "send"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    referral = html[html.index(f'id="rto-{last.id}"') - 2000 :]
+    assert f'action="/kasus/{w.case.id}/layanan/{last.id}/rujukan"' in referral
+    assert html.count('name="to_agency" id="rto-') == TRACK_FORMS + 1

@@ -171,3 +171,21 @@ def test_track_steps_name_the_provider_side() -> None:
     assert refer.conditions == (
         "The service is delivered by the case's own agency; it is not referred.",
     )
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS)
+def test_a_drawing_is_made_once_per_state_and_locale_and_is_the_same_as_a_fresh_one(
+    workflow: Any,
+) -> None:
+    from app.workflow.diagram import _draw_svg
+
+    track = is_track(workflow)
+    state = workflow.states[-1]
+    cached = render_svg(workflow, current=state, track=track)
+    assert render_svg(workflow, current=state, track=track) is cached
+    assert str(cached) == str(_draw_svg(workflow, current=state, track=track))
+    assert render_svg(workflow, current=workflow.initial, track=track) != cached
+    with force_locale("id"):
+        indonesian = render_svg(workflow, current=state, track=track)
+        assert str(indonesian) == str(_draw_svg(workflow, current=state, track=track))
+    assert str(indonesian) != str(cached)
