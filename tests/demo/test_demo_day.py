@@ -158,7 +158,7 @@ def test_every_partner_agency_has_an_account_that_opens_its_referral_inbox(demo)
     for partner in PARTNERS:
         assert emails[partner.email] == partner.code
         account = user(partner.email)
-        tabs = {tab: len(rows) for tab, rows in inbox(account, now).items()}
+        tabs = inbox(account, now).counts
         # waiting: one just sent, one overdue; in progress: accepted, started; finished: the
         # completed, declined and withdrawn ones
         assert (tabs["baru"], tabs["terlambat"]) == (2, 1)
