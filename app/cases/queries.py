@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     tuple_,
     union,
 )
@@ -516,6 +517,16 @@ def _capped_count(user: User, filters: CaseFilters, now: dt.datetime) -> tuple[i
     return min(found, COUNT_CAP), found > COUNT_CAP
 
 
+def _custom_plans() -> None:
+    """A search is planned for its own term, every time. The driver prepares a statement it has
+    sent five times on a connection, and PostgreSQL then may keep one generic plan for every
+    term: for ``reference ILIKE $1`` that plan cannot use the trigram index for the term given
+    and reads far more (a search by reference took 110 ms instead of 30 ms at a million cases).
+    Until the end of the request's transaction, on PostgreSQL only."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def page_of_cases_for(
     user: User,
     filters: CaseFilters,
@@ -543,6 +554,8 @@ def page_of_cases_for(
     # probe each case's filters, where a LIMIT of the count's size makes it read a filter's table.
     searching = bool((filters.search or "").strip())
     counting = searching and cursor is None and offset + per_page <= COUNT_CAP
+    if searching:
+        _custom_plans()
     ids = _visible_ids(
         user,
         filters,

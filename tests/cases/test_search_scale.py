@@ -6,7 +6,7 @@ author."""
 import datetime as dt
 
 import pytest
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 
 from app.cases import queries
 from app.cases.intake import VictimData
@@ -240,3 +240,24 @@ def test_the_overdue_filter_finds_what_testing_each_case_finds(world):
     assert queries.overdue_case_ids(ids, now) == {late.id}
     assert queries.is_first_response_overdue(late, now)
     assert not queries.is_first_response_overdue(early, now)
+
+
+def test_a_search_is_planned_for_its_own_term(world):
+    """The driver prepares a statement sent five times on one connection, after which
+    PostgreSQL may plan it once for every term: a generic plan cannot use the trigram index for
+    the term given. A search asks for plans of its own term; a list without a term leaves the
+    setting alone."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("plan caching of prepared statements is PostgreSQL's")
+    supervisor = world["users"][0]
+
+    def mode():
+        return db.session.execute(text("SHOW plan_cache_mode")).scalar_one()
+
+    for _ in range(7):  # past the driver's preparing threshold
+        queries.page_of_cases_for(supervisor, queries.CaseFilters(), per_page=25)
+    assert mode() == "auto"
+    for term in ("UPTD-K", "Maria Ulfa Susanti", "UPTD-K", "UPTD-K", "UPTD-K", "UPTD-K"):
+        page = queries.page_of_cases_for(supervisor, queries.CaseFilters(search=term), per_page=25)
+        assert page.items
+        assert mode() == "force_custom_plan"
