@@ -30,6 +30,11 @@ class Counted:
     def n(self) -> int:
         return len(self.statements)
 
+    @property
+    def own(self) -> list[str]:
+        """The statements of the code under test: the test's savepoints around it left out."""
+        return [s for s in self.statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
+
     def report(self, top: int = 10) -> str:
         """The most repeated statements (their first line), to find an N+1 in a failure."""
         heads = Counter(" ".join(s.split())[:160] for s in self.statements)
