@@ -30,7 +30,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     tuple_,
     union,
 )
@@ -55,7 +54,7 @@ from app.cases.models import (
 )
 from app.core.bounds import MAX_ID
 from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
-from app.core.db import utcnow
+from app.core.db import set_local, utcnow
 from app.core.enums import CaseState, Risk, Role
 from app.core.memo import read_each, read_once, seed
 from app.deadlines.models import FIRST_RESPONSE_CODES, Deadline
@@ -523,8 +522,7 @@ def _custom_plans() -> None:
     term: for ``reference ILIKE $1`` that plan cannot use the trigram index for the term given
     and reads far more (a search by reference took 110 ms instead of 30 ms at a million cases).
     Until the end of the request's transaction, on PostgreSQL only."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    set_local(db.session, plan_cache_mode="force_custom_plan")
 
 
 def page_of_cases_for(

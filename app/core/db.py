@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -75,6 +76,22 @@ def enum_type(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+_SETTINGS = frozenset({"jit", "cursor_tuple_fraction", "plan_cache_mode"})
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.]+")
+
+
+def set_local(session: AnySession, **settings: str) -> None:
+    """PostgreSQL planner settings for the rest of the session's transaction (``SET LOCAL``);
+    nothing on another database, which has no such settings. A SET statement takes no
+    parameters, so the names are a known few and the values plain words or numbers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for name, value in settings.items():
+        if name not in _SETTINGS or not _PLAIN_VALUE.fullmatch(value):
+            raise ValueError(f"set_local: {name} = {value!r} is not a known setting")
+        session.execute(sa.text(f"SET LOCAL {name} = {value}"))
 
 
 def model_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -235,7 +252,7 @@ def _insert_plan(mapper: Any) -> _InsertPlan:
     if plan is not None:
         return plan
     if len(mapper.tables) != 1:
-        raise NotImplementedError(f"insert_new: {mapper} maps several tables")
+        raise TypeError(f"insert_new cannot write {mapper}: it maps several tables")
     table = mapper.local_table
     parents = []
     children = []
@@ -243,7 +260,7 @@ def _insert_plan(mapper: Any) -> _InsertPlan:
         if prop.viewonly:
             continue
         if prop.secondary is not None:
-            raise NotImplementedError(f"insert_new: {prop} has a secondary table")
+            raise TypeError(f"insert_new cannot write {prop}: it has a secondary table")
         if prop.direction is sa.orm.MANYTOONE:
             pairs = tuple(
                 (prop.mapper.get_property_by_column(source).key, dest.key)

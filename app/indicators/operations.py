@@ -16,12 +16,12 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, or_, select, text, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from app.agencies.models import Agency
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
-from app.core.db import utcnow
+from app.core.db import set_local, utcnow
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError, ImportRowError
 from app.core.imports import BadFile, SeenKeys, run_import
@@ -140,13 +140,10 @@ def rollup(
     # the region asked for is always stored: the regions under it answer for the period once
     # a region above them has values (queries._covered_at)
     stale |= {r.id for r in targets if r is not None and r.code == region_code}
-    if db.session.get_bind().dialect.name == "postgresql":
-        # the rollup's few statements each read a period of cases: compiling them (JIT) costs
-        # more than it saves (about 0.3 s a statement measured at a million cases); the
-        # victims are read through a cursor to its end: planned for all rows, not the first
-        # tenth
-        db.session.execute(text("SET LOCAL jit = off"))
-        db.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+    # the rollup's few statements each read a period of cases: compiling them (JIT) costs more
+    # than it saves (about 0.3 s a statement measured at a million cases); the victims are read
+    # through a cursor to its end: planned for all rows, not the first tenth
+    set_local(db.session, jit="off", cursor_tuple_fraction="1.0")
     if per_region:
         results = _per_region(
             definitions, period, targets, tree, by_incident=by_incident, stale=stale

@@ -24,7 +24,7 @@ from app.agencies.models import Agency, SubTaskForce, SubTaskForceMember, TaskFo
 from app.auth.models import RoleGrant, User
 from app.cases.models import Case, CaseTypeEntry, Victim
 from app.core.bounds import NumberedPage
-from app.core.db import utcnow
+from app.core.db import set_local, utcnow
 from app.core.enums import (
     SERVICE_SUBTASKFORCE,
     TRACK_ENDED,
@@ -266,8 +266,7 @@ def _without_jit() -> None:
     """The board's statements read a bounded set of tracks with a few index lookups each; on a
     big board PostgreSQL's estimate passes ``jit_above_cost`` and compiling the statement costs
     more than running it (150 ms of 450 ms measured at a million cases)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SET LOCAL jit = off"))
+    set_local(db.session, jit="off")
 
 
 def _union(

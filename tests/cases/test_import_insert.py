@@ -113,13 +113,8 @@ def written(before: dict[str, set[tuple[Any, ...]]]) -> dict[str, list[dict[str,
     return result
 
 
-@pytest.fixture
-def postgres(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the batch is inserted without a flush on PostgreSQL only")
-
-
-def test_the_rows_inserted_are_those_the_flush_writes(world, english, postgres, monkeypatch):
+@pytest.mark.postgres  # the batch is inserted without a flush on PostgreSQL only
+def test_the_rows_inserted_are_those_the_flush_writes(world, english, monkeypatch):
     lines = records(9)
     before = keys()
     savepoint = db.session.begin_nested()
@@ -153,7 +148,8 @@ def test_the_rows_inserted_are_those_the_flush_writes(world, english, postgres, 
     assert verify_chain().problems == []
 
 
-def test_a_batch_takes_the_same_statements_whatever_its_size(world, english, postgres):
+@pytest.mark.postgres  # the batch is inserted without a flush on PostgreSQL only
+def test_a_batch_takes_the_same_statements_whatever_its_size(world, english):
     def statements(first: int, n: int) -> list[str]:
         lines = records(first + n)[first:]
         with count_statements() as counted:
@@ -169,7 +165,8 @@ def test_a_batch_takes_the_same_statements_whatever_its_size(world, english, pos
     assert inserts and not [s for s in inserts if "RETURNING" in s.upper()]
 
 
-def test_the_same_file_again_inserts_nothing(world, english, postgres):
+@pytest.mark.postgres  # the batch is inserted without a flush on PostgreSQL only
+def test_the_same_file_again_inserts_nothing(world, english):
     lines = records(6)
     first = importing.import_lines(lines, actor=SystemActor("import"))
     before = keys()

@@ -242,13 +242,12 @@ def test_the_overdue_filter_finds_what_testing_each_case_finds(world):
     assert not queries.is_first_response_overdue(early, now)
 
 
+@pytest.mark.postgres  # plan caching of prepared statements is PostgreSQL's
 def test_a_search_is_planned_for_its_own_term(world):
     """The driver prepares a statement sent five times on one connection, after which
     PostgreSQL may plan it once for every term: a generic plan cannot use the trigram index for
     the term given. A search asks for plans of its own term; a list without a term leaves the
     setting alone."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("plan caching of prepared statements is PostgreSQL's")
     supervisor = world["users"][0]
 
     def mode():
