@@ -53,7 +53,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.agencies.models import Agency
 from app.agencies.queries import get_agency_by_code
-from app.audit.operations import SystemActor, record, write_batch
+from app.audit.operations import SystemActor, record
 from app.auth.models import RoleGrant, User
 from app.cases.intake import (
     ConsentData,
@@ -67,7 +67,7 @@ from app.cases.intake import (
 from app.cases.models import Case, consent_in_force
 from app.cases.operations import next_references
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
-from app.core.db import assign_ids, take_ids, utcnow
+from app.core.db import IdPool, assign_ids, take_ids, utcnow
 from app.core.enums import (
     CASE_CLOSED,
     TRACK_ENDED,
@@ -99,6 +99,7 @@ from app.core.enums import (
 )
 from app.core.errors import DomainError
 from app.extensions import db
+from app.intake.rows import RecordToWrite, write_rows
 from app.regions.models import Region
 from app.workflow import engine
 from app.workflow.registration import register_case, register_imported_case, registered_entry
@@ -870,6 +871,13 @@ class Lookups:
         self._regions: dict[str, Region | None] = {}
         self._agencies: dict[str, Agency | None] = {}
         self._managers: dict[tuple[str, int], tuple[User | None, Problem | None]] = {}
+        self._ids: IdPool | None = None
+
+    def ids(self) -> IdPool:
+        """The ids the import's batches take from the sequences, in blocks (PostgreSQL)."""
+        if self._ids is None:
+            self._ids = IdPool(db.session)
+        return self._ids
 
     def agency(self, code: str) -> Agency | None:
         if code not in self._agencies:
@@ -1065,15 +1073,26 @@ def _arrive(case: Case, parsed: ParsedCase, *, actor: Actor) -> None:
     """The case arrives in the state its record gives (an engine event of its own), with its
     closing time and reason (CHECK closed_iff_closed_at): dated ``closed_at`` for a closed case,
     else the latest time the record holds (module docstring)."""
-    state = CaseState(parsed.status)
-    if state is not CaseState.DITERIMA:
-        known = [parsed.intake.received_at, parsed.assessment_completed_at]
-        known += [s.started_at for s in parsed.services] + [s.ended_at for s in parsed.services]
-        at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
-        assert at is not None, "a case past diterima has a closing or a track time (parse_case)"
-        engine.import_state(case, state, actor=actor, at=at, reason=parsed.closed_reason)
+    at = arrival_time(parsed)
+    if at is not None:
+        engine.import_state(
+            case, CaseState(parsed.status), actor=actor, at=at, reason=parsed.closed_reason
+        )
     case.closed_at = parsed.closed_at
     case.closed_reason = parsed.closed_reason
+
+
+def arrival_time(parsed: ParsedCase) -> dt.datetime | None:
+    """When the case arrived in its record's state: None when that is ``diterima`` (no row of
+    its own), ``closed_at`` for a closed case, else the latest time the record holds."""
+    state = CaseState(parsed.status)
+    if state is CaseState.DITERIMA:
+        return None
+    known = [parsed.intake.received_at, parsed.assessment_completed_at]
+    known += [s.started_at for s in parsed.services] + [s.ended_at for s in parsed.services]
+    at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
+    assert at is not None, "a case past diterima has a closing or a track time (parse_case)"
+    return at
 
 
 def _imported_entry(case: Case, parsed: ParsedCase, tracks: int, actor: Actor) -> None:
@@ -1102,8 +1121,9 @@ class _Ready:
     manager: User | None
 
 
-# A batch on PostgreSQL is inserted by ``insert_new`` rather than flushed (the same rows); off, it
-# is flushed as on SQLite (kept for comparing the two in the tests).
+# A batch on PostgreSQL is written as plain rows (``rows.write_rows``) rather than as ORM objects
+# flushed by the unit of work (the same rows); off, it is flushed as on SQLite (kept for comparing
+# the two in the tests).
 INSERT_WITHOUT_FLUSH = True
 
 
@@ -1128,6 +1148,27 @@ def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None
     )
     postgres = db.session.get_bind().dialect.name == "postgresql"
     case_ids = take_ids(db.session, Case.__table__, len(batch)) if postgres else []
+    if postgres and INSERT_WITHOUT_FLUSH:
+        write_rows(
+            db.session,
+            [
+                RecordToWrite(
+                    parsed=ready.parsed,
+                    agency=ready.agency,
+                    providers=ready.providers,
+                    manager=ready.manager,
+                    reference=reference,
+                    case_id=case_id,
+                    planned=[planned_at(s, ready.parsed) for s in ready.parsed.services],
+                    arrived_at=arrival_time(ready.parsed),
+                )
+                for ready, reference, case_id in zip(batch, references, case_ids, strict=True)
+            ],
+            actor=actor,
+            ids=lookups.ids(),
+            region=lookups.region,
+        )
+        return
     written = []
     with db.session.no_autoflush:
         for i, (ready, reference) in enumerate(zip(batch, references, strict=True)):
@@ -1152,17 +1193,12 @@ def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None
             _arrive(case, parsed, actor=actor)
             written.append((case, parsed, specs, tracks))
         assign_ids(db.session)
-        if not (postgres and INSERT_WITHOUT_FLUSH):
-            db.session.flush()
+        db.session.flush()
         for case, parsed, specs, tracks in written:
             registered_entry(case, actor)
             for spec, track in zip(specs, tracks, strict=True):
                 created_entry(case, spec, track, actor)
             _imported_entry(case, parsed, len(tracks), actor)
-        if postgres and INSERT_WITHOUT_FLUSH:
-            # every row has its id already: the batch is inserted table by table, its audit
-            # entries sealed first, without the unit of work's bookkeeping per object
-            write_batch(db.session)
     db.session.flush()
 
 
