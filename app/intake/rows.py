@@ -111,9 +111,7 @@ class _Tables:
             groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows:
                 if defaulted:
-                    row = {
-                        k: v for k, v in row.items() if v is not None or k not in defaulted
-                    }
+                    row = {k: v for k, v in row.items() if v is not None or k not in defaulted}
                 groups.setdefault(tuple(row), []).append(row)
             for group in groups.values():
                 connection.execute(table.insert(), group)
@@ -342,7 +340,12 @@ def _case_rows(
     for name, phone in intake.witnesses:
         tables.add(
             Witness,
-            {"id": ids.take(Witness), "case_id": case_id, "name": name.strip(), "phone": phone or None},
+            {
+                "id": ids.take(Witness),
+                "case_id": case_id,
+                "name": name.strip(),
+                "phone": phone or None,
+            },
         )
     for v, victim_id in zip(intake.victims, victim_ids, strict=True):
         recorded: set[tuple[Any, ...]] = set()

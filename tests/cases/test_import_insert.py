@@ -129,7 +129,9 @@ def rich() -> list[str]:
     )
     child["victims"][0]["consents"].append(dict(child["victims"][0]["consents"][0]))
     child["perpetrators"][0]["key"] = "x1"
-    child["perpetrators"].append({"sex": "P", "notes": "catatan", "relationship": {"v1": "tetangga"}})
+    child["perpetrators"].append(
+        {"sex": "P", "notes": "catatan", "relationship": {"v1": "tetangga"}}
+    )
     child["victims"].append(
         {
             "key": "v2",
