@@ -309,6 +309,8 @@ def record_apart(
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int):  # the common case first (bool is an int)
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -5,7 +5,9 @@ data the intake form builds) plus what only an import carries: the case's state,
 and closing times and its service tracks. ``import_case`` checks the record with
 ``check_intake`` — every rule of the form — and with the rules of the workflow that a history must
 satisfy (``check_history``), then writes it through the ordinary operations: ``register_case``
-and ``create_tracks``.
+and ``create_tracks``. A whole file (``import_lines``) is checked the same way, record by record,
+and written in batches: on PostgreSQL as the rows those operations write, built as plain data
+(``app.intake.rows``, compared with them table by table in tests/cases/test_import_insert.py).
 
 What the history looks like once imported (``case_transitions``, all of kind ``import``, by the
 importing actor):
@@ -346,7 +348,7 @@ class _Obj:
 
     def choices(self, key: str, vocabulary: Iterable[Any]) -> list[str]:
         values = self.items(key)
-        allowed = [str(v) for v in vocabulary]
+        allowed = _allowed(vocabulary)
         for i, value in enumerate(values):
             if not isinstance(value, str):
                 raise _fail(
@@ -419,8 +421,22 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+_ALLOWED: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _allowed(vocabulary: Iterable[Any]) -> tuple[str, ...]:
+    """The values of a vocabulary as text, in order; an enumeration's built once per process
+    (a file reads its vocabularies thousands of times)."""
+    if not isinstance(vocabulary, type):
+        return tuple(str(v) for v in vocabulary)
+    allowed = _ALLOWED.get(vocabulary)
+    if allowed is None:
+        allowed = _ALLOWED[vocabulary] = tuple(str(v) for v in vocabulary)
+    return allowed
+
+
 def _check_choice(path: str, value: str, vocabulary: Iterable[Any]) -> None:
-    allowed = [str(v) for v in vocabulary]
+    allowed = _allowed(vocabulary)
     if value not in allowed:
         raise _fail(
             path,
@@ -1130,10 +1146,11 @@ INSERT_WITHOUT_FLUSH = True
 def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None:
     """Write checked records together, as ``_write`` writes each: the same rows, transitions
     (each case's in the order ``_write`` adds them) and audit entries, written together for the
-    whole batch instead of several flushes per case (on PostgreSQL every row takes its id first
-    and the batch is inserted table by table, ``write_batch``; elsewhere two flushes), with one
-    counter update per agency and year for the references. The caller holds the savepoint: a
-    refusal of the database leaves nothing."""
+    whole batch instead of several flushes per case, with one counter update per agency and year
+    for the references. On PostgreSQL the rows are built as plain data and inserted table by
+    table, every row with its id taken first (``rows.write_rows``); elsewhere (and with
+    ``INSERT_WITHOUT_FLUSH`` off) the operations' objects are flushed, twice. The caller holds
+    the savepoint: a refusal of the database leaves nothing."""
     lookups.load_regions(
         code
         for ready in batch
