@@ -382,7 +382,7 @@ def _case_rows(
         track_id = ids.take(ServiceTrack)
         provider = item.providers.get(s.provider_code) if s.provider_code else None
         provider_code = provider.code if provider is not None else None
-        victim_label = f"K{s.victim_position}"
+        victim_label = f"K{s.victim_position}"  # Victim.label
         track_state = TrackState(s.status).value
         tables.add(
             ServiceTrack,
