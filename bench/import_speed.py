@@ -11,7 +11,9 @@ through its CLI command on a file written for the run:
 * ``flask cases import``: the demo case records, repeated under new ``external_id``s up to
   ``--cases``; then the same file again (everything skipped) and ``flask audit verify``'s check.
 
-Each line gives rows (or cases) per second. ``--profile FILE`` writes a cProfile of the case
+Each line gives rows (or cases) per second and the CPU time spent per row by this process and by
+the PostgreSQL backends serving the database (read from /proc: PostgreSQL on this machine), the
+figure that holds when the machine is shared. ``--profile FILE`` writes a cProfile of the case
 import. The database is dropped at the end.
 
     python bench/import_speed.py --cases 2000
@@ -129,10 +131,32 @@ def case_lines(wanted: int) -> list[str]:
     return lines
 
 
-def timed(runner: Any, args: list[str], rows: int, label: str) -> float:
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds (user + system) of each PostgreSQL backend serving ``database`` on this
+    machine, by process id (read from /proc; empty where there is none)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres: ") or f" {database} " not in title:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def timed(runner: Any, args: list[str], rows: int, label: str, database: str) -> float:
+    before = backend_cpu(database)
     start, cpu = time.perf_counter(), time.process_time()
     result = runner.invoke(args=args)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    after = backend_cpu(database)
+    server = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
     if result.exit_code != 0:
         print(result.output, file=sys.stderr)
         raise SystemExit(f"{label}: exit {result.exit_code}")
@@ -140,7 +164,8 @@ def timed(runner: Any, args: list[str], rows: int, label: str) -> float:
     last = (result.output.strip().splitlines() or [""])[-1]
     print(
         f"{label:22} {rows:7d} rows in {elapsed:7.2f} s = {rate:8.0f} rows/s "
-        f"(this process's CPU {cpu:6.2f} s; {last})"
+        f"(CPU: this process {cpu:6.2f} s, PostgreSQL {server:6.2f} s = "
+        f"{1000 * (cpu + server) / rows:5.2f} ms per row; {last})"
     )
     return rate
 
@@ -177,19 +202,21 @@ def main() -> int:
         folder = Path(tmp)
         regions, kecamatan = region_rows(options.regions)
         path = write_csv(folder / "regions.csv", ["code", "name", "level", "parent_code"], regions)
-        timed(runner, ["regions", "import", str(path)], len(regions), "regions import")
+        timed(runner, ["regions", "import", str(path)], len(regions), "regions import", name)
         agencies = agency_rows(options.agencies, kecamatan)
         path = write_csv(
             folder / "agencies.csv", ["code", "name", "type", "region_code", "services"], agencies
         )
-        timed(runner, ["agencies", "import", str(path)], len(agencies), "agencies import")
+        timed(runner, ["agencies", "import", str(path)], len(agencies), "agencies import", name)
         population = population_rows(options.population, kecamatan)
         path = write_csv(
             folder / "population.csv",
             ["region_code", "year", "sex", "age_from", "age_to", "count"],
             population,
         )
-        timed(runner, ["population", "import", str(path)], len(population), "population import")
+        timed(
+            runner, ["population", "import", str(path)], len(population), "population import", name
+        )
 
         # the demo accounts the case records name (case managers), as `flask users create` does
         users = [u for u in data.USERS if not u[2].scoped_to_subtaskforce]
@@ -227,12 +254,12 @@ def main() -> int:
 
             profiler = cProfile.Profile()
             profiler.enable()
-            timed(runner, ["cases", "import", str(path)], len(lines), "cases import")
+            timed(runner, ["cases", "import", str(path)], len(lines), "cases import", name)
             profiler.disable()
             profiler.dump_stats(options.profile)
         else:
-            timed(runner, ["cases", "import", str(path)], len(lines), "cases import")
-        timed(runner, ["cases", "import", str(path)], len(lines), "cases import again")
+            timed(runner, ["cases", "import", str(path)], len(lines), "cases import", name)
+        timed(runner, ["cases", "import", str(path)], len(lines), "cases import again", name)
         start = time.perf_counter()
         report = verify_chain()
         print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -166,12 +167,19 @@ def victim_age(victim: VictimData, intake: Intake) -> int | None:
     return victim.age
 
 
+@functools.cache
+def _values(vocabulary: type[enum.StrEnum]) -> frozenset[str]:
+    """The values of a vocabulary, built once (an import checks thousands of records)."""
+    return frozenset(m.value for m in vocabulary)
+
+
 def _in(value: str | None, vocabulary: type[enum.StrEnum]) -> bool:
-    return value is None or value in {m.value for m in vocabulary}
+    return value is None or value in _values(vocabulary)
 
 
 def _all_in(values: list[str], vocabulary: type[enum.StrEnum]) -> bool:
-    return all(v in {m.value for m in vocabulary} for v in values)
+    allowed = _values(vocabulary)
+    return all(v in allowed for v in values)
 
 
 def _text(problems: list[Problem], path: str, value: str | None, limit: int) -> None:

@@ -189,7 +189,7 @@ def fill_case(case: Case, intake: Intake, agency: Agency, actor: Actor) -> None:
             )
         }
         for consent in v.consents:
-            key = _consent_key(consent)
+            key = consent_key(consent)
             if key not in recorded:  # the same decision shown again on the form is not new
                 _add_consent(victim, consent, actor)
                 recorded.add(key)
@@ -210,7 +210,7 @@ def fill_new_case(
     for v, victim in zip(intake.victims, victims, strict=True):
         recorded: set[tuple[Any, ...]] = set()
         for consent in v.consents:
-            key = _consent_key(consent)
+            key = consent_key(consent)
             if key not in recorded:
                 entry = _consent_entry(consent, actor)
                 entry.victim = victim  # its id comes with the flush
@@ -218,7 +218,7 @@ def fill_new_case(
                 recorded.add(key)
 
 
-def _consent_key(consent: ConsentData) -> tuple[Any, ...]:
+def consent_key(consent: ConsentData) -> tuple[Any, ...]:
     return (
         consent.purpose,
         consent.decision,

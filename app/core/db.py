@@ -403,8 +403,12 @@ class IdPool:
         if not self._sequences:
             self._session.flush()
             return
-        table = type(row).__table__
+        row.id = self.take(type(row))
+
+    def take(self, model: type[Any]) -> int:
+        """The next id of ``model``'s table (PostgreSQL), ascending."""
+        table = model.__table__
         pool = self._ids.setdefault(table.name, [])
         if not pool:
             pool.extend(reversed(take_ids(self._session, table, self.BLOCK)))
-        row.id = pool.pop()
+        return int(pool.pop())

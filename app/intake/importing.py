@@ -5,7 +5,9 @@ data the intake form builds) plus what only an import carries: the case's state,
 and closing times and its service tracks. ``import_case`` checks the record with
 ``check_intake`` — every rule of the form — and with the rules of the workflow that a history must
 satisfy (``check_history``), then writes it through the ordinary operations: ``register_case``
-and ``create_tracks``.
+and ``create_tracks``. A whole file (``import_lines``) is checked the same way, record by record,
+and written in batches: on PostgreSQL as the rows those operations write, built as plain data
+(``app.intake.rows``, compared with them table by table in tests/cases/test_import_insert.py).
 
 What the history looks like once imported (``case_transitions``, all of kind ``import``, by the
 importing actor):
@@ -53,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.agencies.models import Agency
 from app.agencies.queries import get_agency_by_code
-from app.audit.operations import SystemActor, record, write_batch
+from app.audit.operations import SystemActor, record
 from app.auth.models import RoleGrant, User
 from app.cases.intake import (
     ConsentData,
@@ -67,7 +69,7 @@ from app.cases.intake import (
 from app.cases.models import Case, consent_in_force
 from app.cases.operations import next_references
 from app.core.bounds import YEAR_OUT_OF_RANGE, year_in_range
-from app.core.db import assign_ids, take_ids, utcnow
+from app.core.db import IdPool, assign_ids, take_ids, utcnow
 from app.core.enums import (
     CASE_CLOSED,
     TRACK_ENDED,
@@ -99,6 +101,7 @@ from app.core.enums import (
 )
 from app.core.errors import DomainError
 from app.extensions import db
+from app.intake.rows import RecordToWrite, write_rows
 from app.regions.models import Region
 from app.workflow import engine
 from app.workflow.registration import register_case, register_imported_case, registered_entry
@@ -345,7 +348,7 @@ class _Obj:
 
     def choices(self, key: str, vocabulary: Iterable[Any]) -> list[str]:
         values = self.items(key)
-        allowed = [str(v) for v in vocabulary]
+        allowed = _allowed(vocabulary)
         for i, value in enumerate(values):
             if not isinstance(value, str):
                 raise _fail(
@@ -418,8 +421,22 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+_ALLOWED: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _allowed(vocabulary: Iterable[Any]) -> tuple[str, ...]:
+    """The values of a vocabulary as text, in order; an enumeration's built once per process
+    (a file reads its vocabularies thousands of times)."""
+    if not isinstance(vocabulary, type):
+        return tuple(str(v) for v in vocabulary)
+    allowed = _ALLOWED.get(vocabulary)
+    if allowed is None:
+        allowed = _ALLOWED[vocabulary] = tuple(str(v) for v in vocabulary)
+    return allowed
+
+
 def _check_choice(path: str, value: str, vocabulary: Iterable[Any]) -> None:
-    allowed = [str(v) for v in vocabulary]
+    allowed = _allowed(vocabulary)
     if value not in allowed:
         raise _fail(
             path,
@@ -870,6 +887,13 @@ class Lookups:
         self._regions: dict[str, Region | None] = {}
         self._agencies: dict[str, Agency | None] = {}
         self._managers: dict[tuple[str, int], tuple[User | None, Problem | None]] = {}
+        self._ids: IdPool | None = None
+
+    def ids(self) -> IdPool:
+        """The ids the import's batches take from the sequences, in blocks (PostgreSQL)."""
+        if self._ids is None:
+            self._ids = IdPool(db.session)
+        return self._ids
 
     def agency(self, code: str) -> Agency | None:
         if code not in self._agencies:
@@ -1065,15 +1089,26 @@ def _arrive(case: Case, parsed: ParsedCase, *, actor: Actor) -> None:
     """The case arrives in the state its record gives (an engine event of its own), with its
     closing time and reason (CHECK closed_iff_closed_at): dated ``closed_at`` for a closed case,
     else the latest time the record holds (module docstring)."""
-    state = CaseState(parsed.status)
-    if state is not CaseState.DITERIMA:
-        known = [parsed.intake.received_at, parsed.assessment_completed_at]
-        known += [s.started_at for s in parsed.services] + [s.ended_at for s in parsed.services]
-        at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
-        assert at is not None, "a case past diterima has a closing or a track time (parse_case)"
-        engine.import_state(case, state, actor=actor, at=at, reason=parsed.closed_reason)
+    at = arrival_time(parsed)
+    if at is not None:
+        engine.import_state(
+            case, CaseState(parsed.status), actor=actor, at=at, reason=parsed.closed_reason
+        )
     case.closed_at = parsed.closed_at
     case.closed_reason = parsed.closed_reason
+
+
+def arrival_time(parsed: ParsedCase) -> dt.datetime | None:
+    """When the case arrived in its record's state: None when that is ``diterima`` (no row of
+    its own), ``closed_at`` for a closed case, else the latest time the record holds."""
+    state = CaseState(parsed.status)
+    if state is CaseState.DITERIMA:
+        return None
+    known = [parsed.intake.received_at, parsed.assessment_completed_at]
+    known += [s.started_at for s in parsed.services] + [s.ended_at for s in parsed.services]
+    at = parsed.closed_at if state in CASE_CLOSED else max(t for t in known if t is not None)
+    assert at is not None, "a case past diterima has a closing or a track time (parse_case)"
+    return at
 
 
 def _imported_entry(case: Case, parsed: ParsedCase, tracks: int, actor: Actor) -> None:
@@ -1102,18 +1137,20 @@ class _Ready:
     manager: User | None
 
 
-# A batch on PostgreSQL is inserted by ``insert_new`` rather than flushed (the same rows); off, it
-# is flushed as on SQLite (kept for comparing the two in the tests).
+# A batch on PostgreSQL is written as plain rows (``rows.write_rows``) rather than as ORM objects
+# flushed by the unit of work (the same rows); off, it is flushed as on SQLite (kept for comparing
+# the two in the tests).
 INSERT_WITHOUT_FLUSH = True
 
 
 def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None:
     """Write checked records together, as ``_write`` writes each: the same rows, transitions
     (each case's in the order ``_write`` adds them) and audit entries, written together for the
-    whole batch instead of several flushes per case (on PostgreSQL every row takes its id first
-    and the batch is inserted table by table, ``write_batch``; elsewhere two flushes), with one
-    counter update per agency and year for the references. The caller holds the savepoint: a
-    refusal of the database leaves nothing."""
+    whole batch instead of several flushes per case, with one counter update per agency and year
+    for the references. On PostgreSQL the rows are built as plain data and inserted table by
+    table, every row with its id taken first (``rows.write_rows``); elsewhere (and with
+    ``INSERT_WITHOUT_FLUSH`` off) the operations' objects are flushed, twice. The caller holds
+    the savepoint: a refusal of the database leaves nothing."""
     lookups.load_regions(
         code
         for ready in batch
@@ -1128,6 +1165,27 @@ def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None
     )
     postgres = db.session.get_bind().dialect.name == "postgresql"
     case_ids = take_ids(db.session, Case.__table__, len(batch)) if postgres else []
+    if postgres and INSERT_WITHOUT_FLUSH:
+        write_rows(
+            db.session,
+            [
+                RecordToWrite(
+                    parsed=ready.parsed,
+                    agency=ready.agency,
+                    providers=ready.providers,
+                    manager=ready.manager,
+                    reference=reference,
+                    case_id=case_id,
+                    planned=[planned_at(s, ready.parsed) for s in ready.parsed.services],
+                    arrived_at=arrival_time(ready.parsed),
+                )
+                for ready, reference, case_id in zip(batch, references, case_ids, strict=True)
+            ],
+            actor=actor,
+            ids=lookups.ids(),
+            region=lookups.region,
+        )
+        return
     written = []
     with db.session.no_autoflush:
         for i, (ready, reference) in enumerate(zip(batch, references, strict=True)):
@@ -1152,17 +1210,12 @@ def _write_batch(batch: list[_Ready], *, actor: Actor, lookups: Lookups) -> None
             _arrive(case, parsed, actor=actor)
             written.append((case, parsed, specs, tracks))
         assign_ids(db.session)
-        if not (postgres and INSERT_WITHOUT_FLUSH):
-            db.session.flush()
+        db.session.flush()
         for case, parsed, specs, tracks in written:
             registered_entry(case, actor)
             for spec, track in zip(specs, tracks, strict=True):
                 created_entry(case, spec, track, actor)
             _imported_entry(case, parsed, len(tracks), actor)
-        if postgres and INSERT_WITHOUT_FLUSH:
-            # every row has its id already: the batch is inserted table by table, its audit
-            # entries sealed first, without the unit of work's bookkeeping per object
-            write_batch(db.session)
     db.session.flush()
 
 

@@ -628,6 +628,19 @@ def register(
     return row
 
 
+def registered_state(workflow_key: str, workflow_version: int) -> CaseState:
+    """The state the ``register`` event leads to in a workflow (``diterima``)."""
+    workflow = get_workflow(workflow_key, workflow_version)
+    return CaseState(transition(workflow, workflow.initial, "register").target)
+
+
+def import_state_allowed(workflow_key: str, workflow_version: int, state: CaseState) -> None:
+    """Refuse (``DomainError`` on ``status``) a state that is not one of the workflow's: the
+    check of ``import_state``, for an import's batch that writes its rows itself."""
+    if state not in get_workflow(workflow_key, workflow_version).states:
+        raise DomainError(_l("Unknown state %(state)s.", state=state.value), field="status")
+
+
 def import_state(
     case: Case,
     state: CaseState,
@@ -642,8 +655,7 @@ def import_state(
     source = CaseState(case.state)
     if state is source:
         return None
-    if state not in get_workflow(case.workflow_key, case.workflow_version).states:
-        raise DomainError(_l("Unknown state %(state)s.", state=state.value), field="status")
+    import_state_allowed(case.workflow_key, case.workflow_version, state)
     case.state = state
     row = CaseTransition(
         case=case,  # an import's batch flushes the case and this row together

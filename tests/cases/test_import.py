@@ -21,7 +21,7 @@ from app.cases.models import Case, CaseCounter, ConsentEntry, Perpetrator, Perso
 from app.core.enums import AgencyType, CaseState, Role, ServiceType, TrackState
 from app.core.errors import DomainError
 from app.extensions import db
-from app.intake import importing
+from app.intake import importing, rows
 from app.intake.importing import import_lines, json_path, parse_line
 from app.notifications.models import Notification
 from app.services.models import ServiceTrack
@@ -710,18 +710,24 @@ def test_a_line_refused_while_writing_leaves_nothing_behind(world, english, monk
     """A refusal after the case was already registered (here: the second track) rolls the
     line's savepoint back: no case, people, consents, tracks, transitions, audit entries, and
     the case number is not used up."""
-    real = importing.create_tracks
 
     def refuse_second(case: Any, specs: Any, **kwargs: Any) -> Any:
         assert case.id is not None  # the case is written by now
         raise DomainError("refused by the test", field="tracks-1-type")
 
+    def refuse_entries(session: Any, entries: Any) -> None:
+        # a batch written as rows (PostgreSQL): refused once its rows are in, before its audit
+        # entries; the line is then written on its own (refused above)
+        assert session.execute(select(func.count()).select_from(Case)).scalar() > 0
+        raise DomainError("refused by the test", field="status")
+
     monkeypatch.setattr(importing, "create_tracks", refuse_second)
+    monkeypatch.setattr(rows, "append_entries", refuse_entries)
     before = counts()
     result = run(line(example()))
     assert result.rejected == [(1, "services[1].type: refused by the test")]
     assert counts() == before
-    monkeypatch.setattr(importing, "create_tracks", real)
+    monkeypatch.undo()
     assert run(line(just_received()), line(example())).imported == 2
     assert case_by_external_id("legacy-2025-0042").reference == "UPTDPPA-3273-2025-00001"
 

@@ -17,7 +17,7 @@ from app.audit.queries import verify_chain
 from app.cases.models import Case
 from app.core.errors import DomainError
 from app.extensions import db
-from app.intake import importing
+from app.intake import importing, rows
 from app.workflow.models import CaseTransition
 from tests.cases.test_import import EXAMPLE, counts, example, just_received, line, terminated
 from tests.cases.test_import import english as english_fixture
@@ -178,7 +178,16 @@ def test_a_record_refused_while_its_batch_is_written_is_reported_and_the_rest_im
             raise DomainError("refused by the test", field="tracks-0-type")
         return real(case, specs, **kwargs)
 
+    real_entries = rows.append_entries
+
+    def refuse_batch(session: Any, entries: Any) -> None:
+        # a batch written as rows (PostgreSQL): refused once its rows are in
+        if any(e["changes"].get("external_id") == "legacy-chunk-2" for e in entries):
+            raise DomainError("refused by the test", field="status")
+        real_entries(session, entries)
+
     monkeypatch.setattr(importing, "create_tracks", refuse_one)
+    monkeypatch.setattr(rows, "append_entries", refuse_batch)
     result = importing.import_lines(records(4), actor=SystemActor("import"), chunk_size=10)
     assert result.rejected == [(2, "services[0].type: refused by the test")]
     assert result.imported == 3
