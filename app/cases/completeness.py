@@ -25,6 +25,10 @@ class Missing:
     anchor: str  # the id of the field on the intake form
 
 
+def _item(text: object, anchor: str) -> Missing:
+    return Missing(str(text), anchor)
+
+
 def still_missing(case: Case) -> list[Missing]:
     """What the case's intake record lacks, in the order of the intake form. A draft and a case
     no longer open (closed or transferred) list nothing."""
@@ -32,41 +36,36 @@ def still_missing(case: Case) -> list[Missing]:
         return []
     items: list[Missing] = []
     if case.incident_date is None:
-        items.append(Missing(str(_l("Date of the incident")), "incident_date"))
+        items.append(_item(_l("Date of the incident"), "incident_date"))
     if case.incident_place is None:
-        items.append(Missing(str(_l("Place of the incident")), "incident_place"))
+        items.append(_item(_l("Place of the incident"), "incident_place"))
     if case.incident_region_id is None:
-        items.append(Missing(str(_l("Region of the incident")), "incident_region_code"))
+        items.append(_item(_l("Region of the incident"), "incident_region_code"))
     if not case.kronologi:
-        items.append(Missing(str(_l("Chronology (kronologi)")), "kronologi"))
+        items.append(_item(_l("Chronology (kronologi)"), "kronologi"))
     trafficking = CaseType.TPPO in case.case_types
     for i, victim in enumerate(case.victims):
-        who = _l("Victim %(n)d", n=i + 1)
-        row = f"victims-{i}"
+        n, row = i + 1, f"victims-{i}"
         if not victim.violence_types:
-            items.append(Missing(f"{who}: {_l('types of violence')}", f"{row}-violence_types"))
+            items.append(_item(_l("Victim %(n)d: types of violence", n=n), f"{row}-violence_types"))
         if victim.consent_for(SERVICES) is None:
-            items.append(Missing(f"{who}: {_l('consent to services')}", f"{row}-consents"))
+            items.append(_item(_l("Victim %(n)d: consent to services", n=n), f"{row}-consents"))
         if not victim.nik and victim.has_nik is None:
-            items.append(Missing(f"{who}: {_l('NIK (or that there is none)')}", f"{row}-nik"))
+            items.append(_item(_l("Victim %(n)d: NIK, or that there is none", n=n), f"{row}-nik"))
         if not victim.address and victim.domicile_region_id is None:
-            items.append(Missing(f"{who}: {_l('address or region of residence')}", f"{row}-address"))
+            items.append(_item(_l("Victim %(n)d: address or region", n=n), f"{row}-address"))
         if trafficking and not (victim.tppo_proses or victim.tppo_cara or victim.tppo_tujuan):
-            items.append(Missing(f"{who}: {_l('trafficking screening')}", f"{row}-tppo_proses"))
+            items.append(
+                _item(_l("Victim %(n)d: trafficking screening", n=n), f"{row}-tppo_proses")
+            )
     positions = {v.id: i for i, v in enumerate(case.victims)}
     for k, perpetrator in enumerate(case.perpetrators):
         related = {r.victim_id for r in perpetrator.relations}
         for victim_id, i in positions.items():
             if victim_id not in related:
                 items.append(
-                    Missing(
-                        str(
-                            _l(
-                                "Perpetrator %(k)d: relationship to victim %(n)d",
-                                k=k + 1,
-                                n=i + 1,
-                            )
-                        ),
+                    _item(
+                        _l("Perpetrator %(k)d: relationship to victim %(n)d", k=k + 1, n=i + 1),
                         f"perpetrators-{k}-relationships-{i}",
                     )
                 )

@@ -132,12 +132,12 @@ def test_the_case_page_lists_what_is_still_missing(officer_client):
     assert msg("Still to complete") in checklist
     for expected in (
         msg("Chronology (kronologi)"),
-        msg("Victim %(n)d", n=1) + ": " + msg("types of violence"),
+        msg("Victim %(n)d: types of violence", n=1),
         msg("Perpetrator %(k)d: relationship to victim %(n)d", k=1, n=2),
     ):
         assert expected in checklist, expected
     # victim 2 refused: a decision is recorded, nothing to ask again
-    assert msg("Victim %(n)d", n=2) + ": " + msg("consent to services") not in checklist
+    assert msg("Victim %(n)d: consent to services", n=2) not in checklist
     assert f'href="/kasus/{case.id}/ubah#victims-0-violence_types"' in page
     assert f'href="/kasus/{case.id}/ubah#kronologi"' in page
     # the victims are named by their position, never by name
@@ -148,7 +148,7 @@ def test_a_victim_without_consent_is_listed(officer_client):
     page = two_rows(officer_client)
     officer_client.post(QUICK, data=quick_post(page, victims__1__consents__0__decision=None))
     items = [m.text for m in still_missing(latest_case())]
-    assert msg("Victim %(n)d", n=2) + ": " + msg("consent to services") in items
+    assert msg("Victim %(n)d: consent to services", n=2) in items
 
 
 def test_a_case_from_the_full_form_lists_no_violence_types(agency, officer, create_case):
