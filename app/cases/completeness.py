@@ -25,48 +25,64 @@ class Missing:
     anchor: str  # the id of the field on the intake form
 
 
-def _item(text: object, anchor: str) -> Missing:
-    return Missing(str(text), anchor)
+def _line(text: object, parts: list[tuple[object, str]]) -> Missing:
+    """One line of the list: ``text`` naming what is missing; the link goes to the first."""
+    return Missing(str(text), parts[0][1])
+
+
+def _joined(parts: list[tuple[object, str]]) -> str:
+    return ", ".join(str(what) for what, _ in parts)
 
 
 def still_missing(case: Case) -> list[Missing]:
-    """What the case's intake record lacks, in the order of the intake form. A draft and a case
-    no longer open (closed or transferred) list nothing."""
+    """What the case's intake record lacks, one line per part of the intake form (the incident,
+    the chronology, each victim, each perpetrator), in the form's order. A draft and a case no
+    longer open (closed or transferred) list nothing."""
     if case.state is CaseState.DRAFT or case.state in CASE_CLOSED:
         return []
     items: list[Missing] = []
+    incident: list[tuple[object, str]] = []
     if case.incident_date is None:
-        items.append(_item(_l("Date of the incident"), "incident_date"))
+        incident.append((_l("date"), "incident_date"))
     if case.incident_place is None:
-        items.append(_item(_l("Place of the incident"), "incident_place"))
+        incident.append((_l("place"), "incident_place"))
     if case.incident_region_id is None:
-        items.append(_item(_l("Region of the incident"), "incident_region_code"))
+        incident.append((_l("region"), "incident_region_code"))
+    if incident:
+        items.append(_line(_l("Incident: %(what)s", what=_joined(incident)), incident))
     if not case.kronologi:
-        items.append(_item(_l("Chronology (kronologi)"), "kronologi"))
+        items.append(Missing(str(_l("Chronology (kronologi)")), "kronologi"))
     trafficking = CaseType.TPPO in case.case_types
     for i, victim in enumerate(case.victims):
-        n, row = i + 1, f"victims-{i}"
+        row = f"victims-{i}"
+        parts: list[tuple[object, str]] = []
         if not victim.violence_types:
-            items.append(_item(_l("Victim %(n)d: types of violence", n=n), f"{row}-violence_types"))
+            parts.append((_l("types of violence"), f"{row}-violence_types"))
         if victim.consent_for(SERVICES) is None:
-            items.append(_item(_l("Victim %(n)d: consent to services", n=n), f"{row}-consents"))
-        if not victim.nik and victim.has_nik is None:
-            items.append(_item(_l("Victim %(n)d: NIK, or that there is none", n=n), f"{row}-nik"))
-        if not victim.address and victim.domicile_region_id is None:
-            items.append(_item(_l("Victim %(n)d: address or region", n=n), f"{row}-address"))
+            parts.append((_l("consent to services"), f"{row}-consents"))
         if trafficking and not (victim.tppo_proses or victim.tppo_cara or victim.tppo_tujuan):
-            items.append(
-                _item(_l("Victim %(n)d: trafficking screening", n=n), f"{row}-tppo_proses")
-            )
+            parts.append((_l("trafficking screening"), f"{row}-tppo_proses"))
+        if not victim.nik and victim.has_nik is None:
+            parts.append((_l("NIK"), f"{row}-nik"))
+        if not victim.address and victim.domicile_region_id is None:
+            parts.append((_l("address"), f"{row}-address"))
+        if parts:
+            items.append(_line(_l("Victim %(n)d: %(what)s", n=i + 1, what=_joined(parts)), parts))
     positions = {v.id: i for i, v in enumerate(case.victims)}
     for k, perpetrator in enumerate(case.perpetrators):
         related = {r.victim_id for r in perpetrator.relations}
-        for victim_id, i in positions.items():
-            if victim_id not in related:
-                items.append(
-                    _item(
-                        _l("Perpetrator %(k)d: relationship to victim %(n)d", k=k + 1, n=i + 1),
-                        f"perpetrators-{k}-relationships-{i}",
-                    )
+        unrelated = [i for victim_id, i in positions.items() if victim_id not in related]
+        if unrelated:
+            items.append(
+                Missing(
+                    str(
+                        _l(
+                            "Perpetrator %(k)d: relationship to victim %(n)s",
+                            k=k + 1,
+                            n=", ".join(str(i + 1) for i in unrelated),
+                        )
+                    ),
+                    f"perpetrators-{k}-relationships-{unrelated[0]}",
                 )
+            )
     return items

@@ -132,12 +132,13 @@ def test_the_case_page_lists_what_is_still_missing(officer_client):
     assert msg("Still to complete") in checklist
     for expected in (
         msg("Chronology (kronologi)"),
-        msg("Victim %(n)d: types of violence", n=1),
-        msg("Perpetrator %(k)d: relationship to victim %(n)d", k=1, n=2),
+        msg("Incident: %(what)s", what=", ".join([msg("date"), msg("place"), msg("region")])),
+        msg("Victim %(n)d: %(what)s", n=1, what=", ".join([msg("types of violence"), msg("NIK")])),
+        msg("Perpetrator %(k)d: relationship to victim %(n)s", k=1, n="2"),
     ):
         assert expected in checklist, expected
-    # victim 2 refused: a decision is recorded, nothing to ask again
-    assert msg("Victim %(n)d: consent to services", n=2) not in checklist
+    # both decided (victim 2 refused): a decision is recorded, nothing to ask again
+    assert msg("consent to services") not in checklist
     assert f'href="/kasus/{case.id}/ubah#victims-0-violence_types"' in page
     assert f'href="/kasus/{case.id}/ubah#kronologi"' in page
     # the victims are named by their position, never by name
@@ -147,13 +148,15 @@ def test_the_case_page_lists_what_is_still_missing(officer_client):
 def test_a_victim_without_consent_is_listed(officer_client):
     page = two_rows(officer_client)
     officer_client.post(QUICK, data=quick_post(page, victims__1__consents__0__decision=None))
-    items = [m.text for m in still_missing(latest_case())]
-    assert msg("Victim %(n)d: consent to services", n=2) in items
+    first, second = (m.text for m in still_missing(latest_case()) if m.anchor.startswith("victims"))
+    assert msg("consent to services") not in first
+    assert msg("Victim %(n)d: %(what)s", n=2, what=msg("types of violence")) in second
+    assert msg("consent to services") in second
 
 
 def test_a_case_from_the_full_form_lists_no_violence_types(agency, officer, create_case):
     case = create_case(agency, actor=officer)
-    assert all("types of violence" not in m.text for m in still_missing(case))
+    assert all(msg("types of violence") not in m.text for m in still_missing(case))
 
 
 def test_bad_input_says_what_to_correct_and_saves_nothing(officer_client):
