@@ -143,7 +143,7 @@ class Budget:
 
 def test_quick_intake_of_two_victims_and_a_perpetrator_within_the_phone_budget(live_server, page):
     """Issue 17: a counselor registers a complaint with two victims and one perpetrator on a
-    390 × 844 phone in at most 12 fields and 20 taps; what is left for later is listed on the
+    390 x 844 phone in at most 12 fields and 20 taps; what is left for later is listed on the
     case page, each item a link into the intake form."""
     sign_in(page, live_server, INTAKE_OFFICER)
     page.goto(f"{live_server}/beranda")
