@@ -75,6 +75,7 @@ from app.intake.forms import (
     case_to_intake_form_data,
     error_summary,
     form_to_intake,
+    jakarta_to_utc,
     new_intake_form_data,
     new_quick_form_data,
     remove_row,
@@ -395,6 +396,8 @@ def _render(
             masked=masked,
             hidden_rows=page.masking.hidden_rows(form),
             people_masked=page.masking.people,
+            # the quick form's folded "received at" line, in the user's date style
+            received_at_utc=jakarta_to_utc(form.received_at.data),
         ),
         status,
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.cases.completeness import still_missing
 from app.cases.models import Case, ConsentEntry, Perpetrator, Victim
-from app.core.enums import CaseState, Role
+from app.core.enums import CaseState, Role, ServiceType
 from app.deadlines.models import Deadline
 from app.extensions import db
 from tests.cases.test_intake_views import (
@@ -265,3 +265,33 @@ def test_the_received_time_is_now_in_jakarta(officer_client):
     page = officer_client.get(QUICK).get_data(as_text=True)
     shown = dt.datetime.fromisoformat(value_of(page, "received_at") or "")
     assert shown.year >= 2025
+
+
+def test_a_quick_case_can_be_transferred_before_it_is_complete(agency, manager):
+    """A case registered without its victims' types of violence is taken over by the receiving
+    agency as it is: the accepted transfer registers the same people."""
+    from app.cases.intake import VictimData
+    from app.workflow.operations import accept_transfer, request_transfer
+    from app.workflow.registration import register_case
+    from tests.factories.cases import make_intake
+
+    case = register_case(
+        make_intake(victims=[VictimData(sex="P", name="T.", age=30)]),
+        agency=agency,
+        actor=manager,
+        quick=True,
+    )
+    case.case_manager_id = manager.id
+    db.session.flush()
+    receiving = AgencyFactory(services=[ServiceType.PENGADUAN, ServiceType.PENDAMPINGAN])
+    transfer = request_transfer(
+        case.id, receiving, "Korban pindah", actor=manager, expected_version=case.version
+    )
+    accepted = accept_transfer(
+        transfer.id,
+        actor=staff(receiving, Role.SUPERVISOR),
+        expected_version=transfer.version,
+    )
+    new = accepted.new_case
+    assert new is not None and new.agency_id == receiving.id
+    assert [(v.name, v.violence_types) for v in new.victims] == [("T.", [])]
