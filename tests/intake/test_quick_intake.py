@@ -76,7 +76,10 @@ def test_the_quick_page_asks_only_the_first_minutes(officer_client):
     response = officer_client.get(QUICK)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    for name in ("risk", "case_types", "channel", "reporter_kind", "victims-0-name"):
+    # domain.md §2.1: triage (risk, competence), case types, channel, reporter, time received
+    for name in ("risk", "kewenangan", "case_types", "channel", "reporter_kind", "received_at"):
+        assert f'name="{name}"' in page, name
+    for name in ("reporter_name", "victims-0-name"):
         assert f'name="{name}"' in page, name
     for name in ("victims-0-sex", "victims-0-age", "victims-0-birth_date"):
         assert f'name="{name}"' in page, name
@@ -185,6 +188,18 @@ def test_bad_input_says_what_to_correct_and_saves_nothing(officer_client):
     assert db.session.query(Case).count() == before
     assert db.session.query(Victim).count() == victims
     assert db.session.query(Perpetrator).count() == 0
+
+
+def test_a_third_party_reporter_is_named(officer_client):
+    page = two_rows(officer_client)
+    response = officer_client.post(QUICK, data=quick_post(page, reporter_kind="pihak_ketiga"))
+    assert response.status_code == 422
+    assert msg("Give the name of the person reporting.") in errors_of(
+        response.get_data(as_text=True), "reporter_name"
+    )
+    data = quick_post(page, reporter_kind="pihak_ketiga", reporter_name="Ibu Sumi")
+    assert officer_client.post(QUICK, data=data).status_code == 302
+    assert latest_case().reporter_name == "Ibu Sumi"
 
 
 def test_a_guardian_who_decides_is_named(officer_client):

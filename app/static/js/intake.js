@@ -12,6 +12,17 @@
       sections[i].open = true;
     }
   });
+  // Someone other than the victim reports: their details are asked for (quick intake).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[name=reporter_kind]") || input.value === "korban") {
+      return;
+    }
+    var details = input.form && input.form.querySelector("details[data-reporter-details]");
+    if (details) {
+      details.open = true;
+    }
+  });
   // A link from the case's "still to complete" list (``/kasus/<id>/ubah#victims-0-nik``): the
   // field may sit in a folded section — open it and bring the field into view.
   function openTarget() {
