@@ -194,12 +194,15 @@ def check_intake(
     draft: bool = False,
     region_codes: set[str] | None = None,
     legacy: bool = False,
+    quick: bool = False,
 ) -> list[Problem]:
     """Every rule of domain.md §2 the intake breaks. ``legacy`` (an imported history,
     interfaces.md §3): what old records often lack — a victim's age, the name of a guardian who
     consented — is accepted and left to the data-quality checks instead. A draft needs only what
     identifies the record (channel and registration time); every other rule still applies to
-    what was given."""
+    what was given. ``quick`` (the quick intake, ``/kasus/cepat``): a victim's types of violence
+    may be left for later — domain.md does not ask for them at registration, and the case page
+    lists them as still missing (``app.cases.completeness``); every other rule applies."""
     p: list[Problem] = []
     required = _l("This field is required.")
     unknown = _l("Choose a value from the list.")
@@ -277,6 +280,7 @@ def check_intake(
             perpetrator_names=perpetrator_names,
             now=now,
             legacy=legacy,
+            quick=quick,
         )
     for i, x in enumerate(intake.perpetrators):
         path = f"perpetrators-{i}"
@@ -311,6 +315,7 @@ def _check_victim(
     perpetrator_names: set[str],
     legacy: bool = False,
     now: dt.datetime | None = None,
+    quick: bool = False,
 ) -> None:
     unknown = _l("Choose a value from the list.")
     if not v.sex:
@@ -345,7 +350,7 @@ def _check_victim(
 
     if not _all_in(v.violence_types, ViolenceType):
         p.append(Problem(f"{path}-violence_types", unknown))
-    elif not v.violence_types and not draft:
+    elif not v.violence_types and not draft and not quick:
         p.append(Problem(f"{path}-violence_types", _l("Choose at least one type of violence.")))
     if not _all_in(v.ampk_categories, AmpkCategory):
         p.append(Problem(f"{path}-ampk_categories", unknown))

@@ -35,6 +35,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.cases import permissions, queries
+from app.cases.completeness import still_missing
 from app.cases.forms import AttachmentForm, ConfirmForm, ConsentForm, NoteForm
 from app.cases.labels import consent_purpose_label
 from app.cases.models import Case, CaseNote, Victim
@@ -121,7 +122,8 @@ _TIMELINE_SOURCES: dict[str, TimelineSource] = {}
 
 def register_section(name: str, order: int, build: SectionBuilder) -> None:
     """Show ``build``'s section on every case page, at ``order`` (the case's own blocks are at
-    20-50 and 70-90: victims, perpetrators, incident, consent; attachments, notes, timeline).
+    15-50 and 70-90: what is still missing, victims, perpetrators, incident, consent;
+    attachments, notes, timeline).
     Registering a name again replaces it, so building the application twice is harmless."""
     _SECTIONS[name] = _Registered(order, name, build)
 
@@ -267,6 +269,21 @@ def _shown(view: PageView) -> set[int]:
     }
 
 
+def _missing(view: PageView) -> Section | None:
+    """What the intake record still lacks, with links into the intake form: for the people who
+    may edit it."""
+    url = edit_url(view.case)
+    if url is None or not permissions.can_edit_case(view.user, view.case):
+        return None
+    items = still_missing(view.case)
+    if not items:
+        return None
+    return Section(
+        template="cases/_missing.html",
+        context={"missing": [(item.text, f"{url}#{item.anchor}") for item in items]},
+    )
+
+
 def _victims(view: PageView) -> Section:
     shown = _shown(view)
     return Section(
@@ -359,6 +376,7 @@ def _timeline(view: PageView) -> Section:
 
 def register_case_sections() -> None:
     """The case's own blocks; the other domains' sections fall between them by order."""
+    register_section("cases.missing", 15, _missing)
     register_section("cases.victims", 20, _victims)
     register_section("cases.perpetrators", 30, _perpetrators)
     register_section("cases.incident", 40, _incident)

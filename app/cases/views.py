@@ -186,7 +186,7 @@ def _render_list(
         sort_urls=_sort_urls(filters.sort),
         sort_targets=_sort_targets(filters.sort),
         draft_url=_draft_url,
-        new_case="intake.new" in current_app.view_functions and permissions.can_create_case(user),
+        new_case="intake.quick" in current_app.view_functions and permissions.can_create_case(user),
         limits={risk: DEFAULT_RULES[code].limit for risk, code in FIRST_RESPONSE_BY_RISK.items()},
     )
 

@@ -19,4 +19,5 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     cases_cli.add_command(import_cases)
-    register_nav("intake.new", _l("New complaint"), "cases:create")
+    # the quick intake first: it links to the full form ("Full form")
+    register_nav("intake.quick", _l("New complaint"), "cases:create")

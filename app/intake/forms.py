@@ -451,6 +451,12 @@ def new_intake_form_data() -> dict[str, Any]:
     return {"received_at": now_in_jakarta(), "victims": [new_victim_data()], "perpetrators": [{}]}
 
 
+def new_quick_form_data() -> dict[str, Any]:
+    """A fresh quick intake: one victim with the consent to services to ask about; a
+    perpetrator is added with one tap when one is known."""
+    return {"received_at": now_in_jakarta(), "victims": [new_victim_data()], "perpetrators": []}
+
+
 ROW_ACTIONS = (
     "add_victim",
     "remove_victim",

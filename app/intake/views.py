@@ -75,7 +75,9 @@ from app.intake.forms import (
     case_to_intake_form_data,
     error_summary,
     form_to_intake,
+    jakarta_to_utc,
     new_intake_form_data,
+    new_quick_form_data,
     remove_row,
     row_action,
 )
@@ -99,9 +101,13 @@ class Page:
     case: Case | None = None
     # identities of the case the user may not see (a data-subject restriction): masked
     masking: Masking = field(default_factory=Masking)
+    # the quick intake (``/kasus/cepat``): only what the first minutes need, registered at once
+    quick: bool = False
 
     @property
     def submits(self) -> tuple[str, ...]:
+        if self.quick:
+            return ("register",)
         return ("save",) if self.mode == "edit" else ("save_draft", "register")
 
     def agency(self, form: IntakeForm) -> Any:
@@ -135,6 +141,7 @@ class Page:
                 actor=actor,
                 draft=submit != "register",
                 recheck_duplicates=True,
+                quick=self.quick,
             )
         if self.mode == "draft" and submit == "register":
             return registration.submit_draft(
@@ -361,12 +368,16 @@ def _render(
     status: int = 200,
 ) -> Any:
     partial = request.headers.get("HX-Request") == "true"
+    if page.quick:
+        template = "intake/_quick_form.html" if partial else "intake/quick.html"
+    else:
+        template = "intake/_form.html" if partial else "intake/intake.html"
     ledger = {v.id: list(v.consents) for v in page.case.victims} if page.case is not None else {}
     # what the user may not see is emptied before anything is drawn
     masked = page.masking.blank(form)
     response = make_response(
         render_template(
-            "intake/_form.html" if partial else "intake/intake.html",
+            template,
             form=form,
             page=page,
             case=page.case,
@@ -377,7 +388,7 @@ def _render(
             conflict=conflict,
             ledger=ledger,
             region_options=[]
-            if partial
+            if partial or page.quick
             else _region_options(agency or next(iter(page.agencies), None)),
             action_url=request.path,
             error_summary=error_summary(form),
@@ -385,6 +396,8 @@ def _render(
             masked=masked,
             hidden_rows=page.masking.hidden_rows(form),
             people_masked=page.masking.people,
+            # the quick form's folded "received at" line, in the user's date style
+            received_at_utc=jakarta_to_utc(form.received_at.data),
         ),
         status,
     )
@@ -451,6 +464,7 @@ def _submitted(page: Page) -> Any:
         now=utcnow(),
         draft=draft,
         region_codes=queries.known_region_codes(conversion.intake),
+        quick=page.quick,
     )
     attach_problems(form, problems, conversion)
     if agency is None:
@@ -544,6 +558,25 @@ def new() -> Any:
     if request.method == "POST":
         return _submitted(page)
     form = IntakeForm(formdata=None, data=new_intake_form_data())
+    page.prepare(form)
+    return _render(page, form, agency=page.agency(form), duplicates={})
+
+
+@bp.route("/kasus/cepat", methods=["GET", "POST"])
+@requires("cases:create")
+@once_per_form
+def quick() -> Any:
+    """The quick intake: risk, case types, channel and reporter, and per victim the name or
+    initials, sex, age or birth date and the consent to services — registered at once, with
+    the same rules, clocks, audit and duplicate check as the full form. What the first
+    minutes do not need is completed later from the case page, which lists it."""
+    agencies = permissions.intake_agencies(_me())
+    if not agencies:
+        abort(403)
+    page = Page("new", agencies=agencies, quick=True)
+    if request.method == "POST":
+        return _submitted(page)
+    form = IntakeForm(formdata=None, data=new_quick_form_data())
     page.prepare(form)
     return _render(page, form, agency=page.agency(form), duplicates={})
 

@@ -315,7 +315,9 @@ def accept_transfer(transfer_id: int, *, actor: User, expected_version: int | No
     intake.channel = Channel.PELIMPAHAN_MASUK.value
     now = utcnow()
     intake.received_at = now
-    new_case = register_case(intake, agency=transfer.to_agency, actor=actor, now=now)
+    # quick: a case registered on the quick intake may not have its victims' types of violence
+    # yet; the receiving agency completes them as the sending one would have
+    new_case = register_case(intake, agency=transfer.to_agency, actor=actor, now=now, quick=True)
     new_case.transferred_from_id = case.id
     # counted once, where and when the people were first registered (domain.md §6)
     new_case.first_received_at = case.first_received_at

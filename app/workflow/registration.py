@@ -47,8 +47,12 @@ def register_case(
     now: dt.datetime | None = None,
     transition_kind: str = "workflow",
     recheck_duplicates: bool = False,
+    quick: bool = False,
 ) -> Case:
     """Register a complaint (``diterima``), or keep it as a draft without a reference.
+
+    ``quick`` (the quick intake): the victims' types of violence may come later
+    (``check_intake``); everything else — reference, clocks, audit, notifications — is the same.
 
     ``transition_kind="import"`` records the registration as imported history (``flask cases
     import``): a transition from nothing to ``diterima``, under the rules of a legacy record
@@ -71,6 +75,7 @@ def register_case(
             draft=draft,
             region_codes=known_region_codes(intake),
             legacy=transition_kind == "import",
+            quick=quick,
         )
     )
     if recheck_duplicates and not draft:

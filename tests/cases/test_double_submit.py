@@ -42,6 +42,7 @@ KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 # Every view that creates a record from a form; each takes its form once per key.
 CREATE_ENDPOINTS = [
     "intake.new",
+    "intake.quick",
     "intake.edit",
     "cases.add_note",
     "cases.add_consent",

@@ -98,3 +98,114 @@ def test_intake_officer_registers_ten_high_risk_cases_in_a_row(live_server, page
         references.append(reference)
     assert len(set(references)) == 10, references
     screenshot(page, "14-intake-tenth-high-risk-case")
+
+
+class Budget:
+    """What a person does on the phone, counted as the test does it:
+
+    * a **field** is an input given a value — a text typed, a choice button tapped, a select
+      chosen (one per input, however it is set);
+    * a **tap** is every touch: on a text field to type in it, on a choice button, a select
+      (two: open, choose), a row button ("Tambah korban"), the submit button;
+    * a **page load** is a navigation of the page (htmx swapping the form is not one)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.fields = 0
+        self.taps = 0
+        self.loads = 0
+        page.on("framenavigated", lambda frame: self._navigated(frame))
+
+    def _navigated(self, frame):
+        if frame == self.page.main_frame:
+            self.loads += 1
+
+    def type(self, name, text):
+        self.fields += 1
+        self.taps += 1
+        self.page.locator(f"[name='{name}']").click()
+        self.page.locator(f"[name='{name}']").fill(text)
+
+    def choose(self, name, value):
+        self.fields += 1
+        self.taps += 1
+        choose(self.page, name, value)
+
+    def select(self, name, value):
+        self.fields += 1
+        self.taps += 2
+        self.page.select_option(f"[name='{name}']", value)
+
+    def tap(self, locator):
+        self.taps += 1
+        locator.click()
+
+
+def test_quick_intake_of_two_victims_and_a_perpetrator_within_the_phone_budget(live_server, page):
+    """Issue 17: a counselor registers a complaint with two victims and one perpetrator on a
+    390 x 844 phone in at most 12 fields and 20 taps; what is left for later is listed on the
+    case page, each item a link into the intake form."""
+    sign_in(page, live_server, INTAKE_OFFICER)
+    page.goto(f"{live_server}/beranda")
+    budget = Budget(page)
+    page.get_by_role("link", name="Pengaduan baru").first.click()  # from the menu
+    budget.taps += 1
+    page.wait_for_url(f"{live_server}/kasus/cepat")
+
+    budget.choose("risk", "sedang")
+    budget.choose("case_types", "ktp")
+    budget.choose("channel", "datang_langsung")
+    budget.type("victims-0-name", "Wulan Cepat Peramban")
+    budget.choose("victims-0-sex", "P")
+    budget.type("victims-0-age", "31")
+    budget.choose("victims-0-consents-0-decision", "setuju")
+
+    budget.tap(page.locator("button[name='add_victim']"))
+    page.wait_for_selector("[name='victims-1-name']")
+    budget.type("victims-1-name", "W.P.")
+    budget.choose("victims-1-sex", "P")
+    budget.type("victims-1-age", "24")
+    budget.choose("victims-1-consents-0-decision", "setuju")
+
+    budget.tap(page.locator("button[name='add_perpetrator']"))
+    page.wait_for_selector("[name='perpetrators-0-relationships-0']")
+    budget.select("perpetrators-0-relationships-0", "tetangga")
+    # what was typed before the row buttons is still there
+    assert page.input_value("[name='victims-0-name']") == "Wulan Cepat Peramban"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "phone-intake")
+
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/kasus/cepat")
+    ) as posted:
+        budget.tap(page.locator("button[name='action'][value='register']"))
+    page.wait_for_url(re.compile(rf"{live_server}/kasus/\d+$"))
+    timing = posted.value.request.timing
+    server_ms = timing["responseStart"] - timing["requestStart"]
+    print(
+        f"\nquick intake ({page.simpul_backend}): {budget.fields} fields, {budget.taps} taps, "
+        f"{budget.loads} page loads; registration POST answered in {server_ms:.0f} ms"
+    )
+    assert budget.fields <= 12, budget.fields
+    assert budget.taps <= 20, budget.taps
+    assert budget.loads == 2, budget.loads  # the quick form, then the case page
+
+    assert_no_error_page(page)
+    reference = page.locator("h1").inner_text().strip()
+    assert reference.startswith("UPTDPPA-3273-")
+    body = page.locator("main").inner_text()
+    assert "Wulan Cepat Peramban" in body
+    checklist = page.locator("#belum-lengkap")
+    assert "Masih perlu dilengkapi" in checklist.inner_text()
+    listed = checklist.inner_text()
+    assert "Kejadian: tanggal, tempat, wilayah" in listed
+    assert "Korban 1: jenis kekerasan, NIK, alamat" in listed
+    assert "Pelaku 1: hubungan dengan korban 2" in listed
+    assert "persetujuan layanan" not in listed  # both decided on the quick screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "phone-case-after-intake")
+
+    # an item leads to its field on the intake form
+    checklist.get_by_role("link", name=re.compile("^Korban 2: jenis kekerasan")).click()
+    page.wait_for_url(re.compile(rf"{live_server}/kasus/\d+/ubah#victims-1-violence_types$"))
+    assert page.locator("#victims-1-violence_types").is_visible()
