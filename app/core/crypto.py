@@ -210,6 +210,8 @@ def indexed_tables(app: Flask | None = None) -> list[IndexedTable]:
 
 NAME_TOKEN = "name-token"  # noqa: S105 (a purpose, not a secret)
 NAME_SOUND = "name-sound"
+NAME_PAIR_TOKEN = "name-pair-token"  # noqa: S105
+NAME_PAIR_SOUND = "name-pair-sound"
 NAME_KEY_HEX = 32
 """A name key is the first 128 bits of its HMAC: ample against accidental equality among a few
 million rows, and half the index of a full digest."""
@@ -288,23 +290,23 @@ def _sound(word: str) -> str:
     return _collapse(head + body) + ("|" + final if final else "")
 
 
+_SECOND_READINGS = (("ch", "c"), ("tj", "ty"), ("kh", "k"))
+"""Spellings that read two ways: "ch" as kh (Achmad) or c (Chandra); "tj" as c (Tjahjo) or
+t + old "j" for y (Setjawati); "kh" as h (Akhmad/Ahmad) or k (Zulaikha/Zulaika)."""
+
+
 def name_sounds(word: str) -> set[str]:
-    """The phonetic keys of one normalised word: one, or two where a spelling reads two ways
-    ("ch" as kh in Achmad, as c in Chandra). Empty for a word with no letter."""
+    """The phonetic keys of one normalised word: one, and another for each spelling that
+    reads two ways (``_SECOND_READINGS``). Empty for a word with no letter."""
     letters = "".join(c for c in word if c.isalpha())
     if not letters:
         return set()
     sounds = {_sound(letters)}
-    if "ch" in letters:
-        sounds.add(_sound(letters.replace("ch", "c")))
+    for spelled, read in _SECOND_READINGS:
+        if spelled in letters:
+            sounds.add(_sound(letters.replace(spelled, read)))
     sounds.discard("")
     return sounds
-
-
-def _units(tokens: list[str]) -> list[str]:
-    """What a stored name is findable by: each word, and each two neighbouring words joined."""
-    joined = [a + b for a, b in itertools.pairwise(tokens)]
-    return list(dict.fromkeys([*tokens, *joined]))
 
 
 def _key(secret: bytes, purpose: str, value: str) -> str:
@@ -313,12 +315,19 @@ def _key(secret: bytes, purpose: str, value: str) -> str:
 
 def name_keys(name: str) -> tuple[str, set[str]]:
     """The key id and the name keys to store for ``name`` under the current blind-index key:
-    each word and each joined pair of neighbouring words, by spelling and by sound."""
+    each word, by spelling and by sound; each two neighbouring words joined, the same, under
+    purposes of their own ("Nur Hayati" is found by "Nurhayati"; a joined pair is never
+    compared with words the search joined, where the vowel between them would be lost)."""
     key_id, secret = index_keyring().keys[0]
+    tokens = name_tokens(name)
     keys: set[str] = set()
-    for unit in _units(name_tokens(name)):
-        keys.add(_key(secret, NAME_TOKEN, unit))
-        keys.update(_key(secret, NAME_SOUND, s) for s in name_sounds(unit))
+    for token in tokens:
+        keys.add(_key(secret, NAME_TOKEN, token))
+        keys.update(_key(secret, NAME_SOUND, s) for s in name_sounds(token))
+    for first, second in itertools.pairwise(tokens):
+        joined = first + second
+        keys.add(_key(secret, NAME_PAIR_TOKEN, joined))
+        keys.update(_key(secret, NAME_PAIR_SOUND, s) for s in name_sounds(joined))
     return key_id, keys
 
 
@@ -333,35 +342,48 @@ class NameQuery:
     by_sound: tuple[tuple[frozenset[str], ...], ...]
 
 
-def _word_variants(tokens: list[str]) -> list[list[str]]:
+def _word_variants(tokens: list[str]) -> list[list[tuple[str, bool]]]:
     """The words as typed, and with each pair of neighbours joined ("Nur Hayati" is also
-    searched as "Nurhayati")."""
-    variants = [tokens]
+    searched as "Nurhayati"), each word with whether it was joined here."""
+    variants = [[(t, False) for t in tokens]]
     for i in range(len(tokens) - 1):
-        variants.append([*tokens[:i], tokens[i] + tokens[i + 1], *tokens[i + 2 :]])
+        variants.append(
+            [
+                *((t, False) for t in tokens[:i]),
+                (tokens[i] + tokens[i + 1], True),
+                *((t, False) for t in tokens[i + 2 :]),
+            ]
+        )
     return variants
 
 
 def name_query(term: str) -> NameQuery | None:
     """The name keys a search for ``term`` looks for, or None when it holds no word of two or
-    more characters (an initial alone finds nobody; initials beside a word are left out)."""
+    more characters (an initial alone finds nobody; initials beside a word are left out, but
+    for the abbreviations of Muhammad). A word as typed matches a stored word or a stored
+    joined pair; a word joined here matches a stored word only."""
     tokens = name_tokens(term)
     words = [t for t in tokens if len(t) >= 2 or t in _MUHAMMAD]
     if not any(len(t) >= 2 for t in words):
         return None
-    ring = index_keyring()
-    by_token: list[tuple[frozenset[str], ...]] = []
-    by_sound: list[tuple[frozenset[str], ...]] = []
-    for variant in _word_variants(words):
-        by_token.append(
-            tuple(frozenset(_key(k, NAME_TOKEN, w) for _id, k in ring.keys) for w in variant)
-        )
-        sounds = []
-        for w in variant:
-            keys = frozenset(_key(k, NAME_SOUND, s) for _id, k in ring.keys for s in name_sounds(w))
-            sounds.append(keys or frozenset(_key(k, NAME_TOKEN, w) for _id, k in ring.keys))
-        by_sound.append(tuple(sounds))
-    return NameQuery(tuple(by_token), tuple(by_sound))
+    secrets = [k for _id, k in index_keyring().keys]
+
+    def spelled(word: str, joined: bool) -> frozenset[str]:
+        purposes = (NAME_TOKEN,) if joined else (NAME_TOKEN, NAME_PAIR_TOKEN)
+        return frozenset(_key(k, p, word) for k in secrets for p in purposes)
+
+    def sounded(word: str, joined: bool) -> frozenset[str]:
+        sounds = name_sounds(word)
+        if not sounds:  # no letter (a number): by its spelling
+            return spelled(word, joined)
+        purposes = (NAME_SOUND,) if joined else (NAME_SOUND, NAME_PAIR_SOUND)
+        return frozenset(_key(k, p, s) for k in secrets for p in purposes for s in sounds)
+
+    variants = _word_variants(words)
+    return NameQuery(
+        tuple(tuple(spelled(w, j) for w, j in v) for v in variants),
+        tuple(tuple(sounded(w, j) for w, j in v) for v in variants),
+    )
 
 
 # --- what `flask keys reindex` rebuilds ----------------------------------------------------------
