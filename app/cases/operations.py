@@ -922,22 +922,25 @@ def rebuild_name_keys(batch_size: int, echo: Any = None) -> tuple[int, int]:
         query = select(Victim.id, Victim.case_id, Victim.name).where(Victim.id.in_(ids))
         if locking:
             query = query.with_for_update(of=Victim)
+        stale: list[int] = []
+        rows: list[dict[str, Any]] = []
         for victim_id, case_id, name in db.session.execute(query).all():
             keys = keyed.get(victim_id, set())
             if (name is None and not keys) or (name is not None and keys == {current}):
                 continue
-            db.session.execute(sa.delete(VictimNameKey).where(VictimNameKey.victim_id == victim_id))
+            stale.append(victim_id)
             if name is None:
                 continue
             key_id, digests = name_keys(name)
-            db.session.execute(
-                sa.insert(VictimNameKey),
-                [
-                    {"victim_id": victim_id, "case_id": case_id, "digest": d, "key_id": key_id}
-                    for d in sorted(digests)
-                ],
-            )
-            written += len(digests)
+            rows += [
+                {"victim_id": victim_id, "case_id": case_id, "digest": d, "key_id": key_id}
+                for d in sorted(digests)
+            ]
+        if stale:
+            db.session.execute(sa.delete(VictimNameKey).where(VictimNameKey.victim_id.in_(stale)))
+        if rows:
+            db.session.execute(sa.insert(VictimNameKey), rows)
+        written += len(rows)
         db.session.commit()
         if echo:
             echo(f"victim_name_keys: {checked}/{total} victims, {written} name keys written")
