@@ -250,7 +250,9 @@ class VictimNameKey(Model):
     rewrites the rows of other keys. ``case_id`` is the victim's, so a search reads no victim."""
 
     __tablename__ = "victim_name_keys"
-    __table_args__ = (sa.Index("ix_victim_name_keys_digest_case", "digest", "case_id"),)
+    __table_args__ = (
+        sa.Index("ix_victim_name_keys_digest_case_victim", "digest", "case_id", "victim_id"),
+    )
 
     victim_id: Mapped[int] = mapped_column(
         sa.ForeignKey("victims.id", ondelete="CASCADE"), primary_key=True

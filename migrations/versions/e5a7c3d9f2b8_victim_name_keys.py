@@ -42,11 +42,15 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("victim_id", "digest", name=op.f("pk_victim_name_keys")),
     )
+    # covering: a search reads (victim, case) of a word's keys from the index alone
     op.create_index(
-        "ix_victim_name_keys_digest_case", "victim_name_keys", ["digest", "case_id"], unique=False
+        "ix_victim_name_keys_digest_case_victim",
+        "victim_name_keys",
+        ["digest", "case_id", "victim_id"],
+        unique=False,
     )
 
 
 def downgrade():
-    op.drop_index("ix_victim_name_keys_digest_case", table_name="victim_name_keys")
+    op.drop_index("ix_victim_name_keys_digest_case_victim", table_name="victim_name_keys")
     op.drop_table("victim_name_keys")
