@@ -142,3 +142,23 @@ def test_the_duplicate_check_says_likely_or_possible():
     # likely ones first
     ordered = queries.find_duplicates(agency.id, name="Suharti Rahayu", birth_date=BORN, nik=None)
     assert [h.likely for h in ordered] == sorted((h.likely for h in ordered), reverse=True)
+
+
+def test_the_reindex_writes_the_keys_of_victims_registered_before_them():
+    """Victims registered before ``victim_name_keys`` existed have no rows (the migration holds
+    no key): ``flask keys reindex`` writes them, and leaves victims already right alone."""
+    agency = AgencyFactory()
+    supervisor = UserFactory(roles=[(Role.SUPERVISOR, agency)])
+    older = create_case(agency, victims=[_victim("Larasati Wulandari")])
+    newer = create_case(agency, victims=[_victim("Wulan Larasati")])
+    kept = _stored(newer.victims[0].id)
+    db.session.execute(
+        sa.delete(VictimNameKey).where(VictimNameKey.victim_id == older.victims[0].id)
+    )
+    assert _found(supervisor, "Larasati") == [newer.id]
+
+    checked, written = ops.rebuild_name_keys(500)
+    assert checked >= 2 and written == len(name_keys("Larasati Wulandari")[1])
+    assert _stored(newer.victims[0].id) == kept
+    assert set(_found(supervisor, "Larasati")) == {older.id, newer.id}
+    assert ops.rebuild_name_keys(500)[1] == 0  # idempotent
