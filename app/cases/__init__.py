@@ -4,7 +4,12 @@ attachments, who has seen it; the case page the domains built on the case add to
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
-from app.core.crypto import IndexedTable, register_indexed_table
+from app.core.crypto import (
+    IndexedTable,
+    RebuiltIndex,
+    register_indexed_table,
+    register_rebuilt_index,
+)
 from app.core.templating import register_nav
 
 bp = Blueprint("cases", __name__, template_folder="templates")
@@ -20,6 +25,7 @@ def init_app(app: Flask) -> None:
     )
     from app.cases.attachment_check import check_command
     from app.cases.cli import attachments_cli, cases_cli
+    from app.cases.operations import rebuild_name_keys
     from app.cases.page import register_case_sections
     from app.cases.queries import person_indexes, victim_indexes
 
@@ -33,6 +39,7 @@ def init_app(app: Flask) -> None:
     register_indexed_table(
         app, IndexedTable("persons", ("name_dob_index", "nik_index"), person_indexes)
     )
+    register_rebuilt_index(app, RebuiltIndex("victim_name_keys", "key_id", rebuild_name_keys))
     app.cli.add_command(cases_cli)
     attachments_cli.add_command(check_command)
     app.cli.add_command(attachments_cli)

@@ -242,6 +242,29 @@ class CaseTypeEntry(Model):
     case: Mapped[Case] = relationship(back_populates="types")
 
 
+class VictimNameKey(Model):
+    """One keyed hash of a word of a victim's name, as written or as it sounds
+    (``app.core.crypto.name_keys``): what finds a victim by any part of the name, in any usual
+    spelling, without the name. Written with the name (``operations``), rewritten when it
+    changes, gone with the victim or the erasure of its identity; ``flask keys reindex``
+    rewrites the rows of other keys. ``case_id`` is the victim's, so a search reads no victim."""
+
+    __tablename__ = "victim_name_keys"
+    __table_args__ = (
+        sa.Index("ix_victim_name_keys_digest_case_victim", "digest", "case_id", "victim_id"),
+    )
+
+    victim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("victims.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    key_id: Mapped[str] = mapped_column(sa.String(40))
+
+    victim: Mapped[Victim] = relationship(back_populates="name_keys")
+    case: Mapped[Case] = relationship()
+
+
 class Victim(Model):
     __tablename__ = "victims"
     __table_args__ = (
@@ -313,6 +336,9 @@ class Victim(Model):
     )
     consents: Mapped[list[ConsentEntry]] = relationship(
         back_populates="victim", order_by="ConsentEntry.id", viewonly=True
+    )
+    name_keys: Mapped[list[VictimNameKey]] = relationship(
+        back_populates="victim", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property

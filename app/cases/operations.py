@@ -45,13 +45,22 @@ from app.cases.models import (
     Person,
     Victim,
     VictimAmpkCategory,
+    VictimNameKey,
     VictimViolenceType,
     Witness,
 )
 from app.cases.notifications import notify_supervisors_high_risk
 from app.cases.queries import known_region_codes, scope_condition
 from app.core import storage as file_storage
-from app.core.crypto import name_dob_index, name_index, nik_index, nik_matches, normalise_name
+from app.core.crypto import (
+    index_keyring,
+    name_dob_index,
+    name_index,
+    name_keys,
+    nik_index,
+    nik_matches,
+    normalise_name,
+)
 from app.core.db import model_diff, utcnow
 from app.core.enums import (
     AmpkCategory,
@@ -342,6 +351,20 @@ def _removal_refused(victim: Victim, label: str) -> Any:
     return None
 
 
+def set_name_keys(victim: Victim, case: Case, name: str | None) -> None:
+    """Write the name keys of ``victim`` for ``name`` (none for no name) under the current
+    blind-index key: rows already right stay, the others go (``app.core.crypto.name_keys``)."""
+    if name is None:
+        victim.name_keys = []
+        return
+    key_id, wanted = name_keys(name)
+    kept = [k for k in victim.name_keys if k.digest in wanted and k.key_id == key_id]
+    have = {k.digest for k in kept}
+    victim.name_keys = kept + [
+        VictimNameKey(digest=d, key_id=key_id, case=case) for d in sorted(wanted - have)
+    ]
+
+
 def _sync_victims(
     case: Case,
     intake: Intake,
@@ -360,6 +383,8 @@ def _sync_victims(
             victim.person = _person_for(agency, v)
         victim.position = i
         age = victim_age(v, intake)
+        if row is None or (victim.name or None) != (v.name or None):
+            set_name_keys(victim, case, v.name or None)
         victim.name = v.name or None
         victim.name_index = name_index(v.name) if v.name else None
         victim.nik = v.nik or None
@@ -859,3 +884,64 @@ def intake_from_case(case: Case) -> Intake:
         ],
         witnesses=[(w.name, w.phone) for w in case.witnesses],
     )
+
+
+# --- name keys under a new blind-index key --------------------------------------------------------
+
+
+def rebuild_name_keys(batch_size: int, echo: Any = None) -> tuple[int, int]:
+    """Rewrite, under the current blind-index key, the name keys of every victim with a name
+    whose keys are not all under it or are missing (victims registered before the name keys
+    existed): what ``flask keys reindex`` runs after the indexes held in columns. Victims in
+    batches of ``batch_size`` by id, each batch its own transaction; a batch's victims are
+    locked (PostgreSQL: ``FOR UPDATE``) before their names are read, so an edit meanwhile either
+    comes first and is read, or waits and writes its own keys after. Idempotent: victims already
+    right are left alone. Returns (victims checked, rows written)."""
+    current = index_keyring().current_id
+    checked = written = 0
+    last = 0
+    total = db.session.scalar(select(sa.func.count()).select_from(Victim)) or 0
+    locking = db.session.get_bind().dialect.name == "postgresql"
+    while True:
+        ids = list(
+            db.session.scalars(
+                select(Victim.id).where(Victim.id > last).order_by(Victim.id).limit(batch_size)
+            )
+        )
+        if not ids:
+            break
+        last = ids[-1]
+        checked += len(ids)
+        keyed: dict[int, set[str]] = {}
+        for victim_id, key_id in db.session.execute(
+            select(VictimNameKey.victim_id, VictimNameKey.key_id).where(
+                VictimNameKey.victim_id.in_(ids)
+            )
+        ):
+            keyed.setdefault(victim_id, set()).add(key_id)
+        query = select(Victim.id, Victim.case_id, Victim.name).where(Victim.id.in_(ids))
+        if locking:
+            query = query.with_for_update(of=Victim)
+        stale: list[int] = []
+        rows: list[dict[str, Any]] = []
+        for victim_id, case_id, name in db.session.execute(query).all():
+            keys = keyed.get(victim_id, set())
+            if (name is None and not keys) or (name is not None and keys == {current}):
+                continue
+            stale.append(victim_id)
+            if name is None:
+                continue
+            key_id, digests = name_keys(name)
+            rows += [
+                {"victim_id": victim_id, "case_id": case_id, "digest": d, "key_id": key_id}
+                for d in sorted(digests)
+            ]
+        if stale:
+            db.session.execute(sa.delete(VictimNameKey).where(VictimNameKey.victim_id.in_(stale)))
+        if rows:
+            db.session.execute(sa.insert(VictimNameKey), rows)
+        written += len(rows)
+        db.session.commit()
+        if echo:
+            echo(f"victim_name_keys: {checked}/{total} victims, {written} name keys written")
+    return checked, written

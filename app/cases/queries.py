@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    intersect,
+    literal,
     or_,
     select,
     tuple_,
@@ -50,10 +53,22 @@ from app.cases.models import (
     Perpetrator,
     Person,
     Victim,
+    VictimNameKey,
     VictimViolenceType,
 )
 from app.core.bounds import MAX_ID
-from app.core.crypto import name_dob_index, name_index, name_matches, nik_index, nik_matches
+from app.core.crypto import (
+    NAME,
+    blind_index_candidates,
+    name_dob_index,
+    name_index,
+    name_matches,
+    name_query,
+    nik_index,
+    nik_matches,
+    normalise_name,
+    normalise_nik,
+)
 from app.core.db import set_local, utcnow
 from app.core.enums import CaseState, Risk, Role
 from app.core.memo import read_each, read_once, seed
@@ -231,20 +246,78 @@ def _filter_conditions(
     return conditions
 
 
-def _search_alternatives(filters: CaseFilters, entity: Any) -> list[ColumnElement[bool]]:
+RANK_EXACT = 0
+RANK_WORDS = 1
+RANK_SOUND = 2
+"""How well a case matches a search, best first: its reference, a victim's NIK or full name
+(exact); every word searched is a word of a victim's name (words); every word sounds like one
+(sound: another spelling of it)."""
+
+
+def _name_key_rows(alternatives: tuple[tuple[frozenset[str], ...], ...]) -> Any:
+    """The (victim, case) pairs of the victims holding, for one of ``alternatives``, one of the
+    name keys of each of its words (``app.core.crypto.NameQuery``): per word the victims
+    holding one of its keys, intersected."""
+    members = []
+    for words in alternatives:
+        per_word = [
+            select(VictimNameKey.victim_id, VictimNameKey.case_id).where(
+                VictimNameKey.digest.in_(sorted(keys))
+            )
+            for keys in words
+        ]
+        members.append(per_word[0] if len(per_word) == 1 else intersect(*per_word))
+    return (members[0] if len(members) == 1 else union(*members)).subquery()
+
+
+def _name_key_cases(alternatives: tuple[tuple[frozenset[str], ...], ...]) -> Any:
+    """The cases of the victims ``_name_key_rows`` finds."""
+    return select(_name_key_rows(alternatives).c.case_id)
+
+
+def _looks_like_nik(term: str) -> str | None:
+    digits = normalise_nik(term)
+    return digits if len(digits) == 16 and not re.search(r"[^\d\s.\-]", term) else None
+
+
+def _search_alternatives(
+    filters: CaseFilters, entity: Any
+) -> list[tuple[ColumnElement[bool], int]]:
     """The ways a case matches the search term, each a condition on ``entity`` of its own (the
-    term matches when any does); none without a term. A reference by any part of it; a victim
-    only by the exact full name (blind index): the name itself is never searchable. Apart, each
-    has its index — the trigram index on the reference (PostgreSQL), the name's blind index —
-    where their OR would make every case of the scope be read and tested; the scope still
-    applies to each."""
+    term matches when any does) with its rank (``RANK_EXACT``…); none without a term. A
+    reference by any part of it (a prefix, a number); a victim by a NIK of 16 digits, by the
+    exact full name (blind index), by words of the name — each word of the term one of a victim's
+    words (or two neighbours joined, "Nur Hayati" / "Nurhayati") — and by how the words sound
+    (``app.core.crypto.name_query``: old and new spelling, doubled letters …). The name itself
+    is never searchable: only keyed hashes. Apart, each has its index — the trigram index on the
+    reference (PostgreSQL), the blind indexes — where their OR would make every case of the
+    scope be read and tested; the scope still applies to each."""
     term = (filters.search or "").strip()
     if not term:
         return []
-    return [
-        entity.reference.ilike(f"%{_escape_like(term)}%", escape="\\"),
-        entity.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
+    found: list[tuple[ColumnElement[bool], int]] = [
+        (entity.reference.ilike(f"%{_escape_like(term)}%", escape="\\"), RANK_EXACT),
     ]
+    nik = _looks_like_nik(term)
+    if nik:
+        found.append(
+            (
+                entity.id.in_(select(Victim.case_id).where(nik_matches(Victim.nik_index, nik))),
+                RANK_EXACT,
+            )
+        )
+        return found
+    found.append(
+        (
+            entity.id.in_(select(Victim.case_id).where(name_matches(Victim.name_index, term))),
+            RANK_EXACT,
+        )
+    )
+    query = name_query(term)
+    if query is not None:
+        found.append((entity.id.in_(_name_key_cases(query.by_token)), RANK_WORDS))
+        found.append((entity.id.in_(_name_key_cases(query.by_sound)), RANK_SOUND))
+    return found
 
 
 def _branch_conditions(
@@ -401,19 +474,24 @@ def _visible_ids(
     cursor: list[Any] | None = None,
     backwards: bool = False,
     limit: int | None = None,
+    ranked: bool = False,
 ) -> Any:
     """The ids of the user's cases matching ``filters``: a UNION of one SELECT per part of the
     scope (``_branch_conditions``) — and, for a search, per way of matching the term
     (``_search_alternatives``) —, each with the filters and at most ``limit`` rows. With a
     ``sort``, each part also carries the sort keys (columns ``k0``, ``k1``…), takes its rows in
     that order after ``cursor`` (backwards: before it), so that it stops after ``limit`` rows of
-    its index, and the page is cut from the union without touching any other case."""
+    its index, and the page is cut from the union without touching any other case. ``ranked``
+    (a search): each member also carries the rank of its way of matching (column ``rank``), so
+    a case appears once per rank it matches at."""
     selects = []
     entity = aliased(Case)
     # a search asks each part of the scope once per way of matching the term
-    alternatives = [[a] for a in _search_alternatives(filters, entity)] or [[]]
+    alternatives: list[tuple[list[ColumnElement[bool]], int | None]] = [
+        ([condition], rank) for condition, rank in _search_alternatives(filters, entity)
+    ] or [([], None)]
     for part in _branch_conditions(user, entity, gathered=True):
-        for alternative in alternatives:
+        for alternative, rank in alternatives:
             selects.append(
                 _part_ids(
                     entity,
@@ -422,6 +500,7 @@ def _visible_ids(
                     cursor=cursor,
                     backwards=backwards,
                     limit=limit,
+                    rank=rank if ranked else None,
                 )
             )
     return union(*selects).subquery()
@@ -435,9 +514,11 @@ def _part_ids(
     cursor: list[Any] | None,
     backwards: bool,
     limit: int | None,
+    rank: int | None = None,
 ) -> Select[Any]:
-    """One member of ``_visible_ids``' union: the ids (and sort keys) of the cases matching
-    ``conditions``, in the order of ``sort`` after ``cursor``, at most ``limit``."""
+    """One member of ``_visible_ids``' union: the ids (and sort keys, and ``rank`` when given)
+    of the cases matching ``conditions``, in the order of ``sort`` after ``cursor``, at most
+    ``limit``."""
     if sort is None:
         query = select(entity.id.label("id")).where(*conditions)
     else:
@@ -447,6 +528,8 @@ def _part_ids(
         if cursor is not None:
             conditions = [*conditions, _after(order, cursor)]
         keys = [expr.label(f"k{i}") for i, (expr, _kind, _desc) in enumerate(order[:-1])]
+        if rank is not None:
+            keys.append(literal(rank).label("rank"))
         query = select(entity.id.label("id"), *keys).where(*conditions)
         query = query.order_by(*_order_by(order))
     if limit is not None:
@@ -552,6 +635,9 @@ def page_of_cases_for(
     # probe each case's filters, where a LIMIT of the count's size makes it read a filter's table.
     searching = bool((filters.search or "").strip())
     counting = searching and cursor is None and offset + per_page <= COUNT_CAP
+    # a search's pages (by number) put the best matches first (``RANK_EXACT``…), each rank in
+    # the list's order
+    ranked = searching and cursor is None
     if searching:
         _custom_plans()
     ids = _visible_ids(
@@ -562,15 +648,21 @@ def page_of_cases_for(
         cursor=cursor,
         backwards=backwards,
         limit=COUNT_CAP + 1 if counting else offset + per_page + 1,
+        ranked=ranked,
     )
     order = _order(sort, Case)
     if backwards:
         order = _flipped(order)
     # the keys and ids of the page, cut from the union; only its cases are read in full
     in_union = [ids.c[f"k{i}"] for i in range(len(order) - 1)] + [ids.c.id]
-    keyed_query = select(*in_union).order_by(
-        *_order_by([(c, kind, desc) for c, (_e, kind, desc) in zip(in_union, order, strict=True)])
+    in_order = _order_by(
+        [(c, kind, desc) for c, (_e, kind, desc) in zip(in_union, order, strict=True)]
     )
+    if ranked:
+        best = func.min(ids.c.rank).label("best")
+        keyed_query = select(best, *in_union).group_by(*in_union).order_by(best, *in_order)
+    else:
+        keyed_query = select(*in_union).order_by(*in_order)
     if counting:
         matching = list(db.session.execute(keyed_query).tuples())
         total, capped = min(len(matching), COUNT_CAP), len(matching) > COUNT_CAP
@@ -578,6 +670,8 @@ def page_of_cases_for(
     else:
         keyed = list(db.session.execute(keyed_query.offset(offset).limit(per_page + 1)).tuples())
         total, capped = _capped_count(user, filters, now)
+    if ranked:
+        keyed = [row[1:] for row in keyed]
     more = len(keyed) > per_page
     keyed = keyed[:per_page]
     if backwards:
@@ -841,7 +935,13 @@ class DuplicateHit:
     case: Case
     victim: Victim
     person_id: int | None
-    matched_on: str  # "nik" or "name_dob"
+    matched_on: str  # "nik", "name_dob" or "name_sound"
+
+    @property
+    def likely(self) -> bool:
+        """Likely the same person (same NIK, or same name and birth date); else possibly (a name
+        that sounds the same, or the same name where a birth date is missing)."""
+        return self.matched_on in ("nik", "name_dob")
 
 
 def find_duplicates(
@@ -852,21 +952,30 @@ def find_duplicates(
     nik: str | None,
     exclude_case_id: int | None = None,
 ) -> list[DuplicateHit]:
-    """Cases of the agency where the same person (NIK, or normalised name + birth date) is a
-    victim. What the user is told of a case outside their own scope is for the caller to decide
-    (the intake form says only "possible duplicate elsewhere — ask a supervisor").
+    """Cases of the agency where the same person may be a victim, likely ones first: the same
+    NIK, or the same full name and birth date (likely); a name whose every word sounds like a
+    word of the other (``app.core.crypto.name_query``, as the search matches) with the same
+    birth date, or the same full name where one of the two has no birth date (possible). Two
+    birth dates that differ are two people. What the user is told of a case outside their own
+    scope is for the caller to decide (the intake form says only "possible duplicate elsewhere
+    — ask a supervisor").
 
     Matching goes through the blind indexes (under every blind-index key, so a reindexing in
-    progress finds everyone); the birth date is encrypted, so victims of the same name are
+    progress finds everyone); the birth date is encrypted, so victims found by name are
     compared on it after decryption."""
-    conditions: list[tuple[str, ColumnElement[bool], dt.date | None]] = []
+    conditions: list[tuple[str, ColumnElement[bool]]] = []
     if nik:
-        conditions.append(("nik", nik_matches(Victim.nik_index, nik), None))
+        conditions.append(("nik", nik_matches(Victim.nik_index, nik)))
+    query_keys = name_query(name) if name and birth_date else None
     if name and birth_date:
-        conditions.append(("name_dob", name_matches(Victim.name_index, name), birth_date))
+        by_name = name_matches(Victim.name_index, name)
+        if query_keys is not None:
+            by_name = or_(by_name, Victim.id.in_(_name_key_victims(query_keys.by_sound)))
+        conditions.append(("name", by_name))
+    exact_name = set(blind_index_candidates(NAME, normalise_name(name))) if name else set()
     hits: list[DuplicateHit] = []
     seen: set[int] = set()
-    for matched_on, condition, born in conditions:
+    for kind, condition in conditions:
         query = (
             select(Victim)
             .join(Case)
@@ -876,12 +985,27 @@ def find_duplicates(
         if exclude_case_id:
             query = query.where(Case.id != exclude_case_id)
         for victim in db.session.scalars(query):
-            if born is not None and victim.birth_date != born:
+            if victim.id in seen:
                 continue
-            if victim.id not in seen:
-                seen.add(victim.id)
-                hits.append(DuplicateHit(victim.case, victim, victim.person_id, matched_on))
+            if kind == "nik":
+                matched_on = "nik"
+            else:
+                same_name = victim.name_index in exact_name
+                if victim.birth_date == birth_date:
+                    matched_on = "name_dob" if same_name else "name_sound"
+                elif victim.birth_date is None and same_name:
+                    matched_on = "name_sound"
+                else:
+                    continue
+            seen.add(victim.id)
+            hits.append(DuplicateHit(victim.case, victim, victim.person_id, matched_on))
+    hits.sort(key=lambda h: not h.likely)  # stable: likely first, each newest first
     return hits
+
+
+def _name_key_victims(alternatives: tuple[tuple[frozenset[str], ...], ...]) -> Any:
+    """The victims holding, for one of ``alternatives``, a name key of each of its words."""
+    return select(_name_key_rows(alternatives).c.victim_id)
 
 
 def in_scope(user: User, case_ids: set[int]) -> set[int]:

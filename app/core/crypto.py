@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -197,3 +198,220 @@ def indexed_tables(app: Flask | None = None) -> list[IndexedTable]:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
     tables: dict[str, IndexedTable] = app.extensions.get(_REGISTRY, {})
     return [tables[name] for name in sorted(tables)]
+
+
+# --- name keys: any name, by token and by sound --------------------------------------------------
+#
+# A victim's name is also findable by any of its words, spelled the way Indonesian names are
+# spelled in practice: old and new spelling (ejaan lama/baru), doubled letters, joined or
+# separated words. The name is cut into normalised tokens (plus each pair of neighbouring tokens
+# joined, for "Nur Hayati" / "Nurhayati"); each token gives a keyed hash of itself and of its
+# phonetic keys. Only those hashes are stored (``victim_name_keys``), never the tokens.
+
+NAME_TOKEN = "name-token"  # noqa: S105 (a purpose, not a secret)
+NAME_SOUND = "name-sound"
+NAME_PAIR_TOKEN = "name-pair-token"  # noqa: S105
+NAME_PAIR_SOUND = "name-pair-sound"
+NAME_KEY_HEX = 32
+"""A name key is the first 128 bits of its HMAC: ample against accidental equality among a few
+million rows, and half the index of a full digest."""
+
+MAX_NAME_TOKENS = 8
+"""Words of a name (or a search) that count; longer input is cut (a name is a few words)."""
+
+_MUHAMMAD = frozenset(
+    {"m", "mh", "mhd", "md", "moh", "muh", "mohd", "muhd", "moch", "much", "mochd"}
+)
+"""The usual abbreviations of Muhammad ("M. Rizki", "Moh. Yusuf"): they sound like the name."""
+_ABDUL = frozenset({"abd"})
+
+# old spelling and loose spelling, folded in this order (longer patterns first)
+_FOLDS: tuple[tuple[str, str], ...] = (
+    ("oe", "u"),  # ejaan lama: Soekarno → Sukarno
+    ("dj", "j"),  # Djoko → Joko
+    ("tj", "c"),  # Tjahjo → Cahyo
+    ("sj", "sy"),  # Sjamsul → Syamsul
+    ("nj", "ny"),  # Njoman → Nyoman
+    ("ch", "kh"),  # Achmad → Akhmad (see _sounds: also read as "c", Chandra → Candra)
+    ("ck", "k"),  # Hendrick → Hendrik
+    ("kh", "h"),  # Akhmad → Ahmad
+    ("sy", "s"),  # Syamsul → Samsul
+    ("sh", "s"),  # Shinta → Sinta
+    ("th", "t"),  # Fathimah → Fatimah
+    ("dh", "d"),  # Ramadhan → Ramadan
+    ("ph", "f"),
+    ("j", "y"),  # old "j" for "y" (Jusuf → Yusuf); j and y are one sound class
+    ("q", "k"),
+    ("x", "ks"),
+    ("v", "f"),
+    ("f", "p"),  # Arif / Arip, Novi / Nofi / Nopi
+)
+_VOWELS = frozenset("aeiouy")
+_FINAL_VOWEL = {"a": "a", "i": "i", "y": "i", "e": "e", "o": "o", "u": "u"}
+_DEVOICED = {"d": "t", "b": "p", "g": "k"}
+
+
+def name_tokens(name: str) -> list[str]:
+    """The words of a name, normalised (``normalise_name``), letters and digits only, in order,
+    at most ``MAX_NAME_TOKENS``."""
+    words = normalise_name(name).replace("_", " ").split()
+    return words[:MAX_NAME_TOKENS]
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
+def _sound(word: str) -> str:
+    """One phonetic key of a normalised word (letters only). The first letter stays (a vowel
+    as "a"); after it the consonant skeleton, "h" and vowels dropped, repeats collapsed; a final
+    vowel stays as its class (Putra/Putri, Rina/Rino differ), a final "h" is silent
+    (Fatimah/Fatima), a final d/b/g sounds as t/p/k (Ahmad/Ahmat)."""
+    if word in _MUHAMMAD:
+        word = "muhammad"
+    elif word in _ABDUL:
+        word = "abdul"
+    word = _collapse(word)
+    for old, new in _FOLDS:
+        word = word.replace(old, new)
+    word = _collapse(word)
+    if word.endswith("ie"):  # Yanie → Yani
+        word = word[:-2] + "i"
+    while len(word) > 1 and word.endswith("h"):
+        word = word[:-1]
+    if not word:
+        return ""
+    first, rest = word[0], word[1:]
+    head = "a" if first in _VOWELS and first != "y" else first
+    final = _FINAL_VOWEL.get(rest[-1], "") if rest and rest[-1] in _VOWELS else ""
+    body = "".join(c for c in rest if c not in _VOWELS and c != "h")
+    if not final and body:
+        body = body[:-1] + _DEVOICED.get(body[-1], body[-1])
+    return _collapse(head + body) + ("|" + final if final else "")
+
+
+_SECOND_READINGS = (("ch", "c"), ("tj", "ty"), ("kh", "k"))
+"""Spellings that read two ways: "ch" as kh (Achmad) or c (Chandra); "tj" as c (Tjahjo) or
+t + old "j" for y (Setjawati); "kh" as h (Akhmad/Ahmad) or k (Zulaikha/Zulaika)."""
+
+
+def name_sounds(word: str) -> set[str]:
+    """The phonetic keys of one normalised word: one, and another for each spelling that
+    reads two ways (``_SECOND_READINGS``). Empty for a word with no letter."""
+    letters = "".join(c for c in word if c.isalpha())
+    if not letters:
+        return set()
+    sounds = {_sound(letters)}
+    for spelled, read in _SECOND_READINGS:
+        if spelled in letters:
+            sounds.add(_sound(letters.replace(spelled, read)))
+    sounds.discard("")
+    return sounds
+
+
+def _key(secret: bytes, purpose: str, value: str) -> str:
+    return _digest(secret, purpose, value)[:NAME_KEY_HEX]
+
+
+def name_keys(name: str) -> tuple[str, set[str]]:
+    """The key id and the name keys to store for ``name`` under the current blind-index key:
+    each word, by spelling and by sound; each two neighbouring words joined, the same, under
+    purposes of their own ("Nur Hayati" is found by "Nurhayati"; a joined pair is never
+    compared with words the search joined, where the vowel between them would be lost)."""
+    key_id, secret = index_keyring().keys[0]
+    tokens = name_tokens(name)
+    keys: set[str] = set()
+    for token in tokens:
+        keys.add(_key(secret, NAME_TOKEN, token))
+        keys.update(_key(secret, NAME_SOUND, s) for s in name_sounds(token))
+    for first, second in itertools.pairwise(tokens):
+        joined = first + second
+        keys.add(_key(secret, NAME_PAIR_TOKEN, joined))
+        keys.update(_key(secret, NAME_PAIR_SOUND, s) for s in name_sounds(joined))
+    return key_id, keys
+
+
+@dataclass(frozen=True)
+class NameQuery:
+    """A name searched for, as sets of stored name keys (under every listed key): a victim
+    matches one of the ``alternatives`` (the words as typed, or two neighbours joined) when,
+    for each of its words, it holds one of that word's keys. ``by_token``: by exact words;
+    ``by_sound``: by phonetic keys (which include every spelling that sounds the same)."""
+
+    by_token: tuple[tuple[frozenset[str], ...], ...]
+    by_sound: tuple[tuple[frozenset[str], ...], ...]
+
+
+def _word_variants(tokens: list[str]) -> list[list[tuple[str, bool]]]:
+    """The words as typed, and with each pair of neighbours joined ("Nur Hayati" is also
+    searched as "Nurhayati"), each word with whether it was joined here."""
+    variants = [[(t, False) for t in tokens]]
+    for i in range(len(tokens) - 1):
+        variants.append(
+            [
+                *((t, False) for t in tokens[:i]),
+                (tokens[i] + tokens[i + 1], True),
+                *((t, False) for t in tokens[i + 2 :]),
+            ]
+        )
+    return variants
+
+
+def name_query(term: str) -> NameQuery | None:
+    """The name keys a search for ``term`` looks for, or None when it holds no word of two or
+    more characters (an initial alone finds nobody; initials beside a word are left out, but
+    for the abbreviations of Muhammad). A word as typed matches a stored word or a stored
+    joined pair; a word joined here matches a stored word only."""
+    tokens = name_tokens(term)
+    words = [t for t in tokens if len(t) >= 2 or t in _MUHAMMAD]
+    if not any(len(t) >= 2 for t in words):
+        return None
+    secrets = [k for _id, k in index_keyring().keys]
+
+    def spelled(word: str, joined: bool) -> frozenset[str]:
+        purposes = (NAME_TOKEN,) if joined else (NAME_TOKEN, NAME_PAIR_TOKEN)
+        return frozenset(_key(k, p, word) for k in secrets for p in purposes)
+
+    def sounded(word: str, joined: bool) -> frozenset[str]:
+        sounds = name_sounds(word)
+        if not sounds:  # no letter (a number): by its spelling
+            return spelled(word, joined)
+        purposes = (NAME_SOUND,) if joined else (NAME_SOUND, NAME_PAIR_SOUND)
+        return frozenset(_key(k, p, s) for k in secrets for p in purposes for s in sounds)
+
+    variants = _word_variants(words)
+    return NameQuery(
+        tuple(tuple(spelled(w, j) for w, j in v) for v in variants),
+        tuple(tuple(sounded(w, j) for w, j in v) for v in variants),
+    )
+
+
+# --- what `flask keys reindex` rebuilds ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RebuiltIndex:
+    """A table of blind indexes held as rows (several per record), registered by the domain that
+    owns it: ``flask keys reindex`` calls ``rebuild`` (batch size, echo) → (records checked, rows
+    written), which rewrites, under the current key, the rows of every record not wholly under it
+    — and writes those of records that have none yet; ``flask keys status`` counts its rows per
+    ``key_column``."""
+
+    table: str
+    key_column: str
+    rebuild: Callable[[int, Any], tuple[int, int]]
+
+
+_REBUILT = "simpul_blind_index_rebuilt"
+
+
+def register_rebuilt_index(app: Flask, spec: RebuiltIndex) -> None:
+    specs: dict[str, RebuiltIndex] = app.extensions.setdefault(_REBUILT, {})
+    specs[spec.table] = spec
+
+
+def rebuilt_indexes(app: Flask | None = None) -> list[RebuiltIndex]:
+    if app is None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    specs: dict[str, RebuiltIndex] = app.extensions.get(_REBUILT, {})
+    return [specs[name] for name in sorted(specs)]

@@ -31,6 +31,7 @@ from app.core.crypto import (
     index_key_id,
     index_keyring,
     indexed_tables,
+    rebuilt_indexes,
     resolve_blind_index_keys,
 )
 from app.core.db_roles import database_owner
@@ -177,11 +178,17 @@ class ReindexReport:
     values_recomputed: int = 0
     skipped_changed: int = 0  # changed by someone else meanwhile: already under the current key
     before: Counter[str | None] = field(default_factory=Counter)
+    # the indexes held as rows: per table, (records checked, rows written)
+    rebuilt: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def summary(self) -> str:
+        rebuilt = "".join(
+            f"; {table}: {checked} records checked, {written} rows written"
+            for table, (checked, written) in self.rebuilt.items()
+        )
         return (
             f"{self.rows_checked} rows checked, {self.values_recomputed} indexes recomputed, "
-            f"{self.skipped_changed} skipped (changed meanwhile)"
+            f"{self.skipped_changed} skipped (changed meanwhile){rebuilt}"
         )
 
 
@@ -245,6 +252,9 @@ def reindex_blind_indexes(batch_size: int = DEFAULT_BATCH, echo: Any = None) -> 
             report.rows_checked += len(rows)
             if echo:
                 echo(f"{table.name}: {done}/{total} rows, {changed_in_table} indexes recomputed")
+    # the indexes held as rows (several per record): rewritten record by record
+    for rebuilt in rebuilt_indexes():
+        report.rebuilt[rebuilt.table] = rebuilt.rebuild(batch_size, echo)
     return report
 
 
@@ -262,6 +272,14 @@ def count_index_keys() -> dict[str, Counter[str | None]]:
             ).yield_per(1000):
                 counts[index_key_id(stored)] += 1
             usage[f"{table.name}.{name}"] = counts
+    for rebuilt in rebuilt_indexes():
+        key_column = db.metadata.tables[rebuilt.table].c[rebuilt.key_column]
+        counts = Counter()
+        for key_id, n in db.session.execute(
+            sa.select(key_column, sa.func.count()).group_by(key_column)
+        ).all():
+            counts[key_id] += n
+        usage[rebuilt.table] = counts
     db.session.rollback()
     return usage
 

@@ -56,7 +56,7 @@ from flask import current_app
 
 from app.audit.operations import CHAIN_LOCK_KEY, compute_entry_hash, compute_hmac
 from app.auth.passwords import hash_password
-from app.core.crypto import name_dob_index, name_index, nik_index
+from app.core.crypto import name_dob_index, name_index, name_keys, nik_index
 from app.core.encryption import KeyRing, encrypt_value, keyring
 from app.core.enums import ServiceType as S
 from app.core.errors import DomainError
@@ -182,6 +182,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
                  "nationality", "domicile_region_id", "address", "phone", "has_nik", "has_akta",
                  "has_kia", "tppo_proses", "tppo_cara", "tppo_tujuan", "tppo_cross_border",
                  "tppo_destination_country")),
+    ("victim_name_keys", ("victim_id", "digest", "case_id", "key_id")),
     ("victim_violence_types", ("victim_id", "type")),
     ("victim_ampk_categories", ("victim_id", "category")),
     ("perpetrators", ("id", "case_id", "position", "name", "sex", "age")),
@@ -492,6 +493,7 @@ class History:
         self.deadline_lines = writer.rows["deadlines"]
         self.working_days: dict[dt.date, dt.datetime] = {}
         self.name_indexes: dict[str, str] = {}
+        self.name_key_sets: dict[str, tuple[str, set[str]]] = {}
         self.counters: dict[tuple[int, int], int] = {}
         self.per_agency: dict[int, int] = {}
         self.number = 0
@@ -511,6 +513,13 @@ class History:
         found = self.name_indexes.get(name)
         if found is None:
             found = self.name_indexes[name] = name_index(name)
+        return found
+
+    def name_keys(self, name: str) -> tuple[str, set[str]]:
+        """The name keys of a name (``app.core.crypto.name_keys``), each name computed once."""
+        found = self.name_key_sets.get(name)
+        if found is None:
+            found = self.name_key_sets[name] = name_keys(name)
         return found
 
     def name(self, sex: str) -> str:
@@ -967,6 +976,9 @@ class History:
                 (destination is not None) if tppo else None,
                 destination,
             )
+            key_id, digests = self.name_keys(p.name)
+            for digest in sorted(digests):
+                self.w.add("victim_name_keys", victim_id, digest, case_id, key_id)
             for v in p.violence:
                 self.w.add("victim_violence_types", victim_id, v)
             if kind == "ampk":

@@ -166,6 +166,7 @@ class PersonMatch:
     person_id: int | None
     cases: list[tuple[str, dt.datetime, CaseState]] = field(default_factory=list)
     matched_on: set[str] = field(default_factory=set)
+    likely: bool = False  # likely the same person (NIK, or name and birth date); else possibly
 
 
 @dataclass
@@ -252,6 +253,7 @@ def _duplicates(form: IntakeForm, page: Page, agency: Any) -> dict[str, RowDupli
             if all(reference != hit.case.reference for reference, _, _ in match.cases):
                 match.cases.append((hit.case.reference or "", hit.case.received_at, hit.case.state))
             match.matched_on.add(hit.matched_on)
+            match.likely = match.likely or hit.likely
         result.matches = list(by_person.values())
         f = entry.form
         # a decision may only name a match the user was shown (or "new")

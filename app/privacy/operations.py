@@ -11,7 +11,15 @@ from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
-from app.cases.models import BreakGlassGrant, Case, ConsentEntry, Guardian, Person, Victim
+from app.cases.models import (
+    BreakGlassGrant,
+    Case,
+    ConsentEntry,
+    Guardian,
+    Person,
+    Victim,
+    VictimNameKey,
+)
 from app.core.db import utcnow
 from app.core.enums import ReporterKind
 from app.core.errors import DomainError
@@ -300,6 +308,8 @@ def erase_identity(
     db.session.flush()
     for field in VICTIM_IDENTITY_FIELDS:
         setattr(victim, field, None)
+    # the keyed hashes of the name's words go with the name
+    db.session.execute(db.delete(VictimNameKey).where(VictimNameKey.victim_id == victim.id))
     for guardian in db.session.scalars(db.select(Guardian).where(Guardian.victim_id == victim.id)):
         guardian.name = ERASED
         guardian.phone = None

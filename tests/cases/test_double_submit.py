@@ -337,6 +337,7 @@ def _delete_after(snapshot: dict[str, int]) -> None:
         "case_types": ("case_id", "cases"),
         "perpetrator_relations": ("perpetrator_id", "perpetrators"),
         "victim_ampk_categories": ("victim_id", "victims"),
+        "victim_name_keys": ("victim_id", "victims"),
         "victim_violence_types": ("victim_id", "victims"),
     }
     for table, (column, parent) in hanging.items():

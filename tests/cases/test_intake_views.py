@@ -583,6 +583,7 @@ def test_the_same_person_is_shown_and_linked(officer_client, agency, officer, cr
     panel = text_of(page, "victims-0-link_person")
     assert earlier.reference in panel
     assert msg("same name and date of birth") in panel
+    assert msg("Likely the same") in panel
     assert "Rahasia kasus lama." not in page  # nothing of the other case but its reference
     assert re.search(rf'<input[^>]*value="{person_id}"[^>]*autofocus', page)  # in view
     assert case_count() == 1
@@ -619,6 +620,29 @@ def test_a_matching_nik_is_a_duplicate_too(officer_client, agency, officer, crea
     ).get_data(as_text=True)
     panel = text_of(page, "victims-0-link_person")
     assert earlier.reference in panel and msg("same NIK") in panel
+
+
+def test_a_name_spelled_the_old_way_is_possibly_the_same(
+    officer_client, agency, officer, create_case
+):
+    earlier = create_case(agency, actor=officer)  # Siti Aminah, born 1994-05-01
+    page = officer_client.post(
+        NEW, data=posting(victims__0__name="Sity Aminnah", action="check_duplicates")
+    ).get_data(as_text=True)
+    panel = text_of(page, "victims-0-link_person")
+    assert earlier.reference in panel
+    assert msg("Possibly the same") in panel and msg("a name that sounds the same") in panel
+    assert msg("Likely the same") not in panel
+    # another birth date: another person
+    page = officer_client.post(
+        NEW,
+        data=posting(
+            victims__0__name="Sity Aminnah",
+            victims__0__birth_date="1995-05-01",
+            action="check_duplicates",
+        ),
+    ).get_data(as_text=True)
+    assert earlier.reference not in page
 
 
 def test_check_for_duplicates_says_when_there_are_none(officer_client):

@@ -319,15 +319,31 @@ def test_search_by_part_of_the_reference(client, staff, varied):
     assert references(search(client, "%")) == []  # a wildcard is a plain character
 
 
-def test_search_by_the_exact_full_name_of_a_victim(client, agency, other_agency, staff):
+def test_search_by_the_name_of_a_victim_best_matches_first(client, agency, other_agency, staff):
     mine = create_case(agency, actor=staff["intake"], victims=[adult(name="Maria Ulfa Susanti")])
-    create_case(agency, actor=staff["intake"], victims=[adult(name="Maria Ulfa")])
+    short = create_case(agency, actor=staff["intake"], victims=[adult(name="Maria Ulfa")])
+    later = create_case(agency, actor=staff["intake"], victims=[adult(name="Mariya Oelfa")])
     theirs = create_case(
         other_agency, actor=staff["other_supervisor"], victims=[adult(name="Maria Ulfa Susanti")]
     )
     login_as(client, staff["supervisor"])
     assert references(search(client, "maria  ulfa SUSANTI")) == [mine.reference]
-    assert references(search(client, "Maria")) == []  # never a part of a name
+    # a word of the name: the cases with that word, then those with a word that sounds alike
+    # (the newest first within each)
+    assert references(search(client, "Maria")) == [short.reference, mine.reference, later.reference]
+    # the exact full name first, then every word, then every word by sound
+    assert references(search(client, "maria ulfa")) == [
+        short.reference,
+        mine.reference,
+        later.reference,
+    ]
+    assert references(search(client, "Mariya Oelfa")) == [
+        later.reference,
+        short.reference,
+        mine.reference,
+    ]
+    in_any_order = references(search(client, "Ulfa Maria"))
+    assert in_any_order == [short.reference, mine.reference, later.reference]
     html = search(client, "Maria Ulfa Susanti").get_data(as_text=True)
     assert theirs.reference not in html and "Maria Ulfa Susanti" not in html.split("value=")[0]
 

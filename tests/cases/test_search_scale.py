@@ -6,12 +6,12 @@ author."""
 import datetime as dt
 
 import pytest
-from sqlalchemy import or_, select, text
+from sqlalchemy import false, or_, select, text
 
 from app.cases import queries
 from app.cases.intake import VictimData
 from app.cases.models import BreakGlassGrant, Case, Victim
-from app.core.crypto import name_matches
+from app.core.crypto import name_matches, name_query
 from app.core.db import utcnow
 from app.core.enums import CaseState, Role
 from app.deadlines.models import Deadline
@@ -26,8 +26,14 @@ def adult(name):
 
 
 def _plain_search(user, term):
-    """The search as one condition: the term's two ways ORed, then the scope."""
+    """The search as one condition: the term's ways ORed (reference, full name, the words of
+    the name by how they sound — which every word spelled the same also does), then the
+    scope."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    words = name_query(term)
+    by_words = (
+        Case.id.in_(queries._name_key_cases(words.by_sound)) if words is not None else false()
+    )
     return set(
         db.session.scalars(
             select(Case.id).where(
@@ -38,6 +44,7 @@ def _plain_search(user, term):
                     Case.id.in_(
                         select(Victim.case_id).where(name_matches(Victim.name_index, term))
                     ),
+                    by_words,
                 ),
             )
         )

@@ -73,6 +73,12 @@ def _all_found(agency: Any, supervisor: User, cases: list[Any]) -> None:
             list_cases_for(supervisor, CaseFilters(search=name.upper()))
         ).all()
         assert [c.id for c in listed] == [case.id], name
+        # by one word of the name, and by a word spelled otherwise (old spelling, doubled
+        # letters): the name keys, under every listed key
+        first, *_, last = name.split()
+        for term in (last.lower(), first.replace("a", "aa", 1).replace("u", "oe")):
+            listed = db.session.scalars(list_cases_for(supervisor, CaseFilters(search=term)))
+            assert case.id in {c.id for c in listed}, term
         by_nik = find_duplicates(agency.id, name=None, birth_date=None, nik=nik)
         assert [(h.case.id, h.matched_on) for h in by_nik] == [(case.id, "nik")]
         by_name = find_duplicates(agency.id, name=name.lower(), birth_date=born, nik=None)
@@ -164,12 +170,29 @@ def _make_legacy(victim_id: int) -> None:
     db.session.expire_all()
 
 
-def _usage() -> dict[str | None, int]:
+def _usage(tables: str = "columns") -> dict[str | None, int]:
+    """Stored indexes per key id: of the indexes held in columns (``victims.name_index``…), or
+    of the name keys (``victim_name_keys``, several rows per victim)."""
     total: dict[str | None, int] = {}
-    for counts in count_index_keys().values():
+    for where, counts in count_index_keys().items():
+        if ("." in where) != (tables == "columns"):
+            continue
         for key, n in counts.items():
             total[key] = total.get(key, 0) + n
     return total
+
+
+def _name_keys_of(cases: list[Any]) -> dict[str, int]:
+    """The name keys of the victims of ``cases``, per key id."""
+    from app.cases.models import VictimNameKey
+
+    ids = [v.id for c in cases for v in c.victims]
+    rows = db.session.execute(
+        sa.select(VictimNameKey.key_id, sa.func.count())
+        .where(VictimNameKey.victim_id.in_(ids))
+        .group_by(VictimNameKey.key_id)
+    ).all()
+    return dict(rows)
 
 
 def test_a_new_key_is_brought_in_by_reindexing_while_lookups_find_everyone(
@@ -180,6 +203,8 @@ def test_a_new_key_is_brought_in_by_reindexing_while_lookups_find_everyone(
     cases = _victims(agency, manager)
     _make_legacy(cases[2].victims[0].id)  # written by a release keyed from SECRET_KEY
     assert _usage() == {"ba": 8, None: 4}
+    name_keys_a = _name_keys_of(cases)
+    assert set(name_keys_a) == {"ba"} and name_keys_a["ba"] > 0
     _all_found(agency, supervisor, cases)
 
     # a new key first, the old one still listed: everyone is still found before reindexing
@@ -192,7 +217,12 @@ def test_a_new_key_is_brought_in_by_reindexing_while_lookups_find_everyone(
     assert report.values_recomputed == 12
     assert report.before == {"ba": 8, None: 4}
     assert _usage() == {"bb": 12}
-    assert reindex_blind_indexes().values_recomputed == 0  # idempotent
+    assert _name_keys_of(cases) == {"bb": name_keys_a["ba"]}  # the same words, under bb
+    checked, written = report.rebuilt["victim_name_keys"]
+    assert checked >= 3 and written >= name_keys_a["ba"]
+    again = reindex_blind_indexes()
+    assert again.values_recomputed == 0  # idempotent
+    assert again.rebuilt["victim_name_keys"][1] == 0
 
     # the old key and SECRET_KEY are no longer needed
     monkeypatch.setitem(app.config, "BLIND_INDEX_KEYS", KEY_B)
@@ -273,7 +303,8 @@ def test_reindex_and_status_commands(
         assert name not in result.output and nik not in result.output
 
     status = runner.invoke(args=["keys", "status"])
-    assert "all indexes: bb: 12" in status.output
+    assert "victim_name_keys: bb: " in status.output
+    assert "all indexes: bb: " in status.output
     assert "every index uses the current blind-index key" in status.output
     actions = db.session.scalars(
         sa.select(AuditEntry.action).where(

@@ -702,3 +702,30 @@ def test_an_encrypted_json_document_round_trips_and_reads_legacy_json():
     # bound to its own column like every encrypted value
     with pytest.raises(DecryptionError):
         EncryptedJSON("referral_events.data").process_result_value(stored, dialect)
+
+
+def test_after_a_rotation_the_search_and_the_case_page_work(
+    app, client, monkeypatch, create_agency, create_case
+):
+    """Rotating the data keys re-encrypts the names; the name keys (blind-index keys) stay as
+    they were, so a search by one word, or by another spelling, still finds the case, and its
+    page opens."""
+    from app.core.enums import Role
+    from tests.factories import UserFactory
+    from tests.fixtures import login_as
+
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_A)
+    agency = create_agency()
+    case = create_case(agency)  # its victim: Siti Aminah
+    supervisor = UserFactory(roles=[(Role.SUPERVISOR, agency)])
+    db.session.commit()
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
+    assert rotate_keys().values_reencrypted >= 1
+    monkeypatch.setitem(app.config, "DATA_ENCRYPTION_KEYS", KEY_B)  # the old key is gone
+    db.session.expire_all()
+    login_as(client, supervisor)
+    for term in ("aminah", "Sity Aminnah", "Siti Aminah"):
+        page = client.post("/kasus/cari", data={"q": term})
+        assert page.status_code == 200
+        assert case.reference in page.get_data(as_text=True), term
+    assert client.get(f"/kasus/{case.id}").status_code == 200
