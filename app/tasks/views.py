@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -37,6 +37,7 @@ def index() -> Any:
         tasks=my_tasks(_me(), utcnow()),
         step_form=FollowUpStepForm(),
         day=_day,
+        when=_when,
         shown_per_source=SHOWN_PER_SOURCE,
     )
 
@@ -71,7 +72,13 @@ def schedule(case: Case) -> Any:
 
 
 def _day(day: Any) -> str:
+    """A day as the locale writes it ("7 Des 2026", "7 Dec 2026")."""
     return str(format_date(day, "medium"))
+
+
+def _when(at: Any) -> str:
+    """A time on a day, in the user's time zone, the day written as ``_day`` writes it."""
+    return f"{format_date(at, 'medium')} {format_time(at, 'short')}"
 
 
 def _step(follow_up_id: int, action: str) -> Response:
