@@ -190,6 +190,6 @@ def test_the_page_and_the_home_page_do_not_grow_with_the_tasks(client: FlaskClie
     few_page, few_home = statements(client, "/tugas"), statements(client, "/beranda")
     fill(w, 6)
     many_page, many_home = statements(client, "/tugas"), statements(client, "/beranda")
-    assert many_page == few_page and many_page <= 14, (few_page, many_page)
-    assert many_home == few_home and many_home <= 13, (few_home, many_home)
+    assert many_page == few_page and many_page <= 8, (few_page, many_page)
+    assert many_home == few_home and many_home <= 7, (few_home, many_home)
     assert my_tasks(w[who]).counts["overdue"] == 7
