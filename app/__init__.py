@@ -226,6 +226,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         regions,
         services,
         subgt,
+        tasks,
         workflow,
     )
 
@@ -243,6 +244,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         assessments,
         referrals,
         casework,
+        tasks,
         indicators,
         deadlines,
         demo,

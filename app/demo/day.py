@@ -25,6 +25,8 @@ happen after their histories.)
   entered days after it arrived, an incident known only to the month).
 - Case notes, attachments (a covering letter, a genogram picture) and the notifications every
   step sends.
+- **Follow-ups** (tindak lanjut) the case manager set on her running cases: one overdue, one for
+  today, two later this week ("Tugas saya").
 
 Then the periodic deadline check runs once (``mark_missed``, ``escalate`` of
 ``app.deadlines.tasks``): unanswered referrals and untouched complaints are marked missed, their
@@ -74,6 +76,10 @@ from app.referrals import operations as referral_ops
 from app.referrals import queries as referral_queries
 from app.referrals.models import Referral
 from app.services.models import ServiceTrack
+from app.tasks.calendar import jakarta_today
+from app.tasks.models import FollowUp
+from app.tasks.operations import schedule_follow_up
+from app.tasks.permissions import ENDED as FOLLOW_UP_ENDED
 from app.workflow import operations as workflow_ops
 from app.workflow import registration
 from app.workflow.models import CaseTransfer
@@ -834,6 +840,55 @@ def load_complaints(report: Any, people: People, now: dt.datetime) -> None:
         report.add("complaint", "created")
 
 
+# --- follow-ups ----------------------------------------------------------------------------------
+
+# The demo case manager's follow-ups (days from today, note, on a running service or not): one
+# overdue, one today, two later this week — so "Tugas saya" and its counters show something.
+FOLLOW_UPS: tuple[tuple[int, str | None, bool], ...] = (
+    (-1, "Telepon pendamping hukum: jadwal sidang", False),
+    (0, "Kunjungan rumah: cek kondisi korban", True),
+    (2, None, True),
+    (5, "Hubungi sekolah korban", False),
+)
+
+
+def load_follow_ups(report: Any, people: People, now: dt.datetime) -> None:
+    """The demo case manager's follow-ups on her running cases, set through the operation (the
+    overdue one as if set the day before it was due); skipped when she has any already."""
+    manager = people[MANAGER]
+    if db.session.scalar(select(FollowUp.id).where(FollowUp.user_id == manager.id).limit(1)):
+        report.add("follow-up", "skipped", len(FOLLOW_UPS))
+        return
+    cases = list(
+        db.session.scalars(
+            select(Case)
+            .where(Case.case_manager_id == manager.id, Case.state.not_in(FOLLOW_UP_ENDED))
+            .order_by(Case.id)
+            .limit(len(FOLLOW_UPS))
+        )
+    )
+    today = jakarta_today(now)
+    for (days, note, on_track), case in zip(FOLLOW_UPS, cases, strict=False):
+        track_id = None
+        if on_track:
+            track_id = db.session.scalar(
+                select(ServiceTrack.id)
+                .where(ServiceTrack.case_id == case.id, ServiceTrack.ended_at.is_(None))
+                .order_by(ServiceTrack.id)
+                .limit(1)
+            )
+        due_on = today + dt.timedelta(days=days)
+        schedule_follow_up(
+            case,
+            actor=manager,
+            due_on=due_on,
+            note=note,
+            track_id=track_id,
+            today=min(today, due_on - dt.timedelta(days=1)),
+        )
+        report.add("follow-up", "created")
+
+
 # --- the day -------------------------------------------------------------------------------------
 
 
@@ -850,6 +905,7 @@ def load_demo_day(report: Any, records: list[dict[str, Any]]) -> None:
     load_referrals(report, records, people, now)
     load_transfers(report, records, people, now)
     load_complaints(report, people, now)
+    load_follow_ups(report, people, now)
     if created() > before:
         check = utcnow()
 

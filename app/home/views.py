@@ -10,8 +10,11 @@ from app.core.permissions import AUTHENTICATED, public, requires
 from app.core.templating import nav_for
 from app.deadlines.queries import deadlines_for
 from app.home import bp
+from app.tasks.queries import task_counts
 
 MY_DEADLINES_SHOWN = 20
+CASE_WORK = "cases:view_own"
+ANSWER = "referrals:receive"
 
 
 @bp.route("/")
@@ -27,7 +30,13 @@ def root() -> Any:
 def index() -> Any:
     sections = nav_for(current_user, "main") + nav_for(current_user, "admin")
     deadlines = deadlines_for(current_user, limit=MY_DEADLINES_SHOWN)
-    return render_template("home/index.html", sections=sections, deadlines=deadlines, now=utcnow())
+    now = utcnow()
+    # "Tugas saya" counters for whoever has case work or referrals to answer
+    has_tasks = current_user.has_permission(CASE_WORK) or current_user.has_permission(ANSWER)
+    counts = task_counts(current_user, now) if has_tasks else None
+    return render_template(
+        "home/index.html", sections=sections, deadlines=deadlines, now=now, task_counts=counts
+    )
 
 
 @bp.route("/healthz")

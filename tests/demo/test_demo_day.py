@@ -349,3 +349,19 @@ def test_the_data_officer_finds_findings_in_the_quality_queue(demo):
     from app.indicators.scope import reach_of
 
     assert data.KABKOTA[0] in {r.code for r in reach_of(officer).home}
+
+
+@pytest.mark.demo_database
+def test_the_case_manager_finds_her_follow_ups_in_my_tasks(demo):
+    from app.tasks.models import FollowUp
+    from app.tasks.queries import my_tasks
+
+    manager = user("manajer@simpul.demo")
+    follow_ups = db.session.scalars(select(FollowUp).where(FollowUp.user_id == manager.id)).all()
+    # the browser tests, on the same database, may add and finish one of their own
+    assert len([f for f in follow_ups if f.is_open]) >= 4
+    assert any(f.track_id is not None for f in follow_ups)
+    tasks = my_tasks(manager)
+    shown = {b: [i.kind for i in items] for b, items in tasks.items.items()}
+    for bucket in ("overdue", "today", "week"):
+        assert "follow_up" in shown[bucket], shown

@@ -102,6 +102,13 @@ REGION: Mapping[Role, frozenset[str]] = {
 
 REGION_MANAGE: Mapping[Role, frozenset[str]] = {R.ANALIS_DATA: frozenset({"own"})}
 
+FOLLOW_UP_OWNER: Mapping[Role, frozenset[str]] = {
+    R.MANAJER_KASUS: frozenset({"own"}),
+    R.PETUGAS_PENGADUAN: frozenset({"own"}),
+}
+"""A follow-up is found by the user who set it only (the case manager's on their case, the intake
+officer's on their unassigned complaint), on a case they still see."""
+
 EVERYONE: Mapping[Role, frozenset[str]] = {role: frozenset(SCOPES) for role in ROLES}
 
 
@@ -293,6 +300,12 @@ NO_TRACK_WHY = (
 )
 
 
+def _today() -> Any:
+    from app.tasks.calendar import jakarta_today
+
+    return jakarta_today()
+
+
 def _case_entry(rule: str, method: str, permission: str, url: Url, **kw: Any) -> Entry:
     kw.setdefault("visible", CASE_SCOPE)
     return Entry(rule, method, permission, url, scopes=SCOPES, **kw)
@@ -464,6 +477,27 @@ ENTRIES: list[Entry] = [
         data=_note,
     ),
     _plain("/kasus/cari", "POST", VIEW, data=lambda w, s, r: {"q": "tidak-ada"}, allowed=REACHED),
+    # --- "Tugas saya": the list is everyone's own; a follow-up is its owner's alone ----------
+    _plain("/tugas", "GET", AUTHENTICATED),
+    _case_entry(
+        "/kasus/<int:case_id>/tindak-lanjut",
+        "POST",
+        VIEW,
+        case_url("/tindak-lanjut"),
+        data=lambda w, s, r: {"due_on": _today().isoformat(), "note": "Telepon pendamping."},
+    ),
+    *(
+        Entry(
+            f"/tindak-lanjut/<int:follow_up_id>/{step}",
+            "POST",
+            VIEW,
+            bundle_url(f"/tindak-lanjut/{{b.follow_up.id}}/{step}"),
+            data=version_of("follow_up"),
+            scopes=SCOPES,
+            visible=FOLLOW_UP_OWNER,
+        )
+        for step in ("selesai", "batal")
+    ),
     # --- break-the-glass: asking is open to every case role; a grant is tested in tests/breakglass
     _plain("/akses-darurat", "GET", VIEW),
     _plain("/akses-darurat", "POST", VIEW, data=_nothing, allowed=REACHED),

@@ -70,6 +70,7 @@ class Bundle:
     moving: Any  # another case of the same agency, with a pending transfer request
     transfer: Any
     privacy_request: Any = None  # a data-subject request of the victim
+    follow_up: Any = None  # a follow-up its case manager (the intake officer's: theirs) set
 
 
 @dataclass
@@ -148,8 +149,24 @@ def _bundle(
     db.session.flush()
     privacy_request = _privacy_request(case, victim, supervisor)
     return Bundle(
-        case, victim, attachment, referred, referral, planned, moving, transfer, privacy_request
+        case,
+        victim,
+        attachment,
+        referred,
+        referral,
+        planned,
+        moving,
+        transfer,
+        privacy_request,
+        _follow_up(case, manager),
     )
+
+
+def _follow_up(case: Any, owner: Any) -> Any:
+    from app.tasks.calendar import jakarta_today
+    from app.tasks.operations import schedule_follow_up
+
+    return schedule_follow_up(case, actor=owner, due_on=jakarta_today())
 
 
 def _privacy_request(case: Any, victim: Any, actor: Any) -> Any:
@@ -243,6 +260,7 @@ def build_world() -> World:
         own.moving,
         own.transfer,
         own.privacy_request,
+        _follow_up(intake_case, intake_officer),
     )
     colleague_analyst = UserFactory(roles=[(Role.ANALIS_DATA, a)])
     report_jobs, rollup_jobs = {}, {}

@@ -74,6 +74,7 @@ ENCRYPTED = {
     "victim_restrictions": {"lift_reason"},
     "break_glass_grants": {"reason"},
     "break_glass_attempts": {"reference", "reason"},  # a request that named no case
+    "follow_ups": {"note"},  # a counselor's short note to themselves about a case
 }
 
 KEY_A = generate_key("ka")
