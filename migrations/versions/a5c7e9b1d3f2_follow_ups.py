@@ -3,7 +3,7 @@ tracks, with an encrypted short note, done or cancelled, reminded once; indexed 
 open ones by day and for the reminder job (docs/scaling.md, "Tugas saya")
 
 Revision ID: a5c7e9b1d3f2
-Revises: d7e2a9c4b1f0
+Revises: e5a7c3d9f2b8
 Create Date: 2026-12-08 01:20:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "a5c7e9b1d3f2"
-down_revision = "d7e2a9c4b1f0"
+down_revision = "e5a7c3d9f2b8"
 branch_labels = None
 depends_on = None
 
