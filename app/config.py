@@ -160,6 +160,13 @@ SETTINGS: tuple[Setting, ...] = (
         "(Flask-Limiter syntax). Each check is audit-logged; past the limit it is paused.",
     ),
     Setting(
+        "CASE_SUMMARY_RATE_LIMIT",
+        "30 per hour",
+        _str,
+        "Printable case summaries (PDF) one user may make (Flask-Limiter syntax). Each is "
+        "audit-logged as an export; past the limit the form asks to try later.",
+    ),
+    Setting(
         "SUBGT_STALE_DAYS",
         dict(STALE_DAYS_DEFAULT),
         _stale_days,
