@@ -111,6 +111,7 @@ def render_summary_pdf(summary: CaseSummary) -> bytes:
         pdf.set_font(family, "B", 12)
         pdf.set_fill_color(230, 230, 230)
         pdf.multi_cell(0, 7, clean(part.title), fill=True, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_fill_color(255, 255, 255)  # the tables below are not shaded
         pdf.ln(1)
         for item in part.blocks:
             block(item)
