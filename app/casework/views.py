@@ -1,7 +1,9 @@
 """The printable case summary (issue #17): a small form from the case page (the sections, the
 child identities to reveal), answered with the PDF. Scoped as the case page is (a case outside
-the user's scope: 404), audited as an export (``case.summary_export``, and a reveal per identity
-shown), and counted per user against ``CASE_SUMMARY_RATE_LIMIT``."""
+the user's scope: 404), made only within minutes of a sign-in or re-authentication (as the other
+exports), audited as an export (``case.summary_export``, and a reveal per identity shown), and
+counted per user against ``CASE_SUMMARY_RATE_LIMIT``. The PDF is made in memory per request and
+never stored."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth.sessions import require_recent_auth
 from app.cases.models import Case
 from app.cases.routing import case_route
 from app.casework import bp
@@ -61,6 +64,7 @@ def summary_form(case: Case) -> Any:
 
 @bp.route("/kasus/<int:case_id>/ringkasan", methods=["POST"])
 @case_route("cases:view_own")
+@require_recent_auth()  # identities and a chronology leave the system on paper
 def summary_pdf(case: Case) -> Any:
     user = _me()
     form = _form(user, case)
