@@ -25,6 +25,7 @@ from app.assessments.models import Assessment
 from app.cases import queries as case_queries
 from app.cases.models import Case, Victim
 from app.cases.page import hidden_shelter, initials, may_see_identity
+from app.cases.permissions import can_reveal_identity
 from app.core.enums import CaseState, TppoCara, TppoProses, TppoTujuan, TrackState
 from app.core.labels import label
 from app.extensions import db
@@ -120,8 +121,6 @@ def _yes_no(value: bool | None) -> str:
 def revealable(user: User, case: Case) -> list[Victim]:
     """The child victims whose identity ``user`` may reveal in a summary (as on the case page:
     the reveal permission and every identity rule)."""
-    from app.cases.permissions import can_reveal_identity
-
     if not can_reveal_identity(user, case):
         return []
     return [v for v in case.victims if v.is_child and may_see_identity(user, case, v)]
