@@ -43,6 +43,47 @@ def _bool(value: str) -> bool:
     raise ConfigError(f"not true or false: {value!r}")
 
 
+# Days a service may go without any change (a step, a referral sent) before the Sub GT board
+# counts it as late ("Terlambat"), per service type; ``SUBGT_STALE_DAYS`` changes some of them.
+# Urgent services are looked at within days; those that follow a court's or a family's pace, in
+# weeks. docs/operations.md §15 gives the reasons.
+STALE_DAYS_DEFAULT: dict[str, int] = {
+    "pengaduan": 7,
+    "penjangkauan": 7,
+    "kedaruratan": 3,
+    "penampungan_sementara": 14,
+    "rehabilitasi_kesehatan": 14,
+    "rehabilitasi_sosial": 30,
+    "bantuan_hukum": 30,
+    "penegakan_hukum": 60,
+    "mediasi": 30,
+    "pendampingan": 30,
+    "pemulangan": 14,
+    "reintegrasi_sosial": 60,
+    "pendampingan_rohani": 30,
+    "pemberdayaan_ekonomi": 60,
+    "dokumen_kependudukan": 30,
+}
+
+
+def _stale_days(value: str) -> dict[str, int]:
+    """``service=days`` pairs separated by commas, over ``STALE_DAYS_DEFAULT``:
+    ``penegakan_hukum=90,kedaruratan=2``. An unknown service or a day count under 1 is refused."""
+    days = dict(STALE_DAYS_DEFAULT)
+    for pair in value.split(","):
+        if not pair.strip():
+            continue
+        service, sep, count = pair.partition("=")
+        service = service.strip()
+        if not sep or service not in STALE_DAYS_DEFAULT:
+            raise ConfigError(f"not a service type=days pair: {pair.strip()!r}")
+        number = _int(count.strip())
+        if number < 1:
+            raise ConfigError(f"days must be 1 or more: {pair.strip()!r}")
+        days[service] = number
+    return days
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -117,6 +158,21 @@ SETTINGS: tuple[Setting, ...] = (
         _str,
         "Identities (victim rows) one user may look up with the intake duplicate check "
         "(Flask-Limiter syntax). Each check is audit-logged; past the limit it is paused.",
+    ),
+    Setting(
+        "CASE_SUMMARY_RATE_LIMIT",
+        "30 per hour",
+        _str,
+        "Printable case summaries (PDF) one user may make (Flask-Limiter syntax). Each is "
+        "audit-logged as an export; past the limit the form asks to try later.",
+    ),
+    Setting(
+        "SUBGT_STALE_DAYS",
+        dict(STALE_DAYS_DEFAULT),
+        _stale_days,
+        "Days without any change after which an open service counts as late on the Sub GT "
+        "board, per service type: `service=days` pairs over the defaults, e.g. "
+        "`penegakan_hukum=90,kedaruratan=2` (docs/operations.md §15).",
     ),
     Setting(
         "UPLOAD_DIR",

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 
+from flask import url_for
 from flask_babel import gettext as _
 
-from app.cases.page import PageView, Section, register_section
+from app.cases.page import Link, PageView, Section, register_section
 from app.cases.permissions import may_manage, may_supervise
 from app.casework.panel import build_panel
 from app.workflow.diagram import render_svg
@@ -65,6 +66,16 @@ def services_section(view: PageView) -> Section:
     )
 
 
+def summary_link(view: PageView) -> Section | None:
+    """The header's button to the printable summary (a registered case only: a draft has no
+    reference to print)."""
+    if view.case.reference is None:
+        return None
+    url = url_for("casework.summary_form", case_id=view.case.id)
+    return Section(links=(Link(url, _("Print summary (PDF)")),))
+
+
 def register_sections() -> None:
+    register_section("casework.summary", 5, summary_link)
     register_section("casework.panel", 10, panel_section)
     register_section("casework.services", 60, services_section)

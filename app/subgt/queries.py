@@ -91,6 +91,9 @@ class BoardRow:
     waiting_since: dt.datetime
     days_waiting: int
     overdue: bool
+    stale_after: int | None = None
+    """Set when the service is late only for having had no change for this many days (its
+    service type's ``SUBGT_STALE_DAYS``); the row says so."""
 
     @property
     def waiting_for_answer(self) -> bool:
@@ -147,6 +150,44 @@ def boards_of(user: User) -> list[Board]:
 
 def _today(now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+
+
+def stale_days() -> dict[ServiceType, int]:
+    """Days without a change after which an open service counts as late, per service type
+    (``SUBGT_STALE_DAYS``)."""
+    configured: dict[str, int] = current_app.config["SUBGT_STALE_DAYS"]
+    return {ServiceType(service): days for service, days in configured.items()}
+
+
+def _stale(rows: Any, boards: Iterable[Board], now: dt.datetime) -> sa.ColumnElement[bool]:
+    """Whether a row of the union ``rows`` is an open service with no change (``waiting_since``)
+    for its service type's days: one condition per distinct day count over the boards' service
+    types, computed on the rows the union already read (no statement, no lookup more)."""
+    days = stale_days()
+    services = sorted({s for b in boards for s in b.service_types})
+    by_days: dict[int, list[ServiceType]] = defaultdict(list)
+    for service in services:
+        by_days[days[service]].append(service)
+    if not by_days:
+        return sa.false()
+    return sa.and_(
+        rows.c.state.not_in(TRACK_ENDED),
+        sa.or_(
+            *(
+                sa.and_(
+                    rows.c.service_type.in_(group),
+                    rows.c.waiting_since < now - dt.timedelta(days=count),
+                )
+                for count, group in sorted(by_days.items())
+            )
+        ),
+    )
+
+
+def _late(rows: Any, boards: Iterable[Board], now: dt.datetime) -> sa.ColumnElement[int]:
+    """1 when a row counts as late ("Terlambat"): a missed deadline or target date, or no change
+    for too long (``_stale``); else 0."""
+    return sa.case((sa.or_(rows.c.overdue == 1, _stale(rows, boards, now)), 1), else_=0)
 
 
 def _membership_parts(board: Board) -> list[sa.ColumnElement[bool]]:
@@ -257,8 +298,7 @@ def _board_select(
         query = query.where(track.ended_at.is_(None))
     if filters.provider_id is not None:
         query = query.where(track.provider_id == filters.provider_id)
-    if filters.overdue_only:
-        query = query.where(overdue)
+    # ``overdue_only`` is applied on the union (``_late``), where staleness is known
     return [query.where(part) for part in _membership_parts(board)]
 
 
@@ -300,10 +340,14 @@ def _as_rows(raw: Sequence[Any], boards: dict[int, Board], now: dt.datetime) -> 
         .tuples()
         .all()
     )
+    days = stale_days()
     rows = []
     for t in raw:
         board = boards[t.board_id]
         since = t.waiting_since
+        service, state = ServiceType(t.service_type), TrackState(t.state)
+        # the rule of ``_stale``, for the rows read
+        stale = state not in TRACK_ENDED and since < now - dt.timedelta(days=days[service])
         rows.append(
             BoardRow(
                 track_id=t.track_id,
@@ -313,14 +357,15 @@ def _as_rows(raw: Sequence[Any], boards: dict[int, Board], now: dt.datetime) -> 
                 age_band=age_band(t.age_at_incident),
                 sex=Sex(t.sex),
                 case_types=tuple(types.get(t.case_id, ())),
-                service_type=ServiceType(t.service_type),
-                track_state=TrackState(t.state),
+                service_type=service,
+                track_state=state,
                 referral_state=ReferralState(t.referral_state) if t.referral_state else None,
                 provider_name=names.get(t.provider_id) if t.provider_id else None,
                 agency_name=names.get(t.agency_id, ""),
                 waiting_since=since,
                 days_waiting=max(0, (now - since).days),
-                overdue=bool(t.overdue),
+                overdue=bool(t.overdue) or stale,
+                stale_after=days[service] if stale and not t.overdue else None,
             )
         )
     return rows
@@ -366,12 +411,15 @@ def board_page(
         return BoardPage(items=[], total=0, page=page, per_page=per_page or 1)
     _without_jit()
     waiting = sa.case((rows.c.referral_state == ReferralState.DIKIRIM, 1), else_=0)
+    late = _late(rows, boards, now)
     query = sa.select(
         rows,
         sa.func.count().over().label("total"),
         sa.func.sum(waiting).over().label("waiting_total"),
-        sa.func.sum(rows.c.overdue).over().label("overdue_total"),
-    ).order_by(rows.c.overdue.desc(), rows.c.waiting_since, rows.c.track_id, rows.c.board_id)
+        sa.func.sum(late).over().label("overdue_total"),
+    ).order_by(late.desc(), rows.c.waiting_since, rows.c.track_id, rows.c.board_id)
+    if filters.overdue_only:
+        query = query.where(late == 1)
     if per_page is not None:
         query = query.offset((page - 1) * per_page).limit(per_page)
     raw = db.session.execute(query).all()
@@ -425,16 +473,18 @@ def board_summary(
     if rows is None:
         return Summary(total=0, waiting_for_answer=0, overdue=0)
     _without_jit()
-    total, waiting, overdue = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(
-                sa.func.sum(sa.case((rows.c.referral_state == ReferralState.DIKIRIM, 1), else_=0)),
-                0,
-            ),
-            sa.func.coalesce(sa.func.sum(rows.c.overdue), 0),
-        )
-    ).one()
+    late = _late(rows, boards, now)
+    query = sa.select(
+        sa.func.count(),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((rows.c.referral_state == ReferralState.DIKIRIM, 1), else_=0)),
+            0,
+        ),
+        sa.func.coalesce(sa.func.sum(late), 0),
+    )
+    if filters is not None and filters.overdue_only:
+        query = query.where(late == 1)
+    total, waiting, overdue = db.session.execute(query).one()
     return Summary(total=total, waiting_for_answer=waiting, overdue=overdue)
 
 

@@ -193,3 +193,16 @@ def test_a_task_of_a_dead_worker_comes_back_after_minutes_not_an_hour(app):
 def test_task_time_outs_that_do_not_fit_together_are_refused(overrides, message):
     with pytest.raises(ConfigError, match=message):
         create_app({"APP_ENV": "testing", "DATABASE_URL": database_url(), **overrides})
+
+
+def test_stale_days_name_every_service_type_and_take_pairs_over_the_defaults():
+    from app.config import STALE_DAYS_DEFAULT, _stale_days
+    from app.core.enums import ServiceType
+
+    assert set(STALE_DAYS_DEFAULT) == {s.value for s in ServiceType}
+    days = _stale_days("penegakan_hukum=90, kedaruratan=2")
+    assert days["penegakan_hukum"] == 90 and days["kedaruratan"] == 2
+    assert days["mediasi"] == STALE_DAYS_DEFAULT["mediasi"]
+    for bad in ("mediasi", "nope=3", "mediasi=0", "mediasi=x"):
+        with pytest.raises(ConfigError):
+            _stale_days(bad)

@@ -382,6 +382,15 @@ ENTRIES: list[Entry] = [
         case_url("/korban/{b.victim.id}/identitas"),
         data=_nothing,
     ),
+    # the printable case summary: the form, and the PDF (a recent sign-in: ``login_as``)
+    _case_entry("/kasus/<int:case_id>/ringkasan", "GET", VIEW, case_url("/ringkasan")),
+    _case_entry(
+        "/kasus/<int:case_id>/ringkasan",
+        "POST",
+        VIEW,
+        case_url("/ringkasan"),
+        data=lambda w, s, r: {"sections": ["kronologi"]},
+    ),
     _case_entry(
         "/kasus/<int:case_id>/korban/<int:victim_id>/persetujuan",
         "POST",

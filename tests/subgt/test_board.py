@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.agencies.models import SubTaskForce, SubTaskForceMember
 from app.audit.models import AuditEntry
@@ -20,9 +20,11 @@ from app.extensions import db
 from app.notifications.models import Notification
 from app.referrals import operations as referral_ops
 from app.referrals.models import CoordinationNote
+from app.services.models import ServiceTrack
 from app.subgt import queries
 from app.subgt.queries import BoardFilters, age_band
 from app.subgt.tasks import notify_escalation
+from app.workflow.models import CaseTransition
 from app.workflow.operations import apply_track_event
 from app.workflow.tracks import create_track
 from tests.factories import AgencyFactory, KabkotaFactory, TaskForceFactory, UserFactory
@@ -427,3 +429,80 @@ def test_a_note_without_escalation_tells_nobody(
     assert not note.escalated
     assert not [t for t in captured_tasks if t[0] == "subgt.notify_escalation"]
     assert notify_escalation.run(note.id) == 0
+
+
+def test_a_service_with_no_change_for_its_days_counts_as_late(app: Flask, world: dict[str, Any]):
+    """Issue #17: "0 Terlambat" while rows said "no change for 264 days". A service with no
+    change for its service type's ``SUBGT_STALE_DAYS`` is late on its row, in the counters (in
+    SQL) and under the overdue filter; a service that has ended never is."""
+    w = world
+    limit = app.config["SUBGT_STALE_DAYS"]["rehabilitasi_sosial"]
+    before = utcnow() + dt.timedelta(days=limit - 1)
+    rows = queries.board(w["coordinator"], BoardFilters(), before)
+    rehsos = next(r for r in rows if r.track_id == w["rehsos_track"].id)
+    assert not rehsos.overdue and rehsos.stale_after is None
+
+    after = utcnow() + dt.timedelta(days=limit + 1)
+    rows = queries.board(w["coordinator"], BoardFilters(), after)
+    rehsos = next(r for r in rows if r.track_id == w["rehsos_track"].id)
+    assert rehsos.overdue and rehsos.stale_after == limit
+    # late for a missed target date: not said to be late for staleness
+    late = next(r for r in rows if r.track_id == w["late"].id)
+    assert late.overdue and late.stale_after is None
+    assert all(r.overdue for r in rows)
+    for filters in (
+        BoardFilters(),
+        BoardFilters(overdue_only=True),
+        BoardFilters(include_ended=True),
+    ):
+        rows = queries.board(w["coordinator"], filters, after)
+        counted = queries.board_summary(w["coordinator"], after, filters=filters)
+        assert counted == queries.summary(rows), filters
+    counted = queries.board_summary(w["coordinator"], after)
+    assert (counted.total, counted.overdue) == (3, 3)
+    assert w["rehsos_track"].id in _ids(
+        queries.board(w["coordinator"], BoardFilters(overdue_only=True), after)
+    )
+    ended = next(
+        r
+        for r in queries.board(w["coordinator"], BoardFilters(include_ended=True), after)
+        if r.track_id == w["ended"].id
+    )
+    assert not ended.overdue and ended.stale_after is None
+
+    # configured per service type
+    app.config["SUBGT_STALE_DAYS"] = {**app.config["SUBGT_STALE_DAYS"], "rehabilitasi_sosial": 90}
+    try:
+        rows = queries.board(w["coordinator"], BoardFilters(), after)
+        rehsos = next(r for r in rows if r.track_id == w["rehsos_track"].id)
+        assert not rehsos.overdue
+        assert queries.board_summary(w["coordinator"], after).overdue == 2
+    finally:
+        app.config["SUBGT_STALE_DAYS"] = {
+            **app.config["SUBGT_STALE_DAYS"],
+            "rehabilitasi_sosial": limit,
+        }
+
+
+def test_the_board_page_flags_a_stale_service(client: FlaskClient, world: dict[str, Any]):
+    w = world
+    track = w["rehsos_track"]
+    # nothing has happened to the social rehabilitation service for 40 days
+    long_ago = utcnow() - dt.timedelta(days=40)
+    db.session.execute(
+        update(CaseTransition).where(CaseTransition.track_id == track.id).values(at=long_ago)
+    )
+    db.session.execute(
+        update(ServiceTrack).where(ServiceTrack.id == track.id).values(created_at=long_ago)
+    )
+    db.session.flush()
+    login_as(client, w["coordinator"])
+    page = client.get("/subgt").get_data(as_text=True)
+    assert 'data-count="overdue">2<' in page
+    assert f'data-track="{track.id}" data-overdue' in page
+    assert 'data-stale="30"' in page
+    assert "terlambat: lebih dari 30 hari tanpa perubahan untuk layanan ini" in page
+    overdue = client.get("/subgt", query_string={"overdue": "y"}).get_data(as_text=True)
+    assert f'data-track="{track.id}"' in overdue
+    history = client.get(f"/subgt/layanan/{track.id}").get_data(as_text=True)
+    assert 'data-stale="30"' in history

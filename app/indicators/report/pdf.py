@@ -4,11 +4,11 @@ without it the core Helvetica font draws it transliterated to Latin-1."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from app.core import pdf as core_pdf
 from app.indicators.math import format_id
 from app.indicators.report.build import (
     CONFIDENTIAL,
@@ -18,53 +18,15 @@ from app.indicators.report.build import (
     Report,
 )
 
-# Where a Unicode TTF font is looked for (Debian: fonts-dejavu-core). Without one, the PDF uses
-# the core Helvetica font and the text is transliterated to Latin-1.
-FONT_DIRS: tuple[Path, ...] = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/local/share/fonts/dejavu"),
-)
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+# Where a Unicode TTF font is looked for (``app.core.pdf``); tests empty it to draw the core font.
+FONT_DIRS: tuple[Path, ...] = core_pdf.FONT_DIRS
 PDF_COMPRESS = True  # tests switch it off to read the page text
+transliterate = core_pdf.transliterate
 
 
 def find_font() -> tuple[Path, Path] | None:
     """The regular and bold DejaVu Sans files, or None when they are not installed."""
-    for directory in FONT_DIRS:
-        regular, bold = (directory / name for name in FONT_FILES)
-        if regular.is_file():
-            return regular, bold if bold.is_file() else regular
-    return None
-
-
-_LATIN = {
-    "\u2014": "-",  # em dash
-    "\u2013": "-",  # en dash
-    "\u2018": "'",
-    "\u2019": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u2026": "...",
-    "\u2265": ">=",
-    "\u2264": "<=",
-    "\u00d7": "x",
-}
-
-
-def transliterate(text: str) -> str:
-    """Text the core (Latin-1) fonts can draw."""
-    for source, target in _LATIN.items():
-        text = text.replace(source, target)
-    out = []
-    for char in text:
-        try:
-            char.encode("latin-1")
-            out.append(char)
-        except UnicodeEncodeError:
-            plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
-            out.append(plain or "?")
-    return "".join(out)
+    return core_pdf.find_font(FONT_DIRS)
 
 
 def _pdf_text(value: CellValue) -> str:
