@@ -14,6 +14,7 @@ from flask_login import current_user
 from app.auth.models import User
 from app.core.web import ExplainedBadRequest
 from app.indicators import queries
+from app.indicators.definitions import describe_en
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import JAKARTA, Period, PeriodError, parse
 from app.indicators.scope import NATIONAL, OutOfReach, Reach
@@ -43,6 +44,23 @@ MONTHS: list[LazyString] = [
     _l("November"),
     _l("December"),
 ]
+
+
+# The units of the definitions (stored in Bahasa Indonesia, as the report shows them) as a page
+# shows them in its language.
+UNITS: dict[str, LazyString] = {
+    "per 100.000": _l("per 100,000"),
+    "per 10.000": _l("per 10,000"),
+    "orang": _l("people"),
+    "rujukan": _l("referrals"),
+    "jam": _l("hours"),
+}
+
+
+def unit_name(unit: str) -> str:
+    """A definition's unit in the page's language."""
+    found = UNITS.get(unit)
+    return str(found) if found is not None else unit
 
 
 def me() -> User:
@@ -103,3 +121,11 @@ def period_name(period: Period) -> str:
 
 def definition_name(definition: IndicatorDefinition) -> str:
     return definition.name_en if str(get_locale()) == "en" else definition.name_id
+
+
+def definition_text(text: str | None) -> str:
+    """A definition's numerator or denominator (stored in Bahasa Indonesia) in the page's
+    language."""
+    if not text:
+        return ""
+    return describe_en(text) if str(get_locale()) == "en" else text
