@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.auth.models import User
 from app.core.web import ExplainedBadRequest
-from app.indicators import queries
+from app.indicators import compute, queries
 from app.indicators.definitions import describe_en
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import JAKARTA, Period, PeriodError, parse
@@ -55,6 +55,33 @@ UNITS: dict[str, LazyString] = {
     "rujukan": _l("referrals"),
     "jam": _l("hours"),
 }
+
+
+# Why a figure has no value, as the rollup stores it (in Bahasa Indonesia, as the report shows
+# it), in the page's language.
+REASONS: dict[str, LazyString] = {
+    compute.NO_POPULATION: _l("There is no population data for this region and year yet."),
+    compute.POPULATION_INCOMPLETE: _l(
+        "The population data of some of the regions under it is missing."
+    ),
+    compute.POPULATION_SEX_MISSING: _l(
+        "The population data of this region is incomplete for the two sexes."
+    ),
+    compute.CHILD_BANDS_MIXED: _l(
+        "The age groups of the population data do not separate children (0-17 years)."
+    ),
+    compute.NO_VICTIMS: _l("There are no victims in this group for this period."),
+    compute.NO_FIRST_RESPONSES: _l("There are no first-response deadlines in this period."),
+    compute.NO_ACCEPTED_REFERRALS: _l("No referral was accepted in this period yet."),
+}
+
+
+def reason_text(reason: str | None) -> str | None:
+    """A stored reason for a missing value in the page's language."""
+    if reason is None:
+        return None
+    found = REASONS.get(reason)
+    return str(found) if found is not None else reason
 
 
 def unit_name(unit: str) -> str:

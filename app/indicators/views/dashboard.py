@@ -37,6 +37,7 @@ from app.indicators.views.common import (
     definition_text,
     me,
     period_name,
+    reason_text,
     region_code,
     region_name,
     region_or_404,
@@ -87,7 +88,7 @@ class Shown:
     def reason(self) -> str | None:  # why there is no value
         if self.cell.state is not disclosure.State.NONE:
             return None
-        return self.figure.reason or str(_("Cannot be computed."))
+        return reason_text(self.figure.reason) or str(_("Cannot be computed."))
 
     @property
     def capaian(self) -> str | None:
@@ -387,6 +388,7 @@ def detail(code: str) -> Any:
         name=definition_name,
         unit=unit_name,
         describe=definition_text,
+        reason_text=reason_text,
         region=region,
         region_code=region_code(region),
         region_name=region_name(region),
