@@ -59,7 +59,7 @@ from app.core.enums import (
     Risk,
 )
 from app.core.errors import ConcurrentChange, DomainError
-from app.core.formatting import format_moment
+from app.core.formatting import format_day, format_moment
 from app.core.forms import parse_id
 from app.core.idempotency import once_per_form
 from app.core.labels import label
@@ -336,6 +336,11 @@ def _shown_value(key: str, value: Any) -> str:
     if key == "received_at":
         try:
             return format_moment(dt.datetime.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
+    if key == "incident_date":
+        try:
+            return format_day(dt.date.fromisoformat(value))
         except (TypeError, ValueError):
             return str(value)
     text = str(value)
