@@ -19,6 +19,7 @@ from app.core.enums import (
     SubTaskForceKey,
 )
 from app.core.labels import label
+from app.core.memo import read_each
 from app.extensions import db
 from app.regions.models import Region
 
@@ -422,3 +423,19 @@ def coordinators_of(task_force: TaskForce) -> dict[int, list[User]]:
     if not _coordinators_of:
         return {s.id: [] for s in task_force.sub_task_forces}
     return _coordinators_of[0](task_force)
+
+
+def names_by_code(codes: Iterable[str]) -> dict[str, str]:
+    """The name of each agency code (the code itself for one that is not an agency's), for text
+    that stores codes (a consent's ``rujukan:<code>``) and shows names; read once per code for a
+    rendered page."""
+
+    def read(missing: list[str]) -> dict[str, str]:
+        found = dict(
+            db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(missing)))
+            .tuples()
+            .all()
+        )
+        return {code: found.get(code, code) for code in missing}
+
+    return read_each("agencies.name_by_code", codes, read)

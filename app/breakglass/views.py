@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +17,7 @@ from app.breakglass import bp, queries
 from app.breakglass import operations as ops
 from app.breakglass.forms import BreakGlassForm
 from app.core.errors import DomainError
+from app.core.formatting import format_moment
 from app.core.forms import field_error
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
@@ -72,7 +72,7 @@ def request_access() -> Any:
             _(
                 "Emergency access granted, read-only, until %(time)s. "
                 "The agency's supervisors have been notified.",
-                time=format_datetime(outcome.grant.expires_at, "short"),
+                time=format_moment(outcome.grant.expires_at),
             ),
             "warning",
         )

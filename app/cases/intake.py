@@ -42,6 +42,7 @@ from app.core.enums import (
     is_valid_consent_purpose,
 )
 from app.core.errors import DomainError
+from app.core.formatting import format_day
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NIK_RE = re.compile(r"^\d{16}$")
@@ -338,7 +339,7 @@ def _check_victim(
                     _l(
                         "The age does not match the birth date: on %(day)s the victim was "
                         "%(n)d years old.",
-                        day=day.isoformat(),
+                        day=format_day(day),
                         n=age_on(v.birth_date, day),
                     ),
                 )

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.agencies.queries import names_by_code
 from app.core.enums import (
     CONSENT_PURPOSES_FIXED,
     AmpkCategory,
@@ -242,7 +243,8 @@ def consent_purpose_label(purpose: str) -> str:
     if kind == "layanan" and rest:
         return str(_l("Service: %(name)s", name=label(rest, ServiceType)))
     if kind == "rujukan" and rest:
-        return str(_l("Referral to %(agency)s", agency=rest))
+        # the purpose keeps the agency's code; people read its name
+        return str(_l("Referral to %(agency)s", agency=names_by_code([rest])[rest]))
     return purpose
 
 

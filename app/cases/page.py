@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from flask import current_app, render_template, url_for
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -252,7 +252,6 @@ def _case_context(user: User, case: Case) -> dict[str, object]:
         "purpose_label": hidden.purpose_label(consent_purpose_label),
         "initials": initials,
         "file_size": file_size,
-        "format_date": format_date,
         "edit_url": edit_url,
         "V": VOCABULARIES,
     }

@@ -1,15 +1,17 @@
-"""Template helpers: the navigation registry, vocabulary labels, date formatting."""
+"""Template helpers: the navigation registry, vocabulary labels, and the one style of dates and
+numbers per locale (``app.core.formatting``: the filters ``date`` and ``datetime``, the globals
+``format_day``, ``format_moment`` and ``format_number``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
+from app.core.formatting import format_day, format_moment, format_number
 from app.core.labels import label
 from app.core.permissions import Visitor
 
@@ -43,6 +45,13 @@ def nav_for(user: Visitor | None, group: str) -> list[NavItem]:
     ]
 
 
+def capfirst(text: Any) -> str:
+    """The text with a capital first letter (a badge, a heading), the rest as it is: "Terkirim,
+    menunggu jawaban", "TPPO"."""
+    words = str(text)
+    return words[:1].upper() + words[1:]
+
+
 def init_templating(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -51,8 +60,11 @@ def init_templating(app: Flask) -> None:
             "nav_admin": nav_for(current_user, "admin"),
             "label": label,
             "get_locale": get_locale,
+            "format_day": format_day,
+            "format_moment": format_moment,
+            "format_number": format_number,
         }
 
-    @app.template_filter("datetime")
-    def datetime_filter(value: dt.datetime | None, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt) if value else "—"
+    app.add_template_filter(format_moment, "datetime")
+    app.add_template_filter(capfirst, "capfirst")
+    app.add_template_filter(format_day, "date")

@@ -84,6 +84,22 @@ def _d(
     }
 
 
+DIMENSION_NAMES: tuple[tuple[str, str, str], ...] = (
+    ("jenis_kekerasan", "jenis kekerasan", "type of violence"),
+    ("tempat_kejadian", "tempat kejadian", "place of the incident"),
+    ("kelompok_umur", "kelompok umur", "age band"),
+    ("jenis_kelamin", "jenis kelamin", "sex"),
+    ("disabilitas", "disabilitas", "disability"),
+    ("hubungan_pelaku", "hubungan dengan pelaku", "relationship to the perpetrator"),
+    ("jenis_kasus", "jenis kasus", "case type"),
+)
+REFERRAL_MEASURES: tuple[tuple[str, str, str, str], ...] = (
+    ("terkirim", "terkirim", "sent", "none"),
+    ("diterima", "diterima", "accepted", "none"),
+    ("ditolak", "ditolak", "declined", "lower"),
+    ("terlambat", "terlambat dijawab", "answered late", "lower"),
+)
+
 WOMEN_VICTIMS = "korban perempuan (≥ 18 tahun saat kejadian) yang terdaftar pada periode"
 CHILD_VICTIMS = "korban anak (< 18 tahun saat kejadian) yang terdaftar pada periode"
 ALL_VICTIMS = "semua korban yang terdaftar pada periode"
@@ -237,15 +253,7 @@ DEFAULTS: list[dict[str, Any]] = [
             group="semua",
             dimension=dimension,
         )
-        for dimension, name_id, name_en in (
-            ("jenis_kekerasan", "jenis kekerasan", "type of violence"),
-            ("tempat_kejadian", "tempat kejadian", "place of the incident"),
-            ("kelompok_umur", "kelompok umur", "age band"),
-            ("jenis_kelamin", "jenis kelamin", "sex"),
-            ("disabilitas", "disabilitas", "disability"),
-            ("hubungan_pelaku", "hubungan dengan pelaku", "relationship to the perpetrator"),
-            ("jenis_kasus", "jenis kasus", "case type"),
-        )
+        for dimension, name_id, name_en in DIMENSION_NAMES
     ],
     _d(
         "pct_respons_pertama_tepat_waktu",
@@ -273,12 +281,7 @@ DEFAULTS: list[dict[str, Any]] = [
             group="semua",
             measure=what,
         )
-        for what, name_id, name_en, direction in (
-            ("terkirim", "terkirim", "sent", "none"),
-            ("diterima", "diterima", "accepted", "none"),
-            ("ditolak", "ditolak", "declined", "lower"),
-            ("terlambat", "terlambat dijawab", "answered late", "lower"),
-        )
+        for what, name_id, name_en, direction in REFERRAL_MEASURES
     ],
     _d(
         "median_jam_rujukan_diterima",
@@ -328,6 +331,97 @@ DEFAULTS: list[dict[str, Any]] = [
         for service, names in SERVICE_NAMES.items()
     ],
 ]
+
+# The numerators and denominators in English, for the English pages (the definitions store them
+# in Bahasa Indonesia, as the report shows them): each Indonesian phrase and its English, applied
+# longest first; ``describe_en`` falls back to the stored text for one it does not know.
+_PHRASES_EN: list[tuple[str, str]] = [
+    (WOMEN_VICTIMS, "women victims (18 or older at the incident) registered in the period"),
+    (CHILD_VICTIMS, "child victims (under 18 at the incident) registered in the period"),
+    (ALL_VICTIMS, "all victims registered in the period"),
+    (
+        "korban perempuan + korban anak yang terdaftar pada periode",
+        "women victims + child victims registered in the period",
+    ),
+    (
+        " yang mendapat layanan komprehensif per akhir periode",
+        " who received comprehensive services by the end of the period",
+    ),
+    (" (termasuk TPPO)", " (trafficking included)"),
+    (
+        "penduduk perempuan (semua umur) pada tahun periode",
+        "female population (all ages) in the year of the period",
+    ),
+    (
+        "penduduk anak (0-17 tahun, laki-laki dan perempuan) pada tahun periode",
+        "child population (0-17 years, boys and girls) in the year of the period",
+    ),
+    (
+        "penduduk perempuan + penduduk anak pada tahun periode",
+        "female population + child population in the year of the period",
+    ),
+    (
+        " yang menolak pelaporan statistik (tidak dihitung di angka lain)",
+        " who refused statistical reporting (not counted in other figures)",
+    ),
+    (" dalam kasus TPPO", " in trafficking (TPPO) cases"),
+    (
+        "kasus terdaftar pada periode yang respons pertamanya tepat waktu",
+        "cases registered in the period whose first response was on time",
+    ),
+    (
+        "kasus terdaftar pada periode dengan tenggat respons pertama",
+        "cases registered in the period with a first-response deadline",
+    ),
+    (
+        "median jam dari pengiriman sampai diterima (rujukan terkirim pada periode)",
+        "median hours from sending to acceptance (referrals sent in the period)",
+    ),
+    *[(f", menurut {name_id}", f", by {name_en}") for _dim, name_id, name_en in DIMENSION_NAMES],
+    *[
+        (
+            f"rujukan yang dikirim pada periode ke lembaga di wilayah, {name_id}",
+            f"referrals sent in the period to agencies in the region, {name_en}",
+        )
+        for _what, name_id, name_en, _direction in REFERRAL_MEASURES
+    ],
+    *[
+        (
+            f" yang layanan {names[0]}-nya selesai per akhir periode",
+            f" whose {names[1]} service was completed by the end of the period",
+        )
+        for names in SERVICE_NAMES.values()
+    ],
+    *[
+        (
+            f" yang direncanakan mendapat layanan {names[0]}",
+            f" for whom the {names[1]} service was planned",
+        )
+        for names in SERVICE_NAMES.values()
+    ],
+]
+_PHRASES_EN.sort(key=lambda pair: len(pair[0]), reverse=True)
+
+
+def _english(text: str) -> str:
+    for indonesian, english in _PHRASES_EN:
+        text = text.replace(indonesian, english)
+    return text
+
+
+DESCRIPTIONS_EN: dict[str, str] = {
+    text: _english(text)
+    for spec in DEFAULTS
+    for text in (spec["numerator"], spec["denominator"])
+    if text is not None
+}
+
+
+def describe_en(text: str) -> str:
+    """A stored numerator or denominator in English (the stored text when it is not one of
+    these definitions')."""
+    return DESCRIPTIONS_EN.get(text, text)
+
 
 FIELDS = (
     "name_id",

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from flask_babel import gettext as _
 
 from app.core.enums import RegionLevel
+from app.core.formatting import current_language, format_number
 from app.indicators.math import format_id, value_of
 
 if TYPE_CHECKING:
@@ -72,6 +73,17 @@ class Words:
     hidden: str = "dirahasiakan"
     none: str = "—"
     mark: str = "*"
+    locale: str = "id"  # the number format: "1.234,50" (id), "1,234.50" (en)
+
+    def number(self, value: Decimal | None, places: int = 2) -> str:
+        """``value`` in the language's number format; ``—`` for no value."""
+        if value is None:
+            return self.none
+        return (
+            format_id(value, places)
+            if self.locale == "id"
+            else format_number(value, places, self.locale)
+        )
 
 
 INDONESIAN = Words()
@@ -80,7 +92,7 @@ INDONESIAN = Words()
 def page_words() -> Words:
     """The words of the pages, in the user's language ("dirahasiakan" / "hidden")."""
     # the msgid names what it is for: the English catalogue shows it as "hidden"
-    return Words(hidden=_("hidden (disclosure control)"))
+    return Words(hidden=_("hidden (disclosure control)"), locale=current_language())
 
 
 @dataclass(frozen=True)
@@ -168,7 +180,7 @@ def count(number: Number | None, *, low: bool = False, words: Words = INDONESIAN
     if value == 0:
         return _cell(value, State.ZERO, "0", words)
     places = 0 if value == int(value) else 2
-    return _cell(value, State.SHOWN, format_id(value, places), words, places=places)
+    return _cell(value, State.SHOWN, words.number(value, places), words, places=places)
 
 
 def rate(
@@ -189,7 +201,7 @@ def rate(
         return _cell(value, State.WITHHELD, words.hidden, words, places=places)
     marked = rate_is_marked(numerator, denominator)
     state = State.ZERO if value == 0 else State.SHOWN
-    return _cell(value, state, format_id(value, places), words, marked, places)
+    return _cell(value, state, words.number(value, places), words, marked, places)
 
 
 def measure(
@@ -204,7 +216,7 @@ def measure(
     if value is None:
         return no_value(words)
     state = State.ZERO if value == 0 else State.SHOWN
-    return _cell(value, state, format_id(value, places), words, is_small(base), places)
+    return _cell(value, state, words.number(value, places), words, is_small(base), places)
 
 
 def kind(definition: IndicatorDefinition) -> str:
@@ -268,7 +280,7 @@ def capaian(of: Cell, achieved: Decimal | None, *, words: Words = INDONESIAN) ->
     if of.hidden:
         return _cell(achieved, State.WITHHELD, words.hidden, words, places=2)
     state = State.ZERO if achieved == 0 else State.SHOWN
-    return _cell(achieved, state, format_id(achieved), words, of.marked, 2)
+    return _cell(achieved, state, words.number(achieved), words, of.marked, 2)
 
 
 @dataclass(frozen=True)

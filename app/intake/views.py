@@ -32,7 +32,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -60,6 +59,7 @@ from app.core.enums import (
     Risk,
 )
 from app.core.errors import ConcurrentChange, DomainError
+from app.core.formatting import format_day, format_moment
 from app.core.forms import parse_id
 from app.core.idempotency import once_per_form
 from app.core.labels import label
@@ -344,7 +344,12 @@ def _shown_value(key: str, value: Any) -> str:
         return label(value, CHANGE_VOCABULARIES[key])
     if key == "received_at":
         try:
-            return str(format_datetime(dt.datetime.fromisoformat(value), "short"))
+            return format_moment(dt.datetime.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
+    if key == "incident_date":
+        try:
+            return format_day(dt.date.fromisoformat(value))
         except (TypeError, ValueError):
             return str(value)
     text = str(value)

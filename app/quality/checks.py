@@ -25,6 +25,7 @@ from app.cases.intake import JAKARTA, age_on
 from app.cases.models import Case, Victim, consent_in_force
 from app.core.db import utcnow
 from app.core.enums import CaseState, ConsentGiver
+from app.core.formatting import format_day
 from app.extensions import db
 
 COMPLETENESS = "completeness"
@@ -259,7 +260,7 @@ def validity_issues(case: Case, *, now: dt.datetime | None = None) -> list[Issue
                         victim=v.label,
                         age=v.age_at_incident,
                         expected=age_on(v.birth_date, day),
-                        day=day.isoformat(),
+                        day=format_day(day),
                     ),
                 )
             )

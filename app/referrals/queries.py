@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
@@ -29,6 +28,7 @@ from app.core.enums import (
     ServiceType,
     age_band,
 )
+from app.core.formatting import format_day
 from app.core.labels import label
 from app.core.memo import read_once
 from app.core.permissions import ROLE_PERMISSIONS
@@ -394,11 +394,7 @@ def suggested_summary(track: Any) -> str:
         )
     if case.incident_date is not None:
         precision = getattr(case.incident_date_precision, "value", None)
-        when = (
-            str(case.incident_date.year)
-            if precision == "tahun"
-            else format_date(case.incident_date, "MMMM yyyy")
-        )
+        when = format_day(case.incident_date, "tahun" if precision == "tahun" else "bulan")
         parts.append(_("Time of the incident: %(when)s.", when=when))
     if case.incident_place is not None:
         parts.append(_("Place of the incident: %(place)s.", place=label(case.incident_place)))

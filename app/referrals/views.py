@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -181,7 +180,6 @@ def _render_referral(referral: Referral, *, error: str | None = None, status: in
             error=error,
             events=[e for e in referral.events if e.kind != "draft"],
             V={"ReferralState": ReferralState},
-            format_date=format_date,
         ),
         status,
     )

@@ -17,6 +17,7 @@ from app.audit.operations import SystemActor, record
 from app.core.db import IdPool, model_diff
 from app.core.enums import RegionLevel, Sex
 from app.core.errors import DomainError
+from app.core.formatting import format_number
 from app.core.labels import label
 from app.extensions import db
 from app.regions.models import Population, Region
@@ -383,7 +384,7 @@ def _check_count(value: Any) -> int:
         raise DomainError(_l("The number of residents cannot be negative."), field="count")
     if count > COUNT_MAX:
         raise DomainError(
-            _l("The number of residents may be at most %(n)s.", n=f"{COUNT_MAX:,}"),
+            _l("The number of residents may be at most %(n)s.", n=format_number(COUNT_MAX)),
             field="count",
         )
     return count

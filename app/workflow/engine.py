@@ -104,7 +104,7 @@ REASONS: dict[str, Any] = {
     ),
     track_v1.NO_OUTCOME: _l("The outcome of the service has not been given."),
     referral_v1.NO_CONSENT: _l(
-        "The victim's consent to this referral (rujukan to the agency) has not been recorded, "
+        "The victim's consent to this referral to the agency has not been recorded, "
         "and no supervisor has overridden it with a reason."
     ),
 }

@@ -81,7 +81,7 @@ RULES = [
         "victims-0-age",
         (
             "The age does not match the birth date: on %(day)s the victim was %(n)d years old.",
-            {"day": "2025-03-10", "n": 30},
+            {"day": "10 Mar 2025", "n": 30},
         ),
         id="birth-date-and-age-disagree",
     ),

@@ -70,7 +70,13 @@ def translated(app: Any, message: str) -> str:
 
 
 def purpose_in_indonesian(app: Any, purpose: str) -> str:
+    kind, _sep, code = purpose.partition(":")
     with app.test_request_context(), force_locale("id"):
+        if kind == "rujukan":
+            # the page names the agency, never its code; by its name in the demo (this test
+            # session's own database, which ``app`` reads, does not hold the served agencies)
+            name = next(n for c, n, *_rest in data.AGENCIES if c == code)
+            return gettext("Referral to %(agency)s", agency=name)
         return consent_purpose_label(purpose)
 
 

@@ -15,15 +15,19 @@ The report names no person: only regions, agencies and categories."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.agencies.models import Agency
 from app.core.db import utcnow
+from app.core.enums import CaseType, IncidentPlace, Relationship, Sex, ViolenceType
+from app.core.formatting import format_day, format_moment
 from app.core.labels import label
 from app.extensions import db
 from app.indicators import disclosure
@@ -118,25 +122,34 @@ def month_name(period: Period) -> str:
 
 
 def jakarta(moment: dt.datetime | None) -> str:
+    """A moment in the report's one style: "7 Des 2026 14.05 WIB"."""
     if moment is None:
         return NO_VALUE
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(JAKARTA).strftime("%d-%m-%Y %H:%M WIB")
+    return f"{format_moment(moment, locale='id', zone=JAKARTA)} WIB"
+
+
+# the vocabulary of each breakdown's categories (their labels, in Bahasa Indonesia)
+CATEGORY_VOCABULARIES: dict[str, type[enum.StrEnum]] = {
+    "jenis_kekerasan": ViolenceType,
+    "tempat_kejadian": IncidentPlace,
+    "hubungan_pelaku": Relationship,
+    "jenis_kasus": CaseType,
+    "jenis_kelamin": Sex,
+}
 
 
 def category_label(dimension: str, category: str) -> str:
     if category == "tidak_diketahui":
         return "Tidak diketahui"
-    if dimension == "jenis_kelamin":
-        return {"P": "Perempuan", "L": "Laki-laki"}.get(category, category)
     if dimension == "disabilitas":
         return {"ya": "Dengan disabilitas", "tidak": "Tanpa disabilitas"}.get(category, category)
     if dimension == "kelompok_umur":
         return f"{category} tahun"
-    if dimension == "jenis_kasus":
-        return category.upper() if category in ("ktp", "kta", "tppo") else category
-    return category.replace("_", " ").capitalize()
+    vocabulary = CATEGORY_VOCABULARIES.get(dimension)
+    if vocabulary is None:
+        return category
+    with force_locale("id"):
+        return label(category, vocabulary)
 
 
 def _number(cell: disclosure.Cell) -> CellValue:
@@ -325,7 +338,7 @@ def _definitions_section(items: list[Figure]) -> Section:
                 code,
                 d.name_id,
                 d.version,
-                d.valid_from.strftime("%d-%m-%Y"),
+                format_day(d.valid_from, locale="id"),
                 d.numerator,
                 d.denominator or NO_VALUE,
                 jakarta(computed_at),
@@ -341,7 +354,13 @@ def _agency_ids(region_id: int | None) -> list[int] | None:
 
 
 def build_report(region_id: int | None, period_code: str, progress: Progress) -> Report:
-    """The report's content; ``progress`` is told as sections are done (up to 80 %)."""
+    """The report's content; ``progress`` is told as sections are done (up to 80 %). In Bahasa
+    Indonesia whatever the language of the person who asked for it."""
+    with force_locale("id"):
+        return _build_report(region_id, period_code, progress)
+
+
+def _build_report(region_id: int | None, period_code: str, progress: Progress) -> Report:
     period = parse(period_code)
     region = db.session.get(Region, region_id) if region_id is not None else None
     region_text = f"{region.name} ({region.code})" if region is not None else "Nasional"
@@ -359,7 +378,7 @@ def build_report(region_id: int | None, period_code: str, progress: Progress) ->
     ]
     breakdowns = [f for f in items if f.definition.code.startswith("korban_menurut_")]
     close = closed(region_id, period.code)
-    revised = sorted({f.definition.code for f in items if f.revisions})
+    revised = sorted({f.definition.name_id for f in items if f.revisions})
     computed = [f.computed_at for f in items]
 
     summary = Section("Ringkasan", "Ringkasan")

@@ -13,7 +13,8 @@ from flask_login import current_user
 
 from app.auth.models import User
 from app.core.web import ExplainedBadRequest
-from app.indicators import queries
+from app.indicators import compute, queries
+from app.indicators.definitions import describe_en
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import JAKARTA, Period, PeriodError, parse
 from app.indicators.scope import NATIONAL, OutOfReach, Reach
@@ -43,6 +44,50 @@ MONTHS: list[LazyString] = [
     _l("November"),
     _l("December"),
 ]
+
+
+# The units of the definitions (stored in Bahasa Indonesia, as the report shows them) as a page
+# shows them in its language.
+UNITS: dict[str, LazyString] = {
+    "per 100.000": _l("per 100,000"),
+    "per 10.000": _l("per 10,000"),
+    "orang": _l("people"),
+    "rujukan": _l("referrals"),
+    "jam": _l("hours"),
+}
+
+
+# Why a figure has no value, as the rollup stores it (in Bahasa Indonesia, as the report shows
+# it), in the page's language.
+REASONS: dict[str, LazyString] = {
+    compute.NO_POPULATION: _l("There is no population data for this region and year yet."),
+    compute.POPULATION_INCOMPLETE: _l(
+        "The population data of some of the regions under it is missing."
+    ),
+    compute.POPULATION_SEX_MISSING: _l(
+        "The population data of this region is incomplete for the two sexes."
+    ),
+    compute.CHILD_BANDS_MIXED: _l(
+        "The age groups of the population data do not separate children (0-17 years)."
+    ),
+    compute.NO_VICTIMS: _l("There are no victims in this group for this period."),
+    compute.NO_FIRST_RESPONSES: _l("There are no first-response deadlines in this period."),
+    compute.NO_ACCEPTED_REFERRALS: _l("No referral was accepted in this period yet."),
+}
+
+
+def reason_text(reason: str | None) -> str | None:
+    """A stored reason for a missing value in the page's language."""
+    if reason is None:
+        return None
+    found = REASONS.get(reason)
+    return str(found) if found is not None else reason
+
+
+def unit_name(unit: str) -> str:
+    """A definition's unit in the page's language."""
+    found = UNITS.get(unit)
+    return str(found) if found is not None else unit
 
 
 def me() -> User:
@@ -103,3 +148,11 @@ def period_name(period: Period) -> str:
 
 def definition_name(definition: IndicatorDefinition) -> str:
     return definition.name_en if str(get_locale()) == "en" else definition.name_id
+
+
+def definition_text(text: str | None) -> str:
+    """A definition's numerator or denominator (stored in Bahasa Indonesia) in the page's
+    language."""
+    if not text:
+        return ""
+    return describe_en(text) if str(get_locale()) == "en" else text

@@ -25,7 +25,6 @@ from app.core.permissions import requires
 from app.indicators import bp, disclosure, queries
 from app.indicators.compute import UNKNOWN
 from app.indicators.forms import RollupForm
-from app.indicators.math import format_id
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import JAKARTA, Period
 from app.indicators.queries import Figure
@@ -35,12 +34,15 @@ from app.indicators.views.common import (
     MONTHS,
     PERIOD_PARTS,
     definition_name,
+    definition_text,
     me,
     period_name,
+    reason_text,
     region_code,
     region_name,
     region_or_404,
     requested_period,
+    unit_name,
 )
 from app.regions.models import Region
 
@@ -86,7 +88,7 @@ class Shown:
     def reason(self) -> str | None:  # why there is no value
         if self.cell.state is not disclosure.State.NONE:
             return None
-        return self.figure.reason or str(_("Cannot be computed."))
+        return reason_text(self.figure.reason) or str(_("Cannot be computed."))
 
     @property
     def capaian(self) -> str | None:
@@ -114,7 +116,7 @@ def _words() -> disclosure.Words:
 def show(figure: Figure, *, low: bool) -> Shown:
     cells = disclosure.figure_cells(figure, low=low, words=_words())
     rounding = figure.definition.rounding
-    target = format_id(figure.target, rounding) if figure.target is not None else None
+    target = _words().number(figure.target, rounding) if figure.target is not None else None
     return Shown(figure, cells.value, cells.achieved, target)
 
 
@@ -209,8 +211,13 @@ def trend_charts(year: int, months: dict[str, list[Figure]], *, low: bool) -> li
         shown_texts = [texts[c] for c in members]
         charts.append(
             {
-                "title": _("Monthly trend %(year)d (%(unit)s)", year=year, unit=unit),
-                "chart": {"type": "line", "labels": labels, "series": chosen, "unit": unit},
+                "title": _("Monthly trend %(year)d (%(unit)s)", year=year, unit=unit_name(unit)),
+                "chart": {
+                    "type": "line",
+                    "labels": labels,
+                    "series": chosen,
+                    "unit": unit_name(unit),
+                },
                 "columns": [_("Month"), *(s["label"] for s in chosen)],
                 "table": [
                     [str(month), *(t[i] for t in shown_texts)] for i, month in enumerate(MONTHS)
@@ -245,8 +252,10 @@ def target_chart(headline: list[Shown]) -> dict[str, Any]:
         "table": [
             [
                 definition_name(s.definition),
-                f"{s.cell.display} {s.definition.unit}" if s.cell.shown else s.cell.display,
-                f"{s.target} {s.definition.unit}",
+                f"{s.cell.display} {unit_name(s.definition.unit)}"
+                if s.cell.shown
+                else s.cell.display,
+                f"{s.target} {unit_name(s.definition.unit)}",
                 f"{s.achieved.display} %" if s.achieved.shown else s.achieved.display,
             ]
             for s in with_target
@@ -306,6 +315,7 @@ def _dashboard() -> Any:
         closed=queries.closed(region_id, period.code),
         has_values=bool(items),
         name=definition_name,
+        unit=unit_name,
         rollup_form=RollupForm(formdata=None, period=period.code, region=region_code(region)),
         can_manage=user.has_permission(MANAGE),
         can_close=user.has_permission(CLOSE) and period.end <= dt.datetime.now(dt.UTC),
@@ -376,6 +386,9 @@ def detail(code: str) -> Any:
         "indicators/detail.html",
         definition=definition,
         name=definition_name,
+        unit=unit_name,
+        describe=definition_text,
+        reason_text=reason_text,
         region=region,
         region_code=region_code(region),
         region_name=region_name(region),

@@ -47,7 +47,13 @@ from app.indicators.forms import (
 from app.indicators.models import IndicatorDefinition
 from app.indicators.periods import JAKARTA
 from app.indicators.scope import MANAGE, reach_of
-from app.indicators.views.common import BREAKDOWN_PREFIX, definition_name, me, region_or_404
+from app.indicators.views.common import (
+    BREAKDOWN_PREFIX,
+    definition_name,
+    me,
+    region_or_404,
+    unit_name,
+)
 
 # A page request must end well within the server's timeout (gunicorn: 60 s); every changed line
 # is a write and a sealed audit entry. Larger files go through the command.
@@ -139,6 +145,7 @@ def targets() -> Any:
         regions=reach.target_regions(),
         year=year,
         name=definition_name,
+        unit=unit_name,
         error=error,
     ), status
 
@@ -239,6 +246,7 @@ def _preview(
         more_changes=max(0, len(changes) - SHOWN_MAX),
         definitions=definitions,
         indicator_name=definition_name,
+        unit=unit_name,
         number=decimal_text,
         form=form,
         stale=stale,
