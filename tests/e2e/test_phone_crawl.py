@@ -4,9 +4,9 @@ no serious or critical accessibility violation.
 The pages are not listed here: the crawl starts at the home page and follows the same-origin
 links of each page it visits (a breadth-first walk), so a page added later is checked as soon as
 a link reaches it. Links are grouped by their route pattern (numbers and tokens in the path
-replaced, query values dropped) and only the first ``PER_PATTERN`` of each pattern are visited:
-one case page stands for all of them. Downloads (exports, files, PDFs) and JSON are not pages
-and are left out.
+replaced, query values dropped): only the first ``PER_PATTERN`` pages of a pattern and the first
+``PER_PATH`` query variants of a path are visited (two case pages stand for all of them).
+Downloads (exports, files, PDFs) and JSON are not pages and are left out.
 
 axe-core is vendored (app/static/vendor/axe-core-*/) and injected by the test only; the
 application never serves it to a page.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qsl, urldefrag, urlsplit
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl, urldefrag, urlsplit
 import pytest
 
 from app.demo import data
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +34,7 @@ AXE = next((ROOT / "app" / "static" / "vendor").glob("axe-core-*/axe.min.js"))
 AXE_SOURCE = AXE.read_text(encoding="utf-8")
 PHONE = {"width": 360, "height": 780}
 PER_PATTERN = 2  # pages visited of one route pattern (the rest look the same)
+PER_PATH = 3  # query variants of one path (its sort orders, pages, tabs: the same template)
 MAX_PAGES = 80  # per user: a guard against a crawl that never ends (a page linking to itself
 # with an ever-changing query); reaching it fails the test rather than leaving pages unchecked
 ROLES = {
@@ -51,13 +53,24 @@ SKIP_PATH = re.compile(
 # A path segment that is an id or a token: numbers, long hex or random strings, dates.
 ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{8,}|[A-Za-z0-9_-]{20,}|\d{4}-\d{2}(-\d{2})?)$")
 SEVERE = ("serious", "critical")
+# A demo case whose victim has a guardian who is also an alleged perpetrator (a long warning badge)
+GUARDIAN_CASE = "UPTDPPA-3273-2025-00002"
 # The page's width, the screen's, and what sticks out on the right (elements, and the text of
 # elements: a long word or e-mail address that does not wrap), the innermost last.
 WIDTHS = """() => {
   const limit = window.innerWidth + 0.5, wide = [];
+  if (document.documentElement.scrollWidth <= window.innerWidth) return [0, 0, []];
   const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-    + [...e.classList].map(c => '.' + c).join('') + ' "' + (e.textContent || '').trim().slice(0, 40) + '"';
+    + [...e.classList].map(c => '.' + c).join('')
+    + ' "' + (e.textContent || '').trim().slice(0, 40) + '"';
+  // inside a box that scrolls or clips (a .table-responsive) nothing widens the page
+  const contained = e => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+      if (getComputedStyle(a).overflowX !== 'visible') return true;
+    return false;
+  };
   for (const e of document.querySelectorAll('body *')) {
+    if (contained(e)) continue;
     if (e.getBoundingClientRect().right > limit) { wide.push(name(e)); continue; }
     for (const n of e.childNodes) {
       if (n.nodeType !== Node.TEXT_NODE || !n.textContent.trim()) continue;
@@ -131,6 +144,7 @@ def crawl(page: Any, base: str) -> tuple[dict[str, list[str]], list[str]]:
     visited: list[str] = []
     seen_urls: set[str] = set()
     per_pattern: dict[str, int] = {}
+    variants: dict[str, set[str]] = {}
     queue = deque([f"{base}/beranda"])
     while queue:
         url = queue.popleft()
@@ -140,6 +154,10 @@ def crawl(page: Any, base: str) -> tuple[dict[str, list[str]], list[str]]:
         pattern = pattern_of(url)
         if per_pattern.get(pattern, 0) >= PER_PATTERN:
             continue
+        path_variants = variants.setdefault(pattern.split("?")[0], set())
+        if pattern not in path_variants and len(path_variants) >= PER_PATH:
+            continue
+        path_variants.add(pattern)
         per_pattern[pattern] = per_pattern.get(pattern, 0) + 1
         assert len(visited) < MAX_PAGES, f"more than {MAX_PAGES} pages: {visited}"
         response = page.goto(url)
@@ -178,3 +196,59 @@ def test_axe_is_not_served_to_pages(live_server: str, page: Any) -> None:
     assert scripts and not [s for s in scripts if "axe" in s], scripts
     assert not page.evaluate("() => typeof window.axe !== 'undefined'")
 
+
+def tab_to(page: Any, selector: str, limit: int = 400) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"{selector} not reached with {limit} presses of Tab on {page.url}")
+
+
+def test_sign_in_and_a_case_note_by_keyboard_alone(live_server: str, page: Any) -> None:
+    """No mouse: Tab to each field, type, Enter to send."""
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/masuk")
+    tab_to(page, "input[name=email]")
+    page.keyboard.type(ROLES["manajer"])
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "password"
+    page.keyboard.type(data.DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/beranda")
+
+    page.goto(f"{live_server}/kasus")
+    tab_to(page, "table a[href^='/kasus/']")
+    case_url = page.evaluate("document.activeElement.href")
+    page.keyboard.press("Enter")
+    page.wait_for_url(case_url)
+
+    text = f"Dihubungi lewat telepon; korban aman di rumah kerabat ({uuid.uuid4().hex[:8]})."
+    tab_to(page, "textarea#body")
+    page.keyboard.type(text)
+    counter = page.locator("#body-counter")
+    assert counter.inner_text().startswith(f"{len(text)} / "), counter.inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Tambahkan catatan"
+    with page.expect_navigation():
+        page.keyboard.press("Space")
+    notes = page.locator("#catatan")
+    assert notes.locator("li", has_text=text).count() == 1, notes.inner_text()[:1500]
+
+
+def test_case_page_on_a_phone(live_server: str, page: Any) -> None:
+    """The case page at 390 x 844 (a common phone), with the safety warning of a guardian who is
+    an alleged perpetrator wrapped inside the screen; saved as test-artifacts/e2e/."""
+    sign_in(page, live_server, ROLES["supervisor"])
+    page.goto(f"{live_server}/kasus")
+    page.locator("#q").fill(GUARDIAN_CASE)
+    page.locator("#q").press("Enter")
+    page.get_by_role("link", name=GUARDIAN_CASE).click()
+    warning = page.locator(".badge", has_text="terduga pelaku").first
+    warning.scroll_into_view_if_needed()
+    box = warning.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, box
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    screenshot(page, "phone-case-page")

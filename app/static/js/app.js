@@ -143,9 +143,9 @@
 // seen while typing, not after sending. The server checks the length anyway.
 (function () {
   "use strict";
-  var live = document.documentElement.lang === "en"
-    ? function (left) { return left === 1 ? "1 character left" : left + " characters left"; }
-    : function (left) { return "sisa " + left + " karakter"; };
+  // the words come from the page (<body data-chars-left="… {n} …">), in the page's language
+  var words = document.body.getAttribute("data-chars-left") || "{n}";
+  function live(left) { return words.replace("{n}", String(left)); }
   var count = 0;
   document.querySelectorAll("textarea[maxlength]").forEach(function (field) {
     var max = parseInt(field.getAttribute("maxlength"), 10);
