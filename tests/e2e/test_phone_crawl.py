@@ -48,6 +48,7 @@ ROLES = {
     "koordinator": "koordinator@simpul.demo",  # Sub GT coordinator
     "analis": "analis@simpul.demo",  # data officer
     "admin": "admin@simpul.demo",
+    "rsud": "rsud@simpul.demo",  # a partner agency's service officer (the referral inbox)
 }
 # Not pages: downloads, machine-readable answers, and what a GET link must not trigger.
 SKIP_PATH = re.compile(
