@@ -20,8 +20,17 @@ REQUIRED = _l("This field is required.")
 
 
 class LoginForm(Form):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=256)])
+    # autocomplete: password managers and the browser fill them (WCAG 1.3.5)
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(REQUIRED), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class ProfileForm(Form):
@@ -33,10 +42,20 @@ class ProfileForm(Form):
 
 
 class ChangePasswordForm(Form):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)])
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm_password = PasswordField(
-        _l("Repeat the new password"), validators=[DataRequired(REQUIRED)]
+        _l("Repeat the new password"),
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "new-password"},
     )
 
     def validate_confirm_password(self, field: PasswordField) -> None:

@@ -183,6 +183,11 @@ def _all_in(values: list[str], vocabulary: type[enum.StrEnum]) -> bool:
     return all(v in allowed for v in values)
 
 
+# The longest texts of an intake (characters); the form's fields carry them as maxlength.
+KRONOLOGI_MAX = 20_000
+NOTE_MAX = 500  # a victim's address and documents, a perpetrator's notes
+
+
 def _text(problems: list[Problem], path: str, value: str | None, limit: int) -> None:
     if value is not None and len(value) > limit:
         problems.append(Problem(path, _l("At most %(n)d characters.", n=limit)))
@@ -263,7 +268,7 @@ def check_intake(
         and intake.incident_region_code not in region_codes
     ):
         p.append(Problem("incident_region_code", _l("Unknown region code.")))
-    _text(p, "kronologi", intake.kronologi, 20_000)
+    _text(p, "kronologi", intake.kronologi, KRONOLOGI_MAX)
 
     if not intake.victims and not draft:
         p.append(Problem("victims", _l("Add at least one victim.")))
@@ -290,7 +295,7 @@ def check_intake(
         if x.age is not None and not 0 <= x.age <= 120:
             p.append(Problem(f"{path}-age", _l("Enter an age between 0 and 120.")))
         _text(p, f"{path}-name", x.name, 200)
-        _text(p, f"{path}-notes", x.notes, 500)
+        _text(p, f"{path}-notes", x.notes, NOTE_MAX)
         for position, relation in x.relationships.items():
             if not 1 <= position <= len(intake.victims):
                 p.append(Problem(f"{path}-relationships", _l("Unknown victim.")))
@@ -398,12 +403,12 @@ def _check_victim(
     ):
         p.append(Problem(f"{path}-domicile_region_code", _l("Unknown region code.")))
     for key, limit in (
-        ("address", 500),
+        ("address", NOTE_MAX),
         ("occupation", 100),
         ("disability_kind", 200),
         ("tppo_destination_country", 100),
         ("tppo_recruiter", 200),
-        ("tppo_documents", 500),
+        ("tppo_documents", NOTE_MAX),
     ):
         _text(p, f"{path}-{key}", getattr(v, key), limit)
 

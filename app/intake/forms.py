@@ -38,6 +38,8 @@ from wtforms.validators import Length
 
 from app.cases.intake import (
     JAKARTA,
+    KRONOLOGI_MAX,
+    NOTE_MAX,
     ConsentData,
     GuardianData,
     Intake,
@@ -262,7 +264,9 @@ class VictimRowForm(SubForm):
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 20},
     )
     phone = _text(_l("Phone"), 40, render_kw={"type": "tel", "autocomplete": "off"})
-    address = TextAreaField(_l("Address"), filters=[_strip], render_kw={"rows": 2})
+    address = TextAreaField(
+        _l("Address"), filters=[_strip], render_kw={"rows": 2, "maxlength": NOTE_MAX}
+    )
     domicile_region_code = _text(
         _l("Region of residence (Kemendagri code)"),
         13,
@@ -293,7 +297,7 @@ class VictimRowForm(SubForm):
     tppo_documents = TextAreaField(
         _l("Documents (passport, identity card: who holds them)"),
         filters=[_strip],
-        render_kw={"rows": 2},
+        render_kw={"rows": 2, "maxlength": NOTE_MAX},
     )
 
     guardians = FieldList(
@@ -321,7 +325,9 @@ class PerpetratorRowForm(SubForm):
         label=_l("Relationship to each victim"),
         min_entries=0,
     )
-    notes = TextAreaField(_l("Notes"), filters=[_strip], render_kw={"rows": 2})
+    notes = TextAreaField(
+        _l("Notes"), filters=[_strip], render_kw={"rows": 2, "maxlength": NOTE_MAX}
+    )
 
 
 class WitnessRowForm(SubForm):
@@ -368,7 +374,7 @@ class IntakeForm(Form):
     kronologi = TextAreaField(
         _l("Chronology (kronologi)"),
         filters=[_strip],
-        render_kw={"rows": 5},
+        render_kw={"rows": 5, "maxlength": KRONOLOGI_MAX},
         description=_l("Confidential. Write down what happened in the words of the person."),
     )
 

@@ -126,3 +126,55 @@
   }
   document.querySelectorAll("[data-agency-search]").forEach(setup);
 })();
+
+// A table or strip that scrolls sideways on a small screen can be scrolled with the keyboard:
+// it takes the focus when it has nothing focusable of its own (WCAG 2.1.1).
+(function () {
+  "use strict";
+  var focusable = "a[href], button, input, select, textarea, summary, [tabindex]";
+  document.querySelectorAll(".table-responsive, .overflow-auto").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth && !box.querySelector(focusable)) {
+      box.tabIndex = 0;
+    }
+  });
+})();
+
+// A counter under each long text field (<textarea maxlength>): "120 / 10000", so the limit is
+// seen while typing, not after sending. The server checks the length anyway.
+(function () {
+  "use strict";
+  // the words come from the page (<body data-chars-left="… {n} …">), in the page's language
+  var words = document.body.getAttribute("data-chars-left") || "{n}";
+  function live(left) { return words.replace("{n}", String(left)); }
+  var count = 0;
+  document.querySelectorAll("textarea[maxlength]").forEach(function (field) {
+    var max = parseInt(field.getAttribute("maxlength"), 10);
+    if (!(max > 0)) return;
+    var counter = document.createElement("div");
+    counter.className = "char-counter";
+    counter.id = (field.id || "textarea-" + (++count)) + "-counter";
+    var spoken = document.createElement("span");
+    spoken.className = "visually-hidden";
+    spoken.setAttribute("aria-live", "polite");
+    var shown = document.createElement("span");
+    shown.setAttribute("aria-hidden", "true");
+    counter.appendChild(shown);
+    counter.appendChild(spoken);
+    field.insertAdjacentElement("afterend", counter);
+    var described = field.getAttribute("aria-describedby");
+    field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
+    var lastSpoken = null;
+    function update() {
+      var used = field.value.length;
+      var left = Math.max(0, max - used);
+      shown.textContent = used + " / " + max;
+      counter.classList.toggle("char-counter-near", left <= max * 0.1 && left > 0);
+      counter.classList.toggle("char-counter-full", left === 0);
+      // spoken only near the limit, not at every key
+      var say = left <= max * 0.1 ? live(left) : "";
+      if (say !== lastSpoken) { spoken.textContent = say; lastSpoken = say; }
+    }
+    field.addEventListener("input", update);
+    update();
+  });
+})();
