@@ -2,9 +2,9 @@
 attachments, who has seen it; the case page the domains built on the case add to."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
 from app.core.crypto import IndexedTable, register_indexed_table
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 
 bp = Blueprint("cases", __name__, template_folder="templates")

@@ -13,7 +13,6 @@ from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -28,6 +27,7 @@ from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import all_or_nothing
