@@ -21,6 +21,7 @@ from app.config import (
 from app.core.celery_task import bind_worker_app
 from app.core.db import configure_sqlite, render_migration_item
 from app.core.db_roles import init_app as init_db_roles
+from app.core.i18n import init_i18n
 from app.core.idempotency import init_app as init_idempotency
 from app.core.keys_cli import init_app as init_keys
 from app.core.outbox import init_outbox
@@ -193,6 +194,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    init_i18n(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     celery_init_app(app)

@@ -1,8 +1,8 @@
 """Agencies (lembaga), the services they provide, and the TPPO task force with its Sub GTs."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 
 bp = Blueprint("agencies", __name__, template_folder="templates")

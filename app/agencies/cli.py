@@ -10,7 +10,7 @@ from typing import TypeVar
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 
 from app.agencies import operations as ops
 from app.agencies.models import Agency, SubTaskForce
@@ -19,6 +19,7 @@ from app.audit.operations import SystemActor, write_batch
 from app.core.cli import import_command
 from app.core.enums import SubTaskForceKey
 from app.core.errors import DomainError, ImportRowError
+from app.core.i18n import gettext
 from app.core.imports import SeenKeys
 from app.extensions import db
 from app.regions.queries import get_region_by_code

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.enums import AgencyType, ServiceType
 from app.core.forms import Form, MultiCheckboxField
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,6 +26,7 @@ from app.audit.operations import SystemActor, record
 from app.core.db import IdPool, model_diff, utcnow
 from app.core.enums import AgencyType, ServiceType, SubTaskForceKey
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.regions.models import Region
 from app.regions.queries import get_region_by_code

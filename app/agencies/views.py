@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -43,6 +42,7 @@ from app.core.bounds import parse_id, parse_page
 from app.core.enums import AgencyType, ServiceType
 from app.core.errors import DomainError
 from app.core.forms import field_error
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FormField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.core.enums import AssessmentArea, NeedLevel
 from app.core.forms import Form, SubForm
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.enums import AssessmentArea, NeedLevel
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import LABELS
 
 A = AssessmentArea

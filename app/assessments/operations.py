@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,6 +16,7 @@ from app.cases.permissions import may_manage
 from app.core.db import utcnow
 from app.core.enums import AssessmentArea, CaseState, NeedLevel
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 
 TEXT_LIMIT = 4000

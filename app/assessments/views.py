@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.assessments import bp
@@ -21,6 +20,7 @@ from app.cases.routing import case_route
 from app.core.enums import AssessmentArea
 from app.core.errors import DomainError
 from app.core.forms import field_error, parse_id
+from app.core.i18n import gettext as _
 
 
 def _me() -> User:

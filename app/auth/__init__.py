@@ -1,9 +1,9 @@
 """Accounts: sign-in, sessions, own profile, and the administration of users and roles."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
 from app.agencies.queries import register_coordinators
+from app.core.i18n import lazy_gettext as _l
 from app.core.keys_cli import OPERATOR_CHECK
 from app.core.templating import register_nav
 from app.extensions import login_manager

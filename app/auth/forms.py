@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from app.core.enums import Role
 from app.core.forms import Form
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")

@@ -7,7 +7,6 @@ import re
 from typing import Protocol
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.agencies.models import Agency, SubTaskForce
@@ -20,6 +19,7 @@ from app.auth.queries import get_user_for_login
 from app.core.db import model_diff, utcnow
 from app.core.enums import Role
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import CASE_DATA_ROLES
 from app.extensions import db
 

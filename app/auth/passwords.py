@@ -7,8 +7,9 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
+
+from app.core.i18n import lazy_gettext as _l
 
 # OWASP's argon2id minimum: 19 MiB of memory, 2 iterations, 1 degree of parallelism. Production
 # and development hash with these.

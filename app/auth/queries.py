@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.core.enums import Role
@@ -27,7 +28,8 @@ def load_session_user(session_id: str) -> User | None:
         user_id, generation = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    # the grants with the account: every request asks for the user's permissions
+    user = db.session.get(User, user_id, options=[joinedload(User.grants)])
     if user is None or not user.active or user.session_generation != generation:
         return None
     return user

@@ -11,12 +11,12 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.auth.models import User
 from app.auth.totp import totp_required
+from app.core.i18n import gettext as _
 from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])

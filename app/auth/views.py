@@ -14,7 +14,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
@@ -63,6 +62,7 @@ from app.core.bounds import parse_id, parse_page
 from app.core.enums import Role
 from app.core.errors import DomainError
 from app.core.forms import field_error
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import AUTHENTICATED, public, requires
 from app.core.web import keep_on_refusal

@@ -4,8 +4,8 @@ supervisors are told at once, and every grant and every page opened under it is 
 and on the supervisors' weekly access review."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.schedule import At, Periodic, register
 from app.core.templating import register_nav
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.breakglass.operations import MAX_REASON_LENGTH, MIN_REASON_LENGTH
 from app.core.forms import Form
+from app.core.i18n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 REASON_TOO_SHORT = _l("Write the reason in at least %(min)d characters.")

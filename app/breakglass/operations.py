@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
 from app.auth.grants import supervisors_of
@@ -18,6 +17,7 @@ from app.cases.models import BreakGlassGrant, Case
 from app.core.db import utcnow
 from app.core.enums import CaseState
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.notifications.operations import notify
 

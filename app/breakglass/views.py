@@ -7,8 +7,6 @@ import datetime as dt
 from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.models import User
@@ -19,6 +17,8 @@ from app.breakglass.forms import BreakGlassForm
 from app.core.errors import DomainError
 from app.core.formatting import format_moment
 from app.core.forms import field_error
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.extensions import limiter

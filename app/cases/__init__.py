@@ -2,7 +2,6 @@
 attachments, who has seen it; the case page the domains built on the case add to."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
 from app.core.crypto import (
     IndexedTable,
@@ -10,6 +9,7 @@ from app.core.crypto import (
     register_indexed_table,
     register_rebuilt_index,
 )
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 
 bp = Blueprint("cases", __name__, template_folder="templates")

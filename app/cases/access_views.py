@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app.cases import bp
 from app.cases.models import Case
@@ -15,6 +13,8 @@ from app.cases.permissions import may_supervise
 from app.cases.queries import views_of_case
 from app.cases.routing import case_route
 from app.core.enums import CaseState
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 
 SUPERVISE = "cases:supervise"
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from app.cases.models import Case
 from app.core.enums import CASE_CLOSED, CaseState, CaseType
+from app.core.i18n import lazy_gettext as _l
 
 SERVICES = "layanan"
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -33,6 +32,7 @@ from app.core.enums import (
     ViolenceType,
 )
 from app.core.forms import BoundedDateField, BoundedDateTimeLocalField, Form
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 if TYPE_CHECKING:

@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.crypto import normalise_name
 from app.core.enums import (
     AmpkCategory,
@@ -43,6 +41,7 @@ from app.core.enums import (
 )
 from app.core.errors import DomainError
 from app.core.formatting import format_day
+from app.core.i18n import lazy_gettext as _l
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NIK_RE = re.compile(r"^\d{16}$")

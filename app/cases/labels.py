@@ -7,8 +7,6 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.agencies.queries import names_by_code
 from app.core.enums import (
     CONSENT_PURPOSES_FIXED,
@@ -37,6 +35,7 @@ from app.core.enums import (
     VerificationStatus,
     ViolenceType,
 )
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import LABELS, label
 
 CASE_LABELS: dict[type[enum.StrEnum], dict[enum.StrEnum, Any]] = {

@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.agencies.models import Agency
@@ -84,6 +83,7 @@ from app.core.enums import (
     ViolenceType,
 )
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.core.tasks import delete_on_rollback
 from app.extensions import db
 from app.regions.models import Region

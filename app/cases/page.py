@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from flask import current_app, render_template, url_for
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -49,6 +48,7 @@ from app.core.enums import (
     TppoTujuan,
     TrackState,
 )
+from app.core.i18n import gettext as _
 from app.core.memo import shared_reads
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -29,6 +28,7 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    inspect,
     intersect,
     literal,
     or_,
@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.models import AuditEntry
 from app.audit.queries import VIEW_ACTIONS
@@ -71,6 +72,7 @@ from app.core.crypto import (
 )
 from app.core.db import set_local, utcnow
 from app.core.enums import CaseState, Risk, Role
+from app.core.i18n import lazy_gettext as _l
 from app.core.memo import read_each, read_once, seed
 from app.deadlines.models import FIRST_RESPONSE_CODES, Deadline
 from app.extensions import db
@@ -121,15 +123,14 @@ def cases_visible_to(user: User) -> Select[tuple[Case]]:
     return select(Case).where(scope_condition(user))
 
 
-def get_case_for(user: User, case_id: int) -> Case | None:
-    """The case, or None when it does not exist or the user may not see it."""
-    return db.session.scalar(
-        cases_visible_to(user)
-        .where(Case.id == case_id)
-        .options(
-            selectinload(Case.victims), selectinload(Case.perpetrators), selectinload(Case.types)
-        )
-    )
+def get_case_for(user: User, case_id: int, *, people: bool = True) -> Case | None:
+    """The case, or None when it does not exist or the user may not see it. ``people=False``
+    leaves its victims and perpetrators to ``load_people`` (the case page reads them with what
+    it shows of each, once)."""
+    loads = [selectinload(Case.types)]
+    if people:
+        loads += [selectinload(Case.victims), selectinload(Case.perpetrators)]
+    return db.session.scalar(cases_visible_to(user).where(Case.id == case_id).options(*loads))
 
 
 @dataclass
@@ -793,6 +794,7 @@ def load_people(case_: Case) -> None:
     victims = db.session.scalars(
         select(Victim)
         .where(Victim.case_id == case_.id)
+        .order_by(Victim.position)
         .options(
             selectinload(Victim.violence_types),
             selectinload(Victim.ampk_categories),
@@ -804,11 +806,23 @@ def load_people(case_: Case) -> None:
     # the ledgers just read, for the workflow's facts and the referral forms of this page
     seed(CONSENT_LEDGER, {v.id: list(v.consents) for v in victims})
     # a perpetrator's few relations in the same statement
-    db.session.scalars(
-        select(Perpetrator)
-        .where(Perpetrator.case_id == case_.id)
-        .options(joinedload(Perpetrator.relations))
-    ).unique().all()
+    perpetrators = (
+        db.session.scalars(
+            select(Perpetrator)
+            .where(Perpetrator.case_id == case_.id)
+            .order_by(Perpetrator.position)
+            .options(joinedload(Perpetrator.relations))
+        )
+        .unique()
+        .all()
+    )
+    # the case's own lists, when it was read without them (``get_case_for(people=False)``): the
+    # rows just read, in the relationships' order, instead of reading them again
+    loaded = inspect(case_).unloaded
+    if "victims" in loaded:
+        set_committed_value(case_, "victims", list(victims))
+    if "perpetrators" in loaded:
+        set_committed_value(case_, "perpetrators", list(perpetrators))
 
 
 def notes_of(case_: Case) -> list[CaseNote]:

@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import format_number
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import Field
@@ -45,6 +44,7 @@ from app.core.bounds import parse_page
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import field_error, parse_id
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import send_private_stream
@@ -237,7 +237,7 @@ def search() -> str | Response:
 
 
 @bp.route("/kasus/<int:case_id>")
-@case_route("cases:view_own")
+@case_route("cases:view_own", people=False)
 def detail(case: Case) -> PageResponse:
     # ``?layanan=<track id>``: the page drawing that service's forms (a case with many services
     # draws only some of them at once)

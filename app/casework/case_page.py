@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 from flask import url_for
-from flask_babel import gettext as _
 
 from app.cases.page import Link, PageView, Section, register_section
 from app.cases.permissions import may_manage, may_supervise
 from app.casework.panel import build_panel
+from app.core.i18n import gettext as _
 from app.workflow.diagram import render_svg
 from app.workflow.forms import APPROVAL_TEXT, CaseStepForm
 from workflows.registry import get_workflow

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import InputRequired
 
 from app.casework.summary import SECTIONS
 from app.core.forms import Form, MultiCheckboxField
+from app.core.i18n import lazy_gettext as _l
 
 # what the form starts with: everything but the notes (internal working notes stay in the
 # agency unless someone chooses to hand them over)

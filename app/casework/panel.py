@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.agencies.models import Agency
@@ -27,6 +26,7 @@ from app.core.enums import (
     TrackState,
     TransferState,
 )
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.privacy.queries import restricted_among
 from app.referrals.queries import referrals_of_case, suggested_summary

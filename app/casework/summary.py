@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import format_date, format_datetime, get_locale, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
@@ -27,6 +25,8 @@ from app.cases.models import Case, Victim
 from app.cases.page import hidden_shelter, initials, may_see_identity
 from app.cases.permissions import can_reveal_identity
 from app.core.enums import CaseState, TppoCara, TppoProses, TppoTujuan, TrackState
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import label
 from app.extensions import db
 from app.referrals.queries import referrals_of_case

@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from flask_babel import gettext as _
-
 from app.casework.summary import Block, CaseSummary
 from app.core import pdf as core_pdf
+from app.core.i18n import gettext as _
 
 CONFIDENTIAL = "RAHASIA"
 FONT_DIRS: tuple[Path, ...] = core_pdf.FONT_DIRS  # tests empty it to draw the core font

@@ -11,7 +11,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.sessions import require_recent_auth
@@ -24,6 +23,7 @@ from app.casework.summary import SECTION_KEYS, build_summary, revealable
 from app.casework.summary_pdf import render_summary_pdf
 from app.core import ratelimit
 from app.core.db import utcnow
+from app.core.i18n import gettext as _
 from app.core.web import send_private_stream
 
 if TYPE_CHECKING:

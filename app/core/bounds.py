@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from flask_babel import lazy_gettext as _l
+from app.core.i18n import lazy_gettext as _l
 
 MAX_ID = 2_147_483_647  # the largest value of an integer column
 MAX_PAGE = 100_000  # far past the last page of any list (50 rows a page: 5 million rows)

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 
 from app.core.extensions import db
+from app.core.i18n import gettext
 from app.core.imports import BadFile, ImportReport, run_import
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.bounds import in_id_range
+from app.core.i18n import lazy_gettext as _l
 
 FORM_OUT_OF_DATE = _l("This form is out of date, reload the page.")
 

@@ -35,7 +35,6 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from flask import Flask, abort, flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,6 +42,7 @@ from werkzeug.wrappers import Response
 
 from app.core.db import UTCDateTime, utcnow
 from app.core.extensions import Model, db
+from app.core.i18n import gettext as _
 
 FIELD = "idempotency_key"
 KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask_babel import gettext
-
 from app.core.errors import DomainError, ImportRowError
 from app.core.extensions import db
+from app.core.i18n import gettext
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

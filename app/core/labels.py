@@ -5,9 +5,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.enums import AgencyType, RegionLevel, Role, ServiceType, Sex, SubTaskForceKey
+from app.core.i18n import lazy_gettext as _l
 
 _FLAT: list[tuple[enum.StrEnum, Any]] = [
     (RegionLevel.PROVINSI, _l("Province")),

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
 from app.auth.models import User
 from app.core.db import utcnow
 from app.core.enums import CaseType, Role, ServiceType
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.deadlines.models import Deadline, DeadlineRule
 from app.deadlines.rules import DEFAULT_RULES, FIRST_RESPONSE_BY_RISK, DeadlineCode, Rule
 from app.extensions import db

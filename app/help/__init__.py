@@ -1,8 +1,8 @@
 """Help pages: how a case and its service tracks move through the workflow."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import AUTHENTICATED
 from app.core.templating import register_nav
 

@@ -2,8 +2,8 @@
 dashboard and the monthly report."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.schedule import At, Periodic, register
 from app.core.templating import register_nav
 

@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
-
 from app.core.enums import RegionLevel
 from app.core.formatting import current_language, format_number
+from app.core.i18n import gettext as _
 from app.indicators.math import format_id, value_of
 
 if TYPE_CHECKING:

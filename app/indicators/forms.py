@@ -8,12 +8,12 @@ import decimal
 import re
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Field, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from app.core.forms import Form
+from app.core.i18n import lazy_gettext as _l
 from app.indicators.models import IndicatorDefinition
 from app.indicators.operations import MAX_TARGET
 

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, or_, select, update
 
 from app.agencies.models import Agency
@@ -24,6 +22,8 @@ from app.auth.models import User
 from app.core.db import set_local, utcnow
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError, ImportRowError
+from app.core.i18n import gettext
+from app.core.i18n import lazy_gettext as _l
 from app.core.imports import BadFile, SeenKeys, run_import
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db

@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.bounds import YEAR_MAX, YEAR_MIN
+from app.core.i18n import lazy_gettext as _l
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 PATTERN = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4])|-S([12]))?$")

@@ -4,9 +4,9 @@ and ``flask cases import`` of historical cases. Both register through the workfl
 (``app.cases.intake``) and the case record stay in ``app.cases``."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
 from app.cases.cli import cases_cli
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 
 bp = Blueprint("intake", __name__, template_folder="templates")

@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 
 from app.audit.operations import SystemActor
 from app.auth.models import User
+from app.core.i18n import gettext
 from app.extensions import db
 from app.intake import importing
 from app.intake.importing import Progress, find_user, import_lines

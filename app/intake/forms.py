@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -75,6 +74,7 @@ from app.core.enums import (
     ViolenceType,
 )
 from app.core.forms import Form, MultiCheckboxField, SubForm, parse_id
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 # --- fields: coercion only, with messages people can read -----------------------------------

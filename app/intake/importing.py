@@ -49,7 +49,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
@@ -100,6 +99,7 @@ from app.core.enums import (
     is_valid_consent_purpose,
 )
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.intake.rows import RecordToWrite, write_rows
 from app.regions.models import Region

@@ -32,8 +32,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -61,6 +59,8 @@ from app.core.enums import (
 from app.core.errors import ConcurrentChange, DomainError
 from app.core.formatting import format_day, format_moment
 from app.core.forms import parse_id
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires

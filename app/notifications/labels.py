@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.forms import parse_id
+from app.core.i18n import lazy_gettext as _l
 
 KINDS: dict[str, Any] = {
     "high_risk_case": _l("High-risk case registered"),

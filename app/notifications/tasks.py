@@ -26,10 +26,10 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from app.auth.models import User
 from app.core.db import utcnow
+from app.core.i18n import gettext as _
 from app.core.tasks import task
 from app.extensions import db
 from app.notifications.labels import ABOUT_ACCOUNT, kind_label, link_endpoint

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from app.core.i18n import gettext as _
 from app.core.permissions import AUTHENTICATED, requires
 from app.notifications import bp
 from app.notifications.labels import kind_label, link_endpoint

@@ -4,11 +4,11 @@ for the case manager and the supervisors, and the way to a victim's data-subject
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 
 from app.cases.page import Link, PageView, Section, register_identity_rule, register_section
 from app.cases.permissions import may_supervise
 from app.core.enums import CaseState
+from app.core.i18n import gettext as _
 from app.privacy.queries import may_see_identity
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.cases.intake import JAKARTA
 from app.core.forms import BoundedDateTimeLocalField, Form
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 from app.privacy.models import RequestKind
 

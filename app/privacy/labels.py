@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import LABELS
 from app.privacy.models import ErasureBasis, RequestKind, RequestOutcome
 

@@ -7,8 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.audit.operations import SystemActor, record
 from app.auth.models import User
 from app.cases.models import (
@@ -23,6 +21,7 @@ from app.cases.models import (
 from app.core.db import utcnow
 from app.core.enums import ReporterKind
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.deadlines.models import Deadline
 from app.deadlines.operations import meet_deadline, open_deadline
 from app.deadlines.rules import DeadlineCode

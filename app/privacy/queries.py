@@ -9,7 +9,6 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, inspect, not_, select
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from app.auth.models import User
 from app.cases.models import Case, CaseNote, ConsentEntry, Victim
 from app.cases.permissions import may_supervise
 from app.core.enums import ServiceType
+from app.core.i18n import lazy_gettext as _l
 from app.core.memo import read_each
 from app.extensions import db
 from app.privacy.models import DataSubjectRequest, VictimErasure, VictimRestriction

@@ -8,7 +8,6 @@ import json
 from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -20,6 +19,7 @@ from app.cases.permissions import may_supervise
 from app.cases.routing import case_route
 from app.core.errors import DomainError
 from app.core.forms import field_error
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.privacy import bp, queries
 from app.privacy import operations as ops

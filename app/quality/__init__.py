@@ -2,8 +2,8 @@
 timeliness, completeness, uniqueness and validity scores of a period."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 
 bp = Blueprint("quality", __name__, template_folder="templates")

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from app.cases.intake import JAKARTA, age_on
@@ -26,6 +25,7 @@ from app.cases.models import Case, Victim, consent_in_force
 from app.core.db import utcnow
 from app.core.enums import CaseState, ConsentGiver
 from app.core.formatting import format_day
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 
 COMPLETENESS = "completeness"

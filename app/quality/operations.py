@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.operations import record
@@ -14,6 +13,7 @@ from app.cases.operations import ConflictError
 from app.core.db import utcnow
 from app.core.enums import CaseState, VerificationStatus
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.quality.checks import blocking_issues
 from app.quality.permissions import can_verify_case

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.models import User
 from app.cases.operations import ConflictError
 from app.core.bounds import parse_page
 from app.core.errors import DomainError
+from app.core.i18n import gettext as _
 from app.core.permissions import requires
 from app.quality import bp, queries
 from app.quality.checks import KIND_LABELS, KINDS, TIMELINESS_DAYS

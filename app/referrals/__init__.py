@@ -1,9 +1,9 @@
 """Referrals (rujukan) between agencies, the receiving agency's inbox and the Sub GT board."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
 from app.cases.page import register_shelter_rule
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 from app.deadlines.tasks import register_awaited_referral
 from app.privacy.queries import TrackRecords, register_track_records

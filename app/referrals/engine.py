@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit.operations import SystemActor, record
@@ -24,6 +23,7 @@ from app.auth.models import User
 from app.cases.models import Case
 from app.core.db import utcnow
 from app.core.enums import ReferralState
+from app.core.i18n import lazy_gettext as _l
 from app.core.tasks import enqueue_after_commit
 from app.deadlines.operations import cancel_open, meet_open, open_deadline
 from app.deadlines.rules import DeadlineCode

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms.validators import Length
 
 from app.core.enums import ConsentGiver
 from app.core.forms import Form, coerce_id
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 

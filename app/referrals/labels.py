@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.enums import ReferralState
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import LABELS
 
 R = ReferralState

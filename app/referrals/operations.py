@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.agencies.models import Agency
@@ -28,6 +27,7 @@ from app.core.db import utcnow
 from app.core.enums import ConsentDecision, ReferralState, TrackState
 from app.core.errors import DomainError, require_version
 from app.core.forms import in_id_range
+from app.core.i18n import lazy_gettext as _l
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.privacy.queries import is_restricted

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
@@ -29,6 +28,7 @@ from app.core.enums import (
     age_band,
 )
 from app.core.formatting import format_day
+from app.core.i18n import gettext as _
 from app.core.labels import label
 from app.core.memo import read_once
 from app.core.permissions import ROLE_PERMISSIONS

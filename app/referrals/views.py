@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -27,6 +26,7 @@ from app.core.db import utcnow
 from app.core.enums import ReferralState
 from app.core.errors import DomainError
 from app.core.forms import in_id_range, parse_id
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import all_or_nothing

@@ -1,8 +1,8 @@
 """Regions (wilayah) with their Kemendagri codes, and population figures."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 
 bp = Blueprint("regions", __name__, template_folder="templates")

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import gettext
 
 from app.audit.operations import SystemActor, write_batch
 from app.core.cli import import_command
 from app.core.errors import DomainError, ImportRowError
+from app.core.i18n import gettext
 from app.core.imports import SeenKeys
 from app.extensions import db
 from app.regions import operations as ops

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.enums import RegionLevel, Sex
 from app.core.forms import Form
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit.operations import SystemActor, record
@@ -18,6 +17,7 @@ from app.core.db import IdPool, model_diff
 from app.core.enums import RegionLevel, Sex
 from app.core.errors import DomainError
 from app.core.formatting import format_number
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import label
 from app.extensions import db
 from app.regions.models import Population, Region

@@ -26,12 +26,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core.enums import RegionLevel, Sex
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.regions.models import Population, Region
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_number
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -16,6 +15,7 @@ from app.core.bounds import parse_page
 from app.core.enums import RegionLevel
 from app.core.errors import DomainError
 from app.core.forms import field_error, parse_id
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.regions import bp

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.cases.models import Case, Victim
+from app.core.i18n import lazy_gettext as _l
 from app.core.memo import read_once
 from app.extensions import db
 from app.services.models import ServiceTrack

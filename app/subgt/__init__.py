@@ -2,8 +2,8 @@
 referrals in their Sub GT's domain across its member agencies, with coordination notes."""
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.templating import register_nav
 
 bp = Blueprint("subgt", __name__, template_folder="templates")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from app.core.enums import ServiceType, TrackState
 from app.core.forms import Form
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import label
 from app.subgt.queries import BoardFilters
 

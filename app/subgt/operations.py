@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from app.agencies.models import SubTaskForce
 from app.audit.operations import record
 from app.auth.models import User
 from app.core.errors import DomainError, NotFound
+from app.core.i18n import lazy_gettext as _l
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.referrals.models import CoordinationNote

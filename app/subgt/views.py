@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.models import User
 from app.core.bounds import parse_page
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.referrals.metrics import MetricRow, referral_metrics

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Flask
-from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import lazy_gettext as _l
 from app.core.schedule import Every, Periodic, register
 from app.core.templating import register_nav
 

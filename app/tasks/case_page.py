@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from flask_babel import format_date
-from flask_babel import gettext as _
 
 from app.cases.page import PageView, Section, register_section
+from app.core.i18n import gettext as _
 from app.core.labels import label
 from app.tasks.forms import FollowUpForm, FollowUpStepForm
 from app.tasks.permissions import can_follow_up

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from app.core.forms import BoundedDateField, Form
+from app.core.i18n import lazy_gettext as _l
 from app.tasks.models import NOTE_MAX
 
 

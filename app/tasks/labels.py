@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+from app.core.i18n import lazy_gettext as _l
 from app.notifications.labels import KINDS
 from app.tasks.operations import REMINDER_KIND
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from app.audit.operations import record
 from app.auth.models import User
@@ -15,6 +14,7 @@ from app.cases.models import Case
 from app.cases.queries import in_scope
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.notifications.operations import notify
 from app.services.models import ServiceTrack

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import format_date, format_time
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,6 +16,7 @@ from app.cases.routing import case_route
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import field_error, parse_id
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import AUTHENTICATED, requires
 from app.core.web import all_or_nothing

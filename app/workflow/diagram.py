@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app.core.enums import CaseState, Role, TrackState
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import label
 from app.core.permissions import ROLE_PERMISSIONS
 from app.workflow.labels import event_label

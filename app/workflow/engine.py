@@ -31,7 +31,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -51,6 +50,7 @@ from app.core.enums import (
     TransferState,
 )
 from app.core.errors import DomainError, require_version
+from app.core.i18n import lazy_gettext as _l
 from app.core.tasks import enqueue_after_commit
 from app.deadlines.models import Deadline
 from app.deadlines.operations import cancel_open, meet_first_response, meet_open, open_deadline

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.enums import ConsentGiver
 from app.core.forms import BoundedDateField, Form, coerce_id
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import choices
 
 REQUIRED = _l("This field is required.")

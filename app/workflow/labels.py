@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from app.core.enums import CaseState, ReferralState, TrackState, TransferState
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import LABELS
 
 CASE_EVENTS: dict[str, Any] = {

@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Any
 
 from blinker import Namespace
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.agencies.models import Agency
@@ -26,6 +25,7 @@ from app.cases.operations import ConflictError, intake_from_case
 from app.core.db import utcnow
 from app.core.enums import CaseState, Channel, ServiceType, TransferState
 from app.core.errors import DomainError, require_version
+from app.core.i18n import lazy_gettext as _l
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.services.models import ServiceTrack

@@ -5,12 +5,11 @@ panel reads ``workflow_error`` from it. Used by the routes of the steps posted f
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from app.cases.models import Case
 from app.cases.page import render_case_page
 from app.core.errors import DomainError
 from app.core.forms import Form, field_error
+from app.core.i18n import gettext as _
 
 PageResponse = tuple[str, int]
 

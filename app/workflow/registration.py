@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from flask_babel import lazy_gettext as _l
-
 from app.agencies.models import Agency
 from app.audit.operations import record
 from app.auth.models import User
@@ -31,6 +29,7 @@ from app.cases.queries import known_region_codes
 from app.core.db import utcnow
 from app.core.enums import CaseState, Risk
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.deadlines.operations import deadlines_for_registration
 from app.extensions import db
 from app.regions.models import Region

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.agencies.models import Agency
@@ -25,6 +24,7 @@ from app.cases.models import Case, ConsentEntry, ConsentLike, Victim, consent_in
 from app.core.db import utcnow
 from app.core.enums import TRACK_ENDED, CaseType, ConsentDecision, ServiceType, TrackState
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.deadlines.operations import deadlines_for_track
 from app.extensions import db
 from app.services.models import TRACK_WORKFLOW_VERSION, ServiceTrack

@@ -12,8 +12,6 @@ from __future__ import annotations
 from typing import cast
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -28,6 +26,8 @@ from app.core.db import utcnow
 from app.core.enums import ConsentDecision, ServiceType
 from app.core.errors import DomainError
 from app.core.forms import Form, in_id_range, parse_id
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.idempotency import once_per_form
 from app.core.labels import label
 from app.core.permissions import requires

@@ -89,3 +89,53 @@ def test_error_pages_in_both_languages(client, admin_user, code):
     assert en_page.status_code == code
     assert id_page.get_data(as_text=True) != en_page.get_data(as_text=True)
     assert 'lang="en"' in en_page.get_data(as_text=True)
+
+
+# --- app.core.i18n: the request's catalogue found once -----------------------------------------
+
+
+def test_strings_follow_the_locale_in_force_within_one_request(app):
+    from flask import session
+    from flask_babel import force_locale, refresh
+
+    from app.core.i18n import gettext, lazy_gettext, ngettext
+
+    later = lazy_gettext("Consent")
+    with app.test_request_context():
+        refresh()
+        assert gettext("Consent") == "Persetujuan"
+        assert str(later) == "Persetujuan"
+        with force_locale("en"):  # e.g. an e-mail in the recipient's language
+            assert gettext("Consent") == "Consent"
+            assert str(later) == "Consent"
+        assert gettext("Consent") == "Persetujuan"  # and back after it
+        assert ngettext("%(num)d case", "%(num)d cases", 3) == "3 kasus"
+    with app.test_request_context():
+        session["locale"] = "en"  # a visitor who chose English
+        refresh()  # (the fixture's application context outlives a request)
+        assert gettext("Consent") == "Consent"  # the locale chosen again finds its catalogue
+
+
+def test_templates_translate_through_the_same_catalogue(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        assert render_template_string('{{ _("Consent") }}') == "Persetujuan"
+        with force_locale("en"):
+            assert render_template_string('{{ _("Consent") }}') == "Consent"
+
+
+def test_outside_any_application_context_strings_are_left_as_written():
+    import threading
+
+    from app.core.i18n import gettext
+
+    found: list[str] = []
+    # a new thread starts with no application context (the suite's fixtures hold one here)
+    worker = threading.Thread(
+        target=lambda: found.extend([gettext("Consent"), gettext("%(n)s cases", n=2)])
+    )
+    worker.start()
+    worker.join()
+    assert found == ["Consent", "2 cases"]

@@ -7,11 +7,11 @@ import datetime as dt
 
 from flask import abort, request
 from flask_babel import LazyString, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.models import User
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.web import ExplainedBadRequest
 from app.indicators import compute, queries
 from app.indicators.definitions import describe_en

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import abort, render_template, request
 from flask_babel import LazyString, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app.core.enums import CaseType, IncidentPlace, Relationship, Sex, ViolenceType
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.labels import label
 from app.core.memo import read_once, shared_reads
 from app.core.permissions import requires

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.indicators import bp, queries

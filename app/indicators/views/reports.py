@@ -11,8 +11,6 @@ from typing import Any
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import LazyString
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 
 from app.audit.operations import record
@@ -21,6 +19,8 @@ from app.core.bounds import YEAR_OUT_OF_RANGE
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import Form, coerce_id
+from app.core.i18n import gettext as _
+from app.core.i18n import lazy_gettext as _l
 from app.core.idempotency import once_per_form
 from app.core.permissions import requires
 from app.core.web import send_private_file

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from app.core.errors import DomainError
+from app.core.i18n import gettext as _
 from app.core.permissions import requires
 from app.indicators import bp, queries
 from app.indicators import operations as ops
