@@ -19,7 +19,7 @@ MANAGE = "cases:manage"  # the sending side
 RECEIVE = "referrals:receive"  # the receiving agency
 
 NO_CONSENT = (
-    "The victim's consent to this referral (rujukan to the agency) has not been recorded, and no "
+    "The victim's consent to this referral to the agency has not been recorded, and no "
     "supervisor has overridden it with a reason."
 )
 NO_OUTCOME = "The outcome of the service has not been given."

@@ -267,7 +267,13 @@ def _name_key_rows(alternatives: tuple[tuple[frozenset[str], ...], ...]) -> Any:
             )
             for keys in words
         ]
-        members.append(per_word[0] if len(per_word) == 1 else intersect(*per_word))
+        if len(per_word) == 1:
+            members.append(per_word[0])
+        else:
+            # an INTERSECT inside the UNION as a subquery of its own: SQLite (the embedded
+            # database) refuses a parenthesised compound SELECT as a member of another
+            both = intersect(*per_word).subquery()
+            members.append(select(both.c.victim_id, both.c.case_id))
     return (members[0] if len(members) == 1 else union(*members)).subquery()
 
 

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from flask_babel import format_date
-
 from app.cases.page import PageView, Section, register_section
+from app.core.formatting import format_day
 from app.core.i18n import gettext as _
 from app.core.labels import label
 from app.tasks.forms import FollowUpForm, FollowUpStepForm
@@ -29,7 +28,7 @@ def follow_up_section(view: PageView) -> Section | None:
             "follow_up_form": form,
             "follow_up_step_form": FollowUpStepForm(formdata=None),
             "follow_up_refused": "follow_up_form" in view.overrides,
-            "follow_up_day": lambda day: format_date(day, "medium"),
+            "follow_up_day": format_day,
         },
     )
 

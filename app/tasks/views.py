@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import format_date, format_time
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -15,6 +14,7 @@ from app.cases.page import render_case_page
 from app.cases.routing import case_route
 from app.core.db import utcnow
 from app.core.errors import DomainError
+from app.core.formatting import format_day, format_moment
 from app.core.forms import field_error, parse_id
 from app.core.i18n import gettext as _
 from app.core.idempotency import once_per_form
@@ -73,12 +73,12 @@ def schedule(case: Case) -> Any:
 
 def _day(day: Any) -> str:
     """A day as the locale writes it ("7 Des 2026", "7 Dec 2026")."""
-    return str(format_date(day, "medium"))
+    return format_day(day)
 
 
 def _when(at: Any) -> str:
     """A time on a day, in the user's time zone, the day written as ``_day`` writes it."""
-    return f"{format_date(at, 'medium')} {format_time(at, 'short')}"
+    return format_moment(at)
 
 
 def _step(follow_up_id: int, action: str) -> Response:

@@ -400,7 +400,7 @@ BAD = {
     ),
     "age against birth date": (
         victim(example(), age=25),
-        "victims[0].age: The age does not match the birth date: on 2025-03-10 the victim was "
+        "victims[0].age: The age does not match the birth date: on 10 Mar 2025 the victim was "
         "30 years old.",
     ),
     "planned before the case was received": (

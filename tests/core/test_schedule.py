@@ -281,6 +281,7 @@ def test_each_periodic_job_has_a_command_that_runs_it_by_hand(app: Any) -> None:
             "flask indicators rollup-due",
             "flask privacy retention --dry-run",
             "flask audit head",
+            "flask tasks remind",
         )
     }
     for command, result in outputs.items():

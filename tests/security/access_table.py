@@ -351,6 +351,8 @@ ENTRIES: list[Entry] = [
     _plain("/kasus", "GET", VIEW),
     _plain("/kasus/baru", "GET", CREATE),
     _plain("/kasus/baru", "POST", CREATE, data=_nothing, allowed=REACHED),
+    _plain("/kasus/cepat", "GET", CREATE),
+    _plain("/kasus/cepat", "POST", CREATE, data=_nothing, allowed=REACHED),
     _case_entry("/kasus/<int:case_id>", "GET", VIEW, case_url()),
     _case_entry("/kasus/<int:case_id>/ubah", "GET", VIEW, case_url("/ubah")),
     _case_entry(
